@@ -1,0 +1,7 @@
+using System.CommandLine;
+using Tessera.Cli;
+
+var root = new RootCommand("Tessera: import, optimize, quantize and run neural networks on CPU and a simulated NPU.");
+root.Options.Add(CommonOptions.Verbose);
+root.Subcommands.Add(ConformanceCommand.Create());
+return CliRunner.Run(root, args);

@@ -1,0 +1,141 @@
+using Tessera.Core;
+using Tessera.Ops;
+
+namespace Tessera.Runtime;
+
+/// <summary>Executes a graph node by node with the reference kernels. Values of enclosing graphs are
+/// visible to subgraphs through the parent environment. Intermediate values are released after their
+/// last use.</summary>
+internal sealed class GraphExecutor : ISubgraphRunner
+{
+    private readonly Model _model;
+    private readonly OperatorRegistry _registry;
+    private readonly Dictionary<Graph, Plan> _plans = new();
+    private readonly Stack<Environment> _scopes = new();
+
+    public GraphExecutor(Model model, OperatorRegistry registry)
+    {
+        _model = model;
+        _registry = registry;
+    }
+
+    /// <summary>Called after each node with the node and its outputs (for tracing and dumps).</summary>
+    public Action<Node, IReadOnlyList<DataValue?>>? NodeExecuted { get; set; }
+
+    private sealed class Environment(Environment? parent)
+    {
+        public Dictionary<Value, DataValue?> Values { get; } = new();
+
+        public bool TryGet(Value v, out DataValue? data)
+        {
+            if (Values.TryGetValue(v, out data)) return true;
+            if (parent is not null) return parent.TryGet(v, out data);
+            data = null;
+            return false;
+        }
+    }
+
+    private sealed record Plan(Operator[] Operators, long[] Opsets, List<Value>[] ReleaseAfter);
+
+    /// <summary>Checks every node (and nested subgraph) has a kernel; throws <see cref="UnsupportedException"/> otherwise.</summary>
+    public void Prepare(Graph graph) => GetPlan(graph);
+
+    private Plan GetPlan(Graph graph)
+    {
+        if (_plans.TryGetValue(graph, out var plan)) return plan;
+        var ops = new Operator[graph.Nodes.Count];
+        var opsets = new long[graph.Nodes.Count];
+        var lastUse = new Dictionary<Value, int>();
+        for (int i = 0; i < graph.Nodes.Count; i++)
+        {
+            var node = graph.Nodes[i];
+            ops[i] = _registry.Get(node);
+            opsets[i] = _model.OpsetOf(node.Domain);
+            foreach (var sg in node.Subgraphs()) GetPlan(sg);
+            foreach (var v in node.Inputs) if (v is not null) lastUse[v] = i;
+            foreach (var sg in node.Subgraphs()) foreach (var v in sg.OuterScopeValues()) lastUse[v] = i;
+        }
+        var keep = new HashSet<Value>(graph.Outputs.Concat(graph.Initializers.Values));
+        var release = new List<Value>[graph.Nodes.Count];
+        for (int i = 0; i < release.Length; i++) release[i] = [];
+        foreach (var (v, i) in lastUse)
+        {
+            if (!keep.Contains(v) && v.Producer is not null && graph.Nodes.Contains(v.Producer)) release[i].Add(v);
+        }
+        plan = new Plan(ops, opsets, release);
+        _plans[graph] = plan;
+        return plan;
+    }
+
+    /// <summary>Runs <paramref name="graph"/> with its inputs bound positionally; returns its outputs.</summary>
+    public IReadOnlyList<DataValue?> Run(Graph graph, IReadOnlyList<DataValue?> inputs)
+    {
+        var env = new Environment(_scopes.Count > 0 ? _scopes.Peek() : null);
+        foreach (var (name, value) in graph.Initializers) env.Values[value] = value.Constant;
+        for (int i = 0; i < graph.Inputs.Count; i++)
+        {
+            var input = graph.Inputs[i];
+            var data = i < inputs.Count ? inputs[i] : null;
+            env.Values[input] = data ?? input.Constant;
+        }
+        var plan = GetPlan(graph);
+        _scopes.Push(env);
+        try
+        {
+            for (int k = 0; k < graph.Nodes.Count; k++)
+            {
+                var node = graph.Nodes[k];
+                var nodeInputs = new DataValue?[node.Inputs.Count];
+                for (int i = 0; i < nodeInputs.Length; i++)
+                {
+                    var v = node.Inputs[i];
+                    if (v is null) continue;
+                    if (!env.TryGet(v, out var data))
+                    {
+                        throw new ModelFormatException($"value '{v.Name}' is read before it is computed", node.DisplayName);
+                    }
+                    nodeInputs[i] = data;
+                }
+                var context = new KernelContext(node, plan.Opsets[k], nodeInputs, this);
+                try
+                {
+                    plan.Operators[k].Execute(context);
+                }
+                catch (UnsupportedException e) when (e.Where is null)
+                {
+                    throw new UnsupportedException(e.Message, node.DisplayName, e.Hint);
+                }
+                catch (TesseraException e) when (e.Where is null)
+                {
+                    throw new InvalidInputException(e.Message, node.DisplayName, e.Hint);
+                }
+                catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or InvalidCastException or OverflowException or NullReferenceException)
+                {
+                    throw new InvalidInputException($"kernel failed: {e.Message}", node.DisplayName, "the node's inputs do not match what the operator expects");
+                }
+                for (int i = 0; i < node.Outputs.Count; i++)
+                {
+                    var o = node.Outputs[i];
+                    if (o is null) continue;
+                    if (context.Outputs[i] is null && node.OpType is not ("Optional" or "If" or "Loop"))
+                    {
+                        throw new ModelFormatException($"kernel produced no value for output '{o.Name}'", node.DisplayName);
+                    }
+                    env.Values[o] = context.Outputs[i];
+                }
+                NodeExecuted?.Invoke(node, context.Outputs);
+                foreach (var v in plan.ReleaseAfter[k]) env.Values.Remove(v);
+            }
+            var outputs = new DataValue?[graph.Outputs.Count];
+            for (int i = 0; i < outputs.Length; i++)
+            {
+                env.TryGet(graph.Outputs[i], out outputs[i]);
+            }
+            return outputs;
+        }
+        finally
+        {
+            _scopes.Pop();
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using Tessera.Core;
+using Tessera.Ops;
+
+namespace Tessera.Runtime;
+
+public sealed class SessionOptions
+{
+    /// <summary>Backend name: "reference" (plain kernels, the specification).</summary>
+    public string Backend { get; init; } = "reference";
+
+    /// <summary>Operators to execute with; defaults to the reference kernels.</summary>
+    public OperatorRegistry? Operators { get; init; }
+}
+
+/// <summary>Runs a model. Creation checks that every operator has a kernel; <see cref="Run"/> checks the
+/// given inputs against the model's declared names, element types and shapes (binding symbolic dims).</summary>
+public sealed class InferenceSession
+{
+    private readonly GraphExecutor _executor;
+
+    public InferenceSession(Model model, SessionOptions? options = null)
+    {
+        Model = model;
+        options ??= new SessionOptions();
+        if (options.Backend != "reference")
+        {
+            throw new UnsupportedException($"backend '{options.Backend}' is not available", null, "use --backend reference");
+        }
+        _executor = new GraphExecutor(model, options.Operators ?? OperatorRegistry.Default);
+        _executor.Prepare(model.Graph);
+    }
+
+    public Model Model { get; }
+
+    /// <summary>Inputs the caller must provide (graph inputs that have no initializer default).</summary>
+    public IReadOnlyList<Value> Inputs => Model.Graph.Inputs.Where(v => v.Constant is null).ToList();
+
+    public IReadOnlyList<Value> Outputs => Model.Graph.Outputs;
+
+    /// <summary>Called after each node runs (tracing, per-layer dumps).</summary>
+    public Action<Node, IReadOnlyList<DataValue?>>? NodeExecuted
+    {
+        get => _executor.NodeExecuted;
+        set => _executor.NodeExecuted = value;
+    }
+
+    public IReadOnlyDictionary<string, DataValue> Run(IReadOnlyDictionary<string, DataValue> inputs)
+    {
+        var graph = Model.Graph;
+        foreach (var name in inputs.Keys)
+        {
+            if (!graph.Inputs.Any(v => v.Name == name))
+            {
+                throw new InvalidInputException($"the model has no input named '{name}'", "inputs",
+                    $"expected: {string.Join(", ", Inputs.Select(v => v.Name))}");
+            }
+        }
+        var bound = new Dictionary<string, long>(StringComparer.Ordinal);
+        var positional = new DataValue?[graph.Inputs.Count];
+        for (int i = 0; i < graph.Inputs.Count; i++)
+        {
+            var input = graph.Inputs[i];
+            if (inputs.TryGetValue(input.Name, out var data))
+            {
+                InputValidation.Check(input, data, bound);
+                positional[i] = data;
+            }
+            else if (input.Constant is null && !IsOptionalInput(input))
+            {
+                throw new InvalidInputException($"input '{input.Name}' ({input.Type}) is missing", "inputs", "provide a value for every model input");
+            }
+        }
+        var outputs = _executor.Run(graph, positional);
+        var result = new Dictionary<string, DataValue>(StringComparer.Ordinal);
+        for (int i = 0; i < graph.Outputs.Count; i++)
+        {
+            result[graph.Outputs[i].Name] = outputs[i] ?? new OptionalValue(graph.Outputs[i].Type ?? new TensorType(DataType.Undefined, null), null);
+        }
+        return result;
+    }
+
+    private static bool IsOptionalInput(Value input) => input.Type is OptionalType;
+}
