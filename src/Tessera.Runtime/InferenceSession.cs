@@ -10,6 +10,10 @@ public sealed class SessionOptions
 
     /// <summary>Operators to execute with; defaults to the reference kernels.</summary>
     public OperatorRegistry? Operators { get; init; }
+
+    /// <summary>Concrete input shapes known at session creation (by input name). When given, symbolic
+    /// dims are bound and every value's type is inferred once (see <see cref="InferenceSession.Types"/>).</summary>
+    public IReadOnlyDictionary<string, int[]>? InputShapes { get; init; }
 }
 
 /// <summary>Runs a model. Creation checks that every operator has a kernel; <see cref="Run"/> checks the
@@ -28,7 +32,11 @@ public sealed class InferenceSession
         }
         _executor = new GraphExecutor(model, options.Operators ?? OperatorRegistry.Default);
         _executor.Prepare(model.Graph);
+        Types = TypeInference.Run(model, options.InputShapes, options.Operators);
     }
+
+    /// <summary>Types of every value, inferred at creation (bound to <see cref="SessionOptions.InputShapes"/> when given).</summary>
+    public TypeInference Types { get; }
 
     public Model Model { get; }
 
