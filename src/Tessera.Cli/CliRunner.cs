@@ -13,6 +13,10 @@ internal static class CliRunner
     public static int Run(RootCommand root, string[] args)
     {
         bool verbose = args.Contains("--verbose") || args.Contains("-v");
+        // Bind Spectre to the current Console.Out (tests redirect it), and keep tables piped to a file or
+        // another program from wrapping at the 80 columns Spectre assumes there.
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         try
         {
             var parse = root.Parse(args);

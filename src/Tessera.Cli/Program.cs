@@ -1,7 +1,3 @@
-using System.CommandLine;
 using Tessera.Cli;
 
-var root = new RootCommand("Tessera: import, optimize, quantize and run neural networks on CPU and a simulated NPU.");
-root.Options.Add(CommonOptions.Verbose);
-root.Subcommands.Add(ConformanceCommand.Create());
-return CliRunner.Run(root, args);
+return TesseraCli.Run(args);

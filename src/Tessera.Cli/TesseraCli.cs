@@ -1,0 +1,20 @@
+using System.CommandLine;
+
+namespace Tessera.Cli;
+
+/// <summary>The `tessera` command tree. Tests call <see cref="Run"/> in-process.</summary>
+public static class TesseraCli
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("Tessera: import, optimize, quantize and run neural networks on CPU and a simulated NPU.");
+        root.Options.Add(CommonOptions.Verbose);
+        root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
+        root.Subcommands.Add(ConformanceCommand.Create());
+        return root;
+    }
+
+    public static int Run(string[] args) => CliRunner.Run(Create(), args);
+}
