@@ -9,6 +9,7 @@ public static class TesseraCli
     {
         var root = new RootCommand("Tessera: import, optimize, quantize and run neural networks on CPU and a simulated NPU.");
         root.Options.Add(CommonOptions.Verbose);
+        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());

@@ -1,5 +1,7 @@
 using Tessera.Core;
 
+using Tessera.Testing;
+
 namespace Tessera.Onnx.Tests;
 
 /// <summary>Import -> export -> import over every model of the ONNX backend test data (operators,

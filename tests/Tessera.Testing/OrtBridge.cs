@@ -6,7 +6,7 @@ using BFloat16 = Tessera.Core.BFloat16;
 using Tensor = Tessera.Core.Tensor;
 using OrtSession = Microsoft.ML.OnnxRuntime.InferenceSession;
 
-namespace Tessera.Onnx.Tests;
+namespace Tessera.Testing;
 
 /// <summary>Runs a model in ONNX Runtime (the test-only reference) with Tessera tensors in and out.</summary>
 public static class OrtBridge

