@@ -89,7 +89,7 @@ public sealed class TypeInference
             return;
         }
         long opset = _model.OpsetOf(node.Domain);
-        if (TryFold(node, op, opset, inputConstants)) return;
+        if (TryFold(node, op, opset, inputConstants) || TryFoldShapeQuery(node, opset, inputTypes)) return;
         var context = new InferenceContext(node, opset, inputTypes, inputConstants);
         try
         {
@@ -148,6 +148,34 @@ public sealed class TypeInference
         {
             return false;
         }
+    }
+
+    /// <summary>Shape and Size of a value whose static shape is fully known are constants even though the
+    /// value itself is not: this is what lets Shape -> Gather -> Concat -> Reshape chains fold.</summary>
+    private bool TryFoldShapeQuery(Node node, long opset, List<IrType?> inputTypes)
+    {
+        if (node.Domain.Length != 0 || node.OpType is not ("Shape" or "Size") || node.Outputs.Count == 0 || node.Outputs[0] is not { } output) return false;
+        if (inputTypes.Count == 0 || inputTypes[0] is not TensorType { Shape: { IsFullyKnown: true } shape }) return false;
+        var dims = shape.Dims.Select(d => d.Value).ToArray();
+        Tensor result;
+        if (node.OpType == "Size")
+        {
+            result = Tensor.Scalar(dims.Aggregate(1L, (a, b) => a * b));
+        }
+        else
+        {
+            var reader = new InferenceContext(node, opset, inputTypes, []);
+            long start = opset >= 15 ? reader.GetInt("start", 0) : 0;
+            long end = opset >= 15 ? reader.GetInt("end", dims.Length) : dims.Length;
+            if (start < 0) start += dims.Length;
+            if (end < 0) end += dims.Length;
+            start = System.Math.Clamp(start, 0, dims.Length);
+            end = System.Math.Clamp(end, start, dims.Length);
+            result = Tensor.Create([(int)(end - start)], dims[(int)start..(int)end]);
+        }
+        Constants[output] = result;
+        Types[output] = new TensorType(DataType.Int64, TensorShape.FromConcrete(result.Shape));
+        return true;
     }
 
     /// <summary>Combines an inferred and a declared type: the inferred one wins, declared dims fill in
