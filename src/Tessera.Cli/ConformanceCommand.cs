@@ -33,8 +33,12 @@ internal static class ConformanceCommand
                 {
                     suite = r.Case.Suite, name = r.Case.Name, op = r.Op, status = r.Status.ToString().ToLowerInvariant(), message = r.Message, seconds = r.Seconds,
                 });
-                var document = new { backend = runner.Backend, passed = summary.Passed, failed = summary.Failed, unsupported = summary.Unsupported, total = summary.Total, cases = rows };
+                var document = new { backend = runner.Backend, passed = summary.Passed, failed = summary.Failed, unsupported = summary.Unsupported, excluded = summary.Excluded, total = summary.Total, cases = rows };
                 AtomicFile.WriteAllText(file.FullName, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
+            }
+            if (summary.Excluded > 0)
+            {
+                Console.WriteLine($"excluded: {summary.Excluded} cases whose test data is defective (listed with --failures; see src/Tessera.Conformance/DefectiveTestData.cs)");
             }
             Console.WriteLine(summary.SummaryLine);
             return 0;

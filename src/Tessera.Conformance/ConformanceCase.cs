@@ -5,6 +5,9 @@ public enum CaseStatus
     Passed,
     Failed,
     Unsupported,
+
+    /// <summary>The case's own data is defective (see <see cref="DefectiveTestData"/>); not counted.</summary>
+    Excluded,
 }
 
 /// <summary>One ONNX backend test case: a folder with model.onnx and test_data_set_*/{input,output}_*.pb.</summary>
@@ -21,7 +24,10 @@ public sealed record ConformanceSummary(IReadOnlyList<CaseResult> Results)
 
     public int Unsupported => Results.Count(r => r.Status == CaseStatus.Unsupported);
 
-    public int Total => Results.Count;
+    public int Excluded => Results.Count(r => r.Status == CaseStatus.Excluded);
+
+    /// <summary>Cases counted: every case run except those excluded for defective test data.</summary>
+    public int Total => Results.Count - Excluded;
 
     public string SummaryLine => $"conformance: {Passed} passed, {Failed} failed, {Unsupported} unsupported (of {Total})";
 }
