@@ -63,4 +63,10 @@ public class ConcatSplitTests
             var joined = Run1("Concat", pieces, [Int("axis", 1)]);
             return joined.As<float>().SequenceEqual(x.As<float>());
         }).QuickCheckThrowOnFailure();
+
+    [Fact]
+    public void Split_rule_uses_constant_sizes() =>
+        Assert.Equal(
+            Type(DataType.Float32, Dim.Symbolic("N"), 3),
+            Infer("Split", [Type(DataType.Float32, Dim.Symbolic("N"), 5), Type(DataType.Int64, 2)], [null, L(2, 3)], [Int("axis", 1)], outputs: 2)[1]);
 }

@@ -53,4 +53,13 @@ public class OrderingTests
         Assert.Equal(new long[] { 2 }, Run1("ArgMax", [F([3], 1, 3, 3)], [Int("select_last_index", 1)]).As<long>());
         Assert.Equal(new long[] { 2 }, Run1("ArgMin", [L(0, 5, 0)], [Int("select_last_index", 1)]).As<long>());
     }
+
+    [Fact]
+    public void TopK_and_ArgMax_rules()
+    {
+        var topk = Infer("TopK", [Type(DataType.Float16, Dim.Symbolic("N"), 10), Type(DataType.Int64, 1)], [null, L(3)], outputs: 2);
+        Assert.Equal(Type(DataType.Float16, Dim.Symbolic("N"), 3), topk[0]);
+        Assert.Equal(Type(DataType.Int64, Dim.Symbolic("N"), 3), topk[1]);
+        Assert.Equal(Type(DataType.Int64, Dim.Symbolic("N")), Infer("ArgMax", [Type(DataType.Float32, Dim.Symbolic("N"), 10)], attributes: [Int("axis", -1), Int("keepdims", 0)])[0]);
+    }
 }

@@ -57,4 +57,11 @@ public class PaddingTests
         var axis = Run1("CenterCropPad", [Iota([2, 5]), L(2)], [Ints("axes", -1)]);
         Assert.Equal(new float[] { 1, 2, 6, 7 }, axis.As<float>());
     }
+
+    [Fact]
+    public void Pad_rule_adds_constant_pads_and_keeps_unpadded_symbols()
+    {
+        var inferred = Infer("Pad", [Type(DataType.Float32, Dim.Symbolic("N"), 3, 4), Type(DataType.Int64, 6)], [null, L(0, 1, -1, 0, 1, 2)])[0];
+        Assert.Equal(Type(DataType.Float32, Dim.Symbolic("N"), 5, 5), inferred);
+    }
 }

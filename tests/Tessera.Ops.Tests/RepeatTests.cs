@@ -36,4 +36,10 @@ public class RepeatTests
         Assert.Equal(new long[] { 5, 6, 5, 6 }, Run1("Tile", [L(5, 6), L(2)]).As<long>());
         Assert.Equal(new[] { true, false, true, false }, Run1("Tile", [Tensor.Create([2], new[] { true, false }), L(2)]).As<bool>());
     }
+
+    [Fact]
+    public void Tile_rule_multiplies_known_dims() =>
+        Assert.Equal(
+            Type(DataType.Int64, Dim.Symbolic("N"), 6),
+            Infer("Tile", [Type(DataType.Int64, Dim.Symbolic("N"), 2), Type(DataType.Int64, 2)], [null, L(1, 3)])[0]);
 }

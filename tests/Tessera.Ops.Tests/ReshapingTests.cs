@@ -87,4 +87,19 @@ public class ReshapingTests
         var x = Iota([2]);
         Assert.Same(x, Run1("Identity", [x]));
     }
+
+    [Fact]
+    public void Squeeze_and_Unsqueeze_rules_know_the_rank_when_axes_are_computed()
+    {
+        var input = Type(DataType.Float32, 1, 3, 1);
+        Assert.Equal(Type(DataType.Float32, Dim.Unknown, Dim.Unknown), Infer("Squeeze", [input, Type(DataType.Int64, 1)])[0]);
+        Assert.Equal(Type(DataType.Float32, Dim.Unknown, Dim.Unknown, Dim.Unknown, Dim.Unknown, Dim.Unknown), Infer("Unsqueeze", [input, Type(DataType.Int64, 2)])[0]);
+    }
+
+    [Fact]
+    public void Flatten_and_Shape_rules()
+    {
+        Assert.Equal(Type(DataType.Float32, Dim.Symbolic("N"), 12), Infer("Flatten", [Type(DataType.Float32, Dim.Symbolic("N"), 3, 4)])[0]);
+        Assert.Equal(Type(DataType.Int64, 2), Infer("Shape", [Type(DataType.Float32, Dim.Symbolic("N"), 3, 4)], attributes: [Int("start", 1)])[0]);
+    }
 }

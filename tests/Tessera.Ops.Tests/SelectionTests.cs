@@ -46,4 +46,10 @@ public class SelectionTests
         Assert.Equal(new[] { 3, 2 }, axis0.Shape);
         Assert.Equal(new[] { 7, 5, 5, 5, 5, 7 }, axis0.As<int>());
     }
+
+    [Fact]
+    public void OneHot_rule_inserts_the_constant_depth() =>
+        Assert.Equal(
+            Type(DataType.Float32, 4, 10),
+            Infer("OneHot", [Type(DataType.Int64, 4), Type(DataType.Int64, Array.Empty<long>()), Type(DataType.Float32, 2)], [null, Tensor.Scalar(10L), null])[0]);
 }

@@ -169,6 +169,13 @@ public sealed class SqueezeUnsqueeze : Operator
         else if (!context.HasInput(1)) axes = null;
         else axes = Layout.ConstantLongs(context, 1);
         bool axesKnown = axes is not null || context.Opset < 13 || !context.HasInput(1);
+        if (shape is not null && !axesKnown && Layout.ShapeOf(context, 1) is { Rank: 1 } axesShape && axesShape[0].IsKnown)
+        {
+            // Axes computed at run time: only the output rank is known.
+            int rank = shape.Rank + (context.OpType == "Squeeze" ? -1 : 1) * (int)axesShape[0].Value;
+            context.SetOutput(0, type, rank >= 0 ? new TensorShape(Enumerable.Repeat(Dim.Unknown, rank)) : null);
+            return;
+        }
         if (shape is null || !axesKnown || (axes is null && context.OpType == "Squeeze" && shape.Dims.Any(d => !d.IsKnown)))
         {
             context.SetOutput(0, type, null);
