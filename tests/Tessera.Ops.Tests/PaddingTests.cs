@@ -64,4 +64,8 @@ public class PaddingTests
         var inferred = Infer("Pad", [Type(DataType.Float32, Dim.Symbolic("N"), 3, 4), Type(DataType.Int64, 6)], [null, L(0, 1, -1, 0, 1, 2)])[0];
         Assert.Equal(Type(DataType.Float32, Dim.Symbolic("N"), 5, 5), inferred);
     }
+
+    [Fact]
+    public void Huge_pads_are_rejected() =>
+        Assert.Throws<InvalidInputException>(() => Run1("Pad", [F([2], 1, 2), L(0, long.MaxValue)]));
 }

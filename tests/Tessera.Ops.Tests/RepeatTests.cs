@@ -42,4 +42,11 @@ public class RepeatTests
         Assert.Equal(
             Type(DataType.Int64, Dim.Symbolic("N"), 6),
             Infer("Tile", [Type(DataType.Int64, Dim.Symbolic("N"), 2), Type(DataType.Int64, 2)], [null, L(1, 3)])[0]);
+
+    [Fact]
+    public void Huge_outputs_are_rejected_before_allocating()
+    {
+        Assert.Throws<InvalidInputException>(() => Run1("Tile", [F([2], 1, 2), L(long.MaxValue / 2)]));
+        Assert.Throws<InvalidInputException>(() => Run1("Expand", [F([1, 1], 1), L(1 << 30, 1 << 30)]));
+    }
 }

@@ -101,6 +101,19 @@ internal static class Layout
         return result;
     }
 
+    /// <summary>Rejects an output shape whose element count exceeds what a tensor may hold, before any
+    /// per-axis index arrays are allocated for it (untrusted models must not exhaust memory).</summary>
+    public static void CheckOutputSize(IEnumerable<long> dims, string where)
+    {
+        double count = 1;
+        foreach (var d in dims)
+        {
+            if (d < 0 || d > int.MaxValue) throw new InvalidInputException($"output dimension {d} is out of range", where);
+            count *= d;
+        }
+        if (count > Tensor.MaxElements) throw new InvalidInputException($"output of [{string.Join(",", dims)}] elements is too large", where);
+    }
+
     /// <summary>The values of an integer tensor (shape, axes, pads inputs) as longs.</summary>
     public static long[] Longs(Tensor t) => t.DataType switch
     {

@@ -19,6 +19,8 @@ public sealed class Padding : Operator
         var (begin, end) = Pads(context, input.Rank);
         var mode = context.GetString("mode", "constant");
         if (mode is not ("constant" or "reflect" or "edge" or "wrap")) throw context.Unsupported($"Pad mode '{mode}'");
+        if (begin.Concat(end).Any(p => System.Math.Abs(p) > int.MaxValue)) throw context.Invalid("pads are out of range");
+        Layout.CheckOutputSize(input.Shape.Select((d, i) => System.Math.Max(d + begin[i] + end[i], 0)), context.Node.DisplayName);
         var index = new int[input.Rank][];
         for (int d = 0; d < input.Rank; d++)
         {
@@ -144,6 +146,9 @@ public sealed class Padding : Operator
             ? Layout.NormalizeAxes(a, input.Rank, context.Node.DisplayName)
             : Enumerable.Range(0, input.Rank).ToArray();
         if (target.Length != axes.Length) throw context.Invalid($"shape has {target.Length} entries for {axes.Length} axes");
+        var outputDims = input.Shape.Select(d => (long)d).ToArray();
+        for (int i = 0; i < axes.Length; i++) outputDims[axes[i]] = target[i];
+        Layout.CheckOutputSize(outputDims, context.Node.DisplayName);
         var index = new int[input.Rank][];
         for (int d = 0; d < input.Rank; d++) index[d] = Enumerable.Range(0, input.Shape[d]).ToArray();
         for (int i = 0; i < axes.Length; i++)

@@ -15,6 +15,7 @@ public sealed class Repeat : Operator
         {
             var target = ShapeMath.ToIntShape(requested.Select(d => System.Math.Max(d, 0)), context.Node.DisplayName);
             var shape = ShapeMath.Broadcast(input.Shape, target);
+            Layout.CheckOutputSize(shape.Select(d => (long)d), context.Node.DisplayName);
             int offset = shape.Length - input.Rank;
             var aligned = input.Reshape(Enumerable.Repeat(1, offset).Concat(input.Shape).ToArray());
             var index = new int[shape.Length][];
@@ -27,12 +28,12 @@ public sealed class Repeat : Operator
         else
         {
             if (requested.Length != input.Rank) throw context.Invalid($"Tile repeats has {requested.Length} entries for rank {input.Rank}");
+            if (requested.Any(r => r < 0 || r > int.MaxValue)) throw context.Invalid($"Tile repeats [{string.Join(",", requested)}] are out of range");
+            Layout.CheckOutputSize(input.Shape.Select((d, i) => d * requested[i]), context.Node.DisplayName);
             var index = new int[input.Rank][];
             for (int d = 0; d < input.Rank; d++)
             {
-                if (requested[d] < 0) throw context.Invalid($"Tile repeat {requested[d]} is negative");
                 long n = input.Shape[d] * requested[d];
-                if (n > int.MaxValue) throw context.Invalid("Tile output is too large");
                 int dim = input.Shape[d];
                 index[d] = new int[n];
                 for (int i = 0; i < n; i++) index[d][i] = i % dim;
