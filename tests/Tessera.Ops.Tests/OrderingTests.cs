@@ -62,4 +62,13 @@ public class OrderingTests
         Assert.Equal(Type(DataType.Int64, Dim.Symbolic("N"), 3), topk[1]);
         Assert.Equal(Type(DataType.Int64, Dim.Symbolic("N")), Infer("ArgMax", [Type(DataType.Float32, Dim.Symbolic("N"), 10)], attributes: [Int("axis", -1), Int("keepdims", 0)])[0]);
     }
+
+    [Fact]
+    public void NaN_sorts_above_every_number()
+    {
+        var largest = Run("TopK", [F([3], 1, float.NaN, 5), L(2)], outputs: 2);
+        Assert.True(float.IsNaN(largest[0].As<float>()[0]));
+        Assert.Equal(new long[] { 1, 2 }, largest[1].As<long>());
+        Assert.Equal(new long[] { 0, 2 }, Run("TopK", [F([3], 1, float.NaN, 5), L(2)], [Int("largest", 0)], outputs: 2)[1].As<long>());
+    }
 }

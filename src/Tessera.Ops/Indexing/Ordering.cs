@@ -44,15 +44,19 @@ public sealed class Ordering : Operator
         context.SetOutput(0, DataType.Int64, new TensorShape(keep ? dims : dims.Where((_, i) => i != a)));
     }
 
-    /// <summary>Compares elements i and j of t by value (integers exactly, floats as doubles).</summary>
+    /// <summary>Compares elements i and j of t by value (integers exactly, floats as doubles). NaN orders
+    /// above every number, as numpy's sort does (the ONNX reference sorts with numpy).</summary>
     private static Func<int, int, int> ValueComparer(Tensor t) => t.Data switch
     {
-        float[] f => (i, j) => f[i].CompareTo(f[j]),
+        float[] f => (i, j) => CompareNanLast(f[i], f[j]),
         long[] l => (i, j) => l[i].CompareTo(l[j]),
         ulong[] u => (i, j) => u[i].CompareTo(u[j]),
         _ when DataTypes.IsInteger(t.DataType) => (i, j) => t.GetInt64(i).CompareTo(t.GetInt64(j)),
-        _ => (i, j) => t.GetDouble(i).CompareTo(t.GetDouble(j)),
+        _ => (i, j) => CompareNanLast(t.GetDouble(i), t.GetDouble(j)),
     };
+
+    private static int CompareNanLast(double a, double b) =>
+        double.IsNaN(a) ? (double.IsNaN(b) ? 0 : 1) : double.IsNaN(b) ? -1 : a.CompareTo(b);
 
     private static (int Outer, int Dim, int Inner) Lanes(Tensor t, int axis) =>
         (t.Shape.Take(axis).Aggregate(1, (a, b) => a * b), t.Shape[axis], t.Shape.Skip(axis + 1).Aggregate(1, (a, b) => a * b));
