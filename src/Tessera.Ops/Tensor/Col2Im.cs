@@ -10,7 +10,8 @@ public sealed class Col2Im : Operator
     public override void Execute(KernelContext context)
     {
         var input = context.Input(0);
-        if (!DataTypes.IsFloat(input.DataType)) throw context.Unsupported($"Col2Im of {DataTypes.Name(input.DataType)}");
+        if (!DataTypes.IsNumeric(input.DataType)) throw context.Unsupported($"Col2Im of {DataTypes.Name(input.DataType)}");
+        bool integer = DataTypes.IsInteger(input.DataType);
         var image = ShapeMath.ToIntShape(Layout.Longs(context.Input(1)), context.Node.DisplayName);
         var block = ShapeMath.ToIntShape(Layout.Longs(context.Input(2)), context.Node.DisplayName);
         int n = image.Length;
@@ -33,8 +34,11 @@ public sealed class Col2Im : Operator
         int positions = blocks.Aggregate(1, (a, b) => a * b);
         if (input.Shape[2] != positions) throw context.Invalid($"input has {input.Shape[2]} blocks, expected {positions}");
         int imageSize = image.Aggregate(1, (a, b) => a * b);
-        var sums = new double[(long)batch * channels * imageSize];
-        var source = input.ToDoubleArray();
+        // Integers are summed exactly in long, floats in double; each is rounded once to the output type.
+        var sums = new double[integer ? 0 : (long)batch * channels * imageSize];
+        var longSums = new long[integer ? (long)batch * channels * imageSize : 0];
+        var source = integer ? [] : input.ToDoubleArray();
+        var longSource = integer ? input.ToInt64Array() : [];
         var imageStrides = ShapeMath.Strides(image);
         var offset = new int[n];
         var position = new int[n];
@@ -58,12 +62,16 @@ public sealed class Col2Im : Operator
                     for (int c = 0; c < channels; c++)
                     {
                         int row = (c * blockSize) + kIndex;
-                        sums[((b * channels) + c) * imageSize + target] += source[((b * input.Shape[1]) + row) * positions + l];
+                        int to = (((b * channels) + c) * imageSize) + target;
+                        int from = (((b * input.Shape[1]) + row) * positions) + l;
+                        if (integer) longSums[to] += longSource[from];
+                        else sums[to] += source[from];
                     }
                 }
             }
         }
-        context.SetOutput(0, Tensor.FromDoubles(input.DataType, [batch, channels, .. image], sums));
+        int[] shape = [batch, channels, .. image];
+        context.SetOutput(0, integer ? Tensor.FromInt64s(input.DataType, shape, longSums) : Tensor.FromDoubles(input.DataType, shape, sums));
     }
 
     public override void InferTypes(InferenceContext context)
