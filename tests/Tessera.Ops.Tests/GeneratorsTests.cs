@@ -74,4 +74,12 @@ public class GeneratorsTests
         var below = Run1("EyeLike", [Tensor.Zeros(DataType.Int32, [3, 2])], [Int("k", -1)]);
         Assert.Equal(new[] { 0, 0, 1, 0, 0, 1 }, below.As<int>());
     }
+
+    [Fact]
+    public void Malformed_generator_arguments_are_user_errors()
+    {
+        Assert.Throws<UnsupportedException>(() => Run1("EyeLike", [Tensor.Zeros(DataType.Int32, [2, 2])], [Int("dtype", (long)DataType.String)]));
+        Assert.Throws<InvalidInputException>(() => Run1("Range", [L(0, 1), Tensor.Scalar(3L), Tensor.Scalar(1L)]));
+        Assert.Throws<InvalidInputException>(() => Run1("Range", [Tensor.Scalar(0L), Tensor.Scalar(3L), Tensor.Scalar(0L)]));
+    }
 }

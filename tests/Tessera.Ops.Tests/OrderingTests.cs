@@ -71,4 +71,12 @@ public class OrderingTests
         Assert.Equal(new long[] { 1, 2 }, largest[1].As<long>());
         Assert.Equal(new long[] { 0, 2 }, Run("TopK", [F([3], 1, float.NaN, 5), L(2)], [Int("largest", 0)], outputs: 2)[1].As<long>());
     }
+
+    [Fact]
+    public void Malformed_arguments_are_user_errors_not_crashes()
+    {
+        Assert.Throws<InvalidInputException>(() => Run("TopK", [F([3], 1, 2, 3), Tensor.Zeros(DataType.Int64, [0])], outputs: 2));
+        Assert.Throws<InvalidInputException>(() => Run("TopK", [F([3], 1, 2, 3), L(4)], outputs: 2));
+        Assert.Equal(Type(DataType.Int64, Array.Empty<long>()), Infer("ArgMax", [Type(DataType.Float32, Array.Empty<long>())])[0]);
+    }
 }

@@ -40,6 +40,11 @@ public sealed class Ordering : Operator
         }
         int a = ShapeMath.NormalizeAxis(context.GetInt("axis", 0), dims.Length, context.Node.DisplayName);
         bool keep = context.GetInt("keepdims", 1) != 0;
+        if (dims.Length == 0)
+        {
+            context.SetOutput(0, DataType.Int64, new TensorShape());
+            return;
+        }
         dims[a] = Dim.Known(1);
         context.SetOutput(0, DataType.Int64, new TensorShape(keep ? dims : dims.Where((_, i) => i != a)));
     }
@@ -65,7 +70,7 @@ public sealed class Ordering : Operator
     {
         if (input.Rank == 0) throw context.Invalid("TopK of a scalar");
         int axis = ShapeMath.NormalizeAxis(context.GetInt("axis", -1), input.Rank, context.Node.DisplayName);
-        long k = context.Opset < 10 ? context.GetInt("k") : context.Input(1).GetInt64(0);
+        long k = context.Opset < 10 ? context.GetInt("k") : Scalar(context, context.Input(1), "K");
         var (outer, dim, inner) = Lanes(input, axis);
         if (k < 0 || k > dim) throw context.Invalid($"k = {k} is out of range for an axis of size {dim}");
         bool largest = context.GetInt("largest", 1) != 0;
@@ -101,6 +106,9 @@ public sealed class Ordering : Operator
         context.SetOutput(0, values);
         context.SetOutput(1, Tensor.Create(shape, indices));
     }
+
+    private static long Scalar(KernelContext context, Tensor t, string name) =>
+        t.Length == 1 && DataTypes.IsInteger(t.DataType) ? t.GetInt64(0) : throw context.Invalid($"{name} must be a single integer");
 
     private static void ArgExtreme(KernelContext context, Tensor input)
     {

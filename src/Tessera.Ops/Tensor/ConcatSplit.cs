@@ -53,6 +53,7 @@ public sealed class Concat : Operator
             context.SetOutput(0, type, known is null ? null : new TensorShape(Enumerable.Repeat(Dim.Unknown, known.Rank)));
             return;
         }
+        if (shapes.Any(s => s!.Rank != known.Rank)) throw new InvalidInputException("Concat inputs have different ranks", context.Node.DisplayName);
         int axis = ShapeMath.NormalizeAxis(context.GetInt("axis"), known.Rank, context.Node.DisplayName);
         var dims = new Dim[known.Rank];
         for (int d = 0; d < dims.Length; d++)

@@ -67,6 +67,8 @@ public sealed class Range : Operator
         var limit = context.Input(1);
         var delta = context.Input(2);
         var type = start.DataType;
+        if (start.Length != 1 || limit.Length != 1 || delta.Length != 1) throw context.Invalid("Range inputs must be scalars");
+        if (limit.DataType != type || delta.DataType != type) throw context.Invalid("Range inputs have different types");
         if (type is not (DataType.Float32 or DataType.Float64 or DataType.Int16 or DataType.Int32 or DataType.Int64))
         {
             throw context.Unsupported($"Range of {DataTypes.Name(type)}");
@@ -131,6 +133,10 @@ public sealed class EyeLike : Operator
     public override void InferTypes(InferenceContext context) =>
         context.SetOutput(0, OutputType(context, Layout.TypeOf(context, 0)), Layout.ShapeOf(context, 0));
 
-    private static DataType OutputType(AttributeReader a, DataType input) =>
-        a.Has("dtype") ? (DataType)a.GetInt("dtype") : input;
+    private static DataType OutputType(AttributeReader a, DataType input)
+    {
+        if (!a.Has("dtype")) return input;
+        var type = (DataType)a.GetInt("dtype");
+        return DataTypes.IsNumeric(type) || type == DataType.Bool ? type : throw a.Unsupported($"EyeLike dtype {a.GetInt("dtype")}");
+    }
 }

@@ -48,6 +48,7 @@ public sealed class Padding : Operator
             var target = Layout.ConstantLongs(context, 1);
             var dims = shape.Dims.ToArray();
             var axes = context.GetInts("axes") is { } a ? Layout.NormalizeAxes(a, dims.Length, context.Node.DisplayName) : Enumerable.Range(0, dims.Length).ToArray();
+            if (target is not null && target.Length != axes.Length) throw new InvalidInputException("shape does not match axes", context.Node.DisplayName);
             for (int i = 0; i < axes.Length; i++) dims[axes[i]] = target is not null ? Dim.Known(target[i]) : Dim.Unknown;
             context.SetOutput(0, type, new TensorShape(dims));
             return;

@@ -66,6 +66,7 @@ public sealed class Repeat : Operator
             context.SetOutput(0, type, ShapeInferenceRules.BroadcastShapes([shape, new TensorShape(requested)]));
             return;
         }
+        if (requested.Length != shape.Rank) throw new InvalidInputException("Tile repeats do not match the input rank", context.Node.DisplayName);
         var dims = shape.Dims.Select((d, i) => d.IsKnown ? Dim.Known(d.Value * requested[i]) : requested[i] == 1 ? d : Dim.Unknown);
         context.SetOutput(0, type, new TensorShape(dims));
     }

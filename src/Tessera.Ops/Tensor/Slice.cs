@@ -56,6 +56,10 @@ public sealed class Slice : Operator
         var normalized = axes is null
             ? Enumerable.Range(0, starts.Length).ToArray()
             : Layout.NormalizeAxes(axes, dims.Length, context.Node.DisplayName);
+        if (ends.Length != starts.Length || normalized.Length != starts.Length || (steps is not null && steps.Length != starts.Length))
+        {
+            throw new InvalidInputException("starts, ends, axes and steps differ in length", context.Node.DisplayName);
+        }
         for (int i = 0; i < starts.Length; i++)
         {
             int axis = normalized[i];

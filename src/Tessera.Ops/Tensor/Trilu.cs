@@ -10,7 +10,9 @@ public sealed class Trilu : Operator
     {
         var input = context.Input(0);
         if (input.Rank < 2) throw context.Invalid($"Trilu needs rank 2 or more, got {input.Rank}");
-        long k = context.OptionalInput(1) is { Length: > 0 } kt ? kt.GetInt64(0) : 0;
+        long k = context.OptionalInput(1) is { } kt
+            ? kt.Length == 1 && DataTypes.IsInteger(kt.DataType) ? kt.GetInt64(0) : throw context.Invalid("k must be a single integer")
+            : 0;
         bool upper = context.GetInt("upper", 1) != 0;
         int rows = input.Shape[^2], cols = input.Shape[^1];
         var result = Tensor.Zeros(input.DataType, input.Shape);
