@@ -41,15 +41,17 @@ public interface IBinaryFunction<TA, TB, TResult>
 }
 
 /// <summary>Typed element-wise loops with numpy broadcasting. float32 and float64 run in their own type;
-/// float16 and bfloat16 are widened to float32, computed, and rounded once (to nearest even) on the way back.</summary>
+/// float16 and bfloat16 are widened to float32, computed, and rounded once (to nearest even) on the way back.
+/// Dispatch is on <see cref="DataType"/>, never on the array's CLR type: the CLR lets a byte[] pass a type test
+/// for sbyte[] (likewise ushort/short, uint/int, ulong/long).</summary>
 public static class ElementwiseKernels
 {
     /// <summary>out = f(x) for floating-point tensors; other element types are unsupported.</summary>
-    public static Tensor Map<TF>(Tensor x, TF f) where TF : struct, IFloatFunction => x.Data switch
+    public static Tensor Map<TF>(Tensor x, TF f) where TF : struct, IFloatFunction => x.DataType switch
     {
-        float[] a => Tensor.Create(x.Shape, MapArray<float, TF>(a, f)),
-        double[] a => Tensor.Create(x.Shape, MapArray<double, TF>(a, f)),
-        Half[] or BFloat16[] => Map(x.CastTo(DataType.Float32), f).CastTo(x.DataType),
+        DataType.Float32 => Tensor.Create(x.Shape, MapArray<float, TF>(x.As<float>(), f)),
+        DataType.Float64 => Tensor.Create(x.Shape, MapArray<double, TF>(x.As<double>(), f)),
+        DataType.Float16 or DataType.BFloat16 => Map(x.CastTo(DataType.Float32), f).CastTo(x.DataType),
         _ => throw UnsupportedType(x.DataType),
     };
 
@@ -61,19 +63,19 @@ public static class ElementwiseKernels
     }
 
     /// <summary>out = f(x) for every numeric tensor type.</summary>
-    public static Tensor MapNumber<TF>(Tensor x, TF f) where TF : struct, INumberFunction => x.Data switch
+    public static Tensor MapNumber<TF>(Tensor x, TF f) where TF : struct, INumberFunction => x.DataType switch
     {
-        float[] a => Tensor.Create(x.Shape, MapNumberArray<float, TF>(a, f)),
-        double[] a => Tensor.Create(x.Shape, MapNumberArray<double, TF>(a, f)),
-        Half[] or BFloat16[] => MapNumber(x.CastTo(DataType.Float32), f).CastTo(x.DataType),
-        sbyte[] a => Tensor.Create(x.Shape, MapNumberArray<sbyte, TF>(a, f)),
-        byte[] a => Tensor.Create(x.Shape, MapNumberArray<byte, TF>(a, f)),
-        short[] a => Tensor.Create(x.Shape, MapNumberArray<short, TF>(a, f)),
-        ushort[] a => Tensor.Create(x.Shape, MapNumberArray<ushort, TF>(a, f)),
-        int[] a => Tensor.Create(x.Shape, MapNumberArray<int, TF>(a, f)),
-        uint[] a => Tensor.Create(x.Shape, MapNumberArray<uint, TF>(a, f)),
-        long[] a => Tensor.Create(x.Shape, MapNumberArray<long, TF>(a, f)),
-        ulong[] a => Tensor.Create(x.Shape, MapNumberArray<ulong, TF>(a, f)),
+        DataType.Float32 => Tensor.Create(x.Shape, MapNumberArray<float, TF>(x.As<float>(), f)),
+        DataType.Float64 => Tensor.Create(x.Shape, MapNumberArray<double, TF>(x.As<double>(), f)),
+        DataType.Float16 or DataType.BFloat16 => MapNumber(x.CastTo(DataType.Float32), f).CastTo(x.DataType),
+        DataType.Int8 => Tensor.Create(x.Shape, MapNumberArray<sbyte, TF>(x.As<sbyte>(), f)),
+        DataType.UInt8 => Tensor.Create(x.Shape, MapNumberArray<byte, TF>(x.As<byte>(), f)),
+        DataType.Int16 => Tensor.Create(x.Shape, MapNumberArray<short, TF>(x.As<short>(), f)),
+        DataType.UInt16 => Tensor.Create(x.Shape, MapNumberArray<ushort, TF>(x.As<ushort>(), f)),
+        DataType.Int32 => Tensor.Create(x.Shape, MapNumberArray<int, TF>(x.As<int>(), f)),
+        DataType.UInt32 => Tensor.Create(x.Shape, MapNumberArray<uint, TF>(x.As<uint>(), f)),
+        DataType.Int64 => Tensor.Create(x.Shape, MapNumberArray<long, TF>(x.As<long>(), f)),
+        DataType.UInt64 => Tensor.Create(x.Shape, MapNumberArray<ulong, TF>(x.As<ulong>(), f)),
         _ => throw UnsupportedType(x.DataType),
     };
 
@@ -89,19 +91,19 @@ public static class ElementwiseKernels
     {
         RequireSameType(a, b);
         var shape = ShapeMath.Broadcast(a.Shape, b.Shape);
-        return a.Data switch
+        return a.DataType switch
         {
-            float[] => BinaryTyped<float, TF>(a, b, shape, f),
-            double[] => BinaryTyped<double, TF>(a, b, shape, f),
-            Half[] or BFloat16[] => Binary(a.CastTo(DataType.Float32), b.CastTo(DataType.Float32), f).CastTo(a.DataType),
-            sbyte[] => BinaryTyped<sbyte, TF>(a, b, shape, f),
-            byte[] => BinaryTyped<byte, TF>(a, b, shape, f),
-            short[] => BinaryTyped<short, TF>(a, b, shape, f),
-            ushort[] => BinaryTyped<ushort, TF>(a, b, shape, f),
-            int[] => BinaryTyped<int, TF>(a, b, shape, f),
-            uint[] => BinaryTyped<uint, TF>(a, b, shape, f),
-            long[] => BinaryTyped<long, TF>(a, b, shape, f),
-            ulong[] => BinaryTyped<ulong, TF>(a, b, shape, f),
+            DataType.Float32 => BinaryTyped<float, TF>(a, b, shape, f),
+            DataType.Float64 => BinaryTyped<double, TF>(a, b, shape, f),
+            DataType.Float16 or DataType.BFloat16 => Binary(a.CastTo(DataType.Float32), b.CastTo(DataType.Float32), f).CastTo(a.DataType),
+            DataType.Int8 => BinaryTyped<sbyte, TF>(a, b, shape, f),
+            DataType.UInt8 => BinaryTyped<byte, TF>(a, b, shape, f),
+            DataType.Int16 => BinaryTyped<short, TF>(a, b, shape, f),
+            DataType.UInt16 => BinaryTyped<ushort, TF>(a, b, shape, f),
+            DataType.Int32 => BinaryTyped<int, TF>(a, b, shape, f),
+            DataType.UInt32 => BinaryTyped<uint, TF>(a, b, shape, f),
+            DataType.Int64 => BinaryTyped<long, TF>(a, b, shape, f),
+            DataType.UInt64 => BinaryTyped<ulong, TF>(a, b, shape, f),
             _ => throw UnsupportedType(a.DataType),
         };
     }
@@ -119,19 +121,19 @@ public static class ElementwiseKernels
     {
         RequireSameType(a, b);
         var shape = ShapeMath.Broadcast(a.Shape, b.Shape);
-        return a.Data switch
+        return a.DataType switch
         {
-            float[] => CompareTyped<float, TF>(a, b, shape, f),
-            double[] => CompareTyped<double, TF>(a, b, shape, f),
-            Half[] or BFloat16[] or bool[] => Compare(a.CastTo(DataType.Float32), b.CastTo(DataType.Float32), f),
-            sbyte[] => CompareTyped<sbyte, TF>(a, b, shape, f),
-            byte[] => CompareTyped<byte, TF>(a, b, shape, f),
-            short[] => CompareTyped<short, TF>(a, b, shape, f),
-            ushort[] => CompareTyped<ushort, TF>(a, b, shape, f),
-            int[] => CompareTyped<int, TF>(a, b, shape, f),
-            uint[] => CompareTyped<uint, TF>(a, b, shape, f),
-            long[] => CompareTyped<long, TF>(a, b, shape, f),
-            ulong[] => CompareTyped<ulong, TF>(a, b, shape, f),
+            DataType.Float32 => CompareTyped<float, TF>(a, b, shape, f),
+            DataType.Float64 => CompareTyped<double, TF>(a, b, shape, f),
+            DataType.Float16 or DataType.BFloat16 or DataType.Bool => Compare(a.CastTo(DataType.Float32), b.CastTo(DataType.Float32), f),
+            DataType.Int8 => CompareTyped<sbyte, TF>(a, b, shape, f),
+            DataType.UInt8 => CompareTyped<byte, TF>(a, b, shape, f),
+            DataType.Int16 => CompareTyped<short, TF>(a, b, shape, f),
+            DataType.UInt16 => CompareTyped<ushort, TF>(a, b, shape, f),
+            DataType.Int32 => CompareTyped<int, TF>(a, b, shape, f),
+            DataType.UInt32 => CompareTyped<uint, TF>(a, b, shape, f),
+            DataType.Int64 => CompareTyped<long, TF>(a, b, shape, f),
+            DataType.UInt64 => CompareTyped<ulong, TF>(a, b, shape, f),
             _ => throw UnsupportedType(a.DataType),
         };
     }
@@ -149,16 +151,16 @@ public static class ElementwiseKernels
     {
         RequireSameType(a, b);
         var shape = ShapeMath.Broadcast(a.Shape, b.Shape);
-        return a.Data switch
+        return a.DataType switch
         {
-            sbyte[] => IntegerTyped<sbyte, TF>(a, b, shape, f),
-            byte[] => IntegerTyped<byte, TF>(a, b, shape, f),
-            short[] => IntegerTyped<short, TF>(a, b, shape, f),
-            ushort[] => IntegerTyped<ushort, TF>(a, b, shape, f),
-            int[] => IntegerTyped<int, TF>(a, b, shape, f),
-            uint[] => IntegerTyped<uint, TF>(a, b, shape, f),
-            long[] => IntegerTyped<long, TF>(a, b, shape, f),
-            ulong[] => IntegerTyped<ulong, TF>(a, b, shape, f),
+            DataType.Int8 => IntegerTyped<sbyte, TF>(a, b, shape, f),
+            DataType.UInt8 => IntegerTyped<byte, TF>(a, b, shape, f),
+            DataType.Int16 => IntegerTyped<short, TF>(a, b, shape, f),
+            DataType.UInt16 => IntegerTyped<ushort, TF>(a, b, shape, f),
+            DataType.Int32 => IntegerTyped<int, TF>(a, b, shape, f),
+            DataType.UInt32 => IntegerTyped<uint, TF>(a, b, shape, f),
+            DataType.Int64 => IntegerTyped<long, TF>(a, b, shape, f),
+            DataType.UInt64 => IntegerTyped<ulong, TF>(a, b, shape, f),
             _ => throw UnsupportedType(a.DataType),
         };
     }

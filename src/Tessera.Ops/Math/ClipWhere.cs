@@ -52,22 +52,22 @@ public sealed class Where : Operator
         if (condition.DataType != DataType.Bool) throw context.Invalid($"Where condition must be bool, not {DataTypes.Name(condition.DataType)}");
         if (x.DataType != y.DataType) throw context.Invalid($"Where inputs have different types {DataTypes.Name(x.DataType)} and {DataTypes.Name(y.DataType)}");
         var shape = ShapeMath.Broadcast([condition.Shape, x.Shape, y.Shape]);
-        context.SetOutput(0, x.Data switch
+        context.SetOutput(0, x.DataType switch
         {
-            float[] => Select<float>(condition, x, y, shape),
-            double[] => Select<double>(condition, x, y, shape),
-            Half[] => Select<Half>(condition, x, y, shape),
-            BFloat16[] => Select<BFloat16>(condition, x, y, shape),
-            sbyte[] => Select<sbyte>(condition, x, y, shape),
-            byte[] => Select<byte>(condition, x, y, shape),
-            short[] => Select<short>(condition, x, y, shape),
-            ushort[] => Select<ushort>(condition, x, y, shape),
-            int[] => Select<int>(condition, x, y, shape),
-            uint[] => Select<uint>(condition, x, y, shape),
-            long[] => Select<long>(condition, x, y, shape),
-            ulong[] => Select<ulong>(condition, x, y, shape),
-            bool[] => Select<bool>(condition, x, y, shape),
-            string[] => Select<string>(condition, x, y, shape),
+            DataType.Float32 => Select<float>(condition, x, y, shape),
+            DataType.Float64 => Select<double>(condition, x, y, shape),
+            DataType.Float16 => Select<Half>(condition, x, y, shape),
+            DataType.BFloat16 => Select<BFloat16>(condition, x, y, shape),
+            DataType.Int8 => Select<sbyte>(condition, x, y, shape),
+            DataType.UInt8 => Select<byte>(condition, x, y, shape),
+            DataType.Int16 => Select<short>(condition, x, y, shape),
+            DataType.UInt16 => Select<ushort>(condition, x, y, shape),
+            DataType.Int32 => Select<int>(condition, x, y, shape),
+            DataType.UInt32 => Select<uint>(condition, x, y, shape),
+            DataType.Int64 => Select<long>(condition, x, y, shape),
+            DataType.UInt64 => Select<ulong>(condition, x, y, shape),
+            DataType.Bool => Select<bool>(condition, x, y, shape),
+            DataType.String => Select<string>(condition, x, y, shape),
             _ => throw context.Unsupported($"Where on {DataTypes.Name(x.DataType)}"),
         });
     }
