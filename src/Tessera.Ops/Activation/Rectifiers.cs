@@ -5,7 +5,8 @@ namespace Tessera.Ops.Activation;
 
 /// <summary>Piecewise-linear and exponential-linear activations: Relu (every signed numeric type from opset 14),
 /// LeakyRelu, Elu, Selu, Celu, ThresholdedRelu (floating point) and Shrink (every numeric type).
-/// Attribute defaults are the ONNX ones.</summary>
+/// Attribute defaults are the ONNX ones. Formulas use max/min instead of branches (the same values, e.g.
+/// elu(x) = max(x, 0) + alpha * (exp(min(x, 0)) - 1)): data-dependent branches mispredict on real activations.</summary>
 [Op("Relu")]
 [Op("LeakyRelu")]
 [Op("Elu")]
@@ -43,7 +44,7 @@ public sealed class Rectifiers : Operator
 
     private readonly struct ReluFunction : INumberFunction
     {
-        public T Invoke<T>(T x) where T : INumber<T> => x < T.Zero ? T.Zero : x;
+        public T Invoke<T>(T x) where T : INumber<T> => T.Max(x, T.Zero);
     }
 
     /// <summary>x &lt; -lambd: x + bias; x &gt; lambd: x - bias; else 0 (compared in double so integer inputs work).</summary>
@@ -58,18 +59,18 @@ public sealed class Rectifiers : Operator
 
     private readonly struct LeakyReluFunction(double alpha) : IFloatFunction
     {
-        public T Invoke<T>(T x) where T : IFloatingPointIeee754<T> => x < T.Zero ? T.CreateTruncating(alpha) * x : x;
+        public T Invoke<T>(T x) where T : IFloatingPointIeee754<T> => T.Max(x, T.Zero) + T.CreateTruncating(alpha) * T.Min(x, T.Zero);
     }
 
     private readonly struct EluFunction(double alpha) : IFloatFunction
     {
-        public T Invoke<T>(T x) where T : IFloatingPointIeee754<T> => x < T.Zero ? T.CreateTruncating(alpha) * (T.Exp(x) - T.One) : x;
+        public T Invoke<T>(T x) where T : IFloatingPointIeee754<T> => T.Max(x, T.Zero) + T.CreateTruncating(alpha) * (T.Exp(T.Min(x, T.Zero)) - T.One);
     }
 
     private readonly struct SeluFunction(double alpha, double gamma) : IFloatFunction
     {
         public T Invoke<T>(T x) where T : IFloatingPointIeee754<T> =>
-            T.CreateTruncating(gamma) * (x > T.Zero ? x : T.CreateTruncating(alpha) * (T.Exp(x) - T.One));
+            T.CreateTruncating(gamma) * (T.Max(x, T.Zero) + T.CreateTruncating(alpha) * (T.Exp(T.Min(x, T.Zero)) - T.One));
     }
 
     /// <summary>max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).</summary>
@@ -78,7 +79,7 @@ public sealed class Rectifiers : Operator
         public T Invoke<T>(T x) where T : IFloatingPointIeee754<T>
         {
             var a = T.CreateTruncating(alpha);
-            return x > T.Zero ? x : a * (T.Exp(x / a) - T.One);
+            return T.Max(x, T.Zero) + a * (T.Exp(T.Min(x, T.Zero) / a) - T.One);
         }
     }
 
@@ -120,6 +121,6 @@ public sealed class ParametricRelu : Operator
 
     private readonly struct PReluFunction : IBinaryNumberFunction
     {
-        public T Invoke<T>(T x, T slope) where T : INumber<T> => x < T.Zero ? slope * x : x;
+        public T Invoke<T>(T x, T slope) where T : INumber<T> => T.Max(x, T.Zero) + slope * T.Min(x, T.Zero);
     }
 }

@@ -42,31 +42,30 @@ public sealed class SmoothActivations : Operator
 
     public override void InferTypes(InferenceContext context) => ShapeInferenceRules.SameAsInput(context);
 
+    /// <summary>max(0, min(1, x)) without branches (NaN stays NaN).</summary>
+    private static T Unit<T>(T x) where T : IFloatingPointIeee754<T> => T.Min(T.Max(x, T.Zero), T.One);
+
     private static T Softplus<T>(T x) where T : IFloatingPointIeee754<T> =>
         T.Max(x, T.Zero) + T.LogP1(T.Exp(-T.Abs(x)));
 
     private readonly struct SigmoidFunction : IFloatFunction
     {
-        public T Invoke<T>(T x) where T : IFloatingPointIeee754<T>
-        {
-            if (x >= T.Zero) return T.One / (T.One + T.Exp(-x));
-            var e = T.Exp(x);
-            return e / (T.One + e);
-        }
+        // exp(-x) overflowing to infinity for very negative x gives exactly 0, so no branch is needed.
+        public T Invoke<T>(T x) where T : IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-x));
     }
 
     /// <summary>max(0, min(1, alpha * x + beta)).</summary>
     private readonly struct HardSigmoidFunction(double alpha, double beta) : IFloatFunction
     {
         public T Invoke<T>(T x) where T : IFloatingPointIeee754<T> =>
-            T.Clamp(T.CreateTruncating(alpha) * x + T.CreateTruncating(beta), T.Zero, T.One);
+            Unit(T.CreateTruncating(alpha) * x + T.CreateTruncating(beta));
     }
 
-    /// <summary>x * max(0, min(1, x / 6 + 1 / 2)).</summary>
+    /// <summary>x * max(0, min(1, alpha * x + beta)) with alpha = 1/6, beta = 1/2.</summary>
     private readonly struct HardSwishFunction : IFloatFunction
     {
         public T Invoke<T>(T x) where T : IFloatingPointIeee754<T> =>
-            x * T.Clamp(x / T.CreateTruncating(6) + T.CreateTruncating(0.5), T.Zero, T.One);
+            x * Unit(T.CreateTruncating(1.0 / 6) * x + T.CreateTruncating(0.5));
     }
 
     private readonly struct TanhFunction : IFloatFunction

@@ -23,10 +23,24 @@ public sealed class Clip : Operator
             low = Bound(context, 1, x.DataType);
             high = Bound(context, 2, x.DataType);
         }
+        if (x.DataType == DataType.Float32)
+        {
+            context.SetOutput(0, ClampFloats(x, low?.As<float>()[0] ?? float.NegativeInfinity, high?.As<float>()[0] ?? float.PositiveInfinity));
+            return;
+        }
         var result = x;
         if (low is not null) result = ElementwiseKernels.Binary(result, low, default(Variadic.MaximumFunction));
         if (high is not null) result = ElementwiseKernels.Binary(result, high, default(Variadic.MinimumFunction));
         context.SetOutput(0, ReferenceEquals(result, x) ? x.Clone() : result);
+    }
+
+    /// <summary>The float32 path in one pass; same result as the two broadcasting passes below.</summary>
+    private static Tensor ClampFloats(Tensor x, float low, float high)
+    {
+        var values = x.As<float>();
+        var result = new float[values.Length];
+        for (int i = 0; i < values.Length; i++) result[i] = float.Min(float.Max(values[i], low), high);
+        return Tensor.Create(x.Shape, result);
     }
 
     private static Tensor? Bound(KernelContext context, int index, DataType type)

@@ -42,14 +42,15 @@ public sealed class Variadic : Operator
     public override long Macs(CostContext context) =>
         context.OutputShapes[0] is { } s ? ShapeMath.ElementCount(s) * System.Math.Max(0, context.InputShapes.Count - 1) : 0;
 
+    // INumber.Max/Min: NaN if either operand is NaN (IEEE 754-2019 maximum/minimum), no branch for floats.
     internal readonly struct MaximumFunction : IBinaryNumberFunction
     {
-        public T Invoke<T>(T a, T b) where T : INumber<T> => T.IsNaN(a) ? a : T.IsNaN(b) ? b : a >= b ? a : b;
+        public T Invoke<T>(T a, T b) where T : INumber<T> => T.Max(a, b);
     }
 
     internal readonly struct MinimumFunction : IBinaryNumberFunction
     {
-        public T Invoke<T>(T a, T b) where T : INumber<T> => T.IsNaN(a) ? a : T.IsNaN(b) ? b : a <= b ? a : b;
+        public T Invoke<T>(T a, T b) where T : INumber<T> => T.Min(a, b);
     }
 
     private readonly struct SumFunction : IBinaryNumberFunction
