@@ -48,6 +48,22 @@ public class ElementwiseKernelsTests
         AssertTensor(Run("Add", x, bias), DataType.Float32, [1, 2, 2, 2], 11, 12, 13, 14, 25, 26, 27, 28);
     }
 
+    [Fact]
+    public void Delegate_unary_helper_on_float32_float16_and_with_output_type()
+    {
+        AssertFloats(Elementwise.UnaryFloat(F(1, -2), v => v * 3), 3, -6);
+        var half = Elementwise.UnaryFloat(Tensor.Create([1], new[] { (Half)1.5f }), v => v + 1);
+        Assert.Equal((Half)2.5f, half.As<Half>()[0]);
+        var doubled = Elementwise.UnaryFloat(F(0.1f), v => v, DataType.Float64);
+        Assert.Equal((double)0.1f, doubled.As<double>()[0]);
+    }
+
+    [Fact]
+    public void PRelu_rejects_slope_of_another_type()
+    {
+        Assert.Throws<InvalidInputException>(() => Run("PRelu", F(-1), D(0.5)));
+    }
+
     private readonly struct AddDoubles : IBinaryFunction<double, double, double>
     {
         public double Invoke(double a, double b) => a + b;

@@ -99,6 +99,7 @@ public sealed class ParametricRelu : Operator
         var x = context.Input(0);
         var slope = context.Input(1);
         if (!DataTypes.IsNumeric(x.DataType)) throw context.Unsupported($"PRelu on {DataTypes.Name(x.DataType)}");
+        if (slope.DataType != x.DataType) throw context.Invalid($"slope has type {DataTypes.Name(slope.DataType)} but X has {DataTypes.Name(x.DataType)}");
         if (context.Opset < 7 && slope.Rank == 1 && slope.Length > 1 && x.Rank >= 2 && slope.Length == x.Shape[1])
         {
             var perChannel = new int[x.Rank - 1];
