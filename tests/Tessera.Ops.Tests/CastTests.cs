@@ -77,6 +77,7 @@ public class CastTests
         Assert.Throws<UnsupportedException>(() => Run("Cast", 19, [F(1)], NodeAttribute.Int("to", 17), NodeAttribute.Int("saturate", 1)));
         Assert.Throws<UnsupportedException>(() => Run("Cast", 21, [F(1)], NodeAttribute.Int("to", 22)));
         Assert.Null(Infer("Cast", 19, [Type(DataType.Float32, 2)], NodeAttribute.Int("to", 17)));
+        Assert.Throws<UnsupportedException>(() => Run("Cast", 13, [F(1)], NodeAttribute.Int("to", (1L << 32) + 1)));
     }
 
     [Fact]

@@ -59,6 +59,15 @@ public class ElementwiseKernelsTests
     }
 
     [Fact]
+    public void Oversized_broadcast_result_is_an_input_error()
+    {
+        var column = Tensor.Zeros(DataType.Float32, [70000, 1]);
+        var row = Tensor.Zeros(DataType.Float32, [1, 70000]);
+        Assert.Throws<InvalidInputException>(() => Run("Add", column, row));
+        Assert.Throws<InvalidInputException>(() => Run("Where", Tensor.Zeros(DataType.Bool, [70000, 1]), column, row));
+    }
+
+    [Fact]
     public void PRelu_rejects_slope_of_another_type()
     {
         Assert.Throws<InvalidInputException>(() => Run("PRelu", F(-1), D(0.5)));

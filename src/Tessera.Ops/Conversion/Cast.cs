@@ -38,7 +38,7 @@ public sealed class Cast : Operator
     }
 
     private static bool IsSupported(long code) =>
-        Enum.IsDefined(typeof(DataType), (int)code) && (DataType)code is not (DataType.Undefined or DataType.Complex64 or DataType.Complex128);
+        code is > 0 and <= (long)DataType.BFloat16 && (DataType)code is not (DataType.Complex64 or DataType.Complex128);
 
     private static DataType TargetType(KernelContext context, long code) =>
         IsSupported(code) ? (DataType)code : throw context.Unsupported($"Cast to element type code {code} (float8, int4 and complex have no tensor storage here)");

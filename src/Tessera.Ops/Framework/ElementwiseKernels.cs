@@ -111,7 +111,7 @@ public static class ElementwiseKernels
     private static Tensor BinaryTyped<T, TF>(Tensor a, Tensor b, int[] shape, TF f)
         where T : INumber<T> where TF : struct, IBinaryNumberFunction
     {
-        var result = new T[ShapeMath.ElementCount(shape)];
+        var result = new T[OutputLength(shape)];
         BroadcastLoop<T, T, T, NumberAdapter<T, TF>>(a.As<T>(), a.Shape, b.As<T>(), b.Shape, result, shape, new(f));
         return Tensor.Create(shape, result);
     }
@@ -141,7 +141,7 @@ public static class ElementwiseKernels
     private static Tensor CompareTyped<T, TF>(Tensor a, Tensor b, int[] shape, TF f)
         where T : INumber<T> where TF : struct, IComparisonFunction
     {
-        var result = new bool[ShapeMath.ElementCount(shape)];
+        var result = new bool[OutputLength(shape)];
         BroadcastLoop<T, T, bool, ComparisonAdapter<T, TF>>(a.As<T>(), a.Shape, b.As<T>(), b.Shape, result, shape, new(f));
         return Tensor.Create(shape, result);
     }
@@ -168,7 +168,7 @@ public static class ElementwiseKernels
     private static Tensor IntegerTyped<T, TF>(Tensor a, Tensor b, int[] shape, TF f)
         where T : IBinaryInteger<T> where TF : struct, IBinaryIntegerFunction
     {
-        var result = new T[ShapeMath.ElementCount(shape)];
+        var result = new T[OutputLength(shape)];
         BroadcastLoop<T, T, T, IntegerAdapter<T, TF>>(a.As<T>(), a.Shape, b.As<T>(), b.Shape, result, shape, new(f));
         return Tensor.Create(shape, result);
     }
@@ -274,6 +274,15 @@ public static class ElementwiseKernels
             s *= size;
         }
         return strides;
+    }
+
+    /// <summary>Element count of a broadcast result, refusing sizes no tensor may have (an [N,1] by [1,M]
+    /// broadcast can exceed both inputs by far).</summary>
+    public static int OutputLength(int[] shape)
+    {
+        long count = ShapeMath.ElementCount(shape);
+        if (count > Tensor.MaxElements) throw new InvalidInputException($"broadcast result of shape {ShapeMath.Format(shape)} is too large");
+        return (int)count;
     }
 
     public static UnsupportedException UnsupportedType(DataType type) =>

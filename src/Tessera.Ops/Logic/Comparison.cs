@@ -22,7 +22,7 @@ public sealed class Comparison : Operator
         {
             if (context.OpType != "Equal") throw context.Unsupported($"{context.OpType} on strings");
             var shape = ShapeMath.Broadcast(a.Shape, b.Shape);
-            var result = new bool[ShapeMath.ElementCount(shape)];
+            var result = new bool[ElementwiseKernels.OutputLength(shape)];
             ElementwiseKernels.BroadcastLoop<string, string, bool, StringEqual>(a.As<string>(), a.Shape, b.As<string>(), b.Shape, result, shape, default);
             context.SetOutput(0, Tensor.Create(shape, result));
             return;

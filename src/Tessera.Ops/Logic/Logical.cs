@@ -68,7 +68,7 @@ public sealed class Logical : Operator
         var b = LegacyBroadcast.AlignSecond(context, context.Opset, a, context.Input(1));
         if (b.DataType != DataType.Bool) throw context.Invalid($"{context.OpType} needs bool inputs, not {DataTypes.Name(b.DataType)}");
         var shape = ShapeMath.Broadcast(a.Shape, b.Shape);
-        var result = new bool[ShapeMath.ElementCount(shape)];
+        var result = new bool[ElementwiseKernels.OutputLength(shape)];
         var x = a.As<bool>();
         var y = b.As<bool>();
         switch (context.OpType)

@@ -66,6 +66,7 @@ public sealed class Where : Operator
         if (condition.DataType != DataType.Bool) throw context.Invalid($"Where condition must be bool, not {DataTypes.Name(condition.DataType)}");
         if (x.DataType != y.DataType) throw context.Invalid($"Where inputs have different types {DataTypes.Name(x.DataType)} and {DataTypes.Name(y.DataType)}");
         var shape = ShapeMath.Broadcast([condition.Shape, x.Shape, y.Shape]);
+        ElementwiseKernels.OutputLength(shape);
         context.SetOutput(0, x.DataType switch
         {
             DataType.Float32 => Select<float>(condition, x, y, shape),

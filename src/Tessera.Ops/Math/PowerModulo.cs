@@ -38,7 +38,7 @@ public sealed class PowerModulo : Operator
     public static Tensor Pow(Tensor x, Tensor exponent)
     {
         var shape = ShapeMath.Broadcast(x.Shape, exponent.Shape);
-        int count = (int)ShapeMath.ElementCount(shape);
+        int count = ElementwiseKernels.OutputLength(shape);
         switch (x.DataType)
         {
             case DataType.Float32:
