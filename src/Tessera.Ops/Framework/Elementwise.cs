@@ -3,13 +3,21 @@ using Tessera.Core;
 namespace Tessera.Ops;
 
 /// <summary>Shared loops for element-wise kernels with numpy-style broadcasting. Floats are computed
-/// in double and rounded once to the output type; integers are computed exactly in long.</summary>
+/// in double and rounded once to the output type; integers are computed exactly in long. These take delegates
+/// (convenient for fused or table-driven ops); the typed, inlined loops are in <see cref="ElementwiseKernels"/>.</summary>
 public static class Elementwise
 {
     /// <summary>out[i] = f(x[i]) for floating types (computed in double).</summary>
     public static Tensor UnaryFloat(Tensor x, Func<double, double> f, DataType? outputType = null)
     {
         var result = Tensor.Zeros(outputType ?? x.DataType, x.Shape);
+        if (x.DataType == DataType.Float32 && result.DataType == DataType.Float32)
+        {
+            var source = x.As<float>();
+            var target = result.As<float>();
+            for (int i = 0; i < source.Length; i++) target[i] = (float)f(source[i]);
+            return result;
+        }
         for (int i = 0; i < x.Length; i++) result.SetDouble(i, f(x.GetDouble(i)));
         return result;
     }
