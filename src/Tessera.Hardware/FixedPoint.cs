@@ -46,6 +46,28 @@ public static class FixedPoint
         return (sbyte)Math.Clamp(value, minimum, maximum);
     }
 
+    /// <summary>TFLite's int8 Add (reference_ops::AddElementwise): both inputs are offset by their zero points,
+    /// shifted left by <paramref name="leftShift"/> for headroom, rescaled to a common scale, summed, rescaled to
+    /// the output scale, offset and clamped.</summary>
+    public static sbyte Add(int a, int b, ReadOnlySpan<int> p)
+    {
+        // p: a_zero, b_zero, left_shift, a_multiplier, a_shift, b_multiplier, b_shift, out_multiplier, out_shift, out_zero, min, max
+        int shiftedA = (a - p[0]) * (1 << p[2]);
+        int shiftedB = (b - p[1]) * (1 << p[2]);
+        int sum = MultiplyByQuantizedMultiplier(shiftedA, p[3], p[4]) + MultiplyByQuantizedMultiplier(shiftedB, p[5], p[6]);
+        int output = MultiplyByQuantizedMultiplier(sum, p[7], p[8]) + p[9];
+        return (sbyte)Math.Clamp(output, p[10], p[11]);
+    }
+
+    /// <summary>TFLite's int8 Mul (reference_ops::MulElementwise).</summary>
+    public static sbyte Multiply(int a, int b, ReadOnlySpan<int> p)
+    {
+        // p: a_zero, b_zero, out_multiplier, out_shift, out_zero, min, max
+        int product = (a - p[0]) * (b - p[1]);
+        int output = MultiplyByQuantizedMultiplier(product, p[2], p[3]) + p[4];
+        return (sbyte)Math.Clamp(output, p[5], p[6]);
+    }
+
     /// <summary>Splits a positive real multiplier into (Q31 multiplier, shift) as TFLite's QuantizeMultiplier.</summary>
     public static (int Multiplier, int Shift) QuantizeMultiplier(double real)
     {
