@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Hardware;
 using F = Tessera.Simulator.Fields.Transfer;
 
@@ -37,6 +38,7 @@ internal static class DmaEngine
         into.Add(new Access(Store.Dram, s.Dram, s.DramEnd, Write: !load));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Load(MachineState state, Shape s)
     {
         var sram = state.RawBytes(s.Memory);
@@ -66,6 +68,7 @@ internal static class DmaEngine
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Save(MachineState state, Shape s)
     {
         var sram = state.RawBytes(s.Memory);

@@ -40,11 +40,14 @@ public sealed class GemmKernel
         };
     }
 
-    /// <param name="rowAddress">activation address of input row m.</param>
+    /// <summary>Input row m = i1 * m0 + i0 starts at input + i1 * stride1 + i0 * stride0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run(ReadOnlySpan<sbyte> activations, ReadOnlySpan<sbyte> weights, Span<int> accumulator,
-        int rows, Func<int, int> rowAddress, int k, int n, int weightAddress, int weightStride,
+        int rows, int m0, int input, int stride0, int stride1, int k, int n, int weightAddress, int weightStride,
         int outputAddress, int outputStride, bool accumulate)
     {
+        int RowAddress(int m) => input + (m / m0) * stride1 + (m % m0) * stride0;
+
         int paddedN = (n + 7) & ~7;
         int paddedK = (k + 3) & ~3;
         Grow(ref row, paddedN);
@@ -53,7 +56,7 @@ public sealed class GemmKernel
         {
             for (int m = 0; m < rows; m++)
             {
-                var a = activations.Slice(rowAddress(m), k);
+                var a = activations.Slice(RowAddress(m), k);
                 var output = accumulator.Slice(outputAddress + m * outputStride, n);
                 for (int column = 0; column < n; column++)
                 {
@@ -67,13 +70,18 @@ public sealed class GemmKernel
         Pack(weights, k, n, weightAddress, weightStride, paddedK, paddedN);
         for (int m = 0; m < rows; m++)
         {
-            var a = MemoryMarshal.AsBytes(activations.Slice(rowAddress(m), k));
+            var a = MemoryMarshal.AsBytes(activations.Slice(RowAddress(m), k));
             if (Path == KernelPath.Vnni) RowVnni(a, k, paddedK, paddedN);
             else RowAvx2(a, k, paddedK, paddedN);
             var output = accumulator.Slice(outputAddress + m * outputStride, n);
             if (accumulate)
             {
-                for (int column = 0; column < n; column++) output[column] = unchecked(output[column] + row[column]);
+                int column = 0;
+                for (; column + 8 <= n; column += 8)
+                {
+                    (Vector256.Create<int>(output[column..]) + Vector256.LoadUnsafe(ref row[column])).CopyTo(output[column..]);
+                }
+                for (; column < n; column++) output[column] = unchecked(output[column] + row[column]);
             }
             else
             {
@@ -88,6 +96,7 @@ public sealed class GemmKernel
     }
 
     /// <summary>VNNI: layout [k/4][paddedN][4] signed bytes; AVX2: [k/2][paddedN][2] int16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pack(ReadOnlySpan<sbyte> weights, int k, int n, int address, int stride, int paddedK, int paddedN)
     {
         bool vnni = Path == KernelPath.Vnni;
@@ -114,12 +123,17 @@ public sealed class GemmKernel
 
     /// <summary>vpdpbusd multiplies unsigned by signed bytes, so activations are biased by +128 (xor 0x80) and
     /// 128 * column sum is subtracted afterwards; the result is exact.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RowVnni(ReadOnlySpan<byte> a, int k, int paddedK, int paddedN)
     {
-        for (int i = 0; i < k; i++) activation[i] = (byte)(a[i] ^ 0x80);
-        for (int i = k; i < paddedK; i++) activation[i] = 0x80;
+        ref byte activationBase = ref MemoryMarshal.GetReference(a);
+        if (k != paddedK)
+        {
+            for (int i = 0; i < k; i++) activation[i] = a[i];
+            for (int i = k; i < paddedK; i++) activation[i] = 0;
+            activationBase = ref activation[0];
+        }
         ref byte weightBase = ref packed[0];
-        ref byte activationBase = ref activation[0];
         int blocks = paddedK / 4;
         int column = 0;
         for (; column + 32 <= paddedN; column += 32)
@@ -127,7 +141,7 @@ public sealed class GemmKernel
             Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
             for (int b = 0; b < blocks; b++)
             {
-                var broadcast = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref activationBase, b * 4))).AsByte();
+                var broadcast = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref activationBase, b * 4)) ^ Bias).AsByte();
                 ref byte w = ref Unsafe.Add(ref weightBase, (b * paddedN + column) * 4);
                 s0 = AvxVnni.MultiplyWideningAndAdd(s0, broadcast, Vector256.LoadUnsafe(ref w).AsSByte());
                 s1 = AvxVnni.MultiplyWideningAndAdd(s1, broadcast, Vector256.LoadUnsafe(ref w, 32).AsSByte());
@@ -144,12 +158,15 @@ public sealed class GemmKernel
             Vector256<int> s = default;
             for (int b = 0; b < blocks; b++)
             {
-                var broadcast = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref activationBase, b * 4))).AsByte();
+                var broadcast = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref activationBase, b * 4)) ^ Bias).AsByte();
                 s = AvxVnni.MultiplyWideningAndAdd(s, broadcast, Vector256.LoadUnsafe(ref Unsafe.Add(ref weightBase, (b * paddedN + column) * 4)).AsSByte());
             }
             Finish(s, column);
         }
     }
+
+    /// <summary>Adds 128 to each of four packed int8 activations (flips their sign bits).</summary>
+    private const int Bias = unchecked((int)0x80808080);
 
     private void Finish(Vector256<int> sums, int column)
     {
@@ -157,6 +174,7 @@ public sealed class GemmKernel
         (sums - correction).StoreUnsafe(ref row[column]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RowAvx2(ReadOnlySpan<byte> a, int k, int paddedK, int paddedN)
     {
         Grow(ref activation, paddedK * 2);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Hardware;
 
 namespace Tessera.Simulator;
@@ -11,11 +12,18 @@ public sealed class HazardTracker
 {
     private const int Queues = 4;
     private readonly long[][] clocks = Enumerable.Range(0, Queues).Select(_ => new long[Queues]).ToArray();
-    private readonly List<Record> records = [];
+    // One list per (memory, read or write): a read only has to be checked against writes.
+    private readonly List<Record>[] lists = Enumerable.Range(0, 8).Select(_ => new List<Record>()).ToArray();
+    private int commitsSincePrune;
+    private readonly bool[] finished = new bool[Queues];
 
     private readonly record struct Record(Access Access, int Queue, long Sequence, int InstructionIndex);
 
     public long[] Clock(int queue) => clocks[queue];
+
+    /// <summary>A queue with no instructions left will never access memory again, so records need not be
+    /// kept for it; without this, one idle queue would keep every record alive.</summary>
+    public void Finish(int queue) => finished[queue] = true;
 
     /// <summary>Snapshot sent with a token.</summary>
     public long[] Snapshot(int queue) => (long[])clocks[queue].Clone();
@@ -28,24 +36,35 @@ public sealed class HazardTracker
 
     /// <summary>Checks the accesses of the next instruction of <paramref name="queue"/>; returns a problem
     /// description or null. Call <see cref="Commit"/> after the instruction executed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string? Check(int queue, IReadOnlyList<Access> accesses, Func<int, string> describe)
     {
         var clock = clocks[queue];
-        foreach (var access in accesses)
+        for (int i = 0; i < accesses.Count; i++)
         {
-            foreach (var record in records)
-            {
-                if (record.Queue == queue || record.Access.Store != access.Store) continue;
-                if (!record.Access.Write && !access.Write) continue;
-                if (record.Access.Start >= access.End || access.Start >= record.Access.End) continue;
-                if (clock[record.Queue] >= record.Sequence) continue;
-                string verb = access.Write ? "writes" : "reads";
-                string theirs = record.Access.Write ? "written" : "being read";
-                string producer = ((QueueKind)record.Queue).ToString().ToLowerInvariant();
-                return $"{verb} {MachineState.Name(access.Store)} [{access.Start}, {access.End}) {theirs} by instruction {record.InstructionIndex} `{describe(record.InstructionIndex)}` on the {producer} queue, which has not signalled this queue";
-            }
+            var access = accesses[i];
+            if (Conflict(lists[(int)access.Store * 2 + 1], queue, clock, access) is { } write) return Describe(access, write, describe);
+            if (access.Write && Conflict(lists[(int)access.Store * 2], queue, clock, access) is { } read) return Describe(access, read, describe);
         }
         return null;
+    }
+
+    private static Record? Conflict(List<Record> list, int queue, long[] clock, Access access)
+    {
+        foreach (var record in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list))
+        {
+            if (record.Queue == queue || record.Access.Start >= access.End || access.Start >= record.Access.End) continue;
+            if (clock[record.Queue] < record.Sequence) return record;
+        }
+        return null;
+    }
+
+    private static string Describe(Access access, Record record, Func<int, string> describe)
+    {
+        string verb = access.Write ? "writes" : "reads";
+        string theirs = record.Access.Write ? "written" : "being read";
+        string producer = ((QueueKind)record.Queue).ToString().ToLowerInvariant();
+        return $"{verb} {MachineState.Name(access.Store)} [{access.Start}, {access.End}) {theirs} by instruction {record.InstructionIndex} `{describe(record.InstructionIndex)}` on the {producer} queue, which has not signalled this queue";
     }
 
     public void Commit(int queue, IReadOnlyList<Access> accesses, int instructionIndex)
@@ -55,20 +74,31 @@ public sealed class HazardTracker
         {
             // A newer access by the same queue that covers an older one of the same kind supersedes it:
             // anyone synchronised with the newer one is synchronised with the older.
-            records.RemoveAll(r => r.Queue == queue && r.Access.Store == access.Store && r.Access.Write == access.Write
-                && r.Access.Start >= access.Start && r.Access.End <= access.End);
-            records.Add(new Record(access, queue, sequence, instructionIndex));
+            var list = lists[(int)access.Store * 2 + (access.Write ? 1 : 0)];
+            int kept = 0;
+            for (int i = 0; i < list.Count; i++)
+            {
+                var r = list[i];
+                if (r.Queue == queue && r.Access.Start >= access.Start && r.Access.End <= access.End) continue;
+                list[kept++] = r;
+            }
+            list.RemoveRange(kept, list.Count - kept);
+            list.Add(new Record(access, queue, sequence, instructionIndex));
         }
-        if (records.Count > 64) Prune();
+        if (++commitsSincePrune >= 32)
+        {
+            commitsSincePrune = 0;
+            Prune();
+        }
     }
 
     private void Prune()
     {
-        records.RemoveAll(r =>
+        foreach (var list in lists) list.RemoveAll(r =>
         {
             for (int q = 0; q < Queues; q++)
             {
-                if (q != r.Queue && clocks[q][r.Queue] < r.Sequence) return false;
+                if (q != r.Queue && !finished[q] && clocks[q][r.Queue] < r.Sequence) return false;
             }
             return true;
         });

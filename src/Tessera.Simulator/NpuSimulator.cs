@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 using Tessera.Hardware;
 using G = Tessera.Simulator.Fields.Gemm;
@@ -10,6 +11,9 @@ public sealed class SimulationOptions
     public bool Trace { get; init; }
 
     public KernelPath Kernel { get; init; } = KernelPath.Automatic;
+
+    /// <summary>Check every access against the dependency tokens (on by default; off only to measure its cost).</summary>
+    public bool CheckHazards { get; init; } = true;
 }
 
 public sealed class SimulationResult
@@ -95,6 +99,7 @@ public sealed class NpuSimulator
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Execute()
     {
         var queues = Enumerable.Range(0, 4).Select(_ => new List<int>()).ToArray();
@@ -105,6 +110,10 @@ public sealed class NpuSimulator
             queues[(int)instruction.Queue!.Value].Add(i);
         }
         var heads = new int[4];
+        for (int q = 0; q < 4; q++)
+        {
+            if (queues[q].Count == 0) hazards.Finish(q);
+        }
         long end = 0;
         while (true)
         {
@@ -124,6 +133,7 @@ public sealed class NpuSimulator
             if (!pending) break;
             if (best < 0) throw Deadlock(queues, heads);
             int index = queues[best][heads[best]++];
+            if (heads[best] == queues[best].Count) hazards.Finish(best);
             end = Math.Max(end, Step(best, index, bestStart));
         }
         report.TotalCycles = end;
@@ -160,6 +170,7 @@ public sealed class NpuSimulator
     private SimulationException Error(int index, string message, string? hint = null) => new(message, index, Disassembler.Format(program.Instructions[index]), hint);
 
     /// <summary>Executes one instruction at <paramref name="start"/>; returns the cycle its results are visible.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long Step(int queue, int index, long start)
     {
         var instruction = program.Instructions[index];
@@ -184,7 +195,7 @@ public sealed class NpuSimulator
                     access.Store == Store.Dram ? "DRAM is the program's .dram size" : $"scratchpad sizes come from the '{spec.Name}' configuration");
             }
         }
-        if (hazards.Check(queue, accesses, i => Disassembler.Format(program.Instructions[i])) is { } hazard)
+        if (options.CheckHazards && hazards.Check(queue, accesses, i => Disassembler.Format(program.Instructions[i])) is { } hazard)
         {
             throw Error(index, hazard, "add a signal from the producing queue and a wait on this instruction");
         }
@@ -195,7 +206,7 @@ public sealed class NpuSimulator
             Opcode.Vector => Vector(instruction, index, start),
             _ => (start, start, start),
         };
-        hazards.Commit(queue, accesses, index);
+        if (options.CheckHazards) hazards.Commit(queue, accesses, index);
         queueFree[queue] = occupancyEnd;
         queueStarted[queue] = true;
         for (int to = 0; to < 4; to++)
@@ -253,7 +264,7 @@ public sealed class NpuSimulator
         int m0 = (int)v[G.M0], m1 = (int)v[G.M1], k = (int)v[G.K], n = (int)v[G.N], rows = m0 * m1;
         if (timing.CheckGemmShape(rows, k, n) is { } problem) throw Error(index, problem, "split the pass into tiles that fit the array");
         int input = (int)v[G.Input], stride0 = (int)v[G.InputStride0], stride1 = (int)v[G.InputStride1];
-        kernel.Run(state.Activation, state.Weight, state.Accumulator, rows, m => input + (m / m0) * stride1 + (m % m0) * stride0, k, n,
+        kernel.Run(state.Activation, state.Weight, state.Accumulator, rows, m0, input, stride0, stride1, k, n,
             (int)v[G.Weight], (int)v[G.WeightStride], (int)v[G.Output], (int)v[G.OutputStride], v[G.Accumulate] != 0);
         bool idle = !queueStarted[queue] || start > queueFree[queue];
         long busy = timing.ArrayOccupancy(rows, k) + (idle ? timing.ArrayIdleStart : 0);

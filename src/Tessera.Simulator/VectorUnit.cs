@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Tessera.Hardware;
 using F = Tessera.Simulator.Fields.Vector;
@@ -81,6 +82,7 @@ internal static class VectorUnit
     private static string? Range(int minimum, int maximum) =>
         minimum < -128 || maximum > 127 || minimum > maximum ? $"clamp range [{minimum}, {maximum}] is not inside [-128, 127]" : null;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Execute(MachineState state, Operation o)
     {
         var act = state.Activation.AsSpan();
