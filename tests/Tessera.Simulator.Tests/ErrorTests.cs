@@ -67,6 +67,20 @@ public class ErrorTests
     }
 
     [Fact]
+    public void Write_after_read_without_a_token_is_an_error()
+    {
+        // The second load waits for an unrelated store, which delays it past the gemm; it still has no token
+        // from the compute queue, so it would overwrite data the gemm may not have finished reading.
+        var error = Fails(
+            "load memory=act sram=0 dram=0 x=64 y=1 z=1 signal=compute\n" +
+            "store memory=act sram=1000 dram=2000 x=1 y=1 z=1 signal=load\n" +
+            "gemm wait=load m0=8 m1=1 k=8 n=8 input=0 input_stride0=8\n" +
+            "load wait=store memory=act sram=0 dram=64 x=64 y=1 z=1\nend");
+        Assert.Equal(3, error.InstructionIndex);
+        Assert.Contains("writes activation scratchpad [0, 64) being read by instruction 2 `gemm", error.UserMessage);
+    }
+
+    [Fact]
     public void Token_deadlock_is_reported_with_the_blocked_instruction()
     {
         var error = Fails("load memory=act sram=0 dram=0 x=64 y=1 z=1\ngemm wait=load m0=8 m1=1 k=8 n=8 input=0 input_stride0=8\nend");
