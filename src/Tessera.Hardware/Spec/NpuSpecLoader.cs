@@ -53,6 +53,11 @@ public static class NpuSpecLoader
         {
             throw new ModelFormatException($"invalid YAML at line {e.Start.Line}: {e.Message}", where, "fix the syntax of the NPU configuration");
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet reports some unterminated constructs this way instead of with a YamlException.
+            throw new ModelFormatException($"invalid YAML: {e.Message}", where, "fix the syntax of the NPU configuration");
+        }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
             throw new ModelFormatException("expected one YAML mapping of NPU parameters", where, "see configs/npu/small.yaml for the layout");
