@@ -211,7 +211,7 @@ public sealed class NpuSimulator
         queueStarted[queue] = true;
         for (int to = 0; to < 4; to++)
         {
-            if ((instruction.SignalMask & (1 << to)) != 0) channels[queue, to].Enqueue((completion, hazards.Snapshot(queue)));
+            if ((instruction.SignalMask & (1 << to)) != 0) channels[queue, to].Enqueue((TokenTime(queue, to, occupancyEnd, completion), hazards.Snapshot(queue)));
         }
         report.Instructions++;
         if (options.Trace && instruction.Opcode != Opcode.Sync)
@@ -221,6 +221,13 @@ public sealed class NpuSimulator
         }
         return completion;
     }
+
+    /// <summary>A token to a queue upstream in the dataflow (load, compute, vector, store) releases the buffers
+    /// this instruction read, so it leaves when the unit has read them; a token downstream announces results and
+    /// leaves when they are written. Store-to-load tokens order DRAM writes before reads, so they wait for the
+    /// write to land.</summary>
+    private static long TokenTime(int from, int to, long occupancyEnd, long completion) =>
+        to < from && !(from == (int)QueueKind.Store && to == (int)QueueKind.Load) ? occupancyEnd : completion;
 
     private (long, long, long) Transfer(Instruction instruction, long start)
     {

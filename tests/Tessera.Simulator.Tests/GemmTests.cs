@@ -48,6 +48,20 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData("tiny")]
+    [InlineData("large")]
+    public void Output_stationary_arrays_compute_the_same_gemm(string config)
+    {
+        var spec = TestData.Spec(config) with { Dataflow = Hardware.Dataflow.OutputStationary };
+        const int m = 100, k = 300, n = 70;
+        var workload = new GemmWorkload(spec, m, k, n, doubleBuffered: true);
+        var a = TestData.Random(m * k, 7);
+        var b = TestData.Random(k * n, 8);
+        var result = NpuSimulator.Run(spec, workload.Program, new Dictionary<string, byte[]> { ["a"] = TestData.Bytes(a), ["b"] = TestData.Bytes(b) });
+        Assert.Equal(GemmWorkload.Reference(a, b, m, k, n), TestData.Ints(result.Outputs["c"]));
+    }
+
+    [Theory]
     [InlineData(KernelPath.Vnni)]
     [InlineData(KernelPath.Avx2)]
     [InlineData(KernelPath.Scalar)]
