@@ -14,6 +14,7 @@ public static class TesseraCli
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(ConformanceCommand.Create());
+        foreach (var command in NpuCommands.Create()) root.Subcommands.Add(command);
         return root;
     }
 
