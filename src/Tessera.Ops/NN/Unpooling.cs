@@ -22,22 +22,30 @@ public sealed class Unpooling : Operator
         if (!DataTypes.IsFloat(x.DataType)) throw context.Unsupported($"MaxUnpool on {DataTypes.Name(x.DataType)}");
         if (x.Rank < 3) throw context.Invalid($"X must have rank 3 or more, got {ShapeMath.Format(x.Shape)}");
         if (!indices.Shape.SequenceEqual(x.Shape)) throw context.Invalid($"I {ShapeMath.Format(indices.Shape)} must have the shape of X {ShapeMath.Format(x.Shape)}");
-        int[] outShape;
+        // Indices address the default output layout; a larger output_shape pads that layout at the end.
+        int[] defaultShape = [x.Shape[0], x.Shape[1], .. DefaultSpatial(context, x.Shape[2..].Select(v => (long)v).ToArray()).Select(v => checked((int)v))];
+        int[] outShape = defaultShape;
         if (context.OptionalInput(2) is { } requested)
         {
             outShape = ShapeMath.ToIntShape(requested.ToInt64Array(), context.Node.DisplayName);
             if (outShape.Length != x.Rank) throw context.Invalid($"output_shape has {outShape.Length} values, expected {x.Rank}");
         }
-        else
-        {
-            outShape = [x.Shape[0], x.Shape[1], .. DefaultSpatial(context, x.Shape[2..].Select(v => (long)v).ToArray()).Select(v => checked((int)v))];
-        }
         var result = Tensor.Zeros(x.DataType, outShape);
+        long defaultCount = ShapeMath.ElementCount(defaultShape);
+        var position = new int[x.Rank];
+        var outStrides = ShapeMath.Strides(outShape);
         for (int i = 0; i < x.Length; i++)
         {
             long target = indices.GetInt64(i);
-            if (target < 0 || target >= result.Length) throw context.Invalid($"index {target} is outside the output of {result.Length} elements");
-            result.SetDouble((int)target, x.GetDouble(i));
+            if (target < 0 || target >= defaultCount) throw context.Invalid($"index {target} is outside the unpooled layout {ShapeMath.Format(defaultShape)}");
+            Convolution.Unflatten((int)target, defaultShape, position);
+            int flat = 0;
+            for (int d = 0; d < position.Length; d++)
+            {
+                if (position[d] >= outShape[d]) throw context.Invalid($"index {target} falls outside output_shape {ShapeMath.Format(outShape)}");
+                flat += position[d] * outStrides[d];
+            }
+            result.SetDouble(flat, x.GetDouble(i));
         }
         context.SetOutput(0, result);
     }
