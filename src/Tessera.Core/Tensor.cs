@@ -84,36 +84,38 @@ public sealed class Tensor : DataValue
     public Tensor Clone() => new(DataType, (int[])Shape.Clone(), (Array)Data.Clone());
 
     /// <summary>Element i converted to double (bool gives 0/1). Not for strings.</summary>
-    public double GetDouble(int i) => Data switch
+    // Dispatch on DataType, not on the array's type: the CLR lets a byte[] pass a type test for sbyte[]
+    // (likewise ushort/short, uint/int, ulong/long), so `Data switch { sbyte[] ... }` misreads unsigned data.
+    public double GetDouble(int i) => DataType switch
     {
-        float[] a => a[i],
-        double[] a => a[i],
-        Half[] a => (double)a[i],
-        BFloat16[] a => (float)a[i],
-        sbyte[] a => a[i],
-        byte[] a => a[i],
-        short[] a => a[i],
-        ushort[] a => a[i],
-        int[] a => a[i],
-        uint[] a => a[i],
-        long[] a => a[i],
-        ulong[] a => a[i],
-        bool[] a => a[i] ? 1 : 0,
+        DataType.Float32 => ((float[])Data)[i],
+        DataType.Float64 => ((double[])Data)[i],
+        DataType.Float16 => (double)((Half[])Data)[i],
+        DataType.BFloat16 => (float)((BFloat16[])Data)[i],
+        DataType.Int8 => ((sbyte[])Data)[i],
+        DataType.UInt8 => ((byte[])Data)[i],
+        DataType.Int16 => ((short[])Data)[i],
+        DataType.UInt16 => ((ushort[])Data)[i],
+        DataType.Int32 => ((int[])Data)[i],
+        DataType.UInt32 => ((uint[])Data)[i],
+        DataType.Int64 => ((long[])Data)[i],
+        DataType.UInt64 => ((ulong[])Data)[i],
+        DataType.Bool => ((bool[])Data)[i] ? 1 : 0,
         _ => throw new NotSupportedException($"{DataTypes.Name(DataType)} has no numeric value"),
     };
 
     /// <summary>Element i converted to long (floats truncate toward zero).</summary>
-    public long GetInt64(int i) => Data switch
+    public long GetInt64(int i) => DataType switch
     {
-        long[] a => a[i],
-        int[] a => a[i],
-        ulong[] a => unchecked((long)a[i]),
-        uint[] a => a[i],
-        short[] a => a[i],
-        ushort[] a => a[i],
-        sbyte[] a => a[i],
-        byte[] a => a[i],
-        bool[] a => a[i] ? 1 : 0,
+        DataType.Int64 => ((long[])Data)[i],
+        DataType.Int32 => ((int[])Data)[i],
+        DataType.UInt64 => unchecked((long)((ulong[])Data)[i]),
+        DataType.UInt32 => ((uint[])Data)[i],
+        DataType.Int16 => ((short[])Data)[i],
+        DataType.UInt16 => ((ushort[])Data)[i],
+        DataType.Int8 => ((sbyte[])Data)[i],
+        DataType.UInt8 => ((byte[])Data)[i],
+        DataType.Bool => ((bool[])Data)[i] ? 1 : 0,
         _ => (long)GetDouble(i),
     };
 
@@ -133,8 +135,8 @@ public sealed class Tensor : DataValue
             case ushort[] a: a[i] = unchecked((ushort)(long)value); break;
             case int[] a: a[i] = unchecked((int)(long)value); break;
             case uint[] a: a[i] = unchecked((uint)(long)value); break;
+            case ulong[] a when DataType == DataType.UInt64: a[i] = value < 0 ? unchecked((ulong)(long)value) : (ulong)value; break;
             case long[] a: a[i] = (long)value; break;
-            case ulong[] a: a[i] = value < 0 ? unchecked((ulong)(long)value) : (ulong)value; break;
             case bool[] a: a[i] = value != 0; break;
             default: throw new NotSupportedException($"{DataTypes.Name(DataType)} has no numeric value");
         }
