@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 
 namespace Tessera.Ops.NN;
@@ -124,7 +125,7 @@ public sealed class Convolution : Operator
         int oh = oneD ? 1 : g.Output[0], ow = g.Output[^1];
         int groupIn = channels / group, groupOut = outChannels / group;
         int plane = oh * ow, inPlane = h * width;
-        Parallel.For(0, n * outChannels, job =>
+        Parallel.For(0, n * outChannels, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (job) =>
         {
             int b = job / outChannels, m = job % outChannels;
             var output = y.AsSpan(job * plane, plane);
@@ -164,6 +165,7 @@ public sealed class Convolution : Operator
     public static int CeilDiv(int a, int b) => a >= 0 ? (a + b - 1) / b : -(-a / b);
 
     /// <summary>target[i] += source[i] * weight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAdd(ReadOnlySpan<float> source, float weight, Span<float> target)
     {
         int i = 0;

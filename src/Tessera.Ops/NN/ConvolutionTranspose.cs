@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 
 namespace Tessera.Ops.NN;
@@ -149,7 +150,7 @@ public sealed class ConvolutionTranspose : Operator
         int ph = oneD ? 0 : g.PadBegin[0], pw = g.PadBegin[^1];
         int oh = oneD ? 1 : g.Output[0], ow = g.Output[^1];
         int plane = oh * ow, inPlane = h * width;
-        Parallel.For(0, n * outChannels, job =>
+        Parallel.For(0, n * outChannels, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (job) =>
         {
             int b = job / outChannels, m = job % outChannels;
             int grp = m / groupOut, local = m % groupOut;

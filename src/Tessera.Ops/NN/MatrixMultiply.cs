@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 
 namespace Tessera.Ops.NN;
@@ -83,6 +84,7 @@ public sealed class MatrixMultiply : Operator
     /// rows in parallel when the product is large.</summary>
     public static void MultiplyFloat(float[] a, int aOffset, float[] b, int bOffset, float[] y, int yOffset, int m, int k, int n)
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Row(int i)
         {
             var row = y.AsSpan(yOffset + i * n, n);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 
 namespace Tessera.Ops.NN;
@@ -83,7 +84,7 @@ public sealed class Normalization : Operator
         if (x.Data is float[] xf)
         {
             var yf = result.As<float>();
-            Parallel.For(0, inner == 0 ? 0 : planes, p =>
+            Parallel.For(0, inner == 0 ? 0 : planes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p) =>
             {
                 float a = (float)factor[p % channels], b = (float)shift[p % channels];
                 for (int i = p * inner; i < (p + 1) * inner; i++) yf[i] = xf[i] * a + b;
@@ -154,7 +155,7 @@ public sealed class Normalization : Operator
         var y = new double[values.Length];
         var means = new double[outer];
         var inverse = new double[outer];
-        Parallel.For(0, outer, o =>
+        Parallel.For(0, outer, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o) =>
         {
             NormalizeSlice(values, y, o * inner, inner, epsilon, out means[o], out inverse[o]);
             for (int i = 0; i < inner; i++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 
 namespace Tessera.Ops.NN;
@@ -41,7 +42,7 @@ public sealed class Pooling : Operator
             Convolution.Unflatten(k, g.Kernel, kIndex);
             for (int d = 0; d < g.Rank; d++) kernelOffsets[k * g.Rank + d] = kIndex[d] * g.Dilations[d];
         }
-        Parallel.For(0, planes, plane =>
+        Parallel.For(0, planes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (plane) =>
         {
             var outIndex = new int[g.Rank];
             var start = new int[g.Rank];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 
 namespace Tessera.Ops.NN;
@@ -220,20 +221,35 @@ public sealed class Resize : Operator
         int inner = (int)ShapeMath.ElementCount(shape.AsSpan(axis + 1));
         int inLength = shape[axis], outLength = taps.Length;
         var result = new double[(long)outer * outLength * inner];
-        Parallel.For(0, outer, b =>
+        Parallel.For(0, outer, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
         {
+            int inBase = b * inLength * inner, outBase = b * outLength * inner;
             for (int o = 0; o < outLength; o++)
             {
-                var target = result.AsSpan((b * outLength + o) * inner, inner);
-                if (taps[o].Length == 0)
+                var oTaps = taps[o];
+                int target = outBase + o * inner;
+                if (oTaps.Length == 0)
                 {
-                    target.Fill(extrapolation);
+                    Array.Fill(result, extrapolation, target, inner);
                     continue;
                 }
-                foreach (var (index, weight) in taps[o])
+                if (inner == 1)
                 {
-                    var source = data.AsSpan((b * inLength + index) * inner, inner);
-                    for (int i = 0; i < inner; i++) target[i] += weight * source[i];
+                    double sum = 0;
+                    for (int t = 0; t < oTaps.Length; t++) sum += oTaps[t].Weight * data[inBase + oTaps[t].Index];
+                    result[target] = sum;
+                    continue;
+                }
+                for (int t = 0; t < oTaps.Length; t++)
+                {
+                    double weight = oTaps[t].Weight;
+                    int source = inBase + oTaps[t].Index * inner;
+                    if (weight == 1 && oTaps.Length == 1)
+                    {
+                        Array.Copy(data, source, result, target, inner);
+                        continue;
+                    }
+                    for (int i = 0; i < inner; i++) result[target + i] += weight * data[source + i];
                 }
             }
         });

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 
 namespace Tessera.Ops.NN;
@@ -25,7 +26,7 @@ public sealed class Softmax : Operator
         if (x.Data is float[] xf)
         {
             var yf = result.As<float>();
-            Parallel.For(0, outer * inner, job =>
+            Parallel.For(0, outer * inner, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (job) =>
             {
                 var buffer = new double[length];
                 int start = job / inner * length * inner + job % inner;
