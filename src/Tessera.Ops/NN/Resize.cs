@@ -27,27 +27,72 @@ public sealed class Resize : Operator
         if (mode is "bilinear" or "trilinear") mode = "linear";
         if (context.GetInt("antialias", 0) != 0 && mode != "nearest" && plan.Scales.Any(s => s < 1)) throw context.Unsupported("antialias when downsampling");
         if (transform == "tf_crop_and_resize" && roi is null) throw context.Invalid("tf_crop_and_resize needs an roi with a start and an end per resized axis");
-        var data = x.ToDoubleArray();
-        var shape = (int[])x.Shape.Clone();
+        var allTaps = new (int Index, double Weight)[x.Rank][][];
         for (int axis = 0; axis < x.Rank; axis++)
         {
             int inLength = x.Shape[axis], outLength = plan.Output[axis];
             double start = roi?[axis] ?? 0, end = roi?[axis + x.Rank] ?? 1;
-            var taps = new (int Index, double Weight)[outLength][];
-            bool identity = inLength == outLength;
+            var taps = allTaps[axis] = new (int Index, double Weight)[outLength][];
             for (int o = 0; o < outLength; o++)
             {
                 double source = SourceCoordinate(transform, o, plan.Scales[axis], inLength, outLength, start, end);
                 taps[o] = transform == "tf_crop_and_resize" && (source < 0 || source > inLength - 1)
                     ? []
                     : Taps(mode, nearest, source, inLength, cubicA, excludeOutside);
-                identity &= taps[o].Length == 1 && taps[o][0].Index == o && taps[o][0].Weight == 1;
             }
+        }
+        if (mode == "nearest" && allTaps.All(axis => axis.All(t => t.Length == 1)))
+        {
+            context.SetOutput(0, GatherNearest(x, plan.Output, allTaps));
+            return;
+        }
+        var data = x.ToDoubleArray();
+        var shape = (int[])x.Shape.Clone();
+        for (int axis = 0; axis < x.Rank; axis++)
+        {
+            var taps = allTaps[axis];
+            bool identity = x.Shape[axis] == taps.Length;
+            for (int o = 0; o < taps.Length && identity; o++) identity = taps[o].Length == 1 && taps[o][0].Index == o && taps[o][0].Weight == 1;
             if (identity) continue;
             data = ResizeAxis(data, shape, axis, taps, extrapolation);
-            shape[axis] = outLength;
+            shape[axis] = taps.Length;
         }
         context.SetOutput(0, Tensor.FromDoubles(x.DataType, shape, data));
+    }
+
+    /// <summary>Nearest mode without extrapolation is a pure gather: each output element copies one
+    /// input element, so every type is exact and float32 needs no conversion.</summary>
+    private static Tensor GatherNearest(Tensor x, int[] outShape, (int Index, double Weight)[][][] taps)
+    {
+        int rank = x.Rank;
+        var result = Tensor.Zeros(x.DataType, outShape);
+        if (result.Length == 0) return result;
+        var inStrides = ShapeMath.Strides(x.Shape);
+        int rowLength = rank == 0 ? 1 : outShape[^1];
+        int[] lastMap = rank == 0 ? [0] : taps[^1].Select(t => t[0].Index).ToArray();
+        int rows = result.Length / rowLength;
+        var index = new int[System.Math.Max(rank - 1, 0)];
+        for (int row = 0; row < rows; row++)
+        {
+            int rest = row, source = 0;
+            for (int d = rank - 2; d >= 0; d--)
+            {
+                index[d] = rest % outShape[d];
+                rest /= outShape[d];
+                source += taps[d][index[d]][0].Index * inStrides[d];
+            }
+            int target = row * rowLength;
+            if (x.Data is float[] xf)
+            {
+                var yf = (float[])result.Data;
+                for (int j = 0; j < rowLength; j++) yf[target + j] = xf[source + lastMap[j]];
+            }
+            else
+            {
+                for (int j = 0; j < rowLength; j++) Array.Copy(x.Data, source + lastMap[j], result.Data, target + j, 1);
+            }
+        }
+        return result;
     }
 
     /// <summary>Upsample and opset-10 Resize have no coordinate_transformation_mode: they are asymmetric.</summary>

@@ -26,13 +26,18 @@ public sealed class Softmax : Operator
         if (x.Data is float[] xf)
         {
             var yf = result.As<float>();
-            Parallel.For(0, outer * inner, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (job) =>
+            // Chunks of distributions share one buffer, so tiny distributions do not allocate per row.
+            int jobs = outer * inner, chunk = System.Math.Max(1, 4096 / System.Math.Max(length, 1));
+            Parallel.For(0, (jobs + chunk - 1) / chunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (part) =>
             {
                 var buffer = new double[length];
-                int start = job / inner * length * inner + job % inner;
-                for (int i = 0; i < length; i++) buffer[i] = xf[start + i * inner];
-                Compute(op, buffer);
-                for (int i = 0; i < length; i++) yf[start + i * inner] = (float)buffer[i];
+                for (int job = part * chunk; job < System.Math.Min(jobs, (part + 1) * chunk); job++)
+                {
+                    int start = job / inner * length * inner + job % inner;
+                    for (int i = 0; i < length; i++) buffer[i] = xf[start + i * inner];
+                    Compute(op, buffer);
+                    for (int i = 0; i < length; i++) yf[start + i * inner] = (float)buffer[i];
+                }
             });
         }
         else

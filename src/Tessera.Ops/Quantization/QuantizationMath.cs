@@ -18,7 +18,7 @@ public static class QuantizationMath
         _ => throw new UnsupportedException($"quantized type {DataTypes.Name(type)} is not supported by the reference backend"),
     };
 
-    /// <summary>Rounds half to even, then clamps into [min, max] (NaN gives 0... clamped as ONNX Runtime does).</summary>
+    /// <summary>Rounds half to even, then clamps into [min, max]; NaN maps to 0 (clamped into the range).</summary>
     public static long Saturate(double value, long min, long max)
     {
         if (double.IsNaN(value)) return System.Math.Clamp(0, min, max);
