@@ -67,7 +67,7 @@ public class ConvolutionTests
     public void Conv_float_fast_path_matches_generic_reference()
     {
         var random = new Random(7);
-        int[][] cases = [[1, 1, 7, 7, 1, 3, 3, 1, 1, 0], [2, 4, 5, 9, 2, 3, 2, 2, 1, 1], [1, 6, 17, 3, 6, 1, 3, 1, 2, 2], [1, 2, 1, 255, 1, 1, 5, 3, 1, 2]];
+        int[][] cases = [[1, 1, 7, 7, 1, 3, 3, 1, 1, 0], [2, 4, 5, 9, 2, 3, 2, 2, 1, 1], [1, 6, 17, 3, 6, 1, 3, 1, 2, 2], [1, 2, 1, 255, 1, 1, 5, 3, 1, 2], [1, 3, 5, 4, 1, 1, 1, 1, 1, 0], [1, 4, 6, 6, 2, 3, 3, 1, 1, 1]];
         foreach (var c in cases)
         {
             int n = c[0], ch = c[1], h = c[2], w = c[3], group = c[4], kh = c[5], kw = c[6], stride = c[7], dilation = c[8], pad = c[9];

@@ -146,7 +146,14 @@ public sealed class Convolution : Operator
                         float weight = w[wBase + ky * kw + kx];
                         int xStart = System.Math.Max(CeilDiv(pw - kx * dw, sw), 0);
                         int xEnd = System.Math.Min(CeilDiv(width + pw - kx * dw, sw), ow);
-                        if (xEnd <= xStart) continue;
+                        if (xEnd <= xStart || yEnd <= yStart) continue;
+                        if (sh == 1 && sw == 1 && ow == width && kx * dw == pw)
+                        {
+                            // Whole rows line up (1x1 kernels, centre columns): one contiguous run.
+                            int from = (yStart + ky * dh - ph) * width;
+                            MultiplyAdd(input.Slice(from, (yEnd - yStart) * ow), weight, output.Slice(yStart * ow, (yEnd - yStart) * ow));
+                            continue;
+                        }
                         for (int oy = yStart; oy < yEnd; oy++)
                         {
                             int row = (oy * sh + ky * dh - ph) * width;
