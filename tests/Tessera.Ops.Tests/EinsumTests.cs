@@ -47,4 +47,13 @@ public class EinsumTests
     }
 
     private static Tensor Det(Tensor x) => Run1("Det", [x], opset: 11);
+
+    [Fact]
+    public void Einsum_infers_output_shape_with_symbols()
+    {
+        var a = new TensorType(DataType.Float32, new TensorShape(new[] { Dim.Symbolic("B"), Dim.Known(2), Dim.Known(3) }));
+        var b = new TensorType(DataType.Float32, new TensorShape(new[] { Dim.Known(1), Dim.Known(3), Dim.Known(5) }));
+        var types = Infer("Einsum", [a, b], opset: 12, attributes: [NodeAttribute.String("equation", "...ij,...jk->...ik")]);
+        Assert.Equal("float32[B,2,5]", types[0]!.ToString());
+    }
 }

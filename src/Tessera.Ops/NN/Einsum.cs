@@ -142,6 +142,30 @@ public sealed class Einsum : Operator
     public override void InferTypes(InferenceContext context)
     {
         if (context.InputTensorType(0) is not { } x) return;
-        context.SetOutput(0, x.ElementType, null);
+        var types = Enumerable.Range(0, context.InputCount).Select(context.InputTensorType).ToArray();
+        if (types.Any(t => t?.Shape is null))
+        {
+            context.SetOutput(0, x.ElementType, null);
+            return;
+        }
+        var shapes = types.Select(t => t!.Shape!).ToArray();
+        var equation = Parse(context.GetString("equation", ""), shapes.Select(s => s.Rank).ToArray(), context.Node.DisplayName);
+        // A label's size: any known size other than 1 (1 broadcasts), else a shared symbol, else 1 or unknown.
+        Dim SizeOf(int label)
+        {
+            Dim? found = null;
+            for (int k = 0; k < shapes.Length; k++)
+            {
+                for (int d = 0; d < shapes[k].Rank; d++)
+                {
+                    if (equation.Inputs[k][d] != label) continue;
+                    var dim = shapes[k][d];
+                    if (dim.IsKnown && dim.Value != 1) return dim;
+                    if (found is null || found.Value.IsKnown && !dim.IsKnown) found = dim;
+                }
+            }
+            return found ?? Dim.Unknown;
+        }
+        context.SetOutput(0, x.ElementType, new TensorShape(equation.Output.Select(SizeOf)));
     }
 }
