@@ -115,7 +115,7 @@ public sealed class Scan : Operator
         var outputAxes = context.GetInts("scan_output_axes");
         for (int j = n; j < body.Outputs.Count && j < context.Node.Outputs.Count; j++)
         {
-            int axis = outputAxes is null ? 0 : (int)outputAxes[j - n];
+            int axis = outputAxes is not null && j - n < outputAxes.Length ? (int)outputAxes[j - n] : 0;
             if (axis < 0) continue;
             context.SetOutputType(j, ControlFlowTypes.Stacked(body.Outputs[j].Type, Dim.Unknown, axis));
         }

@@ -90,7 +90,14 @@ public sealed class Reduction : Operator
             return result;
         }
         var values = FloatReduce(opType, x, map, outCount, groupSize);
-        for (int i = 0; i < outCount; i++) result.SetDouble(i, values[i]);
+        if (result.Data is float[] floats)
+        {
+            for (int i = 0; i < outCount; i++) floats[i] = (float)values[i];
+        }
+        else
+        {
+            for (int i = 0; i < outCount; i++) result.SetDouble(i, values[i]);
+        }
         return result;
     }
 

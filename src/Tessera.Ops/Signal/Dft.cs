@@ -155,10 +155,10 @@ public sealed class Dft : Operator
         }
         var dims = x.Shape.Dims.ToArray();
         dims[^1] = 2;
-        long axisValue = context.Opset >= 20 ? context.InputConstant(2)?.GetInt64(0) ?? -2 : context.GetInt("axis", 1);
+        long axisValue = context.Opset >= 20 ? context.InputConstant(2) is { Length: > 0 } a ? a.GetInt64(0) : -2 : context.GetInt("axis", 1);
         int axis = ShapeMath.NormalizeAxis(axisValue, dims.Length, context.Node.DisplayName);
         bool onesided = context.GetInt("onesided", 0) != 0;
-        Dim n = context.HasInput(1) ? context.InputConstant(1) is { } c ? Dim.Known(c.GetInt64(0)) : Dim.Unknown : dims[axis];
+        Dim n = context.HasInput(1) ? context.InputConstant(1) is { Length: > 0 } c ? Dim.Known(c.GetInt64(0)) : Dim.Unknown : dims[axis];
         dims[axis] = !onesided ? n : n.IsKnown ? Dim.Known(n.Value / 2 + 1) : Dim.Unknown;
         context.SetOutput(0, x.ElementType, new TensorShape(dims));
     }

@@ -41,7 +41,7 @@ public sealed class Windows : Operator
     public override void InferTypes(InferenceContext context)
     {
         var type = (DataType)context.GetInt("output_datatype", (long)DataType.Float32);
-        Dim size = context.InputConstant(0) is { } c ? Dim.Known(c.GetInt64(0)) : Dim.Unknown;
+        Dim size = context.InputConstant(0) is { Length: > 0 } c ? Dim.Known(c.GetInt64(0)) : Dim.Unknown;
         context.SetOutput(0, type, new TensorShape([size]));
     }
 }
@@ -92,8 +92,8 @@ public sealed class MelWeightMatrix : Operator
     public override void InferTypes(InferenceContext context)
     {
         var type = (DataType)context.GetInt("output_datatype", (long)DataType.Float32);
-        Dim bins = context.InputConstant(1) is { } d ? Dim.Known(d.GetInt64(0) / 2 + 1) : Dim.Unknown;
-        Dim mels = context.InputConstant(0) is { } m ? Dim.Known(m.GetInt64(0)) : Dim.Unknown;
+        Dim bins = context.InputConstant(1) is { Length: > 0 } d ? Dim.Known(d.GetInt64(0) / 2 + 1) : Dim.Unknown;
+        Dim mels = context.InputConstant(0) is { Length: > 0 } m ? Dim.Known(m.GetInt64(0)) : Dim.Unknown;
         context.SetOutput(0, type, new TensorShape([bins, mels]));
     }
 }
