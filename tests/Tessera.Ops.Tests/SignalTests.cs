@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using Tessera.Core;
 using static Tessera.Ops.Tests.OpHarness;
 
@@ -63,5 +65,17 @@ public sealed class SignalTests
         Assert.Equal([5, 2], y.Shape);
         foreach (var v in y.As<float>()) Assert.InRange(v, 0, 1);
         Assert.Contains(1f, y.As<float>());
+    }
+
+    [Fact]
+    public void Inverse_of_forward_dft_is_the_identity_property()
+    {
+        Prop.ForAll(Gen.Choose(1, 17).ToArbitrary(), n =>
+        {
+            var values = Enumerable.Range(0, n).Select(i => (float)((i * 37 % 11) - 5)).ToArray();
+            var spectrum = Run1("DFT", [F([1, n, 1], values)], 17);
+            var back = Run1("DFT", [spectrum], 17, NodeAttribute.Int("inverse", 1));
+            return Enumerable.Range(0, n).All(i => System.Math.Abs(back.GetDouble(2 * i) - values[i]) < 1e-3 && System.Math.Abs(back.GetDouble(2 * i + 1)) < 1e-3);
+        }).QuickCheckThrowOnFailure();
     }
 }
