@@ -127,4 +127,38 @@ public sealed class ControlFlowTests
         Assert.Equal([1, 3], ys.Shape);
         Close([1, 3, 6], ys);
     }
+
+    [Fact]
+    public void Scan_8_runs_each_batch_entry_for_its_own_length_and_pads_outputs()
+    {
+        var body = new Graph { Name = "body" };
+        var sIn = new Value("s_in", new TensorType(DataType.Float32, new TensorShape(1)));
+        var xIn = new Value("x_in", new TensorType(DataType.Float32, new TensorShape(1)));
+        var sOut = new Value("s_out", new TensorType(DataType.Float32, new TensorShape(1)));
+        body.Inputs.AddRange([sIn, xIn]);
+        body.AddNode("Add", [sIn, xIn], [sOut]);
+        body.Outputs.AddRange([sOut, sOut]);
+
+        var graph = new Graph();
+        var lens = new Value("lens", new TensorType(DataType.Int32, new TensorShape(2)));
+        var s0 = new Value("s0", new TensorType(DataType.Float32, new TensorShape(2, 1)));
+        var xs = new Value("xs", new TensorType(DataType.Float32, new TensorShape(2, 3, 1)));
+        var final = new Value("final");
+        var ys = new Value("ys");
+        graph.Inputs.AddRange([lens, s0, xs]);
+        var node = graph.AddNode("Scan", [lens, s0, xs], [final, ys]);
+        node.SetAttribute(NodeAttribute.FromGraph("body", body));
+        node.SetAttribute(NodeAttribute.Int("num_scan_inputs", 1));
+        graph.Outputs.AddRange([final, ys]);
+        var outputs = RunModel(graph, 8, new Dictionary<string, DataValue>
+        {
+            ["lens"] = Tensor.Create([2], new[] { 3, 2 }),
+            ["s0"] = F([2, 1], 0, 10),
+            ["xs"] = F([2, 3, 1], 1, 2, 3, 1, 2, 3),
+        });
+        Close([6, 13], (Tensor)outputs["final"]);
+        var y = (Tensor)outputs["ys"];
+        Assert.Equal([2, 3, 1], y.Shape);
+        Close([1, 3, 6, 11, 13, 0], y);
+    }
 }

@@ -7,7 +7,8 @@ namespace Tessera.Ops.ControlFlow;
 /// scan_input_axes entry, forward or reversed per scan_input_directions; scan outputs are stacked along
 /// scan_output_axes, reversed per scan_output_directions. Opset 8: input 0 is the optional
 /// sequence_lens, every tensor has a leading batch axis, scan inputs are sliced along axis 1 and the
-/// directions attribute reverses them.</summary>
+/// directions attribute reverses them; an entry shorter than the scan axis (sequence_lens) runs only
+/// its own steps and its scan outputs are padded with zeros.</summary>
 [Op("Scan")]
 public sealed class Scan : Operator
 {
@@ -85,17 +86,20 @@ public sealed class Scan : Operator
         var states = Enumerable.Range(1, n).Select(context.Input).ToArray();
         var scanInputs = Enumerable.Range(1 + n, m).Select(context.Input).ToArray();
         int batch = states.Length > 0 ? states[0].Shape[0] : scanInputs[0].Shape[0];
-        if (lengths is not null)
-        {
-            int full = scanInputs[0].Shape[1];
-            if (lengths.ToInt64Array().Any(l => l != full)) throw context.Unsupported("Scan-8 with sequence_lens shorter than the scan axis");
-        }
+        int full = scanInputs.Length > 0 ? scanInputs[0].Shape[1] : 0;
+        var seqLens = lengths?.ToInt64Array();
+        if (seqLens is not null && seqLens.Length != batch) throw context.Invalid($"sequence_lens has {seqLens.Length} entries for a batch of {batch}");
         var perBatch = new List<Tensor[]>();
         for (int b = 0; b < batch; b++)
         {
+            int length = seqLens is null ? full : (int)seqLens[b];
+            if (length < 0 || length > full) throw context.Invalid($"sequence length {length} is outside [0, {full}]");
             var s = states.Select(x => ControlFlowTypes.Slice(x, 0, b)).ToArray();
-            var xs = scanInputs.Select(x => ControlFlowTypes.Slice(x, 0, b)).ToArray();
-            perBatch.Add(Run(context, body, s, xs, null, context.GetInts("directions"), null, null));
+            var xs = scanInputs.Select(x => LeadingRows(ControlFlowTypes.Slice(x, 0, b), length)).ToArray();
+            var results = Run(context, body, s, xs, null, context.GetInts("directions"), null, null);
+            // Entries shorter than the scan axis get zero rows after their last step.
+            for (int j = s.Length; j < results.Length; j++) results[j] = ZeroPadRows(results[j], full);
+            perBatch.Add(results);
         }
         int outputs = body.Outputs.Count;
         for (int j = 0; j < outputs; j++)
@@ -103,6 +107,28 @@ public sealed class Scan : Operator
             var items = perBatch.Select(r => r[j]).ToList();
             context.SetOutput(j, ControlFlowTypes.Stack(items, 0, null, context.Node.DisplayName));
         }
+    }
+
+    /// <summary>The first <paramref name="rows"/> entries of <paramref name="x"/> along axis 0.</summary>
+    private static Tensor LeadingRows(Tensor x, int rows)
+    {
+        if (rows == x.Shape[0]) return x;
+        var shape = (int[])x.Shape.Clone();
+        shape[0] = rows;
+        var result = Tensor.Zeros(x.DataType, shape);
+        Array.Copy(x.Data, result.Data, result.Length);
+        return result;
+    }
+
+    /// <summary><paramref name="x"/> extended with zero entries along axis 0 up to <paramref name="rows"/>.</summary>
+    private static Tensor ZeroPadRows(Tensor x, int rows)
+    {
+        if (x.Rank == 0 || x.Shape[0] >= rows) return x;
+        var shape = (int[])x.Shape.Clone();
+        shape[0] = rows;
+        var result = Tensor.Zeros(x.DataType, shape);
+        Array.Copy(x.Data, result.Data, x.Length);
+        return result;
     }
 
     public override void InferTypes(InferenceContext context)
