@@ -78,4 +78,14 @@ public sealed class SequenceTests
         Assert.False(((Tensor)Run("OptionalHasElement", [null])[0]!).As<bool>()[0]);
         Assert.Throws<InvalidInputException>(() => Run("OptionalGetElement", [empty]));
     }
+
+    [Fact]
+    public void Construct_type_rule_keeps_only_dims_the_items_share()
+    {
+        var a = new TensorType(DataType.Float32, new TensorShape(2, 3));
+        var b = new TensorType(DataType.Float32, new TensorShape(2, 5));
+        var seq = (SequenceType)Infer("SequenceConstruct", [a, b])[0]!;
+        Assert.Equal(new TensorShape([2, Dim.Unknown]), ((TensorType)seq.ElementType).Shape);
+        Assert.Null(Infer("SequenceConstruct", [a, null])[0]);
+    }
 }

@@ -40,10 +40,10 @@ public sealed class If : Operator
 /// <summary>Type helpers shared by the control-flow ops.</summary>
 internal static class ControlFlowTypes
 {
-    /// <summary>The type both branches agree on: same element type, dims kept where equal.</summary>
+    /// <summary>The type both branches agree on: same element type, dims kept where equal; null when either is unknown.</summary>
     public static IrType? Merge(IrType? a, IrType? b)
     {
-        if (a is null || b is null) return a ?? b;
+        if (a is null || b is null) return null;
         if (a is TensorType ta && b is TensorType tb)
         {
             if (ta.ElementType != tb.ElementType) return null;

@@ -85,7 +85,10 @@ public sealed class SequenceOps : Operator
         switch (context.OpType)
         {
             case "SequenceConstruct":
-                if (context.InputTensorType(0) is { } first) context.SetOutputType(0, new SequenceType(first));
+                // Items may differ in shape: keep only the dims all of them agree on.
+                IrType? element = context.InputType(0);
+                for (int i = 1; i < context.InputCount && element is not null; i++) element = ControlFlow.ControlFlowTypes.Merge(element, context.InputType(i));
+                if (element is not null) context.SetOutputType(0, new SequenceType(element));
                 break;
             case "SequenceEmpty":
                 context.SetOutputType(0, new SequenceType(new TensorType((DataType)context.GetInt("dtype", (long)DataType.Float32), null)));
