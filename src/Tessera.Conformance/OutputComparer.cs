@@ -13,6 +13,9 @@ public readonly record struct Tolerance(double Relative, double Absolute)
     {
         _ when caseName.Contains("gridsample", StringComparison.Ordinal) => new(1e-3, 1e-5),
         _ when caseName.StartsWith("test_dft", StringComparison.Ordinal) || caseName.StartsWith("test_stft", StringComparison.Ordinal) => new(1e-3, 1e-4),
+        // The expected values of test_adam_multiple were computed with epsilon = 1e-2 while its node leaves
+        // epsilon at the schema default 1e-6; ONNX's own reference runner compares it to 2 decimals.
+        "test_adam_multiple" => new(1e-2, 1e-2),
         _ => new(1e-3, 1e-7),
     };
 }
