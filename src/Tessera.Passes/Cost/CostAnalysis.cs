@@ -63,7 +63,10 @@ public static class CostAnalysis
         foreach (var node in model.AllNodes()) layers.Add(Layer(node));
         var constants = new HashSet<Value>();
         Collect(model.Graph, constants);
-        return new CostReport(layers) { ParameterBytes = constants.Sum(c => Bytes(c.Constant!)) };
+        // Constant nodes hold weights too in many exported models (Paddle, PyTorch); count them alike.
+        long constantNodeBytes = model.AllNodes().Where(n => n.OpType == "Constant" && n.Domain.Length == 0)
+            .Sum(n => n.Attributes.Values.FirstOrDefault()?.Value is Tensor t ? Bytes(t) : 0);
+        return new CostReport(layers) { ParameterBytes = constants.Sum(c => Bytes(c.Constant!)) + constantNodeBytes };
     }
 
     private static void Collect(Graph graph, HashSet<Value> constants)

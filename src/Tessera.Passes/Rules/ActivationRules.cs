@@ -35,18 +35,7 @@ public static class FusedActivation
     }
 
     /// <summary>The activation applied to one element (the specification of the fused kernels).</summary>
-    public static double Apply(string name, float[] p, double x) => name switch
-    {
-        "Relu" => Math.Max(x, 0),
-        "Sigmoid" => 1 / (1 + Math.Exp(-x)),
-        "Tanh" => Math.Tanh(x),
-        "LeakyRelu" => x < 0 ? p[0] * x : x,
-        "HardSigmoid" => Math.Clamp(p[0] * x + p[1], 0, 1),
-        "HardSwish" => x * Math.Clamp(x / 6 + 0.5, 0, 1),
-        "Silu" => x / (1 + Math.Exp(-x)),
-        "Clip" => Math.Min(Math.Max(x, p[0]), p[1]),
-        _ => throw new UnsupportedException($"fused activation '{name}' is not known"),
-    };
+    public static double Apply(string name, float[] p, double x) => Ops.Fused.ActivationMath.Apply(name, p, x);
 
     /// <summary>Standard ONNX nodes computing the activation on <paramref name="input"/> into <paramref name="output"/>
     /// at the given opset.</summary>

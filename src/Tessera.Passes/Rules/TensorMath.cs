@@ -6,26 +6,7 @@ namespace Tessera.Passes;
 public static class TensorMath
 {
     /// <summary>Permutes the axes: result dim i is input dim perm[i].</summary>
-    public static Tensor Transpose(Tensor x, int[] perm)
-    {
-        int rank = x.Rank;
-        var shape = perm.Select(p => x.Shape[p]).ToArray();
-        var result = Tensor.Zeros(x.DataType, shape);
-        var inStrides = ShapeMath.Strides(x.Shape);
-        var index = new int[rank];
-        for (int k = 0; k < result.Length; k++)
-        {
-            long source = 0;
-            for (int d = 0; d < rank; d++) source += (long)index[d] * inStrides[perm[d]];
-            result.Data.SetValue(x.Data.GetValue(source), k);
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                if (++index[d] < shape[d]) break;
-                index[d] = 0;
-            }
-        }
-        return result;
-    }
+    public static Tensor Transpose(Tensor x, int[] perm) => Ops.Fused.ActivationMath.Transpose(x, perm);
 
     /// <summary>Composition of two Transposes: applying <paramref name="first"/> then <paramref name="second"/>.</summary>
     public static int[] Compose(int[] first, int[] second) => second.Select(s => first[s]).ToArray();

@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using Tessera.Core;
+using Tessera.Onnx;
+using Tessera.Passes;
+
+namespace Tessera.Cli;
+
+/// <summary><c>tessera optimize MODEL -o OUT.onnx</c>: runs the graph optimizer and writes a standard ONNX
+/// model (ONNX Runtime runs it), printing a before/after summary.</summary>
+internal static class OptimizeCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<FileInfo>("model") { Description = "The .onnx model to optimize" };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Where to write the optimized .onnx model", Required = true };
+        var dump = new Option<DirectoryInfo?>("--dump") { Description = "Write the graph after every pass (text and .onnx) to this folder (or set TESSERA_DUMP)" };
+        var shapes = InputShapeOption();
+        var keepFused = new Option<bool>("--keep-fused") { Description = "Write Tessera's fused ops (domain 'tessera') instead of lowering them to standard ONNX" };
+        var cost = new Option<bool>("--cost") { Description = "Also print the per-layer cost table of the optimized model" };
+        var top = new Option<int?>("--top") { Description = "With --cost: show only the N most expensive layers" };
+        var command = new Command("optimize", "Optimize a model's graph: fold constants and BatchNorm, fuse activations, cancel transposes, recognize LayerNorm/GELU")
+        {
+            model, output, dump, shapes, keepFused, cost, top,
+        };
+        command.SetAction(parse =>
+        {
+            var source = parse.GetValue(model)!;
+            if (!source.Exists) throw new InvalidInputException("model file not found", source.FullName, "check the path");
+            var loaded = OnnxImporter.Load(source.FullName);
+            bool verbose = parse.GetValue(CommonOptions.Verbose);
+            var options = new OptimizationOptions
+            {
+                InputShapes = ParseShapes(parse.GetValue(shapes)),
+                KeepFusedOps = true,
+                Log = verbose ? Console.Error.WriteLine : null,
+            };
+            if (parse.GetValue(dump) is { } folder) options = options with { DumpFolder = folder.FullName };
+            var result = GraphOptimizer.Optimize(loaded, options);
+            // The summary and cost describe the internal form backends get (fused ops); the file is
+            // lowered to standard ONNX unless --keep-fused asks for Tessera's own ops.
+            PrintSummary(result);
+            if (parse.GetValue(cost)) CostCommand.Print(loaded, parse.GetValue(top), null);
+            if (!parse.GetValue(keepFused)) StandardOnnxLowering.Lower(loaded);
+            var target = parse.GetValue(output)!;
+            OnnxExporter.Save(loaded, target.FullName);
+            Console.WriteLine($"wrote {target.FullName}");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>--input-shape NAME=1x3x640x640 (repeatable): binds dynamic input dims.</summary>
+    public static Option<string[]> InputShapeOption() => new("--input-shape")
+    {
+        Description = "Concrete shape of a model input, NAME=1x3x640x640 (repeat for several inputs)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static Dictionary<string, int[]>? ParseShapes(string[]? specs)
+    {
+        if (specs is null || specs.Length == 0) return null;
+        var result = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        foreach (var spec in specs)
+        {
+            int eq = spec.LastIndexOf('=');
+            var dims = eq > 0 ? spec[(eq + 1)..].Split('x', ',') : [];
+            if (eq <= 0 || dims.Length == 0 || !dims.All(d => int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0))
+            {
+                throw new InvalidInputException($"'{spec}' is not NAME=DIMxDIMx...", "--input-shape", "write e.g. --input-shape x=1x3x640x640");
+            }
+            result[spec[..eq]] = dims.Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray();
+        }
+        return result;
+    }
+
+    private static void PrintSummary(OptimizationResult result)
+    {
+        static string Count(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+        string Macs(ModelSummary s) => s.UnknownLayers == 0 ? Count(s.Macs) : $"{Count(s.Macs)} ({s.UnknownLayers} nodes without shapes)";
+        var table = new Table().AddColumns("", "before", "after");
+        table.AddRow("nodes", Count(result.Before.Nodes), Count(result.After.Nodes));
+        table.AddRow("MACs", Markup.Escape(Macs(result.Before)), Markup.Escape(Macs(result.After)));
+        table.AddRow("other ops", Count(result.Before.Operations), Count(result.After.Operations));
+        table.AddRow("parameter bytes", Count(result.Before.ParameterBytes), Count(result.After.ParameterBytes));
+        foreach (var op in result.Before.OpsByType.Keys.Union(result.After.OpsByType.Keys).OrderBy(k => k, StringComparer.Ordinal))
+        {
+            table.AddRow(Markup.Escape(op), Count(result.Before.OpsByType.GetValueOrDefault(op)), Count(result.After.OpsByType.GetValueOrDefault(op)));
+        }
+        AnsiConsole.Write(table);
+        if (result.Statistics.RuleCounts.Count > 0)
+        {
+            Console.WriteLine("rules applied: " + string.Join(", ", result.Statistics.RuleCounts.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} x{kv.Value}")));
+        }
+    }
+}
