@@ -25,7 +25,7 @@ public static class GraphOptimizer
 {
     public static IReadOnlyList<IGraphPass> DefaultPasses() =>
     [
-        new RuleSetPass("cleanup", [new ConstantNodeToInitializer(), new RemoveIdentity(), new RemoveDropout(), new RemoveNoOpCastOrReshape(), new FoldConstants()]),
+        new RuleSetPass("cleanup", [new ConstantNodeToInitializer(), new RemoveIdentity(), new RemoveDropout(), new RemoveNoOpCastOrReshape(), new RemoveNeutralArithmetic(), new FoldConstants()]),
         new DeadCodeElimination(),
         new CommonSubexpressionElimination(),
         new RuleSetPass("patterns", [new LayerNormFromDecomposedForm(), new GeluFromDecomposedForm(), new ClipFormToHardSwish(), new HardSigmoidMulToHardSwish(), new SigmoidMulToSilu()]),

@@ -96,3 +96,36 @@ public class CleanupRuleTests
         Assert.Single(model.Graph.Initializers);
     }
 }
+
+public class NeutralArithmeticTests
+{
+    [Fact]
+    public void Multiplying_by_one_and_adding_zero_are_removed()
+    {
+        var t = new TestGraph();
+        var x = t.Input("x", 2, 3);
+        var scaled = t.Node("Mul", [t.Scalar("one", 1), x], [2, 3]);
+        var shifted = t.Node("Add", [scaled, t.Constant("zero", Tensor.Create([1, 1], new float[] { 0 }))], [2, 3]);
+        t.Output(t.Node("Mul", [x, t.Node("Sigmoid", [shifted], [2, 3])], [2, 3]));
+        RuleHarness.Check(t, ["tessera.Silu"], new RemoveNeutralArithmetic(), new SigmoidMulToSilu());
+    }
+
+    [Fact]
+    public void Adding_zero_that_broadcasts_to_a_higher_rank_is_kept()
+    {
+        var t = new TestGraph();
+        var x = t.Input("x", 3);
+        t.Output(t.Node("Add", [x, t.Constant("zero", Tensor.Create([1, 1], new float[] { 0 }))], [1, 3]));
+        RuleHarness.Check(t, ["Add"], new RemoveNeutralArithmetic());
+    }
+
+    [Fact]
+    public void Large_constant_of_shape_is_not_materialized()
+    {
+        var t = new TestGraph();
+        var x = t.Input("x", 1, 4, 64, 64);
+        var zeros = t.Node("ConstantOfShape", [t.Constant("shape", Tensor.Create([4], new long[] { 1, 4, 64, 64 }))], [1, 4, 64, 64]);
+        t.Output(t.Node("Concat", [x, zeros], [1, 8, 64, 64], "", NodeAttribute.Int("axis", 1)));
+        RuleHarness.Check(t, ["ConstantOfShape", "Concat"], new FoldConstants());
+    }
+}

@@ -82,17 +82,25 @@ public sealed class RemoveNoOpCastOrReshape : RewriteRule
 /// built-in evaluator for shape ops), and Shape/Size of a value with a known shape become constants.</summary>
 public sealed class FoldConstants : RewriteRule
 {
+    /// <summary>Ops that create data larger than their inputs; folding them only stores what is cheap to compute.</summary>
+    public static readonly string[] Expanding = ["ConstantOfShape", "Expand", "Tile", "Range"];
+
+    /// <summary>Largest result (elements) of an <see cref="Expanding"/> op that is still folded.</summary>
+    public const int MaxExpandedElements = 1024;
+
     public override IReadOnlyCollection<string>? RootOps => null;
 
     public override Rewrite? Match(Node node, RuleContext context)
     {
         if (node.OpType == "Constant" || node.Subgraphs().Any() || node.Outputs.Count == 0) return null;
+        if (Expanding.Contains(node.OpType) && RuleContext.Shape(node.Output(0)) is { } outShape && ShapeMath.ElementCount(outShape) > MaxExpandedElements) return null;
         if (node.Outputs.Any(o => o is not null && context.IsGraphOutput(o))) return null;
         if (ConstantEvaluator.FromShape(node) is { } shape) return Replace(node, [shape], context);
         var inputs = node.Inputs.Where(i => i is not null).ToList();
         if (inputs.Count == 0 || inputs.Any(i => i!.Constant is null)) return null;
         var results = Evaluate(node, context);
         if (results is null || results.Any(r => r is not null && r.Length > context.Options.MaxFoldedElements)) return null;
+        if (Expanding.Contains(node.OpType) && results.Any(r => r is not null && r.Length > MaxExpandedElements)) return null;
         return Replace(node, results, context);
     }
 
@@ -133,5 +141,29 @@ public sealed class FoldConstants : RewriteRule
         {
             return null; // inconsistent constants (a malformed model); leave the node for the executor to report
         }
+    }
+}
+
+/// <summary>x * 1, x / 1, x + 0 and x - 0 with a one-element constant are x (when the constant does not
+/// broadcast x to a higher rank). Exporters write these for parameterized activations left at their
+/// default (Paddle's swish with beta 1), and they hide patterns such as x * Sigmoid(x).</summary>
+public sealed class RemoveNeutralArithmetic : RewriteRule
+{
+    public override IReadOnlyCollection<string> RootOps => ["Mul", "Div", "Add", "Sub"];
+
+    public override Rewrite? Match(Node node, RuleContext context)
+    {
+        for (int side = 0; side < 2; side++)
+        {
+            if (side == 1 && node.OpType is "Div" or "Sub") break;
+            var x = node.Input(side);
+            var c = node.Input(1 - side)?.Constant;
+            if (x is null || c is not { Length: 1 } || !DataTypes.IsNumeric(c.DataType) || RuleContext.ElementType(x) != c.DataType) continue;
+            if (c.Rank > 0 && (RuleContext.Rank(x) is not { } rank || c.Rank > rank)) continue;
+            double neutral = node.OpType is "Mul" or "Div" ? 1 : 0;
+            if (c.GetDouble(0) != neutral || !context.CanBypass(node.Output(0)!, x)) continue;
+            return Rewrite.Bypass(node.Output(0)!, x);
+        }
+        return null;
     }
 }
