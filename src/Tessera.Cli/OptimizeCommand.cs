@@ -51,6 +51,19 @@ internal static class OptimizeCommand
         return command;
     }
 
+    /// <summary>The --no-optimize switch of run, quantize and compile (optimization is on by default there).</summary>
+    public static Option<bool> NoOptimizeOption() => new("--no-optimize") { Description = "Run the model as written, without graph optimization" };
+
+    /// <summary>What run, quantize and compile call after loading a model: optimizes in place unless
+    /// --no-optimize was given, keeping fused ops for Tessera's own backends.</summary>
+    public static OptimizationResult? OptimizeUnlessDisabled(Tessera.Core.Model model, bool noOptimize, IReadOnlyDictionary<string, int[]>? inputShapes = null, string? dump = null)
+    {
+        if (noOptimize) return null;
+        var options = new OptimizationOptions { InputShapes = inputShapes };
+        if (dump is not null) options = options with { DumpFolder = dump };
+        return GraphOptimizer.Optimize(model, options);
+    }
+
     /// <summary>--input-shape NAME=1x3x640x640 (repeatable): binds dynamic input dims.</summary>
     public static Option<string[]> InputShapeOption() => new("--input-shape")
     {

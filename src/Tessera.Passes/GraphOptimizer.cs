@@ -30,7 +30,7 @@ public static class GraphOptimizer
         new CommonSubexpressionElimination(),
         new RuleSetPass("patterns", [new LayerNormFromDecomposedForm(), new GeluFromDecomposedForm(), new ClipFormToHardSwish(), new HardSigmoidMulToHardSwish(), new SigmoidMulToSilu()]),
         new RuleSetPass("fold-into-producers", [new FoldBatchNormIntoProducer(), new BatchNormToMulAdd(), new FoldConstantAffineIntoProducer(), new FoldPadIntoConv(), new MatMulAddToGemm()]),
-        new RuleSetPass("transposes", [new CancelTransposes(), new SinkTransposeThroughElementwise()]),
+        new RuleSetPass("transposes", [new CancelTransposes(), new SinkTransposeThroughElementwise(), new FoldTransposeIntoMatMul()]),
         new RuleSetPass("fusion", [new FuseActivationIntoProducer(), new FoldTransposeIntoConvOutput()]),
     ];
 

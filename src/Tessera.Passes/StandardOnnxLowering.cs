@@ -5,7 +5,7 @@ namespace Tessera.Passes;
 /// <summary>Rewrites Tessera's own ops into standard ONNX so that an optimized model written to disk runs
 /// in ONNX Runtime and opens in Netron: Fused{Conv,ConvTranspose,Gemm} become the base op plus its
 /// activation (and a Transpose for output_perm), Silu and HardSwish become Sigmoid/HardSigmoid and Mul,
-/// Gelu becomes com.microsoft Gelu/FastGelu. Folded weights, removed nodes and recognized LayerNorms stay.</summary>
+/// Gelu becomes com.microsoft Gelu/FastGelu and FusedMatMul com.microsoft FusedMatMul. Folded weights, removed nodes and recognized LayerNorms stay.</summary>
 public static class StandardOnnxLowering
 {
     public const string MicrosoftDomain = "com.microsoft";
@@ -40,15 +40,23 @@ public static class StandardOnnxLowering
         var output = node.Output(0)!;
         var x = node.Input(0)!;
         Value Constant(string hint, Tensor t) => context.NewConstant(output.Name + "_" + hint, t);
+        var elementType = node.Input(1)?.Constant?.DataType ?? RuleContext.ElementType(x) ?? DataType.Float32;
         switch (node.OpType)
         {
             case "Silu" or "HardSwish":
-                return FusedActivation.Lower(node.OpType, [], x, output, opset, Constant);
+                return FusedActivation.Lower(node.OpType, [], x, output, opset, Constant, elementType);
             case "Gelu":
             {
                 model.Opsets.TryAdd(MicrosoftDomain, 1);
                 bool tanh = node.Attribute("approximate")?.Value as string == "tanh";
                 return [new Node(tanh ? "FastGelu" : "Gelu", [x], [output], MicrosoftDomain, node.Name)];
+            }
+            case "FusedMatMul":
+            {
+                model.Opsets.TryAdd(MicrosoftDomain, 1);
+                var matmul = new Node("FusedMatMul", node.Inputs, [output], MicrosoftDomain, node.Name);
+                foreach (var a in node.Attributes.Values) matmul.SetAttribute(a);
+                return [matmul];
             }
             case "FusedConv" or "FusedConvTranspose" or "FusedGemm":
             {
@@ -68,7 +76,7 @@ public static class StandardOnnxLowering
                 if (activation is not null)
                 {
                     var activated = perm is null ? output : context.NewValue(output.Name + "_activated", null);
-                    nodes.AddRange(FusedActivation.Lower(activation, parameters, current, activated, opset, Constant));
+                    nodes.AddRange(FusedActivation.Lower(activation, parameters, current, activated, opset, Constant, elementType));
                     current = activated;
                 }
                 if (perm is not null)

@@ -74,6 +74,7 @@ public static class ActivationMath
 [Op("FusedConv", "tessera")]
 [Op("FusedConvTranspose", "tessera")]
 [Op("FusedGemm", "tessera")]
+[Op("FusedMatMul", "tessera")]
 public sealed class FusedProducer : Operator
 {
     public static readonly string[] OwnAttributes = ["activation", "activation_params", "output_perm"];
@@ -94,7 +95,16 @@ public sealed class FusedProducer : Operator
         {
             if (!OwnAttributes.Contains(a.Name)) baseNode.SetAttribute(a);
         }
-        var inner = new KernelContext(baseNode, BaseOpset, Enumerable.Range(0, context.InputCount).Select(context.InputValue).ToList());
+        var inputs = Enumerable.Range(0, context.InputCount).Select(context.InputValue).ToList();
+        if (baseType == "MatMul")
+        {
+            // transA/transB belong to FusedMatMul (MatMul has none): swap the operand's last two axes first.
+            baseNode.Attributes.Remove("transA");
+            baseNode.Attributes.Remove("transB");
+            if (context.GetInt("transA", 0) != 0) inputs[0] = SwapLastAxes(context.Input(0));
+            if (context.GetInt("transB", 0) != 0) inputs[1] = SwapLastAxes(context.Input(1));
+        }
+        var inner = new KernelContext(baseNode, BaseOpset, inputs);
         baseOp.Execute(inner);
         var result = (Tensor)inner.Outputs[0]!;
         if (context.GetString("activation", string.Empty) is { Length: > 0 } activation)
@@ -108,6 +118,13 @@ public sealed class FusedProducer : Operator
 
     public override long Macs(CostContext context) =>
         OperatorRegistry.Default.TryGet(string.Empty, context.OpType["Fused".Length..], out var baseOp) ? baseOp.Macs(context) : 0;
+
+    private static Tensor SwapLastAxes(Tensor x)
+    {
+        var perm = Enumerable.Range(0, x.Rank).ToArray();
+        (perm[^1], perm[^2]) = (perm[^2], perm[^1]);
+        return ActivationMath.Transpose(x, perm);
+    }
 }
 
 /// <summary>tessera.Silu (x * sigmoid x), tessera.HardSwish (for models below opset 14) and tessera.Gelu

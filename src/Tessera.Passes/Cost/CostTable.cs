@@ -38,7 +38,8 @@ public static class CostTable
             case "MatMul" or "MatMulInteger":
             {
                 if (shapeOf(node.Input(0)) is not { Length: > 0 } a || outCount < 0) return null;
-                return (outCount * a[^1], 0);
+                bool transA = a.Length >= 2 && (node.Attribute("transA")?.Value as long? ?? 0) != 0;
+                return (outCount * (transA ? a[^2] : a[^1]), 0);
             }
             case "Gemm":
             {

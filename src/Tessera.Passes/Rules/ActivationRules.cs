@@ -39,7 +39,7 @@ public static class FusedActivation
 
     /// <summary>Standard ONNX nodes computing the activation on <paramref name="input"/> into <paramref name="output"/>
     /// at the given opset.</summary>
-    public static List<Node> Lower(string name, float[] p, Value input, Value output, long opset, Func<string, Tensor, Value> constant)
+    public static List<Node> Lower(string name, float[] p, Value input, Value output, long opset, Func<string, Tensor, Value> constant, DataType elementType = DataType.Float32)
     {
         Node One(string op, params NodeAttribute[] attributes)
         {
@@ -55,7 +55,12 @@ public static class FusedActivation
             case "HardSwish" when opset >= 14: return [One("HardSwish")];
             case "Clip" when opset < 11: return [One("Clip", NodeAttribute.Float("min", p[0]), NodeAttribute.Float("max", p[1]))];
             case "Clip":
-                return [new Node("Clip", [input, constant("clip_min", Tensor.Scalar(p[0])), constant("clip_max", Tensor.Scalar(p[1]))], [output])];
+            {
+                // Clip's bounds have the element type of its input (float16 models need float16 bounds).
+                var min = constant("clip_min", Tensor.FromDoubles(elementType, [], [p[0]]));
+                var max = constant("clip_max", Tensor.FromDoubles(elementType, [], [p[1]]));
+                return [new Node("Clip", [input, min, max], [output])];
+            }
             case "HardSwish" or "Silu":
             {
                 var gate = new Value(output.Name + "_gate", output.Type);

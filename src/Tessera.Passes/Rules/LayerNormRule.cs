@@ -26,7 +26,8 @@ public sealed class LayerNormFromDecomposedForm : RewriteRule
         var squared = variance.Input(0)?.Producer;
         bool isSquare = squared?.OpType == "Pow" ? squared.Input(0) == d && Patterns.Near(RuleContext.Scalar(squared.Input(1)), 2)
             : squared?.OpType == "Mul" && squared.Input(0) == d && squared.Input(1) == d;
-        if (!isSquare || (d is not null && context.UseCount(d) != 2)) return null;
+        // d feeds the square and the division only (Mul(d, d) reads it twice).
+        if (!isSquare || context.UseCount(d!) != (squared!.OpType == "Pow" ? 2 : 3)) return null;
 
         // Optional affine tail: * gamma, + beta (constants over the last axis).
         Value output = node.Output(0)!;

@@ -85,3 +85,26 @@ public sealed class FoldTransposeIntoConvOutput : RewriteRule
         return Rewrite.Single(folded, output);
     }
 }
+
+/// <summary>A Transpose that swaps the last two axes of MatMul's second operand becomes transB=1 on a
+/// tessera.FusedMatMul (attention's K transpose), so no transposed copy of K is materialized. Written out
+/// as com.microsoft.FusedMatMul, which ONNX Runtime runs.</summary>
+public sealed class FoldTransposeIntoMatMul : RewriteRule
+{
+    public override IReadOnlyCollection<string> RootOps => ["MatMul"];
+
+    public override Rewrite? Match(Node node, RuleContext context)
+    {
+        var b = node.Input(1);
+        if (RuleContext.ProducerOf(b, "Transpose") is not { } transpose || !context.HasSingleUse(b!) || transpose.Input(0) is not { } source) return null;
+        if (RuleContext.Rank(source) is not { } rank || rank < 2) return null;
+        var perm = ConstantEvaluator.Permutation(transpose, rank);
+        bool swapsLastTwo = perm[rank - 1] == rank - 2 && perm[rank - 2] == rank - 1 && perm.Take(rank - 2).Select((p, i) => p == i).All(x => x);
+        if (!swapsLastTwo) return null;
+        var output = node.Output(0)!;
+        var fused = new Node("FusedMatMul", [node.Input(0), source], [context.NewValue(output.Name, output.Type)], FusedActivation.Domain, node.Name);
+        fused.SetAttribute(NodeAttribute.Int("transB", 1));
+        context.Model.Opsets.TryAdd(FusedActivation.Domain, 1);
+        return Rewrite.Single(fused, output);
+    }
+}
