@@ -25,7 +25,7 @@ public static class GraphOptimizer
 {
     public static IReadOnlyList<IGraphPass> DefaultPasses() =>
     [
-        new RuleSetPass("cleanup", [new ConstantNodeToInitializer(), new RemoveIdentity(), new RemoveDropout(), new RemoveNoOpCastOrReshape(), new RemoveNeutralArithmetic(), new FoldConstants()]),
+        new RuleSetPass("cleanup", [new ConstantNodeToInitializer(), new RemoveIdentity(), new RemoveDropout(), new RemoveNoOpCastOrReshape(), new RemoveNeutralArithmetic(), new FoldConstants(), new InlineConstantIf()]),
         new DeadCodeElimination(),
         new CommonSubexpressionElimination(),
         new RuleSetPass("patterns", [new LayerNormFromDecomposedForm(), new GeluFromDecomposedForm(), new ClipFormToHardSwish(), new HardSigmoidMulToHardSwish(), new SigmoidMulToSilu()]),
@@ -39,6 +39,7 @@ public static class GraphOptimizer
     public static OptimizationResult Optimize(Model model, OptimizationOptions? options = null)
     {
         options ??= new OptimizationOptions();
+        BindConstantInputs(model, options.ConstantInputs);
         ShapeSource.Infer(model, options.InputShapes, options.Registry);
         var before = ModelSummary.Of(model);
         var statistics = new PassManager(DefaultPasses()).Run(model, options);
@@ -46,5 +47,24 @@ public static class GraphOptimizer
         // Declared intermediate types may no longer hold after rewriting; consumers re-infer them.
         model.Graph.ValueInfo.Clear();
         return new OptimizationResult(before, ModelSummary.Of(model), statistics);
+    }
+
+    /// <summary>Turns the named graph inputs into constants with the given values.</summary>
+    public static void BindConstantInputs(Model model, IReadOnlyDictionary<string, Tensor>? constants)
+    {
+        if (constants is null) return;
+        foreach (var (name, tensor) in constants)
+        {
+            var input = model.Graph.Inputs.FirstOrDefault(i => i.Name == name && i.Constant is null)
+                ?? throw new InvalidInputException($"the model has no input '{name}' to fix", "--constant-input");
+            if (input.TensorType is { } declared && declared.ElementType != tensor.DataType)
+            {
+                throw new InvalidInputException($"input '{name}' is {DataTypes.Name(declared.ElementType)}, not {DataTypes.Name(tensor.DataType)}", "--constant-input");
+            }
+            model.Graph.Inputs.Remove(input);
+            input.Constant = tensor;
+            input.Type = new TensorType(tensor.DataType, TensorShape.FromConcrete(tensor.Shape));
+            model.Graph.Initializers[name] = input;
+        }
     }
 }

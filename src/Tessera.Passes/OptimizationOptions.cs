@@ -1,3 +1,4 @@
+using Tessera.Core;
 using Tessera.Ops;
 
 namespace Tessera.Passes;
@@ -8,6 +9,10 @@ public sealed record OptimizationOptions
     /// <summary>Concrete shapes for graph inputs (by name). Binding them makes every shape known, which
     /// lets shape-dependent rules fire; the optimized model is then specialized to these shapes.</summary>
     public IReadOnlyDictionary<string, int[]>? InputShapes { get; init; }
+
+    /// <summary>Graph inputs fixed for deployment (by name), e.g. Silero VAD's sample rate sr = 16000. They
+    /// become constants, so everything computed from them folds (an If on them is inlined).</summary>
+    public IReadOnlyDictionary<string, Tensor>? ConstantInputs { get; init; }
 
     /// <summary>Kernels used to fold constant subgraphs; defaults to every registered reference kernel.</summary>
     public OperatorRegistry Registry { get; init; } = OperatorRegistry.Default;

@@ -129,3 +129,32 @@ public class NeutralArithmeticTests
         RuleHarness.Check(t, ["ConstantOfShape", "Concat"], new FoldConstants());
     }
 }
+
+public class ControlFlowTests
+{
+    [Fact]
+    public void If_on_a_constant_input_is_replaced_by_the_branch_it_takes()
+    {
+        var t = new TestGraph();
+        var x = t.Input("x", 2, 3);
+        var rate = new Value("sr", new TensorType(DataType.Int64, new TensorShape()));
+        t.Graph.Inputs.Add(rate);
+        var condition = t.Node("Equal", [rate, t.Constant("rate16k", Tensor.Scalar(16000L))], []);
+        var thenBranch = new Graph { Name = "then" };
+        var doubled = new Value("doubled", new TensorType(DataType.Float32, new TensorShape(2, 3)));
+        thenBranch.Nodes.Add(new Node("Add", [x, x], [doubled]));
+        thenBranch.Outputs.Add(doubled);
+        var elseBranch = new Graph { Name = "else" };
+        var negated = new Value("negated", new TensorType(DataType.Float32, new TensorShape(2, 3)));
+        elseBranch.Nodes.Add(new Node("Neg", [x], [negated]));
+        elseBranch.Outputs.Add(negated);
+        var result = new Value("result", new TensorType(DataType.Float32, new TensorShape(2, 3)));
+        var ifNode = t.Graph.AddNode("If", [condition], [result]);
+        ifNode.SetAttribute(NodeAttribute.FromGraph("then_branch", thenBranch));
+        ifNode.SetAttribute(NodeAttribute.FromGraph("else_branch", elseBranch));
+        t.Output(t.Node("Relu", [result], [2, 3]));
+        GraphOptimizer.BindConstantInputs(t.Model, new Dictionary<string, Tensor> { ["sr"] = Tensor.Scalar(16000L) });
+        Assert.DoesNotContain(rate, t.Graph.Inputs);
+        RuleHarness.Check(t, ["Add", "Relu"], new FoldConstants(), new InlineConstantIf());
+    }
+}

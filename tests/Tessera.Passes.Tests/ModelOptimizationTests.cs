@@ -29,8 +29,8 @@ public class ModelOptimizationTests(ITestOutputHelper output)
         var model = OnnxImporter.Load(path);
         var inputs = OrtRunner.Inputs(model, test.InputShapes);
         OrtRunner.AnnotateShapes(model, inputs);
-        var shapes = inputs.ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
-        var result = GraphOptimizer.Optimize(model, new OptimizationOptions { InputShapes = shapes, KeepFusedOps = keepFused });
+        var shapes = inputs.Where(kv => test.ConstantInputs?.ContainsKey(kv.Key) != true).ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
+        var result = GraphOptimizer.Optimize(model, new OptimizationOptions { InputShapes = shapes, KeepFusedOps = keepFused, ConstantInputs = test.ConstantInputs });
         return (model, result, inputs, original);
     }
 

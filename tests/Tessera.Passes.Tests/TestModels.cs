@@ -6,6 +6,9 @@ namespace Tessera.Passes.Tests;
 /// <summary>One real model used by the acceptance tests, with the input shapes it is measured at.</summary>
 public sealed record TestModel(string Name, string FileName, string DefaultFolder, IReadOnlyDictionary<string, int[]> InputShapes)
 {
+    /// <summary>Inputs fixed at deployment (Silero's sample rate), given to the optimizer as constants.</summary>
+    public IReadOnlyDictionary<string, Tensor>? ConstantInputs { get; init; }
+
     public override string ToString() => Name;
 }
 
@@ -19,6 +22,8 @@ public static class TestModels
     private const string Vad = "/tmp/models/ricky0123-vad-web-0.0.31/package/dist";
     private const string SqueezeNet = "/work/shared/models/squeezenet";
 
+    private static readonly Dictionary<string, Tensor> SampleRate = new() { ["sr"] = Tensor.Scalar(16000L) };
+
     public static readonly TestModel[] All =
     [
         new("ppocr-v4-det", "ch_PP-OCRv4_det_infer.onnx", Ocr, new Dictionary<string, int[]> { ["x"] = [1, 3, 640, 640] }),
@@ -26,8 +31,8 @@ public static class TestModels
         new("ppocr-mobile-v2-cls", "ch_ppocr_mobile_v2.0_cls_infer.onnx", Ocr, new Dictionary<string, int[]> { ["x"] = [1, 3, 48, 192] }),
         new("blazeface-front-128", "face_detection_front_128x128_barracuda.onnx", BlazeFace, new Dictionary<string, int[]>()),
         new("blazeface-back-256", "face_detection_back_256x256_barracuda.onnx", BlazeFace, new Dictionary<string, int[]>()),
-        new("silero-vad-legacy", "silero_vad_legacy.onnx", Vad, new Dictionary<string, int[]> { ["input"] = [1, 512] }),
-        new("silero-vad-v5", "silero_vad_v5.onnx", Vad, new Dictionary<string, int[]> { ["input"] = [1, 512] }),
+        new("silero-vad-legacy", "silero_vad_legacy.onnx", Vad, new Dictionary<string, int[]> { ["input"] = [1, 512] }) { ConstantInputs = SampleRate },
+        new("silero-vad-v5", "silero_vad_v5.onnx", Vad, new Dictionary<string, int[]> { ["input"] = [1, 512] }) { ConstantInputs = SampleRate },
         new("squeezenet-1.1-fp16", "squeezenet1.1_fp16.onnx", SqueezeNet, new Dictionary<string, int[]>()),
     ];
 

@@ -3,7 +3,7 @@ using Tessera.Core;
 namespace Tessera.Passes;
 
 /// <summary>Evaluates the shape-computing ops that constant folding meets most (Shape, Size, Cast, Reshape,
-/// Squeeze, Unsqueeze, Flatten, Concat, Gather, 1-D Slice, ConstantOfShape, Transpose) on constant inputs.
+/// Squeeze, Unsqueeze, Flatten, Concat, Gather, 1-D Slice, ConstantOfShape, Transpose, Equal, Not) on constant inputs.
 /// Used when the operator registry has no kernel for them, so shape chains fold with or without the
 /// full kernel library. Returns null when the node is outside what it handles.</summary>
 public static class ConstantEvaluator
@@ -26,8 +26,25 @@ public static class ConstantEvaluator
             "Slice" when First() is { Rank: 1 } x => SliceVector(node, x, inputs, opset),
             "ConstantOfShape" when First() is { } s => ConstantOfShape(node, s),
             "Transpose" when First() is { } x => TensorMath.Transpose(x, Permutation(node, x.Rank)),
+            "Equal" when First() is { } a && inputs.Count > 1 && inputs[1] is { } b && a.DataType == b.DataType && DataTypes.IsNumeric(a.DataType) =>
+                Compare(a, b),
+            "Not" when First() is { DataType: DataType.Bool } x => Tensor.Create(x.Shape, x.As<bool>().Select(v => !v).ToArray()),
             _ => null,
         };
+    }
+
+    private static Tensor? Compare(Tensor a, Tensor b)
+    {
+        if (ShapeMath.TryBroadcast(a.Shape, b.Shape) is not { } shape) return null;
+        var mapA = ShapeMath.BroadcastIndexMap(a.Shape, shape);
+        var mapB = ShapeMath.BroadcastIndexMap(b.Shape, shape);
+        var result = new bool[ShapeMath.ElementCount(shape)];
+        bool integer = !DataTypes.IsFloat(a.DataType);
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = integer ? a.GetInt64(mapA[i]) == b.GetInt64(mapB[i]) : a.GetDouble(mapA[i]) == b.GetDouble(mapB[i]);
+        }
+        return Tensor.Create(shape, result);
     }
 
     /// <summary>Shape (and Size) need only the input's static shape, not its contents.</summary>
