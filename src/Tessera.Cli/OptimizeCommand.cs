@@ -17,12 +17,13 @@ internal static class OptimizeCommand
         var output = new Option<FileInfo>("--output", "-o") { Description = "Where to write the optimized .onnx model", Required = true };
         var dump = new Option<DirectoryInfo?>("--dump") { Description = "Write the graph after every pass (text and .onnx) to this folder (or set TESSERA_DUMP)" };
         var shapes = InputShapeOption();
+        var constants = new Option<string[]>("--constant-input") { Description = "Fix a scalar input for deployment, NAME=VALUE (e.g. sr=16000 for Silero VAD); it becomes a constant and what depends on it folds" };
         var keepFused = new Option<bool>("--keep-fused") { Description = "Write Tessera's fused ops (domain 'tessera') instead of lowering them to standard ONNX" };
         var cost = new Option<bool>("--cost") { Description = "Also print the per-layer cost table of the optimized model" };
         var top = new Option<int?>("--top") { Description = "With --cost: show only the N most expensive layers" };
         var command = new Command("optimize", "Optimize a model's graph: fold constants and BatchNorm, fuse activations, cancel transposes, recognize LayerNorm/GELU")
         {
-            model, output, dump, shapes, keepFused, cost, top,
+            model, output, dump, shapes, constants, keepFused, cost, top,
         };
         command.SetAction(parse =>
         {
@@ -33,6 +34,7 @@ internal static class OptimizeCommand
             var options = new OptimizationOptions
             {
                 InputShapes = ParseShapes(parse.GetValue(shapes)),
+                ConstantInputs = ParseConstants(loaded, parse.GetValue(constants)),
                 KeepFusedOps = true,
                 Log = verbose ? Console.Error.WriteLine : null,
             };
@@ -84,6 +86,27 @@ internal static class OptimizeCommand
                 throw new InvalidInputException($"'{spec}' is not NAME=DIMxDIMx...", "--input-shape", "write e.g. --input-shape x=1x3x640x640");
             }
             result[spec[..eq]] = dims.Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray();
+        }
+        return result;
+    }
+
+    /// <summary>--constant-input NAME=VALUE: a scalar of the input's declared element type.</summary>
+    public static Dictionary<string, Tensor>? ParseConstants(Model model, string[]? specs)
+    {
+        if (specs is null || specs.Length == 0) return null;
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var spec in specs)
+        {
+            int eq = spec.IndexOf('=', StringComparison.Ordinal);
+            var name = eq > 0 ? spec[..eq] : spec;
+            var input = model.Graph.Inputs.FirstOrDefault(i => i.Name == name && i.Constant is null)
+                ?? throw new InvalidInputException($"the model has no input '{name}'", "--constant-input", "write NAME=VALUE with one of the model's input names");
+            var type = input.TensorType?.ElementType ?? DataType.Float32;
+            if (eq <= 0 || !double.TryParse(spec[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                throw new InvalidInputException($"'{spec}' is not NAME=NUMBER", "--constant-input", "write e.g. --constant-input sr=16000");
+            }
+            result[name] = Tensor.FromDoubles(type, input.TensorType?.Shape?.Rank == 1 ? [1] : [], [value]);
         }
         return result;
     }
