@@ -102,13 +102,13 @@ public sealed class RuleContext
         return name;
     }
 
-    /// <summary>A new value with the same type as <paramref name="like"/> (or the given type).</summary>
+    /// <summary>A new value with a unique name and the given type (null when unknown).</summary>
     public Value NewValue(string hint, IrType? type) => new(UniqueName(hint), type);
 
     /// <summary>Adds <paramref name="tensor"/> as a new initializer of this graph and returns its value.</summary>
     public Value NewConstant(string hint, Tensor tensor) => Graph.AddInitializer(UniqueName(hint), tensor);
 
-    /// <summary>A new node (not yet in the graph) with the given inputs and fresh outputs typed like <paramref name="outputTypes"/>.</summary>
+    /// <summary>A new node (not yet in the graph) with the given inputs and one fresh output of <paramref name="outputType"/>.</summary>
     public Node NewNode(string opType, IEnumerable<Value?> inputs, string outputHint, IrType? outputType, string domain = "", string name = "") =>
         new(opType, inputs, [NewValue(outputHint, outputType)], domain, name);
 }

@@ -85,12 +85,11 @@ public static class AffineFolding
             }
             default:
             {
-                // Gemm: output column n is row n of B when transB, column n otherwise.
+                // Gemm: output column n is row n of B when transB, column n otherwise. alpha multiplies
+                // A*B with the scaled B just as before, so it stays as it is.
                 bool transposed = (producer.Attribute("transB")?.Value as long? ?? 0) != 0;
-                double alpha = producer.Attribute("alpha")?.Value as float? ?? 1f;
                 int cols = w.Shape[1];
                 for (int i = 0; i < weights.Length; i++) weights[i] *= scale[transposed ? i / cols : i % cols];
-                _ = alpha; // alpha multiplies A*B and the folded B alike, so it stays as it is.
                 break;
             }
         }
