@@ -10,9 +10,22 @@ public static class GraphEditing
     {
         int index = graph.Nodes.IndexOf(root);
         graph.Nodes.InsertRange(index < 0 ? graph.Nodes.Count : index, rewrite.NewNodes);
-        foreach (var (old, replacement) in rewrite.Replacements) ReplaceValue(graph, old, replacement);
+        foreach (var (old, replacement) in rewrite.Replacements)
+        {
+            // A value the rule just created takes over the replaced value's name, so dumps before and
+            // after a pass line up and layer names in cost tables stay those of the original model.
+            if (!graph.Outputs.Contains(old) && replacement.Producer is { } p && rewrite.NewNodes.Contains(p))
+            {
+                var name = old.Name;
+                old.Name = $"{name}__replaced{Interlocked.Increment(ref _retired)}";
+                replacement.Name = name;
+            }
+            ReplaceValue(graph, old, replacement);
+        }
         RemoveDeadNodes(graph);
     }
+
+    private static long _retired;
 
     /// <summary>Makes every reader of <paramref name="old"/> read <paramref name="replacement"/>. A graph
     /// output keeps its name (users and tests address outputs by name): the replacement is renamed, or,
