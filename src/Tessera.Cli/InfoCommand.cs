@@ -11,11 +11,24 @@ internal static class InfoCommand
     public static Command Create()
     {
         var model = new Argument<string>("model") { Description = "Model file (.onnx) or catalog name (see `tessera models list`)" };
-        var command = new Command("info", "Show a model's inputs, outputs, opsets, operators and parameters") { model };
+        var cost = new Option<bool>("--cost") { Description = "Print the per-layer cost table: MACs, parameters, bytes moved, MACs per byte" };
+        var top = new Option<int?>("--top") { Description = "With --cost: only the N most expensive layers" };
+        var sort = new Option<CostCommand.Order>("--sort") { Description = "With --cost: order rows by Macs, Bytes, Intensity, or group them by OpType", DefaultValueFactory = _ => CostCommand.Order.Macs };
+        var json = new Option<FileInfo?>("--json") { Description = "With --cost: write every layer's figures to this JSON file" };
+        var shapes = OptimizeCommand.InputShapeOption();
+        var command = new Command("info", "Show a model's inputs, outputs, opsets, operators and parameters (and per-layer cost with --cost)")
+        {
+            model, cost, top, sort, json, shapes,
+        };
         command.SetAction(parse =>
         {
             var path = ModelLoader.Resolve(parse.GetValue(model)!);
-            Print(Onnx.OnnxImporter.Load(path), new FileInfo(path));
+            var loaded = Onnx.OnnxImporter.Load(path);
+            Print(loaded, new FileInfo(path));
+            if (parse.GetValue(cost))
+            {
+                CostCommand.Print(loaded, parse.GetValue(top), parse.GetValue(json)?.FullName, parse.GetValue(sort), OptimizeCommand.ParseShapes(parse.GetValue(shapes)));
+            }
             return 0;
         });
         return command;

@@ -23,16 +23,19 @@ internal static class RunCommand
         };
         var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "Folder for the output .npy files" };
         var backend = new Option<string>("--backend", "-b") { Description = "Backend: reference", DefaultValueFactory = _ => "reference" };
-        var command = new Command("run", "Run a model on input tensors and write its outputs as .npy files") { model, inputs, output, backend };
+        var noOptimize = OptimizeCommand.NoOptimizeOption();
+        var command = new Command("run", "Run a model on input tensors and write its outputs as .npy files") { model, inputs, output, backend, noOptimize };
         command.SetAction(parse =>
         {
             var loaded = ModelLoader.Load(parse.GetValue(model)!);
             var feeds = ReadInputs(loaded, parse.GetValue(inputs) ?? []);
-            var session = new InferenceSession(loaded, new SessionOptions
+            var shapes = feeds.Where(f => f.Value is Tensor).ToDictionary(f => f.Key, f => ((Tensor)f.Value).Shape);
+            // Inputs are checked against the model as written before the optimizer rewrites it.
+            var session = new InferenceSession(loaded, new SessionOptions { Backend = parse.GetValue(backend)!, InputShapes = shapes });
+            if (OptimizeCommand.OptimizeUnlessDisabled(loaded, parse.GetValue(noOptimize), shapes) is not null)
             {
-                Backend = parse.GetValue(backend)!,
-                InputShapes = feeds.Where(f => f.Value is Tensor).ToDictionary(f => f.Key, f => ((Tensor)f.Value).Shape),
-            });
+                session = new InferenceSession(loaded, new SessionOptions { Backend = parse.GetValue(backend)!, InputShapes = shapes });
+            }
             var results = session.Run(feeds);
             var folder = parse.GetValue(output);
             var files = folder is null ? null : PlanFiles(results, folder.FullName);

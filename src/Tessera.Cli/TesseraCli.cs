@@ -13,6 +13,7 @@ public static class TesseraCli
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ModelsCommand.Create());
+        root.Subcommands.Add(OptimizeCommand.Create());
         root.Subcommands.Add(ConformanceCommand.Create());
         foreach (var command in NpuCommands.Create()) root.Subcommands.Add(command);
         return root;
