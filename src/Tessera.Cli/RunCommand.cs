@@ -32,6 +32,7 @@ internal static class RunCommand
             var shapes = feeds.Where(f => f.Value is Tensor).ToDictionary(f => f.Key, f => ((Tensor)f.Value).Shape);
             // Inputs are checked against the model as written before the optimizer rewrites it.
             var session = new InferenceSession(loaded, new SessionOptions { Backend = parse.GetValue(backend)!, InputShapes = shapes });
+            session.CheckInputNames(feeds.Keys);
             if (OptimizeCommand.OptimizeUnlessDisabled(loaded, parse.GetValue(noOptimize), shapes) is not null)
             {
                 session = new InferenceSession(loaded, new SessionOptions { Backend = parse.GetValue(backend)!, InputShapes = shapes });

@@ -53,6 +53,8 @@ public static class OnnxExporter
     private static ValueInfoProto ValueInfo(Value value)
     {
         var info = new ValueInfoProto { Name = value.Name };
+        // ONNX has no "unknown element type": a tensor type whose element type is not known is left out.
+        if (value.Type is TensorType { ElementType: DataType.Undefined }) return info;
         var type = TypeConverter.ToProto(value.Type);
         if (type is not null) info.Type = type;
         return info;

@@ -52,10 +52,12 @@ public sealed class InferenceSession
         set => _executor.NodeExecuted = value;
     }
 
-    public IReadOnlyDictionary<string, DataValue> Run(IReadOnlyDictionary<string, DataValue> inputs)
+    /// <summary>Throws <see cref="InvalidInputException"/> when <paramref name="names"/> holds a name that is
+    /// not an input of the model (also called by <see cref="Run"/>).</summary>
+    public void CheckInputNames(IEnumerable<string> names)
     {
         var graph = Model.Graph;
-        foreach (var name in inputs.Keys)
+        foreach (var name in names)
         {
             if (!graph.Inputs.Any(v => v.Name == name))
             {
@@ -63,6 +65,12 @@ public sealed class InferenceSession
                     $"expected: {string.Join(", ", Inputs.Select(v => v.Name))}");
             }
         }
+    }
+
+    public IReadOnlyDictionary<string, DataValue> Run(IReadOnlyDictionary<string, DataValue> inputs)
+    {
+        var graph = Model.Graph;
+        CheckInputNames(inputs.Keys);
         var bound = new Dictionary<string, long>(StringComparer.Ordinal);
         var positional = new DataValue?[graph.Inputs.Count];
         for (int i = 0; i < graph.Inputs.Count; i++)

@@ -12,6 +12,12 @@ public sealed class RealModelTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-4;
 
+    /// <summary>float16 outputs: ONNX Runtime's CPU provider has no float16 kernels for most ops and runs
+    /// chains of them in float32 (its insert-cast transformer), while Tessera rounds every op's output to
+    /// float16 as the model says. The results differ by about one float16 ulp (9.8e-4 near 1), so float16
+    /// is compared at 2e-3, two ulps; float32 models keep 1e-4.</summary>
+    private const double Float16Tolerance = 2e-3;
+
     private static readonly float[] ImageNetMean = [0.485f, 0.456f, 0.406f];
     private static readonly float[] ImageNetStd = [0.229f, 0.224f, 0.225f];
     private static readonly float[] HalfMean = [0.5f, 0.5f, 0.5f];
@@ -30,12 +36,13 @@ public sealed class RealModelTests(ITestOutputHelper output)
         return session.Run(inputs.ToDictionary(p => p.Key, p => (DataValue)p.Value)).ToDictionary(p => p.Key, p => (Tensor)p.Value);
     }
 
-    private void CompareOutputs(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual, string label)
+    private void CompareOutputs(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual, string label, IReadOnlyDictionary<string, double>? tolerances = null)
     {
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (name, reference) in expected)
         {
-            var (diff, bound) = TensorAssert.Difference(reference, actual[name], Tolerance);
+            double tolerance = tolerances?.GetValueOrDefault(name) is > 0 and var t ? t : reference.DataType == DataType.Float16 ? Float16Tolerance : Tolerance;
+            var (diff, bound) = TensorAssert.Difference(reference, actual[name], tolerance);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label} {name} {ShapeMath.Format(reference.Shape)}: max diff {diff:G3} (bound {bound:G3})"));
             Assert.True(diff <= bound, $"{label} output '{name}': max abs difference {diff:G4} exceeds {bound:G4}");
         }
@@ -73,6 +80,13 @@ public sealed class RealModelTests(ITestOutputHelper output)
         Compare(TestAssets.Model(model), new() { ["input:0"] = image.ToNhwcSigned() }, model);
     }
 
+    /// <summary>The legacy model takes log(1e6 * |STFT| + eps) of near-silent frequency bins: float32
+    /// summation-order differences of 5e-7 in its STFT convolution (Tessera and ONNX Runtime sum in different
+    /// orders, both valid float32) become up to 7e-3 after the log, and up to ~1e-3 in the LSTM state on
+    /// some frames (measured: frame 46 of speech_en_16k.wav). The speech probability keeps 1e-4; the
+    /// state outputs are compared at 2e-3.</summary>
+    private static readonly Dictionary<string, double> LegacyStateTolerance = new() { ["hn"] = 2e-3, ["cn"] = 2e-3 };
+
     [Fact]
     public void Silero_vad_legacy_streams_frames_with_carried_state()
     {
@@ -94,7 +108,7 @@ public sealed class RealModelTests(ITestOutputHelper output)
             };
             var actual = Run(model, inputs);
             var expected = OrtBridge.Run(bytes, inputs);
-            CompareOutputs(expected, actual, $"vad legacy frame {frame}");
+            CompareOutputs(expected, actual, $"vad legacy frame {frame}", LegacyStateTolerance);
             (h, c) = (expected["hn"], expected["cn"]);
         }
     }

@@ -105,7 +105,8 @@ public sealed class TypeInference
             if (output is null) continue;
             var inferred = context.OutputTypes[i];
             var merged = Merge(inferred, output.Type, symbols);
-            if (merged is not null) Types[output] = merged;
+            // A rule that could not tell the element type (its input's is unknown) has not inferred a type.
+            if (merged is not null && merged is not TensorType { ElementType: DataType.Undefined }) Types[output] = merged;
         }
     }
 

@@ -75,6 +75,7 @@ public static class ActivationMath
 [Op("FusedConvTranspose", "tessera")]
 [Op("FusedGemm", "tessera")]
 [Op("FusedMatMul", "tessera")]
+[Op("FusedMatMul", "com.microsoft")]
 public sealed class FusedProducer : Operator
 {
     public static readonly string[] OwnAttributes = ["activation", "activation_params", "output_perm"];
@@ -99,14 +100,20 @@ public sealed class FusedProducer : Operator
         if (baseType == "MatMul")
         {
             // transA/transB belong to FusedMatMul (MatMul has none): swap the operand's last two axes first.
-            baseNode.Attributes.Remove("transA");
-            baseNode.Attributes.Remove("transB");
+            // com.microsoft.FusedMatMul (what `optimize -o` writes for ONNX Runtime) adds alpha and batch
+            // transposes; the batch forms are not produced by Tessera and are reported as unsupported.
+            if (context.GetInt("transBatchA", 0) != 0 || context.GetInt("transBatchB", 0) != 0) throw context.Unsupported("FusedMatMul with transBatchA/transBatchB");
+            foreach (var name in (string[])["transA", "transB", "alpha", "transBatchA", "transBatchB"]) baseNode.Attributes.Remove(name);
             if (context.GetInt("transA", 0) != 0) inputs[0] = SwapLastAxes(context.Input(0));
             if (context.GetInt("transB", 0) != 0) inputs[1] = SwapLastAxes(context.Input(1));
         }
         var inner = new KernelContext(baseNode, BaseOpset, inputs);
         baseOp.Execute(inner);
         var result = (Tensor)inner.Outputs[0]!;
+        if (context.GetFloat("alpha", 1f) is var alpha && alpha != 1f)
+        {
+            result = Elementwise.UnaryFloat(result, x => alpha * x);
+        }
         if (context.GetString("activation", string.Empty) is { Length: > 0 } activation)
         {
             var parameters = context.GetFloats("activation_params") ?? [];
