@@ -82,7 +82,7 @@ public sealed partial class TfLiteImporter
                 {
                     throw new UnsupportedException(
                         $"pre-quantized TFLite model: operator {op.Index} ({OperatorName(op)}) produces {t.Type} tensor '{t.Name}'; executing the integer graph is not implemented yet",
-                        _source, "use the float32 model, or inspect the quantization parameters with TfLiteModel.Parse");
+                        _source, "use the float32 model; int8 TFLite execution waits for the integer graph executor");
                 }
             }
         }
