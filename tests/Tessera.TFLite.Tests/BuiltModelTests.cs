@@ -68,6 +68,19 @@ public sealed class BuiltModelTests
             return _builder.EndTable();
         }
 
+        /// <summary>An options table of int fields (ConcatenationOptions: 0 axis) and byte fields
+        /// (fused_activation_function) given as (field id, value, is byte).</summary>
+        public int Options(params (int Id, int Value, bool IsByte)[] fields)
+        {
+            _builder.StartTable(fields.Max(f => f.Id) + 1);
+            foreach (var (id, value, isByte) in fields)
+            {
+                if (isByte) _builder.AddSbyte(id, (sbyte)value, 0);
+                else _builder.AddInt(id, value, 0);
+            }
+            return _builder.EndTable();
+        }
+
         public int Operator(uint code, int[] inputs, int[] outputs, int options = 0)
         {
             int inputOffset = Ints(inputs), outputOffset = Ints(outputs);
@@ -133,5 +146,38 @@ public sealed class BuiltModelTests
             double sum = Enumerable.Range(0, 9).Sum(p => (double)x[p * 2 + c]);
             Assert.Equal(1 / (1 + Math.Exp(-sum / 25)), y[c], 6);
         }
+    }
+
+    [Fact]
+    public void Add_with_fused_relu6_then_concatenation_matches_hand_computation()
+    {
+        var w = new TfLiteWriter();
+        int[] buffers = [w.Buffer([]), w.Buffer(new[] { 2.5f, -1f, 4f }.SelectMany(BitConverter.GetBytes).ToArray())];
+        int[] tensors =
+        [
+            w.Tensor("x", [1, 2, 3], TfLiteType.Float32, 0),
+            w.Tensor("bias", [3], TfLiteType.Float32, 1),
+            w.Tensor("sum", [1, 2, 3], TfLiteType.Float32, 0),
+            w.Tensor("joined", [1, 2, 6], TfLiteType.Float32, 0),
+        ];
+        int[] codes = [w.Code(BuiltinOperators.Add), w.Code(BuiltinOperators.Concatenation)];
+        // AddOptions: 0 fused_activation_function (3 = RELU6); ConcatenationOptions: 0 axis, 1 activation.
+        int addOptions = w.Options((0, 3, true));
+        int concatOptions = w.Options((0, -1, false), (1, 0, true));
+        int[] operators = [w.Operator(0, [0, 1], [2], addOptions), w.Operator(1, [2, 0], [3], concatOptions)];
+        var model = TfLiteImporter.Load(w.Finish(tensors, [0], [3], operators, codes, buffers), "built.tflite");
+        float[] x = [1, 2, 3, -4, 5, 6];
+        var y = MlperfTinyModels.RunSingle(model, Tensor.Create([1, 2, 3], x));
+        float[] bias = [2.5f, -1f, 4f];
+        var expected = new float[12];
+        for (int row = 0; row < 2; row++)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                expected[row * 6 + c] = Math.Clamp(x[row * 3 + c] + bias[c], 0, 6);
+                expected[row * 6 + 3 + c] = x[row * 3 + c];
+            }
+        }
+        Assert.Equal(expected, y);
     }
 }
