@@ -23,7 +23,7 @@ internal static class InfoCommand
         command.SetAction(parse =>
         {
             var path = ModelLoader.Resolve(parse.GetValue(model)!);
-            var loaded = Onnx.OnnxImporter.Load(path);
+            var loaded = ModelLoader.LoadFile(path);
             Print(loaded, new FileInfo(path));
             if (parse.GetValue(cost))
             {

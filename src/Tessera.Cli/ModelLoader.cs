@@ -1,10 +1,11 @@
 using Tessera.Core;
 using Tessera.Models;
 using Tessera.Onnx;
+using Tessera.TFLite;
 
 namespace Tessera.Cli;
 
-/// <summary>Resolves a MODEL argument: a path to an .onnx file, or the name of a catalog model
+/// <summary>Resolves a MODEL argument: a path to an .onnx or .tflite file, or the name of a catalog model
 /// (fetched into the cache on first use).</summary>
 internal static class ModelLoader
 {
@@ -15,5 +16,9 @@ internal static class ModelLoader
         return entry is null ? argument : ModelStore.Default.Get(entry);
     }
 
-    public static Model Load(string argument) => OnnxImporter.Load(Resolve(argument));
+    public static Model Load(string argument) => LoadFile(Resolve(argument));
+
+    /// <summary>Picks the importer by extension: .tflite files are FlatBuffers, everything else ONNX.</summary>
+    public static Model LoadFile(string path) =>
+        path.EndsWith(".tflite", StringComparison.OrdinalIgnoreCase) ? TfLiteImporter.Load(path) : OnnxImporter.Load(path);
 }

@@ -1,0 +1,57 @@
+using Tessera.Core;
+using Tessera.Testing;
+
+namespace Tessera.Cli.Tests;
+
+/// <summary>`info` and `run` take .tflite files like .onnx ones.</summary>
+[Collection("cli")]
+public sealed class TfLiteCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("tessera-tflite-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static string Model(string file) => TestAssets.File("models", "mlperf-tiny", file);
+
+    [Fact]
+    public void Info_shows_the_nhwc_input_of_a_tflite_model()
+    {
+        var result = CliHarness.Run("info", Model("vww_96_float.tflite"));
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("float32[1,96,96,3]", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Conv", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_writes_the_autoencoder_output()
+    {
+        var input = Path.Combine(_folder, "features.npy");
+        var random = new Random(5);
+        NpyFile.Write(input, Tensor.Create([1, 640], Enumerable.Range(0, 640).Select(_ => (float)random.NextDouble()).ToArray()));
+        var output = Path.Combine(_folder, "out");
+        var result = CliHarness.Run("run", Model("ad01_fp32.tflite"), "-i", input, "-o", output);
+        Assert.Equal(0, result.ExitCode);
+        var reconstruction = NpyFile.Read(Path.Combine(output, "Identity.npy"));
+        Assert.Equal([1, 640], reconstruction.Shape);
+    }
+
+    [Fact]
+    public void Int8_model_is_reported_as_unsupported_on_one_line()
+    {
+        var result = CliHarness.Run("info", Model("kws_ref_model.tflite"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Single(result.ErrorLines);
+        Assert.Contains("pre-quantized TFLite model", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Truncated_tflite_file_is_a_one_line_format_error()
+    {
+        var path = Path.Combine(_folder, "truncated.tflite");
+        File.WriteAllBytes(path, File.ReadAllBytes(Model("kws_ref_model_float32.tflite"))[..5000]);
+        var result = CliHarness.Run("info", path);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Single(result.ErrorLines);
+        Assert.Contains("malformed TFLite file", result.Stderr, StringComparison.Ordinal);
+    }
+}
