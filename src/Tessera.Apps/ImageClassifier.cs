@@ -7,13 +7,29 @@ namespace Tessera.Apps;
 public sealed record Prediction(int Index, string Label, double Probability);
 
 /// <summary>How an image becomes the classifier's input tensor.</summary>
-public sealed record ClassifierPreprocessing(int Width, int Height, float[] Mean, float[] Std)
+/// <param name="KeepAspect">Resize to the input height keeping the aspect ratio (width at most
+/// <paramref name="Width"/>) and fill the rest with zeros after normalization, as PaddleOCR does; squashing a
+/// short word to the full width would distort its letters.</param>
+public sealed record ClassifierPreprocessing(int Width, int Height, float[] Mean, float[] Std, bool KeepAspect = false)
 {
     /// <summary>ImageNet statistics at 224x224, what most ONNX classifiers expect.</summary>
     public static readonly ClassifierPreprocessing ImageNet = new(224, 224, [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
 
     /// <summary>PaddleOCR's text orientation classifier: 192x48, (x/255 - 0.5) / 0.5.</summary>
-    public static readonly ClassifierPreprocessing PaddleText = new(192, 48, [0.5f, 0.5f, 0.5f], [0.5f, 0.5f, 0.5f]);
+    public static readonly ClassifierPreprocessing PaddleText = new(192, 48, [0.5f, 0.5f, 0.5f], [0.5f, 0.5f, 0.5f], KeepAspect: true);
+
+    public Tensor Apply(RgbImage image)
+    {
+        if (!KeepAspect) return image.Resize(Width, Height).ToNchw(Mean, Std);
+        int width = Math.Clamp((int)Math.Ceiling(Height * (double)image.Width / image.Height), 1, Width);
+        var resized = image.Resize(width, Height).ToNchw(Mean, Std).As<float>();
+        var data = new float[3 * Height * Width];
+        for (int c = 0; c < 3; c++)
+        {
+            for (int y = 0; y < Height; y++) Array.Copy(resized, (c * Height + y) * width, data, (c * Height + y) * Width, width);
+        }
+        return Tensor.Create([1, 3, Height, Width], data);
+    }
 }
 
 /// <summary>Any ONNX classifier with one NCHW image input and one [1, classes] output: resize, normalize,
@@ -46,7 +62,7 @@ public sealed class ImageClassifier
 
     public IReadOnlyList<Prediction> Classify(RgbImage image, int top)
     {
-        var input = image.Resize(Preprocessing.Width, Preprocessing.Height).ToNchw(Preprocessing.Mean, Preprocessing.Std);
+        var input = Preprocessing.Apply(image);
         var outputs = _session.Run(new Dictionary<string, DataValue> { [_session.Inputs[0].Name] = input });
         var scores = AppBackend.Output(outputs, _session.Outputs[0].Name);
         int classes = scores.Length;
