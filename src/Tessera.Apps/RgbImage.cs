@@ -35,9 +35,11 @@ public sealed class RgbImage
             var image = ImageResult.FromStream(stream, StbImageSharp.ColorComponents.RedGreenBlue);
             return new RgbImage(image.Width, image.Height, image.Data);
         }
-        catch (Exception error) when (error is InvalidOperationException or ArgumentException or IndexOutOfRangeException)
+        // StbImageSharp reports bad data with plain Exception (sometimes with a blank message).
+        catch (Exception error) when (error is not TesseraException and not IOException and not OutOfMemoryException)
         {
-            throw new InvalidInputException($"'{path}' is not a readable image: {error.Message}", path, "give a PNG, JPEG or BMP file");
+            var reason = string.IsNullOrWhiteSpace(error.Message) ? "corrupt or truncated data" : error.Message.Trim();
+            throw new InvalidInputException($"'{path}' is not a readable image: {reason}", path, "give a PNG, JPEG or BMP file");
         }
     }
 
