@@ -15,6 +15,7 @@ public static class TesseraCli
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(OptimizeCommand.Create());
         root.Subcommands.Add(ConformanceCommand.Create());
+        root.Subcommands.Add(AppCommands.Create());
         foreach (var command in NpuCommands.Create()) root.Subcommands.Add(command);
         return root;
     }

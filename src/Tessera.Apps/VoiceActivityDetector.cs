@@ -1,0 +1,144 @@
+using Tessera.Core;
+using Tessera.Runtime;
+
+namespace Tessera.Apps;
+
+/// <summary>A stretch of speech, in seconds.</summary>
+public sealed record SpeechSegment(double Start, double End)
+{
+    public double Duration => End - Start;
+}
+
+/// <summary>Thresholds of the speech/silence decision (Silero's get_speech_timestamps defaults).</summary>
+public sealed record VadSettings
+{
+    /// <summary>Probability at which speech starts.</summary>
+    public double Threshold { get; init; } = 0.5;
+
+    /// <summary>Probability below which speech may end; lower than <see cref="Threshold"/> (hysteresis) so a
+    /// word's quieter middle does not split it.</summary>
+    public double OffThreshold { get; init; } = 0.35;
+
+    public double MinimumSpeechSeconds { get; init; } = 0.25;
+
+    /// <summary>Silence needed to end a segment. Silero's streaming default is 0.1 s, but that splits a
+    /// sentence at a clause pause (the test sentence has a 0.19 s pause after its first clause); 0.3 s keeps
+    /// an utterance whole and still separates sentences.</summary>
+    public double MinimumSilenceSeconds { get; init; } = 0.3;
+}
+
+/// <summary>Silero voice activity detection, streaming: the 16 kHz signal is cut into 512-sample frames and
+/// each frame runs the model once with the recurrent state carried from the previous frame. v5 also takes
+/// the last 64 samples of the previous frame as context (input 576 samples, state [2,1,128]); the legacy
+/// model takes 512 samples and LSTM h/c [2,1,64].</summary>
+public sealed class VoiceActivityDetector
+{
+    public const int SampleRate = 16000;
+    public const int FrameSamples = 512;
+    public const int ContextSamples = 64;
+
+    private readonly InferenceSession _session;
+    private readonly bool _legacy;
+
+    public VoiceActivityDetector(string model = "silero-vad-v5", string backend = "reference")
+    {
+        _session = AppBackend.Open(model, backend);
+        var inputs = _session.Inputs.Select(v => v.Name).ToHashSet();
+        if (inputs.SetEquals(["input", "state", "sr"])) _legacy = false;
+        else if (inputs.SetEquals(["input", "h", "c", "sr"])) _legacy = true;
+        else throw new ModelFormatException($"'{model}' is not a Silero VAD model (inputs: {string.Join(", ", inputs)})", model, "use silero-vad-v5 or silero-vad-legacy");
+        Model = model;
+    }
+
+    public string Model { get; }
+
+    public static double FrameSeconds => (double)FrameSamples / SampleRate;
+
+    /// <summary>Speech probability of each 512-sample frame (the last partial frame is zero-padded).</summary>
+    public float[] Probabilities(WaveAudio audio, Action<int, int>? progress = null)
+    {
+        var samples = audio.Resample(SampleRate).Samples;
+        int frames = (samples.Length + FrameSamples - 1) / FrameSamples;
+        var result = new float[frames];
+        var rate = Tensor.Scalar((long)SampleRate);
+        Tensor state = Tensor.Create([2, 1, 128], new float[256]);
+        Tensor hidden = Tensor.Create([2, 1, 64], new float[128]), cell = Tensor.Create([2, 1, 64], new float[128]);
+        var context = new float[ContextSamples];
+        for (int f = 0; f < frames; f++)
+        {
+            var frame = new float[FrameSamples];
+            Array.Copy(samples, f * FrameSamples, frame, 0, Math.Min(FrameSamples, samples.Length - f * FrameSamples));
+            IReadOnlyDictionary<string, DataValue> outputs;
+            if (_legacy)
+            {
+                outputs = _session.Run(new Dictionary<string, DataValue>
+                {
+                    ["input"] = Tensor.Create([1, FrameSamples], frame), ["sr"] = rate, ["h"] = hidden, ["c"] = cell,
+                });
+                hidden = AppBackend.Output(outputs, "hn");
+                cell = AppBackend.Output(outputs, "cn");
+            }
+            else
+            {
+                var withContext = new float[ContextSamples + FrameSamples];
+                context.CopyTo(withContext, 0);
+                frame.CopyTo(withContext, ContextSamples);
+                outputs = _session.Run(new Dictionary<string, DataValue>
+                {
+                    ["input"] = Tensor.Create([1, withContext.Length], withContext), ["sr"] = rate, ["state"] = state,
+                });
+                state = AppBackend.Output(outputs, "stateN");
+                Array.Copy(frame, FrameSamples - ContextSamples, context, 0, ContextSamples);
+            }
+            result[f] = AppBackend.Output(outputs, "output").As<float>()[0];
+            progress?.Invoke(f + 1, frames);
+        }
+        return result;
+    }
+
+    public IReadOnlyList<SpeechSegment> Detect(WaveAudio audio, VadSettings? settings = null, Action<int, int>? progress = null) =>
+        Segments(Probabilities(audio, progress), settings ?? new VadSettings(), audio.Duration);
+
+    /// <summary>Turns frame probabilities into segments: speech starts when a frame reaches the threshold;
+    /// it ends at the first frame below the off threshold once silence has lasted the minimum silence
+    /// (shorter dips are bridged); segments shorter than the minimum speech are dropped.</summary>
+    public static IReadOnlyList<SpeechSegment> Segments(IReadOnlyList<float> probabilities, VadSettings settings, double duration)
+    {
+        var segments = new List<SpeechSegment>();
+        double frameSeconds = FrameSeconds;
+        bool inSpeech = false;
+        int start = 0, silenceStart = -1;
+        for (int f = 0; f < probabilities.Count; f++)
+        {
+            double p = probabilities[f];
+            if (!inSpeech)
+            {
+                if (p >= settings.Threshold)
+                {
+                    inSpeech = true;
+                    start = f;
+                    silenceStart = -1;
+                }
+                continue;
+            }
+            if (p >= settings.Threshold) silenceStart = -1;
+            else if (p < settings.OffThreshold)
+            {
+                if (silenceStart < 0) silenceStart = f;
+                if ((f + 1 - silenceStart) * frameSeconds >= settings.MinimumSilenceSeconds)
+                {
+                    Add(start, silenceStart);
+                    inSpeech = false;
+                }
+            }
+        }
+        if (inSpeech) Add(start, probabilities.Count);
+        return segments;
+
+        void Add(int first, int endFrame)
+        {
+            double begin = first * frameSeconds, end = Math.Min(duration, endFrame * frameSeconds);
+            if (end - begin >= settings.MinimumSpeechSeconds) segments.Add(new SpeechSegment(begin, end));
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Tessera.Testing;
+
+namespace Tessera.Cli.Tests;
+
+/// <summary>`tessera app ...` end to end on the real models and assets.</summary>
+[Collection("cli")]
+public sealed class AppCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("tessera-app-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void Faces_json_reports_one_face_and_writes_the_drawing()
+    {
+        TestAssets.Model("blazeface-front");
+        var png = Path.Combine(_folder, "faces.png");
+        var result = CliHarness.Run("app", "faces", TestAssets.Image("astronaut.png"), "-o", png, "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var document = JsonDocument.Parse(result.Stdout);
+        var face = Assert.Single(document.RootElement.GetProperty("faces").EnumerateArray());
+        Assert.Equal(6, face.GetProperty("keypoints").GetArrayLength());
+        Assert.True(face.GetProperty("score").GetDouble() > 0.75);
+        var drawn = Apps.RgbImage.Load(png);
+        Assert.Equal((512, 512), (drawn.Width, drawn.Height));
+        Assert.NotEqual(Apps.RgbImage.Load(TestAssets.Image("astronaut.png")).Pixels, drawn.Pixels);
+    }
+
+    [Fact]
+    public void Vad_json_lists_the_speech_segment()
+    {
+        TestAssets.Model("silero-vad-v5");
+        var result = CliHarness.Run("app", "vad", TestAssets.Audio("speech_en_16k.wav"), "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var document = JsonDocument.Parse(result.Stdout);
+        var segment = Assert.Single(document.RootElement.GetProperty("segments").EnumerateArray());
+        Assert.InRange(segment.GetProperty("start").GetDouble(), 0.8, 1.2);
+    }
+
+    [Fact]
+    public void Classify_ranks_the_orientation_classes()
+    {
+        TestAssets.Model("ppocr-cls");
+        var labels = Path.Combine(_folder, "labels.txt");
+        File.WriteAllLines(labels, ["0", "180"]);
+        var result = CliHarness.Run("app", "classify", TestAssets.Image("imageTextN.png"), "--model", "ppocr-cls", "--labels", labels,
+            "--preprocess", "paddle-text", "--top", "1", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var document = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("0", Assert.Single(document.RootElement.EnumerateArray()).GetProperty("label").GetString());
+    }
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("npu")]
+    public void Unbuilt_backends_give_one_line_and_exit_2(string backend)
+    {
+        var result = CliHarness.Run("app", "faces", TestAssets.Image("coffee.png"), "--backend", backend);
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.Contains("not available yet", line);
+    }
+
+    [Fact]
+    public void Missing_audio_file_is_one_line_exit_2()
+    {
+        var result = CliHarness.Run("app", "vad", Path.Combine(_folder, "absent.wav"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("does not exist", Assert.Single(result.ErrorLines));
+    }
+}
