@@ -4,8 +4,8 @@ using Tessera.Simulator;
 
 namespace Tessera.Rtl.Tests;
 
-/// <summary>The simulator's gemm kernel and cycle model for one tile on an idle array (idle start + occupancy +
-/// fill/drain), the figure the RTL must reproduce.</summary>
+/// <summary>The simulator's gemm kernel and its cycle model (TimingModel.ArrayCompletion) for one tile on an idle array:
+/// the figures the RTL must reproduce.</summary>
 internal sealed class SimulatorGemmModel(NpuSpec spec) : IGemmModel
 {
     private readonly GemmKernel kernel = new(KernelPath.Scalar);
@@ -15,6 +15,6 @@ internal sealed class SimulatorGemmModel(NpuSpec spec) : IGemmModel
     {
         kernel.Run(activation, weight, accumulator, tile.Rows, tile.M0, tile.Input, tile.InputStride0, tile.InputStride1, tile.K, tile.N,
             tile.Weight, tile.WeightStride, tile.Output, tile.OutputStride, tile.Accumulate);
-        return timing.ArrayIdleStart + timing.ArrayOccupancy(tile.Rows, tile.K) + timing.ArrayFillDrain;
+        return timing.ArrayCompletion(tile.Rows, tile.K, idle: true);
     }
 }
