@@ -58,7 +58,8 @@ internal static class RequantizeVerilog
             wire [31:0] threshold = (mask >> 1) + {31'd0, high[31]};
             reg signed [31:0] scaled;
             always @(posedge clock) begin
-                scaled <= (high >>> right_2) + {31'd0, remainder > threshold};
+                // $signed keeps the expression signed so >>> stays arithmetic (an unsigned operand would make it logical).
+                scaled <= (high >>> right_2) + $signed({31'd0, remainder > threshold});
                 zero_point_3 <= zero_point_2;
                 minimum_3 <= minimum_2;
                 maximum_3 <= maximum_2;
