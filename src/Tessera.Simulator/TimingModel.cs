@@ -26,6 +26,17 @@ public sealed class TimingModel(NpuSpec spec)
     /// <summary>Skew plus drain: the cycles between the last input entering and the last result leaving.</summary>
     public long ArrayFillDrain => Spec.ArrayRows + Spec.ArrayColumns - 2;
 
+    /// <summary>Cycles from a gemm's start until its last result row is written: the first weights' load when the
+    /// array was idle, one cycle per input row, then skew and drain. Shorter than the occupancy when rows &lt;
+    /// array rows (the next tile's weights still need rows cycles to shift in, but this tile's results do not
+    /// wait for them). Calibrated against the generated RTL's co-simulation (docs/rtl.md): equal cycle for cycle
+    /// on every tile.</summary>
+    public long ArrayCompletion(int rows, int k, bool idle)
+    {
+        long stream = Spec.Dataflow == Dataflow.WeightStationary ? rows : ArrayOccupancy(rows, k);
+        return (idle ? ArrayIdleStart : 0) + stream + ArrayFillDrain;
+    }
+
     /// <summary>Cycles to load a tile's operands into an idle array (weights or, output-stationary, the first
     /// wavefront) that are hidden while the array is busy.</summary>
     public long ArrayIdleStart => Spec.ArrayRows;
