@@ -79,7 +79,8 @@ public sealed class Reduction : Operator
             if (reduced[d]) groupSize *= x.Shape[d];
             if (!reduced[d] || keepDims) outShape.Add(keptShape[d]);
         }
-        var map = OutputIndexMap(x.Shape, keptShape);
+        // Each input element's output slot: the kept shape (1 on reduced axes) broadcast over the input.
+        var map = ShapeMath.BroadcastIndexMap(keptShape, x.Shape);
         int outCount = (int)ShapeMath.ElementCount(keptShape);
         bool integer = DataTypes.IsInteger(x.DataType) || x.DataType == DataType.Bool;
         var result = Tensor.Zeros(x.DataType, outShape.ToArray());
@@ -101,31 +102,6 @@ public sealed class Reduction : Operator
         return result;
     }
 
-    /// <summary>For each input element, the flat index of the output element it reduces into.</summary>
-    private static int[] OutputIndexMap(int[] inShape, int[] keptShape)
-    {
-        int rank = inShape.Length;
-        var outStrides = ShapeMath.Strides(keptShape);
-        var step = new int[rank];
-        for (int d = 0; d < rank; d++) step[d] = keptShape[d] == 1 && inShape[d] != 1 ? 0 : outStrides[d];
-        int count = (int)ShapeMath.ElementCount(inShape);
-        var map = new int[count];
-        var index = new int[rank];
-        int flat = 0;
-        for (int n = 0; n < count; n++)
-        {
-            map[n] = flat;
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                index[d]++;
-                flat += step[d];
-                if (index[d] < inShape[d]) break;
-                flat -= step[d] * index[d];
-                index[d] = 0;
-            }
-        }
-        return map;
-    }
 
     private static long[] IntegerReduce(string opType, Tensor x, int[] map, int outCount)
     {
