@@ -30,13 +30,10 @@ internal static class RunCommand
             var loaded = ModelLoader.Load(parse.GetValue(model)!);
             var feeds = ReadInputs(loaded, parse.GetValue(inputs) ?? []);
             var shapes = feeds.Where(f => f.Value is Tensor).ToDictionary(f => f.Key, f => ((Tensor)f.Value).Shape);
-            // Inputs are checked against the model as written before the optimizer rewrites it.
+            // Input names are checked against the model as written, before the optimizer rewrites it.
+            InferenceSession.CheckInputNames(loaded, feeds.Keys);
+            OptimizeCommand.OptimizeUnlessDisabled(loaded, parse.GetValue(noOptimize), shapes);
             var session = new InferenceSession(loaded, new SessionOptions { Backend = parse.GetValue(backend)!, InputShapes = shapes });
-            session.CheckInputNames(feeds.Keys);
-            if (OptimizeCommand.OptimizeUnlessDisabled(loaded, parse.GetValue(noOptimize), shapes) is not null)
-            {
-                session = new InferenceSession(loaded, new SessionOptions { Backend = parse.GetValue(backend)!, InputShapes = shapes });
-            }
             var results = session.Run(feeds);
             var folder = parse.GetValue(output);
             var files = folder is null ? null : PlanFiles(results, folder.FullName);

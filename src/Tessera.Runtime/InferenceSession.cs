@@ -53,16 +53,17 @@ public sealed class InferenceSession
     }
 
     /// <summary>Throws <see cref="InvalidInputException"/> when <paramref name="names"/> holds a name that is
-    /// not an input of the model (also called by <see cref="Run"/>).</summary>
-    public void CheckInputNames(IEnumerable<string> names)
+    /// not an input of <paramref name="model"/> (also called by <see cref="Run"/>); callers that rewrite the
+    /// model before creating a session check the names first.</summary>
+    public static void CheckInputNames(Model model, IEnumerable<string> names)
     {
-        var graph = Model.Graph;
+        var graph = model.Graph;
         foreach (var name in names)
         {
             if (!graph.Inputs.Any(v => v.Name == name))
             {
                 throw new InvalidInputException($"the model has no input named '{name}'", "inputs",
-                    $"expected: {string.Join(", ", Inputs.Select(v => v.Name))}");
+                    $"expected: {string.Join(", ", graph.Inputs.Where(v => v.Constant is null).Select(v => v.Name))}");
             }
         }
     }
@@ -70,7 +71,7 @@ public sealed class InferenceSession
     public IReadOnlyDictionary<string, DataValue> Run(IReadOnlyDictionary<string, DataValue> inputs)
     {
         var graph = Model.Graph;
-        CheckInputNames(inputs.Keys);
+        CheckInputNames(Model, inputs.Keys);
         var bound = new Dictionary<string, long>(StringComparer.Ordinal);
         var positional = new DataValue?[graph.Inputs.Count];
         for (int i = 0; i < graph.Inputs.Count; i++)
