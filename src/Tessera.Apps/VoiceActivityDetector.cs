@@ -1,3 +1,4 @@
+using Tessera.Media;
 using Tessera.Core;
 using Tessera.Runtime;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using Tessera.Media;
 using Tessera.Apps;
 
 namespace Tessera.Cli;

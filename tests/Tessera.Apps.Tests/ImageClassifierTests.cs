@@ -1,3 +1,4 @@
+using Tessera.Media;
 using Tessera.Apps;
 using Tessera.Testing;
 using Xunit.Abstractions;

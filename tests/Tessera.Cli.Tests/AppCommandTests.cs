@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tessera.Media;
 using Tessera.Testing;
 
 namespace Tessera.Cli.Tests;
@@ -22,9 +23,9 @@ public sealed class AppCommandTests : IDisposable
         var face = Assert.Single(document.RootElement.GetProperty("faces").EnumerateArray());
         Assert.Equal(6, face.GetProperty("keypoints").GetArrayLength());
         Assert.True(face.GetProperty("score").GetDouble() > 0.75);
-        var drawn = Apps.RgbImage.Load(png);
+        var drawn = RgbImage.Load(png);
         Assert.Equal((512, 512), (drawn.Width, drawn.Height));
-        Assert.NotEqual(Apps.RgbImage.Load(TestAssets.Image("astronaut.png")).Pixels, drawn.Pixels);
+        Assert.NotEqual(RgbImage.Load(TestAssets.Image("astronaut.png")).Pixels, drawn.Pixels);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using Tessera.Apps;
+using Tessera.Media;
 using Tessera.Core;
 
 namespace Tessera.Testing;

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Tessera.Core;
 
-namespace Tessera.Apps;
+namespace Tessera.Media;
 
 /// <summary>Mono audio as floats in [-1, 1) with its sample rate.</summary>
 public sealed record WaveAudio(float[] Samples, int SampleRate)

@@ -2,7 +2,7 @@ using StbImageSharp;
 using StbImageWriteSharp;
 using Tessera.Core;
 
-namespace Tessera.Apps;
+namespace Tessera.Media;
 
 /// <summary>An 8-bit RGB image, row-major and interleaved. Decoding (PNG, JPEG, BMP, ...) goes through
 /// StbImageSharp and PNG encoding through StbImageWriteSharp, so no codec is written by hand here.</summary>
