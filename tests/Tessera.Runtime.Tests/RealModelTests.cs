@@ -36,12 +36,12 @@ public sealed class RealModelTests(ITestOutputHelper output)
         return session.Run(inputs.ToDictionary(p => p.Key, p => (DataValue)p.Value)).ToDictionary(p => p.Key, p => (Tensor)p.Value);
     }
 
-    private void CompareOutputs(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual, string label, IReadOnlyDictionary<string, double>? tolerances = null)
+    private void CompareOutputs(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual, string label)
     {
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         foreach (var (name, reference) in expected)
         {
-            double tolerance = tolerances?.GetValueOrDefault(name) is > 0 and var t ? t : reference.DataType == DataType.Float16 ? Float16Tolerance : Tolerance;
+            double tolerance = reference.DataType == DataType.Float16 ? Float16Tolerance : Tolerance;
             var (diff, bound) = TensorAssert.Difference(reference, actual[name], tolerance);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label} {name} {ShapeMath.Format(reference.Shape)}: max diff {diff:G3} (bound {bound:G3})"));
             Assert.True(diff <= bound, $"{label} output '{name}': max abs difference {diff:G4} exceeds {bound:G4}");
@@ -80,13 +80,9 @@ public sealed class RealModelTests(ITestOutputHelper output)
         Compare(TestAssets.Model(model), new() { ["input:0"] = image.ToNhwcSigned() }, model);
     }
 
-    /// <summary>The legacy model takes log(1e6 * |STFT| + eps) of near-silent frequency bins: float32
-    /// summation-order differences of 5e-7 in its STFT convolution (Tessera and ONNX Runtime sum in different
-    /// orders, both valid float32) become up to 7e-3 after the log, and up to ~1e-3 in the LSTM state on
-    /// some frames (measured: frame 46 of speech_en_16k.wav). The speech probability keeps 1e-4; the
-    /// state outputs are compared at 2e-3.</summary>
-    private static readonly Dictionary<string, double> LegacyStateTolerance = new() { ["hn"] = 2e-3, ["cn"] = 2e-3 };
-
+    /// <summary>The legacy model takes log(1e6 * |STFT| + eps) of near-silent frequency bins, which amplifies
+    /// the rounding of the STFT convolution; the reference Conv sums in double, so the state stays within 5e-6
+    /// of a float64 evaluation (<see cref="SileroLegacyPrecisionTests"/>) and within 1e-4 of ONNX Runtime.</summary>
     [Fact]
     public void Silero_vad_legacy_streams_frames_with_carried_state()
     {
@@ -108,7 +104,7 @@ public sealed class RealModelTests(ITestOutputHelper output)
             };
             var actual = Run(model, inputs);
             var expected = OrtBridge.Run(bytes, inputs);
-            CompareOutputs(expected, actual, $"vad legacy frame {frame}", LegacyStateTolerance);
+            CompareOutputs(expected, actual, $"vad legacy frame {frame}");
             (h, c) = (expected["hn"], expected["cn"]);
         }
     }

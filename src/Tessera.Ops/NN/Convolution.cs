@@ -128,7 +128,9 @@ public sealed class Convolution : Operator
         Parallel.For(0, n * outChannels, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (job) =>
         {
             int b = job / outChannels, m = job % outChannels;
-            var output = y.AsSpan(job * plane, plane);
+            // Sums run in double and are rounded to float once: a float accumulator over hundreds of terms loses
+            // the small results of cancelling sums (an STFT's near-silent bins), which a following Log amplifies.
+            var output = new double[plane].AsSpan();
             output.Fill(bias?[m] ?? 0f);
             int firstChannel = m / groupOut * groupIn;
             for (int c = 0; c < groupIn; c++)
@@ -160,16 +162,37 @@ public sealed class Convolution : Operator
                             int ix = xStart * sw + kx * dw - pw;
                             var target = output.Slice(oy * ow + xStart, xEnd - xStart);
                             if (sw == 1) MultiplyAdd(input.Slice(row + ix, target.Length), weight, target);
-                            else for (int i = 0; i < target.Length; i++) target[i] += weight * input[row + ix + i * sw];
+                            else for (int i = 0; i < target.Length; i++) target[i] += (double)weight * input[row + ix + i * sw];
                         }
                     }
                 }
             }
+            var result = y.AsSpan(job * plane, plane);
+            for (int i = 0; i < plane; i++) result[i] = (float)output[i];
         });
     }
 
     /// <summary>Ceiling of a / b for b &gt; 0 and any sign of a.</summary>
     public static int CeilDiv(int a, int b) => a >= 0 ? (a + b - 1) / b : -(-a / b);
+
+    /// <summary>target[i] += source[i] * weight, accumulated in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyAdd(ReadOnlySpan<float> source, double weight, Span<double> target)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && target.Length >= Vector<float>.Count)
+        {
+            var wv = new Vector<double>(weight);
+            int half = Vector<double>.Count;
+            for (; i <= target.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector.Widen(new Vector<float>(source[i..]), out var low, out var high);
+                (new Vector<double>(target[i..]) + low * wv).CopyTo(target[i..]);
+                (new Vector<double>(target[(i + half)..]) + high * wv).CopyTo(target[(i + half)..]);
+            }
+        }
+        for (; i < target.Length; i++) target[i] += source[i] * weight;
+    }
 
     /// <summary>target[i] += source[i] * weight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
