@@ -12,25 +12,13 @@ internal static class ElementwiseHarness
         (Tensor)RunAll(opType, opset, inputs, attributes)[0]!;
 
     public static IReadOnlyList<DataValue?> RunAll(string opType, long opset, Tensor?[] inputs, NodeAttribute[] attributes)
-    {
-        var node = MakeNode(opType, inputs.Length, attributes);
-        var op = OperatorRegistry.Default.Get(node);
-        var context = new KernelContext(node, opset, inputs.Cast<DataValue?>().ToList());
-        op.Execute(context);
-        return context.Outputs;
-    }
+        => NodeHarness.Execute(MakeNode(opType, inputs.Length, attributes), opset, inputs);
 
     public static IrType? Infer(string opType, long opset, IrType?[] inputTypes, params NodeAttribute[] attributes) =>
         Infer(opType, opset, inputTypes, new Tensor?[inputTypes.Length], attributes);
 
     public static IrType? Infer(string opType, long opset, IrType?[] inputTypes, Tensor?[] constants, NodeAttribute[] attributes)
-    {
-        var node = MakeNode(opType, inputTypes.Length, attributes);
-        var op = OperatorRegistry.Default.Get(node);
-        var context = new InferenceContext(node, opset, inputTypes, constants);
-        op.InferTypes(context);
-        return context.OutputTypes[0];
-    }
+        => NodeHarness.InferNode(MakeNode(opType, inputTypes.Length, attributes), opset, inputTypes, constants)[0];
 
     public static long Macs(string opType, int[][] inputShapes, int[] outputShape)
     {
@@ -38,13 +26,8 @@ internal static class ElementwiseHarness
         return OperatorRegistry.Default.Get(node).Macs(new CostContext(node, inputShapes, [outputShape]));
     }
 
-    private static Node MakeNode(string opType, int inputCount, NodeAttribute[] attributes)
-    {
-        var inputs = Enumerable.Range(0, inputCount).Select(i => (Value?)new Value($"in{i}"));
-        var node = new Node(opType, inputs, [new Value("out")]);
-        foreach (var a in attributes) node.SetAttribute(a);
-        return node;
-    }
+    private static Node MakeNode(string opType, int inputCount, NodeAttribute[] attributes) =>
+        NodeHarness.MakeNode(opType, inputCount, 1, "", attributes);
 
     public static Tensor F(int[] shape, params float[] values) => Tensor.Create(shape, values);
 

@@ -9,10 +9,9 @@ internal static class OpHarness
     /// <summary>Executes <paramref name="opType"/>; a null input is an omitted optional input.</summary>
     public static Tensor[] Run(string opType, Tensor?[] inputs, NodeAttribute[]? attributes = null, long opset = 21, int outputs = 1)
     {
-        var node = MakeNode(opType, inputs.Length, attributes, outputs, i => inputs[i] is null);
-        var context = new KernelContext(node, opset, inputs.Cast<DataValue?>().ToList());
-        OperatorRegistry.Default.Get(node).Execute(context);
-        return Enumerable.Range(0, outputs).Select(i => (Tensor)context.Outputs[i]!).ToArray();
+        var node = NodeHarness.MakeNode(opType, inputs.Length, outputs, "", attributes, i => inputs[i] is null);
+        var results = NodeHarness.Execute(node, opset, inputs);
+        return Enumerable.Range(0, outputs).Select(i => (Tensor)results[i]!).ToArray();
     }
 
     public static Tensor Run1(string opType, Tensor?[] inputs, NodeAttribute[]? attributes = null, long opset = 21) =>
@@ -21,20 +20,8 @@ internal static class OpHarness
     /// <summary>Runs the static type rule with the given input types and (optional) constant inputs.</summary>
     public static IrType?[] Infer(string opType, IrType?[] types, Tensor?[]? constants = null, NodeAttribute[]? attributes = null, long opset = 21, int outputs = 1)
     {
-        var node = MakeNode(opType, types.Length, attributes, outputs, i => types[i] is null);
-        var context = new InferenceContext(node, opset, types, constants ?? new Tensor?[types.Length]);
-        OperatorRegistry.Default.Get(node).InferTypes(context);
-        return context.OutputTypes.ToArray();
-    }
-
-    private static Node MakeNode(string opType, int inputCount, NodeAttribute[]? attributes, int outputs, Func<int, bool> omitted)
-    {
-        var node = new Node(
-            opType,
-            Enumerable.Range(0, inputCount).Select(i => omitted(i) ? null : new Value($"in{i}")),
-            Enumerable.Range(0, outputs).Select(i => new Value($"out{i}")));
-        foreach (var a in attributes ?? []) node.SetAttribute(a);
-        return node;
+        var node = NodeHarness.MakeNode(opType, types.Length, outputs, "", attributes, i => types[i] is null);
+        return NodeHarness.InferNode(node, opset, types, constants).ToArray();
     }
 
     public static Tensor F(int[] shape, params float[] data) => Tensor.Create(shape, data);

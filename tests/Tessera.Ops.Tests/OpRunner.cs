@@ -5,22 +5,14 @@ namespace Tessera.Ops.Tests;
 /// <summary>Runs one operator's reference kernel and type rule on hand-made inputs.</summary>
 internal static class OpRunner
 {
-    public static Node MakeNode(string opType, int inputs, int outputs, params NodeAttribute[] attributes)
-    {
-        var node = new Node(opType,
-            Enumerable.Range(0, inputs).Select(i => (Value?)new Value($"in{i}")),
-            Enumerable.Range(0, outputs).Select(i => (Value?)new Value($"out{i}")));
-        foreach (var a in attributes) node.SetAttribute(a);
-        return node;
-    }
+    public static Node MakeNode(string opType, int inputs, int outputs, params NodeAttribute[] attributes) =>
+        NodeHarness.MakeNode(opType, inputs, outputs, "", attributes);
 
     /// <summary>Executes <paramref name="opType"/>; null entries in <paramref name="inputs"/> are absent optional inputs.</summary>
     public static Tensor[] Run(string opType, Tensor?[] inputs, int outputs = 1, long opset = 21, params NodeAttribute[] attributes)
     {
-        var node = MakeNode(opType, inputs.Length, outputs, attributes);
-        var context = new KernelContext(node, opset, inputs.Cast<DataValue?>().ToList());
-        OperatorRegistry.Default.Get(node).Execute(context);
-        return context.Outputs.Select(o => o as Tensor ?? Tensor.Create([0], Array.Empty<float>())).ToArray();
+        var results = NodeHarness.Execute(MakeNode(opType, inputs.Length, outputs, attributes), opset, inputs);
+        return results.Select(o => o as Tensor ?? Tensor.Create([0], Array.Empty<float>())).ToArray();
     }
 
     public static Tensor Run1(string opType, Tensor?[] inputs, long opset = 21, params NodeAttribute[] attributes) =>
@@ -28,12 +20,7 @@ internal static class OpRunner
 
     /// <summary>Runs the type rule with the given input types (and optional constant inputs).</summary>
     public static IReadOnlyList<IrType?> Infer(string opType, IrType?[] inputTypes, long opset = 21, Tensor?[]? constants = null, int outputs = 1, params NodeAttribute[] attributes)
-    {
-        var node = MakeNode(opType, inputTypes.Length, outputs, attributes);
-        var context = new InferenceContext(node, opset, inputTypes, constants ?? new Tensor?[inputTypes.Length]);
-        OperatorRegistry.Default.Get(node).InferTypes(context);
-        return context.OutputTypes;
-    }
+        => NodeHarness.InferNode(MakeNode(opType, inputTypes.Length, outputs, attributes), opset, inputTypes, constants);
 
     public static Tensor F(int[] shape, params float[] values) => Tensor.Create(shape, values);
 
