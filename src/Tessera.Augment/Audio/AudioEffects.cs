@@ -107,31 +107,24 @@ public static class AudioEffects
         return audio with { Samples = wet };
     }
 
-    /// <summary>Full linear convolution (length n + m - 1), each output a SIMD dot product with the reversed kernel.</summary>
+    /// <summary>Full linear convolution (length n + m - 1) through the FFT: a room response of a few tenths
+    /// of a second is thousands of taps, too many for a direct sum over a clip of seconds.</summary>
     public static float[] Convolve(float[] signal, float[] kernel)
     {
-        if (signal.Length == 0) return [];
+        if (signal.Length == 0 || kernel.Length == 0) return [];
         int outputLength = signal.Length + kernel.Length - 1;
-        var reversed = kernel.Reverse().ToArray();
-        // Zero padding on both sides lets every output be one contiguous dot product.
-        var padded = new float[signal.Length + 2 * (kernel.Length - 1)];
-        signal.CopyTo(padded, kernel.Length - 1);
+        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)outputLength);
+        var first = new Complex[size];
+        var second = new Complex[size];
+        for (int i = 0; i < signal.Length; i++) first[i] = signal[i];
+        for (int i = 0; i < kernel.Length; i++) second[i] = kernel[i];
+        Fourier.Transform(first, inverse: false);
+        Fourier.Transform(second, inverse: false);
+        for (int i = 0; i < size; i++) first[i] *= second[i];
+        Fourier.Transform(first, inverse: true);
         var result = new float[outputLength];
-        for (int i = 0; i < outputLength; i++) result[i] = Dot(padded.AsSpan(i, kernel.Length), reversed);
+        for (int i = 0; i < outputLength; i++) result[i] = (float)(first[i].Real / size);
         return result;
-    }
-
-    private static float Dot(ReadOnlySpan<float> left, ReadOnlySpan<float> right)
-    {
-        var sum = Vector<float>.Zero;
-        int i = 0;
-        for (; i <= left.Length - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            sum += new Vector<float>(left[i..]) * new Vector<float>(right[i..]);
-        }
-        float total = Vector.Sum(sum);
-        for (; i < left.Length; i++) total += left[i] * right[i];
-        return total;
     }
 }
 
