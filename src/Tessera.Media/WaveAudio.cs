@@ -62,27 +62,35 @@ public sealed record WaveAudio(float[] Samples, int SampleRate)
     public WaveAudio Resample(int targetRate)
     {
         if (targetRate == SampleRate) return this;
-        double ratio = (double)targetRate / SampleRate;
+        return new WaveAudio(Resample(Samples, (double)targetRate / SampleRate), targetRate);
+    }
+
+    /// <summary>The samples resampled by <paramref name="ratio"/> (output rate / input rate, any positive real),
+    /// floor(length * ratio) samples; augmentation's speed change uses non-integer ratios.</summary>
+    public static float[] Resample(float[] samples, double ratio)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        if (!(ratio > 0) || double.IsInfinity(ratio)) throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "the ratio must be positive");
         double cutoff = Math.Min(1.0, ratio);
         const int zeroCrossings = 16;
         double halfWidth = zeroCrossings / cutoff;
-        int count = (int)Math.Floor(Samples.Length * ratio);
+        int count = (int)Math.Floor(samples.Length * ratio);
         var result = new float[count];
         for (int i = 0; i < count; i++)
         {
             double center = i / ratio;
             int first = (int)Math.Ceiling(center - halfWidth), last = (int)Math.Floor(center + halfWidth);
             double sum = 0;
-            for (int j = Math.Max(0, first); j <= Math.Min(Samples.Length - 1, last); j++)
+            for (int j = Math.Max(0, first); j <= Math.Min(samples.Length - 1, last); j++)
             {
                 double t = j - center;
                 double argument = Math.PI * t * cutoff;
                 double sinc = Math.Abs(t) < 1e-9 ? 1 : Math.Sin(argument) / argument;
                 double window = 0.5 + 0.5 * Math.Cos(Math.PI * t / halfWidth);
-                sum += Samples[j] * cutoff * sinc * window;
+                sum += samples[j] * cutoff * sinc * window;
             }
             result[i] = (float)sum;
         }
-        return new WaveAudio(result, targetRate);
+        return result;
     }
 }
