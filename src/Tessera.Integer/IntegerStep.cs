@@ -82,13 +82,13 @@ public sealed class RequantizeStep : IntegerStep
         : base(name, [input], [output])
     {
         _inputZero = from.ZeroPoint;
-        _requantizer = Requantizer.FromRealMultipliers([(double)from.Scale / to.Scale], to.ZeroPoint);
+        _requantizer = Requantizer.ForValues((double)from.Scale / to.Scale, to.ZeroPoint);
         _unsigned = unsigned;
     }
 
     public override string Kind => "int.Requantize";
 
-    public override string Parameters => $"multiplier={_requantizer.Multipliers[0]} shift={_requantizer.Shifts[0]} zero={_inputZero}->{_requantizer.ZeroPoint}";
+    public override string Parameters => $"multiplier={_requantizer.Multipliers[0]} shift={_requantizer.Shifts[0]} input_shift={_requantizer.InputShift} zero={_inputZero}->{_requantizer.ZeroPoint}";
 
     public override void Execute(IntegerState state)
     {

@@ -136,7 +136,7 @@ public sealed partial class IntegerLowering
             _steps.Add(new PoolStep(node, x, pooled, xq.ZeroPoint, null, target.Unsigned));
             return Commit(new RequantizeStep(node.DisplayName, pooled, target.Name, xq, target.Quantization, target.Unsigned), target);
         }
-        var requantizer = Requantizer.FromRealMultipliers([(double)xq.Scale / target.Quantization.Scale], target.Quantization.ZeroPoint, target.Minimum, target.Maximum);
+        var requantizer = Requantizer.ForValues((double)xq.Scale / target.Quantization.Scale, target.Quantization.ZeroPoint, target.Minimum, target.Maximum);
         return Commit(new PoolStep(node, x, target.Name, xq.ZeroPoint, requantizer, target.Unsigned), target);
     }
 
@@ -147,7 +147,7 @@ public sealed partial class IntegerLowering
         if (FindOutput(node, out var reason) is not { } target) return reason;
         if (!target.FullRange) return "a clamp fused after Concat is not lowered";
         var rescale = parts.Select(p => p!.Value.Quantization == target.Quantization ? null
-            : Requantizer.FromRealMultipliers([(double)p.Value.Quantization.Scale / target.Quantization.Scale], target.Quantization.ZeroPoint)).ToArray();
+            : Requantizer.ForValues((double)p.Value.Quantization.Scale / target.Quantization.Scale, target.Quantization.ZeroPoint)).ToArray();
         var step = new ConcatStep(node, Opset(node), _operators.Get(node), parts.Select(p => p!.Value.Source).ToArray(),
             parts.Select(p => p!.Value.Quantization.ZeroPoint).ToArray(), rescale, target.Name, target.Unsigned);
         return Commit(step, target);

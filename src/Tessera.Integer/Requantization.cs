@@ -12,8 +12,10 @@ public sealed record ActivationQuantization(float Scale, int ZeroPoint);
 /// fused ReLU/Clip. Built once at lowering; applying it uses integer arithmetic only.</summary>
 public sealed class Requantizer
 {
-    public Requantizer(int[] multipliers, int[] shifts, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue)
+    public Requantizer(int[] multipliers, int[] shifts, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue, int inputShift = 0)
     {
+        if (inputShift is < 0 or > 20) throw new ArgumentOutOfRangeException(nameof(inputShift), "the input shift is in [0, 20]");
+        InputShift = inputShift;
         if (multipliers.Length != shifts.Length || multipliers.Length == 0) throw new ArgumentException("one multiplier and one shift per channel");
         if (minimum > maximum || minimum < sbyte.MinValue || maximum > sbyte.MaxValue) throw new ArgumentOutOfRangeException(nameof(minimum), "the clamp range must be a non-empty part of [-128, 127]");
         Multipliers = multipliers;
@@ -35,6 +37,24 @@ public sealed class Requantizer
 
     public int Channels => Multipliers.Length;
 
+    /// <summary>Left shift applied to the input before the multiply. Rescaling an 8-bit value (Concat, average
+    /// pool, a DequantizeLinear -> QuantizeLinear pair) uses 20 bits of headroom, as TFLite's Add does: without
+    /// it the doubling high multiply would round a small value to an integer before the final shift rounds
+    /// again, and that double rounding is off by one on a few percent of values.</summary>
+    public int InputShift { get; }
+
+    /// <summary>Rescales small values (8-bit differences or averages, |x| &lt; 2^11) by <paramref name="ratio"/>
+    /// with as many headroom bits (up to 20) as the multiplier's shift range allows.</summary>
+    public static Requantizer ForValues(double ratio, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue)
+    {
+        for (int headroom = 20; headroom > 0; headroom--)
+        {
+            var (multiplier, shift) = FixedPoint.QuantizeMultiplier(Math.ScaleB(ratio, -headroom));
+            if (shift >= -31 && multiplier != 0) return new Requantizer([multiplier], [shift], zeroPoint, minimum, maximum, headroom);
+        }
+        return FromRealMultipliers([ratio], zeroPoint, minimum, maximum);
+    }
+
     /// <summary>Splits each real multiplier (input scale x weight scale / output scale) into its fixed-point form.</summary>
     public static Requantizer FromRealMultipliers(ReadOnlySpan<double> real, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue)
     {
@@ -52,7 +72,7 @@ public sealed class Requantizer
     public sbyte Apply(int accumulator, int channel)
     {
         int c = Channels == 1 ? 0 : channel;
-        return FixedPoint.Requantize(accumulator, Multipliers[c], Shifts[c], ZeroPoint, Minimum, Maximum);
+        return FixedPoint.Requantize(accumulator << InputShift, Multipliers[c], Shifts[c], ZeroPoint, Minimum, Maximum);
     }
 
     /// <summary>The clamp range of an activation fused into the requantization: the quantized images of the
