@@ -156,6 +156,11 @@ public static class QdqNetworks
     public static QdqRun Prepare(string name)
     {
         var (shape, unsigned, body) = All[name];
+        return Prepare(shape, unsigned, body);
+    }
+
+    public static QdqRun Prepare(int[] shape, bool unsigned, Func<QdqNetworkBuilder, string, string> body)
+    {
         var random = new Random(Seed);
         var data = Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         var inputs = new Dictionary<string, Tensor> { ["x"] = Tensor.Create(shape, data) };
