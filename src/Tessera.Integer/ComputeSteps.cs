@@ -93,7 +93,7 @@ public sealed class LookupStep(string name, string function, string input, strin
 }
 
 /// <summary>MaxPool, AveragePool and GlobalAveragePool on int8 (1-D or 2-D windows).</summary>
-public sealed class PoolStep(Node node, string input, string output, int inputZero, Requantizer? averageOutput, bool unsigned)
+public sealed class PoolStep(Node node, string input, string output, int inputZero, AverageRescale? averageOutput, bool unsigned)
     : IntegerStep(node.DisplayName, [input], [output])
 {
     public override string Kind => "int." + node.OpType;
@@ -119,7 +119,7 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
         }
         var data = averageOutput is null
             ? IntegerKernels.MaxPool(x.As<sbyte>(), lifted, window)
-            : IntegerKernels.AveragePool(x.As<sbyte>(), lifted, window, inputZero, includePad, averageOutput);
+            : IntegerKernels.AveragePool(x.As<sbyte>(), lifted, window, inputZero, includePad, averageOutput.ForCount);
         int[] outShape = x.Rank == 3 ? [x.Shape[0], x.Shape[1], window.OutputWidth] : [x.Shape[0], x.Shape[1], window.OutputHeight, window.OutputWidth];
         if (node.OpType == "GlobalAveragePool") outShape = [x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
         state.SetInt8(Outputs[0], Tensor.Create(outShape, data), unsigned);

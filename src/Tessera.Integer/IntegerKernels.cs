@@ -142,10 +142,10 @@ public static class IntegerKernels
         return result;
     }
 
-    /// <summary>Average pooling: the int32 sum of (x - inputZero) over the window, divided by the element count
-    /// (rounded to nearest, ties away from zero), then rescaled to the output. With countIncludePad the padded
-    /// taps count and add zero.</summary>
-    public static sbyte[] AveragePool(sbyte[] x, int[] xShape, Window window, int inputZero, bool countIncludePad, Requantizer output)
+    /// <summary>Average pooling: the int32 sum of (x - inputZero) over the window, rescaled by the requantizer for
+    /// its element count (which folds the division into the multiplier, so it rounds once). With countIncludePad
+    /// the padded taps count and add zero.</summary>
+    public static sbyte[] AveragePool(sbyte[] x, int[] xShape, Window window, int inputZero, bool countIncludePad, Func<int, Requantizer> forCount)
     {
         int planes = xShape[0] * xShape[1], height = xShape[2], width = xShape[3];
         var result = new sbyte[planes * window.OutputHeight * window.OutputWidth];
@@ -161,8 +161,7 @@ public static class IntegerKernels
                 count++;
             });
             if (countIncludePad) count = PaddedTapCount(window, y, xo, height, width);
-            int average = count == 0 ? 0 : RoundedDivide(ToAccumulator(sum), count);
-            result[(p * window.OutputHeight + y) * window.OutputWidth + xo] = output.Apply(average, 0);
+            result[(p * window.OutputHeight + y) * window.OutputWidth + xo] = forCount(Math.Max(1, count)).Apply(ToAccumulator(sum), 0);
         }
         return result;
     }

@@ -136,8 +136,8 @@ public sealed partial class IntegerLowering
             _steps.Add(new PoolStep(node, x, pooled, xq.ZeroPoint, null, target.Unsigned));
             return Commit(new RequantizeStep(node.DisplayName, pooled, target.Name, xq, target.Quantization, target.Unsigned), target);
         }
-        var requantizer = Requantizer.ForValues((double)xq.Scale / target.Quantization.Scale, target.Quantization.ZeroPoint, target.Minimum, target.Maximum);
-        return Commit(new PoolStep(node, x, target.Name, xq.ZeroPoint, requantizer, target.Unsigned), target);
+        var rescale = new AverageRescale((double)xq.Scale / target.Quantization.Scale, target.Quantization.ZeroPoint, target.Minimum, target.Maximum);
+        return Commit(new PoolStep(node, x, target.Name, xq.ZeroPoint, rescale, target.Unsigned), target);
     }
 
     private string? LowerConcat(Node node)

@@ -43,11 +43,13 @@ public sealed class Requantizer
     /// again, and that double rounding is off by one on a few percent of values.</summary>
     public int InputShift { get; }
 
-    /// <summary>Rescales small values (8-bit differences or averages, |x| &lt; 2^11) by <paramref name="ratio"/>
-    /// with as many headroom bits (up to 20) as the multiplier's shift range allows.</summary>
-    public static Requantizer ForValues(double ratio, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue)
+    /// <summary>Rescales small values (8-bit differences, or sums of them up to <paramref name="largestInput"/>
+    /// in magnitude) by <paramref name="ratio"/> with as many headroom bits (up to 20) as both the int32 range
+    /// and the multiplier's shift range allow.</summary>
+    public static Requantizer ForValues(double ratio, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue, int largestInput = 255)
     {
-        for (int headroom = 20; headroom > 0; headroom--)
+        int inputBits = 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)Math.Max(1, largestInput));
+        for (int headroom = Math.Min(20, 30 - inputBits); headroom > 0; headroom--)
         {
             var (multiplier, shift) = FixedPoint.QuantizeMultiplier(Math.ScaleB(ratio, -headroom));
             if (shift >= -31 && multiplier != 0) return new Requantizer([multiplier], [shift], zeroPoint, minimum, maximum, headroom);
@@ -83,5 +85,26 @@ public sealed class Requantizer
         if (!double.IsNegativeInfinity(realMinimum)) minimum = (int)Math.Clamp(Math.Round(realMinimum / output.Scale) + output.ZeroPoint, sbyte.MinValue, sbyte.MaxValue);
         if (!double.IsPositiveInfinity(realMaximum)) maximum = (int)Math.Clamp(Math.Round(realMaximum / output.Scale) + output.ZeroPoint, sbyte.MinValue, sbyte.MaxValue);
         return (minimum, Math.Max(minimum, maximum));
+    }
+}
+
+/// <summary>The output stage of an average pool: the window's sum of (x - zero) times input scale / (output scale
+/// x count), one rounding. The fixed-point form for each window size is derived once and kept.</summary>
+public sealed class AverageRescale(double ratio, int zeroPoint, int minimum, int maximum)
+{
+    private readonly Dictionary<int, Requantizer> _byCount = [];
+
+    public double Ratio { get; } = ratio;
+
+    public Requantizer ForCount(int count)
+    {
+        lock (_byCount)
+        {
+            if (!_byCount.TryGetValue(count, out var requantizer))
+            {
+                _byCount[count] = requantizer = Requantizer.ForValues(Ratio / count, zeroPoint, minimum, maximum, 255 * count);
+            }
+            return requantizer;
+        }
     }
 }

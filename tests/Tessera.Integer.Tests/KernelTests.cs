@@ -152,17 +152,30 @@ public sealed class KernelTests
     public void AveragePoolDividesTheCenteredSumWithRounding()
     {
         sbyte[] x = [1, 2, 2, 2];               // zero point 0, mean 1.75 -> 2
-        var identity = Requantizer.FromRealMultipliers([1.0], 0);
+        Func<int, Requantizer> identity = new AverageRescale(1.0, 0, -128, 127).ForCount;
         var window = new Window(2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
         Assert.Equal(new sbyte[] { 2 }, IntegerKernels.AveragePool(x, [1, 1, 2, 2], window, 0, false, identity));
         // With zero point 2 the centered values are -1, 0, 0, 0: mean -0.25 -> 0, plus the output zero point.
-        var shifted = Requantizer.FromRealMultipliers([1.0], 2);
+        Func<int, Requantizer> shifted = new AverageRescale(1.0, 2, -128, 127).ForCount;
         Assert.Equal(new sbyte[] { 2 }, IntegerKernels.AveragePool(x, [1, 1, 2, 2], window, 2, false, shifted));
         // Padding counted: a 2x2 window at the corner of a 1x1 input with one pad each side sees 1 real of 4 taps.
         var padded = new Window(2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2);
         Assert.Equal(new sbyte[] { 3, 3, 3, 3 }, IntegerKernels.AveragePool([10], [1, 1, 1, 1], padded, 0, true, identity));
         Assert.Equal(new sbyte[] { 10, 10, 10, 10 }, IntegerKernels.AveragePool([10], [1, 1, 1, 1], padded, 0, false, identity));
     }
+
+    [Property]
+    public Property AveragePoolRoundsTheRescaledMeanOnce() => Prop.ForAll(
+        Arb.From(Gen.ArrayOf(Gen.Choose(-128, 127)).Where(a => a.Length is > 0 and <= 64)), Arb.From(Gen.Choose(1, 3_000_000)),
+        (values, millionths) =>
+        {
+            double ratio = millionths / 1e6;
+            var x = values.Select(v => (sbyte)v).ToArray();
+            var window = new Window(1, x.Length, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
+            var result = IntegerKernels.AveragePool(x, [1, 1, 1, x.Length], window, 0, false, new AverageRescale(ratio, 0, -128, 127).ForCount)[0];
+            double exact = Math.Clamp(values.Average() * ratio, -128, 127);
+            return Math.Abs(result - exact) <= 0.5 + 1e-6 * Math.Abs(exact) + 1e-9;
+        });
 
     [Fact]
     public void MaxPoolIgnoresPadding()

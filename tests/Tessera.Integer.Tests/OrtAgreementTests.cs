@@ -117,6 +117,9 @@ public static class QdqNetworks
             var m = b.Op("MaxPool", [a], NodeAttribute.Ints("kernel_shape", [2, 2]), NodeAttribute.Ints("strides", [2, 2]));
             var p = b.Op("AveragePool", [m], NodeAttribute.Ints("kernel_shape", [3, 3]), NodeAttribute.Ints("pads", [1, 1, 1, 1]));
             var g = b.Op("GlobalAveragePool", [p]);
+            b.Output(m);
+            b.Output(p);
+            b.Output(g);
             var f = b.Op("Flatten", [g]);
             return b.Gemm(f, 8, 10);
         }),
