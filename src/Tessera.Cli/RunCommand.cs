@@ -56,7 +56,7 @@ internal static class RunCommand
         return (name.Length == 0 || name is "." or ".." ? "output" : name) + ".npy";
     }
 
-    private static Dictionary<string, DataValue> ReadInputs(Model model, string[] specs)
+    internal static Dictionary<string, DataValue> ReadInputs(Model model, string[] specs)
     {
         var feedable = model.Graph.Inputs.Where(v => v.Constant is null).ToList();
         var feeds = new Dictionary<string, DataValue>(StringComparer.Ordinal);
@@ -91,7 +91,7 @@ internal static class RunCommand
             : TensorProtoConverter.ReadFile(path);
     }
 
-    private static List<(string Name, string Path)> PlanFiles(IReadOnlyDictionary<string, DataValue> results, string folder)
+    internal static List<(string Name, string Path)> PlanFiles(IReadOnlyDictionary<string, DataValue> results, string folder)
     {
         var files = new List<(string, string)>();
         var used = new HashSet<string>(StringComparer.Ordinal);
@@ -108,7 +108,7 @@ internal static class RunCommand
         return files;
     }
 
-    private static void Print(IReadOnlyDictionary<string, DataValue> results, List<(string Name, string Path)>? files)
+    internal static void Print(IReadOnlyDictionary<string, DataValue> results, List<(string Name, string Path)>? files)
     {
         var table = new Table().AddColumns("output", "type", "shape", "min", "max", "mean");
         if (files is not null) table.AddColumn("file");

@@ -19,6 +19,7 @@ public static class TesseraCli
         foreach (var command in NpuCommands.Create()) root.Subcommands.Add(command);
         root.Subcommands.Add(RtlCommands.Create());
         root.Subcommands.Add(AugmentCommand.Create());
+        root.Subcommands.Add(IntegerCommand.Create());
         return root;
     }
 

@@ -1,0 +1,190 @@
+using Tessera.Core;
+using Tessera.Ops;
+using Tessera.Ops.NN;
+
+namespace Tessera.Integer;
+
+/// <summary>int8 x int8 -> int32 convolution (grouped, depthwise, strided, dilated, padded) with an int32 bias,
+/// requantized per output channel with the fused activation as the clamp range; without a
+/// <see cref="Requantizer"/> it returns the int32 sums (ConvInteger).</summary>
+public sealed class ConvolutionStep(Node node, string input, string output, int inputZero, Tensor weights, int[] weightZero,
+    int[]? bias, Requantizer? requantizer, bool unsigned) : IntegerStep(node.DisplayName, [input], [output])
+{
+    public Tensor Weights { get; } = weights;
+
+    public Requantizer? Requantizer { get; } = requantizer;
+
+    public override string Kind => Requantizer is null ? "int.ConvInteger" : "int.Conv";
+
+    public override string Parameters => $"input_zero={inputZero} weights={ShapeMath.Format(Weights.Shape)}" +
+        (Requantizer is null ? string.Empty : $" output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]");
+
+    public override void Execute(IntegerState state)
+    {
+        var x = state.Int8(Inputs[0]);
+        var attributes = new KernelContext(node, 0, []);
+        var (geometry, group) = Convolution.Prepare(attributes, x.Shape, Weights.Shape);
+        var window = Windows.FromGeometry(geometry, node.DisplayName);
+        int[] xShape = Windows.Lift(x.Shape), wShape = Windows.Lift(Weights.Shape);
+        var sums = IntegerKernels.ConvolutionAccumulators(x.As<sbyte>(), xShape, inputZero, Weights.As<sbyte>(), wShape, weightZero, bias, group, window);
+        int[] outShape = Convolution.OutputShape(x.Shape, Weights.Shape[0], geometry);
+        if (Requantizer is null) state.Set(Outputs[0], Tensor.Create(outShape, sums));
+        else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Requantizer, channelLast: false), unsigned);
+    }
+}
+
+/// <summary>int8 batched matrix product (MatMul, Gemm with a constant right operand, QLinearMatMul,
+/// MatMulInteger): either operand may be an activation; the right one may be a constant with per-column scales.</summary>
+public sealed class MatMulStep(string name, string left, string? right, int leftZero, Tensor? constantRight, int[] rightZero,
+    int[]? bias, Requantizer? requantizer, string output, bool unsigned)
+    : IntegerStep(name, right is null ? [left] : [left, right], [output])
+{
+    public override string Kind => requantizer is null ? "int.MatMulInteger" : "int.MatMul";
+
+    public override string Parameters => $"left_zero={leftZero}" + (constantRight is null ? string.Empty : $" weights={ShapeMath.Format(constantRight.Shape)}") +
+        (requantizer is null ? string.Empty : $" output_zero={requantizer.ZeroPoint} clamp=[{requantizer.Minimum},{requantizer.Maximum}]");
+
+    public override void Execute(IntegerState state)
+    {
+        var a = state.Int8(Inputs[0]);
+        var b = constantRight ?? state.Int8(Inputs[1]);
+        // A rank-1 operand is a row (left) or a column (right), as numpy's matmul promotes it, then dropped.
+        int[] aShape = a.Rank == 1 ? [1, a.Shape[0]] : a.Shape;
+        int[] bShape = b.Rank == 1 ? [b.Shape[0], 1] : b.Shape;
+        var (sums, shape) = IntegerKernels.MatMulAccumulators(a.As<sbyte>(), aShape, leftZero, b.As<sbyte>(), bShape, rightZero, bias);
+        int[] outShape = shape;
+        if (a.Rank == 1) outShape = [.. shape[..^2], shape[^1]];
+        if (b.Rank == 1) outShape = [.. outShape[..^1]];
+        if (requantizer is null) state.Set(Outputs[0], Tensor.Create(outShape, sums));
+        else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, shape, requantizer, channelLast: true).Reshape(outShape), unsigned);
+    }
+}
+
+/// <summary>int8 Add or Mul with broadcasting; the fixed-point parameters follow TFLite's int8 spec.</summary>
+public sealed class BinaryStep(string name, string kind, string left, string right, string output, int[] parameters, bool unsigned)
+    : IntegerStep(name, [left, right], [output])
+{
+    public override string Kind => "int." + kind;
+
+    public int[] FixedPointParameters { get; } = parameters;
+
+    public override string Parameters => "parameters=[" + string.Join(",", FixedPointParameters) + "]";
+
+    public override void Execute(IntegerState state)
+    {
+        var p = FixedPointParameters;
+        Func<int, int, sbyte> combine = kind == "Add"
+            ? (x, y) => Hardware.FixedPoint.Add(x, y, p)
+            : (x, y) => Hardware.FixedPoint.Multiply(x, y, p);
+        state.SetInt8(Outputs[0], IntegerKernels.Binary(state.Int8(Inputs[0]), state.Int8(Inputs[1]), combine), unsigned);
+    }
+}
+
+/// <summary>An elementwise unary function as a 256-entry int8 table computed once from the scales.</summary>
+public sealed class LookupStep(string name, string function, string input, string output, sbyte[] table, bool unsigned)
+    : IntegerStep(name, [input], [output])
+{
+    public sbyte[] Table { get; } = table;
+
+    public override string Kind => "int.Lookup(" + function + ")";
+
+    public override void Execute(IntegerState state) =>
+        state.SetInt8(Outputs[0], IntegerKernels.Lookup(state.Int8(Inputs[0]), Table), unsigned);
+}
+
+/// <summary>MaxPool, AveragePool and GlobalAveragePool on int8 (1-D or 2-D windows).</summary>
+public sealed class PoolStep(Node node, string input, string output, int inputZero, AverageRescale? averageOutput, bool unsigned)
+    : IntegerStep(node.DisplayName, [input], [output])
+{
+    public override string Kind => "int." + node.OpType;
+
+    public override void Execute(IntegerState state)
+    {
+        var x = state.Int8(Inputs[0]);
+        int[] lifted = Windows.Lift(x.Shape);
+        Window window;
+        bool includePad = false;
+        if (node.OpType == "GlobalAveragePool")
+        {
+            window = new Window(lifted[2], lifted[3], 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
+        }
+        else
+        {
+            var attributes = new KernelContext(node, 0, []);
+            var kernel = attributes.GetInts("kernel_shape") ?? throw attributes.MissingAttribute("kernel_shape");
+            var spatial = x.Shape.Skip(2).Select(d => (long)d).ToArray();
+            var geometry = WindowGeometry.Resolve(attributes, spatial, kernel.Select(k => (int)k).ToArray(), attributes.GetInt("ceil_mode", 0) != 0);
+            window = Windows.FromGeometry(geometry, node.DisplayName);
+            includePad = attributes.GetInt("count_include_pad", 0) != 0;
+        }
+        var data = averageOutput is null
+            ? IntegerKernels.MaxPool(x.As<sbyte>(), lifted, window)
+            : IntegerKernels.AveragePool(x.As<sbyte>(), lifted, window, inputZero, includePad, averageOutput.ForCount);
+        int[] outShape = x.Rank == 3 ? [x.Shape[0], x.Shape[1], window.OutputWidth] : [x.Shape[0], x.Shape[1], window.OutputHeight, window.OutputWidth];
+        if (node.OpType == "GlobalAveragePool") outShape = [x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
+        state.SetInt8(Outputs[0], Tensor.Create(outShape, data), unsigned);
+    }
+}
+
+/// <summary>Concat of int8 inputs, each first rescaled to the output's scale and zero point when they differ.</summary>
+public sealed class ConcatStep(Node node, long opset, Operator concat, string[] inputs, int[] inputZeros, Requantizer?[] rescale, string output, bool unsigned)
+    : IntegerStep(node.DisplayName, inputs, [output])
+{
+    public override string Kind => "int.Concat";
+
+    public override void Execute(IntegerState state)
+    {
+        var parts = new DataValue?[Inputs.Count];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            var x = state.Int8(Inputs[i]);
+            parts[i] = rescale[i] is { } r ? IntegerKernels.Requantize(x, inputZeros[i], r) : x;
+        }
+        var context = new KernelContext(node, opset, parts);
+        concat.Execute(context);
+        state.SetInt8(Outputs[0], (Tensor)context.Outputs[0]!, unsigned);
+    }
+}
+
+/// <summary>An op that only moves int8 values (Reshape, Transpose, Flatten, Squeeze, Unsqueeze, Pad, Resize
+/// nearest, ...): its reference kernel runs on the int8 tensor, the other inputs being constants (shapes,
+/// axes, the pad value set to the zero point).</summary>
+public sealed class LayoutStep(Node node, long opset, Operator kernel, string input, Tensor?[] constants, string output, bool unsigned)
+    : IntegerStep(node.DisplayName, [input], [output])
+{
+    public override string Kind => "int." + node.OpType;
+
+    public override void Execute(IntegerState state)
+    {
+        var inputs = new DataValue?[constants.Length];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = constants[i];
+        inputs[0] = state.Int8(Inputs[0]);
+        var context = new KernelContext(node, opset, inputs);
+        kernel.Execute(context);
+        var result = (Tensor)context.Outputs[0]!;
+        state.SetInt8(Outputs[0], result, unsigned);
+    }
+}
+
+/// <summary>Conversions between the ops' N-D window geometry and the 2-D <see cref="Window"/> of the kernels.</summary>
+public static class Windows
+{
+    /// <summary>NCW -> NC1W so 1-D data runs through the 2-D kernels; NCHW is returned as is.</summary>
+    public static int[] Lift(int[] shape) => shape.Length switch
+    {
+        3 => [shape[0], shape[1], 1, shape[2]],
+        4 => shape,
+        _ => throw new UnsupportedException($"integer kernels handle 1-D and 2-D spatial data, not rank {shape.Length}"),
+    };
+
+    public static Window FromGeometry(WindowGeometry g, string where)
+    {
+        if (g.Rank == 1) return new Window(1, g.Kernel[0], 1, g.Strides[0], 1, g.Dilations[0], 0, g.PadBegin[0], 0, g.PadEnd[0], 1, g.Output[0]);
+        if (g.Rank == 2)
+        {
+            return new Window(g.Kernel[0], g.Kernel[1], g.Strides[0], g.Strides[1], g.Dilations[0], g.Dilations[1],
+                g.PadBegin[0], g.PadBegin[1], g.PadEnd[0], g.PadEnd[1], g.Output[0], g.Output[1]);
+        }
+        throw new UnsupportedException($"integer kernels handle 1-D and 2-D windows, not {g.Rank}-D", where);
+    }
+}

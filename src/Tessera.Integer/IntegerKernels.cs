@@ -1,0 +1,214 @@
+using Tessera.Core;
+using Tessera.Hardware;
+
+namespace Tessera.Integer;
+
+/// <summary>The 2-D window of a convolution or pool over NCHW data (1-D ones are lifted to H = 1).</summary>
+public sealed record Window(int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth, int DilationHeight, int DilationWidth,
+    int PadTop, int PadLeft, int PadBottom, int PadRight, int OutputHeight, int OutputWidth);
+
+/// <summary>Plain integer kernels: the specification the NPU simulator must match bit for bit. Products of
+/// int8 differences are summed exactly (in 64 bits) and an accumulator outside int32 is an error, never a
+/// silent wrap, since the hardware accumulators are 32 bits wide.</summary>
+public static class IntegerKernels
+{
+    /// <summary>Convolution accumulators, NCHW: bias[m] + sum (x - inputZero) * (w - weightZero[m]). Positions in
+    /// the padding read the input zero point, so they add nothing.</summary>
+    public static int[] ConvolutionAccumulators(sbyte[] x, int[] xShape, int inputZero, sbyte[] w, int[] wShape,
+        int[] weightZero, int[]? bias, int group, Window window)
+    {
+        int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
+        int outChannels = wShape[0], groupChannels = wShape[1];
+        if (group <= 0 || channels != groupChannels * group || outChannels % group != 0)
+        {
+            throw new InvalidInputException($"input has {channels} channels, weights expect {groupChannels} x {group} groups and {outChannels} outputs divisible by the groups");
+        }
+        int outPerGroup = outChannels / group;
+        int oh = window.OutputHeight, ow = window.OutputWidth;
+        var result = new int[batch * outChannels * oh * ow];
+        for (int n = 0; n < batch; n++)
+        for (int m = 0; m < outChannels; m++)
+        {
+            int g = m / outPerGroup;
+            int wZero = weightZero.Length == 1 ? weightZero[0] : weightZero[m];
+            for (int y = 0; y < oh; y++)
+            for (int xo = 0; xo < ow; xo++)
+            {
+                long sum = bias is null ? 0 : bias[m];
+                for (int c = 0; c < groupChannels; c++)
+                for (int ky = 0; ky < window.KernelHeight; ky++)
+                {
+                    int iy = y * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
+                    if (iy < 0 || iy >= height) continue;
+                    for (int kx = 0; kx < window.KernelWidth; kx++)
+                    {
+                        int ix = xo * window.StrideWidth - window.PadLeft + kx * window.DilationWidth;
+                        if (ix < 0 || ix >= width) continue;
+                        int input = x[((n * channels + g * groupChannels + c) * height + iy) * width + ix] - inputZero;
+                        int weight = w[((m * groupChannels + c) * window.KernelHeight + ky) * window.KernelWidth + kx] - wZero;
+                        sum += input * weight;
+                    }
+                }
+                result[((n * outChannels + m) * oh + y) * ow + xo] = ToAccumulator(sum);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Batched matrix product accumulators: a [..., M, K] by b [..., K, N] with numpy broadcasting of the
+    /// batch dimensions; bZero may hold one zero point per column; bias (one per column) is added.</summary>
+    public static (int[] Data, int[] Shape) MatMulAccumulators(sbyte[] a, int[] aShape, int aZero, sbyte[] b, int[] bShape,
+        int[] bZero, int[]? bias)
+    {
+        if (aShape.Length < 2 || bShape.Length < 2) throw new UnsupportedException("integer MatMul needs operands of rank 2 or more");
+        int m = aShape[^2], k = aShape[^1], n = bShape[^1];
+        if (bShape[^2] != k) throw new InvalidInputException($"MatMul inner sizes differ: {k} and {bShape[^2]}");
+        var batchShape = ShapeMath.Broadcast(aShape.AsSpan(0, aShape.Length - 2), bShape.AsSpan(0, bShape.Length - 2));
+        var aMap = ShapeMath.BroadcastIndexMap(aShape.AsSpan(0, aShape.Length - 2), batchShape);
+        var bMap = ShapeMath.BroadcastIndexMap(bShape.AsSpan(0, bShape.Length - 2), batchShape);
+        int batches = aMap.Length;
+        var result = new int[batches * m * n];
+        for (int p = 0; p < batches; p++)
+        {
+            int aOffset = aMap[p] * m * k, bOffset = bMap[p] * k * n;
+            for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                int zero = bZero.Length == 1 ? bZero[0] : bZero[j];
+                long sum = bias is null ? 0 : bias[j];
+                for (int t = 0; t < k; t++) sum += (a[aOffset + i * k + t] - aZero) * (b[bOffset + t * n + j] - zero);
+                result[(p * m + i) * n + j] = ToAccumulator(sum);
+            }
+        }
+        return (result, [.. batchShape, m, n]);
+    }
+
+    /// <summary>Requantizes accumulators whose channel is axis 1 of <paramref name="shape"/> (or the last axis
+    /// when <paramref name="channelLast"/>), as Conv and MatMul/Gemm lay them out.</summary>
+    public static Tensor RequantizeAccumulators(int[] accumulators, int[] shape, Requantizer requantizer, bool channelLast)
+    {
+        var data = new sbyte[accumulators.Length];
+        int channels = shape.Length == 0 ? 1 : channelLast ? shape[^1] : shape.Length > 1 ? shape[1] : 1;
+        int inner = channelLast || shape.Length < 2 ? 1 : (int)ShapeMath.ElementCount(shape.AsSpan(2));
+        for (int i = 0; i < data.Length; i++) data[i] = requantizer.Apply(accumulators[i], i / inner % channels);
+        return Tensor.Create(shape, data);
+    }
+
+    /// <summary>Rescales an int8 tensor to another scale and zero point.</summary>
+    public static Tensor Requantize(Tensor x, int inputZero, Requantizer requantizer)
+    {
+        var source = x.As<sbyte>();
+        var data = new sbyte[source.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = requantizer.Apply(source[i] - inputZero, 0);
+        return Tensor.Create((int[])x.Shape.Clone(), data);
+    }
+
+    /// <summary>Elementwise int8 Add or Mul with numpy broadcasting through <see cref="FixedPoint"/>.</summary>
+    public static Tensor Binary(Tensor a, Tensor b, Func<int, int, sbyte> combine)
+    {
+        var shape = ShapeMath.Broadcast(a.Shape, b.Shape);
+        var aMap = ShapeMath.BroadcastIndexMap(a.Shape, shape);
+        var bMap = ShapeMath.BroadcastIndexMap(b.Shape, shape);
+        var aData = a.As<sbyte>();
+        var bData = b.As<sbyte>();
+        var data = new sbyte[aMap.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = combine(aData[aMap[i]], bData[bMap[i]]);
+        return Tensor.Create(shape, data);
+    }
+
+    /// <summary>Applies a 256-entry table indexed by the int8 value + 128.</summary>
+    public static Tensor Lookup(Tensor x, sbyte[] table)
+    {
+        if (table.Length != 256) throw new ArgumentException("a lookup table has 256 entries", nameof(table));
+        var source = x.As<sbyte>();
+        var data = new sbyte[source.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = table[source[i] + 128];
+        return Tensor.Create((int[])x.Shape.Clone(), data);
+    }
+
+    /// <summary>Max pooling on int8; padding never wins (it is skipped, not read as a value).</summary>
+    public static sbyte[] MaxPool(sbyte[] x, int[] xShape, Window window)
+    {
+        int planes = xShape[0] * xShape[1], height = xShape[2], width = xShape[3];
+        var result = new sbyte[planes * window.OutputHeight * window.OutputWidth];
+        for (int p = 0; p < planes; p++)
+        for (int y = 0; y < window.OutputHeight; y++)
+        for (int xo = 0; xo < window.OutputWidth; xo++)
+        {
+            int best = int.MinValue;
+            ForEachTap(window, y, xo, height, width, (iy, ix) => best = Math.Max(best, x[(p * height + iy) * width + ix]));
+            result[(p * window.OutputHeight + y) * window.OutputWidth + xo] = (sbyte)(best == int.MinValue ? sbyte.MinValue : best);
+        }
+        return result;
+    }
+
+    /// <summary>Average pooling: the int32 sum of (x - inputZero) over the window, rescaled by the requantizer for
+    /// its element count (which folds the division into the multiplier, so it rounds once). With countIncludePad
+    /// the padded taps count and add zero.</summary>
+    public static sbyte[] AveragePool(sbyte[] x, int[] xShape, Window window, int inputZero, bool countIncludePad, Func<int, Requantizer> forCount)
+    {
+        int planes = xShape[0] * xShape[1], height = xShape[2], width = xShape[3];
+        var result = new sbyte[planes * window.OutputHeight * window.OutputWidth];
+        for (int p = 0; p < planes; p++)
+        for (int y = 0; y < window.OutputHeight; y++)
+        for (int xo = 0; xo < window.OutputWidth; xo++)
+        {
+            long sum = 0;
+            int count = 0;
+            ForEachTap(window, y, xo, height, width, (iy, ix) =>
+            {
+                sum += x[(p * height + iy) * width + ix] - inputZero;
+                count++;
+            });
+            if (countIncludePad) count = PaddedTapCount(window, y, xo, height, width);
+            result[(p * window.OutputHeight + y) * window.OutputWidth + xo] = forCount(Math.Max(1, count)).Apply(ToAccumulator(sum), 0);
+        }
+        return result;
+    }
+
+    /// <summary>Integer division rounded to nearest with ties away from zero (divisor positive).</summary>
+    public static int RoundedDivide(int dividend, int divisor)
+    {
+        if (divisor <= 0) throw new ArgumentOutOfRangeException(nameof(divisor), "the divisor must be positive");
+        long half = divisor / 2;
+        long value = dividend >= 0 ? (dividend + half) / divisor : -((-(long)dividend + half) / divisor);
+        // For an even divisor (dividend + half) / divisor already rounds a tie up in magnitude; for an odd one
+        // there is no tie.
+        return (int)value;
+    }
+
+    public static int ToAccumulator(long sum) => sum is >= int.MinValue and <= int.MaxValue
+        ? (int)sum
+        : throw new UnsupportedException($"an int32 accumulator overflows ({sum}); the model's integer ranges exceed the 32-bit accumulator");
+
+    private static void ForEachTap(Window window, int y, int x, int height, int width, Action<int, int> visit)
+    {
+        for (int ky = 0; ky < window.KernelHeight; ky++)
+        {
+            int iy = y * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
+            if (iy < 0 || iy >= height) continue;
+            for (int kx = 0; kx < window.KernelWidth; kx++)
+            {
+                int ix = x * window.StrideWidth - window.PadLeft + kx * window.DilationWidth;
+                if (ix >= 0 && ix < width) visit(iy, ix);
+            }
+        }
+    }
+
+    // ONNX count_include_pad counts taps inside the padded input, not those past its end (ceil_mode overhang).
+    private static int PaddedTapCount(Window window, int y, int x, int height, int width)
+    {
+        int rows = 0, columns = 0;
+        for (int ky = 0; ky < window.KernelHeight; ky++)
+        {
+            int iy = y * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
+            if (iy >= -window.PadTop && iy < height + window.PadBottom) rows++;
+        }
+        for (int kx = 0; kx < window.KernelWidth; kx++)
+        {
+            int ix = x * window.StrideWidth - window.PadLeft + kx * window.DilationWidth;
+            if (ix >= -window.PadLeft && ix < width + window.PadRight) columns++;
+        }
+        return rows * columns;
+    }
+}

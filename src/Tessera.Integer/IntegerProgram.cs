@@ -1,0 +1,62 @@
+using Tessera.Core;
+
+namespace Tessera.Integer;
+
+/// <summary>A node that stayed in float (dequantize -> float op -> quantize) and why.</summary>
+public sealed record FloatIsland(string Node, string OpType, string Reason);
+
+/// <summary>The integer graph: steps in execution order over named values, the constants they read, and the
+/// float islands the lowering could not avoid. <see cref="Run"/> is the integer reference executor.</summary>
+public sealed class IntegerProgram(
+    IReadOnlyList<IntegerStep> steps,
+    IReadOnlyList<FloatIsland> islands,
+    IReadOnlyDictionary<string, Tensor> constants,
+    IReadOnlyList<string> inputs,
+    IReadOnlyList<string> outputs,
+    IReadOnlyDictionary<string, string> integerOutputs)
+{
+    public IReadOnlyList<IntegerStep> Steps { get; } = steps;
+
+    public IReadOnlyList<FloatIsland> Islands { get; } = islands;
+
+    public IReadOnlyDictionary<string, Tensor> Constants { get; } = constants;
+
+    /// <summary>Graph inputs the caller provides.</summary>
+    public IReadOnlyList<string> Inputs { get; } = inputs;
+
+    public IReadOnlyList<string> Outputs { get; } = outputs;
+
+    /// <summary>For each graph output made by a final DequantizeLinear, the integer value it dequantizes: the
+    /// executor's int8 (or uint8) result before the last conversion to float.</summary>
+    public IReadOnlyDictionary<string, string> IntegerOutputs { get; } = integerOutputs;
+
+    /// <summary>Runs every step; the returned state holds all values (read them with
+    /// <see cref="IntegerState.Original"/>).</summary>
+    public IntegerState Run(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        var state = new IntegerState();
+        foreach (var (name, tensor) in Constants) state.Set(name, tensor);
+        foreach (var name in Inputs)
+        {
+            if (!inputs.TryGetValue(name, out var tensor)) throw new InvalidInputException($"input '{name}' is missing", "inputs", $"give: {string.Join(", ", Inputs)}");
+            state.Set(name, tensor);
+        }
+        foreach (var name in inputs.Keys)
+        {
+            if (!Inputs.Contains(name)) throw new InvalidInputException($"the integer program has no input named '{name}'", "inputs", $"expected: {string.Join(", ", Inputs)}");
+        }
+        foreach (var step in Steps) step.Execute(state);
+        return state;
+    }
+
+    /// <summary>Graph outputs, in the model's declared types.</summary>
+    public Dictionary<string, Tensor> RunOutputs(IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        var state = Run(inputs);
+        return Outputs.ToDictionary(n => n, state.Original, StringComparer.Ordinal);
+    }
+
+    /// <summary>One line per step, then one per island: the text form `tessera int-run --show` prints.</summary>
+    public string Describe() =>
+        string.Join('\n', Steps.Select(s => s.ToString()).Concat(Islands.Select(i => $"island {i.OpType} {i.Node}: {i.Reason}")));
+}

@@ -1,0 +1,110 @@
+using Tessera.Hardware;
+
+namespace Tessera.Integer;
+
+/// <summary>Scale and zero point of an 8-bit activation. Every 8-bit value inside the integer executor is held
+/// as int8: a uint8 value v with zero point z is the same real number as the int8 value v - 128 with zero point
+/// z - 128, so one set of kernels serves both types exactly; <see cref="ZeroPoint"/> is in that int8 domain.</summary>
+public sealed record ActivationQuantization(float Scale, int ZeroPoint);
+
+/// <summary>Maps int32 accumulators to int8 per output channel: a Q31 multiplier and shift per channel
+/// (<see cref="FixedPoint.QuantizeMultiplier"/>), the output zero point and the clamp range that also carries a
+/// fused ReLU/Clip. Built once at lowering; applying it uses integer arithmetic only.</summary>
+public sealed class Requantizer
+{
+    public Requantizer(int[] multipliers, int[] shifts, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue, int inputShift = 0)
+    {
+        if (inputShift is < 0 or > 20) throw new ArgumentOutOfRangeException(nameof(inputShift), "the input shift is in [0, 20]");
+        InputShift = inputShift;
+        if (multipliers.Length != shifts.Length || multipliers.Length == 0) throw new ArgumentException("one multiplier and one shift per channel");
+        if (minimum > maximum || minimum < sbyte.MinValue || maximum > sbyte.MaxValue) throw new ArgumentOutOfRangeException(nameof(minimum), "the clamp range must be a non-empty part of [-128, 127]");
+        Multipliers = multipliers;
+        Shifts = shifts;
+        ZeroPoint = zeroPoint;
+        Minimum = minimum;
+        Maximum = maximum;
+    }
+
+    public int[] Multipliers { get; }
+
+    public int[] Shifts { get; }
+
+    public int ZeroPoint { get; }
+
+    public int Minimum { get; }
+
+    public int Maximum { get; }
+
+    public int Channels => Multipliers.Length;
+
+    /// <summary>Left shift applied to the input before the multiply. Rescaling an 8-bit value (Concat, average
+    /// pool, a DequantizeLinear -> QuantizeLinear pair) uses 20 bits of headroom, as TFLite's Add does: without
+    /// it the doubling high multiply would round a small value to an integer before the final shift rounds
+    /// again, and that double rounding is off by one on a few percent of values.</summary>
+    public int InputShift { get; }
+
+    /// <summary>Rescales small values (8-bit differences, or sums of them up to <paramref name="largestInput"/>
+    /// in magnitude) by <paramref name="ratio"/> with as many headroom bits (up to 20) as both the int32 range
+    /// and the multiplier's shift range allow.</summary>
+    public static Requantizer ForValues(double ratio, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue, int largestInput = 255)
+    {
+        int inputBits = 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)Math.Max(1, largestInput));
+        for (int headroom = Math.Min(20, 30 - inputBits); headroom > 0; headroom--)
+        {
+            var (multiplier, shift) = FixedPoint.QuantizeMultiplier(Math.ScaleB(ratio, -headroom));
+            if (shift >= -31 && multiplier != 0) return new Requantizer([multiplier], [shift], zeroPoint, minimum, maximum, headroom);
+        }
+        return FromRealMultipliers([ratio], zeroPoint, minimum, maximum);
+    }
+
+    /// <summary>Splits each real multiplier (input scale x weight scale / output scale) into its fixed-point form.</summary>
+    public static Requantizer FromRealMultipliers(ReadOnlySpan<double> real, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue)
+    {
+        var multipliers = new int[real.Length];
+        var shifts = new int[real.Length];
+        for (int c = 0; c < real.Length; c++)
+        {
+            if (!(real[c] >= 0) || double.IsInfinity(real[c])) throw new ArgumentOutOfRangeException(nameof(real), "a requantization multiplier must be finite and non-negative");
+            (multipliers[c], shifts[c]) = FixedPoint.QuantizeMultiplier(real[c]);
+            if (shifts[c] > 30) throw new ArgumentOutOfRangeException(nameof(real), $"multiplier {real[c]} needs a left shift of {shifts[c]} (at most 30)");
+        }
+        return new Requantizer(multipliers, shifts, zeroPoint, minimum, maximum);
+    }
+
+    public sbyte Apply(int accumulator, int channel)
+    {
+        int c = Channels == 1 ? 0 : channel;
+        return FixedPoint.Requantize(accumulator << InputShift, Multipliers[c], Shifts[c], ZeroPoint, Minimum, Maximum);
+    }
+
+    /// <summary>The clamp range of an activation fused into the requantization: the quantized images of the
+    /// real bounds, intersected with int8. Rounding follows QuantizeLinear (half to even).</summary>
+    public static (int Minimum, int Maximum) ClampRange(ActivationQuantization output, double realMinimum, double realMaximum)
+    {
+        int minimum = sbyte.MinValue, maximum = sbyte.MaxValue;
+        if (!double.IsNegativeInfinity(realMinimum)) minimum = (int)Math.Clamp(Math.Round(realMinimum / output.Scale) + output.ZeroPoint, sbyte.MinValue, sbyte.MaxValue);
+        if (!double.IsPositiveInfinity(realMaximum)) maximum = (int)Math.Clamp(Math.Round(realMaximum / output.Scale) + output.ZeroPoint, sbyte.MinValue, sbyte.MaxValue);
+        return (minimum, Math.Max(minimum, maximum));
+    }
+}
+
+/// <summary>The output stage of an average pool: the window's sum of (x - zero) times input scale / (output scale
+/// x count), one rounding. The fixed-point form for each window size is derived once and kept.</summary>
+public sealed class AverageRescale(double ratio, int zeroPoint, int minimum, int maximum)
+{
+    private readonly Dictionary<int, Requantizer> _byCount = [];
+
+    public double Ratio { get; } = ratio;
+
+    public Requantizer ForCount(int count)
+    {
+        lock (_byCount)
+        {
+            if (!_byCount.TryGetValue(count, out var requantizer))
+            {
+                _byCount[count] = requantizer = Requantizer.ForValues(Ratio / count, zeroPoint, minimum, maximum, 255 * count);
+            }
+            return requantizer;
+        }
+    }
+}
