@@ -67,6 +67,17 @@ public static class NetworkCompiler
 
     private static (string, long) Conv(ProgramBuilder builder, ConvLayer conv, long input, long output)
     {
+        // A 1x1, stride-1, unpadded convolution is a GEMM over pixels: seen as a column of Height x Width
+        // pixels (the same HWC bytes) its bands can be any number of pixels instead of whole image rows.
+        var w = conv.Window;
+        if (w.Taps == 1 && w.StrideX == 1 && w.StrideY == 1 && w.Padding == Padding.None && conv.Input.Width > 1)
+        {
+            conv = conv with
+            {
+                Input = conv.Input.Reshaped(conv.Input.Name, conv.Input.Pixels, 1, conv.Input.Channels),
+                Output = conv.Output.Reshaped(conv.Output.Name, conv.Output.Pixels, 1, conv.Output.Channels),
+            };
+        }
         var plan = ConvPlanner.Plan(builder.Spec, conv);
         ConvLowering.Emit(builder, conv, plan, input, output);
         return (plan.Describe(conv), plan.Cost.Cycles);

@@ -23,11 +23,13 @@ internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IRead
 
 /// <summary>Cycles each resource needs (from <see cref="Tessera.Simulator.TimingModel"/>'s formulas) and DRAM
 /// bytes; the estimate is the busiest resource plus the pipeline's fill and drain.</summary>
-internal sealed record CostEstimate(long Array, long Vector, long Dma, long FillDrain, long DramBytes)
+/// <summary><see cref="Latency"/> is the double-buffering bound: a band's input is loaded while the previous
+/// band computes, so each band takes at least its load plus the DRAM latency.</summary>
+internal sealed record CostEstimate(long Array, long Vector, long Dma, long Latency, long FillDrain, long DramBytes)
 {
-    public long Cycles => Math.Max(Array, Math.Max(Vector, Dma)) + FillDrain;
+    public long Cycles => Math.Max(Math.Max(Array, Latency), Math.Max(Vector, Dma)) + FillDrain;
 
-    public override string ToString() => $"estimate {Cycles} cycles (array {Array}, vector {Vector}, DMA {Dma}, fill/drain {FillDrain}), {DramBytes} DRAM bytes";
+    public override string ToString() => $"estimate {Cycles} cycles (array {Array}, vector {Vector}, DMA {Dma}, load latency {Latency}, fill/drain {FillDrain}), {DramBytes} DRAM bytes";
 }
 
 /// <summary>Chooses a convolution's tiling by evaluating the cost model on every band height that fits the
@@ -51,7 +53,7 @@ internal static class ConvPlanner
             }
             for (int rows = 1; rows <= conv.Output.Height; rows++)
             {
-                var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0));
+                var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0, 0));
                 if (Fits(spec, conv, plan) is { } problem)
                 {
                     if (rows == 1) problems.Add(problem);
@@ -138,7 +140,7 @@ internal static class ConvPlanner
 
     private static CostEstimate Estimate(NpuSpec spec, ConvLayer conv, ConvPlan plan)
     {
-        long array = 0, vector = 0, bytes = 0;
+        long array = 0, vector = 0, bytes = 0, latency = 0;
         int lanes = spec.VectorLanes, taps = conv.Window.Taps, width = conv.Output.Width;
         long lastStep = 0;
         foreach (var block in plan.Blocks)
@@ -148,7 +150,9 @@ internal static class ConvPlanner
             {
                 int rows = Math.Min(plan.BandRows, conv.Output.Height - row);
                 long pixels = (long)rows * width;
-                bytes += (long)(conv.Window.InputRows(rows) - 0) * conv.Input.Width * conv.Input.Channels + pixels * plan.BlockChannels(block);
+                long inputBytes = (long)conv.Window.InputRows(rows) * conv.Input.Width * conv.Input.Channels;
+                bytes += inputBytes + pixels * plan.BlockChannels(block);
+                long engineBefore = plan.OnVector ? vector : array;
                 foreach (var chunk in block)
                 {
                     long perRow = (chunk.Width + lanes - 1) / lanes;
@@ -166,12 +170,14 @@ internal static class ConvPlanner
                         lastStep = passes * Math.Max(pixels, spec.ArrayRows) + spec.ArrayRows + spec.ArrayColumns + epilogue;
                     }
                 }
+                long engine = (plan.OnVector ? vector : array) - engineBefore;
+                latency += Math.Max(engine, inputBytes / spec.DramBytesPerCycle + spec.DramLatencyCycles);
             }
         }
         long dma = (bytes + spec.DramBytesPerCycle - 1) / spec.DramBytesPerCycle;
         long firstLoad = InputSlot(conv, plan.BandRows) / spec.DramBytesPerCycle;
         long lastStore = (long)plan.BandRows * width * plan.BlockChannels(plan.Blocks[^1]) / spec.DramBytesPerCycle;
         long fillDrain = plan.Blocks.Count * (2L * spec.DramLatencyCycles + firstLoad + lastStep + lastStore);
-        return new CostEstimate(array, vector, dma, fillDrain, bytes);
+        return new CostEstimate(array, vector, dma, latency, fillDrain, bytes);
     }
 }
