@@ -23,7 +23,7 @@ internal static class VectorLowering
             2 * window.InputRows(r) * paddedRow + 2L * r * width * c <= spec.ActivationScratchpadBytes
             && (max || 2L * r * width * c + parameterWords <= spec.AccumulatorEntries) && r <= 4095);
         if (rows == 0) throw new UnsupportedException($"layer '{layer.Name}': one output row of a {window.KernelHeight}x{window.KernelWidth} window over {input.ShapeText} does not fit '{spec.Name}'", layer.Name);
-        long inSlot = window.InputRows(rows) * paddedRow, outSlot = (long)rows * width * c, accSlot = (long)rows * width * c, parameters = 2 * accSlot;
+        long inSlot = window.InputRows(rows) * paddedRow, outSlot = (long)rows * width * c, accSlot = max ? 0 : (long)rows * width * c, parameters = 2 * accSlot;
         var loader = new BandLoader(builder, input, inputDram, window.Padding, max ? -128 : input.ZeroPoint);
         int[] block = max
             ? [(layer as MaxPoolLayer)!.Minimum, (layer as MaxPoolLayer)!.Maximum]
