@@ -28,12 +28,12 @@ internal static class ConvLowering
         {
             var block = plan.Blocks[blockIndex];
             int blockChannels = plan.BlockChannels(block);
-            var (weights, parameters, weightAt, parameterAt) = Constants(conv, block, plan.OnVector, parameterBase);
+            var (weights, parameters, weightAt, parameterAt) = Constants(conv, block, plan.OnVector);
             long weightDram = builder.Constant($"{conv.Name} weights block {blockIndex}", weights);
             long parameterDram = builder.Constant($"{conv.Name} parameters block {blockIndex}", parameters);
             builder.LoadBlock(MemoryKind.Weight, 0, weightDram, weights.Length);
             builder.LoadBlock(MemoryKind.Accumulator, parameterBase, parameterDram, parameters.Length);
-            bool hasBias = BiasWords(conv, block, plan.OnVector).Any(b => b != 0);
+            bool hasBias = BiasWords(conv, block).Any(b => b != 0);
             int steps = bands * block.Count, step = 0;
             for (int band = 0; band < bands; band++)
             {
@@ -114,7 +114,7 @@ internal static class ConvLowering
 
     /// <summary>Bias with the input zero point folded in: sum (x - z) w + b = sum x w + (b - z sum w), exact in
     /// wrapping int32 arithmetic, so padding with z contributes nothing and the array needs no offsets.</summary>
-    private static IEnumerable<int> BiasWords(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector)
+    private static IEnumerable<int> BiasWords(ConvLayer conv, IReadOnlyList<ConvChunk> block)
     {
         foreach (var chunk in block)
         {
@@ -129,13 +129,13 @@ internal static class ConvLowering
         }
     }
 
-    private static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector, long parameterBase)
+    private static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector)
     {
         var weights = new List<byte>();
         var parameters = new List<int>();
         var weightAt = new long[block.Count];
         var parameterAt = new long[block.Count];
-        var bias = BiasWords(conv, block, onVector).ToArray();
+        var bias = BiasWords(conv, block).ToArray();
         int biasIndex = 0;
         var window = conv.Window;
         for (int j = 0; j < block.Count; j++)
