@@ -1,0 +1,76 @@
+using Tessera.Compiler.Layers;
+using Tessera.Core;
+using Tessera.Hardware;
+
+namespace Tessera.Compiler.Lowering;
+
+/// <summary>Loads the padded input rows an output band reads into an activation-scratchpad slot laid out as
+/// rows of (left pad + Width + right pad) pixels of Channels bytes. Horizontal padding comes from the DMA's
+/// per-plane pad rows (one DMA row per pixel, so any channel count works); vertical padding rows are copies of
+/// a Channels-byte constant of the pad value read with zero DRAM strides, so no scratchpad fill pass is needed.</summary>
+internal sealed class BandLoader
+{
+    private readonly ProgramBuilder builder;
+    private readonly NpuTensor input;
+    private readonly long dram;
+    private readonly Padding padding;
+    private readonly int padValue;
+    private long padRowAddress = -1;
+
+    public BandLoader(ProgramBuilder builder, NpuTensor input, long dram, Padding padding, int padValue)
+    {
+        (this.builder, this.input, this.dram, this.padding, this.padValue) = (builder, input, dram, padding, padValue);
+        if (padding.Left > 15 || padding.Right > 15 || padding.Top > 15 || padding.Bottom > 15)
+        {
+            throw new UnsupportedException($"padding {padding} exceeds the DMA's 15 pad pixels per side");
+        }
+    }
+
+    public int PaddedWidth => input.Width + padding.Left + padding.Right;
+
+    public long RowBytes => (long)PaddedWidth * input.Channels;
+
+    /// <summary>Why this input cannot be loaded by rows, or null.</summary>
+    public static string? Check(NpuTensor input, Padding padding)
+    {
+        if (padding.Left > 15 || padding.Right > 15 || padding.Top > 15 || padding.Bottom > 15) return $"padding {padding} exceeds the DMA's 15 pad pixels per side";
+        if (input.Width > 4095 || input.Channels > 65535) return $"rows of {input.Width} pixels x {input.Channels} channels exceed the DMA's limits";
+        return null;
+    }
+
+    /// <summary>Emits loads of padded rows [first, first + count) into <paramref name="sram"/>; the first load
+    /// waits <paramref name="wait"/>, the last signals <paramref name="signal"/>.</summary>
+    public void Emit(long sram, int first, int count, int wait, int signal)
+    {
+        int top = Math.Clamp(padding.Top - first, 0, count);
+        int realStart = Math.Max(first - padding.Top, 0);
+        int realEnd = Math.Min(first + count - padding.Top, input.Height);
+        int real = Math.Max(realEnd - realStart, 0);
+        int bottom = count - top - real;
+        var actions = new List<Action<int, int>>();
+        int c = input.Channels;
+        if (top > 0) actions.Add((w, s) => PadRows(sram, top, w, s));
+        if (real > 0)
+        {
+            long at = sram + top * RowBytes;
+            long source = dram + (long)realStart * input.Width * c;
+            if (padding.Left + padding.Right == 0 && (long)input.Width * c <= 65535)
+            {
+                actions.Add((w, s) => builder.Load(MemoryKind.Activation, at, source, input.Width * c, real, 1, (long)input.Width * c, 0, RowBytes, 0, w, s));
+            }
+            else
+            {
+                actions.Add((w, s) => builder.Load(MemoryKind.Activation, at, source, c, input.Width, real, c, (long)input.Width * c, c, RowBytes, w, s,
+                    padTop: padding.Left, padBottom: padding.Right, padValue: padValue));
+            }
+        }
+        if (bottom > 0) actions.Add((w, s) => PadRows(sram + (top + real) * RowBytes, bottom, w, s));
+        for (int i = 0; i < actions.Count; i++) actions[i](i == 0 ? wait : 0, i == actions.Count - 1 ? signal : 0);
+    }
+
+    private void PadRows(long sram, int rows, int wait, int signal)
+    {
+        if (padRowAddress < 0) padRowAddress = builder.Constant($"pad {padValue} x {input.Channels}", Enumerable.Repeat((byte)(sbyte)padValue, input.Channels).ToArray());
+        builder.Load(MemoryKind.Activation, sram, padRowAddress, input.Channels, PaddedWidth, rows, 0, 0, input.Channels, RowBytes, wait, signal);
+    }
+}

@@ -1,0 +1,167 @@
+using Tessera.Compiler.Layers;
+using Tessera.Hardware;
+
+namespace Tessera.Compiler.Lowering;
+
+/// <summary>Emits a convolution as a pipelined band loop. Per weight block: its weights (laid out in the
+/// constant section exactly as the array consumes them: chunk, tap, k-slice, k x n row-major) and its bias and
+/// requantization parameters are loaded once; then per band of output rows the padded input rows are loaded
+/// (double-buffered), each chunk runs one gemm per tap and k-slice on the implicit-im2col view of the band
+/// (or, depthwise, one multiply_accumulate per tap), and the vector unit adds the bias and requantizes into
+/// an int8 output tile (double-buffered) that one store writes to DRAM.
+/// Token protocol (all counts balanced within the layer): load -> engine per band (input ready); engine ->
+/// load when a band's input slot is free; compute -> vector per chunk (accumulators ready); vector -> compute
+/// when an accumulator slot is free; vector -> store per band; store -> vector when an output slot is free.</summary>
+internal static class ConvLowering
+{
+    public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram)
+    {
+        var spec = builder.Spec;
+        var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint);
+        var (window, input, output) = (conv.Window, conv.Input, conv.Output);
+        int c = input.Channels, width = output.Width;
+        long inSlot = ConvPlanner.InputSlot(conv, plan.BandRows), outSlot = ConvPlanner.OutputSlot(conv, plan);
+        long accSlot = ConvPlanner.AccumulatorSlot(conv, plan), parameterBase = 2 * accSlot;
+        int engine = plan.OnVector ? Q.Vector : Q.Compute;
+        int bands = (output.Height + plan.BandRows - 1) / plan.BandRows;
+        for (int blockIndex = 0; blockIndex < plan.Blocks.Count; blockIndex++)
+        {
+            var block = plan.Blocks[blockIndex];
+            int blockChannels = plan.BlockChannels(block);
+            var (weights, parameters, weightAt, parameterAt) = Constants(conv, block, plan.OnVector);
+            long weightDram = builder.Constant($"{conv.Name} weights block {blockIndex}", weights);
+            long parameterDram = builder.Constant($"{conv.Name} parameters block {blockIndex}", parameters);
+            builder.LoadBlock(MemoryKind.Weight, 0, weightDram, weights.Length);
+            builder.LoadBlock(MemoryKind.Accumulator, parameterBase, parameterDram, parameters.Length);
+            bool hasBias = BiasWords(conv, block).Any(b => b != 0);
+            int steps = bands * block.Count, step = 0;
+            for (int band = 0; band < bands; band++)
+            {
+                int firstRow = band * plan.BandRows, rows = Math.Min(plan.BandRows, output.Height - firstRow);
+                long inAt = (band % 2) * inSlot, outAt = 2 * inSlot + (band % 2) * outSlot;
+                bool lastBand = band == bands - 1;
+                loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
+                int columnOffset = 0;
+                for (int j = 0; j < block.Count; j++, step++)
+                {
+                    var chunk = block[j];
+                    long accAt = (step % 2) * accSlot;
+                    bool firstChunk = j == 0, lastChunk = j == block.Count - 1;
+                    // The engine's last instruction of a band frees the input slot for band + 2.
+                    int releaseInput = Q.If(lastChunk && band + 2 < bands, Q.Load);
+                    int firstVectorWait = Q.If(firstChunk && band >= 2, Q.Store);
+                    if (plan.OnVector)
+                    {
+                        for (int tap = 0; tap < window.Taps; tap++)
+                        {
+                            int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
+                            long a = inAt + ((long)ky * window.DilationY * loader.PaddedWidth + kx * window.DilationX) * c + chunk.InputStart;
+                            bool lastTap = tap == window.Taps - 1;
+                            builder.Vector(VectorFunction.MultiplyAccumulate, width, rows, chunk.Width, a, window.StrideX * c, window.StrideY * loader.RowBytes,
+                                accAt, chunk.Width, wait: tap == 0 ? Q.If(firstChunk, Q.Load) | firstVectorWait : 0,
+                                signal: lastTap ? releaseInput : 0, b: weightAt[j] + tap * chunk.Width, accumulate: tap > 0);
+                        }
+                        firstVectorWait = 0;
+                    }
+                    else
+                    {
+                        int kSlices = (chunk.InputCount + spec.ArrayRows - 1) / spec.ArrayRows, pass = 0, passes = window.Taps * kSlices;
+                        long weightTile = weightAt[j];
+                        for (int tap = 0; tap < window.Taps; tap++)
+                        {
+                            int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
+                            for (int slice = 0; slice < kSlices; slice++, pass++)
+                            {
+                                int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, chunk.InputCount - k0);
+                                long a = inAt + ((long)ky * window.DilationY * loader.PaddedWidth + kx * window.DilationX) * c + chunk.InputStart + k0;
+                                int wait = pass == 0 ? Q.If(firstChunk, Q.Load) | Q.If(step >= 2, Q.Vector) : 0;
+                                int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
+                                builder.Gemm(pass > 0, width, rows, k, chunk.Width, a, window.StrideX * c, window.StrideY * loader.RowBytes,
+                                    weightTile, chunk.Width, accAt, chunk.Width, wait, signal);
+                                weightTile += (long)k * chunk.Width;
+                            }
+                        }
+                        firstVectorWait |= Q.Compute;
+                    }
+                    int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
+                    int toStore = Q.If(lastChunk, Q.Store);
+                    long p = parameterBase + parameterAt[j];
+                    if (hasBias)
+                    {
+                        builder.Vector(VectorFunction.Bias, width, rows, chunk.Width, accAt, chunk.Width, (long)width * chunk.Width, accAt, chunk.Width,
+                            wait: firstVectorWait, b: p);
+                        firstVectorWait = 0;
+                    }
+                    builder.Vector(VectorFunction.Requantize, width, rows, chunk.Width, accAt, chunk.Width, (long)width * chunk.Width, outAt + columnOffset, blockChannels,
+                        wait: firstVectorWait, signal: releaseAccumulator | toStore, p: p + chunk.Width, perChannel: true);
+                    columnOffset += chunk.Width;
+                }
+                long dram = outputDram + (long)firstRow * width * output.Channels + block[0].OutputStart;
+                int storeSignal = Q.If(band + 2 < bands, Q.Vector) | Q.If(lastBand, Q.Load);
+                if (blockChannels == output.Channels && (long)width * output.Channels <= 65535)
+                {
+                    builder.Store(MemoryKind.Activation, outAt, dram, width * output.Channels, rows, 1, (long)width * output.Channels, 0, (long)width * blockChannels, 0, Q.Vector, storeSignal);
+                }
+                else
+                {
+                    builder.Store(MemoryKind.Activation, outAt, dram, blockChannels, width, rows, output.Channels, (long)width * output.Channels, blockChannels, (long)width * blockChannels, Q.Vector, storeSignal);
+                }
+            }
+            builder.EndLayer();
+        }
+        return plan;
+    }
+
+    /// <summary>Bias with the input zero point folded in: sum (x - z) w + b = sum x w + (b - z sum w), exact in
+    /// wrapping int32 arithmetic, so padding with z contributes nothing and the array needs no offsets.</summary>
+    private static IEnumerable<int> BiasWords(ConvLayer conv, IReadOnlyList<ConvChunk> block)
+    {
+        foreach (var chunk in block)
+        {
+            for (int n = 0; n < chunk.Width; n++)
+            {
+                int oc = chunk.OutputStart + n, sum = 0;
+                for (int ky = 0; ky < conv.Window.KernelHeight; ky++)
+                for (int kx = 0; kx < conv.Window.KernelWidth; kx++)
+                for (int ic = 0; ic < conv.InputChannelsPerGroup; ic++) sum += conv.Weight(oc, ky, kx, ic);
+                yield return unchecked(conv.Bias[oc] - conv.Input.ZeroPoint * sum);
+            }
+        }
+    }
+
+    private static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector)
+    {
+        var weights = new List<byte>();
+        var parameters = new List<int>();
+        var weightAt = new long[block.Count];
+        var parameterAt = new long[block.Count];
+        var bias = BiasWords(conv, block).ToArray();
+        int biasIndex = 0;
+        var window = conv.Window;
+        for (int j = 0; j < block.Count; j++)
+        {
+            var chunk = block[j];
+            weightAt[j] = weights.Count;
+            parameterAt[j] = parameters.Count;
+            for (int tap = 0; tap < window.Taps; tap++)
+            {
+                int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
+                if (onVector)
+                {
+                    // One row vector per tap: weight of channel c at column c (multiply_accumulate's b[c]).
+                    for (int n = 0; n < chunk.Width; n++) weights.Add((byte)conv.Weight(chunk.OutputStart + n, ky, kx, 0));
+                    continue;
+                }
+                for (int ic = 0; ic < chunk.InputCount; ic++)
+                {
+                    for (int n = 0; n < chunk.Width; n++) weights.Add((byte)conv.Weight(chunk.OutputStart + n, ky, kx, ic));
+                }
+            }
+            for (int n = 0; n < chunk.Width; n++) parameters.Add(bias[biasIndex++]);
+            parameters.AddRange([conv.Output.ZeroPoint, conv.Minimum, conv.Maximum]);
+            for (int n = 0; n < chunk.Width; n++) parameters.Add(conv.Multipliers[chunk.OutputStart + n]);
+            for (int n = 0; n < chunk.Width; n++) parameters.Add(conv.Shifts[chunk.OutputStart + n]);
+        }
+        return (weights.ToArray(), parameters.ToArray(), weightAt, parameterAt);
+    }
+}

@@ -1,0 +1,183 @@
+using Tessera.Compiler.Layers;
+using Tessera.Core;
+using Tessera.Hardware;
+
+namespace Tessera.Compiler.Lowering;
+
+/// <summary>One slice of a convolution's output channels computed together: on the array, at most one array's
+/// columns of one group; on the vector unit (depthwise), a run of channels.</summary>
+internal sealed record ConvChunk(int OutputStart, int Width, int InputStart, int InputCount);
+
+/// <summary>How a convolution is tiled: the MAC engine, output rows per band, and blocks of chunks whose
+/// weights are resident in the weight scratchpad together (the input is streamed once per block).</summary>
+internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IReadOnlyList<ConvChunk>> Blocks, CostEstimate Cost)
+{
+    public int MaxWidth => Blocks.SelectMany(b => b).Max(c => c.Width);
+
+    public int BlockChannels(IReadOnlyList<ConvChunk> block) => block.Sum(c => c.Width);
+
+    public string Describe(ConvLayer conv) =>
+        $"{(OnVector ? "vector multiply_accumulate" : "array gemm")}, {BandRows} output rows x {conv.Output.Width} per band, " +
+        $"{Blocks.Sum(b => b.Count)} channel chunk(s) of <= {MaxWidth} in {Blocks.Count} weight block(s); {Cost}";
+}
+
+/// <summary>Cycles each resource needs (from <see cref="Tessera.Simulator.TimingModel"/>'s formulas) and DRAM
+/// bytes; the estimate is the busiest resource plus the pipeline's fill and drain.</summary>
+/// <summary><see cref="Latency"/> is the double-buffering bound: a band's input is loaded while the previous
+/// band computes, so each band takes at least its load plus the DRAM latency.</summary>
+internal sealed record CostEstimate(long Array, long Vector, long Dma, long Latency, long FillDrain, long DramBytes)
+{
+    public long Cycles => Math.Max(Math.Max(Array, Latency), Math.Max(Vector, Dma)) + FillDrain;
+
+    public override string ToString() => $"estimate {Cycles} cycles (array {Array}, vector {Vector}, DMA {Dma}, load latency {Latency}, fill/drain {FillDrain}), {DramBytes} DRAM bytes";
+}
+
+/// <summary>Chooses a convolution's tiling by evaluating the cost model on every band height that fits the
+/// scratchpads and accumulators (double-buffered), for each engine that can run the layer.</summary>
+internal static class ConvPlanner
+{
+    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv)
+    {
+        if (spec.Dataflow != Dataflow.WeightStationary) throw new UnsupportedException($"'{spec.Name}' is output-stationary; the compiler targets weight-stationary arrays only so far", conv.Name);
+        if (BandLoader.Check(conv.Input, conv.Window.Padding) is { } loadProblem) throw new UnsupportedException($"layer '{conv.Name}': {loadProblem}", conv.Name);
+        var candidates = new List<ConvPlan>();
+        var problems = new List<string>();
+        foreach (bool onVector in conv.IsDepthwise ? new[] { false, true } : [false])
+        {
+            var chunks = Chunks(spec, conv, onVector);
+            var blocks = Blocks(spec, conv, chunks, onVector, out string? blockProblem);
+            if (blocks is null)
+            {
+                problems.Add(blockProblem!);
+                continue;
+            }
+            for (int rows = 1; rows <= conv.Output.Height; rows++)
+            {
+                var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0, 0));
+                if (Fits(spec, conv, plan) is { } problem)
+                {
+                    if (rows == 1) problems.Add(problem);
+                    break; // larger bands only need more space
+                }
+                candidates.Add(plan with { Cost = Estimate(spec, conv, plan) });
+            }
+        }
+        if (candidates.Count == 0) throw new UnsupportedException($"layer '{conv.Name}' does not fit '{spec.Name}': {string.Join("; ", problems)}", conv.Name);
+        return candidates.MinBy(p => (p.Cost.Cycles, -p.BandRows))!;
+    }
+
+    private static List<ConvChunk> Chunks(NpuSpec spec, ConvLayer conv, bool onVector)
+    {
+        var chunks = new List<ConvChunk>();
+        if (onVector)
+        {
+            // Depthwise: channels are independent; wide chunks amortise the per-row vector cost.
+            int width = Math.Min(conv.Output.Channels, 4095 / spec.VectorLanes * spec.VectorLanes);
+            for (int c = 0; c < conv.Output.Channels; c += width) chunks.Add(new ConvChunk(c, Math.Min(width, conv.Output.Channels - c), c, 1));
+            return chunks;
+        }
+        int outPerGroup = conv.OutputChannelsPerGroup, inPerGroup = conv.InputChannelsPerGroup;
+        for (int g = 0; g < conv.Groups; g++)
+        {
+            for (int n = 0; n < outPerGroup; n += spec.ArrayColumns)
+            {
+                chunks.Add(new ConvChunk(g * outPerGroup + n, Math.Min(spec.ArrayColumns, outPerGroup - n), g * inPerGroup, inPerGroup));
+            }
+        }
+        return chunks;
+    }
+
+    public static int WeightBytes(ConvLayer conv, ConvChunk chunk, bool onVector) => conv.Window.Taps * chunk.Width * (onVector ? 1 : chunk.InputCount);
+
+    public static int ParameterWords(ConvChunk chunk) => 3 + 3 * chunk.Width;
+
+    private static List<IReadOnlyList<ConvChunk>>? Blocks(NpuSpec spec, ConvLayer conv, List<ConvChunk> chunks, bool onVector, out string? problem)
+    {
+        var blocks = new List<IReadOnlyList<ConvChunk>>();
+        var current = new List<ConvChunk>();
+        int bytes = 0;
+        problem = null;
+        foreach (var chunk in chunks)
+        {
+            int size = WeightBytes(conv, chunk, onVector);
+            if (size > spec.WeightScratchpadBytes)
+            {
+                problem = $"one chunk's weights ({size} bytes) exceed the {spec.WeightScratchpadBytes}-byte weight scratchpad";
+                return null;
+            }
+            if (bytes + size > spec.WeightScratchpadBytes)
+            {
+                blocks.Add(current);
+                (current, bytes) = ([], 0);
+            }
+            current.Add(chunk);
+            bytes += size;
+        }
+        blocks.Add(current);
+        return blocks;
+    }
+
+    public static long InputSlot(ConvLayer conv, int rows) =>
+        (long)conv.Window.InputRows(rows) * (conv.Input.Width + conv.Window.Padding.Left + conv.Window.Padding.Right) * conv.Input.Channels;
+
+    public static long OutputSlot(ConvLayer conv, ConvPlan plan) => (long)plan.BandRows * conv.Output.Width * plan.Blocks.Max(plan.BlockChannels);
+
+    public static long AccumulatorSlot(ConvLayer conv, ConvPlan plan) => (long)plan.BandRows * conv.Output.Width * plan.MaxWidth;
+
+    private static string? Fits(NpuSpec spec, ConvLayer conv, ConvPlan plan)
+    {
+        int rows = plan.BandRows;
+        long activation = 2 * InputSlot(conv, rows) + 2 * OutputSlot(conv, plan);
+        if (activation > spec.ActivationScratchpadBytes) return $"{rows}-row band needs {activation} activation bytes, '{spec.Name}' has {spec.ActivationScratchpadBytes}";
+        long parameters = plan.Blocks.Max(b => b.Sum(ParameterWords));
+        long accumulator = 2 * AccumulatorSlot(conv, plan) + parameters;
+        if (accumulator > spec.AccumulatorEntries) return $"{rows}-row band needs {accumulator} accumulator entries, '{spec.Name}' has {spec.AccumulatorEntries}";
+        if (conv.Output.Width > 4095 || rows > 4095) return "output rows exceed 4095 pixels";
+        long paddedRow = (conv.Input.Width + conv.Window.Padding.Left + conv.Window.Padding.Right) * (long)conv.Input.Channels;
+        if ((long)conv.Window.StrideX * conv.Input.Channels > 65535 || conv.Window.StrideY * paddedRow > 4194303) return "strides exceed the gemm's stride fields";
+        return null;
+    }
+
+    private static CostEstimate Estimate(NpuSpec spec, ConvLayer conv, ConvPlan plan)
+    {
+        long array = 0, vector = 0, bytes = 0, latency = 0;
+        int lanes = spec.VectorLanes, taps = conv.Window.Taps, width = conv.Output.Width;
+        long lastStep = 0;
+        foreach (var block in plan.Blocks)
+        {
+            bytes += block.Sum(c => WeightBytes(conv, c, plan.OnVector)) + block.Sum(ParameterWords) * 4L;
+            for (int row = 0; row < conv.Output.Height; row += plan.BandRows)
+            {
+                int rows = Math.Min(plan.BandRows, conv.Output.Height - row);
+                long pixels = (long)rows * width;
+                long inputBytes = (long)conv.Window.InputRows(rows) * conv.Input.Width * conv.Input.Channels;
+                bytes += inputBytes + pixels * plan.BlockChannels(block);
+                long engineBefore = plan.OnVector ? vector : array;
+                foreach (var chunk in block)
+                {
+                    long perRow = (chunk.Width + lanes - 1) / lanes;
+                    long epilogue = 2 * pixels * perRow + 2 * spec.VectorPipelineCycles;
+                    if (plan.OnVector)
+                    {
+                        vector += taps * pixels * perRow + epilogue;
+                        lastStep = taps * pixels * perRow + epilogue;
+                    }
+                    else
+                    {
+                        long passes = taps * (long)((chunk.InputCount + spec.ArrayRows - 1) / spec.ArrayRows);
+                        array += passes * Math.Max(pixels, spec.ArrayRows);
+                        vector += epilogue;
+                        lastStep = passes * Math.Max(pixels, spec.ArrayRows) + spec.ArrayRows + spec.ArrayColumns + epilogue;
+                    }
+                }
+                long engine = (plan.OnVector ? vector : array) - engineBefore;
+                latency += Math.Max(engine, inputBytes / spec.DramBytesPerCycle + spec.DramLatencyCycles);
+            }
+        }
+        long dma = (bytes + spec.DramBytesPerCycle - 1) / spec.DramBytesPerCycle;
+        long firstLoad = InputSlot(conv, plan.BandRows) / spec.DramBytesPerCycle;
+        long lastStore = (long)plan.BandRows * width * plan.BlockChannels(plan.Blocks[^1]) / spec.DramBytesPerCycle;
+        long fillDrain = plan.Blocks.Count * (2L * spec.DramLatencyCycles + firstLoad + lastStep + lastStore);
+        return new CostEstimate(array, vector, dma, latency, fillDrain, bytes);
+    }
+}

@@ -1,0 +1,177 @@
+using Tessera.Compiler.Layers;
+using Tessera.Core;
+using Tessera.Hardware;
+
+namespace Tessera.Compiler.Lowering;
+
+/// <summary>Pooling, elementwise, lookup and concatenation on the vector unit and the DMA engines. Each picks
+/// the largest band (rows of pixels) that fits double-buffered: these layers stream every byte once, so the
+/// cost model's only lever is amortising the DRAM latency and per-instruction pipeline over longer bands.</summary>
+internal static class VectorLowering
+{
+    public static string Pool(ProgramBuilder builder, Layer layer, NpuTensor input, NpuTensor output, Window window, long inputDram, long outputDram)
+    {
+        var spec = builder.Spec;
+        bool max = layer is MaxPoolLayer;
+        var average = layer as AveragePoolLayer;
+        int c = input.Channels, width = output.Width;
+        if (c > 4095) throw new UnsupportedException($"layer '{layer.Name}': {c} channels exceed the vector unit's 4095 columns", layer.Name);
+        if (BandLoader.Check(input, window.Padding) is { } problem) throw new UnsupportedException($"layer '{layer.Name}': {problem}", layer.Name);
+        long paddedRow = (long)(input.Width + window.Padding.Left + window.Padding.Right) * c;
+        int parameterWords = max ? 2 : c + 5;
+        int rows = LargestBand(output.Height, r =>
+            2 * window.InputRows(r) * paddedRow + 2L * r * width * c <= spec.ActivationScratchpadBytes
+            && (max || 2L * r * width * c + parameterWords <= spec.AccumulatorEntries) && r <= 4095);
+        if (rows == 0) throw new UnsupportedException($"layer '{layer.Name}': one output row of a {window.KernelHeight}x{window.KernelWidth} window over {input.ShapeText} does not fit '{spec.Name}'", layer.Name);
+        long inSlot = window.InputRows(rows) * paddedRow, outSlot = (long)rows * width * c, accSlot = max ? 0 : (long)rows * width * c, parameters = 2 * accSlot;
+        var loader = new BandLoader(builder, input, inputDram, window.Padding, max ? -128 : input.ZeroPoint);
+        int[] block = max
+            ? [(layer as MaxPoolLayer)!.Minimum, (layer as MaxPoolLayer)!.Maximum]
+            : [.. Enumerable.Repeat(unchecked(-window.Taps * input.ZeroPoint), c), output.ZeroPoint, average!.Minimum, average.Maximum, average.Multiplier, average.Shift];
+        bool clip = max && (block[0] > -128 || block[1] < 127);
+        builder.LoadBlock(MemoryKind.Accumulator, parameters, builder.Constant($"{layer.Name} parameters", block), block.Length);
+        int bands = (output.Height + rows - 1) / rows;
+        Streaming.Emit(builder, bands,
+            (band, wait, signal) => loader.Emit((band % 2) * inSlot, band * rows * window.StrideY, window.InputRows(BandRows(band)), wait, signal),
+            (band, wait, signal) =>
+            {
+                int r = BandRows(band);
+                long inAt = (band % 2) * inSlot, outAt = 2 * inSlot + (band % 2) * outSlot, accAt = (band % 2) * accSlot;
+                int count = window.Taps + (max ? (clip ? 1 : 0) : (input.ZeroPoint != 0 ? 2 : 1)), index = 0;
+                for (int tap = 0; tap < window.Taps; tap++, index++)
+                {
+                    int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
+                    long a = inAt + ky * window.DilationY * paddedRow + (long)kx * window.DilationX * c;
+                    var (w, s) = Streaming.Tokens(index, count, wait, signal);
+                    if (max) builder.Vector(tap == 0 ? VectorFunction.Copy : VectorFunction.Max, width, r, c, a, window.StrideX * c, window.StrideY * paddedRow, outAt, c, w, s);
+                    else builder.Vector(VectorFunction.Sum, width, r, c, a, window.StrideX * c, window.StrideY * paddedRow, accAt, c, w, s, accumulate: tap > 0);
+                }
+                if (clip)
+                {
+                    var (w, s) = Streaming.Tokens(index++, count, wait, signal);
+                    builder.Vector(VectorFunction.Clip, width, r, c, outAt, c, (long)width * c, outAt, c, w, s, p: parameters);
+                }
+                if (!max)
+                {
+                    if (input.ZeroPoint != 0)
+                    {
+                        var (w, s) = Streaming.Tokens(index++, count, wait, signal);
+                        builder.Vector(VectorFunction.Bias, width, r, c, accAt, c, (long)width * c, accAt, c, w, s, b: parameters);
+                    }
+                    var (w2, s2) = Streaming.Tokens(index++, count, wait, signal);
+                    builder.Vector(VectorFunction.Requantize, width, r, c, accAt, c, (long)width * c, outAt, c, w2, s2, p: parameters + c);
+                }
+            },
+            (band, wait, signal) => StoreRows(builder, 2 * inSlot + (band % 2) * outSlot, outputDram + (long)band * rows * width * c, BandRows(band) * width, c, c, wait, signal));
+        return $"vector unit, {rows} output rows x {width} per band, {window.Taps} taps";
+
+        int BandRows(int band) => Math.Min(rows, output.Height - band * rows);
+    }
+
+    public static string Elementwise(ProgramBuilder builder, Layer layer, IReadOnlyList<long> inputDram, long outputDram)
+    {
+        var spec = builder.Spec;
+        var output = layer.Output;
+        int c = output.Channels;
+        if (c > 4095) throw new UnsupportedException($"layer '{layer.Name}': {c} channels exceed the vector unit's 4095 columns", layer.Name);
+        int operands = inputDram.Count;
+        long tableBytes = layer is LookupLayer ? 256 : 0;
+        int rows = LargestBand(output.Pixels, r => tableBytes + 2L * (operands + 1) * r * c <= spec.ActivationScratchpadBytes && r <= 4095);
+        if (rows == 0) throw new UnsupportedException($"layer '{layer.Name}': one row of {c} channels does not fit '{spec.Name}'", layer.Name);
+        long slot = (long)rows * c;
+        long SlotAt(int operand, int band) => tableBytes + (operand * 2 + band % 2) * slot;
+        switch (layer)
+        {
+            case LookupLayer lookup:
+                builder.LoadBlock(MemoryKind.Activation, 0, builder.Constant($"{layer.Name} table", (byte[])(Array)lookup.Table), 256);
+                break;
+            case ElementwiseLayer elementwise:
+                builder.LoadBlock(MemoryKind.Accumulator, 0, builder.Constant($"{layer.Name} parameters", elementwise.Parameters), elementwise.Parameters.Length);
+                break;
+        }
+        int bands = (output.Pixels + rows - 1) / rows;
+        Streaming.Emit(builder, bands,
+            (band, wait, signal) =>
+            {
+                for (int i = 0; i < operands; i++)
+                {
+                    var (w, s) = Streaming.Tokens(i, operands, wait, signal);
+                    builder.Load(MemoryKind.Activation, SlotAt(i, band), inputDram[i] + (long)band * rows * c, c, BandRows(band), 1, c, 0, c, 0, w, s);
+                }
+            },
+            (band, wait, signal) =>
+            {
+                int r = BandRows(band);
+                long d = SlotAt(operands, band);
+                switch (layer)
+                {
+                    case LookupLayer:
+                        builder.Vector(VectorFunction.Lookup, r, 1, c, SlotAt(0, band), c, 0, d, c, wait, signal, b: 0);
+                        break;
+                    case ElementwiseLayer elementwise:
+                        builder.Vector(elementwise.Multiply ? VectorFunction.Multiply : VectorFunction.Add, r, 1, c, SlotAt(0, band), c, 0, d, c, wait, signal,
+                            b: SlotAt(1, band), bStride0: c, p: 0);
+                        break;
+                }
+            },
+            (band, wait, signal) => StoreRows(builder, SlotAt(operands, band), outputDram + (long)band * rows * c, BandRows(band), c, c, wait, signal));
+        return $"vector unit, {rows} pixels per band";
+
+        int BandRows(int band) => Math.Min(rows, output.Pixels - band * rows);
+    }
+
+    /// <summary>Concatenation by copy: each part's pixels go through the activation scratchpad into their
+    /// channel slice of the output (a strided store).</summary>
+    public static string Concat(ProgramBuilder builder, ConcatLayer concat, IReadOnlyList<long> inputDram, long outputDram)
+    {
+        var spec = builder.Spec;
+        int pixels = concat.Output.Pixels, total = concat.Output.Channels;
+        int widest = concat.Parts.Max(p => p.Channels);
+        int rows = LargestBand(pixels, r => 2L * r * widest <= spec.ActivationScratchpadBytes && r <= 4095);
+        if (rows == 0 || widest > 65535) throw new UnsupportedException($"layer '{concat.Name}': one pixel of {widest} channels does not fit '{spec.Name}'", concat.Name);
+        int bandsPerPart = (pixels + rows - 1) / rows;
+        var offsets = new int[concat.Parts.Count];
+        for (int p = 1; p < offsets.Length; p++) offsets[p] = offsets[p - 1] + concat.Parts[p - 1].Channels;
+        Streaming.Emit(builder, bandsPerPart * concat.Parts.Count,
+            (step, wait, signal) =>
+            {
+                var (part, first, count) = Step(step);
+                int c = concat.Parts[part].Channels;
+                builder.Load(MemoryKind.Activation, (step % 2) * (long)rows * widest, inputDram[part] + (long)first * c, c, count, 1, c, 0, c, 0, wait, signal);
+            },
+            null,
+            (step, wait, signal) =>
+            {
+                var (part, first, count) = Step(step);
+                int c = concat.Parts[part].Channels;
+                StoreRows(builder, (step % 2) * (long)rows * widest, outputDram + (long)first * total + offsets[part], count, c, total, wait, signal);
+            });
+        return $"DMA copy, {rows} pixels per band";
+
+        (int Part, int First, int Count) Step(int step)
+        {
+            int part = step / bandsPerPart, first = step % bandsPerPart * rows;
+            return (part, first, Math.Min(rows, pixels - first));
+        }
+    }
+
+    /// <summary>Stores <paramref name="rows"/> rows of <paramref name="columns"/> bytes (consecutive in the
+    /// scratchpad) to DRAM rows <paramref name="dramStride"/> apart, in pieces of at most 4095 rows.</summary>
+    private static void StoreRows(ProgramBuilder builder, long sram, long dram, int rows, int columns, int dramStride, int wait, int signal)
+    {
+        int pieces = (rows + 4094) / 4095;
+        for (int i = 0; i < pieces; i++)
+        {
+            int first = i * 4095, count = Math.Min(4095, rows - first);
+            var (w, s) = Streaming.Tokens(i, pieces, wait, signal);
+            builder.Store(MemoryKind.Activation, sram + (long)first * columns, dram + (long)first * dramStride, columns, count, 1, dramStride, 0, columns, 0, w, s);
+        }
+    }
+
+    private static int LargestBand(int limit, Func<int, bool> fits)
+    {
+        int best = 0;
+        for (int r = 1; r <= limit && fits(r); r++) best = r;
+        return best;
+    }
+}

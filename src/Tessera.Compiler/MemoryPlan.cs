@@ -1,0 +1,65 @@
+using Tessera.Compiler.Layers;
+using Tessera.Compiler.Lowering;
+
+namespace Tessera.Compiler;
+
+/// <summary>DRAM addresses of a network's activation tensors. Each tensor lives from the layer that produces
+/// it (graph inputs: from the start) to its last reader (network outputs: to the end); buffers are placed
+/// first-fit by address among the tensors whose lifetimes overlap, so dead activations are reused. Reshapes
+/// alias their input's buffer and extend its lifetime.</summary>
+public sealed class MemoryPlan
+{
+    private readonly Dictionary<string, long> addresses = [];
+
+    public long ArenaBytes { get; private set; }
+
+    /// <summary>Sum of all tensor sizes: what the arena would need without reuse.</summary>
+    public long UnsharedBytes { get; private set; }
+
+    public long this[string tensor] => addresses[tensor];
+
+    public static MemoryPlan Build(Network network)
+    {
+        var plan = new MemoryPlan();
+        var root = new Dictionary<string, string>();
+        var size = new Dictionary<string, long>();
+        var start = new Dictionary<string, int>();
+        var end = new Dictionary<string, int>();
+        string Root(string name) => root.TryGetValue(name, out var r) ? r : name;
+        foreach (var input in network.Inputs)
+        {
+            size[input.Name] = input.Length;
+            (start[input.Name], end[input.Name]) = (-1, -1);
+        }
+        for (int i = 0; i < network.Layers.Count; i++)
+        {
+            var layer = network.Layers[i];
+            foreach (var input in layer.Inputs) end[Root(input.Name)] = Math.Max(end[Root(input.Name)], i);
+            if (layer is ReshapeLayer reshape)
+            {
+                root[layer.Output.Name] = Root(reshape.Input.Name);
+                continue;
+            }
+            size[layer.Output.Name] = layer.Output.Length;
+            (start[layer.Output.Name], end[layer.Output.Name]) = (i, i);
+        }
+        foreach (var output in network.Outputs) end[Root(output)] = int.MaxValue;
+        var placed = new List<(long Address, long Size, int Start, int End)>();
+        foreach (var name in size.Keys.OrderBy(n => start[n]).ThenByDescending(n => size[n]))
+        {
+            var overlapping = placed.Where(p => p.Start <= end[name] && start[name] <= p.End).OrderBy(p => p.Address).ToList();
+            long address = 0;
+            foreach (var p in overlapping)
+            {
+                if (address + size[name] <= p.Address) break;
+                address = Math.Max(address, ProgramBuilder.Align(p.Address + p.Size));
+            }
+            placed.Add((address, size[name], start[name], end[name]));
+            plan.addresses[name] = address;
+            plan.ArenaBytes = Math.Max(plan.ArenaBytes, ProgramBuilder.Align(address + size[name]));
+            plan.UnsharedBytes += ProgramBuilder.Align(size[name]);
+        }
+        foreach (var (alias, target) in root) plan.addresses[alias] = plan.addresses[Root(target)];
+        return plan;
+    }
+}

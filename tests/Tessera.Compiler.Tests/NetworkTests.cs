@@ -1,0 +1,111 @@
+using Tessera.Compiler.Layers;
+using Tessera.Simulator;
+using Xunit.Abstractions;
+
+namespace Tessera.Compiler.Tests;
+
+/// <summary>A small MobileNet-like network (stem conv, depthwise-separable blocks, an inverted residual with
+/// Add, pooling, a lookup activation, concat and a classifier) compiled into one program and checked end to
+/// end against the layer oracles, plus the memory plan and failure checks.</summary>
+public class NetworkTests(ITestOutputHelper output)
+{
+    internal static Network MobileNetLike(int size = 32)
+    {
+        var random = new Random(42);
+        var network = new Network();
+        var image = Make.Tensor("image", size, size, 3, random);
+        network.Inputs.Add(image);
+        Layer Add(Layer layer)
+        {
+            network.Layers.Add(layer);
+            return layer;
+        }
+        var stem = Add(Make.Conv("stem", image, 16, new Window(3, 3, 2, 2, Padding: new Padding(0, 0, 1, 1)), 1, random, 0, 127, "stem:out"));
+        var dw1 = Add(Make.Conv("dw1", stem.Output, 16, new Window(3, 3, Padding: Padding.Same(1)), 16, random, 0, 127, "dw1:out"));
+        var pw1 = Add(Make.Conv("pw1", dw1.Output, 32, new Window(1, 1), 1, random, 0, 127, "pw1:out"));
+        var expand = Add(Make.Conv("expand", pw1.Output, 64, new Window(1, 1), 1, random, 0, 127, "expand:out"));
+        var dw2 = Add(Make.Conv("dw2", expand.Output, 64, new Window(3, 3, Padding: Padding.Same(1)), 64, random, 0, 127, "dw2:out"));
+        var project = Add(Make.Conv("project", dw2.Output, 32, new Window(1, 1), 1, random, outputName: "project:out"));
+        var sum = new NpuTensor("residual:out", project.Output.Height, project.Output.Width, 32, random.Next(-10, 10));
+        var residual = Add(new ElementwiseLayer("residual", pw1.Output, project.Output, sum, false, Make.AddParameters(pw1.Output, project.Output, sum, random)));
+        var conv = Add(Make.Conv("conv3x3", residual.Output, 32, new Window(3, 3, 2, 2, Padding: Padding.Same(1)), 1, random, outputName: "conv3x3:out"));
+        var table = Enumerable.Range(-128, 256).Select(v => (sbyte)Math.Clamp(v * Math.Clamp(v + 64, 0, 128) / 128, -128, 127)).ToArray();
+        var swish = Add(new LookupLayer("hardswish", conv.Output, conv.Output with { Name = "hardswish:out" }, table));
+        var pool = Add(new MaxPoolLayer("maxpool", swish.Output, swish.Output with { Name = "maxpool:out", Height = swish.Output.Height / 2, Width = swish.Output.Width / 2 }, new Window(2, 2, 2, 2)));
+        var branch = Add(Make.Conv("branch", pool.Output, 16, new Window(1, 1), 1, random, outputName: "branch:out"));
+        var concat = Add(new ConcatLayer("concat", [pool.Output, branch.Output], new NpuTensor("concat:out", pool.Output.Height, pool.Output.Width, 48)));
+        var (m, s) = Tessera.Hardware.FixedPoint.QuantizeMultiplier(1.0 / concat.Output.Pixels);
+        var gap = Add(AveragePoolLayer.Global("gap", concat.Output, new NpuTensor("gap:out", 1, 1, 48), m, s));
+        var flat = Add(new ReshapeLayer("flatten", gap.Output, gap.Output.Reshaped("flat", 1, 1, 48)));
+        var fc = Make.Conv("classifier", flat.Output, 10, new Window(1, 1), 1, random, outputName: "logits");
+        Add(ConvLayer.FullyConnected("classifier", flat.Output, fc.Output, fc.Weights, fc.Bias, fc.Multipliers, fc.Shifts));
+        network.Outputs.AddRange(["logits", "residual:out"]);
+        return network;
+    }
+
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("large")]
+    public void MobileNet_like_network_is_bit_exact_end_to_end(string config)
+    {
+        var network = MobileNetLike();
+        var inputs = Make.Inputs(network.Inputs, new Random(7));
+        var expected = LayerOracle.Run(network, inputs);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), network);
+        var (outputs, report) = NpuExecution.Run(compiled, inputs);
+        foreach (var name in network.Outputs) Assert.Equal(expected[name], outputs[name]);
+        Assert.True(expected["logits"].Distinct().Count() > 3);
+        Assert.True(compiled.Memory.ArenaBytes < compiled.Memory.UnsharedBytes, "dead activations are reused");
+        Assert.Equal(network.Layers.Count, report.Layers.Count);
+        output.WriteLine(report.ToMarkdown());
+    }
+
+    [Fact]
+    public void Memory_plan_never_overlaps_live_tensors()
+    {
+        var network = MobileNetLike();
+        var plan = MemoryPlan.Build(network);
+        var tensors = network.Inputs.Concat(network.Layers.Where(l => l is not ReshapeLayer).Select(l => l.Output)).ToList();
+        int Start(string name) => network.Layers.FindIndex(l => l.Output.Name == name);
+        int End(string name) => network.Outputs.Contains(name) ? int.MaxValue : network.Layers.FindLastIndex(l => l.Inputs.Any(t => t.Name == name || (name == "gap:out" && t.Name == "flat")));
+        foreach (var a in tensors)
+        foreach (var b in tensors.Where(b => b != a))
+        {
+            bool liveTogether = Start(a.Name) <= End(b.Name) && Start(b.Name) <= End(a.Name);
+            bool overlap = plan[a.Name] < plan[b.Name] + b.Length && plan[b.Name] < plan[a.Name] + a.Length;
+            Assert.False(liveTogether && overlap, $"{a.Name} and {b.Name} share DRAM while both live");
+        }
+    }
+
+    [Fact]
+    public void A_corrupted_weight_is_detected()
+    {
+        // The bit-exact check can fail: flipping one weight byte in the constant section changes the output.
+        var random = new Random(3);
+        var conv = Make.Conv("c", Make.Tensor("x", 6, 6, 8, random), 8, new Window(3, 3, Padding: Padding.Same(1)), 1, random);
+        var compiled = NetworkCompiler.Compile(Make.Spec("small"), conv);
+        var inputs = Make.Inputs(conv.Inputs, random);
+        var weights = compiled.Program.Constants.First(c => c.Name.Contains("weights", StringComparison.Ordinal));
+        weights.Bytes[5] ^= 0x40;
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        Assert.NotEqual(LayerOracle.Run(conv, [inputs["x"]]), outputs[conv.Output.Name]);
+    }
+
+    [Fact]
+    public void Unsupported_shapes_are_reported()
+    {
+        var random = new Random(4);
+        var huge = Make.Conv("huge", Make.Tensor("x", 4, 4, 2048, random), 64, new Window(3, 3, Padding: Padding.Same(1)), 1, random);
+        var error = Assert.Throws<Tessera.Core.UnsupportedException>(() => NetworkCompiler.Compile(Make.Spec("tiny"), huge));
+        Assert.Contains("does not fit 'tiny'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compiled_program_has_no_hazards_with_full_checking()
+    {
+        var compiled = NetworkCompiler.Compile(Make.Spec("small"), MobileNetLike());
+        var result = NpuSimulator.Run(compiled.Spec, compiled.Program, options: new SimulationOptions { CheckHazards = true });
+        Assert.True(result.Report.TotalCycles > 0);
+    }
+}
