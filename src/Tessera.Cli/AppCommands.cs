@@ -7,7 +7,7 @@ using Tessera.Apps;
 
 namespace Tessera.Cli;
 
-/// <summary>`tessera app faces|vad|classify`: the applications of Tessera.Apps on an image or a WAV file.
+/// <summary>`tessera app faces|vad|classify|ocr` (ocr in OcrCommand.cs): the applications of Tessera.Apps on an image or a WAV file.
 /// Each prints a human table, or with --json one JSON document on stdout (for scripts and tests).</summary>
 internal static class AppCommands
 {
@@ -15,10 +15,11 @@ internal static class AppCommands
 
     public static Command Create()
     {
-        var command = new Command("app", "Run an application (face detection, voice activity detection, classification) end to end");
+        var command = new Command("app", "Run an application (face detection, voice activity detection, classification, OCR) end to end");
         command.Subcommands.Add(Faces());
         command.Subcommands.Add(Vad());
         command.Subcommands.Add(Classify());
+        command.Subcommands.Add(OcrCommand.Create());
         return command;
     }
 

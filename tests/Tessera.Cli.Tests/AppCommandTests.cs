@@ -64,6 +64,44 @@ public sealed class AppCommandTests : IDisposable
     }
 
     [Fact]
+    public void Ocr_json_reads_the_first_lines_of_the_book_page_and_draws_their_boxes()
+    {
+        TestAssets.Model("ppocr-det");
+        TestAssets.Model("ppocr-rec");
+        TestAssets.Model("ppocr-cls");
+        // The page's first two printed lines only: the whole page takes minutes on the reference backend
+        // and is covered by the Apps acceptance test.
+        var page = RgbImage.Load(TestAssets.Image("imageTextN.png"));
+        int rows = 53; // the third line's ink starts at row 56
+        var top = new RgbImage(page.Width, rows, page.Pixels[..(page.Width * rows * 3)]);
+        var input = Path.Combine(_folder, "top.png");
+        top.SavePng(input);
+        var png = Path.Combine(_folder, "ocr.png");
+        var result = CliHarness.Run("app", "ocr", input, "-o", png, "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var document = JsonDocument.Parse(result.Stdout);
+        var lines = document.RootElement.GetProperty("lines").EnumerateArray().ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.Equal("technical details are too complex to cover in the book itself.", lines[0].GetProperty("text").GetString());
+        Assert.StartsWith("In teaching our courses", lines[1].GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Equal(4, lines[0].GetProperty("box").GetArrayLength());
+        Assert.True(document.RootElement.GetProperty("timingsMs").GetProperty("recognition").GetDouble() > 0);
+        var drawn = RgbImage.Load(png);
+        Assert.Equal((top.Width, top.Height), (drawn.Width, drawn.Height));
+        Assert.NotEqual(top.Pixels, drawn.Pixels);
+    }
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("npu")]
+    public void Ocr_rejects_unbuilt_backends_in_one_line(string backend)
+    {
+        var result = CliHarness.Run("app", "ocr", TestAssets.Image("text.png"), "--backend", backend);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("not available yet", Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
     public void Missing_audio_file_is_one_line_exit_2()
     {
         var result = CliHarness.Run("app", "vad", Path.Combine(_folder, "absent.wav"));
