@@ -55,6 +55,11 @@ internal static class RtlCommands
                 $"{report.Tiles.Sum(t => t.RtlCycles)}", $"{report.Tiles.Sum(t => t.ModelCycles)}", $"{report.CyclesExact}",
                 $"{report.MeanAbsoluteErrorPercent:F2}", $"{report.MaximumAbsoluteErrorPercent:F2}");
             AnsiConsole.Write(table);
+            var histogram = new Table().AddColumns("per-tile cycle error (model - RTL) / RTL", "tiles");
+            foreach (var (bucket, tilesInBucket) in report.ErrorHistogram()) histogram.AddRow(Markup.Escape(bucket), $"{tilesInBucket}");
+            AnsiConsole.Write(histogram);
+            Console.WriteLine($"back to back: RTL {report.RtlSequenceCycles} cycles, model {report.ModelSequenceCycles} cycles, error {report.SequenceErrorPercent:F1}% " +
+                "(the model overlaps the next tile's weight load with the current tile's stream)");
             Console.WriteLine($"build + run {watch.Elapsed.TotalSeconds:F0} s");
             return report.MismatchedTiles == 0 ? 0 : 1;
         });
@@ -64,21 +69,40 @@ internal static class RtlCommands
     private static Command Synthesize()
     {
         var npu = NpuOption();
+        var all = new Option<bool>("--all") { Description = "Synthesize every shipped configuration (tiny, small, large)" };
+        var flat = new Option<bool>("--flat") { Description = "Flatten and run ABC over the whole module (slow; the reference the hierarchical figures are checked against)" };
+        var docs = new Option<FileInfo?>("--docs") { Description = "Markdown page whose synthesis table (between markers) is replaced; the area plot goes to images/rtl-area.png beside it" };
         var work = WorkOption();
-        var command = new Command("synth", "Synthesize the compute modules with Yosys (generic gates) and report cells, flip-flops, multipliers") { npu, work };
+        var command = new Command("synth", "Synthesize the compute modules with Yosys (generic gates) and report cells, flip-flops, multipliers, transistors") { npu, all, flat, docs, work };
         command.SetAction(parse =>
         {
-            var spec = NpuSpecLoader.Load(parse.GetValue(npu)!);
-            var watch = Stopwatch.StartNew();
-            var results = InFolder(parse.GetValue(work), $"synth-{spec.Name}", folder => Synthesis.Run(spec, folder));
-            Console.WriteLine("| config | module | MACs | cells (generic gates) | flip-flops | multipliers |");
-            Console.WriteLine("|---|---|---:|---:|---:|---:|");
-            foreach (var r in results) Console.WriteLine($"| {r.Config} | {r.Module} | {r.MacCount} | {r.Cells} | {r.FlipFlops} | {r.Multipliers} |");
-            Console.WriteLine($"yosys {watch.Elapsed.TotalSeconds:F0} s");
+            var names = parse.GetValue(all) ? ShippedConfigs : [parse.GetValue(npu)!];
+            var method = parse.GetValue(flat) ? SynthesisMethod.Flat : SynthesisMethod.Hierarchical;
+            var results = new List<SynthesisResult>();
+            foreach (var name in names)
+            {
+                var spec = NpuSpecLoader.Load(name);
+                var rows = InFolder(parse.GetValue(work) is { } folder ? new DirectoryInfo(Path.Combine(folder.FullName, spec.Name)) : null,
+                    $"synth-{spec.Name}", folder => Synthesis.Run(spec, folder, method));
+                foreach (var r in rows) Console.WriteLine($"{r.Config} {r.Module}: {r.Cells} cells, {r.FlipFlops} flip-flops, {r.Multipliers} multipliers, {r.Transistors} transistors ({r.Seconds:F0} s)");
+                results.AddRange(rows);
+            }
+            string table = SynthesisReport.Markdown(results, $"{Environment.ProcessorCount} cores, {ExternalTool.Version("yosys")}");
+            Console.Write(table);
+            if (parse.GetValue(docs) is { } page)
+            {
+                string document = page.Exists ? File.ReadAllText(page.FullName) : "";
+                AtomicFile.WriteAllText(page.FullName, SynthesisReport.ReplaceBetweenMarkers(document, table));
+                string image = Path.Combine(page.DirectoryName!, "images", "rtl-area.png");
+                RtlAreaPlot.Write(results, image);
+                Console.WriteLine($"table -> {page.FullName}, plot -> {image}");
+            }
             return 0;
         });
         return command;
     }
+
+    private static readonly string[] ShippedConfigs = ["tiny", "small", "large"];
 
     private static T InFolder<T>(DirectoryInfo? work, string name, Func<string, T> action)
     {
@@ -105,6 +129,20 @@ internal static class RtlCommands
             kernel.Run(activation, weight, accumulator, tile.Rows, tile.M0, tile.Input, tile.InputStride0, tile.InputStride1, tile.K, tile.N,
                 tile.Weight, tile.WeightStride, tile.Output, tile.OutputStride, tile.Accumulate);
             return timing.ArrayCompletion(tile.Rows, tile.K, idle: true);
+        }
+
+        /// <summary>Mirrors NpuSimulator's array scheduling: a gemm issued while the array is busy waits for its
+        /// occupancy to end and pays no idle weight load; only the first tile finds the array idle.</summary>
+        public long SequenceCycles(IReadOnlyList<GemmTile> tiles)
+        {
+            long start = 0, end = 0;
+            for (int i = 0; i < tiles.Count; i++)
+            {
+                bool idle = i == 0;
+                end = System.Math.Max(end, start + timing.ArrayCompletion(tiles[i].Rows, tiles[i].K, idle));
+                start += timing.ArrayOccupancy(tiles[i].Rows, tiles[i].K) + (idle ? timing.ArrayIdleStart : 0);
+            }
+            return end;
         }
     }
 }

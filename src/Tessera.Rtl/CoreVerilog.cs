@@ -44,9 +44,11 @@ internal static class CoreVerilog
             localparam IDLE = 2'd0, LOAD = 2'd1, STREAM = 2'd2;
             localparam LATENCY = ROWS + COLUMNS - 2;
 
-            reg [7:0]  activation_scratchpad [0:(1 << ACTIVATION_ADDRESS_BITS)-1];
-            reg [7:0]  weight_scratchpad [0:(1 << WEIGHT_ADDRESS_BITS)-1];
-            reg [31:0] accumulators [0:(1 << ACCUMULATOR_ADDRESS_BITS)-1];
+            // Public to Verilator so the co-simulation testbench can fill them between tiles without spending
+            // host-port cycles (the tile's own cycles are counted from start); synthesis ignores the comment.
+            reg [7:0]  activation_scratchpad [0:(1 << ACTIVATION_ADDRESS_BITS)-1] /*verilator public*/;
+            reg [7:0]  weight_scratchpad [0:(1 << WEIGHT_ADDRESS_BITS)-1] /*verilator public*/;
+            reg [31:0] accumulators [0:(1 << ACCUMULATOR_ADDRESS_BITS)-1] /*verilator public*/;
 
             reg [1:0]  state;
             reg        accumulate_tile;

@@ -1,9 +1,11 @@
 namespace Tessera.Rtl;
 
 /// <summary>The C++ testbench Verilator compiles with the generated core. It reads tiles from a text file
-/// (memory writes, the instruction, the addresses to read back), drives the host port and the instruction
-/// port, counts clock edges from the one that accepts start to the one that writes the last output row, and
-/// prints "cycles value value ..." per tile.</summary>
+/// (memory contents, the instruction, the addresses to read back), fills the memories directly (the core marks
+/// them public to Verilator, so filling costs no clock edge), drives the instruction port, and prints per tile
+/// "cycles done_edge value value ...": cycles are counted from the edge that accepts start to the edge that
+/// writes the last output row, done_edge is that last edge's index since reset. The next tile's start is raised
+/// on the edge right after the previous tile's done, so the tiles run back to back without idle cycles.</summary>
 internal static class CosimulationHarness
 {
     public const string Source = """
@@ -12,31 +14,33 @@ internal static class CosimulationHarness
         #include <cstdio>
         #include <memory>
         #include "Vtessera_core.h"
+        #include "Vtessera_core_tessera_core.h"
         #include "verilated.h"
 
         int main(int argc, char** argv) {
             if (argc < 3) { std::fprintf(stderr, "usage: harness TILES OUTPUT\n"); return 2; }
             auto context = std::make_unique<VerilatedContext>();
             auto top = std::make_unique<Vtessera_core>(context.get());
+            // Public memories live in the core module's class (Verilator keeps a module with public signals apart).
+            auto* core = top->tessera_core;
             std::FILE* in = std::fopen(argv[1], "r");
             std::FILE* out = std::fopen(argv[2], "w");
             if (!in || !out) { std::fprintf(stderr, "cannot open files\n"); return 2; }
-            auto tick = [&]() { top->clock = 0; top->eval(); top->clock = 1; top->eval(); };
+            long edge = 0;
+            auto tick = [&]() { top->clock = 0; top->eval(); top->clock = 1; top->eval(); edge++; };
+            top->host_write = 0;
             top->reset = 1; tick(); tick(); top->reset = 0; tick();
             long accumulate, m0, m1, k, n, input, stride0, stride1, weight, weight_stride, output, output_stride, count;
             while (std::fscanf(in, " tile %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld", &accumulate, &m0, &m1, &k, &n,
                                &input, &stride0, &stride1, &weight, &weight_stride, &output, &output_stride) == 12) {
                 if (std::fscanf(in, " writes %ld", &count) != 1) return 3;
-                top->host_write = 1;
                 for (long i = 0; i < count; i++) {
                     long memory, address, value;
                     if (std::fscanf(in, " %ld %ld %ld", &memory, &address, &value) != 3) return 3;
-                    top->host_memory = (uint8_t)memory;
-                    top->host_address = (uint32_t)address;
-                    top->host_write_data = (uint32_t)value;
-                    tick();
+                    if (memory == 0) core->activation_scratchpad[address] = (uint8_t)value;
+                    else if (memory == 1) core->weight_scratchpad[address] = (uint8_t)value;
+                    else core->accumulators[address] = (uint32_t)value;
                 }
-                top->host_write = 0;
                 top->accumulate = (uint8_t)accumulate;
                 top->m0 = (uint16_t)m0; top->m1 = (uint16_t)m1; top->k = (uint16_t)k; top->n = (uint16_t)n;
                 top->input_address = (uint32_t)input; top->input_stride0 = (uint32_t)stride0; top->input_stride1 = (uint32_t)stride1;
@@ -49,13 +53,11 @@ internal static class CosimulationHarness
                     if (++cycles > 100000000L) { std::fprintf(out, "timeout\n"); return 4; }
                 }
                 if (std::fscanf(in, " reads %ld", &count) != 1) return 3;
-                std::fprintf(out, "%ld", cycles);
+                std::fprintf(out, "%ld %ld", cycles, edge);
                 for (long i = 0; i < count; i++) {
                     long address;
                     if (std::fscanf(in, " %ld", &address) != 1) return 3;
-                    top->host_address = (uint32_t)address;
-                    top->eval();
-                    std::fprintf(out, " %d", (int32_t)top->host_read_data);
+                    std::fprintf(out, " %d", (int32_t)core->accumulators[address]);
                 }
                 std::fprintf(out, "\n");
             }

@@ -40,6 +40,13 @@ public static class ExternalTool
         return result.Output;
     }
 
+    /// <summary>The tool's version line (for the measurement notes), or "unknown version".</summary>
+    public static string Version(string tool)
+    {
+        var lines = Run(tool, [tool == "yosys" ? "-V" : "--version"], Environment.CurrentDirectory).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return lines.Length > 0 ? lines[0].Trim() : $"{tool}, unknown version";
+    }
+
     /// <summary>verilator --lint-only -Wall over the generated files for each top module; returns the
     /// diagnostics (empty when clean).</summary>
     public static string Lint(string folder)

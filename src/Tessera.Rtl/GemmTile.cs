@@ -46,4 +46,8 @@ public sealed record GemmTile(bool Accumulate, int M0, int M1, int K, int N, int
 public interface IGemmModel
 {
     long Execute(GemmTile tile, sbyte[] activation, sbyte[] weight, int[] accumulator);
+
+    /// <summary>The model's cycles for the tiles issued back to back (each as soon as the array takes it), from
+    /// the first tile's start to the last tile's final result.</summary>
+    long SequenceCycles(IReadOnlyList<GemmTile> tiles);
 }

@@ -8,6 +8,7 @@ public sealed class LintTests
     [Theory]
     [InlineData("tiny")]
     [InlineData("small")]
+    [InlineData("large")]
     public void GeneratedVerilogIsLintClean(string config)
     {
         var spec = NpuSpecLoader.Load(config);
