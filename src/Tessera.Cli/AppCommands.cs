@@ -19,6 +19,7 @@ internal static class AppCommands
         command.Subcommands.Add(Faces());
         command.Subcommands.Add(Vad());
         command.Subcommands.Add(Classify());
+        command.Subcommands.Add(KwsCommand.Create());
         return command;
     }
 
