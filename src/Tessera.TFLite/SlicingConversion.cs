@@ -12,6 +12,7 @@ public sealed partial class TfLiteImporter
         switch (builtin)
         {
             case BuiltinOperators.StridedSlice: StridedSlice(op); return true;
+            case BuiltinOperators.UnidirectionalSequenceLstm: UnidirectionalSequenceLstm(op); return true;
             // CastOptions (in_data_type, out_data_type) only repeat the tensor types, which the file also stores.
             case BuiltinOperators.Cast:
                 var output = Output(op);
