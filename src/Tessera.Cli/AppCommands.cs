@@ -20,6 +20,7 @@ internal static class AppCommands
         command.Subcommands.Add(Vad());
         command.Subcommands.Add(Classify());
         command.Subcommands.Add(OcrCommand.Create());
+        command.Subcommands.Add(KwsCommand.Create());
         return command;
     }
 

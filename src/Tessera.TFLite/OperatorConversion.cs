@@ -50,6 +50,7 @@ public sealed partial class TfLiteImporter
             case BuiltinOperators.Transpose: Add("Transpose", [In(op, 0)], Output(op), NodeAttribute.Ints("perm", ConstantInts(op, 1))); break;
             case BuiltinOperators.Dequantize: Dequantize(op); break;
             default:
+                if (ConvertSlicingAndElementwise(op, code.Builtin)) break;
                 throw new UnsupportedException($"TFLite operator {code.Name} (operator {op.Index}) is not supported", _source,
                     code.Builtin == TfLiteOperatorCode.Custom ? "custom operators run only where Tessera implements them" : null);
         }

@@ -8,7 +8,7 @@ namespace Tessera.TFLite.Tests;
 /// FlatBufferBuilder (field ids as in TFLite's schema.fbs) against values computed by hand.</summary>
 public sealed class BuiltModelTests
 {
-    private sealed class TfLiteWriter
+    internal sealed class TfLiteWriter
     {
         private readonly FlatBufferBuilder _builder = new(1024) { ForceDefaults = true };
 
@@ -81,13 +81,16 @@ public sealed class BuiltModelTests
             return _builder.EndTable();
         }
 
-        public int Operator(uint code, int[] inputs, int[] outputs, int options = 0)
+        /// <summary>An operator; <paramref name="optionsType"/> is the BuiltinOptions union tag, which Tessera
+        /// does not need but Arm NN reads before it touches the options.</summary>
+        public int Operator(uint code, int[] inputs, int[] outputs, int options = 0, byte optionsType = 0)
         {
             int inputOffset = Ints(inputs), outputOffset = Ints(outputs);
             _builder.StartTable(5);
             _builder.AddUint(0, code, 0);
             _builder.AddOffset(1, inputOffset, 0);
             _builder.AddOffset(2, outputOffset, 0);
+            if (optionsType != 0) _builder.AddByte(3, optionsType, 0);
             if (options != 0) _builder.AddOffset(4, options, 0);
             return _builder.EndTable();
         }
@@ -114,7 +117,7 @@ public sealed class BuiltModelTests
         }
     }
 
-    private static byte[] Int32Bytes(params int[] values) => values.SelectMany(BitConverter.GetBytes).ToArray();
+    internal static byte[] Int32Bytes(params int[] values) => values.SelectMany(BitConverter.GetBytes).ToArray();
 
     [Fact]
     public void Pad_then_mean_then_logistic_matches_hand_computation()

@@ -6,7 +6,8 @@ public static class BuiltinOperators
 {
     public const int Add = 0, AveragePool2D = 1, Concatenation = 2, Conv2D = 3, DepthwiseConv2D = 4, Dequantize = 6,
         FullyConnected = 9, Logistic = 14, MaxPool2D = 17, Mul = 18, Relu = 19, ReluMinus1To1 = 20, Relu6 = 21, Reshape = 22,
-        Softmax = 25, Tanh = 28, Pad = 34, Transpose = 39, Mean = 40, Sub = 41, Squeeze = 43, Quantize = 114;
+        Softmax = 25, Tanh = 28, Pad = 34, Transpose = 39, Mean = 40, Sub = 41, Div = 42, Squeeze = 43,
+        UnidirectionalSequenceLstm = 44, StridedSlice = 45, Cast = 53, Maximum = 55, Minimum = 57, Quantize = 114;
 
     private static readonly string[] Names =
     [
