@@ -27,6 +27,22 @@ public static class CpuBackend
             [("tessera", "FusedGemm")] = r => new FastMatrixMultiply(r, options),
             [("tessera", "FusedMatMul")] = r => new FastMatrixMultiply(r, options),
             [("", "Transpose")] = r => new FastTranspose(r, options),
+            [("", "Add")] = r => new FastBinary(r, options),
+            [("", "Sub")] = r => new FastBinary(r, options),
+            [("", "Mul")] = r => new FastBinary(r, options),
+            [("", "Div")] = r => new FastBinary(r, options),
+            [("", "Relu")] = r => new FastUnary(r, options),
+            [("", "Sigmoid")] = r => new FastUnary(r, options),
+            [("", "Tanh")] = r => new FastUnary(r, options),
+            [("", "LeakyRelu")] = r => new FastUnary(r, options),
+            [("", "HardSigmoid")] = r => new FastUnary(r, options),
+            [("", "HardSwish")] = r => new FastUnary(r, options),
+            [("tessera", "Silu")] = r => new FastUnary(r, options),
+            [("tessera", "HardSwish")] = r => new FastUnary(r, options),
+            [("", "MaxPool")] = r => new FastPooling(r, options),
+            [("", "AveragePool")] = r => new FastPooling(r, options),
+            [("", "GlobalAveragePool")] = r => new FastGlobalPooling(r, options),
+            [("", "GlobalMaxPool")] = r => new FastGlobalPooling(r, options),
         };
         var registry = new OperatorRegistry();
         foreach (var (domain, opType) in fallback.Keys)

@@ -89,7 +89,7 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
                             Sgemm.MultiplyPackingRight(shape, weights[g], input, inPlane, 1, outPlane, output, outPlane, epilogue, Options.ThreadCount);
                             continue;
                         }
-                        PatchPacker.Pack(shape.Columns, input, groupIn, plane, buffer!, Options.ThreadCount);
+                        PatchPacker.Pack(shape.Columns, x, (n * channels + g * groupIn) * inPlane, groupIn, plane, buffer!, Options.ThreadCount);
                         Sgemm.Multiply(shape, weights[g], PackedMatrix.Wrap(false, outPlane, depth, shape.Columns, buffer!), output, outPlane, epilogue, Options.ThreadCount);
                     }
                 }

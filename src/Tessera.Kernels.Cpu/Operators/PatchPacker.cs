@@ -5,23 +5,22 @@ namespace Tessera.Kernels.Cpu.Operators;
 /// last pixel). Panels whose pixels share one output row copy contiguous runs when stride is 1.</summary>
 public static class PatchPacker
 {
-    public static void Pack(int panelColumns, ReadOnlySpan<float> input, int channels, Plane plane, float[] target, int threads)
+    /// <summary>Packs the patches of <paramref name="channels"/> planes of <paramref name="source"/> starting at <paramref name="offset"/>.</summary>
+    public static void Pack(int panelColumns, float[] source, int offset, int channels, Plane plane, float[] target, int threads)
     {
         int pixels = plane.OutHeight * plane.OutWidth;
         int panels = (pixels + panelColumns - 1) / panelColumns;
-        // Spans cannot enter the parallel body; an array copy of the group's channels can.
-        var source = input.ToArray();
         int chunks = Math.Min(panels, threads <= 1 ? 1 : threads * 4);
         CpuParallel.For(chunks, threads, chunk =>
         {
             int first = panels * chunk / chunks, end = panels * (chunk + 1) / chunks;
             Span<int> rowBase = stackalloc int[panelColumns];
             Span<int> columnBase = stackalloc int[panelColumns];
-            for (int p = first; p < end; p++) PackPanel(panelColumns, source, channels, plane, target, p, rowBase, columnBase);
+            for (int p = first; p < end; p++) PackPanel(panelColumns, source, offset, channels, plane, target, p, rowBase, columnBase);
         });
     }
 
-    private static void PackPanel(int nr, float[] source, int channels, Plane plane, float[] target, int panel, Span<int> rowBase, Span<int> columnBase)
+    private static void PackPanel(int nr, float[] source, int offset, int channels, Plane plane, float[] target, int panel, Span<int> rowBase, Span<int> columnBase)
     {
         int kh = plane.KernelHeight, kw = plane.KernelWidth, height = plane.Height, width = plane.Width;
         int depth = channels * kh * kw;
@@ -38,7 +37,7 @@ public static class PatchPacker
         int k = 0;
         for (int c = 0; c < channels; c++)
         {
-            var channel = source.AsSpan(c * height * width, height * width);
+            var channel = source.AsSpan(offset + c * height * width, height * width);
             for (int ky = 0; ky < kh; ky++)
             {
                 for (int kx = 0; kx < kw; kx++, k++)
