@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 using Tessera.Core;
@@ -83,6 +84,7 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0f, 
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LeakyRelu(Span<float> values, float slope)
     {
         int i = 0;
@@ -98,6 +100,7 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0f, 
         for (; i < values.Length; i++) values[i] = values[i] < 0 ? slope * values[i] : values[i];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void HardSwish(Span<float> values)
     {
         int i = 0;
@@ -115,6 +118,7 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0f, 
         for (; i < values.Length; i++) values[i] *= System.Math.Clamp(values[i] / 6f + 0.5f, 0f, 1f);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Silu(Span<float> values)
     {
         Span<float> gate = stackalloc float[256];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Tessera.Kernels.Cpu.Gemm;
 
 /// <summary>One GEMM operand in the micro-kernel's layout. The left operand A [M, K] is cut into panels of
@@ -54,6 +55,7 @@ public sealed class PackedMatrix
     /// <summary>Wraps data already in the packed layout (a pooled buffer filled by a packer).</summary>
     public static PackedMatrix Wrap(bool left, int outer, int depth, int panelWidth, float[] data) => new(left, outer, depth, panelWidth, data);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackLeft(int panelRows, ReadOnlySpan<float> source, int rows, int depth, int rowStride, int depthStride, Span<float> target)
     {
         int panels = (rows + panelRows - 1) / panelRows;
@@ -71,6 +73,7 @@ public sealed class PackedMatrix
     }
 
     /// <summary>Packs column panels [firstPanel, endPanel) of B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackRight(int panelColumns, ReadOnlySpan<float> source, int depth, int columns, int depthStride, int columnStride, int firstPanel, int endPanel, Span<float> target)
     {
         for (int p = firstPanel; p < endPanel; p++)

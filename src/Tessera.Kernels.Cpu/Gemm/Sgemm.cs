@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Numerics.Tensors;
 
@@ -19,6 +20,7 @@ public readonly unsafe struct Epilogue
 
     public bool IsEmpty => RowBias is null && ColumnBias is null && Residual is null && Activation.Kind == ActivationKind.None;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(float* tile, int ldc, int row0, int rows, int column0, int columns)
     {
         if (IsEmpty) return;
@@ -91,6 +93,7 @@ public static unsafe class Sgemm
 
     private sealed class Job(GemmShape shape, float* a, float* b, float* c, int ldc, int m, int n, int k, Epilogue epilogue)
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int firstRowPanel, int endRowPanel, int firstColumnPanel, int endColumnPanel)
         {
             int mr = shape.Rows, nr = shape.Columns;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Tessera.Kernels.Cpu.Operators;
@@ -24,6 +25,7 @@ public static class DepthwiseConvolution
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunPlane(ReadOnlySpan<float> input, Plane p, ReadOnlySpan<float> weights, float bias, Span<float> output)
     {
         output.Fill(bias);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using Tessera.Core;
 using Tessera.Ops;
@@ -111,6 +112,7 @@ public sealed class FastBinary(Operator reference, CpuKernelOptions options) : F
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocked(string op, float[] full, float[] small, float[] y, (int Outer, int Block, int Inner) split, bool reversed)
     {
         var (outer, block, inner) = split;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using Tessera.Core;
 using Tessera.Ops;
@@ -40,6 +41,7 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pool(ReadOnlySpan<float> input, Plane p, bool max, bool includePad, int padBottom, int padRight, Span<float> output)
     {
         for (int oy = 0; oy < p.OutHeight; oy++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 using Tessera.Ops;
 
@@ -17,6 +18,7 @@ public sealed class FastTranspose(Operator reference, CpuKernelOptions options) 
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Tensor Apply(Tensor x, int[] perm, int threads)
     {
         int rank = x.Rank;

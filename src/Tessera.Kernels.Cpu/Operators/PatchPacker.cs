@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Tessera.Kernels.Cpu.Operators;
 
 /// <summary>im2col straight into the packed B layout: panel p holds, for each k = (channel, ky, kx), the
@@ -20,6 +21,7 @@ public static class PatchPacker
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackPanel(int nr, float[] source, int offset, int channels, Plane plane, float[] target, int panel, Span<int> rowBase, Span<int> columnBase)
     {
         int kh = plane.KernelHeight, kw = plane.KernelWidth, height = plane.Height, width = plane.Width;
