@@ -58,6 +58,12 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
                 {
                     var row = input.Slice(iy * p.Width + left, Math.Max(0, right - left));
                     if (row.Length == 0) continue;
+                    if (row.Length <= 8)
+                    {
+                        // Small windows (2x2, 3x3): a vector call per row costs more than the row.
+                        foreach (float v in row) acc = max ? (v > acc || float.IsNaN(v) ? v : acc) : acc + v;
+                        continue;
+                    }
                     acc = max ? Math.Max(acc, TensorPrimitives.Max(row)) : acc + TensorPrimitives.Sum(row);
                 }
                 if (!max)
