@@ -50,6 +50,7 @@ internal sealed class GraphExecutor : ISubgraphRunner
         {
             var node = graph.Nodes[i];
             ops[i] = _registry.Get(node);
+            if (ops[i] is IPreparedOperator prepared) prepared.Prepare(node);
             opsets[i] = _model.OpsetOf(node.Domain);
             foreach (var sg in node.Subgraphs()) GetPlan(sg);
             foreach (var v in node.Inputs) if (v is not null) lastUse[v] = i;

@@ -5,8 +5,12 @@ namespace Tessera.Runtime;
 
 public sealed class SessionOptions
 {
-    /// <summary>Backend name: "reference" (plain kernels, the specification).</summary>
+    /// <summary>Backend name: "reference" (plain kernels, the specification) or one registered with
+    /// <see cref="Backends.Register"/> (e.g. "cpu").</summary>
     public string Backend { get; init; } = "reference";
+
+    /// <summary>Intra-op threads for backends that split a node's work (0: one per processor).</summary>
+    public int Threads { get; init; }
 
     /// <summary>Operators to execute with; defaults to the reference kernels.</summary>
     public OperatorRegistry? Operators { get; init; }
@@ -26,13 +30,10 @@ public sealed class InferenceSession
     {
         Model = model;
         options ??= new SessionOptions();
-        if (options.Backend != "reference")
-        {
-            throw new UnsupportedException($"backend '{options.Backend}' is not available", null, "use --backend reference");
-        }
-        _executor = new GraphExecutor(model, options.Operators ?? OperatorRegistry.Default);
+        var operators = Backends.Resolve(options);
+        _executor = new GraphExecutor(model, operators);
         _executor.Prepare(model.Graph);
-        Types = TypeInference.Run(model, options.InputShapes, options.Operators);
+        Types = TypeInference.Run(model, options.InputShapes, operators);
     }
 
     /// <summary>Types of every value, inferred at creation (bound to <see cref="SessionOptions.InputShapes"/> when given).</summary>

@@ -1,0 +1,162 @@
+using System.Runtime.CompilerServices;
+using System.Buffers;
+using System.Numerics.Tensors;
+
+namespace Tessera.Kernels.Cpu.Gemm;
+
+/// <summary>What happens to each finished output tile while it is in cache: y = act(y + rowBias[r] +
+/// columnBias[c] + residual[r, c]). Pointers may be null; they stay valid for the call (pinned by the caller).</summary>
+public readonly unsafe struct Epilogue
+{
+    public float* RowBias { get; init; }
+
+    public float* ColumnBias { get; init; }
+
+    public float* Residual { get; init; }
+
+    public int ResidualStride { get; init; }
+
+    public Activation Activation { get; init; }
+
+    public bool IsEmpty => RowBias is null && ColumnBias is null && Residual is null && Activation.Kind == ActivationKind.None;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Apply(float* tile, int ldc, int row0, int rows, int column0, int columns)
+    {
+        if (IsEmpty) return;
+        for (int r = 0; r < rows; r++)
+        {
+            var span = new Span<float>(tile + (long)r * ldc, columns);
+            if (RowBias is not null) TensorPrimitives.Add(span, RowBias[row0 + r], span);
+            if (ColumnBias is not null) TensorPrimitives.Add(span, new ReadOnlySpan<float>(ColumnBias + column0, columns), span);
+            if (Residual is not null) TensorPrimitives.Add(span, new ReadOnlySpan<float>(Residual + (long)(row0 + r) * ResidualStride + column0, columns), span);
+            Activation.Apply(span);
+        }
+    }
+}
+
+/// <summary>Single-precision GEMM C[M, N] = A[M, K] B[K, N] with an epilogue, over packed operands.
+/// Loops (outer to inner): output chunks in parallel; depth blocks of <see cref="GemmShape.DepthBlock"/>;
+/// B column panels; A row panels; the micro-kernel. A B panel block stays in L1 while every A panel
+/// passes over it; the epilogue runs on a tile right after its last depth block.</summary>
+public static unsafe class Sgemm
+{
+    public static void Multiply(GemmShape shape, PackedMatrix a, PackedMatrix b, Span<float> c, int ldc, in Epilogue epilogue, int threads)
+    {
+        if (!a.IsLeft || b.IsLeft || a.Depth != b.Depth) throw new ArgumentException("operands are not a packed A and a packed B of one depth");
+        if (a.PanelWidth != shape.Rows || b.PanelWidth != shape.Columns) throw new ArgumentException("operands were packed for another micro-kernel");
+        int m = a.Outer, n = b.Outer;
+        if (m == 0 || n == 0) return;
+        if (c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException("C is too small");
+        fixed (float* pa = a.Data, pb = b.Data, pc = c)
+        {
+            var job = new Job(shape, pa, pb, pc, ldc, m, n, a.Depth, epilogue);
+            int threadCount = CpuParallel.Resolve(threads);
+            int mPanels = a.Panels, nPanels = b.Panels;
+            // Enough chunks to balance the threads; columns first (they share all of A, the weights).
+            int wanted = threadCount <= 1 ? 1 : threadCount * 3;
+            int nChunks = Math.Min(nPanels, wanted);
+            int mChunks = Math.Min(mPanels, Math.Max(1, wanted / nChunks));
+            CpuParallel.For(nChunks * mChunks, threadCount, task =>
+            {
+                int ni = task % nChunks, mi = task / nChunks;
+                job.Run(mPanels * mi / mChunks, mPanels * (mi + 1) / mChunks, nPanels * ni / nChunks, nPanels * (ni + 1) / nChunks);
+            });
+        }
+    }
+
+    /// <summary>Convenience for tests and one-off products: packs both operands (strides give transposes).</summary>
+    public static void Multiply(GemmShape shape, ReadOnlySpan<float> a, int aRowStride, int aDepthStride, ReadOnlySpan<float> b, int bDepthStride, int bColumnStride,
+        int m, int n, int k, Span<float> c, int ldc, in Epilogue epilogue, int threads)
+    {
+        var packedA = PackedMatrix.Left(shape, a, m, k, aRowStride, aDepthStride);
+        var packedB = PackedMatrix.Right(shape, b, k, n, bDepthStride, bColumnStride);
+        Multiply(shape, packedA, packedB, c, ldc, epilogue, threads);
+    }
+
+    /// <summary>Packs B into a pooled buffer (in parallel over panels) and multiplies; returns the buffer.</summary>
+    public static void MultiplyPackingRight(GemmShape shape, PackedMatrix a, ReadOnlySpan<float> b, int bDepthStride, int bColumnStride, int n,
+        Span<float> c, int ldc, in Epilogue epilogue, int threads)
+    {
+        int k = a.Depth;
+        var buffer = ArrayPool<float>.Shared.Rent(Math.Max(1, PackedMatrix.RightLength(shape, n, k)));
+        try
+        {
+            PackedMatrix.PackRight(shape.Columns, b, k, n, bDepthStride, bColumnStride, 0, (n + shape.Columns - 1) / shape.Columns, buffer);
+            Multiply(shape, a, PackedMatrix.Wrap(false, n, k, shape.Columns, buffer), c, ldc, epilogue, threads);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    private sealed class Job(GemmShape shape, float* a, float* b, float* c, int ldc, int m, int n, int k, Epilogue epilogue)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run(int firstRowPanel, int endRowPanel, int firstColumnPanel, int endColumnPanel)
+        {
+            int mr = shape.Rows, nr = shape.Columns;
+            float* edge = stackalloc float[mr * nr];
+            if (k == 0)
+            {
+                for (int i = firstRowPanel; i < endRowPanel; i++)
+                {
+                    for (int j = firstColumnPanel; j < endColumnPanel; j++)
+                    {
+                        int rows = Math.Min(mr, m - i * mr), columns = Math.Min(nr, n - j * nr);
+                        float* tile = c + (long)i * mr * ldc + j * nr;
+                        for (int r = 0; r < rows; r++) new Span<float>(tile + (long)r * ldc, columns).Clear();
+                        epilogue.Apply(tile, ldc, i * mr, rows, j * nr, columns);
+                    }
+                }
+                return;
+            }
+            for (int depth0 = 0; depth0 < k; depth0 += GemmShape.DepthBlock)
+            {
+                int kc = Math.Min(GemmShape.DepthBlock, k - depth0);
+                bool accumulate = depth0 > 0, last = depth0 + kc == k;
+                for (int j = firstColumnPanel; j < endColumnPanel; j++)
+                {
+                    float* bPanel = b + (long)j * k * nr + (long)depth0 * nr;
+                    int columns = Math.Min(nr, n - j * nr);
+                    for (int i = firstRowPanel; i < endRowPanel; i++)
+                    {
+                        float* aPanel = a + (long)i * k * mr + (long)depth0 * mr;
+                        int rows = Math.Min(mr, m - i * mr);
+                        float* tile = c + (long)i * mr * ldc + j * nr;
+                        if (rows == mr && columns == nr)
+                        {
+                            Kernel(aPanel, bPanel, kc, tile, ldc, accumulate);
+                        }
+                        else
+                        {
+                            if (accumulate) Copy(tile, ldc, edge, nr, rows, columns);
+                            Kernel(aPanel, bPanel, kc, edge, nr, accumulate);
+                            Copy(edge, nr, tile, ldc, rows, columns);
+                        }
+                        if (last) epilogue.Apply(tile, ldc, i * mr, rows, j * nr, columns);
+                    }
+                }
+            }
+        }
+
+        private void Kernel(float* aPanel, float* bPanel, int kc, float* tile, int stride, bool accumulate)
+        {
+            switch (shape.Kind)
+            {
+                case MicroKernelKind.Avx512: MicroKernels.Avx512(aPanel, bPanel, kc, tile, stride, accumulate); break;
+                case MicroKernelKind.Avx2: MicroKernels.Avx2(aPanel, bPanel, kc, tile, stride, accumulate); break;
+                default: MicroKernels.Portable(aPanel, bPanel, kc, tile, stride, accumulate); break;
+            }
+        }
+
+        private static void Copy(float* from, int fromStride, float* to, int toStride, int rows, int columns)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                new ReadOnlySpan<float>(from + (long)r * fromStride, columns).CopyTo(new Span<float>(to + (long)r * toStride, columns));
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using Tessera.Core;
+using Tessera.Kernels.Cpu.Gemm;
+using Tessera.Ops;
+using Tessera.Ops.NN;
+
+namespace Tessera.Kernels.Cpu.Operators;
+
+/// <summary>Conv and tessera.FusedConv on float32 with 1 or 2 spatial axes. Depthwise convolutions
+/// (one input and one output channel per group) run a direct SIMD kernel; all others are a GEMM per
+/// group, Y[Cout, OH*OW] = W[Cout, Cin*kh*kw] x patches, with W packed once per session and the patches
+/// packed straight into the micro-kernel's panel layout (1x1 stride-1 convolutions read X as it is).
+/// Bias and the fused activation run in the GEMM epilogue. output_perm (an NHWC result) is a transpose
+/// after the kernel.</summary>
+public sealed class FastConvolution(Operator reference, CpuKernelOptions options) : FastOperator(reference, options)
+{
+    private readonly WeightCache<PackedMatrix[]> _packed = new();
+
+    public override void Prepare(Node node)
+    {
+        if (node.Inputs.Count > 1 && node.Inputs[1]?.Constant is { DataType: DataType.Float32, Rank: >= 3 } w
+            && node.Attribute("group")?.Value is null or long)
+        {
+            int group = (int)(node.Attribute("group")?.Value as long? ?? 1);
+            if (group > 0 && w.Shape[0] % group == 0 && !(w.Shape[1] == 1 && w.Shape[0] == group)) PackedWeights(w, group);
+        }
+    }
+
+    private PackedMatrix[] PackedWeights(Tensor w, int group) => _packed.Get(w, weights =>
+    {
+        int groupOut = weights.Shape[0] / group;
+        int depth = (int)ShapeMath.ElementCount(weights.Shape.AsSpan(1));
+        var data = weights.As<float>();
+        return Enumerable.Range(0, group)
+            .Select(g => PackedMatrix.Left(Options.Shape, data.AsSpan(g * groupOut * depth, groupOut * depth), groupOut, depth, depth, 1))
+            .ToArray();
+    });
+
+    protected override bool TryExecute(KernelContext context)
+    {
+        var x = context.Input(0);
+        var w = context.Input(1);
+        var b = context.OptionalInput(2);
+        if (x.Data is not float[] xData || w.Data is not float[] || (b is not null && b.Data is not float[])) return false;
+        if (x.Rank is not (3 or 4) || w.Rank != x.Rank) return false;
+        var activation = Activation.FromFused(context.GetString("activation", string.Empty), context.GetFloats("activation_params") ?? []);
+        if (activation is null) return false;
+        var perm = context.GetInts("output_perm");
+        var (geometry, group) = Convolution.Prepare(context, x.Shape, w.Shape);
+        var outShape = Convolution.OutputShape(x.Shape, w.Shape[0], geometry);
+        if (b is not null && b.Length != w.Shape[0]) throw context.Invalid($"bias has {b.Length} values, expected {w.Shape[0]}");
+        var plane = Plane.Of(x.Shape, geometry);
+        var y = new float[ShapeMath.ElementCount(outShape)];
+        var bias = b?.As<float>();
+        if (w.Shape[1] == 1 && w.Shape[0] == group)
+        {
+            DepthwiseConvolution.Run(xData, x.Shape[0], group, plane, w.As<float>(), bias, activation.Value, y, Options.ThreadCount);
+        }
+        else
+        {
+            Grouped(xData, x.Shape, PackedWeights(w, group), group, plane, bias, activation.Value, y);
+        }
+        var result = Tensor.Create(outShape, y);
+        if (perm is not null) result = FastTranspose.Apply(result, perm.Select(p => (int)p).ToArray(), Options.ThreadCount);
+        context.SetOutput(0, result);
+        return true;
+    }
+
+    private unsafe void Grouped(float[] x, int[] xShape, PackedMatrix[] weights, int group, Plane plane, float[]? bias, Activation activation, float[] y)
+    {
+        var shape = Options.Shape;
+        int batch = xShape[0], channels = xShape[1], groupIn = channels / group, groupOut = weights[0].Outer;
+        int inPlane = plane.Height * plane.Width, outPlane = plane.OutHeight * plane.OutWidth;
+        bool direct = plane.IsPointwise;
+        int depth = weights[0].Depth;
+        var buffer = direct ? null : System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(1, PackedMatrix.RightLength(shape, outPlane, depth)));
+        try
+        {
+            fixed (float* biasPointer = bias)
+            {
+                for (int n = 0; n < batch; n++)
+                {
+                    for (int g = 0; g < group; g++)
+                    {
+                        var input = x.AsSpan((n * channels + g * groupIn) * inPlane, groupIn * inPlane);
+                        var output = y.AsSpan((n * group + g) * groupOut * outPlane, groupOut * outPlane);
+                        var epilogue = new Epilogue { RowBias = biasPointer is null ? null : biasPointer + g * groupOut, Activation = activation };
+                        if (direct)
+                        {
+                            Sgemm.MultiplyPackingRight(shape, weights[g], input, inPlane, 1, outPlane, output, outPlane, epilogue, Options.ThreadCount);
+                            continue;
+                        }
+                        PatchPacker.Pack(shape.Columns, x, (n * channels + g * groupIn) * inPlane, groupIn, plane, buffer!, Options.ThreadCount);
+                        Sgemm.Multiply(shape, weights[g], PackedMatrix.Wrap(false, outPlane, depth, shape.Columns, buffer!), output, outPlane, epilogue, Options.ThreadCount);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (buffer is not null) System.Buffers.ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+}
+
+/// <summary>The 2-D window of a convolution (1-D is 2-D with height 1).</summary>
+public sealed record Plane(int Height, int Width, int KernelHeight, int KernelWidth, int StrideY, int StrideX, int DilationY, int DilationX,
+    int PadTop, int PadLeft, int OutHeight, int OutWidth)
+{
+    public bool IsPointwise => KernelHeight == 1 && KernelWidth == 1 && StrideY == 1 && StrideX == 1 && PadTop == 0 && PadLeft == 0
+        && OutHeight == Height && OutWidth == Width;
+
+    public static Plane Of(int[] xShape, WindowGeometry g)
+    {
+        if (g.Rank == 1)
+        {
+            return new Plane(1, xShape[2], 1, g.Kernel[0], 1, g.Strides[0], 1, g.Dilations[0], 0, g.PadBegin[0], 1, g.Output[0]);
+        }
+        return new Plane(xShape[2], xShape[3], g.Kernel[0], g.Kernel[1], g.Strides[0], g.Strides[1], g.Dilations[0], g.Dilations[1],
+            g.PadBegin[0], g.PadBegin[1], g.Output[0], g.Output[1]);
+    }
+}

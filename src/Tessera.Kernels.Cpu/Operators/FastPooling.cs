@@ -1,0 +1,99 @@
+using System.Runtime.CompilerServices;
+using System.Numerics.Tensors;
+using Tessera.Core;
+using Tessera.Ops;
+using Tensor = Tessera.Core.Tensor;
+using Tessera.Ops.NN;
+
+namespace Tessera.Kernels.Cpu.Operators;
+
+/// <summary>MaxPool and AveragePool on float32 NCHW (or NCW) without dilation or an indices output, one
+/// plane per task, with the window clipped to the input once per output row and column instead of per
+/// tap. AveragePool divides by the taps inside the input, or inside the padded input with
+/// count_include_pad (the padded extent, as ONNX defines it).</summary>
+public sealed class FastPooling(Operator reference, CpuKernelOptions options) : FastOperator(reference, options)
+{
+    protected override bool TryExecute(KernelContext context)
+    {
+        var x = context.Input(0);
+        if (x.Data is not float[] data || x.Rank is not (3 or 4) || context.IsOutputUsed(1)) return false;
+        bool max = context.OpType == "MaxPool";
+        if (context.GetInts("kernel_shape") is not { } kernelShape || kernelShape.Length != x.Rank - 2) return false;
+        var geometry = WindowGeometry.Resolve(context, x.Shape[2..].Select(v => (long)v).ToArray(), kernelShape.Select(k => checked((int)k)).ToArray(),
+            context.GetInt("ceil_mode", 0) != 0);
+        if (geometry.Dilations.Any(d => d != 1)) return false;
+        bool includePad = context.GetInt("count_include_pad", 0) != 0;
+        var plane = Plane.Of(x.Shape, geometry);
+        int padBottom = x.Rank == 4 ? geometry.PadEnd[0] : 0, padRight = geometry.PadEnd[^1];
+        int[] outShape = [x.Shape[0], x.Shape[1], .. geometry.Output];
+        var y = new float[ShapeMath.ElementCount(outShape)];
+        int planes = x.Shape[0] * x.Shape[1], inSize = plane.Height * plane.Width, outSize = plane.OutHeight * plane.OutWidth;
+        int threads = Options.ThreadCount;
+        int chunks = Math.Min(planes, threads <= 1 ? 1 : threads * 4);
+        CpuParallel.For(chunks, threads, chunk =>
+        {
+            for (int p = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; p < end; p++)
+            {
+                Pool(data.AsSpan(p * inSize, inSize), plane, max, includePad, padBottom, padRight, y.AsSpan(p * outSize, outSize));
+            }
+        });
+        context.SetOutput(0, Tensor.Create(outShape, y));
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pool(ReadOnlySpan<float> input, Plane p, bool max, bool includePad, int padBottom, int padRight, Span<float> output)
+    {
+        for (int oy = 0; oy < p.OutHeight; oy++)
+        {
+            int y0 = oy * p.StrideY - p.PadTop, y1 = y0 + p.KernelHeight;
+            int top = Math.Max(y0, 0), bottom = Math.Min(y1, p.Height);
+            int paddedRows = Math.Min(y1, p.Height + padBottom) - y0;
+            for (int ox = 0; ox < p.OutWidth; ox++)
+            {
+                int x0 = ox * p.StrideX - p.PadLeft, x1 = x0 + p.KernelWidth;
+                int left = Math.Max(x0, 0), right = Math.Min(x1, p.Width);
+                float acc = max ? float.NegativeInfinity : 0f;
+                for (int iy = top; iy < bottom; iy++)
+                {
+                    var row = input.Slice(iy * p.Width + left, Math.Max(0, right - left));
+                    if (row.Length == 0) continue;
+                    if (row.Length <= 8)
+                    {
+                        // Small windows (2x2, 3x3): a vector call per row costs more than the row.
+                        foreach (float v in row) acc = max ? (v > acc || float.IsNaN(v) ? v : acc) : acc + v;
+                        continue;
+                    }
+                    acc = max ? Math.Max(acc, TensorPrimitives.Max(row)) : acc + TensorPrimitives.Sum(row);
+                }
+                if (!max)
+                {
+                    int count = includePad ? paddedRows * (Math.Min(x1, p.Width + padRight) - x0) : (bottom - top) * (right - left);
+                    acc = count > 0 ? acc / count : 0f;
+                }
+                output[oy * p.OutWidth + ox] = acc;
+            }
+        }
+    }
+}
+
+/// <summary>GlobalAveragePool and GlobalMaxPool on float32: one vector reduction per plane.</summary>
+public sealed class FastGlobalPooling(Operator reference, CpuKernelOptions options) : FastOperator(reference, options)
+{
+    protected override bool TryExecute(KernelContext context)
+    {
+        var x = context.Input(0);
+        if (x.Data is not float[] data || x.Rank < 3 || context.OpType == "GlobalLpPool") return false;
+        int planes = x.Shape[0] * x.Shape[1], size = (int)ShapeMath.ElementCount(x.Shape.AsSpan(2));
+        if (size == 0) return false;
+        var y = new float[planes];
+        bool max = context.OpType == "GlobalMaxPool";
+        for (int p = 0; p < planes; p++)
+        {
+            var plane = data.AsSpan(p * size, size);
+            y[p] = max ? TensorPrimitives.Max(plane) : TensorPrimitives.Sum(plane) / size;
+        }
+        context.SetOutput(0, Tensor.Create([x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)], y));
+        return true;
+    }
+}

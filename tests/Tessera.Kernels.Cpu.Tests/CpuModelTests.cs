@@ -1,0 +1,130 @@
+using System.Globalization;
+using Tessera.Core;
+using Tessera.Onnx;
+using Tessera.Passes;
+using Tessera.Runtime;
+using Tessera.Testing;
+using Xunit.Abstractions;
+
+namespace Tessera.Kernels.Cpu.Tests;
+
+/// <summary>The eight ASSETS.md models, optimized (fused convolutions, as `tessera run` executes them),
+/// on the cpu backend at 2 threads against ONNX Runtime on the original model: max abs difference
+/// &lt;= 1e-4 x max(1, max |expected|) per output (float16 SqueezeNet at 2e-3, its ulp budget, and the
+/// legacy VAD's log-STFT state outputs at 2e-3, as in Tessera.Runtime.Tests.RealModelTests).</summary>
+public sealed class CpuModelTests(ITestOutputHelper output)
+{
+    private const double Tolerance = 1e-4;
+    private static readonly float[] ImageNetMean = [0.485f, 0.456f, 0.406f];
+    private static readonly float[] ImageNetStd = [0.229f, 0.224f, 0.225f];
+    private static readonly float[] HalfMean = [0.5f, 0.5f, 0.5f];
+
+    static CpuModelTests() => CpuBackend.Register();
+
+    private static Dictionary<string, Tensor> RunCpu(string path, Dictionary<string, Tensor> inputs, Model? model = null)
+    {
+        model ??= Optimized(path, inputs);
+        var session = new InferenceSession(model, new SessionOptions { Backend = CpuBackend.Name, Threads = 2, InputShapes = inputs.ToDictionary(p => p.Key, p => p.Value.Shape) });
+        return session.Run(inputs.ToDictionary(p => p.Key, p => (DataValue)p.Value)).ToDictionary(p => p.Key, p => (Tensor)p.Value);
+    }
+
+    private static Model Optimized(string path, Dictionary<string, Tensor> inputs)
+    {
+        var model = OnnxImporter.Load(path);
+        GraphOptimizer.Optimize(model, new OptimizationOptions { InputShapes = inputs.ToDictionary(p => p.Key, p => p.Value.Shape) });
+        return model;
+    }
+
+    private void Compare(string path, Dictionary<string, Tensor> inputs, string label, IReadOnlyDictionary<string, double>? tolerances = null, Model? model = null)
+    {
+        var actual = RunCpu(path, inputs, model);
+        var expected = OrtBridge.Run(File.ReadAllBytes(path), inputs);
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (name, reference) in expected)
+        {
+            double tolerance = tolerances?.GetValueOrDefault(name) is > 0 and var t ? t : reference.DataType == DataType.Float16 ? 2e-3 : Tolerance;
+            var (diff, bound) = TensorAssert.Difference(reference, actual[name], tolerance);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label} {name} {ShapeMath.Format(reference.Shape)}: max diff {diff:G3} (bound {bound:G3})"));
+            Assert.True(diff <= bound, $"{label} output '{name}': max abs difference {diff:G4} exceeds {bound:G4}");
+        }
+    }
+
+    [Fact]
+    public void PaddleOcr_detection_640()
+    {
+        var image = ImageData.Load(TestAssets.Image("imageTextN.png")).Resize(640, 640);
+        Compare(TestAssets.Model("ppocr-det"), new() { ["x"] = image.ToNchw(ImageNetMean, ImageNetStd) }, "det");
+    }
+
+    [Fact]
+    public void PaddleOcr_recognition_width_320()
+    {
+        var image = ImageData.Load(TestAssets.Image("text.png")).Resize(320, 48);
+        Compare(TestAssets.Model("ppocr-rec"), new() { ["x"] = image.ToNchw(HalfMean, HalfMean) }, "rec");
+    }
+
+    [Fact]
+    public void PaddleOcr_orientation_classifier()
+    {
+        var image = ImageData.Load(TestAssets.Image("text.png")).Resize(192, 48);
+        Compare(TestAssets.Model("ppocr-cls"), new() { ["x"] = image.ToNchw(HalfMean, HalfMean) }, "cls");
+    }
+
+    [Theory]
+    [InlineData("blazeface-front", 128)]
+    [InlineData("blazeface-back", 256)]
+    public void BlazeFace(string name, int size)
+    {
+        var image = ImageData.Load(TestAssets.Image("astronaut.png")).Resize(size, size);
+        Compare(TestAssets.Model(name), new() { ["input:0"] = image.ToNhwcSigned() }, name);
+    }
+
+    [Fact]
+    public void Silero_vad_v5_on_speech_frames()
+    {
+        var path = TestAssets.Model("silero-vad-v5");
+        var (samples, _) = WavFile.Read(TestAssets.Audio("speech_en_16k.wav"));
+        Model? model = null;
+        foreach (int frame in (int[])[2, 40, 60])
+        {
+            var inputs = new Dictionary<string, Tensor>
+            {
+                ["input"] = Tensor.Create([1, 576], samples.AsSpan(frame * 512 - 64, 576).ToArray()),
+                ["state"] = Tensor.Create([2, 1, 128], new float[256]),
+                ["sr"] = Tensor.Scalar(16000L),
+            };
+            model ??= Optimized(path, inputs);
+            Compare(path, inputs, $"vad v5 frame {frame}", model: model);
+        }
+    }
+
+    [Fact]
+    public void Silero_vad_legacy_on_speech_frames()
+    {
+        var path = TestAssets.Model("silero-vad-legacy");
+        var (samples, _) = WavFile.Read(TestAssets.Audio("speech_en_16k.wav"));
+        Model? model = null;
+        foreach (int frame in (int[])[2, 40, 60])
+        {
+            var inputs = new Dictionary<string, Tensor>
+            {
+                ["input"] = Tensor.Create([1, 512], samples.AsSpan(frame * 512, 512).ToArray()),
+                ["sr"] = Tensor.Scalar(16000L),
+                ["h"] = Tensor.Create([2, 1, 64], new float[128]),
+                ["c"] = Tensor.Create([2, 1, 64], new float[128]),
+            };
+            model ??= Optimized(path, inputs);
+            Compare(path, inputs, $"vad legacy frame {frame}", new Dictionary<string, double> { ["hn"] = 2e-3, ["cn"] = 2e-3 }, model);
+        }
+    }
+
+    [Fact]
+    public void SqueezeNet_fp16()
+    {
+        var path = TestAssets.File("models", "squeezenet", "squeezenet1.1_fp16.onnx");
+        var values = File.ReadAllText(TestAssets.File("models", "squeezenet", "fish.csv"))
+            .Split([',', '\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries).Select(s => float.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var input = Tensor.Create([1, 3, 224, 224], values.Select(v => (Half)v).ToArray());
+        Compare(path, new() { ["data_0"] = input }, "squeezenet");
+    }
+}

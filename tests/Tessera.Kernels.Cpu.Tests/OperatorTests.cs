@@ -1,0 +1,174 @@
+using Tessera.Core;
+using Tessera.Kernels.Cpu.Gemm;
+using Tessera.Ops;
+
+namespace Tessera.Kernels.Cpu.Tests;
+
+/// <summary>Each fast operator against its reference kernel (the specification) on random inputs:
+/// convolutions of every shape class (pointwise, general, grouped, depthwise, 1-D, strided, dilated,
+/// padded, odd sizes 1, 7, 17) with fused activations, broadcast arithmetic, activations and pools.</summary>
+public sealed class OperatorTests
+{
+    private static readonly OperatorRegistry Fast = CpuBackend.CreateOperators(2);
+
+    private static Tensor Random(Random random, params int[] shape) =>
+        Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
+
+    /// <summary>Runs one node on the fast registry and on the reference and compares the first output.</summary>
+    private static void Check(Node node, Tensor?[] inputs, string label)
+    {
+        Tensor Run(OperatorRegistry registry)
+        {
+            var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
+            registry.Get(node).Execute(context);
+            return (Tensor)context.Outputs[0]!;
+        }
+        var expected = Run(OperatorRegistry.Default);
+        var actual = Run(Fast);
+        Assert.Equal(expected.Shape, actual.Shape);
+        var e = expected.ToFloatArray();
+        var a = actual.ToFloatArray();
+        double scale = Math.Max(1, e.Length == 0 ? 0 : e.Max(Math.Abs));
+        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= 1e-4 * scale, $"{label} at {i}: {a[i]} vs {e[i]}");
+    }
+
+    private static Node Conv(string op, int group, int[] kernel, int[] strides, int[] dilations, int[] pads, string activation = "")
+    {
+        var node = new Node(op, [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], op == "FusedConv" ? "tessera" : "", "conv");
+        node.SetAttribute(NodeAttribute.Int("group", group));
+        node.SetAttribute(NodeAttribute.Ints("kernel_shape", kernel.Select(k => (long)k).ToArray()));
+        node.SetAttribute(NodeAttribute.Ints("strides", strides.Select(k => (long)k).ToArray()));
+        node.SetAttribute(NodeAttribute.Ints("dilations", dilations.Select(k => (long)k).ToArray()));
+        node.SetAttribute(NodeAttribute.Ints("pads", pads.Select(k => (long)k).ToArray()));
+        if (activation.Length > 0)
+        {
+            node.SetAttribute(NodeAttribute.String("activation", activation));
+            node.SetAttribute(NodeAttribute.Floats("activation_params", activation switch { "Clip" => [0f, 6f], "LeakyRelu" => [0.1f], "HardSigmoid" => [0.25f, 0.4f], _ => [] }));
+        }
+        return node;
+    }
+
+    [Theory]
+    [InlineData(1, 8, 7, 17, 16, 1, 1, 1, 0, "Relu")]
+    [InlineData(2, 3, 17, 7, 5, 3, 1, 1, 1, "Clip")]
+    [InlineData(1, 16, 9, 9, 24, 3, 2, 1, 1, "HardSwish")]
+    [InlineData(1, 7, 1, 1, 7, 1, 1, 1, 0, "")]
+    [InlineData(1, 4, 12, 10, 6, 5, 1, 2, 2, "LeakyRelu")]
+    [InlineData(1, 17, 11, 13, 17, 3, 1, 1, 1, "Sigmoid")]
+    [InlineData(1, 16, 16, 16, 16, 5, 2, 1, 2, "Silu")]
+    [InlineData(1, 8, 10, 10, 12, 3, 1, 1, 1, "HardSigmoid")]
+    public void Convolution_matches_the_reference(int batch, int channels, int height, int width, int outChannels, int kernel, int stride, int dilation, int pad, string activation)
+    {
+        var random = new Random(channels * 31 + height);
+        foreach (int group in channels == outChannels ? (int[])[1, channels] : channels % 2 == 0 && outChannels % 2 == 0 ? [1, 2] : [1])
+        {
+            var node = Conv(activation.Length > 0 ? "FusedConv" : "Conv", group, [kernel, kernel], [stride, stride], [dilation, dilation], [pad, pad, pad, pad], activation);
+            var inputs = new[] { Random(random, batch, channels, height, width), Random(random, outChannels, channels / group, kernel, kernel), Random(random, outChannels) };
+            Check(node, inputs, $"conv group {group}");
+        }
+    }
+
+    [Fact]
+    public void One_dimensional_convolution_without_bias_matches_the_reference()
+    {
+        var random = new Random(1);
+        var node = new Node("Conv", [new Value("x"), new Value("w")], [new Value("y")], "", "conv1d");
+        node.SetAttribute(NodeAttribute.Ints("strides", [3]));
+        node.SetAttribute(NodeAttribute.Ints("pads", [2, 1]));
+        Check(node, [Random(random, 1, 5, 255), Random(random, 9, 5, 7)], "conv1d");
+    }
+
+    [Fact]
+    public void Convolution_with_output_perm_writes_nhwc()
+    {
+        var random = new Random(2);
+        var node = Conv("FusedConv", 1, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], "Relu");
+        node.SetAttribute(NodeAttribute.Ints("output_perm", [0, 2, 3, 1]));
+        Check(node, [Random(random, 1, 6, 9, 11), Random(random, 10, 6, 3, 3), Random(random, 10)], "conv nhwc");
+    }
+
+    [Theory]
+    [InlineData("Add", new[] { 2, 3, 4, 5 }, new[] { 2, 3, 4, 5 })]
+    [InlineData("Sub", new[] { 1, 6, 7, 7 }, new[] { 1, 6, 1, 1 })]
+    [InlineData("Div", new[] { 1, 1, 1 }, new[] { 2, 7, 17 })]
+    [InlineData("Mul", new[] { 3, 17 }, new[] { 17 })]
+    [InlineData("Sub", new[] { 17 }, new[] { 2, 5, 17 })]
+    [InlineData("Div", new[] { 2, 6, 1, 1 }, new[] { 2, 6, 5, 5 })]
+    [InlineData("Mul", new[] { 4, 1, 5 }, new[] { 4, 3, 5 })]
+    [InlineData("Add", new[] { 0, 3 }, new[] { 3 })]
+    public void Broadcast_arithmetic_matches_the_reference(string op, int[] left, int[] right)
+    {
+        var random = new Random(left.Sum() + right.Length);
+        var b = Random(random, right);
+        if (op == "Div") b = Tensor.Create(right, b.ToFloatArray().Select(v => v + MathF.CopySign(0.5f, v)).ToArray());
+        Check(new Node(op, [new Value("a"), new Value("b")], [new Value("y")], "", op), [Random(random, left), b], op);
+    }
+
+    [Theory]
+    [InlineData("Relu", "")]
+    [InlineData("Sigmoid", "")]
+    [InlineData("Tanh", "")]
+    [InlineData("LeakyRelu", "")]
+    [InlineData("HardSigmoid", "")]
+    [InlineData("HardSwish", "")]
+    [InlineData("Silu", "tessera")]
+    public void Activations_match_the_reference(string op, string domain)
+    {
+        var random = new Random(op.Length);
+        var x = Tensor.Create([3, 255], Random(random, 3, 255).ToFloatArray().Select(v => v * 8).ToArray());
+        Check(new Node(op, [new Value("x")], [new Value("y")], domain, op), [x], op);
+    }
+
+    [Theory]
+    [InlineData("MaxPool", 2, 2, 0, 0, 0)]
+    [InlineData("MaxPool", 3, 2, 1, 1, 0)]
+    [InlineData("AveragePool", 3, 1, 1, 0, 0)]
+    [InlineData("AveragePool", 3, 2, 1, 1, 1)]
+    [InlineData("AveragePool", 2, 2, 0, 1, 0)]
+    public void Pools_match_the_reference(string op, int kernel, int stride, int pad, int ceil, int includePad)
+    {
+        var node = new Node(op, [new Value("x")], [new Value("y")], "", op);
+        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kernel, kernel]));
+        node.SetAttribute(NodeAttribute.Ints("strides", [stride, stride]));
+        node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
+        node.SetAttribute(NodeAttribute.Int("ceil_mode", ceil));
+        node.SetAttribute(NodeAttribute.Int("count_include_pad", includePad));
+        Check(node, [Random(new Random(kernel), 2, 3, 17, 7)], op);
+        Check(new Node("GlobalAveragePool", [new Value("x")], [new Value("y")], "", "gap"), [Random(new Random(4), 2, 3, 7, 17)], "global average");
+    }
+
+    [Theory]
+    [InlineData(1, 17, 255, 7, false, false)]
+    [InlineData(2, 7, 17, 1, true, false)]
+    [InlineData(3, 7, 17, 255, false, true)]
+    public void MatMul_and_Gemm_match_the_reference(int batch, int m, int k, int n, bool transA, bool transB)
+    {
+        var random = new Random(m + k + n);
+        var matmul = new Node("MatMul", [new Value("a"), new Value("b")], [new Value("y")], "", "matmul");
+        Check(matmul, [Random(random, batch, m, k), Random(random, k, n)], "matmul 2-D weights");
+        Check(matmul, [Random(random, batch, m, k), Random(random, batch, k, n)], "batched matmul");
+        var gemm = new Node("Gemm", [new Value("a"), new Value("b"), new Value("c")], [new Value("y")], "", "gemm");
+        gemm.SetAttribute(NodeAttribute.Int("transA", transA ? 1 : 0));
+        gemm.SetAttribute(NodeAttribute.Int("transB", transB ? 1 : 0));
+        gemm.SetAttribute(NodeAttribute.Float("beta", 0.5f));
+        var a = transA ? Random(random, k, m) : Random(random, m, k);
+        var b = transB ? Random(random, n, k) : Random(random, k, n);
+        Check(gemm, [a, b, Random(random, n)], "gemm column bias");
+        Check(gemm, [a, b, Random(random, m, n)], "gemm residual");
+    }
+
+    [Fact]
+    public void Every_processor_kernel_gives_the_same_convolution()
+    {
+        var random = new Random(9);
+        var node = Conv("Conv", 1, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]);
+        Tensor?[] inputs = [Random(random, 1, 5, 13, 11), Random(random, 19, 5, 3, 3), Random(random, 19)];
+        var results = GemmShape.Supported.Select(kind =>
+        {
+            var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
+            CpuBackend.CreateOperators(1, shape: GemmShape.For(kind)).Get(node).Execute(context);
+            return ((Tensor)context.Outputs[0]!).ToFloatArray();
+        }).ToList();
+        foreach (var r in results.Skip(1)) Assert.Equal(results[0], r, (x, y) => Math.Abs(x - y) <= 1e-5f);
+    }
+}

@@ -1,0 +1,101 @@
+using Tessera.Kernels.Cpu;
+using Tessera.Kernels.Cpu.Gemm;
+
+namespace Tessera.Kernels.Cpu.Tests;
+
+/// <summary>The packed SGEMM against a plain triple loop in double, on every micro-kernel this processor
+/// runs, for odd sizes (0, 1, 7, 17, 255), transposed and strided operands and every epilogue term.</summary>
+public sealed class SgemmTests
+{
+    public static TheoryData<MicroKernelKind> Kinds()
+    {
+        var data = new TheoryData<MicroKernelKind>();
+        foreach (var kind in GemmShape.Supported) data.Add(kind);
+        return data;
+    }
+
+    private static float[] Random(Random random, int length)
+    {
+        var values = new float[length];
+        for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Matches_the_plain_product_on_odd_sizes_and_transposes(MicroKernelKind kind)
+    {
+        var shape = GemmShape.For(kind);
+        var random = new Random(7);
+        int[] sizes = [0, 1, 7, 17, 255];
+        int cases = 0;
+        foreach (int m in sizes)
+        {
+            foreach (int n in sizes)
+            {
+                foreach (int k in (int[])[0, 1, 17, 300])
+                {
+                    bool transA = (m + n + k) % 2 == 1, transB = (m + k) % 3 == 0;
+                    // Row strides larger than the row length: the operands are views into wider matrices.
+                    int aStride = (transA ? m : k) + 3, bStride = (transB ? k : n) + 2;
+                    var a = Random(random, (transA ? k : m) * aStride);
+                    var b = Random(random, (transB ? n : k) * bStride);
+                    int ldc = n + 5;
+                    var c = new float[Math.Max(0, m * ldc)];
+                    Sgemm.Multiply(shape, a, transA ? 1 : aStride, transA ? aStride : 1, b, transB ? 1 : bStride, transB ? bStride : 1,
+                        m, n, k, c, ldc, default, threads: 2);
+                    for (int i = 0; i < m; i++)
+                    {
+                        for (int j = 0; j < n; j++)
+                        {
+                            double sum = 0;
+                            for (int p = 0; p < k; p++)
+                            {
+                                double av = transA ? a[p * aStride + i] : a[i * aStride + p];
+                                double bv = transB ? b[j * bStride + p] : b[p * bStride + j];
+                                sum += av * bv;
+                            }
+                            Assert.True(Math.Abs(sum - c[i * ldc + j]) <= 1e-4 * Math.Max(1, Math.Sqrt(k)),
+                                $"{kind} m={m} n={n} k={k} transA={transA} transB={transB} at ({i},{j}): {c[i * ldc + j]} vs {sum}");
+                        }
+                    }
+                    cases++;
+                }
+            }
+        }
+        Assert.Equal(100, cases);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public unsafe void Epilogue_adds_biases_and_residual_then_activates(MicroKernelKind kind)
+    {
+        var shape = GemmShape.For(kind);
+        var random = new Random(3);
+        int m = 13, n = 37, k = 300;
+        var a = Random(random, m * k);
+        var b = Random(random, k * n);
+        var rowBias = Random(random, m);
+        var columnBias = Random(random, n);
+        var residual = Random(random, m * n);
+        var c = new float[m * n];
+        fixed (float* row = rowBias, column = columnBias, rest = residual)
+        {
+            var epilogue = new Epilogue { RowBias = row, ColumnBias = column, Residual = rest, ResidualStride = n, Activation = new Activation(ActivationKind.Clip, -0.5f, 2f) };
+            Sgemm.Multiply(shape, a, k, 1, b, n, 1, m, n, k, c, n, epilogue, threads: 1);
+        }
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = rowBias[i] + columnBias[j] + residual[i * n + j];
+                for (int p = 0; p < k; p++) sum += (double)a[i * k + p] * b[p * n + j];
+                Assert.Equal(Math.Clamp(sum, -0.5, 2), c[i * n + j], 1e-4);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_processor_runs_the_portable_kernel_at_least() =>
+        Assert.Contains(MicroKernelKind.Portable, GemmShape.Supported);
+}
