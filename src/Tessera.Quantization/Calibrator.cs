@@ -75,7 +75,8 @@ public static class Calibrator
             var inputs = feeder.Inputs(sample);
             foreach (var (name, value) in inputs) Observe(name, value);
             feeder.Observe(session.Run(inputs));
-            progress?.Invoke(++count);
+            count++;
+            progress?.Invoke(count);
         }
         if (count == 0) throw new InvalidInputException("no calibration samples were read", "--calibration", "put .npy files, images or .wav files in the folder");
         return observers;

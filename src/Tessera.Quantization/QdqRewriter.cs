@@ -59,8 +59,8 @@ public sealed class QdqRewriter
         long int8 = quantized.Sum(n => Macs(n));
         foreach (var node in quantized)
         {
-            foreach (var input in ActivationInputs(node)) QuantizeActivation(input);
-            foreach (var output in node.Outputs) if (output is not null) QuantizeActivation(output);
+            foreach (var input in ActivationInputs(node).ToList()) QuantizeActivation(input);
+            foreach (var output in node.Outputs.ToList()) if (output is not null) QuantizeActivation(output);
         }
         foreach (var node in quantized) QuantizeConstants(node);
         _graph.SortTopologically();
@@ -91,7 +91,8 @@ public sealed class QdqRewriter
         return null;
     }
 
-    private static bool IsFloat(Value value) => value.Constant?.DataType == DataType.Float32 || value.TensorType?.ElementType == DataType.Float32;
+    /// <summary>Calibration observed the value as float; a declared element type other than float32 (float16 models) rules it out.</summary>
+    private static bool IsFloat(Value value) => (value.Constant?.DataType ?? value.TensorType?.ElementType ?? DataType.Float32) == DataType.Float32;
 
     /// <summary>The non-constant inputs carrying the op's data (Clip's bounds and pooling have one).</summary>
     private static IEnumerable<Value> ActivationInputs(Node node)

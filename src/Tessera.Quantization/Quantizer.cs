@@ -33,6 +33,7 @@ public static class Quantizer
     public static (Model Model, QuantizationReport Report) Rewrite(Calibration calibration, QuantizationOptions options)
     {
         var copy = Copy(calibration.FloatModel);
+        ShapeSource.Infer(copy, null);
         var report = QdqRewriter.Rewrite(copy, calibration.Observers, options, MacsByNode(calibration));
         ShapeSource.Infer(copy, null);
         return (copy, report);
