@@ -18,6 +18,7 @@ public static class TesseraCli
         root.Subcommands.Add(AppCommands.Create());
         foreach (var command in NpuCommands.Create()) root.Subcommands.Add(command);
         root.Subcommands.Add(RtlCommands.Create());
+        foreach (var command in QuantizeCommands.Create()) root.Subcommands.Add(command);
         return root;
     }
 

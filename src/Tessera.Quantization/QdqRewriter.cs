@@ -24,6 +24,10 @@ public sealed class QdqRewriter
     private readonly Dictionary<Value, (Value Dequantized, QuantizationParameters Parameters)> _activations = new();
     private readonly Dictionary<Value, (Value Dequantized, float[] Scales)> _weights = new();
     private readonly HashSet<Value> _dequantized = [];
+
+    /// <summary>Outputs whose only reader is a quantized Relu or Clip: the integer op applies the activation
+    /// before requantizing (as ONNX Runtime fuses them), so only the activation's output gets Q/DQ.</summary>
+    private readonly HashSet<Value> _fused = [];
     private readonly HashSet<string> _names;
 
     private readonly IReadOnlyDictionary<string, long>? _macs;
@@ -57,6 +61,13 @@ public sealed class QdqRewriter
         }
         long total = _graph.Nodes.Sum(n => Macs(n));
         long int8 = quantized.Sum(n => Macs(n));
+        var quantizedSet = quantized.ToHashSet();
+        foreach (var node in quantized)
+        {
+            if (node.OpType is not ("Conv" or "ConvTranspose" or "Gemm" or "MatMul" or "Add") || node.Output(0) is not { } output) continue;
+            var consumers = _graph.Consumers(output);
+            if (consumers.Count == 1 && consumers[0].OpType is "Relu" or "Clip" && quantizedSet.Contains(consumers[0]) && !_graph.Outputs.Contains(output)) _fused.Add(output);
+        }
         foreach (var node in quantized)
         {
             foreach (var input in ActivationInputs(node).ToList()) QuantizeActivation(input);
@@ -120,7 +131,7 @@ public sealed class QdqRewriter
     /// graph outputs and later layers see the same names); the float value becomes NAME_float.</summary>
     private void QuantizeActivation(Value value)
     {
-        if (_activations.ContainsKey(value) || _dequantized.Contains(value)) return;
+        if (_activations.ContainsKey(value) || _dequantized.Contains(value) || _fused.Contains(value)) return;
         var (min, max) = RangeSelection.Select(_observers[value.Name], _options.Method, _options.Percentile);
         var parameters = QuantizationParameters.FromRange(min, max, _options.Symmetric);
         var name = value.Name;

@@ -57,7 +57,9 @@ public static class QuantizationAnalysis
         }
         var accumulated = layers.ToDictionary(l => l.Compared, _ => new ErrorMetrics(), StringComparer.Ordinal);
         var localMetrics = layers.Where(l => l.Quantize is not null).ToDictionary(l => l.Compared, _ => new ErrorMetrics(), StringComparer.Ordinal);
-        var outputs = floatModel.Graph.Outputs.ToDictionary(o => o.Name, _ => new ErrorMetrics(), StringComparer.Ordinal);
+        // Recurrent state carried to the next frame is not a result; its error shows in the outputs it feeds.
+        var outputs = floatModel.Graph.Outputs.Where(o => preprocessing is null || !preprocessing.State.ContainsValue(o.Name))
+            .ToDictionary(o => o.Name, _ => new ErrorMetrics(), StringComparer.Ordinal);
         var parameters = quantizers.ToDictionary(q => q.Name, q => new QuantizationParameters(q.Input(1)!.Constant!.ToFloatArray()[0], (sbyte)q.Input(2)!.Constant!.GetInt64(0)));
 
         var floatRun = new Recorder(floatModel, preprocessing);
