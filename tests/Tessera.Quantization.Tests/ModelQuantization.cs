@@ -20,6 +20,31 @@ internal sealed record ModelQuantization(Calibration Calibration, Model Quantize
         return new ModelQuantization(calibration, quantized, report, samples, preprocessing);
     }
 
+    /// <summary>Largest |difference| between ONNX Runtime and Tessera's reference backend running the same
+    /// QDQ file on the first sample, over all outputs, relative to the largest |output value|.</summary>
+    public (double MaxDifference, double MaxValue, double Cosine) OrtAgreement()
+    {
+        var bytes = OnnxExporter.ToBytes(Quantized);
+        var reloaded = OnnxImporter.Load(bytes, "qdq");
+        var inputs = new SampleFeeder(reloaded, Preset).Inputs(Samples[0]);
+        var tessera = new Tessera.Runtime.InferenceSession(reloaded).Run(inputs);
+        var ort = OrtBridge.Run(bytes, inputs.ToDictionary(kv => kv.Key, kv => (Tensor)kv.Value));
+        double difference = 0, largest = 0;
+        var cosine = new ErrorMetrics();
+        foreach (var (name, value) in ort)
+        {
+            cosine.Add(((Tensor)tessera[name]).ToFloatArray(), value.ToFloatArray());
+            var expected = ((Tensor)tessera[name]).ToDoubleArray();
+            var actual = value.ToDoubleArray();
+            for (int i = 0; i < expected.Length; i++)
+            {
+                difference = System.Math.Max(difference, System.Math.Abs(expected[i] - actual[i]));
+                largest = System.Math.Max(largest, System.Math.Abs(expected[i]));
+            }
+        }
+        return (difference, largest, cosine.Cosine);
+    }
+
     public AnalysisResult Analyze() => QuantizationAnalysis.Compare(Calibration.FloatModel, Quantized, Samples, Preset);
 
     /// <summary>A folder holding copies of some test images (calibration reads every image of a folder).</summary>
