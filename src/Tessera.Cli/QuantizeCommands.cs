@@ -219,7 +219,7 @@ internal static class QuantizeCommands
         foreach (var l in result.Layers.Take(top))
         {
             layers.AddRow(Markup.Escape(l.Node), Markup.Escape(l.OpType), Count(l.Macs), F(l.Accumulated.Cosine, "F5"), F(l.Accumulated.SnrDb, "F1"), F(l.Accumulated.MaxAbsError, "G4"),
-                l.Local is null ? "float" : F(l.Local.Cosine, "F5"), l.Local is null ? "" : F(l.Local.SnrDb, "F1"), l.Local is null ? "" : F(l.Local.MaxAbsError, "G4"));
+                l.Local is null ? "-" : F(l.Local.Cosine, "F5"), l.Local is null ? "" : F(l.Local.SnrDb, "F1"), l.Local is null ? "" : F(l.Local.MaxAbsError, "G4"));
         }
         AnsiConsole.Write(layers);
     }

@@ -47,7 +47,7 @@ public static class AnalysisReport
             html.Append(Cell(l.Node)).Append(Cell(l.OpType)).Append(Cell(l.Macs.ToString("N0", CultureInfo.InvariantCulture)));
             html.Append(Cell(F(l.Accumulated.Cosine, "F5"))).Append(Cell(F(l.Accumulated.SnrDb, "F1"))).Append(Cell(F(l.Accumulated.MaxAbsError, "G4")));
             if (l.Local is { } local) html.Append(Cell(F(local.Cosine, "F5"))).Append(Cell(F(local.SnrDb, "F1"))).Append(Cell(F(local.MaxAbsError, "G4")));
-            else html.Append(Cell("float")).Append(Cell("")).Append(Cell(""));
+            else html.Append(Cell("-")).Append(Cell("")).Append(Cell(""));
             html.Append("</tr>");
         }
         html.Append("</table></body></html>");
