@@ -22,7 +22,9 @@ public static class AutoFallback
             {
                 return new FallbackResult(model, report, analysis, moved, analysis.OutputCosine >= targetCosine);
             }
-            var worst = analysis.Layers.Where(l => l.Local is not null && !keep.Contains(l.Node)).OrderBy(l => l.Local!.Cosine).FirstOrDefault();
+            // A float node whose output feeds a quantized one has a local figure too; only quantized nodes can move.
+            var quantized = report.QuantizedNodes.ToHashSet(StringComparer.Ordinal);
+            var worst = analysis.Layers.Where(l => l.Local is not null && quantized.Contains(l.Node) && !keep.Contains(l.Node)).OrderBy(l => l.Local!.Cosine).FirstOrDefault();
             if (worst is null) return new FallbackResult(model, report, analysis, moved, false);
             keep.Add(worst.Node);
             moved.Add(worst.Node);

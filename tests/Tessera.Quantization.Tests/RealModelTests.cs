@@ -25,7 +25,7 @@ public sealed class RealModelTests
         var result = AutoFallback.Run(run.Calibration, new QuantizationOptions(), run.Samples, run.Preset, 0.99);
         Assert.True(result.Reached, $"output cosine {result.Analysis.OutputCosine} after {result.FloatNodes.Count} fallbacks");
         Assert.True(result.Analysis.OutputCosine >= 0.99);
-        Assert.All(result.FloatNodes, name => Assert.Contains(result.Report.KeptFloat, k => k.Name == name));
+        Assert.All(result.FloatNodes, name => Assert.Contains(result.Report.KeptFloat, k => k.Name == name && k.Reason == "kept float by fallback"));
         Assert.True(result.Report.Int8Macs < result.Report.TotalMacs || result.FloatNodes.Count == 0);
     }
 }
