@@ -1,0 +1,226 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using Tessera.Core;
+using Tessera.Onnx;
+using Tessera.Quantization;
+
+namespace Tessera.Cli;
+
+/// <summary><c>tessera quantize</c> (calibrate a float model and write a standard ONNX QDQ model) and
+/// <c>tessera analyze</c> (per-layer error of a QDQ model against its float model, with auto-fallback).</summary>
+internal static class QuantizeCommands
+{
+    private const string MetadataKey = "tessera.quantization";
+
+    public static IEnumerable<Command> Create() => [CreateQuantize(), CreateAnalyze()];
+
+    private sealed record DataOptions(Option<string?> Preset, Option<FileInfo?> Preprocess, Option<int> MaxSamples, Option<bool> NoOptimize);
+
+    private static DataOptions AddDataOptions(Command command)
+    {
+        var options = new DataOptions(
+            new Option<string?>("--preset") { Description = $"Preprocessing of a catalog model: {string.Join(", ", PreprocessingPresets.All.Keys)} (default: the MODEL's name when it is one)" },
+            new Option<FileInfo?>("--preprocess") { Description = "YAML or JSON preprocessing: width, height, layout NCHW|NHWC, channels RGB|BGR, scale, mean, std, keep_aspect; frame_length, context_length, state, constants for audio" },
+            new Option<int>("--max-samples") { Description = "Most model runs over the data (audio: frames)", DefaultValueFactory = _ => 64 },
+            OptimizeCommand.NoOptimizeOption());
+        command.Options.Add(options.Preset);
+        command.Options.Add(options.Preprocess);
+        command.Options.Add(options.MaxSamples);
+        command.Options.Add(options.NoOptimize);
+        return options;
+    }
+
+    private static Preprocessing? ResolvePreprocessing(ParseResult parse, DataOptions options, string modelArgument)
+    {
+        if (parse.GetValue(options.Preprocess) is { } file) return Preprocessing.Load(file.FullName);
+        if (parse.GetValue(options.Preset) is { } preset) return PreprocessingPresets.Get(preset);
+        var name = Path.GetFileNameWithoutExtension(modelArgument);
+        return PreprocessingPresets.All.TryGetValue(modelArgument, out var byName) ? byName : PreprocessingPresets.All.GetValueOrDefault(name);
+    }
+
+    private static Option<double?> FallbackOption() => new("--auto-fallback")
+    {
+        Description = "Keep the worst layers (lowest local cosine) in float until the output cosine reaches this value, e.g. 0.99",
+    };
+
+    private static Command CreateQuantize()
+    {
+        var model = new Argument<string>("model") { Description = "The float .onnx model, or a catalog name" };
+        var output = new Option<FileInfo>("--output", "-o") { Description = "Where to write the QDQ .onnx model", Required = true };
+        var calibration = new Option<DirectoryInfo>("--calibration") { Description = "Folder of calibration data: .npy files (named after inputs, or one per sample), images or .wav files", Required = true };
+        var method = new Option<string>("--method") { Description = "Range selection: minmax, percentile, entropy or mse", DefaultValueFactory = _ => "minmax" };
+        var percentile = new Option<double>("--percentile") { Description = "For --method percentile", DefaultValueFactory = _ => 99.99 };
+        var perChannel = new Option<bool>("--per-channel") { Description = "One weight scale per output channel (the default)" };
+        var perTensor = new Option<bool>("--per-tensor") { Description = "One weight scale per tensor" };
+        var symmetric = new Option<bool>("--symmetric") { Description = "Activations with zero point 0" };
+        var fallback = FallbackOption();
+        var command = new Command("quantize", "Calibrate a float model and write an int8 QDQ ONNX model (ONNX Runtime's format)")
+        {
+            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback,
+        };
+        var data = AddDataOptions(command);
+        command.SetAction(parse =>
+        {
+            var argument = parse.GetValue(model)!;
+            var folder = parse.GetValue(calibration)!.FullName;
+            var preprocessing = ResolvePreprocessing(parse, data, argument);
+            CalibrationData.Check(folder, preprocessing);
+            var options = new QuantizationOptions
+            {
+                Method = RangeSelection.Parse(parse.GetValue(method)!),
+                Percentile = parse.GetValue(percentile),
+                PerChannel = !parse.GetValue(perTensor),
+                Symmetric = parse.GetValue(symmetric),
+            };
+            int maxSamples = parse.GetValue(data.MaxSamples);
+            var loaded = ModelLoader.Load(argument);
+            var calibrated = CalibrateWithProgress(loaded, folder, preprocessing, maxSamples, !parse.GetValue(data.NoOptimize));
+            Model quantized;
+            QuantizationReport report;
+            if (parse.GetValue(fallback) is { } target)
+            {
+                var samples = CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples).ToList();
+                var result = AutoFallback.Run(calibrated, options, samples, preprocessing, target, log: Console.WriteLine);
+                (quantized, report) = (result.Model, result.Report);
+                PrintFallback(result, target);
+            }
+            else
+            {
+                (quantized, report) = Quantizer.Rewrite(calibrated, options);
+            }
+            quantized.Metadata[MetadataKey] = string.Create(CultureInfo.InvariantCulture,
+                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric}");
+            PrintReport(report);
+            var destination = parse.GetValue(output)!;
+            AtomicFile.WriteAllBytes(destination.FullName, OnnxExporter.ToBytes(quantized));
+            Console.WriteLine($"wrote {destination.FullName}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Calibration CalibrateWithProgress(Model model, string folder, Preprocessing? preprocessing, int maxSamples, bool optimize)
+    {
+        Calibration? result = null;
+        AnsiConsole.Progress().AutoClear(true).Start(context =>
+        {
+            var task = context.AddTask("calibrating", maxValue: maxSamples);
+            result = Quantizer.Calibrate(model, m => CalibrationData.Read(folder, m, preprocessing, maxSamples), preprocessing, optimize, count => task.Value = count);
+            task.Value = task.MaxValue;
+        });
+        return result!;
+    }
+
+    private static string Count(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static void PrintReport(QuantizationReport report)
+    {
+        var table = new Table().AddColumns("quantized op", "nodes");
+        foreach (var (op, count) in report.QuantizedByOp) table.AddRow(Markup.Escape(op), Count(count));
+        AnsiConsole.Write(table);
+        if (report.KeptFloat.Count > 0)
+        {
+            var kept = new Table().AddColumns("kept float", "nodes", "MACs", "why");
+            foreach (var group in report.KeptFloat.GroupBy(k => (k.OpType, k.Reason)).OrderByDescending(g => g.Sum(k => k.Macs)).ThenByDescending(g => g.Count()))
+            {
+                kept.AddRow(Markup.Escape(group.Key.OpType), Count(group.Count()), Count(group.Sum(k => k.Macs)), Markup.Escape(group.Key.Reason));
+            }
+            AnsiConsole.Write(kept);
+        }
+        double share = report.TotalMacs == 0 ? 0 : 100.0 * report.Int8Macs / report.TotalMacs;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"MACs in int8: {Count(report.Int8Macs)} of {Count(report.TotalMacs)} ({share:F1}%); {report.QuantizedTensors} activations quantized"));
+    }
+
+    private static void PrintFallback(FallbackResult result, double target)
+    {
+        long moved = result.Report.KeptFloat.Where(k => result.FloatNodes.Contains(k.Name)).Sum(k => k.Macs);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"auto-fallback: output cosine {result.Analysis.OutputCosine:F5} (target {target}) {(result.Reached ? "reached" : "NOT reached")}; {result.FloatNodes.Count} layers kept float, {Count(moved)} MACs moved off int8"));
+        foreach (var node in result.FloatNodes) Console.WriteLine($"  float: {node}");
+    }
+
+    private static Command CreateAnalyze()
+    {
+        var floatModel = new Argument<string>("float") { Description = "The float .onnx model (or catalog name) the QDQ model was made from" };
+        var quantModel = new Argument<FileInfo>("quantized") { Description = "The QDQ .onnx model written by tessera quantize" };
+        var data = new Option<DirectoryInfo>("--data") { Description = "Folder of inputs (same forms as --calibration of quantize)", Required = true };
+        var html = new Option<FileInfo?>("--html") { Description = "Write the per-layer table as HTML" };
+        var json = new Option<FileInfo?>("--json") { Description = "Write the per-layer figures as JSON" };
+        var top = new Option<int>("--top") { Description = "Layers shown in the console (worst first)", DefaultValueFactory = _ => 15 };
+        var fallback = FallbackOption();
+        var output = new Option<FileInfo?>("--output", "-o") { Description = "With --auto-fallback: where to write the model with the fallback applied" };
+        var command = new Command("analyze", "Per-layer error of a QDQ model against its float model: cosine, SNR, max abs error, accumulated and local")
+        {
+            floatModel, quantModel, data, html, json, top, fallback, output,
+        };
+        var dataOptions = AddDataOptions(command);
+        command.SetAction(parse =>
+        {
+            var argument = parse.GetValue(floatModel)!;
+            var folder = parse.GetValue(data)!.FullName;
+            var preprocessing = ResolvePreprocessing(parse, dataOptions, argument);
+            CalibrationData.Check(folder, preprocessing);
+            var quantFile = parse.GetValue(quantModel)!;
+            if (!quantFile.Exists) throw new InvalidInputException($"'{quantFile.FullName}' does not exist", "quantized", "give the .onnx written by tessera quantize");
+            if (parse.GetValue(fallback) is not null && parse.GetValue(output) is null) throw new InvalidInputException("--auto-fallback needs --output for the new model", "--auto-fallback");
+            int maxSamples = parse.GetValue(dataOptions.MaxSamples);
+            var quantized = OnnxImporter.Load(quantFile.FullName);
+            // The float model goes through the same preparation as in quantize, so tensor names line up.
+            var calibrated = CalibrateWithProgress(ModelLoader.Load(argument), folder, preprocessing, maxSamples, !parse.GetValue(dataOptions.NoOptimize));
+            var samples = CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples).ToList();
+            var result = QuantizationAnalysis.Compare(calibrated.FloatModel, quantized, samples, preprocessing, Quantizer.MacsByNode(calibrated));
+            PrintAnalysis(result, parse.GetValue(top));
+            if (parse.GetValue(json) is { } jsonFile) AtomicFile.WriteAllText(jsonFile.FullName, AnalysisReport.ToJson(result));
+            if (parse.GetValue(html) is { } htmlFile) AtomicFile.WriteAllText(htmlFile.FullName, AnalysisReport.ToHtml(result, $"{argument} vs {quantFile.Name}"));
+            if (parse.GetValue(fallback) is { } target)
+            {
+                var options = OptionsOf(quantized);
+                var fallen = AutoFallback.Run(calibrated, options, samples, preprocessing, target, log: Console.WriteLine);
+                fallen.Model.Metadata[MetadataKey] = quantized.Metadata.GetValueOrDefault(MetadataKey) ?? "";
+                PrintFallback(fallen, target);
+                var path = parse.GetValue(output)!.FullName;
+                AtomicFile.WriteAllBytes(path, OnnxExporter.ToBytes(fallen.Model));
+                Console.WriteLine($"wrote {path}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>The quantize options recorded in the QDQ model's metadata (defaults where absent).</summary>
+    private static QuantizationOptions OptionsOf(Model model)
+    {
+        var options = new QuantizationOptions();
+        if (model.Metadata.GetValueOrDefault(MetadataKey) is not { } text) return options;
+        foreach (var pair in text.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = pair.Split('=', 2);
+            if (parts.Length != 2) continue;
+            options = parts[0] switch
+            {
+                "method" => options with { Method = RangeSelection.Parse(parts[1]) },
+                "percentile" when double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var p) => options with { Percentile = p },
+                "per_channel" => options with { PerChannel = parts[1] == "True" },
+                "symmetric" => options with { Symmetric = parts[1] == "True" },
+                _ => options,
+            };
+        }
+        return options;
+    }
+
+    private static void PrintAnalysis(AnalysisResult result, int top)
+    {
+        static string F(double v, string format) => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : v > 0 ? "inf" : "-inf";
+        var outputs = new Table().AddColumns("output", "cosine", "SNR dB", "max abs error");
+        foreach (var (name, m) in result.Outputs) outputs.AddRow(Markup.Escape(name), F(m.Cosine, "F5"), F(m.SnrDb, "F1"), F(m.MaxAbsError, "G4"));
+        AnsiConsole.Write(outputs);
+        var layers = new Table().AddColumns("layer (worst first)", "op", "MACs", "cos acc", "SNR acc", "max err acc", "cos local", "SNR local", "max err local");
+        foreach (var l in result.Layers.Take(top))
+        {
+            layers.AddRow(Markup.Escape(l.Node), Markup.Escape(l.OpType), Count(l.Macs), F(l.Accumulated.Cosine, "F5"), F(l.Accumulated.SnrDb, "F1"), F(l.Accumulated.MaxAbsError, "G4"),
+                l.Local is null ? "-" : F(l.Local.Cosine, "F5"), l.Local is null ? "" : F(l.Local.SnrDb, "F1"), l.Local is null ? "" : F(l.Local.MaxAbsError, "G4"));
+        }
+        AnsiConsole.Write(layers);
+    }
+}

@@ -1,0 +1,79 @@
+using Tessera.Core;
+using Tessera.Onnx;
+using Tessera.Testing;
+
+namespace Tessera.Cli.Tests;
+
+/// <summary>`tessera quantize` and `tessera analyze` on BlazeFace (front), the fastest real image model.</summary>
+[Collection("cli")]
+public sealed class QuantizeCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("tessera-quantize-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string Output => Path.Combine(_folder, "out.onnx");
+
+    private string Folder(string name, params string[] images)
+    {
+        var folder = Path.Combine(_folder, name);
+        Directory.CreateDirectory(folder);
+        foreach (var image in images) File.Copy(TestAssets.Image(image), Path.Combine(folder, image));
+        return folder;
+    }
+
+    private void AssertUserError(CliHarness.Result result, string expected)
+    {
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Output), "no output file is written on error");
+    }
+
+    [Fact]
+    public void MissingCalibrationFolderIsAUserError() =>
+        AssertUserError(CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Path.Combine(_folder, "missing")), "does not exist");
+
+    [Fact]
+    public void EmptyCalibrationFolderIsAUserError() =>
+        AssertUserError(CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Folder("empty")), "holds no .npy, image or .wav files");
+
+    [Fact]
+    public void ImagesWithoutPreprocessingAreAUserError() =>
+        AssertUserError(CliHarness.Run("quantize", TestAssets.Model("blazeface-front"), "-o", Output, "--calibration", Folder("images", "astronaut.png")), "no image preprocessing");
+
+    [Fact]
+    public void WrongInputSizeIsAUserError()
+    {
+        var folder = Folder("arrays");
+        NpyFile.Write(Path.Combine(folder, "sample.npy"), Tensor.Create([1, 64, 64, 3], new float[64 * 64 * 3]));
+        AssertUserError(CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", folder), "input");
+    }
+
+    [Fact]
+    public void UnknownMethodIsAUserError() =>
+        AssertUserError(CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Folder("faces", "astronaut.png"), "--method", "median"), "unknown calibration method");
+
+    [Fact]
+    public void QuantizeWritesAQdqModelAndAnalyzeComparesIt()
+    {
+        var faces = Folder("faces", "astronaut.png", "messi5.jpg");
+        var result = CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", faces);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("MACs in int8", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Conv", result.Stdout, StringComparison.Ordinal);
+        var model = OnnxImporter.Load(Output);
+        Assert.Contains(model.Graph.Nodes, n => n.OpType == "QuantizeLinear");
+        Assert.True(model.OpsetOf(string.Empty) >= 13);
+
+        var json = Path.Combine(_folder, "analysis.json");
+        var html = Path.Combine(_folder, "analysis.html");
+        var analysis = CliHarness.Run("analyze", "blazeface-front", Output, "--data", faces, "--json", json, "--html", html);
+        Assert.True(analysis.ExitCode == 0, analysis.Stderr);
+        var text = File.ReadAllText(json);
+        Assert.Contains("\"output_cosine\"", text, StringComparison.Ordinal);
+        Assert.Contains("\"local\"", text, StringComparison.Ordinal);
+        Assert.Contains("<table>", File.ReadAllText(html), StringComparison.Ordinal);
+    }
+}
