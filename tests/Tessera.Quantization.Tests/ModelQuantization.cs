@@ -47,20 +47,17 @@ internal sealed record ModelQuantization(Calibration Calibration, Model Quantize
 
     public AnalysisResult Analyze() => QuantizationAnalysis.Compare(Calibration.FloatModel, Quantized, Samples, Preset);
 
-    /// <summary>A folder holding copies of some test images (calibration reads every image of a folder).</summary>
-    public static string ImageFolder(params string[] names)
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "tessera-quant-" + string.Join("-", names.Select(Path.GetFileNameWithoutExtension)));
-        Directory.CreateDirectory(folder);
-        foreach (var name in names) File.Copy(TestAssets.Image(name), Path.Combine(folder, name), overwrite: true);
-        return folder;
-    }
+    /// <summary>A fresh folder holding copies of some test images (calibration reads every image of a folder).
+    /// Each call gets its own folder: tests run in parallel, and rewriting a file another test is reading races.</summary>
+    public static string ImageFolder(params string[] names) => CopyInto(names, TestAssets.Image);
 
-    public static string AudioFolder(params string[] names)
+    public static string AudioFolder(params string[] names) => CopyInto(names, TestAssets.Audio);
+
+    private static string CopyInto(string[] names, Func<string, string> locate)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "tessera-quant-" + string.Join("-", names.Select(Path.GetFileNameWithoutExtension)));
+        var folder = Path.Combine(Path.GetTempPath(), "tessera-quant-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
-        foreach (var name in names) File.Copy(TestAssets.Audio(name), Path.Combine(folder, name), overwrite: true);
+        foreach (var name in names) File.Copy(locate(name), Path.Combine(folder, name));
         return folder;
     }
 }
