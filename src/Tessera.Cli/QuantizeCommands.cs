@@ -55,9 +55,11 @@ internal static class QuantizeCommands
         var perTensor = new Option<bool>("--per-tensor") { Description = "One weight scale per tensor" };
         var symmetric = new Option<bool>("--symmetric") { Description = "Activations with zero point 0" };
         var fallback = FallbackOption();
+        var augment = new Option<string?>("--augment") { Description = "Augmentation spec (see docs/augmentation.md) applied to each calibration image or wav, e.g. \"flip:p=0.5, rotate:degrees=10\"" };
+        var count = new Option<int>("--count") { Description = "With --augment: variants per calibration file", DefaultValueFactory = _ => 4 };
         var command = new Command("quantize", "Calibrate a float model and write an int8 QDQ ONNX model (ONNX Runtime's format)")
         {
-            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback,
+            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count,
         };
         var data = AddDataOptions(command);
         command.SetAction(parse =>
@@ -74,8 +76,10 @@ internal static class QuantizeCommands
                 Symmetric = parse.GetValue(symmetric),
             };
             int maxSamples = parse.GetValue(data.MaxSamples);
+            var augmentation = parse.GetValue(augment) is { } spec ? new CalibrationAugmentation(spec, parse.GetValue(count)) : null;
+            if (augmentation is { Count: < 1 }) throw new InvalidInputException($"--count must be at least 1, got {augmentation.Count}", "--count", "give the number of variants per file");
             var loaded = ModelLoader.Load(argument);
-            var calibrated = CalibrateWithProgress(loaded, folder, preprocessing, maxSamples, !parse.GetValue(data.NoOptimize));
+            var calibrated = CalibrateWithProgress(loaded, folder, preprocessing, maxSamples, !parse.GetValue(data.NoOptimize), augmentation);
             Model quantized;
             QuantizationReport report;
             if (parse.GetValue(fallback) is { } target)
@@ -100,13 +104,13 @@ internal static class QuantizeCommands
         return command;
     }
 
-    private static Calibration CalibrateWithProgress(Model model, string folder, Preprocessing? preprocessing, int maxSamples, bool optimize)
+    private static Calibration CalibrateWithProgress(Model model, string folder, Preprocessing? preprocessing, int maxSamples, bool optimize, CalibrationAugmentation? augmentation = null)
     {
         Calibration? result = null;
         AnsiConsole.Progress().AutoClear(true).Start(context =>
         {
             var task = context.AddTask("calibrating", maxValue: maxSamples);
-            result = Quantizer.Calibrate(model, m => CalibrationData.Read(folder, m, preprocessing, maxSamples), preprocessing, optimize, count => task.Value = count);
+            result = Quantizer.Calibrate(model, m => CalibrationData.Read(folder, m, preprocessing, maxSamples, augmentation), preprocessing, optimize, count => task.Value = count);
             task.Value = task.MaxValue;
         });
         return result!;

@@ -1,3 +1,5 @@
+using Tessera.Augment.Audio;
+using Tessera.Augment.Image;
 using Tessera.Core;
 using Tessera.Media;
 
@@ -9,6 +11,14 @@ public sealed record CalibrationSample(IReadOnlyDictionary<string, Tensor> Input
 /// <summary>Reads a calibration folder: .npy tensors (files named after the model's inputs form one sample,
 /// each subfolder of such files another; for a one-input model every .npy file is a sample), images
 /// (.png, .jpg, .jpeg, .bmp) or 16-bit .wav audio, the last two through a <see cref="Preprocessing"/>.</summary>
+/// <summary>Augmented variants added to a calibration set: after each image or audio file, <paramref name="Count"/>
+/// variants made by the Tessera.Augment spec (for example "flip:p=0.5, rotate:degrees=10, noise:sigma=0.02"),
+/// each from its own seeded stream, so the same seed gives the same calibration set.</summary>
+public sealed record CalibrationAugmentation(string Spec, int Count, int Seed = 1)
+{
+    internal Random StreamFor(int fileIndex, int variant) => new(unchecked(Seed * 1_000_003 + fileIndex * 7919 + variant));
+}
+
 public static class CalibrationData
 {
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp"];
@@ -38,20 +48,20 @@ public static class CalibrationData
             ?? throw new InvalidInputException("the model has no input to feed calibration data to", "--calibration");
     }
 
-    public static IEnumerable<CalibrationSample> Read(string folder, Model model, Preprocessing? preprocessing, int maxSamples)
+    public static IEnumerable<CalibrationSample> Read(string folder, Model model, Preprocessing? preprocessing, int maxSamples, CalibrationAugmentation? augmentation = null)
     {
         Check(folder, preprocessing);
         var input = DataInput(model, preprocessing);
         var inputNames = model.Graph.Inputs.Where(v => v.Constant is null).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
         int produced = 0;
-        foreach (var sample in Enumerate(folder, input, inputNames, preprocessing, maxSamples))
+        foreach (var sample in Enumerate(folder, input, inputNames, preprocessing, maxSamples, augmentation))
         {
             if (produced++ >= maxSamples) yield break;
             yield return sample;
         }
     }
 
-    private static IEnumerable<CalibrationSample> Enumerate(string folder, string input, HashSet<string> inputNames, Preprocessing? preprocessing, int maxSamples)
+    private static IEnumerable<CalibrationSample> Enumerate(string folder, string input, HashSet<string> inputNames, Preprocessing? preprocessing, int maxSamples, CalibrationAugmentation? augmentation)
     {
         var top = Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal).ToList();
         var arrays = top.Where(IsArray).ToList();
@@ -68,8 +78,11 @@ public static class CalibrationData
             var set = Directory.EnumerateFiles(sub).Where(IsArray).Order(StringComparer.Ordinal).ToList();
             if (set.Count > 0) yield return ArraySet(set, sub);
         }
-        foreach (var file in top.Where(IsImage))
+        var images = top.Where(IsImage).ToList();
+        var imagePipeline = augmentation is null || images.Count == 0 ? null : ImageOperations.Catalog.Parse(augmentation.Spec);
+        for (int fileIndex = 0; fileIndex < images.Count; fileIndex++)
         {
+            var file = images[fileIndex];
             RgbImage image;
             try
             {
@@ -80,18 +93,31 @@ public static class CalibrationData
                 throw new InvalidInputException($"'{file}' is not a readable image: {e.Message}", "--calibration");
             }
             yield return new CalibrationSample(new Dictionary<string, Tensor> { [input] = preprocessing!.ImageTensor(image) }, true, file);
+            for (int variant = 1; imagePipeline is not null && variant <= augmentation!.Count; variant++)
+            {
+                var augmented = imagePipeline.Apply(image, augmentation.StreamFor(fileIndex, variant)).Output;
+                yield return new CalibrationSample(new Dictionary<string, Tensor> { [input] = preprocessing.ImageTensor(augmented) }, true, $"{file} (augmented {variant})");
+            }
         }
         var audioFiles = top.Where(IsAudio).ToList();
         // Frames of one file run in order (state carries over), so each file gets an equal share of the budget.
-        int perFile = audioFiles.Count == 0 ? 0 : System.Math.Max(1, maxSamples / audioFiles.Count);
-        foreach (var file in audioFiles)
+        // Each augmented variant is a stream of its own (state restarts).
+        int variants = 1 + (augmentation?.Count ?? 0);
+        int perFile = audioFiles.Count == 0 ? 0 : System.Math.Max(1, maxSamples / (audioFiles.Count * variants));
+        var audioPipeline = augmentation is null || audioFiles.Count == 0 ? null : AudioOperations.Catalog.Parse(augmentation.Spec);
+        for (int fileIndex = 0; fileIndex < audioFiles.Count; fileIndex++)
         {
-            var audio = WaveAudio.Read(file);
-            bool first = true;
-            foreach (var frame in preprocessing!.AudioFrames(audio).Take(perFile))
+            var file = audioFiles[fileIndex];
+            var original = WaveAudio.Read(file);
+            for (int variant = 0; variant < variants; variant++)
             {
-                yield return new CalibrationSample(new Dictionary<string, Tensor> { [input] = frame }, first, file);
-                first = false;
+                var audio = variant == 0 ? original : audioPipeline!.Apply(original, augmentation!.StreamFor(fileIndex, variant)).Output;
+                bool first = true;
+                foreach (var frame in preprocessing!.AudioFrames(audio).Take(perFile))
+                {
+                    yield return new CalibrationSample(new Dictionary<string, Tensor> { [input] = frame }, first, variant == 0 ? file : $"{file} (augmented {variant})");
+                    first = false;
+                }
             }
         }
     }
