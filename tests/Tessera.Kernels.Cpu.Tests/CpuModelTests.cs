@@ -10,14 +10,13 @@ namespace Tessera.Kernels.Cpu.Tests;
 
 /// <summary>The eight ASSETS.md models, optimized (fused convolutions, as `tessera run` executes them),
 /// on the cpu backend at 2 threads against ONNX Runtime on the original model: max abs difference
-/// &lt;= 1e-4 x max(1, max |expected|) per output (float16 SqueezeNet at 2e-3, its ulp budget, and the
-/// legacy VAD's log-STFT state outputs at 2e-3, as in Tessera.Runtime.Tests.RealModelTests).</summary>
+/// &lt;= 1e-4 x max(1, max |expected|) per output (float16 SqueezeNet at 2e-3, its ulp budget). The legacy
+/// VAD's state outputs are still compared at 2e-3 here: the cpu SGEMM sums the STFT convolution in float32,
+/// and the model's log of near-silent bins amplifies that rounding (the reference Conv sums in double and
+/// keeps 1e-4, see Tessera.Runtime.Tests.SileroLegacyPrecisionTests); closing this is open work on issue 8.</summary>
 public sealed class CpuModelTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-4;
-    private static readonly float[] ImageNetMean = [0.485f, 0.456f, 0.406f];
-    private static readonly float[] ImageNetStd = [0.229f, 0.224f, 0.225f];
-    private static readonly float[] HalfMean = [0.5f, 0.5f, 0.5f];
 
     static CpuModelTests() => CpuBackend.Register();
 
@@ -52,22 +51,19 @@ public sealed class CpuModelTests(ITestOutputHelper output)
     [Fact]
     public void PaddleOcr_detection_640()
     {
-        var image = ImageData.Load(TestAssets.Image("imageTextN.png")).Resize(640, 640);
-        Compare(TestAssets.Model("ppocr-det"), new() { ["x"] = image.ToNchw(ImageNetMean, ImageNetStd) }, "det");
+        Compare(TestAssets.Model("ppocr-det"), RealModelInputs.Detection(640, 640), "det");
     }
 
     [Fact]
     public void PaddleOcr_recognition_width_320()
     {
-        var image = ImageData.Load(TestAssets.Image("text.png")).Resize(320, 48);
-        Compare(TestAssets.Model("ppocr-rec"), new() { ["x"] = image.ToNchw(HalfMean, HalfMean) }, "rec");
+        Compare(TestAssets.Model("ppocr-rec"), RealModelInputs.TextLine(320), "rec");
     }
 
     [Fact]
     public void PaddleOcr_orientation_classifier()
     {
-        var image = ImageData.Load(TestAssets.Image("text.png")).Resize(192, 48);
-        Compare(TestAssets.Model("ppocr-cls"), new() { ["x"] = image.ToNchw(HalfMean, HalfMean) }, "cls");
+        Compare(TestAssets.Model("ppocr-cls"), RealModelInputs.TextLine(192), "cls");
     }
 
     [Theory]
@@ -75,8 +71,7 @@ public sealed class CpuModelTests(ITestOutputHelper output)
     [InlineData("blazeface-back", 256)]
     public void BlazeFace(string name, int size)
     {
-        var image = ImageData.Load(TestAssets.Image("astronaut.png")).Resize(size, size);
-        Compare(TestAssets.Model(name), new() { ["input:0"] = image.ToNhwcSigned() }, name);
+        Compare(TestAssets.Model(name), RealModelInputs.BlazeFace(size), name);
     }
 
     [Fact]

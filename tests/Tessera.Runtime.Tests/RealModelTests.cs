@@ -18,9 +18,6 @@ public sealed class RealModelTests(ITestOutputHelper output)
     /// is compared at 2e-3, two ulps; float32 models keep 1e-4.</summary>
     private const double Float16Tolerance = 2e-3;
 
-    private static readonly float[] ImageNetMean = [0.485f, 0.456f, 0.406f];
-    private static readonly float[] ImageNetStd = [0.229f, 0.224f, 0.225f];
-    private static readonly float[] HalfMean = [0.5f, 0.5f, 0.5f];
 
     /// <summary>Runs one model on both engines and compares every output.</summary>
     private void Compare(string modelPath, Dictionary<string, Tensor> inputs, string label)
@@ -53,22 +50,19 @@ public sealed class RealModelTests(ITestOutputHelper output)
     [InlineData(480, 800)]
     public void PaddleOcr_detection(int height, int width)
     {
-        var image = ImageData.Load(TestAssets.Image("imageTextN.png")).Resize(width, height);
-        Compare(TestAssets.Model("ppocr-det"), new() { ["x"] = image.ToNchw(ImageNetMean, ImageNetStd) }, $"det {height}x{width}");
+        Compare(TestAssets.Model("ppocr-det"), RealModelInputs.Detection(width, height), $"det {height}x{width}");
     }
 
     [Fact]
     public void PaddleOcr_recognition_width_320()
     {
-        var image = ImageData.Load(TestAssets.Image("text.png")).Resize(320, 48);
-        Compare(TestAssets.Model("ppocr-rec"), new() { ["x"] = image.ToNchw(HalfMean, HalfMean) }, "rec 48x320");
+        Compare(TestAssets.Model("ppocr-rec"), RealModelInputs.TextLine(320), "rec 48x320");
     }
 
     [Fact]
     public void PaddleOcr_orientation_classifier()
     {
-        var image = ImageData.Load(TestAssets.Image("text.png")).Resize(192, 48);
-        Compare(TestAssets.Model("ppocr-cls"), new() { ["x"] = image.ToNchw(HalfMean, HalfMean) }, "cls");
+        Compare(TestAssets.Model("ppocr-cls"), RealModelInputs.TextLine(192), "cls");
     }
 
     [Theory]
@@ -76,8 +70,7 @@ public sealed class RealModelTests(ITestOutputHelper output)
     [InlineData("blazeface-back", 256)]
     public void BlazeFace(string model, int size)
     {
-        var image = ImageData.Load(TestAssets.Image("astronaut.png")).Resize(size, size);
-        Compare(TestAssets.Model(model), new() { ["input:0"] = image.ToNhwcSigned() }, model);
+        Compare(TestAssets.Model(model), RealModelInputs.BlazeFace(size), model);
     }
 
     /// <summary>The legacy model takes log(1e6 * |STFT| + eps) of near-silent frequency bins, which amplifies
