@@ -1,24 +1,28 @@
 using Tessera.Core;
+using Tessera.Kernels.Cpu;
 using Tessera.Models;
 using Tessera.Onnx;
+using Tessera.Passes;
 using Tessera.Runtime;
 
 namespace Tessera.Apps;
 
-/// <summary>Opens the models an application needs on the backend the user asked for. Only the reference
-/// backend exists today; the fast CPU backend and the NPU backend are named so a user gets a clear
-/// "not available yet" instead of a silent fallback.</summary>
+/// <summary>Opens the models an application needs on the backend the user asked for: the reference kernels
+/// (the specification) or the fast cpu kernels. The NPU backend is named so a user gets a clear "not available
+/// yet" instead of a silent fallback until the integer-graph adapter connects the compiler.</summary>
 public static class AppBackend
 {
-    public static readonly IReadOnlyList<string> Names = ["reference", "cpu", "npu"];
+    public const string Reference = "reference";
+
+    public static readonly IReadOnlyList<string> Names = [Reference, CpuBackend.Name, "npu"];
 
     public static void Check(string backend)
     {
-        if (backend == "reference") return;
+        if (backend == Reference || backend == CpuBackend.Name) return;
         if (Names.Contains(backend))
         {
             throw new UnsupportedException($"backend '{backend}' is not available yet for applications", "--backend",
-                "use --backend reference (the cpu backend comes with the fast kernels, npu with the compiler)");
+                "use --backend cpu or reference (npu comes with the compiler's integer-graph adapter)");
         }
         throw new InvalidInputException($"unknown backend '{backend}'", "--backend", $"choose one of: {string.Join(", ", Names)}");
     }
@@ -39,7 +43,20 @@ public static class AppBackend
     public static InferenceSession Open(string nameOrPath, string backend)
     {
         Check(backend);
-        var model = OnnxImporter.Load(ResolveModel(nameOrPath));
+        return Session(OnnxImporter.Load(ResolveModel(nameOrPath)), backend);
+    }
+
+    /// <summary>A session for an already imported model. On cpu the graph is optimized first (batch norms
+    /// folded, activations fused into convolutions), the form the fast kernels and `tessera bench` run;
+    /// no input shape is bound because the apps feed several sizes (OCR crops of any width).</summary>
+    public static InferenceSession Session(Model model, string backend)
+    {
+        Check(backend);
+        if (backend == CpuBackend.Name)
+        {
+            CpuBackend.Register();
+            GraphOptimizer.Optimize(model, new OptimizationOptions());
+        }
         return new InferenceSession(model, new SessionOptions { Backend = backend });
     }
 

@@ -89,12 +89,10 @@ public sealed class FaceDetectorTests(ITestOutputHelper output)
         }
     }
 
-    [Theory]
-    [InlineData("cpu")]
-    [InlineData("npu")]
-    public void Backends_not_built_yet_are_reported_as_unavailable(string backend)
+    [Fact]
+    public void Unknown_backend_is_invalid_input()
     {
-        var error = Assert.Throws<UnsupportedException>(() => new FaceDetector(BlazeFaceVariant.Front, backend));
-        Assert.Contains("not available yet", error.Message);
+        var error = Assert.Throws<InvalidInputException>(() => new FaceDetector(BlazeFaceVariant.Front, "gpu"));
+        Assert.Contains("unknown backend 'gpu'", error.Message);
     }
 }

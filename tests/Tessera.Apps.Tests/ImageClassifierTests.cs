@@ -11,7 +11,7 @@ public sealed class ImageClassifierTests(ITestOutputHelper output)
 
     /// <summary>Pieces of the page's printed lines, found by row and column projection (dark pixels), each
     /// cropped with a small margin: the orientation classifier was trained on detector crops (48x192).</summary>
-    private static List<RgbImage> TextLines()
+    internal static List<RgbImage> TextLines()
     {
         var page = RgbImage.Load(TestAssets.Image("imageTextN.png"));
         bool Inked(int y) => Enumerable.Range(0, page.Width).Any(x => page.Pixels[(y * page.Width + x) * 3 + 1] < 100);

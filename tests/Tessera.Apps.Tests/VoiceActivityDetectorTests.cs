@@ -9,7 +9,7 @@ public sealed class VoiceActivityDetectorTests(ITestOutputHelper output)
 {
     /// <summary>Where the spoken sentence lies, measured from the waveform: 10 ms windows whose RMS is
     /// within 35 dB of the loudest window count as voiced; the first and last such window bound it.</summary>
-    private static (double Start, double End) VoicedSpan(WaveAudio audio)
+    internal static (double Start, double End) VoicedSpan(WaveAudio audio)
     {
         int window = audio.SampleRate / 100;
         var levels = new List<double>();

@@ -40,7 +40,7 @@ public sealed record KeywordSettings
 }
 
 /// <summary>Keyword spotting with MLPerf Tiny's DS-CNN (12 classes): MFCCs of each 1 s window (49 x 10) go
-/// through the float (hybrid) reference model on the reference backend; probabilities are smoothed over a
+/// through the float (hybrid) reference model on the chosen backend; probabilities are smoothed over a
 /// few windows and a keyword is reported where its smoothed score crosses the threshold.</summary>
 public sealed class KeywordSpotter
 {
@@ -62,7 +62,7 @@ public sealed class KeywordSpotter
     {
         AppBackend.Check(backend);
         var model = modelPath is null ? TfLiteImporter.Load(EmbeddedModel(), EmbeddedModelName) : LoadFile(modelPath);
-        _session = new InferenceSession(model, new SessionOptions { Backend = backend });
+        _session = AppBackend.Session(model, backend);
         if (_session.Inputs.Count != 1 || _session.Outputs.Count != 1)
         {
             throw new ModelFormatException($"a keyword model has one input and one output; this one has {_session.Inputs.Count} and {_session.Outputs.Count}",
