@@ -25,7 +25,7 @@ internal static class AppCommands
     }
 
     private static Option<string> BackendOption() =>
-        new("--backend", "-b") { Description = "Backend: reference (cpu and npu are not available yet)", DefaultValueFactory = _ => "reference" };
+        new("--backend", "-b") { Description = "Backend: reference or cpu (npu is not available yet for applications)", DefaultValueFactory = _ => "reference" };
 
     private static Option<bool> JsonOption() => new("--json") { Description = "Print the result as JSON on stdout" };
 

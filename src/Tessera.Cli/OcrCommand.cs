@@ -20,7 +20,7 @@ internal static class OcrCommand
         var image = new Argument<string>("image") { Description = "Image file (PNG, JPEG, BMP)" };
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write a PNG with each text line's box drawn" };
         var noOrientation = new Option<bool>("--no-orientation") { Description = "Skip the 0/180 degree orientation classifier" };
-        var backend = new Option<string>("--backend", "-b") { Description = "Backend: reference (cpu and npu are not available yet)", DefaultValueFactory = _ => "reference" };
+        var backend = new Option<string>("--backend", "-b") { Description = "Backend: reference or cpu (npu is not available yet for applications)", DefaultValueFactory = _ => "reference" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout" };
         var command = new Command("ocr", "Read printed text with PP-OCRv4 (detection, orientation, recognition)") { image, output, noOrientation, backend, json };
         command.SetAction(parse =>

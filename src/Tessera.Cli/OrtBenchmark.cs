@@ -25,6 +25,8 @@ internal sealed class OrtBenchmark : IDisposable
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            // Errors only: ORT warns about every unused initializer of some models, which buries the results.
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
         _session = new OrtSession(modelPath, _options);
         _names = inputs.Keys.ToArray();

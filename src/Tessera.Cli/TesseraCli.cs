@@ -21,6 +21,7 @@ public static class TesseraCli
         root.Subcommands.Add(AugmentCommand.Create());
         root.Subcommands.Add(IntegerCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(Compare.CompareCommand.Create());
         foreach (var command in QuantizeCommands.Create()) root.Subcommands.Add(command);
         return root;
     }
