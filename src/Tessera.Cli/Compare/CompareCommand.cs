@@ -64,7 +64,7 @@ internal static class CompareCommand
         IReadOnlyDictionary<string, int[]>? shapes, Model? quantized, string? quantizedPath)
     {
         var original = ModelLoader.LoadFile(path);
-        var inputs = BenchInputs.Create(original, shapes);
+        var inputs = BenchInputs.Create(original, shapes, "compare");
         var bound = inputs.ToDictionary(p => p.Key, p => p.Value.Shape);
         var feeds = inputs.ToDictionary(p => p.Key, p => (DataValue)p.Value);
         // The cpu backend and the cost table use the optimized graph (what `tessera run` executes); the

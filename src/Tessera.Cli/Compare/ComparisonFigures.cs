@@ -72,16 +72,12 @@ public static class ComparisonFigures
             var median = plot.Add.Marker(Log(rows[i].MedianMs), y);
             median.Color = Colors.Black;
             median.Size = 12;
-            var label = plot.Add.Text($"{Format(rows[i].MedianMs)} ms", Log(rows[i].High), y);
-            label.LabelAlignment = Alignment.LowerLeft;
-            label.LabelFontSize = 14;
-            label.OffsetX = 8;
         }
         double left = Math.Floor(Log(rows.Min(r => r.Low))), right = Math.Ceiling(Log(rows.Max(r => r.High)) + 0.3);
         // At least two decades, so the axis always shows labelled ticks.
         if (right - left < 2) left = right - 2;
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i)).ToArray(), rows.Select(r => r.Label).ToArray());
+            Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i)).ToArray(), rows.Select(r => $"{r.Label}: {Format(r.MedianMs)} ms").ToArray());
         LogAxis(plot.Axes.Bottom, Decade);
         plot.Axes.SetLimits(left, right, -0.7, rows.Count - 0.3);
         plot.Title("Latency per inference (dot: median; bar: p10 to p90)");

@@ -90,7 +90,7 @@ public static class ComparisonHtml
             html.AppendLine("<p class=\"note\">Not measured: no quantized model was given (make one with <code>tessera quantize</code> and pass it with <code>--quantized FILE</code>).</p>");
             return;
         }
-        html.AppendLine($"<p>{E(report.QuantizedModel)} on Tessera's integer executor (the arithmetic the NPU implements) against the float model on the cpu backend, same input.</p>");
+        html.AppendLine($"<p>{E(report.QuantizedModel)} on Tessera's integer executor (the arithmetic the NPU implements) against the float model on the cpu backend, both fed the same seeded input (uniform in [0, 1)); real inputs may agree differently.</p>");
         html.AppendLine("<table><tr><th class=\"name\">output</th><th>cosine similarity</th><th>max abs difference</th><th>float max abs</th></tr>");
         foreach (var a in report.Agreement)
         {
