@@ -88,6 +88,10 @@ public sealed class RequantizeStep : IntegerStep
 
     public override string Kind => "int.Requantize";
 
+    public int InputZero => _inputZero;
+
+    public Requantizer Requantizer => _requantizer;
+
     public override string Parameters => $"multiplier={_requantizer.Multipliers[0]} shift={_requantizer.Shifts[0]} input_shift={_requantizer.InputShift} zero={_inputZero}->{_requantizer.ZeroPoint}";
 
     public override void Execute(IntegerState state)

@@ -70,7 +70,7 @@ public static class LayerOracle
     {
         int acc = 0; // padded taps hold the zero point and add nothing
         foreach (int v in values) acc += v - pool.Input.ZeroPoint;
-        return FixedPoint.Requantize(acc, pool.Multiplier, pool.Shift, pool.Output.ZeroPoint, pool.Minimum, pool.Maximum);
+        return FixedPoint.Requantize(unchecked(acc << pool.InputShift), pool.Multiplier, pool.Shift, pool.Output.ZeroPoint, pool.Minimum, pool.Maximum);
     });
 
     private static sbyte[] Pool(NpuTensor input, NpuTensor output, Window window, sbyte[] x, Func<List<int>, int, sbyte> reduce)
