@@ -34,6 +34,17 @@ public sealed class OcrClassifierTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_corrupted_weight_byte_is_detected()
+    {
+        var partition = Model.Partition("small", Inputs);
+        var weights = partition.Segments.SelectMany(s => s.Compiled.Program.Constants).First(c => c.Name.Contains("weights", StringComparison.Ordinal));
+        weights.Bytes[weights.Bytes.Length / 2] ^= 0x40;
+        var hybrid = HybridRunner.Run(partition, Inputs, layerReports: false);
+        var failure = Assert.ThrowsAny<Exception>(() => BitExactness.AssertIdentical(partition, hybrid, Model.Program.Run(Inputs)));
+        output.WriteLine(failure.Message);
+    }
+
+    [Fact]
     public void Per_layer_report_on_small()
     {
         var partition = Model.Partition("small", Inputs, exposeAll: false);
