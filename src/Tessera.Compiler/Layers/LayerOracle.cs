@@ -4,7 +4,7 @@ namespace Tessera.Compiler.Layers;
 
 /// <summary>Plain integer loops defining what each layer computes (TFLite int8 reference semantics, every
 /// rounding through <see cref="FixedPoint"/>). The compiled program must match these bit for bit.</summary>
-public static class LayerOracle
+public static partial class LayerOracle
 {
     public static sbyte[] Run(Layer layer, IReadOnlyList<sbyte[]> inputs)
     {
@@ -18,7 +18,7 @@ public static class LayerOracle
             LookupLayer lookup => inputs[0].Select(x => lookup.Table[x + 128]).ToArray(),
             ConcatLayer concat => Concat(concat, inputs),
             ReshapeLayer => (sbyte[])inputs[0].Clone(),
-            _ => throw new ArgumentException($"no oracle for {layer.GetType().Name}"),
+            _ => RunModelLayer(layer, inputs),
         };
     }
 
