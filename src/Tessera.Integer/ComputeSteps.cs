@@ -193,15 +193,18 @@ public sealed class LayoutStep(Node node, long opset, Operator kernel, string in
 
     public override string Kind => "int." + Node.OpType;
 
-    public override void Execute(IntegerState state)
+    public override void Execute(IntegerState state) => state.SetInt8(Outputs[0], Apply(state.Int8(Inputs[0])), unsigned);
+
+    /// <summary>The node's kernel on any tensor in place of its data input, with the step's constant inputs (the
+    /// NPU adapter runs it on index tensors to learn where each output element comes from).</summary>
+    public Tensor Apply(Tensor input)
     {
         var inputs = new DataValue?[constants.Length];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = constants[i];
-        inputs[0] = state.Int8(Inputs[0]);
+        inputs[0] = input;
         var context = new KernelContext(Node, opset, inputs);
         kernel.Execute(context);
-        var result = (Tensor)context.Outputs[0]!;
-        state.SetInt8(Outputs[0], result, unsigned);
+        return (Tensor)context.Outputs[0]!;
     }
 }
 

@@ -20,6 +20,10 @@ public sealed class TransposedConvolutionStep(Node node, string input, string ou
 
     public int[]? Bias { get; } = bias;
 
+    public int[] WeightZero { get; } = weightZero;
+
+    public Node Node { get; } = node;
+
     public override string Kind => "int.ConvTranspose";
 
     public override string Parameters => $"input_zero={InputZero} weights={ShapeMath.Format(Weights.Shape)} output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]";
@@ -27,10 +31,10 @@ public sealed class TransposedConvolutionStep(Node node, string input, string ou
     /// <summary>The resolved window (kernel, strides, dilations, pads, output size) for an input shape.</summary>
     public (Window Window, int Group) Geometry(int[] inputShape)
     {
-        var attributes = new KernelContext(node, 0, []);
+        var attributes = new KernelContext(Node, 0, []);
         int group = checked((int)attributes.GetInt("group", 1));
         var geometry = ConvolutionTranspose.Resolve(attributes, inputShape[2..].Select(v => (long)v).ToArray(), Weights.Shape[2..]);
-        return (Windows.FromGeometry(geometry, node.DisplayName), group);
+        return (Windows.FromGeometry(geometry, Node.DisplayName), group);
     }
 
     public override void Execute(IntegerState state)
@@ -38,7 +42,7 @@ public sealed class TransposedConvolutionStep(Node node, string input, string ou
         var x = state.Int8(Inputs[0]);
         var (window, group) = Geometry(x.Shape);
         int[] xShape = Windows.Lift(x.Shape), wShape = Windows.Lift(Weights.Shape);
-        var sums = Accumulators(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, weightZero, Bias, group, window);
+        var sums = Accumulators(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window);
         int outChannels = wShape[1] * group;
         int[] outShape = x.Rank == 3 ? [x.Shape[0], outChannels, window.OutputWidth] : [x.Shape[0], outChannels, window.OutputHeight, window.OutputWidth];
         state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Requantizer, channelLast: false), unsigned);
