@@ -43,15 +43,21 @@ public class ModelLayerPropertyTests
     }
 
     [Property(MaxTest = 40)]
-    public Property Random_resizes_and_sub_pixel_transposed_convolutions_are_bit_exact(PositiveInt seedValue)
+    public Property Random_resizes_transposes_and_sub_pixel_transposed_convolutions_are_bit_exact(PositiveInt seedValue)
     {
         int seed = seedValue.Get;
         var random = new Random(seed);
         int h = random.Next(1, 14), w = random.Next(1, 14), c = random.Next(1, 50);
         var x = Make.Tensor("x", h, w, c, random);
         Layer layer;
-        switch (random.Next(3))
+        switch (random.Next(4))
         {
+            case 3:
+                {
+                    int[] p = [.. new[] { 0, 1, 2 }.OrderBy(_ => random.Next())], sizes = [h, w, c];
+                    layer = new TransposeLayer("t", x, x with { Name = "y", Height = sizes[p[0]], Width = sizes[p[1]], Channels = sizes[p[2]] }, p);
+                    break;
+                }
             case 0:
                 layer = ResizeNearestLayer.Upsample("up", x, x with { Name = "y", Height = h * random.Next(1, 4), Width = w * random.Next(1, 4) });
                 break;

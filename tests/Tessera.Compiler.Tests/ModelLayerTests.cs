@@ -96,6 +96,22 @@ public class ModelLayerTests
         LayerTests.AssertBitExact(config, ModelLayerMake.ConvTranspose("up3", Make.Tensor("x", 5, 6, 37, random), 45, new Window(3, 3, 3, 3), 1, random), 126);
     }
 
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void Transpose_every_permutation(string config)
+    {
+        var random = new Random(129);
+        var x = Make.Tensor("x", 7, 13, 19, random);
+        foreach (int[] p in new[] { new[] { 0, 1, 2 }, [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0] })
+        {
+            int[] sizes = [x.Height, x.Width, x.Channels];
+            var layer = new TransposeLayer("t", x, x with { Name = "y", Height = sizes[p[0]], Width = sizes[p[1]], Channels = sizes[p[2]] }, p);
+            LayerTests.AssertBitExact(config, layer, 130);
+        }
+        var heads = Make.Tensor("heads", 40, 8, 15, random); // [T, heads, d] -> [heads, T, d]
+        LayerTests.AssertBitExact(config, new TransposeLayer("t", heads, heads with { Name = "y", Height = 8, Width = 40 }, [1, 0, 2]), 131);
+    }
+
     [Fact]
     public void General_ConvTranspose_is_reported_unsupported()
     {
