@@ -112,15 +112,17 @@ public class ModelLayerTests
         LayerTests.AssertBitExact(config, new TransposeLayer("t", heads, heads with { Name = "y", Height = 8, Width = 40 }, [1, 0, 2]), 131);
     }
 
-    [Fact]
-    public void General_ConvTranspose_is_reported_unsupported()
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void ConvTranspose_general_by_phases(string config)
     {
         var random = new Random(127);
-        var layer = ModelLayerMake.ConvTranspose("up", Make.Tensor("x", 6, 6, 8, random), 8, new Window(3, 3, 2, 2, Padding: Padding.Same(1)), 1, random, 1, 1);
-        Assert.Equal(12, layer.Output.Height);
-        Assert.NotNull(LayerOracle.Run(layer, [Make.Values(layer.Input.Length, random)]));
-        var error = Assert.Throws<UnsupportedException>(() => NetworkCompiler.Compile(Make.Spec("small"), layer));
-        Assert.Contains("stride equal to the kernel", error.Message);
+        // 3x3 stride 2 pad 1 with output padding (the usual x2 decoder), dilated grouped, stride 3 kernel 2
+        // (a phase with no tap: only the bias), asymmetric strides and padding.
+        LayerTests.AssertBitExact(config, ModelLayerMake.ConvTranspose("ct", Make.Tensor("x", 6, 7, 12, random), 10, new Window(3, 3, 2, 2, Padding: Padding.Same(1)), 1, random, 1, 1), 132);
+        LayerTests.AssertBitExact(config, ModelLayerMake.ConvTranspose("ct", Make.Tensor("x", 5, 6, 8, random), 12, new Window(3, 3, 2, 2, 2, 2, Padding.Same(2)), 4, random, 1, 0), 133);
+        LayerTests.AssertBitExact(config, ModelLayerMake.ConvTranspose("ct", Make.Tensor("x", 4, 5, 9, random), 7, new Window(2, 2, 3, 3), 1, random, 2, 1), 134);
+        LayerTests.AssertBitExact(config, ModelLayerMake.ConvTranspose("ct", Make.Tensor("x", 7, 4, 40, random), 33, new Window(4, 3, 2, 1, Padding: new Padding(1, 0, 2, 1)), 1, random), 135);
     }
 
     [Fact]
