@@ -108,6 +108,38 @@ public class IntegerAgreementTests
     }
 
     [Theory]
+    [InlineData(0, 2, 1, 3)] // [1, T, heads, d] -> [1, heads, T, d] (attention): HWC permutation [1, 0, 2]
+    [InlineData(0, 3, 1, 2)] // channels to the front: [2, 0, 1]
+    [InlineData(0, 1, 3, 2)] // last two swapped: [0, 2, 1]
+    public void Transpose_matches_the_lowered_Transpose(int p0, int p1, int p2, int p3)
+    {
+        var random = new Random(p1 * 10 + p2);
+        int[] shape = [1, 6, 5, 7], perm = [p0, p1, p2, p3];
+        var graph = new Graph { Name = "transpose" };
+        var x = new Value("x") { Type = new TensorType(DataType.Float32, TensorShape.FromConcrete(shape)) };
+        graph.Inputs.Add(x);
+        var scale = graph.AddInitializer("scale", Tensor.Scalar(0.5f));
+        var zero = graph.AddInitializer("zero", Tensor.Scalar((sbyte)-2));
+        Value xq = new("xq"), xd = new("xd"), y = new("y"), yq = new("yq") { Type = new TensorType(DataType.Int8, null) };
+        graph.AddNode("QuantizeLinear", [x, scale, zero], [xq]);
+        graph.AddNode("DequantizeLinear", [xq, scale, zero], [xd]);
+        graph.AddNode("Transpose", [xd], [y]).SetAttribute(NodeAttribute.Ints("perm", [.. perm.Select(v => (long)v)]));
+        graph.AddNode("QuantizeLinear", [y, scale, zero], [yq]);
+        graph.Outputs.Add(yq);
+        var model = new Model(graph);
+        model.Opsets[""] = 13;
+        var program = IntegerLowering.Lower(model);
+        Assert.Contains(program.Steps, s => s.Kind == "int.Transpose");
+        // The batch-1 tensor's three inner axes are the layer's H, W, C in row-major (HWC) order.
+        var input = new NpuTensor("x", shape[1], shape[2], shape[3], -2);
+        var values = Make.Values(input.Length, random);
+        var state = program.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.Create(shape, values.Select(q => (q + 2) * 0.5f).ToArray()) });
+        int[] hwc = [p1 - 1, p2 - 1, p3 - 1];
+        var layer = new TransposeLayer("t", input, input with { Name = "y", Height = shape[p1], Width = shape[p2], Channels = shape[p3] }, hwc);
+        AssertSame(LayerOracle.Run(layer, [values]), state.Int8("yq").As<sbyte>().ToArray(), $"Transpose [{string.Join(",", perm)}]");
+    }
+
+    [Theory]
     [InlineData(2, 2, 0, 0, 1, 1)] // PP-OCRv4 det: 2x2 stride 2
     [InlineData(3, 2, 1, 1, 1, 1)] // padded, output_padding 1
     [InlineData(3, 1, 1, 0, 2, 2)] // dilated, 2 groups

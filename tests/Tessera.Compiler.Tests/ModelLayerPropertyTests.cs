@@ -43,15 +43,21 @@ public class ModelLayerPropertyTests
     }
 
     [Property(MaxTest = 40)]
-    public Property Random_resizes_and_sub_pixel_transposed_convolutions_are_bit_exact(PositiveInt seedValue)
+    public Property Random_resizes_transposes_and_transposed_convolutions_are_bit_exact(PositiveInt seedValue)
     {
         int seed = seedValue.Get;
         var random = new Random(seed);
         int h = random.Next(1, 14), w = random.Next(1, 14), c = random.Next(1, 50);
         var x = Make.Tensor("x", h, w, c, random);
         Layer layer;
-        switch (random.Next(3))
+        switch (random.Next(4))
         {
+            case 3:
+                {
+                    int[] p = [.. new[] { 0, 1, 2 }.OrderBy(_ => random.Next())], sizes = [h, w, c];
+                    layer = new TransposeLayer("t", x, x with { Name = "y", Height = sizes[p[0]], Width = sizes[p[1]], Channels = sizes[p[2]] }, p);
+                    break;
+                }
             case 0:
                 layer = ResizeNearestLayer.Upsample("up", x, x with { Name = "y", Height = h * random.Next(1, 4), Width = w * random.Next(1, 4) });
                 break;
@@ -66,8 +72,24 @@ public class ModelLayerPropertyTests
                 }
             default:
                 {
-                    int kh = random.Next(1, 4), kw = random.Next(1, 4);
-                    layer = ModelLayerMake.ConvTranspose("up", x, random.Next(1, 40), new Window(kh, kw, kh, kw), 1, random);
+                    int kh = random.Next(1, 5), kw = random.Next(1, 5);
+                    if (random.Next(2) == 0)
+                    {
+                        layer = ModelLayerMake.ConvTranspose("up", x, random.Next(1, 40), new Window(kh, kw, kh, kw), 1, random);
+                        break;
+                    }
+                    // General: any stride, dilation, padding below the dilated kernel, output padding below the stride, groups.
+                    int sy = random.Next(1, 4), sx = random.Next(1, 4), dy = random.Next(1, 3), dx = random.Next(1, 3);
+                    int reachY = (kh - 1) * dy + 1, reachX = (kw - 1) * dx + 1;
+                    var padding = new Padding(random.Next(0, reachY), random.Next(0, reachX), random.Next(0, reachY), random.Next(0, reachX));
+                    int groups = c % 2 == 0 && random.Next(2) == 0 ? 2 : 1;
+                    int oy = random.Next(0, Math.Max(sy, dy)), ox = random.Next(0, Math.Max(sx, dx));
+                    var window = new Window(kh, kw, sy, sx, dy, dx, padding);
+                    if (ConvTransposeLayer.CroppedSize(h, kh, sy, dy, padding.Top, padding.Bottom) + oy < 1 || ConvTransposeLayer.CroppedSize(w, kw, sx, dx, padding.Left, padding.Right) + ox < 1)
+                    {
+                        window = window with { Padding = Padding.None };
+                    }
+                    layer = ModelLayerMake.ConvTranspose("ct", x, groups * random.Next(1, 20), window, groups, random, oy, ox);
                     break;
                 }
         }

@@ -96,15 +96,33 @@ public class ModelLayerTests
         LayerTests.AssertBitExact(config, ModelLayerMake.ConvTranspose("up3", Make.Tensor("x", 5, 6, 37, random), 45, new Window(3, 3, 3, 3), 1, random), 126);
     }
 
-    [Fact]
-    public void General_ConvTranspose_is_reported_unsupported()
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void Transpose_every_permutation(string config)
+    {
+        var random = new Random(129);
+        var x = Make.Tensor("x", 7, 13, 19, random);
+        foreach (int[] p in new[] { new[] { 0, 1, 2 }, [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0] })
+        {
+            int[] sizes = [x.Height, x.Width, x.Channels];
+            var layer = new TransposeLayer("t", x, x with { Name = "y", Height = sizes[p[0]], Width = sizes[p[1]], Channels = sizes[p[2]] }, p);
+            LayerTests.AssertBitExact(config, layer, 130);
+        }
+        var heads = Make.Tensor("heads", 40, 8, 15, random); // [T, heads, d] -> [heads, T, d]
+        LayerTests.AssertBitExact(config, new TransposeLayer("t", heads, heads with { Name = "y", Height = 8, Width = 40 }, [1, 0, 2]), 131);
+    }
+
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void ConvTranspose_general_by_phases(string config)
     {
         var random = new Random(127);
-        var layer = ModelLayerMake.ConvTranspose("up", Make.Tensor("x", 6, 6, 8, random), 8, new Window(3, 3, 2, 2, Padding: Padding.Same(1)), 1, random, 1, 1);
-        Assert.Equal(12, layer.Output.Height);
-        Assert.NotNull(LayerOracle.Run(layer, [Make.Values(layer.Input.Length, random)]));
-        var error = Assert.Throws<UnsupportedException>(() => NetworkCompiler.Compile(Make.Spec("small"), layer));
-        Assert.Contains("stride equal to the kernel", error.Message);
+        // 3x3 stride 2 pad 1 with output padding (the usual x2 decoder), dilated grouped, stride 3 kernel 2
+        // (a phase with no tap: only the bias), asymmetric strides and padding.
+        LayerTests.AssertBitExact(config, ModelLayerMake.ConvTranspose("ct", Make.Tensor("x", 6, 7, 12, random), 10, new Window(3, 3, 2, 2, Padding: Padding.Same(1)), 1, random, 1, 1), 132);
+        LayerTests.AssertBitExact(config, ModelLayerMake.ConvTranspose("ct", Make.Tensor("x", 5, 6, 8, random), 12, new Window(3, 3, 2, 2, 2, 2, Padding.Same(2)), 4, random, 1, 0), 133);
+        LayerTests.AssertBitExact(config, ModelLayerMake.ConvTranspose("ct", Make.Tensor("x", 4, 5, 9, random), 7, new Window(2, 2, 3, 3), 1, random, 2, 1), 134);
+        LayerTests.AssertBitExact(config, ModelLayerMake.ConvTranspose("ct", Make.Tensor("x", 7, 4, 40, random), 33, new Window(4, 3, 2, 1, Padding: new Padding(1, 0, 2, 1)), 1, random), 135);
     }
 
     [Fact]

@@ -12,6 +12,7 @@ public static partial class LayerOracle
         MatMulLayer matmul => MatMul(matmul, inputs[0], inputs[1]),
         ResizeNearestLayer resize => ResizeNearest(resize, inputs[0]),
         ConvTransposeLayer transposed => ConvTranspose(transposed, inputs[0]),
+        TransposeLayer transpose => Transpose(transpose, inputs[0]),
         _ => throw new ArgumentException($"no oracle for {layer.GetType().Name}"),
     };
 
@@ -54,6 +55,21 @@ public static partial class LayerOracle
         for (int column = 0; column < output.Width; column++)
         {
             Array.Copy(x, (layer.SourceRows[row] * input.Width + layer.SourceColumns[column]) * input.Channels, y, (row * output.Width + column) * output.Channels, output.Channels);
+        }
+        return y;
+    }
+
+    private static sbyte[] Transpose(TransposeLayer layer, sbyte[] x)
+    {
+        var output = layer.Output;
+        var y = new sbyte[output.Length];
+        Span<int> index = stackalloc int[3];
+        for (int i0 = 0; i0 < output.Height; i0++)
+        for (int i1 = 0; i1 < output.Width; i1++)
+        for (int i2 = 0; i2 < output.Channels; i2++)
+        {
+            (index[layer.Permutation[0]], index[layer.Permutation[1]], index[layer.Permutation[2]]) = (i0, i1, i2);
+            y[(i0 * output.Width + i1) * output.Channels + i2] = x[(index[0] * layer.Input.Width + index[1]) * layer.Input.Channels + index[2]];
         }
         return y;
     }

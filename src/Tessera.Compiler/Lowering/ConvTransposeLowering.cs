@@ -9,16 +9,12 @@ namespace Tessera.Compiler.Lowering;
 /// the input channels to kh*kw*out channels ordered (ky, kx, out), planned and pipelined by the convolution
 /// lowering. Only its store differs: per band, per kernel row ky, the tile's (ky, 0..kw-1) channel slices are
 /// one strided store (output pixel (y*kh+ky, x*kw+kx) is contiguous over kx), so no MAC is spent on inserted
-/// zeros and no intermediate tensor goes through DRAM.</summary>
+/// zeros and no intermediate tensor goes through DRAM. Other shapes go to <see cref="ConvTransposePhases"/>.</summary>
 internal static class ConvTransposeLowering
 {
     public static (string, long) Emit(ProgramBuilder builder, ConvTransposeLayer layer, long inputDram, long outputDram)
     {
-        if (!layer.IsSubPixel || layer.Groups != 1)
-        {
-            throw new UnsupportedException($"layer '{layer.Name}': only ungrouped ConvTranspose with stride equal to the kernel, no dilation, padding or output padding is lowered (sub-pixel GEMM); " +
-                "the general case (a conv over the zero-inserted input, or per-phase convolutions) is not implemented yet", layer.Name);
-        }
+        if (!layer.IsSubPixel || layer.Groups != 1) return ConvTransposePhases.Emit(builder, layer, inputDram, outputDram);
         int kh = layer.Window.KernelHeight, kw = layer.Window.KernelWidth, cout = layer.Output.Channels, cin = layer.Input.Channels;
         int pieces = kh * kw, channels = pieces * cout;
         var weights = new sbyte[channels * cin];
