@@ -1,5 +1,6 @@
 using Tessera.Core;
 using Tessera.Integer;
+using Tessera.Ops;
 
 namespace Tessera.Npu;
 
@@ -15,9 +16,17 @@ public static class StepCosts
         {
             ConvolutionStep conv => outputs * ShapeMath.ElementCount(conv.Weights.Shape.AsSpan(1)),
             MatMulStep when values.Has(step.Inputs[0]) => outputs * values.Shape(step.Inputs[0])[^1],
-            FloatNodeStep { Node.OpType: "Conv" } f when f.Inputs.Count > 1 && values.Has(f.Inputs[1]) => outputs * ShapeMath.ElementCount(values.Shape(f.Inputs[1]).AsSpan(1)),
-            FloatNodeStep { Node.OpType: "MatMul" or "Gemm" } f when values.Has(f.Inputs[0]) => outputs * values.Shape(f.Inputs[0])[^1],
+            FloatNodeStep island => IslandMacs(island, values),
             _ => 0,
         };
+    }
+
+    /// <summary>A float island counts what its operator's cost function says (Conv, MatMul, Gemm, FusedMatMul,
+    /// LSTM, ... at the probed shapes), so work left in float is never missing from the CPU share.</summary>
+    private static long IslandMacs(FloatNodeStep island, ProgramValues values)
+    {
+        int[]? ShapeOf(string name) => name.Length > 0 && values.Has(name) ? values.Shape(name) : null;
+        var context = new CostContext(island.Node, island.Inputs.Select(ShapeOf).ToList(), island.Outputs.Select(ShapeOf).ToList());
+        return island.Kernel.Macs(context);
     }
 }

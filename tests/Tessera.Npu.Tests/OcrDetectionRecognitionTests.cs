@@ -48,8 +48,9 @@ public sealed class OcrDetectionRecognitionTests(ITestOutputHelper output)
         int compared = BitExactness.AssertIdentical(partition, hybrid, model.Program.Run(inputs));
         output.WriteLine($"{compared} NPU-produced values identical; {hybrid.Report.Summary()}");
         Assert.True(compared > 20);
-        // Steps with MACs leave the NPU only for a size limit of the configuration.
-        Assert.All(partition.Fallbacks.Where(f => f.Macs > 0), f => Assert.StartsWith("compiler:", f.Reason));
+        // Integer steps with MACs leave the NPU only for a size limit of the configuration; what the quantizer
+        // left in float (rec's scaled Q x K^T, a FusedMatMul) is counted on the CPU side of the fraction.
+        Assert.All(partition.Fallbacks.Where(f => f.Macs > 0 && !f.Step.IsFloat), f => Assert.StartsWith("compiler:", f.Reason));
         Assert.True(partition.NpuMacFraction >= 0.95, $"NPU MAC fraction {partition.NpuMacFraction:P2}");
         return partition.Segments.SelectMany(s => s.Compiled.Network.Layers).ToList();
     }
