@@ -36,7 +36,7 @@ public static class NetworkCompiler
                 ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output), 0L),
                 ConcatLayer concat => (VectorLowering.Concat(builder, concat, inputs, output), 0L),
                 ReshapeLayer => ("alias of the input buffer, no instructions", 0L),
-                _ => throw new ArgumentException($"no lowering for {layer.GetType().Name}"),
+                _ => ModelLayerLowering.Emit(builder, layer, inputs, output),
             };
             plans.Add(new LayerPlan(layer, decision, estimate, first, builder.Code.Count - first));
         }

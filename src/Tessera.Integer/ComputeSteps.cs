@@ -10,23 +10,33 @@ namespace Tessera.Integer;
 public sealed class ConvolutionStep(Node node, string input, string output, int inputZero, Tensor weights, int[] weightZero,
     int[]? bias, Requantizer? requantizer, bool unsigned) : IntegerStep(node.DisplayName, [input], [output])
 {
+    /// <summary>The Conv node (its attributes give the window).</summary>
+    public Node Node { get; } = node;
+
+    public int InputZero { get; } = inputZero;
+
+    /// <summary>One zero point per output channel, or one for all.</summary>
+    public int[] WeightZero { get; } = weightZero;
+
+    public int[]? Bias { get; } = bias;
+
     public Tensor Weights { get; } = weights;
 
     public Requantizer? Requantizer { get; } = requantizer;
 
     public override string Kind => Requantizer is null ? "int.ConvInteger" : "int.Conv";
 
-    public override string Parameters => $"input_zero={inputZero} weights={ShapeMath.Format(Weights.Shape)}" +
+    public override string Parameters => $"input_zero={InputZero} weights={ShapeMath.Format(Weights.Shape)}" +
         (Requantizer is null ? string.Empty : $" output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]");
 
     public override void Execute(IntegerState state)
     {
         var x = state.Int8(Inputs[0]);
-        var attributes = new KernelContext(node, 0, []);
+        var attributes = new KernelContext(Node, 0, []);
         var (geometry, group) = Convolution.Prepare(attributes, x.Shape, Weights.Shape);
-        var window = Windows.FromGeometry(geometry, node.DisplayName);
+        var window = Windows.FromGeometry(geometry, Node.DisplayName);
         int[] xShape = Windows.Lift(x.Shape), wShape = Windows.Lift(Weights.Shape);
-        var sums = IntegerKernels.ConvolutionAccumulators(x.As<sbyte>(), xShape, inputZero, Weights.As<sbyte>(), wShape, weightZero, bias, group, window);
+        var sums = IntegerKernels.ConvolutionAccumulators(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window);
         int[] outShape = Convolution.OutputShape(x.Shape, Weights.Shape[0], geometry);
         if (Requantizer is null) state.Set(Outputs[0], Tensor.Create(outShape, sums));
         else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Requantizer, channelLast: false), unsigned);
@@ -39,24 +49,35 @@ public sealed class MatMulStep(string name, string left, string? right, int left
     int[]? bias, Requantizer? requantizer, string output, bool unsigned)
     : IntegerStep(name, right is null ? [left] : [left, right], [output])
 {
-    public override string Kind => requantizer is null ? "int.MatMulInteger" : "int.MatMul";
+    public int LeftZero { get; } = leftZero;
 
-    public override string Parameters => $"left_zero={leftZero}" + (constantRight is null ? string.Empty : $" weights={ShapeMath.Format(constantRight.Shape)}") +
-        (requantizer is null ? string.Empty : $" output_zero={requantizer.ZeroPoint} clamp=[{requantizer.Minimum},{requantizer.Maximum}]");
+    /// <summary>The constant right operand [..., K, N] (transB already applied), or null when it is an activation.</summary>
+    public Tensor? ConstantRight { get; } = constantRight;
+
+    public int[] RightZero { get; } = rightZero;
+
+    public int[]? Bias { get; } = bias;
+
+    public Requantizer? Requantizer { get; } = requantizer;
+
+    public override string Kind => Requantizer is null ? "int.MatMulInteger" : "int.MatMul";
+
+    public override string Parameters => $"left_zero={LeftZero}" + (ConstantRight is null ? string.Empty : $" weights={ShapeMath.Format(ConstantRight.Shape)}") +
+        (Requantizer is null ? string.Empty : $" output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]");
 
     public override void Execute(IntegerState state)
     {
         var a = state.Int8(Inputs[0]);
-        var b = constantRight ?? state.Int8(Inputs[1]);
+        var b = ConstantRight ?? state.Int8(Inputs[1]);
         // A rank-1 operand is a row (left) or a column (right), as numpy's matmul promotes it, then dropped.
         int[] aShape = a.Rank == 1 ? [1, a.Shape[0]] : a.Shape;
         int[] bShape = b.Rank == 1 ? [b.Shape[0], 1] : b.Shape;
-        var (sums, shape) = IntegerKernels.MatMulAccumulators(a.As<sbyte>(), aShape, leftZero, b.As<sbyte>(), bShape, rightZero, bias);
+        var (sums, shape) = IntegerKernels.MatMulAccumulators(a.As<sbyte>(), aShape, LeftZero, b.As<sbyte>(), bShape, RightZero, Bias);
         int[] outShape = shape;
         if (a.Rank == 1) outShape = [.. shape[..^2], shape[^1]];
         if (b.Rank == 1) outShape = [.. outShape[..^1]];
-        if (requantizer is null) state.Set(Outputs[0], Tensor.Create(outShape, sums));
-        else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, shape, requantizer, channelLast: true).Reshape(outShape), unsigned);
+        if (Requantizer is null) state.Set(Outputs[0], Tensor.Create(outShape, sums));
+        else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, shape, Requantizer, channelLast: true).Reshape(outShape), unsigned);
     }
 }
 
@@ -65,6 +86,8 @@ public sealed class BinaryStep(string name, string kind, string left, string rig
     : IntegerStep(name, [left, right], [output])
 {
     public override string Kind => "int." + kind;
+
+    public bool IsMultiply => kind == "Mul";
 
     public int[] FixedPointParameters { get; } = parameters;
 
@@ -96,7 +119,14 @@ public sealed class LookupStep(string name, string function, string input, strin
 public sealed class PoolStep(Node node, string input, string output, int inputZero, AverageRescale? averageOutput, bool unsigned)
     : IntegerStep(node.DisplayName, [input], [output])
 {
-    public override string Kind => "int." + node.OpType;
+    public Node Node { get; } = node;
+
+    public int InputZero { get; } = inputZero;
+
+    /// <summary>The output stage of an average pool; null for MaxPool.</summary>
+    public AverageRescale? AverageOutput { get; } = averageOutput;
+
+    public override string Kind => "int." + Node.OpType;
 
     public override void Execute(IntegerState state)
     {
@@ -104,24 +134,24 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
         int[] lifted = Windows.Lift(x.Shape);
         Window window;
         bool includePad = false;
-        if (node.OpType == "GlobalAveragePool")
+        if (Node.OpType == "GlobalAveragePool")
         {
             window = new Window(lifted[2], lifted[3], 1, 1, 1, 1, 0, 0, 0, 0, 1, 1);
         }
         else
         {
-            var attributes = new KernelContext(node, 0, []);
+            var attributes = new KernelContext(Node, 0, []);
             var kernel = attributes.GetInts("kernel_shape") ?? throw attributes.MissingAttribute("kernel_shape");
             var spatial = x.Shape.Skip(2).Select(d => (long)d).ToArray();
             var geometry = WindowGeometry.Resolve(attributes, spatial, kernel.Select(k => (int)k).ToArray(), attributes.GetInt("ceil_mode", 0) != 0);
-            window = Windows.FromGeometry(geometry, node.DisplayName);
+            window = Windows.FromGeometry(geometry, Node.DisplayName);
             includePad = attributes.GetInt("count_include_pad", 0) != 0;
         }
-        var data = averageOutput is null
+        var data = AverageOutput is null
             ? IntegerKernels.MaxPool(x.As<sbyte>(), lifted, window)
-            : IntegerKernels.AveragePool(x.As<sbyte>(), lifted, window, inputZero, includePad, averageOutput.ForCount);
+            : IntegerKernels.AveragePool(x.As<sbyte>(), lifted, window, InputZero, includePad, AverageOutput.ForCount);
         int[] outShape = x.Rank == 3 ? [x.Shape[0], x.Shape[1], window.OutputWidth] : [x.Shape[0], x.Shape[1], window.OutputHeight, window.OutputWidth];
-        if (node.OpType == "GlobalAveragePool") outShape = [x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
+        if (Node.OpType == "GlobalAveragePool") outShape = [x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
         state.SetInt8(Outputs[0], Tensor.Create(outShape, data), unsigned);
     }
 }
@@ -130,6 +160,13 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
 public sealed class ConcatStep(Node node, long opset, Operator concat, string[] inputs, int[] inputZeros, Requantizer?[] rescale, string output, bool unsigned)
     : IntegerStep(node.DisplayName, inputs, [output])
 {
+    public Node Node { get; } = node;
+
+    public IReadOnlyList<int> InputZeros { get; } = inputZeros;
+
+    /// <summary>Per input, its rescale to the output parameters, or null when they are the same.</summary>
+    public IReadOnlyList<Requantizer?> Rescale { get; } = rescale;
+
     public override string Kind => "int.Concat";
 
     public override void Execute(IntegerState state)
@@ -138,9 +175,9 @@ public sealed class ConcatStep(Node node, long opset, Operator concat, string[] 
         for (int i = 0; i < parts.Length; i++)
         {
             var x = state.Int8(Inputs[i]);
-            parts[i] = rescale[i] is { } r ? IntegerKernels.Requantize(x, inputZeros[i], r) : x;
+            parts[i] = Rescale[i] is { } r ? IntegerKernels.Requantize(x, InputZeros[i], r) : x;
         }
-        var context = new KernelContext(node, opset, parts);
+        var context = new KernelContext(Node, opset, parts);
         concat.Execute(context);
         state.SetInt8(Outputs[0], (Tensor)context.Outputs[0]!, unsigned);
     }
@@ -152,17 +189,22 @@ public sealed class ConcatStep(Node node, long opset, Operator concat, string[] 
 public sealed class LayoutStep(Node node, long opset, Operator kernel, string input, Tensor?[] constants, string output, bool unsigned)
     : IntegerStep(node.DisplayName, [input], [output])
 {
-    public override string Kind => "int." + node.OpType;
+    public Node Node { get; } = node;
 
-    public override void Execute(IntegerState state)
+    public override string Kind => "int." + Node.OpType;
+
+    public override void Execute(IntegerState state) => state.SetInt8(Outputs[0], Apply(state.Int8(Inputs[0])), unsigned);
+
+    /// <summary>The node's kernel on any tensor in place of its data input, with the step's constant inputs (the
+    /// NPU adapter runs it on index tensors to learn where each output element comes from).</summary>
+    public Tensor Apply(Tensor input)
     {
         var inputs = new DataValue?[constants.Length];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = constants[i];
-        inputs[0] = state.Int8(Inputs[0]);
-        var context = new KernelContext(node, opset, inputs);
+        inputs[0] = input;
+        var context = new KernelContext(Node, opset, inputs);
         kernel.Execute(context);
-        var result = (Tensor)context.Outputs[0]!;
-        state.SetInt8(Outputs[0], result, unsigned);
+        return (Tensor)context.Outputs[0]!;
     }
 }
 

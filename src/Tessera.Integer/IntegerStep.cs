@@ -88,6 +88,10 @@ public sealed class RequantizeStep : IntegerStep
 
     public override string Kind => "int.Requantize";
 
+    public int InputZero => _inputZero;
+
+    public Requantizer Requantizer => _requantizer;
+
     public override string Parameters => $"multiplier={_requantizer.Multipliers[0]} shift={_requantizer.Shifts[0]} input_shift={_requantizer.InputShift} zero={_inputZero}->{_requantizer.ZeroPoint}";
 
     public override void Execute(IntegerState state)
@@ -103,6 +107,9 @@ public sealed class FloatNodeStep(Node node, long opset, Operator kernel, string
 {
     public Node Node { get; } = node;
 
+    /// <summary>The reference kernel that runs the island (its cost function counts the island's MACs).</summary>
+    public Operator Kernel { get; } = kernel;
+
     public string Reason { get; } = reason;
 
     public override string Kind => "float." + Node.OpType;
@@ -113,7 +120,7 @@ public sealed class FloatNodeStep(Node node, long opset, Operator kernel, string
     {
         var inputs = Inputs.Select(n => n.Length == 0 ? null : (DataValue)state.Original(n)).ToArray();
         var context = new KernelContext(Node, opset, inputs);
-        kernel.Execute(context);
+        Kernel.Execute(context);
         for (int i = 0; i < Outputs.Count; i++)
         {
             if (Outputs[i].Length > 0 && context.Outputs[i] is Tensor t) state.Set(Outputs[i], t);

@@ -24,6 +24,7 @@ public sealed partial class IntegerLowering
     private string? LowerQdq(Node node)
     {
         if (node.OpType == "Conv") return LowerConvolution(node);
+        if (node.OpType == "ConvTranspose") return LowerConvTranspose(node);
         if (node.OpType is "MatMul" or "Gemm") return LowerMatMul(node);
         if (node.OpType is "Add" or "Mul") return LowerBinary(node);
         if (node.OpType is "MaxPool" or "AveragePool" or "GlobalAveragePool") return LowerPool(node);

@@ -167,21 +167,21 @@ public sealed class QdqRewriter
         switch (node.OpType)
         {
             case "Conv":
-                QuantizeWeight(node, 1, _options.PerChannel ? 0 : null);
+                QuantizeWeight(node, 1, _options.PerChannel ? 0 : null, biasIndex: 2);
                 QuantizeBias(node, 2, 0, 1);
                 break;
             case "ConvTranspose":
             {
                 // With groups, axis 1 holds Cout/group channels, which do not line up with the bias.
                 bool grouped = node.Attribute("group")?.Value is long g && g > 1;
-                QuantizeWeight(node, 1, _options.PerChannel && !grouped ? 1 : null);
+                QuantizeWeight(node, 1, _options.PerChannel && !grouped ? 1 : null, biasIndex: 2);
                 QuantizeBias(node, 2, 0, 1);
                 break;
             }
             case "Gemm":
             {
                 bool transposed = node.Attribute("transB")?.Value is long t && t != 0;
-                if (node.Input(1)?.Constant is not null) QuantizeWeight(node, 1, _options.PerChannel ? (transposed ? 0 : 1) : null);
+                if (node.Input(1)?.Constant is not null) QuantizeWeight(node, 1, _options.PerChannel ? (transposed ? 0 : 1) : null, biasIndex: 2);
                 if (node.Input(0)?.Constant is not null) QuantizeWeight(node, 0, null);
                 if (node.Input(2)?.Constant is { } c && c.Rank >= 1 && c.Shape[^1] == c.Length) QuantizeBias(node, 2, c.Rank - 1, 1);
                 else if (node.Input(2)?.Constant is not null) QuantizeWeight(node, 2, null);
@@ -206,8 +206,10 @@ public sealed class QdqRewriter
     }
 
     /// <summary>Symmetric int8 weight (zero point 0, levels -127..127) read through DequantizeLinear; per
-    /// channel along <paramref name="axis"/> or per tensor when it is null.</summary>
-    private void QuantizeWeight(Node node, int index, int? axis)
+    /// channel along <paramref name="axis"/> or per tensor when it is null. With <paramref name="biasIndex"/>,
+    /// a channel's scale is raised where needed so its int32 bias plus every possible sum of products still
+    /// fits the 32-bit accumulator (see <see cref="BiasScaleFloor"/>).</summary>
+    private void QuantizeWeight(Node node, int index, int? axis, int? biasIndex = null)
     {
         var weight = node.Input(index)!;
         if (weight.Constant is not { DataType: DataType.Float32 } tensor) return;
@@ -226,6 +228,7 @@ public sealed class QdqRewriter
             scales[c] = System.Math.Max(scales[c], System.Math.Abs(values[i]));
         }
         for (int c = 0; c < channels; c++) scales[c] = scales[c] > 0 ? scales[c] / 127 : 1f;
+        if (biasIndex is { } bi) RaiseForBias(node, bi, scales, values.Length);
         var quantized = new sbyte[values.Length];
         for (int i = 0; i < values.Length; i++)
         {
@@ -242,6 +245,35 @@ public sealed class QdqRewriter
         node.SetInput(index, dequantized);
         _weights[weight] = (dequantized, scales);
         if (!_graph.Nodes.Any(n => n.Inputs.Contains(weight)) && !_graph.Outputs.Contains(weight)) _graph.Initializers.Remove(weight.Name);
+    }
+
+    /// <summary>A channel whose weights are tiny next to its bias gets a weight scale so small that the bias,
+    /// divided by input_scale * weight_scale, leaves int32 (saturating it would change the result, and the
+    /// integer executor would reject the overflowing sum). The scale is raised to |bias| / (input_scale x
+    /// limit), where limit leaves room for the largest sum of K products of |x - zx| <= 255 and |w| <= 127;
+    /// the weights of that channel then use fewer levels, which costs nothing measurable because they are
+    /// negligible next to the bias.</summary>
+    private void RaiseForBias(Node node, int biasIndex, float[] scales, int weightCount)
+    {
+        if (node.Input(biasIndex)?.Constant is not { DataType: DataType.Float32 } bias || ActivationOf(node.Input(0)) is not { } input) return;
+        var values = bias.As<float>();
+        if (values.Length == 0 || (scales.Length > 1 && values.Length != scales.Length)) return;
+        double depth = (double)weightCount / values.Length;
+        double limit = int.MaxValue - depth * 127 * 255;
+        if (limit <= 0) return;
+        for (int i = 0; i < values.Length; i++)
+        {
+            int c = scales.Length == 1 ? 0 : i;
+            scales[c] = System.Math.Max(scales[c], BiasScaleFloor(values[i], input.Parameters.Scale, limit));
+        }
+    }
+
+    /// <summary>The smallest weight scale for which bias / (input_scale x weight_scale) stays within limit.</summary>
+    internal static float BiasScaleFloor(float bias, float inputScale, double limit)
+    {
+        double floor = System.Math.Abs((double)bias) / (inputScale * limit);
+        // Rounded up to the next float so the quotient never exceeds the limit by rounding.
+        return floor == 0 ? 0f : MathF.BitIncrement((float)floor);
     }
 
     /// <summary>int32 bias with scale input_scale * weight_scale[c] and zero point 0, so the integer

@@ -103,6 +103,13 @@ public static class QdqNetworks
     {
         ["conv-relu"] = ([1, 3, 24, 24], false, (b, x) => b.Conv(b.Conv(x, 3, 8, 3, pad: 1, activation: "Relu"), 8, 8, 3, stride: 2, pad: 1)),
         ["conv-relu-uint8"] = ([1, 3, 24, 24], true, (b, x) => b.Conv(b.Conv(x, 3, 8, 3, pad: 1, activation: "Relu"), 8, 8, 3, stride: 2, pad: 1)),
+        ["conv-transpose"] = ([1, 4, 8, 8], false, (b, x) =>
+        {
+            var a = b.Conv(x, 4, 8, 3, pad: 1, activation: "Relu");
+            var up = b.ConvTranspose(a, 8, 6, 2, 2, activation: "Relu"); // PP-OCRv4 det's head: 2x2 stride 2
+            b.Output(up);
+            return b.ConvTranspose(up, 6, 4, 3, 2, pad: 1, outputPadding: 1);
+        }),
         ["depthwise-dilated"] = ([1, 4, 20, 20], false, (b, x) => b.Conv(b.Conv(x, 4, 8, 1, activation: "Clip"), 8, 8, 3, pad: 2, group: 8, dilation: 2)),
         ["residual-add-mul"] = ([1, 4, 16, 16], false, (b, x) =>
         {

@@ -148,6 +148,20 @@ public sealed class QdqNetworkBuilder
         return QuantizeActivation(y);
     }
 
+    /// <summary>ConvTranspose with weights [in][out][k][k] quantized per output channel (axis 1), as ONNX Runtime's
+    /// quantizer does.</summary>
+    public string ConvTranspose(string x, int inChannels, int outChannels, int kernel, int stride, int pad = 0, int outputPadding = 0, string? activation = null)
+    {
+        string y = Fresh();
+        string w = Weight(y + "_w", [inChannels, outChannels, kernel, kernel], 1, 0.5);
+        string b = Bias(y + "_b", outChannels, x, w);
+        string convolved = activation is null ? y : y + "_pre";
+        Node("ConvTranspose", [x, w, b], convolved, NodeAttribute.Ints("strides", [stride, stride]), NodeAttribute.Ints("pads", [pad, pad, pad, pad]),
+            NodeAttribute.Ints("output_padding", [outputPadding, outputPadding]));
+        if (activation is not null) Node(activation, [convolved], y);
+        return QuantizeActivation(y);
+    }
+
     public string Gemm(string x, int inFeatures, int outFeatures)
     {
         string y = Fresh();

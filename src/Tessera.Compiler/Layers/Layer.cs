@@ -83,8 +83,10 @@ public sealed record MaxPoolLayer(string Name, NpuTensor Input, NpuTensor Output
 /// and global average pooling is a window over the whole image): acc = sum of (x - input zero point) over the
 /// window, out = clamp(MultiplyByQuantizedMultiplier(acc, multiplier, shift) + output zero point), where
 /// multiplier/shift encode input scale / (output scale x window taps). The division is a fixed-point
-/// multiply, not TFLite's integer division, because the vector unit has no divider.</summary>
-public sealed record AveragePoolLayer(string Name, NpuTensor Input, NpuTensor Output, Window Window, int Multiplier, int Shift, int Minimum = -128, int Maximum = 127) : Layer(Name, Output)
+/// multiply, not TFLite's integer division, because the vector unit has no divider. <see cref="InputShift"/>
+/// shifts the sum left before the multiply (headroom bits, as the integer executor's Requantizer.ForValues
+/// takes them, so a small sum is not rounded twice).</summary>
+public sealed record AveragePoolLayer(string Name, NpuTensor Input, NpuTensor Output, Window Window, int Multiplier, int Shift, int Minimum = -128, int Maximum = 127, int InputShift = 0) : Layer(Name, Output)
 {
     public override IReadOnlyList<NpuTensor> Inputs => [Input];
 
@@ -92,6 +94,7 @@ public sealed record AveragePoolLayer(string Name, NpuTensor Input, NpuTensor Ou
     {
         Require(Output.Channels == Input.Channels && Output.Height == Window.OutputHeight(Input.Height) && Output.Width == Window.OutputWidth(Input.Width), "output shape does not match the window");
         Require(Multiplier >= 0 && Shift is >= -31 and <= 30, "multiplier must be non-negative and shift in -31..30");
+        Require(InputShift is >= 0 and <= 30, "input shift must be in 0..30");
         CheckClamp(this, Minimum, Maximum);
     }
 

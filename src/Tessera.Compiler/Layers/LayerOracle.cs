@@ -4,7 +4,7 @@ namespace Tessera.Compiler.Layers;
 
 /// <summary>Plain integer loops defining what each layer computes (TFLite int8 reference semantics, every
 /// rounding through <see cref="FixedPoint"/>). The compiled program must match these bit for bit.</summary>
-public static class LayerOracle
+public static partial class LayerOracle
 {
     public static sbyte[] Run(Layer layer, IReadOnlyList<sbyte[]> inputs)
     {
@@ -18,7 +18,7 @@ public static class LayerOracle
             LookupLayer lookup => inputs[0].Select(x => lookup.Table[x + 128]).ToArray(),
             ConcatLayer concat => Concat(concat, inputs),
             ReshapeLayer => (sbyte[])inputs[0].Clone(),
-            _ => throw new ArgumentException($"no oracle for {layer.GetType().Name}"),
+            _ => RunModelLayer(layer, inputs),
         };
     }
 
@@ -70,7 +70,7 @@ public static class LayerOracle
     {
         int acc = 0; // padded taps hold the zero point and add nothing
         foreach (int v in values) acc += v - pool.Input.ZeroPoint;
-        return FixedPoint.Requantize(acc, pool.Multiplier, pool.Shift, pool.Output.ZeroPoint, pool.Minimum, pool.Maximum);
+        return FixedPoint.Requantize(unchecked(acc << pool.InputShift), pool.Multiplier, pool.Shift, pool.Output.ZeroPoint, pool.Minimum, pool.Maximum);
     });
 
     private static sbyte[] Pool(NpuTensor input, NpuTensor output, Window window, sbyte[] x, Func<List<int>, int, sbyte> reduce)

@@ -14,7 +14,12 @@ namespace Tessera.Compiler.Lowering;
 /// when an accumulator slot is free; vector -> store per band; store -> vector when an output slot is free.</summary>
 internal static class ConvLowering
 {
-    public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram)
+    /// <summary>Writes a band's output tile (rows x output width pixels of a block's channels, consecutive in the
+    /// scratchpad) somewhere other than the conv's own HWC output: the first store waits for the vector queue and
+    /// the last sends <paramref name="signal"/>.</summary>
+    public delegate void BandStore(long sram, int firstRow, int rows, int blockStart, int blockChannels, int signal);
+
+    public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null)
     {
         var spec = builder.Spec;
         var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint);
@@ -98,7 +103,11 @@ internal static class ConvLowering
                 }
                 long dram = outputDram + (long)firstRow * width * output.Channels + block[0].OutputStart;
                 int storeSignal = Q.If(band + 2 < bands, Q.Vector) | Q.If(lastBand, Q.Load);
-                if (blockChannels == output.Channels && (long)width * output.Channels <= 65535)
+                if (store is not null)
+                {
+                    store(outAt, firstRow, rows, block[0].OutputStart, blockChannels, storeSignal);
+                }
+                else if (blockChannels == output.Channels && (long)width * output.Channels <= 65535)
                 {
                     builder.Store(MemoryKind.Activation, outAt, dram, width * output.Channels, rows, 1, (long)width * output.Channels, 0, (long)width * blockChannels, 0, Q.Vector, storeSignal);
                 }

@@ -37,7 +37,8 @@ internal static class VectorLowering
             {
                 int r = BandRows(band);
                 long inAt = (band % 2) * inSlot, outAt = 2 * inSlot + (band % 2) * outSlot, accAt = (band % 2) * accSlot;
-                int count = window.Taps + (max ? (clip ? 1 : 0) : (input.ZeroPoint != 0 ? 2 : 1)), index = 0;
+                int doublings = average is null ? 0 : average.InputShift * DoublingPieces(r * width * c);
+                int count = window.Taps + (max ? (clip ? 1 : 0) : (input.ZeroPoint != 0 ? 2 : 1) + doublings), index = 0;
                 for (int tap = 0; tap < window.Taps; tap++, index++)
                 {
                     int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
@@ -58,6 +59,16 @@ internal static class VectorLowering
                         var (w, s) = Streaming.Tokens(index++, count, wait, signal);
                         builder.Vector(VectorFunction.Bias, width, r, c, accAt, c, (long)width * c, accAt, c, w, s, b: parameters);
                     }
+                    // The input shift as repeated doubling (sum + sum through `bias` with b = a): the requantize
+                    // instruction has one shift, and a left shift there would drop the final rounding right shift.
+                    int values = r * width * c;
+                    for (int bit = 0; bit < average!.InputShift; bit++)
+                    for (int first = 0; first < values; first += MaximumColumns)
+                    {
+                        var (w, s) = Streaming.Tokens(index++, count, wait, signal);
+                        int columns = Math.Min(MaximumColumns, values - first);
+                        builder.Vector(VectorFunction.Bias, 1, 1, columns, accAt + first, columns, columns, accAt + first, columns, w, s, b: accAt + first);
+                    }
                     var (w2, s2) = Streaming.Tokens(index++, count, wait, signal);
                     builder.Vector(VectorFunction.Requantize, width, r, c, accAt, c, (long)width * c, outAt, c, w2, s2, p: parameters + c);
                 }
@@ -67,6 +78,10 @@ internal static class VectorLowering
 
         int BandRows(int band) => Math.Min(rows, output.Height - band * rows);
     }
+
+    private const int MaximumColumns = 4095;
+
+    private static int DoublingPieces(int values) => (values + MaximumColumns - 1) / MaximumColumns;
 
     public static string Elementwise(ProgramBuilder builder, Layer layer, IReadOnlyList<long> inputDram, long outputDram)
     {

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using Tessera.Core;
+using Tessera.Hardware;
+using Tessera.Integer;
+using Tessera.Onnx;
+using Tessera.Quantization;
+using Tessera.Testing;
+
+namespace Tessera.Npu.Tests;
+
+/// <summary>A real model quantized by the project's quantizer (calibrated on test images, optimizer on, as
+/// `tessera quantize` does), lowered to its integer program; one per model per test process, because
+/// calibration is the slow part.</summary>
+internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProgram Program)
+{
+    private static readonly ConcurrentDictionary<string, Lazy<QuantizedModel>> Cache = new();
+
+    public static QuantizedModel Get(string model, Preprocessing preprocessing, params string[] images) =>
+        Cache.GetOrAdd(model, _ => new Lazy<QuantizedModel>(() => Quantize(model, preprocessing, images))).Value;
+
+    private static QuantizedModel Quantize(string model, Preprocessing preprocessing, string[] images)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "tessera-npu-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            foreach (var image in images) File.Copy(TestAssets.Image(image), Path.Combine(folder, image));
+            var floatModel = OnnxImporter.Load(TestAssets.Model(model));
+            var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(folder, m, preprocessing, 4), preprocessing, optimize: true);
+            var (quantized, _) = Quantizer.Rewrite(calibration, new QuantizationOptions());
+            var bytes = OnnxExporter.ToBytes(quantized);
+            return new QuantizedModel(model, bytes, IntegerLowering.Lower(OnnxImporter.Load(bytes, model)));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Partitions for a configuration at the shapes of <paramref name="inputs"/>.</summary>
+    public ModelPartition Partition(string configuration, IReadOnlyDictionary<string, Tensor> inputs, bool exposeAll = true)
+    {
+        var values = ProgramValues.Probe(Program, inputs.ToDictionary(p => p.Key, p => p.Value.Shape), inputs.ToDictionary(p => p.Key, p => p.Value.DataType));
+        return Partitioner.Partition(Program, values, NpuSpecLoader.Load(configuration), exposeAll);
+    }
+}
