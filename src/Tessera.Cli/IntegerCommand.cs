@@ -6,14 +6,15 @@ using Tessera.Integer;
 namespace Tessera.Cli;
 
 /// <summary>`tessera int-run MODEL -i NAME=FILE ... [-o DIR] [--bind NAME=FILE] [--show]`: lowers a quantized
-/// model (QDQ, or QLinearConv/QLinearMatMul/ConvInteger/MatMulInteger) to the integer graph and runs it with
+/// model (QDQ, QLinearConv/QLinearMatMul/ConvInteger/MatMulInteger, or a pre-quantized int8 TFLite file, imported
+/// as QDQ with its own parameters) to the integer graph and runs it with
 /// the integer reference executor. Prints the steps by kind and every float island with its reason. The model
 /// is not optimized first, so the QDQ pattern is seen exactly as written.</summary>
 internal static class IntegerCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "Quantized model file (.onnx) or catalog name" };
+        var model = new Argument<string>("model") { Description = "Quantized model file (.onnx QDQ/QLinear, or a pre-quantized int8 .tflite) or catalog name" };
         var inputs = new Option<string[]>("--input", "-i")
         {
             Description = "Input as NAME=FILE (.npy or TensorProto .pb); FILE alone when the model has one input",

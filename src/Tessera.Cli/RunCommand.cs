@@ -28,6 +28,12 @@ internal static class RunCommand
         command.SetAction(parse =>
         {
             var loaded = ModelLoader.Load(parse.GetValue(model)!);
+            if (Tessera.TFLite.TfLiteImporter.IsPreQuantized(loaded))
+            {
+                // Float kernels would only approximate TFLite's fixed-point arithmetic; the integer executor follows it.
+                throw new UnsupportedException($"this is a pre-quantized {loaded.Metadata[Tessera.TFLite.TfLiteImporter.QuantizedMetadataKey]} TFLite model; `tessera run` executes float backends", loaded.SourcePath ?? "model",
+                    "run it on the integer executor: tessera int-run MODEL -i INPUT.npy [-o DIR]");
+            }
             var feeds = ReadInputs(loaded, parse.GetValue(inputs) ?? []);
             var shapes = feeds.Where(f => f.Value is Tensor).ToDictionary(f => f.Key, f => ((Tensor)f.Value).Shape);
             // Input names are checked against the model as written, before the optimizer rewrites it.

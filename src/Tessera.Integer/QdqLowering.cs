@@ -23,6 +23,7 @@ public sealed partial class IntegerLowering
 
     private string? LowerQdq(Node node)
     {
+        if (TryLowerTfLite(node, out var tfLiteReason)) return tfLiteReason;
         if (node.OpType == "Conv") return LowerConvolution(node);
         if (node.OpType == "ConvTranspose") return LowerConvTranspose(node);
         if (node.OpType is "MatMul" or "Gemm") return LowerMatMul(node);

@@ -48,13 +48,14 @@ public sealed partial class TfLiteImporter
         var importer = new TfLiteImporter(file, source);
         var model = new Model(importer.Build()) { ProducerName = "tflite", ProducerVersion = file.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), DocString = file.Description };
         model.Opsets[string.Empty] = Opset;
+        if (importer._quantizedType is { } quantized) model.Metadata[QuantizedMetadataKey] = quantized == TfLiteType.UInt8 ? "uint8" : "int8";
         return model;
     }
 
     private Graph Build()
     {
         // Further subgraphs only serve control flow (IF/WHILE/CALL_ONCE), which Convert reports as unsupported.
-        RejectQuantizedActivations();
+        DetectQuantizedActivations();
         foreach (var index in _subgraph.Inputs)
         {
             var tensor = _subgraph.Tensors[index];
@@ -62,30 +63,14 @@ public sealed partial class TfLiteImporter
             _values[index] = value;
             _graph.Inputs.Add(value);
         }
-        foreach (var op in _subgraph.Operators) Convert(op);
+        foreach (var op in _subgraph.Operators)
+        {
+            if (_quantizedType is not null && TouchesQuantized(op)) ConvertQuantized(op);
+            else Convert(op);
+        }
         foreach (var index in _subgraph.Outputs) _graph.Outputs.Add(ValueOf(index, "a subgraph output"));
         _graph.SortTopologically();
         return _graph;
-    }
-
-    /// <summary>Pre-quantized models need the integer graph (int8 kernels with fixed-point requantization);
-    /// running them through float kernels would not reproduce TFLite's results, so they are refused by name.</summary>
-    private void RejectQuantizedActivations()
-    {
-        foreach (var op in _subgraph.Operators)
-        {
-            foreach (var index in op.Outputs)
-            {
-                if (index < 0) continue;
-                var t = _subgraph.Tensors[index];
-                if (t.Quantization is not null && t.Type is TfLiteType.Int8 or TfLiteType.UInt8 or TfLiteType.Int16)
-                {
-                    throw new UnsupportedException(
-                        $"pre-quantized TFLite model: operator {op.Index} ({OperatorName(op)}) produces {t.Type} tensor '{t.Name}'; executing the integer graph is not implemented yet",
-                        _source, "use the float32 model; int8 TFLite execution waits for the integer graph executor");
-                }
-            }
-        }
     }
 
     private string OperatorName(TfLiteOperator op) => _file.OperatorCodes[op.OpcodeIndex].Name;

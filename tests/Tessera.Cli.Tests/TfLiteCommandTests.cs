@@ -3,7 +3,7 @@ using Tessera.Testing;
 
 namespace Tessera.Cli.Tests;
 
-/// <summary>`info` and `run` take .tflite files like .onnx ones.</summary>
+/// <summary>`info` and `run` take .tflite files like .onnx ones; `int-run` runs pre-quantized ones.</summary>
 [Collection("cli")]
 public sealed class TfLiteCommandTests : IDisposable
 {
@@ -36,12 +36,42 @@ public sealed class TfLiteCommandTests : IDisposable
     }
 
     [Fact]
-    public void Int8_model_is_reported_as_unsupported_on_one_line()
+    public void Int8_model_runs_with_int_run_on_the_integer_executor()
     {
-        var result = CliHarness.Run("info", Model("kws_ref_model.tflite"));
+        var input = Path.Combine(_folder, "window.npy");
+        var random = new Random(8);
+        NpyFile.Write(input, Tensor.Create([1, 30, 1, 40], Enumerable.Range(0, 1200).Select(_ => (sbyte)random.Next(-128, 128)).ToArray()));
+        var output = Path.Combine(_folder, "out");
+        var result = CliHarness.Run("int-run", Model("str_ww_ref_model.tflite"), "-i", input, "-o", output);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("no float islands", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("int.Softmax", result.Stdout, StringComparison.Ordinal);
+        var scores = NpyFile.Read(Directory.GetFiles(output, "*.npy").Single());
+        Assert.Equal(DataType.Int8, scores.DataType);
+        Assert.Equal([1, 3], scores.Shape);
+    }
+
+    [Fact]
+    public void Run_on_an_int8_model_points_to_int_run_on_one_line()
+    {
+        var input = Path.Combine(_folder, "features.npy");
+        NpyFile.Write(input, Tensor.Create([1, 49, 10, 1], new sbyte[490]));
+        var output = Path.Combine(_folder, "out");
+        var result = CliHarness.Run("run", Model("kws_ref_model.tflite"), "-i", input, "-o", output);
         Assert.Equal(2, result.ExitCode);
         Assert.Single(result.ErrorLines);
-        Assert.Contains("pre-quantized TFLite model", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("pre-quantized int8 TFLite model", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("tessera int-run", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public void Info_shows_the_int8_input_of_a_pre_quantized_model()
+    {
+        var result = CliHarness.Run("info", Model("kws_ref_model.tflite"));
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("int8[1,49,10,1]", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("DequantizeLinear", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -14,9 +14,10 @@ internal static class MlperfTinyModels
     /// <summary>float32 [1,H,W,3] in TFLite's NHWC order, each channel value times <paramref name="scale"/>.
     /// The whole image is squeezed to a square by area averaging: these models see 32 or 96 pixels, and a
     /// plain bilinear resize from hundreds of pixels aliases badly (it reads only 4 source pixels per output).</summary>
-    public static Tensor ImageNhwc(string image, int size, float scale)
+    public static Tensor ImageNhwc(string image, int size, float scale) => ImageNhwc(Tessera.Media.RgbImage.Load(TestAssets.Image(image)), size, scale);
+
+    public static Tensor ImageNhwc(Tessera.Media.RgbImage pixels, int size, float scale)
     {
-        var pixels = ImageData.Load(TestAssets.Image(image));
         int width = pixels.Width, height = pixels.Height;
         var data = new float[size * size * 3];
         for (int y = 0; y < size; y++)
@@ -28,7 +29,7 @@ internal static class MlperfTinyModels
                 for (int c = 0; c < 3; c++)
                 {
                     double sum = 0;
-                    for (int sy = y0; sy < y1; sy++) for (int sx = x0; sx < x1; sx++) sum += pixels.Rgb[(sy * pixels.Width + sx) * 3 + c];
+                    for (int sy = y0; sy < y1; sy++) for (int sx = x0; sx < x1; sx++) sum += pixels.Pixels[(sy * pixels.Width + sx) * 3 + c];
                     data[(y * size + x) * 3 + c] = (float)(sum / ((y1 - y0) * (x1 - x0))) * scale;
                 }
             }

@@ -59,10 +59,31 @@ public sealed class QuantizationParameterTests
     }
 
     [Fact]
-    public void Executing_the_int8_graph_is_reported_as_unsupported()
+    public void Int8_model_imports_as_qdq_with_the_files_own_parameters()
     {
-        var e = Assert.Throws<UnsupportedException>(() => MlperfTinyModels.Load("kws_ref_model.tflite"));
-        Assert.Contains("pre-quantized", e.UserMessage, StringComparison.Ordinal);
-        Assert.Contains("CONV_2D", e.UserMessage, StringComparison.Ordinal);
+        var model = MlperfTinyModels.Load("kws_ref_model.tflite");
+        Assert.True(TfLiteImporter.IsPreQuantized(model));
+        var graph = model.Graph;
+        // The graph input and output are the file's int8 tensors.
+        Assert.Equal(DataType.Int8, graph.Inputs.Single(v => v.Constant is null).TensorType!.ElementType);
+        Assert.Equal(DataType.Int8, graph.Outputs.Single().TensorType!.ElementType);
+        var conv = graph.Nodes.First(n => n.OpType == "Conv");
+        var weights = conv.Input(1)!.Producer!;
+        Assert.Equal("DequantizeLinear", weights.OpType);
+        var op = Graph.Operators.First(o => Kws.OperatorCodes[o.OpcodeIndex].Builtin == BuiltinOperators.Conv2D);
+        var filter = Graph.Tensors[op.Inputs[1]];
+        // Per-channel scales along the output channel, unchanged (no re-quantization).
+        Assert.Equal(filter.Quantization!.Scale, weights.Input(1)!.Constant!.ToFloatArray());
+        Assert.Equal(DataType.Int8, weights.Input(0)!.Constant!.DataType);
+        var bias = conv.Input(2)!.Producer!;
+        Assert.Equal(DataType.Int32, bias.Input(0)!.Constant!.DataType);
+        float inputScale = Graph.Tensors[op.Inputs[0]].Quantization!.Scale[0];
+        var biasScales = bias.Input(1)!.Constant!.ToFloatArray();
+        for (int c = 0; c < biasScales.Length; c++) Assert.Equal(inputScale * filter.Quantization.Scale[c], biasScales[c]);
+        // The output is quantized with the output tensor's own scale and zero point.
+        var output = Graph.Tensors[op.Outputs[0]].Quantization!;
+        var quantize = graph.Nodes.First(n => n.OpType == "QuantizeLinear" && n.Input(0)!.Producer is { } p && (p == conv || p.Input(0)!.Producer == conv));
+        Assert.Equal(output.Scale[0], quantize.Input(1)!.Constant!.ToFloatArray()[0]);
+        Assert.Equal(output.ZeroPoint[0], quantize.Input(2)!.Constant!.GetInt64(0));
     }
 }

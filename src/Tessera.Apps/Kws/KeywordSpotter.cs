@@ -40,7 +40,8 @@ public sealed record KeywordSettings
 }
 
 /// <summary>Keyword spotting with MLPerf Tiny's DS-CNN (12 classes): MFCCs of each 1 s window (49 x 10) go
-/// through the float (hybrid) reference model on the chosen backend; probabilities are smoothed over a
+/// through the float (hybrid) reference model on the chosen backend, or the int8 model on the integer executor;
+/// probabilities are smoothed over a
 /// few windows and a keyword is reported where its smoothed score crosses the threshold.</summary>
 public sealed class KeywordSpotter
 {
@@ -54,14 +55,22 @@ public sealed class KeywordSpotter
 
     public const string EmbeddedModelName = "kws_ref_model_float32.tflite";
 
-    private readonly InferenceSession _session;
-    private readonly string _inputName;
-    private readonly string _outputName;
+    private readonly InferenceSession? _session;
+    private readonly QuantizedKeywordModel? _quantized;
+    private readonly string _inputName = string.Empty;
+    private readonly string _outputName = string.Empty;
 
     public KeywordSpotter(string? modelPath = null, string backend = "reference")
     {
         AppBackend.Check(backend);
         var model = modelPath is null ? TfLiteImporter.Load(EmbeddedModel(), EmbeddedModelName) : LoadFile(modelPath);
+        ModelName = modelPath ?? EmbeddedModelName;
+        if (TfLiteImporter.IsPreQuantized(model))
+        {
+            // An int8 model (MLPerf Tiny's kws_ref_model.tflite) runs on the integer reference executor.
+            _quantized = new QuantizedKeywordModel(model, ModelName);
+            return;
+        }
         _session = AppBackend.Session(model, backend);
         if (_session.Inputs.Count != 1 || _session.Outputs.Count != 1)
         {
@@ -70,8 +79,10 @@ public sealed class KeywordSpotter
         }
         _inputName = _session.Inputs[0].Name;
         _outputName = _session.Outputs[0].Name;
-        ModelName = modelPath ?? EmbeddedModelName;
     }
+
+    /// <summary>Whether the model is pre-quantized and runs on the integer executor.</summary>
+    public bool IsQuantized => _quantized is not null;
 
     public string ModelName { get; }
 
@@ -82,7 +93,7 @@ public sealed class KeywordSpotter
         if (!File.Exists(path)) throw new InvalidInputException($"model file '{path}' does not exist", "--model", "give a .tflite keyword-spotting model");
         if (!path.EndsWith(".tflite", StringComparison.OrdinalIgnoreCase))
         {
-            throw new UnsupportedException($"'{path}' is not a .tflite file", "--model", "the keyword spotter takes MLPerf Tiny's float DS-CNN (.tflite)");
+            throw new UnsupportedException($"'{path}' is not a .tflite file", "--model", "the keyword spotter takes MLPerf Tiny's DS-CNN (.tflite, float or int8)");
         }
         return TfLiteImporter.Load(path);
     }
@@ -102,9 +113,10 @@ public sealed class KeywordSpotter
     {
         var s = FrontEnd.Settings;
         var features = FrontEnd.Compute(clip);
-        var input = Tensor.Create([1, s.Frames, s.Coefficients, 1], features);
-        var outputs = _session.Run(new Dictionary<string, DataValue> { [_inputName] = input });
-        var probabilities = AppBackend.Output(outputs, _outputName).ToFloatArray();
+        int[] shape = [1, s.Frames, s.Coefficients, 1];
+        var probabilities = _quantized is not null
+            ? _quantized.Run(features, shape)
+            : AppBackend.Output(_session!.Run(new Dictionary<string, DataValue> { [_inputName] = Tensor.Create(shape, features) }), _outputName).ToFloatArray();
         if (probabilities.Length != Labels.Count)
         {
             throw new ModelFormatException($"the keyword model gives {probabilities.Length} scores, not {Labels.Count}", ModelName,
