@@ -22,6 +22,7 @@ public static class TesseraCli
         root.Subcommands.Add(IntegerCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         foreach (var command in QuantizeCommands.Create()) root.Subcommands.Add(command);
+        root.Subcommands.Add(RobustnessCommand.Create());
         return root;
     }
 
