@@ -36,10 +36,11 @@ public static class AppBackend
         return ModelStore.Default.Get(entry);
     }
 
-    public static InferenceSession Open(string nameOrPath, string backend)
+    public static InferenceSession Open(string nameOrPath, string backend) => Open(OnnxImporter.Load(ResolveModel(nameOrPath)), backend);
+
+    public static InferenceSession Open(Model model, string backend)
     {
         Check(backend);
-        var model = OnnxImporter.Load(ResolveModel(nameOrPath));
         return new InferenceSession(model, new SessionOptions { Backend = backend });
     }
 
