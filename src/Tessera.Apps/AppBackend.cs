@@ -40,11 +40,7 @@ public static class AppBackend
         return ModelStore.Default.Get(entry);
     }
 
-    public static InferenceSession Open(string nameOrPath, string backend)
-    {
-        Check(backend);
-        return Session(OnnxImporter.Load(ResolveModel(nameOrPath)), backend);
-    }
+    public static InferenceSession Open(string nameOrPath, string backend) => Session(OnnxImporter.Load(ResolveModel(nameOrPath)), backend);
 
     /// <summary>A session for an already imported model. On cpu the graph is optimized first (batch norms
     /// folded, activations fused into convolutions), the form the fast kernels and `tessera bench` run;

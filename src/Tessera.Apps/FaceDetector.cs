@@ -60,9 +60,21 @@ public sealed class FaceDetector
     private readonly string _inputName;
 
     public FaceDetector(BlazeFaceVariant variant, string backend = "reference")
+        : this(variant, AppBackend.Open(variant.CatalogName, backend))
+    {
+    }
+
+    /// <summary>Runs <paramref name="model"/> in place of the catalog model, e.g. its int8 QDQ version written
+    /// by the quantizer; it must take and give what the <paramref name="variant"/> does.</summary>
+    public FaceDetector(BlazeFaceVariant variant, Model model, string backend = "reference")
+        : this(variant, AppBackend.Session(model, backend))
+    {
+    }
+
+    private FaceDetector(BlazeFaceVariant variant, InferenceSession session)
     {
         Variant = variant;
-        _session = AppBackend.Open(variant.CatalogName, backend);
+        _session = session;
         _inputName = _session.Inputs[0].Name;
         Anchors = CreateAnchors();
     }
@@ -89,7 +101,12 @@ public sealed class FaceDetector
         return anchors;
     }
 
-    public IReadOnlyList<Face> Detect(RgbImage image)
+    public IReadOnlyList<Face> Detect(RgbImage image) =>
+        WeightedSuppression(Candidates(image).Where(f => f.Score >= Variant.ScoreThreshold), SuppressionOverlap);
+
+    /// <summary>Every anchor's decoded box, keypoints and score in source-image pixels, in anchor order, before
+    /// the score threshold and suppression (for comparing two models anchor by anchor).</summary>
+    public IReadOnlyList<Face> Candidates(RgbImage image)
     {
         var (square, padLeft, padTop) = image.PadToSquare();
         var input = square.Resize(Variant.InputSize, Variant.InputSize).ToNhwcSigned();
@@ -102,12 +119,11 @@ public sealed class FaceDetector
             throw new ModelFormatException($"expected {Anchors.Count} anchors, the model gave {scores.Length} scores", Variant.CatalogName,
                 "use the BlazeFace models of the catalog");
         }
-        var candidates = new List<Face>();
+        var candidates = new List<Face>(Anchors.Count);
         double side = square.Width, size = Variant.InputSize;
         for (int i = 0; i < Anchors.Count; i++)
         {
             double score = 1 / (1 + Math.Exp(-Math.Clamp(scores[i], -ScoreClip, ScoreClip)));
-            if (score < Variant.ScoreThreshold) continue;
             var anchor = Anchors[i];
             int r = i * 16;
             double centerX = regressors[r] / size + anchor.X, centerY = regressors[r + 1] / size + anchor.Y;
@@ -123,7 +139,7 @@ public sealed class FaceDetector
                 (centerX - width / 2) * side - padLeft, (centerY - height / 2) * side - padTop,
                 (centerX + width / 2) * side - padLeft, (centerY + height / 2) * side - padTop, score, keypoints));
         }
-        return WeightedSuppression(candidates, SuppressionOverlap);
+        return candidates;
     }
 
     /// <summary>Weighted non-maximum suppression (MediaPipe's WEIGHTED mode): the best remaining box and

@@ -40,13 +40,27 @@ public sealed class VoiceActivityDetector
 
     private readonly InferenceSession _session;
     private readonly bool _legacy;
+    private readonly bool _takesRate;
 
     public VoiceActivityDetector(string model = "silero-vad-v5", string backend = "reference")
+        : this(AppBackend.Open(model, backend), model)
     {
-        _session = AppBackend.Open(model, backend);
+    }
+
+    /// <summary>Runs <paramref name="model"/>, e.g. the int8 QDQ model the quantizer wrote; <paramref name="name"/>
+    /// is what messages call it. A model whose sample rate was fixed when it was prepared has no 'sr' input.</summary>
+    public VoiceActivityDetector(Model model, string name, string backend = "reference")
+        : this(AppBackend.Session(model, backend), name)
+    {
+    }
+
+    private VoiceActivityDetector(InferenceSession session, string model)
+    {
+        _session = session;
         var inputs = _session.Inputs.Select(v => v.Name).ToHashSet();
-        if (inputs.SetEquals(["input", "state", "sr"])) _legacy = false;
-        else if (inputs.SetEquals(["input", "h", "c", "sr"])) _legacy = true;
+        _takesRate = inputs.Remove("sr");
+        if (inputs.SetEquals(["input", "state"])) _legacy = false;
+        else if (inputs.SetEquals(["input", "h", "c"])) _legacy = true;
         else throw new ModelFormatException($"'{model}' is not a Silero VAD model (inputs: {string.Join(", ", inputs)})", model, "use silero-vad-v5 or silero-vad-legacy");
         Model = model;
     }
@@ -72,10 +86,10 @@ public sealed class VoiceActivityDetector
             IReadOnlyDictionary<string, DataValue> outputs;
             if (_legacy)
             {
-                outputs = _session.Run(new Dictionary<string, DataValue>
+                outputs = _session.Run(WithRate(new Dictionary<string, DataValue>
                 {
-                    ["input"] = Tensor.Create([1, FrameSamples], frame), ["sr"] = rate, ["h"] = hidden, ["c"] = cell,
-                });
+                    ["input"] = Tensor.Create([1, FrameSamples], frame), ["h"] = hidden, ["c"] = cell,
+                }, rate));
                 hidden = AppBackend.Output(outputs, "hn");
                 cell = AppBackend.Output(outputs, "cn");
             }
@@ -84,10 +98,10 @@ public sealed class VoiceActivityDetector
                 var withContext = new float[ContextSamples + FrameSamples];
                 context.CopyTo(withContext, 0);
                 frame.CopyTo(withContext, ContextSamples);
-                outputs = _session.Run(new Dictionary<string, DataValue>
+                outputs = _session.Run(WithRate(new Dictionary<string, DataValue>
                 {
-                    ["input"] = Tensor.Create([1, withContext.Length], withContext), ["sr"] = rate, ["state"] = state,
-                });
+                    ["input"] = Tensor.Create([1, withContext.Length], withContext), ["state"] = state,
+                }, rate));
                 state = AppBackend.Output(outputs, "stateN");
                 Array.Copy(frame, FrameSamples - ContextSamples, context, 0, ContextSamples);
             }
@@ -95,6 +109,12 @@ public sealed class VoiceActivityDetector
             progress?.Invoke(f + 1, frames);
         }
         return result;
+    }
+
+    private Dictionary<string, DataValue> WithRate(Dictionary<string, DataValue> inputs, Tensor rate)
+    {
+        if (_takesRate) inputs["sr"] = rate;
+        return inputs;
     }
 
     public IReadOnlyList<SpeechSegment> Detect(WaveAudio audio, VadSettings? settings = null, Action<int, int>? progress = null) =>

