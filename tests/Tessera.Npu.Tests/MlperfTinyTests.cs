@@ -1,0 +1,40 @@
+using Tessera.Core;
+using Tessera.Integer;
+using Tessera.TFLite;
+using Tessera.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Tessera.Npu.Tests;
+
+/// <summary>The pre-quantized int8 MLPerf Tiny models (TFLite, imported with their own quantization, no
+/// re-quantization) on the simulated NPU: bit-identical to the integer reference executor on seeded int8 inputs.</summary>
+public sealed class MlperfTinyTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("kws_ref_model.tflite", "tiny")]
+    [InlineData("vww_96_int8.tflite", "tiny")]
+    [InlineData("pretrainedResnet_quant.tflite", "tiny")]
+    [InlineData("ad01_int8.tflite", "tiny")]
+    [InlineData("str_ww_ref_model.tflite", "tiny")]
+    [InlineData("vww_96_int8.tflite", "small")]
+    public void Int8_model_runs_bit_identical_to_the_integer_executor(string file, string configuration)
+    {
+        var model = TfLiteImporter.Load(TestAssets.File("models", "mlperf-tiny", file));
+        var program = IntegerLowering.Lower(model);
+        var input = model.Graph.Inputs.Single(v => v.Name == program.Inputs.Single());
+        var shape = ((TensorType)input.Type!).Shape!.ToConcrete()!;
+        var random = new Random(file.Length);
+        var data = new sbyte[shape.Aggregate(1, (a, b) => a * b)];
+        for (int i = 0; i < data.Length; i++) data[i] = (sbyte)random.Next(-128, 128);
+        var inputs = new Dictionary<string, Tensor> { [input.Name] = Tensor.Create(shape, data) };
+        var values = ProgramValues.Probe(program, inputs.ToDictionary(p => p.Key, p => p.Value.Shape), inputs.ToDictionary(p => p.Key, p => p.Value.DataType));
+        var partition = Partitioner.Partition(program, values, Hardware.NpuSpecLoader.Load(configuration), exposeAll: true);
+        output.WriteLine(partition.Explain());
+        var hybrid = HybridRunner.Run(partition, inputs, layerReports: false);
+        int compared = BitExactness.AssertIdentical(partition, hybrid, program.Run(inputs));
+        output.WriteLine($"{file}: {compared} NPU-produced values identical; {hybrid.Report.Summary()}");
+        Assert.True(compared >= 3);
+        Assert.True(partition.NpuMacFraction >= 0.95, $"NPU MAC fraction {partition.NpuMacFraction:P2}");
+    }
+}
