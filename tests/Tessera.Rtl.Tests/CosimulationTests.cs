@@ -32,16 +32,21 @@ public sealed class CosimulationTests
     }
 
     [Fact]
-    public void EveryGemmTileOfACompiledNetworkMatchesOnTinyAloneAndBackToBack()
+    public void EveryGemmTileOfACompiledNetworkMatchesOnTiny()
     {
         var spec = NpuSpecLoader.Load("tiny");
         var network = SampleNetwork.MobileNetLike(size: 16);
         var program = ProgramTiles.FromNetwork(NetworkCompiler.Compile(spec, network), SampleNetwork.Inputs(network));
         Assert.Equal(["stem", "pw1", "expand", "project", "conv3x3", "classifier"], program.Layers.Distinct().ToArray());
-        var report = InFolder(folder => Cosimulation.Run(spec, program.Tiles, new SimulatorGemmModel(spec), folder));
-        Assert.Equal(0, report.MismatchedTiles);
+        // Alone only: the program orders its tiles with tokens (shared double-buffered bands and output rows)
+        // that the testbench does not model, so back to back would race on memory, not test the core.
+        var report = InFolder(folder => Cosimulation.Run(spec, program.Tiles, new SimulatorGemmModel(spec), folder, [CosimulationMode.Single]));
+        var single = report.Run(CosimulationMode.Single);
+        Assert.Equal(0, single.MismatchedTiles);
+        Assert.True(single.Values > 10000, $"only {single.Values} values compared");
+        // Accumulating taps take their partial sums from the RTL's own earlier tiles, not from a preset.
         Assert.Contains(program.Tiles, t => t.Tile.Accumulate && t.Writes.All(w => w.Memory != TileMemory.Accumulator));
-        Assert.All(report.Runs, run => Assert.Equal(program.Tiles.Count, run.CyclesExact));
+        Assert.Equal(program.Tiles.Count, single.CyclesExact);
     }
 
     private static CosimulationReport InFolder(Func<string, CosimulationReport> run)
