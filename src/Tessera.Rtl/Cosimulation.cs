@@ -5,44 +5,6 @@ using Tessera.Hardware;
 
 namespace Tessera.Rtl;
 
-/// <summary>One tile's outcome: RTL and model cycles and how many output values differed.</summary>
-public sealed record TileOutcome(GemmTile Tile, long RtlCycles, long ModelCycles, int MismatchedValues)
-{
-    /// <summary>(model - RTL) / RTL in percent: positive when the model is pessimistic.</summary>
-    public double ErrorPercent => 100.0 * (ModelCycles - RtlCycles) / RtlCycles;
-}
-
-/// <summary>Every tile's outcome, and the whole sequence run back to back: RTL edges from the first tile's start
-/// to the last tile's final write, against what the simulator's scheduling charges for the same sequence.</summary>
-public sealed record CosimulationReport(string Config, IReadOnlyList<TileOutcome> Tiles, long RtlSequenceCycles, long ModelSequenceCycles)
-{
-    /// <summary>(model - RTL) / RTL for the back-to-back sequence, in percent.</summary>
-    public double SequenceErrorPercent => 100.0 * (ModelSequenceCycles - RtlSequenceCycles) / RtlSequenceCycles;
-
-    /// <summary>Tiles per bucket of per-tile cycle error (model - RTL) / RTL: exact, then bands of
-    /// absolute error, signed so a pessimistic and an optimistic model are told apart.</summary>
-    public IReadOnlyList<(string Bucket, int Tiles)> ErrorHistogram()
-    {
-        (string Name, Func<double, bool> Contains)[] buckets =
-        [
-            ("< -5%", e => e < -5), ("-5% .. -1%", e => e >= -5 && e < -1), ("-1% .. 0%", e => e >= -1 && e < 0),
-            ("exact", e => e == 0),
-            ("0% .. 1%", e => e > 0 && e <= 1), ("1% .. 5%", e => e > 1 && e <= 5), ("> 5%", e => e > 5),
-        ];
-        return buckets.Select(b => (b.Name, Tiles.Count(t => b.Contains(t.ErrorPercent)))).ToList();
-    }
-
-    public int MismatchedTiles => Tiles.Count(t => t.MismatchedValues > 0);
-
-    public long Values => Tiles.Sum(t => (long)t.Tile.Rows * t.Tile.N);
-
-    public int CyclesExact => Tiles.Count(t => t.RtlCycles == t.ModelCycles);
-
-    public double MaximumAbsoluteErrorPercent => Tiles.Count == 0 ? 0 : Tiles.Max(t => Math.Abs(t.ErrorPercent));
-
-    public double MeanAbsoluteErrorPercent => Tiles.Count == 0 ? 0 : Tiles.Average(t => Math.Abs(t.ErrorPercent));
-}
-
 /// <summary>Builds the generated core with Verilator and runs tiles through it and through a model of the same
 /// tiles, comparing every output value bit for bit and the cycle count of every tile.</summary>
 public static class Cosimulation
@@ -86,67 +48,77 @@ public static class Cosimulation
         return Convert.ToHexString(hash.GetHashAndReset())[..24].ToLowerInvariant();
     }
 
-    public static CosimulationReport Run(NpuSpec spec, IReadOnlyList<GemmTile> tiles, IGemmModel model, string folder, int seed = 1)
+    /// <summary>Runs the tiles through the Verilated core once per mode and through the model once, comparing
+    /// every output value bit for bit and every tile's cycles.</summary>
+    public static CosimulationReport Run(NpuSpec spec, IReadOnlyList<CosimulationTile> tiles, IGemmModel model, string folder,
+        IReadOnlyList<CosimulationMode>? modes = null)
     {
+        modes ??= [CosimulationMode.Single, CosimulationMode.BackToBack];
         string harness = Build(spec, folder);
-        var random = new Random(seed);
         var activation = new sbyte[spec.ActivationScratchpadBytes];
         var weight = new sbyte[spec.WeightScratchpadBytes];
         var accumulator = new int[spec.AccumulatorEntries];
         var input = new StringBuilder();
         var expected = new List<(long Cycles, int[] Values)>();
-        foreach (var tile in tiles)
+        foreach (var (tile, writes) in tiles)
         {
             input.Append(CultureInfo.InvariantCulture,
                 $"tile {(tile.Accumulate ? 1 : 0)} {tile.M0} {tile.M1} {tile.K} {tile.N} {tile.Input} {tile.InputStride0} {tile.InputStride1} {tile.Weight} {tile.WeightStride} {tile.Output} {tile.OutputStride}\n");
-            var writes = new StringBuilder();
-            int count = 0;
-            // Both sides get the same fresh random operands; accumulators are preset only where the tile adds to them.
-            foreach (int address in tile.ActivationAddresses())
+            input.Append(CultureInfo.InvariantCulture, $"writes {writes.Count}");
+            foreach (var write in writes)
             {
-                activation[address] = (sbyte)random.Next(-128, 128);
-                writes.Append(CultureInfo.InvariantCulture, $" 0 {address} {activation[address]}");
-                count++;
-            }
-            foreach (int address in tile.WeightAddresses())
-            {
-                weight[address] = (sbyte)random.Next(-128, 128);
-                writes.Append(CultureInfo.InvariantCulture, $" 1 {address} {weight[address]}");
-                count++;
-            }
-            if (tile.Accumulate)
-            {
-                foreach (int address in tile.OutputAddresses())
+                switch (write.Memory)
                 {
-                    accumulator[address] = random.Next(int.MinValue, int.MaxValue);
-                    writes.Append(CultureInfo.InvariantCulture, $" 2 {address} {accumulator[address]}");
-                    count++;
+                    case TileMemory.Activation: activation[write.Address] = checked((sbyte)write.Value); break;
+                    case TileMemory.Weight: weight[write.Address] = checked((sbyte)write.Value); break;
+                    default: accumulator[write.Address] = write.Value; break;
                 }
+                input.Append(CultureInfo.InvariantCulture, $" {(int)write.Memory} {write.Address} {write.Value}");
             }
-            input.Append(CultureInfo.InvariantCulture, $"writes {count}").Append(writes).Append('\n');
+            input.Append('\n');
             long cycles = model.Execute(tile, activation, weight, accumulator);
             var outputs = tile.OutputAddresses().ToArray();
             expected.Add((cycles, outputs.Select(a => accumulator[a]).ToArray()));
             input.Append(CultureInfo.InvariantCulture, $"reads {outputs.Length} {string.Join(' ', outputs)}\n");
         }
-        string tilesPath = Path.Combine(folder, "tiles.txt"), resultsPath = Path.Combine(folder, "results.txt");
+        string tilesPath = Path.Combine(folder, "tiles.txt");
         AtomicFile.WriteAllText(tilesPath, input.ToString());
-        ExternalTool.Check(harness, [tilesPath, resultsPath], folder);
-        var lines = File.ReadAllLines(resultsPath);
-        if (lines.Length != tiles.Count) throw new TesseraException($"the testbench returned {lines.Length} results for {tiles.Count} tiles", resultsPath);
-        var outcomes = new List<TileOutcome>();
-        long firstStartEdge = 0, lastDoneEdge = 0;
-        for (int i = 0; i < tiles.Count; i++)
+        var gemms = tiles.Select(t => t.Tile).ToList();
+        var runs = new List<CycleComparison>();
+        foreach (var mode in modes)
+        {
+            string resultsPath = Path.Combine(folder, $"results-{mode}.txt");
+            ExternalTool.Check(harness, [tilesPath, resultsPath, mode == CosimulationMode.Single ? "single" : "back-to-back"], folder);
+            var results = ReadResults(resultsPath, expected.Select(e => e.Values.Length).ToList());
+            var modelTimes = mode == CosimulationMode.Single ? expected.Select(e => e.Cycles).ToList() : Increments(model.SequenceCompletions(gemms));
+            var outcomes = new List<TileOutcome>();
+            for (int i = 0; i < tiles.Count; i++)
+            {
+                var (accept, done, values) = results[i];
+                long rtl = mode == CosimulationMode.Single || i == 0 ? done - accept : done - results[i - 1].Done;
+                int mismatched = values.Where((v, j) => v != expected[i].Values[j]).Count();
+                outcomes.Add(new TileOutcome(gemms[i], rtl, modelTimes[i], mismatched));
+            }
+            long rtlTotal = mode == CosimulationMode.Single ? outcomes.Sum(o => o.RtlCycles) : results[^1].Done - results[0].Accept;
+            runs.Add(new CycleComparison(mode, outcomes, rtlTotal, modelTimes.Sum()));
+        }
+        return new CosimulationReport(spec.Name, runs);
+    }
+
+    private static List<long> Increments(IReadOnlyList<long> completions) =>
+        completions.Select((c, i) => i == 0 ? c : c - completions[i - 1]).ToList();
+
+    private static List<(long Accept, long Done, long[] Values)> ReadResults(string path, IReadOnlyList<int> counts)
+    {
+        var lines = File.ReadAllLines(path);
+        if (lines.Length != counts.Count) throw new TesseraException($"the testbench returned {lines.Length} results for {counts.Count} tiles", path);
+        var results = new List<(long, long, long[])>();
+        for (int i = 0; i < lines.Length; i++)
         {
             var fields = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
-            var values = expected[i].Values;
-            if (fields.Length != values.Length + 2) throw new TesseraException($"tile {i}: {fields.Length - 2} values, expected {values.Length}", resultsPath);
-            int mismatched = 0;
-            for (int v = 0; v < values.Length; v++) if (fields[v + 2] != values[v]) mismatched++;
-            outcomes.Add(new TileOutcome(tiles[i], fields[0], expected[i].Cycles, mismatched));
-            if (i == 0) firstStartEdge = fields[1] - fields[0];
-            lastDoneEdge = fields[1];
+            if (fields.Length != counts[i] + 2) throw new TesseraException($"tile {i}: {fields.Length - 2} values, expected {counts[i]}", path);
+            results.Add((fields[0], fields[1], fields[2..]));
         }
-        return new CosimulationReport(spec.Name, outcomes, lastDoneEdge - firstStartEdge, model.SequenceCycles(tiles));
+        return results;
     }
 }

@@ -14,6 +14,10 @@ public sealed class SimulationOptions
 
     /// <summary>Check every access against the dependency tokens (on by default; off only to measure its cost).</summary>
     public bool CheckHazards { get; init; } = true;
+
+    /// <summary>Called before each gemm executes, with the instruction and the memories as the gemm finds them
+    /// (the RTL co-simulation takes the real operands of a compiled program's tiles from here).</summary>
+    public Action<Instruction, MachineState>? BeforeGemm { get; init; }
 }
 
 public sealed class SimulationResult
@@ -271,6 +275,7 @@ public sealed class NpuSimulator
         int m0 = (int)v[G.M0], m1 = (int)v[G.M1], k = (int)v[G.K], n = (int)v[G.N], rows = m0 * m1;
         if (timing.CheckGemmShape(rows, k, n) is { } problem) throw Error(index, problem, "split the pass into tiles that fit the array");
         int input = (int)v[G.Input], stride0 = (int)v[G.InputStride0], stride1 = (int)v[G.InputStride1];
+        options.BeforeGemm?.Invoke(g, state);
         kernel.Run(state.Activation, state.Weight, state.Accumulator, rows, m0, input, stride0, stride1, k, n,
             (int)v[G.Weight], (int)v[G.WeightStride], (int)v[G.Output], (int)v[G.OutputStride], v[G.Accumulate] != 0);
         bool idle = !queueStarted[queue] || start > queueFree[queue];

@@ -30,7 +30,7 @@ public sealed class TimingModel(NpuSpec spec)
     /// array was idle, one cycle per input row, then skew and drain. Shorter than the occupancy when rows &lt;
     /// array rows (the next tile's weights still need rows cycles to shift in, but this tile's results do not
     /// wait for them). Calibrated against the generated RTL's co-simulation (docs/rtl.md): equal cycle for cycle
-    /// on every tile.</summary>
+    /// on every tile, on an idle array and back to back (the RTL has the double-buffered weights).</summary>
     public long ArrayCompletion(int rows, int k, bool idle)
     {
         long stream = Spec.Dataflow == Dataflow.WeightStationary ? rows : ArrayOccupancy(rows, k);

@@ -5,17 +5,23 @@ namespace Tessera.Rtl.Tests;
 
 public sealed class SynthesisTests
 {
-    /// <summary>Register bits the weight-stationary array must have: stationary weights, the input skew (row r
-    /// delays r cycles), activations passed right, partial sums passed down, the output de-skew (column c delays
-    /// COLUMNS-1-c cycles). Hierarchical synthesis keeps every one of them, so Yosys must count exactly these.</summary>
+    /// <summary>Register bits the weight-stationary array must have: two stationary weight banks, the weight skew
+    /// (a shared chain of COLUMNS-1 stages of row-select and bank bits, and column c's weight byte delayed c
+    /// cycles), the input skew (row r delays its activation r cycles), activations passed right, partial sums
+    /// passed down, the output de-skew (column c delays COLUMNS-1-c cycles), and the bank bit that travels with
+    /// the activations: every copy of it at the same distance from the input holds the same value and Yosys
+    /// merges them, leaving one bit per delay 1 .. ROWS + COLUMNS - 2. Hierarchical synthesis keeps every other
+    /// register, so Yosys must count exactly these.</summary>
     private static long ArrayRegisterBits(int rows, int columns)
     {
-        long weights = 8L * rows * columns;
+        long weights = 2 * 8L * rows * columns;
+        long weightSkew = (rows + 1L) * (columns - 1) + 8L * columns * (columns - 1) / 2;
         long skew = 8L * rows * (rows - 1) / 2;
         long passRight = 8L * rows * (columns - 1);
         long passDown = 32L * (rows - 1) * columns;
         long deskew = 32L * columns * (columns - 1) / 2;
-        return weights + skew + passRight + passDown + deskew;
+        long bankBit = rows + columns - 2;
+        return weights + weightSkew + skew + passRight + passDown + deskew + bankBit;
     }
 
     [Fact]
