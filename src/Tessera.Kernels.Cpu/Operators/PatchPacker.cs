@@ -15,9 +15,9 @@ public static class PatchPacker
         CpuParallel.For(chunks, threads, chunk =>
         {
             int first = panels * chunk / chunks, end = panels * (chunk + 1) / chunks;
-            Span<int> rowBase = stackalloc int[panelColumns];
-            Span<int> columnBase = stackalloc int[panelColumns];
-            for (int p = first; p < end; p++) PackPanel(panelColumns, source, offset, channels, plane, target, p, 0, rowBase, columnBase);
+            Span<int> runStart = stackalloc int[panelColumns + 1];
+            Span<int> runTop = stackalloc int[panelColumns];
+            for (int p = first; p < end; p++) PackPanel(panelColumns, source, offset, channels, plane, target, p, 0, runStart, runTop);
         });
     }
 
@@ -25,13 +25,13 @@ public static class PatchPacker
     /// (one block of <see cref="Gemm.Sgemm.MultiplyPackingBlocks"/>).</summary>
     public static void PackBlock(int panelColumns, float[] source, int offset, int channels, Plane plane, int first, int end, float[] target)
     {
-        Span<int> rowBase = stackalloc int[panelColumns];
-        Span<int> columnBase = stackalloc int[panelColumns];
-        for (int p = first; p < end; p++) PackPanel(panelColumns, source, offset, channels, plane, target, p, first, rowBase, columnBase);
+        Span<int> runStart = stackalloc int[panelColumns + 1];
+        Span<int> runTop = stackalloc int[panelColumns];
+        for (int p = first; p < end; p++) PackPanel(panelColumns, source, offset, channels, plane, target, p, first, runStart, runTop);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackPanel(int nr, float[] source, int offset, int channels, Plane plane, float[] target, int panel, int targetFirstPanel, Span<int> rowBase, Span<int> columnBase)
+    private static void PackPanel(int nr, float[] source, int offset, int channels, Plane plane, float[] target, int panel, int targetFirstPanel, Span<int> runStart, Span<int> runTop)
     {
         int kh = plane.KernelHeight, kw = plane.KernelWidth, height = plane.Height, width = plane.Width, sx = plane.StrideX;
         int depth = channels * kh * kw;
@@ -39,15 +39,19 @@ public static class PatchPacker
         int q0 = panel * nr, valid = Math.Min(nr, pixels - q0);
         var output = target.AsSpan((panel - targetFirstPanel) * nr * depth, nr * depth);
         // The panel's pixels as runs within one output row: run r covers panel columns
-        // [rowBase[r], rowBase[r+1]) and starts at output pixel (oy, ox) = columnBase[r].
+        // [runStart[r], runStart[r+1]); its first pixel reads input row runTop[r] + ky*dy and column
+        // runLeft[r] + kx*dx (computed once per panel: divisions per tap would cost more than the copy).
         int runs = 0;
+        Span<int> runLeft = stackalloc int[nr];
         for (int t = 0; t < valid; runs++)
         {
-            int q = q0 + t, ox = q % plane.OutWidth;
-            rowBase[runs] = t;
-            columnBase[runs] = q;
+            int q = q0 + t, oy = q / plane.OutWidth, ox = q - oy * plane.OutWidth;
+            runStart[runs] = t;
+            runTop[runs] = oy * plane.StrideY - plane.PadTop;
+            runLeft[runs] = ox * sx - plane.PadLeft;
             t += Math.Min(valid - t, plane.OutWidth - ox);
         }
+        runStart[runs] = valid;
         int k = 0;
         for (int c = 0; c < channels; c++)
         {
@@ -60,13 +64,17 @@ public static class PatchPacker
                     int dy = ky * plane.DilationY, dx = kx * plane.DilationX;
                     for (int r = 0; r < runs; r++)
                     {
-                        int t0 = rowBase[r], t1 = r + 1 < runs ? rowBase[r + 1] : valid;
-                        int q = columnBase[r];
-                        int iy = q / plane.OutWidth * plane.StrideY - plane.PadTop + dy;
+                        int t0 = runStart[r], t1 = runStart[r + 1];
+                        int iy = runTop[r] + dy;
                         var run = row[t0..t1];
                         if ((uint)iy >= (uint)height) { run.Clear(); continue; }
                         // Input column of run element i: ix0 + i * sx; keep the i with 0 <= ix < width.
-                        int ix0 = q % plane.OutWidth * sx - plane.PadLeft + dx;
+                        int ix0 = runLeft[r] + dx;
+                        if (sx == 1 && ix0 >= 0 && ix0 + run.Length <= width)
+                        {
+                            channel.Slice(iy * width + ix0, run.Length).CopyTo(run);
+                            continue;
+                        }
                         int first = ix0 >= 0 ? 0 : Math.Min(run.Length, (-ix0 + sx - 1) / sx);
                         int end = ix0 >= width ? 0 : Math.Min(run.Length, (width - ix0 + sx - 1) / sx);
                         if (end <= first) { run.Clear(); continue; }
