@@ -48,6 +48,7 @@ public static class CpuBackend
             [("tessera", "FusedConvTranspose")] = r => new FastConvolutionTranspose(r, options),
             [("", "Softmax")] = r => new FastSoftmax(r, options),
             [("", "LogSoftmax")] = r => new FastSoftmax(r, options),
+            [("", "LSTM")] = r => new FastLstm(r, options),
         };
         var registry = new OperatorRegistry();
         foreach (var (domain, opType) in fallback.Keys)

@@ -186,4 +186,39 @@ public sealed class ShapeSweepTests
         Assert.Equal(e.Length, a.Length);
         for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= 1e-5 * Math.Max(1, Math.Abs(e[i])), $"{op} at {i}: {a[i]} vs {e[i]}");
     }
+
+    [Theory]
+    [InlineData(1, 1, 17, 7, "forward", true)]
+    [InlineData(7, 2, 1, 17, "reverse", false)]
+    [InlineData(17, 1, 7, 1, "forward", false)]
+    public void Lstm_matches_the_reference(int seq, int batch, int input, int hidden, string direction, bool withState)
+    {
+        var random = new Random(seq * 7 + hidden);
+        var node = new Node("LSTM", Enumerable.Range(0, 7).Select(i => i == 4 ? null : new Value($"i{i}")), [new Value("y"), new Value("yh"), new Value("yc")], "", "lstm");
+        node.SetAttribute(NodeAttribute.Int("hidden_size", hidden));
+        node.SetAttribute(NodeAttribute.String("direction", direction));
+        Tensor?[] inputs =
+        [
+            Random(random, seq, batch, input), Random(random, 1, 4 * hidden, input), Random(random, 1, 4 * hidden, hidden),
+            Random(random, 1, 8 * hidden), null, withState ? Random(random, 1, batch, hidden) : null, withState ? Random(random, 1, batch, hidden) : null,
+        ];
+        KernelContext Run(OperatorRegistry registry)
+        {
+            var context = new KernelContext(node, 14, inputs.Cast<DataValue?>().ToList());
+            registry.Get(node).Execute(context);
+            return context;
+        }
+        var expected = Run(OperatorRegistry.Default);
+        var actual = Run(Fast);
+        for (int o = 0; o < 3; o++)
+        {
+            var e = (Tensor)expected.Outputs[o]!;
+            var a = (Tensor)actual.Outputs[o]!;
+            Assert.Equal(e.Shape, a.Shape);
+            var ev = e.ToFloatArray();
+            var av = a.ToFloatArray();
+            for (int i = 0; i < ev.Length; i++) Assert.True(Math.Abs(ev[i] - av[i]) <= 1e-5, $"output {o} at {i}: {av[i]} vs {ev[i]}");
+        }
+        Assert.IsType<Operators.FastLstm>(Fast.Get(node));
+    }
 }
