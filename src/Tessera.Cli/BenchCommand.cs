@@ -15,7 +15,9 @@ namespace Tessera.Cli;
 /// the iterations alternate (Tessera, ORT, Tessera, ...) so load from other processes hits both alike.</summary>
 internal static class BenchCommand
 {
-    public sealed record Figures(double MedianMs, double P10Ms, double P90Ms, double AllocatedMegabytesPerRun, double PeakWorkingSetMegabytes);
+    /// <summary>Wall-clock latency percentiles and the median CPU time of the process per run (all threads;
+    /// see <see cref="ProcessorClock"/>).</summary>
+    public sealed record Figures(double MedianMs, double P10Ms, double P90Ms, double CpuMedianMs, double AllocatedMegabytesPerRun, double PeakWorkingSetMegabytes);
 
     public static Command Create()
     {
@@ -31,7 +33,7 @@ internal static class BenchCommand
         var json = new Option<string?>("--json") { Description = "Write the figures to this JSON file" };
         var shapes = OptimizeCommand.InputShapeOption();
         var noOptimize = OptimizeCommand.NoOptimizeOption();
-        var profile = new Option<bool>("--profile") { Description = "Also print Tessera's time per operator type (one extra run)" };
+        var profile = new Option<bool>("--profile") { Description = "Also print Tessera's time per operator type and the slowest nodes (mean of --iters extra runs)" };
         var command = new Command("bench", "Time a model on a backend, optionally against ONNX Runtime")
         {
             model, backend, threads, warmup, iterations, compare, json, shapes, noOptimize, profile,
@@ -58,30 +60,38 @@ internal static class BenchCommand
             }
             var tessera = new double[iters];
             var onnx = new double[iters];
+            var tesseraCpu = new double[iters];
+            var onnxCpu = new double[iters];
             long allocated = 0;
             for (int i = 0; i < iters; i++)
             {
                 long before = GC.GetTotalAllocatedBytes(false);
+                double cpu = ProcessorClock.NowMilliseconds();
                 long start = Stopwatch.GetTimestamp();
                 session.Run(feeds);
                 tessera[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                tesseraCpu[i] = ProcessorClock.NowMilliseconds() - cpu;
                 allocated += GC.GetTotalAllocatedBytes(false) - before;
                 if (ort is null) continue;
+                cpu = ProcessorClock.NowMilliseconds();
                 start = Stopwatch.GetTimestamp();
                 ort.Run();
                 onnx[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                onnxCpu[i] = ProcessorClock.NowMilliseconds() - cpu;
             }
             double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
-            var ours = Summarize(tessera, allocated / (double)iters / 1048576.0, peak);
-            var theirs = ort is null ? null : Summarize(onnx, double.NaN, peak);
-            Print(Path.GetFileName(path), parse.GetValue(backend)!, threadCount, ours, theirs);
-            if (parse.GetValue(profile)) PrintProfile(session, feeds);
+            var ours = Summarize(tessera, tesseraCpu, allocated / (double)iters / 1048576.0, peak);
+            var theirs = ort is null ? null : Summarize(onnx, onnxCpu, double.NaN, peak);
+            double arena = session.ArenaBytes / 1048576.0;
+            Print(Path.GetFileName(path), parse.GetValue(backend)!, threadCount, ours, theirs, arena);
+            if (parse.GetValue(profile)) PrintProfile(session, feeds, iters, threadCount);
             if (parse.GetValue(json) is { } jsonPath)
             {
                 var document = new
                 {
                     model = Path.GetFileName(path), backend = parse.GetValue(backend), threads = threadCount, warmup = warm, iterations = iters,
-                    inputs = boundShapes, tessera = ours, ort = theirs, ratio = theirs is null ? (double?)null : ours.MedianMs / theirs.MedianMs,
+                    inputs = boundShapes, arenaMegabytes = arena, tessera = ours, ort = theirs, ratio = theirs is null ? (double?)null : ours.MedianMs / theirs.MedianMs,
+                    cpuRatio = theirs is null ? (double?)null : ours.CpuMedianMs / theirs.CpuMedianMs, loadAverage = LoadAverage(),
                     processor = Environment.ProcessorCount,
                 };
                 AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
@@ -91,47 +101,84 @@ internal static class BenchCommand
         return command;
     }
 
-    private static Figures Summarize(double[] times, double allocated, double peak)
+    private static Figures Summarize(double[] times, double[] cpuTimes, double allocated, double peak)
     {
         var sorted = times.Order().ToArray();
         double At(double q) => sorted[(int)Math.Round(q * (sorted.Length - 1))];
-        return new Figures(At(0.5), At(0.1), At(0.9), allocated, peak);
+        var cpuSorted = cpuTimes.Order().ToArray();
+        return new Figures(At(0.5), At(0.1), At(0.9), cpuSorted[cpuSorted.Length / 2], allocated, peak);
     }
 
     private static string F(double v) => double.IsNaN(v) ? "-" : v.ToString(v < 10 ? "F3" : "F1", CultureInfo.InvariantCulture);
 
-    private static void Print(string model, string backend, int threads, Figures ours, Figures? theirs)
+    private static void Print(string model, string backend, int threads, Figures ours, Figures? theirs, double arenaMegabytes)
     {
-        var table = new Table().AddColumns("engine", "median ms", "p10 ms", "p90 ms", "allocated MB/run");
-        table.AddRow(Markup.Escape($"tessera {backend}"), F(ours.MedianMs), F(ours.P10Ms), F(ours.P90Ms), F(ours.AllocatedMegabytesPerRun));
-        if (theirs is not null) table.AddRow("onnxruntime", F(theirs.MedianMs), F(theirs.P10Ms), F(theirs.P90Ms), "-");
-        table.Caption = new TableTitle(Markup.Escape($"{model}, {threads} thread(s); process peak working set {ours.PeakWorkingSetMegabytes:F0} MB"));
+        var table = new Table().AddColumns("engine", "median ms", "p10 ms", "p90 ms", "cpu ms (median)", "allocated MB/run");
+        table.AddRow(Markup.Escape($"tessera {backend}"), F(ours.MedianMs), F(ours.P10Ms), F(ours.P90Ms), F(ours.CpuMedianMs), F(ours.AllocatedMegabytesPerRun));
+        if (theirs is not null) table.AddRow("onnxruntime", F(theirs.MedianMs), F(theirs.P10Ms), F(theirs.P90Ms), F(theirs.CpuMedianMs), "-");
+        table.Caption = new TableTitle(Markup.Escape($"{model}, {threads} thread(s); process peak working set {ours.PeakWorkingSetMegabytes:F0} MB; activation arena {arenaMegabytes:F1} MB; load average {LoadAverage()?.ToString("F1", CultureInfo.InvariantCulture) ?? "-"}"));
         AnsiConsole.Write(table);
-        if (theirs is not null) AnsiConsole.MarkupLine($"ratio tessera/ort (median): [bold]{(ours.MedianMs / theirs.MedianMs).ToString("F2", CultureInfo.InvariantCulture)}[/]");
+        if (theirs is null) return;
+        AnsiConsole.MarkupLine($"ratio tessera/ort (median): [bold]{(ours.MedianMs / theirs.MedianMs).ToString("F2", CultureInfo.InvariantCulture)}[/]"
+            + $", by cpu time: {(ours.CpuMedianMs / theirs.CpuMedianMs).ToString("F2", CultureInfo.InvariantCulture)}");
     }
 
-    /// <summary>Time between successive node callbacks, summed per operator type.</summary>
-    private static void PrintProfile(InferenceSession session, Dictionary<string, DataValue> feeds)
+    /// <summary>Time of each node (between successive node callbacks), the least over <paramref name="runs"/>
+    /// runs (robust to other processes' time slices on a shared machine), summed per operator type, and
+    /// the slowest nodes with their output shapes: where the time goes, for the next kernel.</summary>
+    private static void PrintProfile(InferenceSession session, Dictionary<string, DataValue> feeds, int runs, int threads)
     {
-        var totals = new Dictionary<string, (double Ms, int Count)>();
-        long last = 0;
-        session.NodeExecuted = (node, _) =>
+        var perNode = new Dictionary<Node, double>();
+        // CPU time at one thread (only this process's work); wall time when several threads share a node.
+        bool cpuClock = threads == 1 && !double.IsNaN(ProcessorClock.NowMilliseconds());
+        double Now() => cpuClock ? ProcessorClock.NowMilliseconds() : Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency;
+        double last = 0;
+        session.NodeFinished = node =>
         {
-            long now = Stopwatch.GetTimestamp();
-            string key = (node.Domain.Length > 0 ? node.Domain + "." : "") + node.OpType;
-            var (ms, count) = totals.GetValueOrDefault(key);
-            totals[key] = (ms + Stopwatch.GetElapsedTime(last, now).TotalMilliseconds, count + 1);
-            last = Stopwatch.GetTimestamp();
+            double now = Now();
+            perNode[node] = Math.Min(perNode.GetValueOrDefault(node, double.PositiveInfinity), now - last);
+            last = Now();
         };
-        last = Stopwatch.GetTimestamp();
-        session.Run(feeds);
-        session.NodeExecuted = null;
+        for (int i = 0; i < runs; i++)
+        {
+            last = Now();
+            session.Run(feeds);
+        }
+        session.NodeFinished = null;
+        string Key(Node node) => (node.Domain.Length > 0 ? node.Domain + "." : "") + node.OpType;
+        var perType = perNode.GroupBy(p => Key(p.Key)).Select(g => (Op: g.Key, Ms: g.Sum(p => p.Value), Count: g.Count())).OrderByDescending(p => p.Ms);
+        double total = perNode.Values.Sum();
         var table = new Table().AddColumns("op", "nodes", "ms", "share");
-        double total = totals.Values.Sum(v => v.Ms);
-        foreach (var (op, (ms, count)) in totals.OrderByDescending(p => p.Value.Ms))
+        foreach (var (op, ms, count) in perType)
         {
             table.AddRow(Markup.Escape(op), count.ToString(CultureInfo.InvariantCulture), F(ms), (ms / total).ToString("P0", CultureInfo.InvariantCulture));
         }
+        table.Caption = new TableTitle($"least of {runs} run(s) per node ({(cpuClock ? "cpu time" : "wall time")}), {F(total)} ms in all");
         AnsiConsole.Write(table);
+        var nodes = new Table().AddColumns("slowest nodes", "op", "output", "ms");
+        foreach (var (node, ms) in perNode.OrderByDescending(p => p.Value).Take(15))
+        {
+            string shape = node.Outputs.Count > 0 && node.Outputs[0] is { } o && session.Types.TypeOf(o) is TensorType { Shape: { } s } ? s.ToString() : "";
+            nodes.AddRow(Markup.Escape(node.DisplayName), Markup.Escape(node.OpType), Markup.Escape(shape), F(ms));
+        }
+        AnsiConsole.Write(nodes);
+    }
+
+    /// <summary>The one-minute load average (how busy the shared machine was), or null off Linux.</summary>
+    private static double? LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg").Split(' ');
+            return double.Parse(text[0], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

@@ -43,6 +43,12 @@ public static class CpuBackend
             [("", "AveragePool")] = r => new FastPooling(r, options),
             [("", "GlobalAveragePool")] = r => new FastGlobalPooling(r, options),
             [("", "GlobalMaxPool")] = r => new FastGlobalPooling(r, options),
+            [("", "Concat")] = r => new FastConcat(r, options),
+            [("", "ConvTranspose")] = r => new FastConvolutionTranspose(r, options),
+            [("tessera", "FusedConvTranspose")] = r => new FastConvolutionTranspose(r, options),
+            [("", "Softmax")] = r => new FastSoftmax(r, options),
+            [("", "LogSoftmax")] = r => new FastSoftmax(r, options),
+            [("", "LSTM")] = r => new FastLstm(r, options),
         };
         var registry = new OperatorRegistry();
         foreach (var (domain, opType) in fallback.Keys)

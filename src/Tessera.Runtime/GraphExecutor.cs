@@ -12,15 +12,25 @@ internal sealed class GraphExecutor : ISubgraphRunner
     private readonly OperatorRegistry _registry;
     private readonly Dictionary<Graph, Plan> _plans = new();
     private readonly Stack<Environment> _scopes = new();
+    private readonly BufferArena? _arena;
 
-    public GraphExecutor(Model model, OperatorRegistry registry)
+    public GraphExecutor(Model model, OperatorRegistry registry, bool reuseBuffers = false)
     {
         _model = model;
         _registry = registry;
+        _arena = reuseBuffers ? new BufferArena() : null;
     }
 
-    /// <summary>Called after each node with the node and its outputs (for tracing and dumps).</summary>
+    /// <summary>Called after each node with the node and its outputs (for tracing and dumps). While it is
+    /// set, outputs are fresh arrays (no reuse), so the callback may keep them.</summary>
     public Action<Node, IReadOnlyList<DataValue?>>? NodeExecuted { get; set; }
+
+    /// <summary>Called after each node, subgraph nodes included (an If after its branch's nodes), without
+    /// its outputs (timing); buffers stay reused.</summary>
+    public Action<Node>? NodeFinished { get; set; }
+
+    /// <summary>Bytes of activation arrays the arena created (0 without reuse).</summary>
+    public long ArenaBytes => _arena?.CreatedBytes ?? 0;
 
     private sealed class Environment(Environment? parent)
     {
@@ -80,6 +90,10 @@ internal sealed class GraphExecutor : ISubgraphRunner
             env.Values[input] = data ?? input.Constant;
         }
         var plan = GetPlan(graph);
+        // Only the main graph's values go through the arena: a subgraph's results leave it through the
+        // If/Loop kernel, whose copies the arena cannot see.
+        var arena = _scopes.Count == 0 && NodeExecuted is null ? _arena : null;
+        arena?.EndRun([], []);
         _scopes.Push(env);
         try
         {
@@ -97,7 +111,8 @@ internal sealed class GraphExecutor : ISubgraphRunner
                     }
                     nodeInputs[i] = data;
                 }
-                var context = new KernelContext(node, plan.Opsets[k], nodeInputs, this);
+                arena?.BeginNode(nodeInputs, plan.ReleaseAfter[k]);
+                var context = new KernelContext(node, plan.Opsets[k], nodeInputs, this, arena);
                 try
                 {
                     plan.Operators[k].Execute(context);
@@ -124,14 +139,21 @@ internal sealed class GraphExecutor : ISubgraphRunner
                     }
                     env.Values[o] = context.Outputs[i];
                 }
+                arena?.EndNode(context.Outputs);
                 NodeExecuted?.Invoke(node, context.Outputs);
-                foreach (var v in plan.ReleaseAfter[k]) env.Values.Remove(v);
+                NodeFinished?.Invoke(node);
+                foreach (var v in plan.ReleaseAfter[k])
+                {
+                    if (arena is not null && env.Values.TryGetValue(v, out var dead)) arena.Release(dead);
+                    env.Values.Remove(v);
+                }
             }
             var outputs = new DataValue?[graph.Outputs.Count];
             for (int i = 0; i < outputs.Length; i++)
             {
                 env.TryGet(graph.Outputs[i], out outputs[i]);
             }
+            arena?.EndRun(outputs, env.Values.Values);
             return outputs;
         }
         finally

@@ -18,6 +18,10 @@ public sealed class SessionOptions
     /// <summary>Concrete input shapes known at session creation (by input name). When given, symbolic
     /// dims are bound and every value's type is inferred once (see <see cref="InferenceSession.Types"/>).</summary>
     public IReadOnlyDictionary<string, int[]>? InputShapes { get; init; }
+
+    /// <summary>Reuse activation arrays between nodes and inferences (an arena freed by value lifetimes);
+    /// kernels that take their outputs from it write into arrays that dead values left behind.</summary>
+    public bool ReuseBuffers { get; init; } = true;
 }
 
 /// <summary>Runs a model. Creation checks that every operator has a kernel; <see cref="Run"/> checks the
@@ -31,7 +35,7 @@ public sealed class InferenceSession
         Model = model;
         options ??= new SessionOptions();
         var operators = Backends.Resolve(options);
-        _executor = new GraphExecutor(model, operators);
+        _executor = new GraphExecutor(model, operators, options.ReuseBuffers);
         _executor.Prepare(model.Graph);
         Types = TypeInference.Run(model, options.InputShapes, operators);
     }
@@ -46,12 +50,25 @@ public sealed class InferenceSession
 
     public IReadOnlyList<Value> Outputs => Model.Graph.Outputs;
 
-    /// <summary>Called after each node runs (tracing, per-layer dumps).</summary>
+    /// <summary>Called after each node runs (tracing, per-layer dumps); while set, buffers are not reused,
+    /// so the callback may keep the outputs it sees.</summary>
     public Action<Node, IReadOnlyList<DataValue?>>? NodeExecuted
     {
         get => _executor.NodeExecuted;
         set => _executor.NodeExecuted = value;
     }
+
+    /// <summary>Called after each node runs, subgraph nodes included (an If or Loop after its body's nodes),
+    /// without its outputs (per-node timing that keeps buffer reuse on).</summary>
+    public Action<Node>? NodeFinished
+    {
+        get => _executor.NodeFinished;
+        set => _executor.NodeFinished = value;
+    }
+
+    /// <summary>Peak bytes of activation arrays held by the session's arena (0 when buffers are not reused
+    /// or no kernel takes its outputs from the arena).</summary>
+    public long ArenaBytes => _executor.ArenaBytes;
 
     /// <summary>Throws <see cref="InvalidInputException"/> when <paramref name="names"/> holds a name that is
     /// not an input of <paramref name="model"/> (also called by <see cref="Run"/>); callers that rewrite the

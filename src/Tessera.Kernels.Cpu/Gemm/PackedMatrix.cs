@@ -72,13 +72,15 @@ public sealed class PackedMatrix
         }
     }
 
-    /// <summary>Packs column panels [firstPanel, endPanel) of B.</summary>
+    /// <summary>Packs column panels [firstPanel, endPanel) of B; panel p lands at panel p - targetFirstPanel of
+    /// <paramref name="target"/> (a block buffer holds panels from its first one on).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackRight(int panelColumns, ReadOnlySpan<float> source, int depth, int columns, int depthStride, int columnStride, int firstPanel, int endPanel, Span<float> target)
+    public static void PackRight(int panelColumns, ReadOnlySpan<float> source, int depth, int columns, int depthStride, int columnStride, int firstPanel, int endPanel, Span<float> target,
+        int targetFirstPanel = 0)
     {
         for (int p = firstPanel; p < endPanel; p++)
         {
-            var panel = target.Slice(p * panelColumns * depth, panelColumns * depth);
+            var panel = target.Slice((p - targetFirstPanel) * panelColumns * depth, panelColumns * depth);
             int first = p * panelColumns;
             int valid = Math.Min(panelColumns, columns - first);
             if (columnStride == 1 && valid == panelColumns)

@@ -24,6 +24,16 @@ public readonly unsafe struct Epilogue
     public void Apply(float* tile, int ldc, int row0, int rows, int column0, int columns)
     {
         if (IsEmpty) return;
+        if (EpilogueVectors.Handles(Activation.Kind))
+        {
+            // The sums and the piecewise-linear activations in registers: a tile row is one or two
+            // vectors, so a library call per term would cost more than the arithmetic.
+            for (int r = 0; r < rows; r++)
+            {
+                EpilogueVectors.Row(this, tile + (long)r * ldc, row0 + r, column0, columns);
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++)
         {
             var span = new Span<float>(tile + (long)r * ldc, columns);
@@ -73,6 +83,55 @@ public static unsafe class Sgemm
         var packedB = PackedMatrix.Right(shape, b, k, n, bDepthStride, bColumnStride);
         Multiply(shape, packedA, packedB, c, ldc, epilogue, threads);
     }
+
+    /// <summary>Packs panels [first, end) of B into <paramref name="target"/> from its start (a block's own
+    /// buffer).</summary>
+    public delegate void PanelPacker(int firstPanel, int endPanel, float[] target);
+
+    /// <summary>C = A B where B is packed block by block as it is consumed: each task packs a few column
+    /// panels (about <see cref="BlockFloats"/> floats, so they stay in L2) and multiplies every row panel
+    /// of A into them before packing the next. A large B (an im2col matrix of a big feature map) is never
+    /// materialized and is read from cache, not memory.</summary>
+    public static void MultiplyPackingBlocks(GemmShape shape, PackedMatrix a, int n, PanelPacker pack, Span<float> c, int ldc, in Epilogue epilogue, int threads)
+    {
+        if (!a.IsLeft || a.PanelWidth != shape.Rows) throw new ArgumentException("A is not a packed left operand of this micro-kernel");
+        int m = a.Outer, k = a.Depth, nr = shape.Columns;
+        if (m == 0 || n == 0) return;
+        if (c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException("C is too small");
+        int panels = (n + nr - 1) / nr;
+        int perBlock = Math.Clamp(BlockFloats / Math.Max(1, k * nr), 1, panels);
+        int threadCount = CpuParallel.Resolve(threads);
+        // Enough blocks to keep every thread busy even when B is small.
+        if (threadCount > 1) perBlock = Math.Min(perBlock, Math.Max(1, panels / (threadCount * 3)));
+        int blocks = (panels + perBlock - 1) / perBlock;
+        var copy = epilogue;
+        fixed (float* pa = a.Data, pc = c)
+        {
+            float* aPointer = pa, cPointer = pc;
+            CpuParallel.For(blocks, threadCount, block =>
+            {
+                int first = block * perBlock, end = Math.Min(panels, first + perBlock);
+                var buffer = ArrayPool<float>.Shared.Rent(Math.Max(1, (end - first) * k * nr));
+                try
+                {
+                    pack(first, end, buffer);
+                    fixed (float* pb = buffer)
+                    {
+                        // The job indexes panel j at b + j*k*nr; this block's panel `first` is the buffer's start.
+                        var job = new Job(shape, aPointer, pb - (long)first * k * nr, cPointer, ldc, m, n, k, copy);
+                        job.Run(0, a.Panels, first, end);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(buffer);
+                }
+            });
+        }
+    }
+
+    /// <summary>Floats of packed B per block: 64K floats (256 KiB) sit in a core's L2 beside A's panels.</summary>
+    public const int BlockFloats = 1 << 16;
 
     /// <summary>Packs B into a pooled buffer (in parallel over panels) and multiplies; returns the buffer.</summary>
     public static void MultiplyPackingRight(GemmShape shape, PackedMatrix a, ReadOnlySpan<float> b, int bDepthStride, int bColumnStride, int n,

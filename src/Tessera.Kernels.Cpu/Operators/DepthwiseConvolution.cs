@@ -1,32 +1,188 @@
 using System.Runtime.CompilerServices;
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Tessera.Kernels.Cpu.Operators;
 
-/// <summary>Direct depthwise convolution on NCHW: each (batch, channel) plane is convolved on its own, row
-/// by row, so the input rows and the output row stay in L1; stride-1 taps are one vector multiply-add per
-/// output row. Bias and activation are applied to the finished plane.</summary>
+/// <summary>Direct depthwise convolution on NCHW. Each (batch, channel) plane is first copied into a
+/// zero-padded scratch plane split into <c>stride</c> column phases (phase q holds padded columns q, q+s,
+/// q+2s, ...), so that every tap of every output row is a contiguous vector load with no bounds test:
+/// output (oy, ox) = sum over (ky, kx) of w[ky, kx] * phase[kx % s][oy*s + ky*d][ox + kx*d / s]. The
+/// output row is summed in vector registers (bias first), then the activation runs on it. Strides above
+/// 2 and dilation with stride 2 use the scalar row kernel.</summary>
 public static class DepthwiseConvolution
 {
     public static void Run(float[] x, int batch, int channels, Plane plane, float[] w, float[]? bias, Activation activation, float[] y, int threads)
     {
         int planes = batch * channels;
         int chunks = Math.Min(planes, threads <= 1 ? 1 : threads * 4);
+        bool phased = plane.StrideX == 1 || (plane.StrideX == 2 && plane.DilationX == 1);
+        var layout = phased ? PhaseLayout.Of(plane) : default;
         CpuParallel.For(chunks, threads, chunk =>
         {
+            var scratch = phased ? System.Buffers.ArrayPool<float>.Shared.Rent(layout.Length) : [];
             for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
             {
                 int c = job % channels;
-                RunPlane(x.AsSpan(job * plane.Height * plane.Width, plane.Height * plane.Width), plane,
-                    w.AsSpan(c * plane.KernelHeight * plane.KernelWidth, plane.KernelHeight * plane.KernelWidth),
-                    bias?[c] ?? 0f, y.AsSpan(job * plane.OutHeight * plane.OutWidth, plane.OutHeight * plane.OutWidth));
-                activation.Apply(y.AsSpan(job * plane.OutHeight * plane.OutWidth, plane.OutHeight * plane.OutWidth));
+                var input = x.AsSpan(job * plane.Height * plane.Width, plane.Height * plane.Width);
+                var weights = w.AsSpan(c * plane.KernelHeight * plane.KernelWidth, plane.KernelHeight * plane.KernelWidth);
+                var output = y.AsSpan(job * plane.OutHeight * plane.OutWidth, plane.OutHeight * plane.OutWidth);
+                float b = bias?[c] ?? 0f;
+                if (phased) PhasedPlane(input, plane, layout, scratch, weights, b, output);
+                else RowPlane(input, plane, weights, b, output);
+                activation.Apply(output);
             }
+            if (phased) System.Buffers.ArrayPool<float>.Shared.Return(scratch);
         });
     }
 
+    /// <summary>Sizes of the phase planes: rows of the padded input, each phase row wide enough for a vector
+    /// over-read past the last output column.</summary>
+    private readonly record struct PhaseLayout(int Rows, int RowLength, int Phases)
+    {
+        public int Length => Rows * RowLength * Phases;
+
+        public static PhaseLayout Of(Plane p)
+        {
+            int rows = Math.Max((p.OutHeight - 1) * p.StrideY + (p.KernelHeight - 1) * p.DilationY + 1, 0);
+            int lanes = Vector512.IsHardwareAccelerated ? 16 : 8;
+            int roundedOut = (p.OutWidth + lanes - 1) / lanes * lanes;
+            int rowLength = roundedOut + (p.KernelWidth - 1) * p.DilationX / p.StrideX + 1;
+            return new PhaseLayout(rows, rowLength, p.StrideX);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunPlane(ReadOnlySpan<float> input, Plane p, ReadOnlySpan<float> weights, float bias, Span<float> output)
+    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, float[] scratch, ReadOnlySpan<float> weights, float bias, Span<float> output)
+    {
+        int s = layout.Phases, rowLength = layout.RowLength;
+        // Fill the phases: phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] or 0.
+        scratch.AsSpan(0, layout.Length).Clear();
+        for (int r = 0; r < layout.Rows; r++)
+        {
+            int iy = r - p.PadTop;
+            if ((uint)iy >= (uint)p.Height) continue;
+            var source = input.Slice(iy * p.Width, p.Width);
+            if (s == 1)
+            {
+                int count = Math.Min(p.Width, rowLength - p.PadLeft);
+                if (count > 0) source[..count].CopyTo(scratch.AsSpan(r * rowLength + p.PadLeft, count));
+                continue;
+            }
+            // Input column ix is padded column ix + padLeft: phase (ix + padLeft) % s, position (ix + padLeft) / s.
+            int phase = p.PadLeft % s, position = p.PadLeft / s, phaseStride = layout.Rows * rowLength;
+            var phases = scratch.AsSpan(r * rowLength);
+            for (int ix = 0; ix < p.Width && position < rowLength; ix++)
+            {
+                phases[phase * phaseStride + position] = source[ix];
+                if (++phase == s)
+                {
+                    phase = 0;
+                    position++;
+                }
+            }
+        }
+        int kh = p.KernelHeight, kw = p.KernelWidth, outWidth = p.OutWidth, taps = kh * kw;
+        // Where tap (ky, kx) reads, relative to the phase-0 start of the output row's first padded row.
+        Span<int> offsets = taps <= 64 ? stackalloc int[taps] : new int[taps];
+        for (int ky = 0; ky < kh; ky++)
+        {
+            for (int kx = 0; kx < kw; kx++)
+            {
+                int column = kx * p.DilationX;
+                offsets[ky * kw + kx] = ((column % s) * layout.Rows + ky * p.DilationY) * rowLength + column / s;
+            }
+        }
+        Span<float> row = stackalloc float[rowLength];
+        fixed (float* phases = scratch)
+        fixed (float* w = weights)
+        fixed (int* tap = offsets)
+        fixed (float* target = row)
+        {
+            for (int oy = 0; oy < p.OutHeight; oy++)
+            {
+                SumRow(phases + oy * p.StrideY * rowLength, tap, w, taps, bias, target, outWidth);
+                row[..outWidth].CopyTo(output.Slice(oy * outWidth, outWidth));
+            }
+        }
+    }
+
+    /// <summary>One output row, in whole vectors (the phase rows are long enough to over-read): four
+    /// vectors at a time so that four independent sums hide the multiply-add latency.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void SumRow(float* source, int* tap, float* w, int taps, float bias, float* target, int outWidth)
+    {
+        int ox = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; ox + 48 < outWidth; ox += 64)
+            {
+                var a0 = Vector512.Create(bias);
+                var a1 = a0;
+                var a2 = a0;
+                var a3 = a0;
+                for (int t = 0; t < taps; t++)
+                {
+                    float* x = source + tap[t] + ox;
+                    var weight = Vector512.Create(w[t]);
+                    a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x), weight, a0);
+                    a1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 16), weight, a1);
+                    a2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 32), weight, a2);
+                    a3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 48), weight, a3);
+                }
+                a0.Store(target + ox);
+                a1.Store(target + ox + 16);
+                a2.Store(target + ox + 32);
+                a3.Store(target + ox + 48);
+            }
+            for (; ox < outWidth; ox += 16)
+            {
+                var acc = Vector512.Create(bias);
+                for (int t = 0; t < taps; t++) acc = Vector512.FusedMultiplyAdd(Vector512.Load(source + tap[t] + ox), Vector512.Create(w[t]), acc);
+                acc.Store(target + ox);
+            }
+            return;
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; ox + 24 < outWidth; ox += 32)
+            {
+                var a0 = Vector256.Create(bias);
+                var a1 = a0;
+                var a2 = a0;
+                var a3 = a0;
+                for (int t = 0; t < taps; t++)
+                {
+                    float* x = source + tap[t] + ox;
+                    var weight = Vector256.Create(w[t]);
+                    a0 = Vector256.FusedMultiplyAdd(Vector256.Load(x), weight, a0);
+                    a1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + 8), weight, a1);
+                    a2 = Vector256.FusedMultiplyAdd(Vector256.Load(x + 16), weight, a2);
+                    a3 = Vector256.FusedMultiplyAdd(Vector256.Load(x + 24), weight, a3);
+                }
+                a0.Store(target + ox);
+                a1.Store(target + ox + 8);
+                a2.Store(target + ox + 16);
+                a3.Store(target + ox + 24);
+            }
+            for (; ox < outWidth; ox += 8)
+            {
+                var acc = Vector256.Create(bias);
+                for (int t = 0; t < taps; t++) acc = Vector256.FusedMultiplyAdd(Vector256.Load(source + tap[t] + ox), Vector256.Create(w[t]), acc);
+                acc.Store(target + ox);
+            }
+            return;
+        }
+        for (; ox < outWidth; ox++)
+        {
+            float acc = bias;
+            for (int t = 0; t < taps; t++) acc += source[tap[t] + ox] * w[t];
+            target[ox] = acc;
+        }
+    }
+
+    /// <summary>Any stride and dilation: a multiply-add per tap over the output columns it reaches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowPlane(ReadOnlySpan<float> input, Plane p, ReadOnlySpan<float> weights, float bias, Span<float> output)
     {
         output.Fill(bias);
         int width = p.Width, outWidth = p.OutWidth;
@@ -45,16 +201,7 @@ public static class DepthwiseConvolution
                     // Output columns whose input column ox*s + offset lies inside [0, width).
                     int first = Math.Max(0, CeilDiv(-offset, p.StrideX));
                     int end = Math.Min(outWidth, CeilDiv(width - offset, p.StrideX));
-                    if (end <= first) continue;
-                    if (p.StrideX == 1)
-                    {
-                        var segment = target[first..end];
-                        TensorPrimitives.MultiplyAdd(row.Slice(first + offset, end - first), weight, segment, segment);
-                    }
-                    else
-                    {
-                        for (int ox = first; ox < end; ox++) target[ox] += weight * row[ox * p.StrideX + offset];
-                    }
+                    for (int ox = first; ox < end; ox++) target[ox] += weight * row[ox * p.StrideX + offset];
                 }
             }
         }

@@ -20,7 +20,11 @@ public sealed class FastBinary(Operator reference, CpuKernelOptions options) : F
         var b = context.Input(1);
         if (a.Data is not float[] left || b.Data is not float[] right) return false;
         var shape = ShapeMath.Broadcast(a.Shape, b.Shape);
-        var y = new float[ShapeMath.ElementCount(shape)];
+        int length = (int)ShapeMath.ElementCount(shape);
+        // Write into a full-size operand that dies here (x = x + y in place), else into an arena array.
+        var y = a.Length == length && context.CanOverwriteInput(0) ? left
+            : b.Length == length && context.CanOverwriteInput(1) ? right
+            : context.NewFloats(length);
         string op = context.OpType;
         if (a.Length == y.Length && b.Length == y.Length) Vector(op, left, right, y);
         else if (a.Length == y.Length && b.Length == 1) Scalar(op, left, right[0], y, false);
@@ -153,7 +157,16 @@ public sealed class FastUnary(Operator reference, CpuKernelOptions options) : Fa
             _ => null,
         };
         if (activation is null) return false;
-        var y = (float[])data.Clone();
+        float[] y;
+        if (context.CanOverwriteInput(0))
+        {
+            y = data;
+        }
+        else
+        {
+            y = context.NewFloats(data.Length);
+            data.AsSpan().CopyTo(y);
+        }
         activation.Value.Apply(y);
         context.SetOutput(0, Tensor.Create((int[])x.Shape.Clone(), y));
         return true;

@@ -49,7 +49,7 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         var outShape = Convolution.OutputShape(x.Shape, w.Shape[0], geometry);
         if (b is not null && b.Length != w.Shape[0]) throw context.Invalid($"bias has {b.Length} values, expected {w.Shape[0]}");
         var plane = Plane.Of(x.Shape, geometry);
-        var y = new float[ShapeMath.ElementCount(outShape)];
+        var y = context.NewFloats((int)ShapeMath.ElementCount(outShape));
         var bias = b?.As<float>();
         if (w.Shape[1] == 1 && w.Shape[0] == group)
         {
@@ -60,7 +60,7 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
             Grouped(xData, x.Shape, PackedWeights(w, group), group, plane, bias, activation.Value, y);
         }
         var result = Tensor.Create(outShape, y);
-        if (perm is not null) result = FastTranspose.Apply(result, perm.Select(p => (int)p).ToArray(), Options.ThreadCount);
+        if (perm is not null) result = FastTranspose.Apply(result, perm.Select(p => (int)p).ToArray(), Options.ThreadCount, context.NewFloats(y.Length));
         context.SetOutput(0, result);
         return true;
     }
@@ -71,33 +71,23 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         int batch = xShape[0], channels = xShape[1], groupIn = channels / group, groupOut = weights[0].Outer;
         int inPlane = plane.Height * plane.Width, outPlane = plane.OutHeight * plane.OutWidth;
         bool direct = plane.IsPointwise;
-        int depth = weights[0].Depth;
-        var buffer = direct ? null : System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(1, PackedMatrix.RightLength(shape, outPlane, depth)));
-        try
+        int depth = weights[0].Depth, nr = shape.Columns;
+        fixed (float* biasPointer = bias)
         {
-            fixed (float* biasPointer = bias)
+            for (int n = 0; n < batch; n++)
             {
-                for (int n = 0; n < batch; n++)
+                for (int g = 0; g < group; g++)
                 {
-                    for (int g = 0; g < group; g++)
-                    {
-                        var input = x.AsSpan((n * channels + g * groupIn) * inPlane, groupIn * inPlane);
-                        var output = y.AsSpan((n * group + g) * groupOut * outPlane, groupOut * outPlane);
-                        var epilogue = new Epilogue { RowBias = biasPointer is null ? null : biasPointer + g * groupOut, Activation = activation };
-                        if (direct)
-                        {
-                            Sgemm.MultiplyPackingRight(shape, weights[g], input, inPlane, 1, outPlane, output, outPlane, epilogue, Options.ThreadCount);
-                            continue;
-                        }
-                        PatchPacker.Pack(shape.Columns, x, (n * channels + g * groupIn) * inPlane, groupIn, plane, buffer!, Options.ThreadCount);
-                        Sgemm.Multiply(shape, weights[g], PackedMatrix.Wrap(false, outPlane, depth, shape.Columns, buffer!), output, outPlane, epilogue, Options.ThreadCount);
-                    }
+                    int origin = (n * channels + g * groupIn) * inPlane;
+                    var output = y.AsSpan((n * group + g) * groupOut * outPlane, groupOut * outPlane);
+                    var epilogue = new Epilogue { RowBias = biasPointer is null ? null : biasPointer + g * groupOut, Activation = activation };
+                    // B is X itself (pointwise) or its patches (im2col), packed block by block as the GEMM goes.
+                    Sgemm.PanelPacker pack = direct
+                        ? (first, end, target) => PackedMatrix.PackRight(nr, x.AsSpan(origin, groupIn * inPlane), depth, outPlane, inPlane, 1, first, end, target, first)
+                        : (first, end, target) => PatchPacker.PackBlock(nr, x, origin, groupIn, plane, first, end, target);
+                    Sgemm.MultiplyPackingBlocks(shape, weights[g], outPlane, pack, output, outPlane, epilogue, Options.ThreadCount);
                 }
             }
-        }
-        finally
-        {
-            if (buffer is not null) System.Buffers.ArrayPool<float>.Shared.Return(buffer);
         }
     }
 }

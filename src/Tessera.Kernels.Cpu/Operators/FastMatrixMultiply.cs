@@ -51,7 +51,7 @@ public sealed class FastMatrixMultiply(Operator reference, CpuKernelOptions opti
             int m = transA ? a.Shape[1] : a.Length / Math.Max(1, k);
             if (k == 0) m = transA ? a.Shape[1] : (int)ShapeMath.ElementCount(a.Shape.AsSpan(0, a.Rank - 1));
             int[] outShape = transA ? [m, n] : [.. a.Shape[..^1], n];
-            var y = new float[ShapeMath.ElementCount(outShape)];
+            var y = context.NewFloats((int)ShapeMath.ElementCount(outShape));
             if (!TryGemmEpilogue(context, isGemm, m, n, out var columnBias, out var rowBias, out var residual)) return false;
             Product(a.As<float>(), transA ? 1 : k, transA ? m : 1, m, PackedRight(b, transB), y, columnBias, rowBias, residual, activation.Value);
             context.SetOutput(0, Tensor.Create(outShape, y));
@@ -60,7 +60,7 @@ public sealed class FastMatrixMultiply(Operator reference, CpuKernelOptions opti
         if (a.Rank != b.Rank || !a.Shape.AsSpan(0, a.Rank - 2).SequenceEqual(b.Shape.AsSpan(0, b.Rank - 2))) return false;
         int rowsPerBatch = a.Shape[^2], batches = (int)ShapeMath.ElementCount(a.Shape.AsSpan(0, a.Rank - 2));
         int[] batchedShape = [.. a.Shape[..^1], n];
-        var result = new float[ShapeMath.ElementCount(batchedShape)];
+        var result = context.NewFloats((int)ShapeMath.ElementCount(batchedShape));
         var aData = a.As<float>();
         var bData = b.As<float>();
         int bSize = k * n;

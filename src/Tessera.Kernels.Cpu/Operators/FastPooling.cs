@@ -26,7 +26,7 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
         var plane = Plane.Of(x.Shape, geometry);
         int padBottom = x.Rank == 4 ? geometry.PadEnd[0] : 0, padRight = geometry.PadEnd[^1];
         int[] outShape = [x.Shape[0], x.Shape[1], .. geometry.Output];
-        var y = new float[ShapeMath.ElementCount(outShape)];
+        var y = context.NewFloats((int)ShapeMath.ElementCount(outShape));
         int planes = x.Shape[0] * x.Shape[1], inSize = plane.Height * plane.Width, outSize = plane.OutHeight * plane.OutWidth;
         int threads = Options.ThreadCount;
         int chunks = Math.Min(planes, threads <= 1 ? 1 : threads * 4);
@@ -34,11 +34,45 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
         {
             for (int p = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; p < end; p++)
             {
+                if (max && TwoByTwo(plane, padBottom, padRight))
+                {
+                    MaxTwoByTwo(data.AsSpan(p * inSize, inSize), plane, y.AsSpan(p * outSize, outSize));
+                    continue;
+                }
                 Pool(data.AsSpan(p * inSize, inSize), plane, max, includePad, padBottom, padRight, y.AsSpan(p * outSize, outSize));
             }
         });
         context.SetOutput(0, Tensor.Create(outShape, y));
         return true;
+    }
+
+    /// <summary>The 2x2 stride-2 window without padding that every output sees whole.</summary>
+    private static bool TwoByTwo(Plane p, int padBottom, int padRight) =>
+        p.KernelHeight == 2 && p.KernelWidth == 2 && p.StrideY == 2 && p.StrideX == 2 && p.PadTop == 0 && p.PadLeft == 0
+        && padBottom == 0 && padRight == 0 && p.OutHeight * 2 <= p.Height && p.OutWidth * 2 <= p.Width;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxTwoByTwo(ReadOnlySpan<float> input, Plane p, Span<float> output)
+    {
+        int width = p.Width, outWidth = p.OutWidth;
+        for (int oy = 0; oy < p.OutHeight; oy++)
+        {
+            var top = input.Slice(2 * oy * width, 2 * outWidth);
+            var bottom = input.Slice((2 * oy + 1) * width, 2 * outWidth);
+            var target = output.Slice(oy * outWidth, outWidth);
+            for (int ox = 0; ox < target.Length; ox++)
+            {
+                // The reference's order and comparison: the first tap, then any tap greater than the best
+                // so far (so a NaN counts only as the first tap).
+                float best = top[2 * ox], v = top[2 * ox + 1];
+                if (v > best) best = v;
+                v = bottom[2 * ox];
+                if (v > best) best = v;
+                v = bottom[2 * ox + 1];
+                if (v > best) best = v;
+                target[ox] = best;
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -54,17 +88,24 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
                 int x0 = ox * p.StrideX - p.PadLeft, x1 = x0 + p.KernelWidth;
                 int left = Math.Max(x0, 0), right = Math.Min(x1, p.Width);
                 float acc = max ? float.NegativeInfinity : 0f;
+                bool first = true;
                 for (int iy = top; iy < bottom; iy++)
                 {
                     var row = input.Slice(iy * p.Width + left, Math.Max(0, right - left));
                     if (row.Length == 0) continue;
-                    if (row.Length <= 8)
+                    if (max)
                     {
-                        // Small windows (2x2, 3x3): a vector call per row costs more than the row.
-                        foreach (float v in row) acc = max ? (v > acc || float.IsNaN(v) ? v : acc) : acc + v;
+                        // The reference's rule: the first tap, then any greater one (a NaN counts only first).
+                        foreach (float v in row)
+                        {
+                            if (first || v > acc) acc = v;
+                            first = false;
+                        }
                         continue;
                     }
-                    acc = max ? Math.Max(acc, TensorPrimitives.Max(row)) : acc + TensorPrimitives.Sum(row);
+                    // Small windows (2x2, 3x3): a vector call per row costs more than the row.
+                    if (row.Length <= 8) foreach (float v in row) acc += v;
+                    else acc += TensorPrimitives.Sum(row);
                 }
                 if (!max)
                 {
@@ -86,7 +127,7 @@ public sealed class FastGlobalPooling(Operator reference, CpuKernelOptions optio
         if (x.Data is not float[] data || x.Rank < 3 || context.OpType == "GlobalLpPool") return false;
         int planes = x.Shape[0] * x.Shape[1], size = (int)ShapeMath.ElementCount(x.Shape.AsSpan(2));
         if (size == 0) return false;
-        var y = new float[planes];
+        var y = context.NewFloats(planes);
         bool max = context.OpType == "GlobalMaxPool";
         for (int p = 0; p < planes; p++)
         {

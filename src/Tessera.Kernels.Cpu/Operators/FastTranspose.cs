@@ -14,17 +14,17 @@ public sealed class FastTranspose(Operator reference, CpuKernelOptions options) 
         if (x.Data is not float[] || x.Rank == 0) return false;
         var perm = context.GetInts("perm")?.Select(p => (int)p).ToArray() ?? Enumerable.Range(0, x.Rank).Reverse().ToArray();
         if (perm.Length != x.Rank || perm.Order().Where((p, i) => p != i).Any()) return false;
-        context.SetOutput(0, Apply(x, perm, Options.ThreadCount));
+        context.SetOutput(0, Apply(x, perm, Options.ThreadCount, context.NewFloats(x.Length)));
         return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static Tensor Apply(Tensor x, int[] perm, int threads)
+    /// <summary>Writes x transposed by <paramref name="perm"/> into <paramref name="result"/> (x's length).</summary>
+    public static Tensor Apply(Tensor x, int[] perm, int threads, float[] result)
     {
         int rank = x.Rank;
         var shape = perm.Select(p => x.Shape[p]).ToArray();
         var source = x.As<float>();
-        var result = new float[source.Length];
         if (result.Length == 0) return Tensor.Create(shape, result);
         var inStrides = ShapeMath.Strides(x.Shape);
         var strides = perm.Select(p => (long)inStrides[p]).ToArray();

@@ -15,27 +15,43 @@ public static class PatchPacker
         CpuParallel.For(chunks, threads, chunk =>
         {
             int first = panels * chunk / chunks, end = panels * (chunk + 1) / chunks;
-            Span<int> rowBase = stackalloc int[panelColumns];
-            Span<int> columnBase = stackalloc int[panelColumns];
-            for (int p = first; p < end; p++) PackPanel(panelColumns, source, offset, channels, plane, target, p, rowBase, columnBase);
+            Span<int> runStart = stackalloc int[panelColumns + 1];
+            Span<int> runTop = stackalloc int[panelColumns];
+            for (int p = first; p < end; p++) PackPanel(panelColumns, source, offset, channels, plane, target, p, 0, runStart, runTop);
         });
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackPanel(int nr, float[] source, int offset, int channels, Plane plane, float[] target, int panel, Span<int> rowBase, Span<int> columnBase)
+    /// <summary>Packs panels [first, end) into <paramref name="target"/> from its start, on the calling thread
+    /// (one block of <see cref="Gemm.Sgemm.MultiplyPackingBlocks"/>).</summary>
+    public static void PackBlock(int panelColumns, float[] source, int offset, int channels, Plane plane, int first, int end, float[] target)
     {
-        int kh = plane.KernelHeight, kw = plane.KernelWidth, height = plane.Height, width = plane.Width;
+        Span<int> runStart = stackalloc int[panelColumns + 1];
+        Span<int> runTop = stackalloc int[panelColumns];
+        for (int p = first; p < end; p++) PackPanel(panelColumns, source, offset, channels, plane, target, p, first, runStart, runTop);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackPanel(int nr, float[] source, int offset, int channels, Plane plane, float[] target, int panel, int targetFirstPanel, Span<int> runStart, Span<int> runTop)
+    {
+        int kh = plane.KernelHeight, kw = plane.KernelWidth, height = plane.Height, width = plane.Width, sx = plane.StrideX;
         int depth = channels * kh * kw;
         int pixels = plane.OutHeight * plane.OutWidth;
         int q0 = panel * nr, valid = Math.Min(nr, pixels - q0);
-        for (int t = 0; t < valid; t++)
+        var output = target.AsSpan((panel - targetFirstPanel) * nr * depth, nr * depth);
+        // The panel's pixels as runs within one output row: run r covers panel columns
+        // [runStart[r], runStart[r+1]); its first pixel reads input row runTop[r] + ky*dy and column
+        // runLeft[r] + kx*dx (computed once per panel: divisions per tap would cost more than the copy).
+        int runs = 0;
+        Span<int> runLeft = stackalloc int[nr];
+        for (int t = 0; t < valid; runs++)
         {
-            int q = q0 + t;
-            rowBase[t] = q / plane.OutWidth * plane.StrideY - plane.PadTop;
-            columnBase[t] = q % plane.OutWidth * plane.StrideX - plane.PadLeft;
+            int q = q0 + t, oy = q / plane.OutWidth, ox = q - oy * plane.OutWidth;
+            runStart[runs] = t;
+            runTop[runs] = oy * plane.StrideY - plane.PadTop;
+            runLeft[runs] = ox * sx - plane.PadLeft;
+            t += Math.Min(valid - t, plane.OutWidth - ox);
         }
-        bool oneRow = valid == nr && plane.StrideX == 1 && q0 / plane.OutWidth == (q0 + nr - 1) / plane.OutWidth;
-        var output = target.AsSpan(panel * nr * depth, nr * depth);
+        runStart[runs] = valid;
         int k = 0;
         for (int c = 0; c < channels; c++)
         {
@@ -46,16 +62,33 @@ public static class PatchPacker
                 {
                     var row = output.Slice(k * nr, nr);
                     int dy = ky * plane.DilationY, dx = kx * plane.DilationX;
-                    if (oneRow)
+                    for (int r = 0; r < runs; r++)
                     {
-                        int iy = rowBase[0] + dy, ix = columnBase[0] + dx;
-                        if ((uint)iy >= (uint)height) { row.Clear(); continue; }
-                        if (ix >= 0 && ix + nr <= width) { channel.Slice(iy * width + ix, nr).CopyTo(row); continue; }
-                    }
-                    for (int t = 0; t < valid; t++)
-                    {
-                        int iy = rowBase[t] + dy, ix = columnBase[t] + dx;
-                        row[t] = (uint)iy < (uint)height && (uint)ix < (uint)width ? channel[iy * width + ix] : 0f;
+                        int t0 = runStart[r], t1 = runStart[r + 1];
+                        int iy = runTop[r] + dy;
+                        var run = row[t0..t1];
+                        if ((uint)iy >= (uint)height) { run.Clear(); continue; }
+                        // Input column of run element i: ix0 + i * sx; keep the i with 0 <= ix < width.
+                        int ix0 = runLeft[r] + dx;
+                        if (sx == 1 && ix0 >= 0 && ix0 + run.Length <= width)
+                        {
+                            channel.Slice(iy * width + ix0, run.Length).CopyTo(run);
+                            continue;
+                        }
+                        int first = ix0 >= 0 ? 0 : Math.Min(run.Length, (-ix0 + sx - 1) / sx);
+                        int end = ix0 >= width ? 0 : Math.Min(run.Length, (width - ix0 + sx - 1) / sx);
+                        if (end <= first) { run.Clear(); continue; }
+                        run[..first].Clear();
+                        run[end..].Clear();
+                        var line = channel.Slice(iy * width);
+                        if (sx == 1)
+                        {
+                            line.Slice(ix0 + first, end - first).CopyTo(run[first..end]);
+                        }
+                        else
+                        {
+                            for (int i = first, ix = ix0 + first * sx; i < end; i++, ix += sx) run[i] = line[ix];
+                        }
                     }
                     if (valid < nr) row[valid..].Clear();
                 }

@@ -15,14 +15,26 @@ public sealed class KernelContext : AttributeReader
     private readonly IReadOnlyList<DataValue?> _inputs;
     private readonly DataValue?[] _outputs;
 
-    public KernelContext(Node node, long opset, IReadOnlyList<DataValue?> inputs, ISubgraphRunner? subgraphs = null)
+    public KernelContext(Node node, long opset, IReadOnlyList<DataValue?> inputs, ISubgraphRunner? subgraphs = null, IBufferProvider? buffers = null)
         : base(node)
     {
         Opset = opset;
         _inputs = inputs;
         _outputs = new DataValue?[node.Outputs.Count];
         Subgraphs = subgraphs;
+        Buffers = buffers;
     }
+
+    /// <summary>The session's output arena, or null (then outputs are fresh arrays).</summary>
+    public IBufferProvider? Buffers { get; }
+
+    /// <summary>An output array of exactly <paramref name="length"/> floats with unspecified contents: the
+    /// kernel writes every element.</summary>
+    public float[] NewFloats(int length) => Buffers?.RentFloats(length) ?? new float[length];
+
+    /// <summary>True when the kernel may write its output into input <paramref name="input"/>'s array (see
+    /// <see cref="IBufferProvider.CanOverwriteInput"/>).</summary>
+    public bool CanOverwriteInput(int input) => Buffers?.CanOverwriteInput(this, input) ?? false;
 
     /// <summary>Version of the operator set the node's domain was imported with.</summary>
     public long Opset { get; }

@@ -1,0 +1,224 @@
+using Tessera.Core;
+using Tessera.Ops;
+
+namespace Tessera.Kernels.Cpu.Tests;
+
+/// <summary>Fast kernels against their reference kernels over seeded random shapes: the edge sizes 0, 1, 7,
+/// 17 and 255, strides 1 to 3, dilations 1 and 2, asymmetric padding, and strided (non-contiguous) reads
+/// through the convolution windows: depthwise convolution (phase-plane kernel and its scalar fallback),
+/// im2col convolution, 2x2 max pooling and Concat.</summary>
+public sealed class ShapeSweepTests
+{
+    private static readonly OperatorRegistry Fast = CpuBackend.CreateOperators(1);
+    private static readonly OperatorRegistry FastTwoThreads = CpuBackend.CreateOperators(2);
+    private static readonly int[] EdgeSizes = [1, 7, 17, 255];
+
+    private static Tensor Random(Random random, params int[] shape) =>
+        Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
+
+    private static void Check(OperatorRegistry fast, Node node, Tensor?[] inputs, string label)
+    {
+        Tensor Run(OperatorRegistry registry)
+        {
+            var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
+            registry.Get(node).Execute(context);
+            return (Tensor)context.Outputs[0]!;
+        }
+        var expected = Run(OperatorRegistry.Default);
+        var actual = Run(fast);
+        Assert.Equal(expected.Shape, actual.Shape);
+        var e = expected.ToFloatArray();
+        var a = actual.ToFloatArray();
+        double scale = Math.Max(1, e.Length == 0 ? 0 : e.Max(Math.Abs));
+        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= 1e-4 * scale, $"{label} at {i}: {a[i]} vs {e[i]}");
+    }
+
+    private static Node Conv(int group, int kh, int kw, int sy, int sx, int dy, int dx, int[] pads, string activation)
+    {
+        var node = new Node(activation.Length > 0 ? "FusedConv" : "Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")],
+            activation.Length > 0 ? "tessera" : "", "conv");
+        node.SetAttribute(NodeAttribute.Int("group", group));
+        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kh, kw]));
+        node.SetAttribute(NodeAttribute.Ints("strides", [sy, sx]));
+        node.SetAttribute(NodeAttribute.Ints("dilations", [dy, dx]));
+        node.SetAttribute(NodeAttribute.Ints("pads", pads.Select(p => (long)p).ToArray()));
+        if (activation.Length > 0)
+        {
+            node.SetAttribute(NodeAttribute.String("activation", activation));
+            node.SetAttribute(NodeAttribute.Floats("activation_params", activation == "Clip" ? [0f, 6f] : []));
+        }
+        return node;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Depthwise_convolution_matches_the_reference_on_random_shapes(int seed)
+    {
+        var random = new Random(seed);
+        for (int trial = 0; trial < 12; trial++)
+        {
+            int channels = random.Next(1, 6), batch = random.Next(1, 3);
+            int height = EdgeSizes[random.Next(3)], width = EdgeSizes[random.Next(EdgeSizes.Length)];
+            if (height * width > 2000) height = 1;
+            int kh = random.Next(1, 6), kw = random.Next(1, 6), sy = random.Next(1, 4), sx = random.Next(1, 4);
+            int dy = random.Next(1, 3), dx = random.Next(1, 3);
+            int[] pads = [random.Next(0, kh), random.Next(0, kw), random.Next(0, kh), random.Next(0, kw)];
+            if (height + pads[0] + pads[2] < (kh - 1) * dy + 1 || width + pads[1] + pads[3] < (kw - 1) * dx + 1) continue;
+            string activation = (string[])["", "Relu", "Clip", "HardSwish"] is var names ? names[random.Next(names.Length)] : "";
+            var node = Conv(channels, kh, kw, sy, sx, dy, dx, pads, activation);
+            var inputs = new[] { Random(random, batch, channels, height, width), Random(random, channels, 1, kh, kw), Random(random, channels) };
+            string label = $"depthwise {batch}x{channels}x{height}x{width} k{kh}x{kw} s{sy},{sx} d{dy},{dx} pads {string.Join(",", pads)} {activation}";
+            Check(trial % 2 == 0 ? Fast : FastTwoThreads, node, inputs, label);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 3)]
+    [InlineData(7, 2)]
+    public void Im2col_convolution_matches_the_reference_on_random_shapes(int seed, int stride)
+    {
+        var random = new Random(seed);
+        for (int trial = 0; trial < 6; trial++)
+        {
+            int inChannels = random.Next(1, 5), outChannels = random.Next(1, 9);
+            int height = EdgeSizes[random.Next(3)], width = EdgeSizes[random.Next(EdgeSizes.Length)];
+            if (height * width > 2000) height = 1;
+            int kh = Math.Min(height + 1, random.Next(1, 6)), kw = random.Next(1, 6), dx = random.Next(1, 3);
+            int[] pads = [random.Next(0, kh), random.Next(0, kw), random.Next(0, kh), random.Next(0, kw)];
+            if (height + pads[0] + pads[2] < kh || width + pads[1] + pads[3] < (kw - 1) * dx + 1) continue;
+            var node = Conv(1, kh, kw, stride, stride, 1, dx, pads, trial % 2 == 0 ? "Relu" : "");
+            var inputs = new[] { Random(random, 1, inChannels, height, width), Random(random, outChannels, inChannels, kh, kw), Random(random, outChannels) };
+            Check(Fast, node, inputs, $"conv {inChannels}->{outChannels} {height}x{width} k{kh}x{kw} s{stride} dx{dx} pads {string.Join(",", pads)}");
+        }
+    }
+
+    [Fact]
+    public void Convolution_whose_taps_mostly_fall_in_the_padding_matches_the_reference()
+    {
+        // One input column, kernel 5, pads 2: most taps of the only output read padding (ONNX's Conv1d_pad2size1).
+        var random = new Random(4);
+        var node = Conv(1, 1, 5, 1, 1, 1, 1, [0, 2, 0, 2], "");
+        Check(Fast, node, [Random(random, 1, 4, 1, 1), Random(random, 4, 4, 1, 5), Random(random, 4)], "conv 1x1 input, 1x5 kernel, pads 2");
+        Check(Fast, node, [Random(random, 1, 4, 1, 3), Random(random, 4, 4, 1, 5), Random(random, 4)], "conv 1x3 input, 1x5 kernel, pads 2");
+    }
+
+    [Theory]
+    [InlineData(3, 2)]
+    [InlineData(7, 17)]
+    [InlineData(17, 7)]
+    [InlineData(2, 255)]
+    public void Two_by_two_max_pooling_matches_the_reference(int height, int width)
+    {
+        var node = new Node("MaxPool", [new Value("x")], [new Value("y")], "", "pool");
+        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [2, 2]));
+        node.SetAttribute(NodeAttribute.Ints("strides", [2, 2]));
+        var x = Random(new Random(height * width), 2, 3, height, width);
+        x.As<float>()[5 % x.Length] = float.NaN;
+        var reference = new KernelContext(node, 22, [x]);
+        OperatorRegistry.Default.Get(node).Execute(reference);
+        var fast = new KernelContext(node, 22, [x]);
+        Fast.Get(node).Execute(fast);
+        Assert.Equal(((Tensor)reference.Outputs[0]!).ToFloatArray(), ((Tensor)fast.Outputs[0]!).ToFloatArray());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(-1)]
+    public void Concat_matches_the_reference_including_empty_inputs(int axis)
+    {
+        var random = new Random(axis + 5);
+        int[] Shape(int along) => axis switch { 0 => [along, 7, 17], 1 => [2, along, 17], _ => [2, 7, along] };
+        var node = new Node("Concat", [new Value("a"), new Value("b"), new Value("c")], [new Value("y")], "", "concat");
+        node.SetAttribute(NodeAttribute.Int("axis", axis));
+        Check(Fast, node, [Random(random, Shape(1)), Random(random, Shape(0)), Random(random, Shape(255))], $"concat axis {axis}");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Transposed_convolution_matches_the_reference_on_random_shapes(int seed)
+    {
+        var random = new Random(seed * 13);
+        for (int trial = 0; trial < 8; trial++)
+        {
+            int group = random.Next(1, 3), inChannels = group * random.Next(1, 4), groupOut = random.Next(1, 4);
+            int height = EdgeSizes[random.Next(3)], width = EdgeSizes[random.Next(EdgeSizes.Length)];
+            if (height * width > 1000) height = 1;
+            int kh = random.Next(1, 4), kw = random.Next(1, 4), sy = random.Next(1, 4), sx = random.Next(1, 4), dx = random.Next(1, 3);
+            int[] pads = [random.Next(0, kh), random.Next(0, kw), random.Next(0, kh), random.Next(0, kw)];
+            if (sy * (height - 1) + kh - pads[0] - pads[2] < 1 || sx * (width - 1) + (kw - 1) * dx + 1 - pads[1] - pads[3] < 1) continue;
+            var node = Conv(group, kh, kw, sy, sx, 1, dx, pads, trial % 3 == 0 ? "Relu" : "");
+            node.OpType = node.Domain == "tessera" ? "FusedConvTranspose" : "ConvTranspose";
+            if (trial % 4 == 1) node.SetAttribute(NodeAttribute.Ints("output_padding", [sy - 1, sx - 1]));
+            var inputs = new[] { Random(random, 1, inChannels, height, width), Random(random, inChannels, groupOut, kh, kw), Random(random, group * groupOut) };
+            Check(trial % 2 == 0 ? Fast : FastTwoThreads, node, inputs,
+                $"conv transpose g{group} {inChannels}->{group * groupOut} {height}x{width} k{kh}x{kw} s{sy},{sx} dx{dx} pads {string.Join(",", pads)}");
+        }
+    }
+
+    [Theory]
+    [InlineData("Softmax", 13, new[] { 3, 255 }, -1)]
+    [InlineData("Softmax", 13, new[] { 2, 7, 17 }, 2)]
+    [InlineData("Softmax", 11, new[] { 2, 7, 17 }, 1)]
+    [InlineData("LogSoftmax", 13, new[] { 17, 1 }, -1)]
+    [InlineData("LogSoftmax", 13, new[] { 0, 7 }, -1)]
+    [InlineData("Softmax", 13, new[] { 2, 7, 17 }, 1)]
+    public void Softmax_matches_the_reference(string op, int opset, int[] shape, int axis)
+    {
+        var node = new Node(op, [new Value("x")], [new Value("y")], "", op);
+        node.SetAttribute(NodeAttribute.Int("axis", axis));
+        var x = Tensor.Create(shape, Random(new Random(shape.Sum()), shape).ToFloatArray().Select(v => v * 20).ToArray());
+        Tensor Run(OperatorRegistry registry)
+        {
+            var context = new KernelContext(node, opset, [x]);
+            registry.Get(node).Execute(context);
+            return (Tensor)context.Outputs[0]!;
+        }
+        var e = Run(OperatorRegistry.Default).ToFloatArray();
+        var a = Run(Fast).ToFloatArray();
+        Assert.Equal(e.Length, a.Length);
+        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= 1e-5 * Math.Max(1, Math.Abs(e[i])), $"{op} at {i}: {a[i]} vs {e[i]}");
+    }
+
+    [Theory]
+    [InlineData(1, 1, 17, 7, "forward", true)]
+    [InlineData(7, 2, 1, 17, "reverse", false)]
+    [InlineData(17, 1, 7, 1, "forward", false)]
+    public void Lstm_matches_the_reference(int seq, int batch, int input, int hidden, string direction, bool withState)
+    {
+        var random = new Random(seq * 7 + hidden);
+        var node = new Node("LSTM", Enumerable.Range(0, 7).Select(i => i == 4 ? null : new Value($"i{i}")), [new Value("y"), new Value("yh"), new Value("yc")], "", "lstm");
+        node.SetAttribute(NodeAttribute.Int("hidden_size", hidden));
+        node.SetAttribute(NodeAttribute.String("direction", direction));
+        Tensor?[] inputs =
+        [
+            Random(random, seq, batch, input), Random(random, 1, 4 * hidden, input), Random(random, 1, 4 * hidden, hidden),
+            Random(random, 1, 8 * hidden), null, withState ? Random(random, 1, batch, hidden) : null, withState ? Random(random, 1, batch, hidden) : null,
+        ];
+        KernelContext Run(OperatorRegistry registry)
+        {
+            var context = new KernelContext(node, 14, inputs.Cast<DataValue?>().ToList());
+            registry.Get(node).Execute(context);
+            return context;
+        }
+        var expected = Run(OperatorRegistry.Default);
+        var actual = Run(Fast);
+        for (int o = 0; o < 3; o++)
+        {
+            var e = (Tensor)expected.Outputs[o]!;
+            var a = (Tensor)actual.Outputs[o]!;
+            Assert.Equal(e.Shape, a.Shape);
+            var ev = e.ToFloatArray();
+            var av = a.ToFloatArray();
+            for (int i = 0; i < ev.Length; i++) Assert.True(Math.Abs(ev[i] - av[i]) <= 1e-5, $"output {o} at {i}: {av[i]} vs {ev[i]}");
+        }
+        Assert.IsType<Operators.FastLstm>(Fast.Get(node));
+    }
+}
