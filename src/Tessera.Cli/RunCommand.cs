@@ -15,18 +15,23 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "Model file (.onnx) or catalog name" };
+        var model = new Argument<string>("model") { Description = "Model file (.onnx), compiled NPU package (.tnpu) or catalog name" };
         var inputs = new Option<string[]>("--input", "-i")
         {
             Description = "Input as NAME=FILE (.npy or serialized TensorProto .pb); FILE alone when the model has one input",
             AllowMultipleArgumentsPerToken = true,
         };
         var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "Folder for the output .npy files" };
-        var backend = new Option<string>("--backend", "-b") { Description = "Backend: reference", DefaultValueFactory = _ => "reference" };
+        var backend = new Option<string>("--backend", "-b") { Description = "Backend: reference, or npu (the simulated NPU, with --npu CONFIG)", DefaultValueFactory = _ => "reference" };
         var noOptimize = OptimizeCommand.NoOptimizeOption();
         var command = new Command("run", "Run a model on input tensors and write its outputs as .npy files") { model, inputs, output, backend, noOptimize };
+        var npu = NpuModelCommands.AddRunOptions(command);
         command.SetAction(parse =>
         {
+            if (NpuModelCommands.Handles(parse.GetValue(model)!, parse.GetValue(backend)!))
+            {
+                return NpuModelCommands.Run(parse, npu, parse.GetValue(model)!, parse.GetValue(inputs) ?? [], parse.GetValue(output), !parse.GetValue(noOptimize));
+            }
             var loaded = ModelLoader.Load(parse.GetValue(model)!);
             if (Tessera.TFLite.TfLiteImporter.IsPreQuantized(loaded))
             {

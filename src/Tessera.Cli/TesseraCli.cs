@@ -20,6 +20,7 @@ public static class TesseraCli
         root.Subcommands.Add(RtlCommands.Create());
         root.Subcommands.Add(AugmentCommand.Create());
         root.Subcommands.Add(IntegerCommand.Create());
+        root.Subcommands.Add(NpuModelCommands.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(Compare.CompareCommand.Create());
         foreach (var command in QuantizeCommands.Create()) root.Subcommands.Add(command);

@@ -1,6 +1,7 @@
 using Tessera.Compiler;
 using Tessera.Core;
 using Tessera.Integer;
+using Tessera.Simulator;
 
 namespace Tessera.Npu;
 
@@ -12,7 +13,9 @@ public sealed record HybridResult(Dictionary<string, Tensor> Outputs, IntegerSta
 /// reference executor, converting boundary values between NCHW and HWC on the host.</summary>
 public static class HybridRunner
 {
-    public static HybridResult Run(ModelPartition partition, IReadOnlyDictionary<string, Tensor> inputs, bool layerReports = true)
+    /// <param name="trace">When given, receives the simulator's per-instruction events of every segment, segment
+    /// after segment on one time line (each segment is simulated once more with tracing on).</param>
+    public static HybridResult Run(ModelPartition partition, IReadOnlyDictionary<string, Tensor> inputs, bool layerReports = true, List<TraceEvent>? trace = null)
     {
         var program = partition.Program;
         var state = new IntegerState();
@@ -43,6 +46,12 @@ public static class HybridRunner
                     var bytes = segment.Inputs.ToDictionary(v => v.Name, v => ValueLayout.ToNpu(state.Int8(v.Name), v.Layout), StringComparer.Ordinal);
                     var (outputs, report) = NpuExecution.Run(segment.Compiled, bytes, layerReports);
                     foreach (var value in segment.Outputs) state.SetInt8(value.Name, ValueLayout.FromNpu(outputs[value.Name], value.Shape, value.Layout), value.Unsigned);
+                    if (trace is not null)
+                    {
+                        long offset = segments.Sum(s => s.Network.Total.TotalCycles);
+                        var traced = NpuSimulator.Run(segment.Compiled.Spec, segment.Compiled.Program, bytes.ToDictionary(p => p.Key, p => (byte[])(Array)p.Value), new SimulationOptions { Trace = true });
+                        trace.AddRange(traced.Trace.Select(e => e with { Name = $"segment {segment.Index}: {e.Name}", Start = e.Start + offset, End = e.End + offset }));
+                    }
                     segments.Add(new SegmentReport(segment.Index, segment.Steps.Count, segment.Macs, report));
                     break;
             }

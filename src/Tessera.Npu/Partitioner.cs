@@ -15,19 +15,30 @@ public static class Partitioner
 {
     /// <param name="exposeAll">Make every value a segment produces an output of its program (tests compare each
     /// intermediate tensor with the reference executor).</param>
-    public static ModelPartition Partition(IntegerProgram program, ProgramValues values, NpuSpec spec, bool exposeAll = false)
+    /// <param name="cpuSteps">Steps (by index in the program) known to stay on the CPU, with their reason: a
+    /// loaded package's compiler decisions.</param>
+    /// <param name="compile">Makes the compiled network of segment i (default: the compiler); a loaded package
+    /// returns its stored program here.</param>
+    public static ModelPartition Partition(IntegerProgram program, ProgramValues values, NpuSpec spec, bool exposeAll = false,
+        IReadOnlyDictionary<int, string>? cpuSteps = null, Func<int, Network, CompiledNetwork>? compile = null)
     {
         var forced = new Dictionary<IntegerStep, string>();
+        foreach (var (index, reason) in cpuSteps ?? new Dictionary<int, string>())
+        {
+            if (index < 0 || index >= program.Steps.Count) throw new InvalidInputException($"step {index} does not exist (the program has {program.Steps.Count})");
+            forced[program.Steps[index]] = reason;
+        }
+        compile ??= (_, network) => NetworkCompiler.Compile(spec, network);
         while (true)
         {
-            var (partition, failure) = TryPartition(program, values, spec, forced, exposeAll);
+            var (partition, failure) = TryPartition(program, values, spec, forced, exposeAll, compile);
             if (partition is not null) return partition;
             forced[failure!.Value.Step] = failure.Value.Reason;
         }
     }
 
     private static (ModelPartition?, (IntegerStep Step, string Reason)?) TryPartition(IntegerProgram program, ProgramValues values, NpuSpec spec,
-        Dictionary<IntegerStep, string> forced, bool exposeAll)
+        Dictionary<IntegerStep, string> forced, bool exposeAll, Func<int, Network, CompiledNetwork> compile)
     {
         var layerNames = new HashSet<string>(StringComparer.Ordinal);
         var drafts = new List<object>();
@@ -68,15 +79,15 @@ public static class Partitioner
             var readElsewhere = new HashSet<string>(drafts.Where((d, j) => j != i).SelectMany(Reads), StringComparer.Ordinal);
             var outputs = segment.Produced.Where(p => exposeAll || wanted.Contains(p.Value) || readElsewhere.Contains(p.Value)).ToList();
             CompiledNetwork compiled;
+            int index = items.OfType<NpuSegment>().Count();
             try
             {
-                compiled = NetworkCompiler.Compile(spec, segment.Network(outputs.Select(o => o.Value)));
+                compiled = compile(index, segment.Network(outputs.Select(o => o.Value)));
             }
             catch (TesseraException e) when (e.Where is { } layer && segment.LayerOwners.TryGetValue(layer, out var owner))
             {
                 return (null, (owner, "compiler: " + e.Message));
             }
-            int index = items.OfType<NpuSegment>().Count();
             items.Add(new NpuSegment(index, segment.Steps, compiled,
                 segment.Inputs.Select(v => Boundary(v.Value, v.Layout, values)).ToList(),
                 outputs.Select(v => Boundary(v.Value, v.Layout, values)).ToList(),

@@ -19,6 +19,12 @@ public sealed class ProgramValues
             var type = inputTypes.TryGetValue(name, out var t) ? t : DataType.Float32;
             inputs[name] = Zeros(shape, type);
         }
+        return Probe(program, inputs);
+    }
+
+    /// <summary>Probes with real inputs (shapes and types from them).</summary>
+    public static ProgramValues Probe(IntegerProgram program, IReadOnlyDictionary<string, Tensor> inputs)
+    {
         var state = program.Run(inputs);
         var values = new ProgramValues();
         foreach (var name in program.Inputs.Concat(program.Steps.SelectMany(s => s.Inputs.Concat(s.Outputs))))

@@ -24,7 +24,11 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
         Directory.CreateDirectory(folder);
         try
         {
-            foreach (var image in images) File.Copy(TestAssets.Image(image), Path.Combine(folder, image));
+            foreach (var file in images)
+            {
+                var source = file.EndsWith(".wav", StringComparison.Ordinal) ? TestAssets.Audio(file) : TestAssets.Image(file);
+                File.Copy(source, Path.Combine(folder, file));
+            }
             var floatModel = OnnxImporter.Load(TestAssets.Model(model));
             var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(folder, m, preprocessing, 4), preprocessing, optimize: true);
             var (quantized, _) = Quantizer.Rewrite(calibration, new QuantizationOptions());
@@ -40,7 +44,7 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
     /// <summary>Partitions for a configuration at the shapes of <paramref name="inputs"/>.</summary>
     public ModelPartition Partition(string configuration, IReadOnlyDictionary<string, Tensor> inputs, bool exposeAll = true)
     {
-        var values = ProgramValues.Probe(Program, inputs.ToDictionary(p => p.Key, p => p.Value.Shape), inputs.ToDictionary(p => p.Key, p => p.Value.DataType));
+        var values = ProgramValues.Probe(Program, inputs);
         return Partitioner.Partition(Program, values, NpuSpecLoader.Load(configuration), exposeAll);
     }
 }

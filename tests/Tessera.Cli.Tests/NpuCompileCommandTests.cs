@@ -1,0 +1,120 @@
+using System.IO.Compression;
+using Tessera.Core;
+using Tessera.Testing;
+
+namespace Tessera.Cli.Tests;
+
+/// <summary>`tessera compile` -> `tessera run MODEL.tnpu`, and `tessera run MODEL --backend npu`, on PP-OCR's
+/// orientation classifier: the outputs equal `tessera int-run` on the same quantized model; a corrupt or
+/// foreign package is a one-line error.</summary>
+[Collection("cli")]
+public sealed class NpuCompileCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("tessera-npu-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string PathOf(string name) => Path.Combine(_folder, name);
+
+    private string Calibration()
+    {
+        var folder = PathOf("calibration");
+        Directory.CreateDirectory(folder);
+        File.Copy(TestAssets.Image("text.png"), Path.Combine(folder, "text.png"), overwrite: true);
+        return folder;
+    }
+
+    private string Input()
+    {
+        var path = PathOf("x.npy");
+        NpyFile.Write(path, RealModelInputs.TextLine(192)["x"]);
+        return path;
+    }
+
+    [Fact]
+    public void Compiled_package_runs_like_the_integer_executor()
+    {
+        var package = PathOf("cls.tnpu");
+        var compile = CliHarness.Run("compile", "ppocr-cls", "--npu", "small", "--calibration", Calibration(), "--max-samples", "2", "--shape", "x=1x3x48x192", "-o", package, "--explain");
+        Assert.True(compile.ExitCode == 0, compile.Stderr);
+        Assert.Contains("MACs on the NPU", compile.Stdout, StringComparison.Ordinal);
+        Assert.Contains("broadcast Add/Mul", compile.Stdout, StringComparison.Ordinal);
+
+        var input = Input();
+        var run = CliHarness.Run("run", package, "-i", $"x={input}", "-o", PathOf("npu"), "--report", PathOf("report.json"), "--trace", PathOf("trace.json"));
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("inferences/s", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("\"npu_mac_fraction\"", File.ReadAllText(PathOf("report.json")), StringComparison.Ordinal);
+        Assert.Contains("\"ph\":\"X\"", File.ReadAllText(PathOf("trace.json")), StringComparison.Ordinal);
+
+        var model = PathOf("cls-int8.onnx");
+        using (var zip = ZipFile.OpenRead(package)) zip.GetEntry("model.onnx")!.ExtractToFile(model);
+        var reference = CliHarness.Run("int-run", model, "-i", $"x={input}", "-o", PathOf("int"));
+        Assert.True(reference.ExitCode == 0, reference.Stderr);
+        AssertSameOutputs(PathOf("int"), PathOf("npu"));
+
+        // Compile (for the given input's shape) and run in one command on another configuration: the same outputs.
+        var direct = CliHarness.Run("run", model, "--backend", "npu", "--npu", "tiny", "-i", $"x={input}", "-o", PathOf("direct"));
+        Assert.True(direct.ExitCode == 0, direct.Stderr);
+        AssertSameOutputs(PathOf("int"), PathOf("direct"));
+
+        // A package whose program was altered fails its checksum: one line, exit 2.
+        var tampered = PathOf("tampered.tnpu");
+        File.Copy(package, tampered);
+        using (var zip = ZipFile.Open(tampered, ZipArchiveMode.Update))
+        {
+            var entry = zip.GetEntry("segment0.bin")!;
+            byte[] bytes;
+            using (var stream = entry.Open())
+            using (var copy = new MemoryStream())
+            {
+                stream.CopyTo(copy);
+                bytes = copy.ToArray();
+            }
+            bytes[^1] ^= 1;
+            entry.Delete();
+            using var replaced = zip.CreateEntry("segment0.bin").Open();
+            replaced.Write(bytes);
+        }
+        AssertUserError(CliHarness.Run("run", tampered, "-i", $"x={input}", "-o", PathOf("bad")), "segment0.bin does not match its sha256");
+        Assert.False(Directory.Exists(PathOf("bad")) && Directory.EnumerateFiles(PathOf("bad")).Any());
+    }
+
+    [Fact]
+    public void A_foreign_file_is_a_one_line_error()
+    {
+        var path = PathOf("foreign.tnpu");
+        File.WriteAllBytes(path, "this is not a package"u8.ToArray());
+        AssertUserError(CliHarness.Run("run", path, "-o", PathOf("out")), "not a usable .tnpu package");
+    }
+
+    [Fact]
+    public void A_float_model_without_calibration_is_a_one_line_error_and_writes_nothing()
+    {
+        var package = PathOf("float.tnpu");
+        AssertUserError(CliHarness.Run("compile", "ppocr-cls", "--npu", "small", "-o", package), "not quantized");
+        Assert.False(File.Exists(package));
+        AssertUserError(CliHarness.Run("compile", "ppocr-cls", "--npu", "medium", "-o", package), "unknown NPU configuration");
+    }
+
+    private static void AssertUserError(CliHarness.Result result, string expected)
+    {
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    private static void AssertSameOutputs(string expectedFolder, string actualFolder)
+    {
+        var expected = Directory.GetFiles(expectedFolder, "*.npy").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, Directory.GetFiles(actualFolder, "*.npy").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList());
+        foreach (var file in expected)
+        {
+            var a = NpyFile.Read(Path.Combine(expectedFolder, file!));
+            var b = NpyFile.Read(Path.Combine(actualFolder, file!));
+            Assert.Equal(a.Shape, b.Shape);
+            Assert.Equal(a.ToDoubleArray(), b.ToDoubleArray());
+        }
+    }
+}
