@@ -41,7 +41,7 @@ internal static class QuantizeCommands
 
     private static Option<double?> FallbackOption() => new("--auto-fallback")
     {
-        Description = "Keep the worst layers (lowest local cosine) in float until the output cosine reaches this value, e.g. 0.99",
+        Description = "Keep layers in float until the output cosine reaches this value, e.g. 0.99; each step tries the suspects (worst local cosine, largest accumulated drop) and keeps the best output gain per MAC",
     };
 
     private static Command CreateQuantize()
@@ -57,9 +57,10 @@ internal static class QuantizeCommands
         var fallback = FallbackOption();
         var augment = new Option<string?>("--augment") { Description = "Augmentation spec (see docs/augmentation.md) applied to each calibration image or wav, e.g. \"flip:p=0.5, rotate:degrees=10\"" };
         var count = new Option<int>("--count") { Description = "With --augment: variants per calibration file", DefaultValueFactory = _ => 4 };
+        var noEqualize = new Option<bool>("--no-equalize") { Description = "Skip cross-layer equalization of Conv -> Relu -> Conv pairs" };
         var command = new Command("quantize", "Calibrate a float model and write an int8 QDQ ONNX model (ONNX Runtime's format)")
         {
-            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count,
+            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize,
         };
         var data = AddDataOptions(command);
         command.SetAction(parse =>
@@ -79,7 +80,9 @@ internal static class QuantizeCommands
             var augmentation = parse.GetValue(augment) is { } spec ? new CalibrationAugmentation(spec, parse.GetValue(count)) : null;
             if (augmentation is { Count: < 1 }) throw new InvalidInputException($"--count must be at least 1, got {augmentation.Count}", "--count", "give the number of variants per file");
             var loaded = ModelLoader.Load(argument);
-            var calibrated = CalibrateWithProgress(loaded, folder, preprocessing, maxSamples, !parse.GetValue(data.NoOptimize), augmentation);
+            bool equalize = !parse.GetValue(noEqualize);
+            var calibrated = CalibrateWithProgress(loaded, folder, preprocessing, maxSamples, !parse.GetValue(data.NoOptimize), augmentation, equalize);
+            if (calibrated.Equalized.Count > 0) Console.WriteLine($"cross-layer equalization: {calibrated.Equalized.Count} Conv -> Relu -> Conv pairs rescaled");
             Model quantized;
             QuantizationReport report;
             if (parse.GetValue(fallback) is { } target)
@@ -94,7 +97,7 @@ internal static class QuantizeCommands
                 (quantized, report) = Quantizer.Rewrite(calibrated, options);
             }
             quantized.Metadata[MetadataKey] = string.Create(CultureInfo.InvariantCulture,
-                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric}");
+                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric};equalize={equalize}");
             PrintReport(report);
             var destination = parse.GetValue(output)!;
             AtomicFile.WriteAllBytes(destination.FullName, OnnxExporter.ToBytes(quantized));
@@ -104,13 +107,13 @@ internal static class QuantizeCommands
         return command;
     }
 
-    private static Calibration CalibrateWithProgress(Model model, string folder, Preprocessing? preprocessing, int maxSamples, bool optimize, CalibrationAugmentation? augmentation = null)
+    private static Calibration CalibrateWithProgress(Model model, string folder, Preprocessing? preprocessing, int maxSamples, bool optimize, CalibrationAugmentation? augmentation = null, bool equalize = true)
     {
         Calibration? result = null;
         AnsiConsole.Progress().AutoClear(true).Start(context =>
         {
             var task = context.AddTask("calibrating", maxValue: maxSamples);
-            result = Quantizer.Calibrate(model, m => CalibrationData.Read(folder, m, preprocessing, maxSamples, augmentation), preprocessing, optimize, count => task.Value = count);
+            result = Quantizer.Calibrate(model, m => CalibrationData.Read(folder, m, preprocessing, maxSamples, augmentation), preprocessing, optimize, count => task.Value = count, equalize);
             task.Value = task.MaxValue;
         });
         return result!;
@@ -141,7 +144,10 @@ internal static class QuantizeCommands
         long moved = result.Report.KeptFloat.Where(k => result.FloatNodes.Contains(k.Name)).Sum(k => k.Macs);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"auto-fallback: output cosine {result.Analysis.OutputCosine:F5} (target {target}) {(result.Reached ? "reached" : "NOT reached")}; {result.FloatNodes.Count} layers kept float, {Count(moved)} MACs moved off int8"));
-        foreach (var node in result.FloatNodes) Console.WriteLine($"  float: {node}");
+        foreach (var step in result.Steps)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  float: {step.Node} ({Count(step.Macs)} MACs): output cosine {step.CosineBefore:F5} -> {step.CosineAfter:F5}"));
+        }
     }
 
     private static Command CreateAnalyze()
@@ -171,7 +177,9 @@ internal static class QuantizeCommands
             int maxSamples = parse.GetValue(dataOptions.MaxSamples);
             var quantized = OnnxImporter.Load(quantFile.FullName);
             // The float model goes through the same preparation as in quantize, so tensor names line up.
-            var calibrated = CalibrateWithProgress(ModelLoader.Load(argument), folder, preprocessing, maxSamples, !parse.GetValue(dataOptions.NoOptimize));
+            // Equalization rescales weights only, so activations (and names) agree either way; follow the file's choice.
+            bool equalize = !(quantized.Metadata.GetValueOrDefault(MetadataKey)?.Contains("equalize=False", StringComparison.Ordinal) ?? false);
+            var calibrated = CalibrateWithProgress(ModelLoader.Load(argument), folder, preprocessing, maxSamples, !parse.GetValue(dataOptions.NoOptimize), equalize: equalize);
             var samples = CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples).ToList();
             var result = QuantizationAnalysis.Compare(calibrated.FloatModel, quantized, samples, preprocessing, Quantizer.MacsByNode(calibrated));
             PrintAnalysis(result, parse.GetValue(top));

@@ -4,14 +4,23 @@ using Tessera.Passes;
 
 namespace Tessera.Quantization;
 
-/// <summary>Brings a float model into the form calibration and QDQ rewriting work on: scalar inputs fixed by
+/// <summary>Brings a float model into the form calibration and QDQ rewriting work on: float16 becomes float32
+/// (<see cref="Float16Widening"/>), scalar inputs fixed by
 /// the preprocessing become constants, the graph optimizer runs (unless disabled) and its fused ops are
 /// lowered back to standard ONNX (so the QDQ model runs in ONNX Runtime), GELU is spelled with Erf, the
 /// opset is raised to 13 and every node gets a name (fallback and analysis refer to nodes by name).</summary>
 public static class ModelPreparation
 {
-    public static OptimizationResult? Prepare(Model model, Preprocessing? preprocessing, bool optimize)
+    public static OptimizationResult? Prepare(Model model, Preprocessing? preprocessing, bool optimize) => Prepare(model, preprocessing, optimize, equalize: false).Optimization;
+
+    /// <summary>As <see cref="Prepare(Model, Preprocessing?, bool)"/>, then (with <paramref name="equalize"/>)
+    /// cross-layer equalization of Conv -> Relu -> Conv pairs, listed in the result.</summary>
+    public static (OptimizationResult? Optimization, IReadOnlyList<EqualizedPair> Equalized) Prepare(Model model, Preprocessing? preprocessing, bool optimize, bool equalize)
     {
+        Float16Widening.Run(model);
+        // Old exports (IR 3: SqueezeNet 1.1) list every initializer as a graph input too, which would let a caller
+        // override it; a deployed quantized model fixes its weights, and the rewrite replaces them with int8.
+        model.Graph.Inputs.RemoveAll(v => v.Constant is not null);
         var constants = Constants(model, preprocessing);
         OptimizationResult? result = null;
         if (optimize)
@@ -28,8 +37,9 @@ public static class ModelPreparation
         ShapeSource.Infer(model, null);
         OpsetUpgrade.Run(model);
         NameNodes(model.Graph);
+        var equalized = equalize ? CrossLayerEqualization.Run(model.Graph) : [];
         ShapeSource.Infer(model, null);
-        return result;
+        return (result, equalized);
     }
 
     private static Dictionary<string, Tensor>? Constants(Model model, Preprocessing? preprocessing)

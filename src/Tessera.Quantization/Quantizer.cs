@@ -6,18 +6,23 @@ namespace Tessera.Quantization;
 
 /// <summary>What a calibration produced: the prepared float model, the observers of its tensors and the
 /// concrete input shapes of the first sample (for counting MACs of dynamic models).</summary>
-public sealed record Calibration(Model FloatModel, IReadOnlyDictionary<string, TensorObserver> Observers, IReadOnlyDictionary<string, int[]> InputShapes, OptimizationResult? Optimization);
+public sealed record Calibration(Model FloatModel, IReadOnlyDictionary<string, TensorObserver> Observers, IReadOnlyDictionary<string, int[]> InputShapes, OptimizationResult? Optimization)
+{
+    /// <summary>The Conv -> Relu -> Conv pairs cross-layer equalization rescaled before calibrating.</summary>
+    public IReadOnlyList<EqualizedPair> Equalized { get; init; } = [];
+}
 
 /// <summary>The library entry point of <c>tessera quantize</c>: prepare, calibrate, rewrite to QDQ.</summary>
 public static class Quantizer
 {
-    /// <summary>Prepares <paramref name="model"/> in place (see <see cref="ModelPreparation"/>) and runs it on the samples.</summary>
-    public static Calibration Calibrate(Model model, Func<Model, IEnumerable<CalibrationSample>> samples, Preprocessing? preprocessing, bool optimize, Action<int>? progress = null)
+    /// <summary>Prepares <paramref name="model"/> in place (see <see cref="ModelPreparation"/>; with
+    /// <paramref name="equalize"/> also <see cref="CrossLayerEqualization"/>) and runs it on the samples.</summary>
+    public static Calibration Calibrate(Model model, Func<Model, IEnumerable<CalibrationSample>> samples, Preprocessing? preprocessing, bool optimize, Action<int>? progress = null, bool equalize = true)
     {
-        var optimization = ModelPreparation.Prepare(model, preprocessing, optimize);
+        var (optimization, equalized) = ModelPreparation.Prepare(model, preprocessing, optimize, equalize);
         var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
         var observers = Calibrator.Run(model, Recording(samples(model), shapes), preprocessing, progress);
-        return new Calibration(model, observers, shapes, optimization);
+        return new Calibration(model, observers, shapes, optimization) { Equalized = equalized };
     }
 
     private static IEnumerable<CalibrationSample> Recording(IEnumerable<CalibrationSample> samples, Dictionary<string, int[]> shapes)

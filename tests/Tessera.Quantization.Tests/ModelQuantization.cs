@@ -9,12 +9,12 @@ namespace Tessera.Quantization.Tests;
 /// float model on the calibration data.</summary>
 internal sealed record ModelQuantization(Calibration Calibration, Model Quantized, QuantizationReport Report, IReadOnlyList<CalibrationSample> Samples, Preprocessing Preset)
 {
-    public static ModelQuantization Run(string model, string preset, string dataFolder, QuantizationOptions? options = null, int maxSamples = 16)
+    public static ModelQuantization Run(string model, string preset, string dataFolder, QuantizationOptions? options = null, int maxSamples = 16, bool equalize = true)
     {
         var path = model.EndsWith(".onnx", StringComparison.Ordinal) ? model : TestAssets.Model(model);
         var preprocessing = PreprocessingPresets.Get(preset);
         var floatModel = OnnxImporter.Load(path);
-        var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(dataFolder, m, preprocessing, maxSamples), preprocessing, optimize: true);
+        var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(dataFolder, m, preprocessing, maxSamples), preprocessing, optimize: true, equalize: equalize);
         var (quantized, report) = Quantizer.Rewrite(calibration, options ?? new QuantizationOptions());
         var samples = CalibrationData.Read(dataFolder, calibration.FloatModel, preprocessing, maxSamples).ToList();
         return new ModelQuantization(calibration, quantized, report, samples, preprocessing);

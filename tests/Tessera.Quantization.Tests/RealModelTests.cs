@@ -19,13 +19,22 @@ public sealed class RealModelTests
     }
 
     [Fact]
-    public void AutoFallbackReachesTheTargetCosineOnBlazeFace()
+    public void AutoFallbackKeepsTheLayerWithTheBestMeasuredGainOnBlazeFace()
     {
+        // Cross-layer equalization already brings blazeface-front to 0.991, so the target is set above it.
         var run = ModelQuantization.Run("blazeface-front", "blazeface-front", ModelQuantization.ImageFolder("astronaut.png", "messi5.jpg"));
-        var result = AutoFallback.Run(run.Calibration, new QuantizationOptions(), run.Samples, run.Preset, 0.99);
-        Assert.True(result.Reached, $"output cosine {result.Analysis.OutputCosine} after {result.FloatNodes.Count} fallbacks");
-        Assert.True(result.Analysis.OutputCosine >= 0.99);
+        var result = AutoFallback.Run(run.Calibration, new QuantizationOptions(), run.Samples, run.Preset, 0.999, maxSteps: 2);
+        Assert.Equal(2, result.Steps.Count);
+        Assert.Equal(result.FloatNodes, result.Steps.Select(s => s.Node));
         Assert.All(result.FloatNodes, name => Assert.Contains(result.Report.KeptFloat, k => k.Name == name && k.Reason == "kept float by fallback"));
-        Assert.True(result.Report.Int8Macs < result.Report.TotalMacs || result.FloatNodes.Count == 0);
+        // Each step's measured cosine is what the next step's full analysis finds (the probe and the analysis
+        // run the same models on the same data), and the greedy choice raised the output cosine overall.
+        for (int i = 0; i < result.Steps.Count; i++)
+        {
+            double next = i + 1 < result.Steps.Count ? result.Steps[i + 1].CosineBefore : result.Analysis.OutputCosine;
+            Assert.Equal(result.Steps[i].CosineAfter, next, 9);
+        }
+        Assert.True(result.Analysis.OutputCosine > result.Steps[0].CosineBefore, $"output cosine {result.Steps[0].CosineBefore} -> {result.Analysis.OutputCosine}");
+        Assert.Equal(result.Report.TotalMacs - result.Steps.Sum(s => s.Macs), result.Report.Int8Macs);
     }
 }
