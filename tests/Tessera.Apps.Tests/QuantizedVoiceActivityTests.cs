@@ -26,8 +26,10 @@ public sealed class QuantizedVoiceActivityTests(ITestOutputHelper output)
         {
             foreach (var clip in CalibrationClips) File.Copy(TestAssets.Audio(clip), Path.Combine(folder, clip));
             var preset = PreprocessingPresets.Get("silero-vad-v5");
+            // Without cross-layer equalization: with it the int8 segment of speech_en_16k ends two frames early
+            // (4.256 s against float's 4.320 s; without it, within one frame). Measured, docs/quantization.md.
             var calibration = Quantizer.Calibrate(OnnxImporter.Load(TestAssets.Model("silero-vad-v5")),
-                m => CalibrationData.Read(folder, m, preset, 160), preset, optimize: true);
+                m => CalibrationData.Read(folder, m, preset, 160), preset, optimize: true, equalize: false);
             return Quantizer.Rewrite(calibration, new QuantizationOptions { Method = RangeSelection.Parse(method) }).Model;
         }
         finally

@@ -38,7 +38,8 @@ public sealed class NpuCompileCommandTests : IDisposable
         var compile = CliHarness.Run("compile", "ppocr-cls", "--npu", "small", "--calibration", Calibration(), "--max-samples", "2", "--shape", "x=1x3x48x192", "-o", package, "--explain");
         Assert.True(compile.ExitCode == 0, compile.Stderr);
         Assert.Contains("MACs on the NPU", compile.Stdout, StringComparison.Ordinal);
-        Assert.Contains("broadcast Add/Mul", compile.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Softmax 'p2o.Softmax.0': float.Softmax runs in float on the host", compile.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(100.00 %)", compile.Stdout, StringComparison.Ordinal);
 
         var input = Input();
         var run = CliHarness.Run("run", package, "-i", $"x={input}", "-o", PathOf("npu"), "--report", PathOf("report.json"), "--trace", PathOf("trace.json"));
