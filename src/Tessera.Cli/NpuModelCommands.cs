@@ -4,6 +4,7 @@ using Spectre.Console;
 using Tessera.Core;
 using Tessera.Npu;
 using Tessera.Onnx;
+using Tessera.Passes;
 using Tessera.Quantization;
 using Tessera.Simulator;
 
@@ -101,7 +102,7 @@ internal static class NpuModelCommands
         var npu = parse.GetValue(options.Npu) ?? throw new InvalidInputException("no NPU configuration given", "--npu", "add --npu tiny|small|large or a YAML path");
         var (yaml, where) = NpuPackage.SpecSource(npu);
         var model = ModelLoader.Load(argument);
-        bool quantized = model.Graph.Nodes.Any(n => n.OpType is "QuantizeLinear" or "DequantizeLinear" or "QLinearConv" or "QLinearMatMul" or "ConvInteger" or "MatMulInteger");
+        bool quantized = GraphOptimizer.IsQuantized(model);
         if (parse.GetValue(options.Calibration) is { } folder)
         {
             if (quantized) throw new InvalidInputException("the model is already quantized; --calibration quantizes float models", argument, "drop --calibration");
@@ -115,6 +116,12 @@ internal static class NpuModelCommands
         else if (!quantized)
         {
             throw new InvalidInputException("the model is not quantized (no QuantizeLinear/DequantizeLinear)", argument, "quantize it with `tessera quantize` or give --calibration DIR");
+        }
+        else if (optimize)
+        {
+            // A model quantized elsewhere: clean it up without touching its quantization (int8 weights stay int8).
+            var result = GraphOptimizer.Optimize(model, new OptimizationOptions { PreserveQuantization = true });
+            if (result.After.Nodes != result.Before.Nodes) Console.WriteLine($"optimized: {result.Before.Nodes} -> {result.After.Nodes} nodes (--no-optimize to compile the model as written)");
         }
         var bytes = OnnxExporter.ToBytes(model);
         var reloaded = OnnxImporter.Load(bytes, argument);

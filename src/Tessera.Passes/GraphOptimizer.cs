@@ -34,6 +34,20 @@ public static class GraphOptimizer
         new RuleSetPass("fusion", [new FuseActivationIntoProducer(), new FoldTransposeIntoConvOutput()]),
     ];
 
+    /// <summary>The passes that keep a quantized (QDQ) model's quantization as it is (see
+    /// <see cref="OptimizationOptions.PreserveQuantization"/>): constants, shape chains, identities, dead code and
+    /// repeated subexpressions go; no pattern, folding or fusion rule touches the quantized operators.</summary>
+    public static IReadOnlyList<IGraphPass> QuantizedModelPasses() =>
+    [
+        new RuleSetPass("cleanup", [new ConstantNodeToInitializer(), new RemoveIdentity(), new RemoveDropout(), new RemoveNoOpCastOrReshape(), new FoldConstants(), new InlineConstantIf()]),
+        new DeadCodeElimination(),
+        new CommonSubexpressionElimination(),
+    ];
+
+    /// <summary>True when the model holds quantized operators (QDQ or the QLinear/Integer forms).</summary>
+    public static bool IsQuantized(Model model) => model.AllNodes().Any(n => n.OpType is "QuantizeLinear" or "DequantizeLinear"
+        or "QLinearConv" or "QLinearMatMul" or "ConvInteger" or "MatMulInteger");
+
     /// <summary>Optimizes <paramref name="model"/> in place. With <see cref="OptimizationOptions.KeepFusedOps"/> false
     /// the result holds only standard ONNX ops (see <see cref="StandardOnnxLowering"/>).</summary>
     public static OptimizationResult Optimize(Model model, OptimizationOptions? options = null)
@@ -42,7 +56,7 @@ public static class GraphOptimizer
         BindConstantInputs(model, options.ConstantInputs);
         ShapeSource.Infer(model, options.InputShapes, options.Registry);
         var before = ModelSummary.Of(model);
-        var statistics = new PassManager(DefaultPasses()).Run(model, options);
+        var statistics = new PassManager(options.PreserveQuantization ? QuantizedModelPasses() : DefaultPasses()).Run(model, options);
         if (!options.KeepFusedOps) StandardOnnxLowering.Lower(model);
         // Declared intermediate types may no longer hold after rewriting; consumers re-infer them.
         model.Graph.ValueInfo.Clear();

@@ -28,6 +28,11 @@ public sealed record OptimizationOptions
     /// <summary>Receives one line per applied rule and pass (for -vv).</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>The model is already quantized (QDQ): only clean-up, dead-code and common-subexpression passes
+    /// run, and QuantizeLinear/DequantizeLinear are never folded, so int8 weights stay int8 and every
+    /// quantization boundary stays where the quantizer (or the model's author) put it.</summary>
+    public bool PreserveQuantization { get; init; }
+
     /// <summary>Largest constant, in elements, that folding may create.</summary>
     public int MaxFoldedElements { get; init; } = 1 << 22;
 }

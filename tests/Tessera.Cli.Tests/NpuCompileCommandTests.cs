@@ -59,6 +59,24 @@ public sealed class NpuCompileCommandTests : IDisposable
         Assert.True(direct.ExitCode == 0, direct.Stderr);
         AssertSameOutputs(PathOf("int"), PathOf("direct"));
 
+        // A QDQ model with a redundant Identity before its output: compile cleans it up (without touching the
+        // quantization) unless --no-optimize, and the program computes the same outputs.
+        var padded = PathOf("cls-identity.onnx");
+        var withIdentity = Tessera.Onnx.OnnxImporter.Load(model);
+        var output = withIdentity.Graph.Outputs[0];
+        var inner = new Value(output.Name + "_inner", output.Type);
+        var producer = withIdentity.Graph.Nodes.Single(n => n.Outputs.Contains(output));
+        producer.SetOutput(producer.Outputs.ToList().IndexOf(output), inner);
+        withIdentity.Graph.AddNode("Identity", [inner], [output], "");
+        File.WriteAllBytes(padded, Tessera.Onnx.OnnxExporter.ToBytes(withIdentity));
+        var cleaned = CliHarness.Run("run", padded, "--backend", "npu", "--npu", "tiny", "-i", $"x={input}", "-o", PathOf("cleaned"));
+        Assert.True(cleaned.ExitCode == 0, cleaned.Stderr);
+        Assert.Matches(@"optimized: (\d+) -> \d+ nodes", cleaned.Stdout);
+        AssertSameOutputs(PathOf("int"), PathOf("cleaned"));
+        var asWritten = CliHarness.Run("compile", padded, "--npu", "tiny", "--shape", "x=1x3x48x192", "-o", PathOf("as-written.tnpu"), "--no-optimize");
+        Assert.True(asWritten.ExitCode == 0, asWritten.Stderr);
+        Assert.DoesNotContain("optimized:", asWritten.Stdout, StringComparison.Ordinal);
+
         // A package whose program was altered fails its checksum: one line, exit 2.
         var tampered = PathOf("tampered.tnpu");
         File.Copy(package, tampered);

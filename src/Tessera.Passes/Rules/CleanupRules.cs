@@ -93,6 +93,7 @@ public sealed class FoldConstants : RewriteRule
     public override Rewrite? Match(Node node, RuleContext context)
     {
         if (node.OpType == "Constant" || node.Subgraphs().Any() || node.Outputs.Count == 0) return null;
+        if (context.Options.PreserveQuantization && node.OpType is "QuantizeLinear" or "DequantizeLinear") return null;
         if (Expanding.Contains(node.OpType) && RuleContext.Shape(node.Output(0)) is { } outShape && ShapeMath.ElementCount(outShape) > MaxExpandedElements) return null;
         if (node.Outputs.Any(o => o is not null && context.IsGraphOutput(o))) return null;
         if (ConstantEvaluator.FromShape(node) is { } shape) return Replace(node, [shape], context);
