@@ -21,10 +21,7 @@ public sealed class BlazeFaceTests(ITestOutputHelper output)
     public void Runs_bit_identical_to_the_integer_executor(string configuration)
     {
         var partition = Model.Partition(configuration, Inputs);
-        output.WriteLine(partition.Explain());
-        var hybrid = HybridRunner.Run(partition, Inputs, layerReports: false);
-        int compared = BitExactness.AssertIdentical(partition, hybrid, Model.Program.Run(Inputs));
-        output.WriteLine($"{compared} NPU-produced values identical; {hybrid.Report.Summary()}");
+        var (_, compared) = BitExactness.RunIdentical(partition, Model.Program, Inputs, output, $"blazeface-front 128x128 on {configuration}");
         Assert.True(compared > 20);
         Assert.All(partition.Fallbacks.Where(f => f.Macs > 0), f => Assert.StartsWith("compiler:", f.Reason));
         if (configuration != "tiny") Assert.True(partition.NpuMacFraction >= 0.95, $"NPU MAC fraction {partition.NpuMacFraction:P2}");

@@ -17,7 +17,11 @@ public sealed class MlperfTinyTests(ITestOutputHelper output)
     [InlineData("pretrainedResnet_quant.tflite", "tiny")]
     [InlineData("ad01_int8.tflite", "tiny")]
     [InlineData("str_ww_ref_model.tflite", "tiny")]
+    [InlineData("kws_ref_model.tflite", "small")]
     [InlineData("vww_96_int8.tflite", "small")]
+    [InlineData("pretrainedResnet_quant.tflite", "small")]
+    [InlineData("ad01_int8.tflite", "small")]
+    [InlineData("str_ww_ref_model.tflite", "small")]
     public void Int8_model_runs_bit_identical_to_the_integer_executor(string file, string configuration)
     {
         var model = TfLiteImporter.Load(TestAssets.File("models", "mlperf-tiny", file));
@@ -30,10 +34,7 @@ public sealed class MlperfTinyTests(ITestOutputHelper output)
         var inputs = new Dictionary<string, Tensor> { [input.Name] = Tensor.Create(shape, data) };
         var values = ProgramValues.Probe(program, inputs.ToDictionary(p => p.Key, p => p.Value.Shape), inputs.ToDictionary(p => p.Key, p => p.Value.DataType));
         var partition = Partitioner.Partition(program, values, Hardware.NpuSpecLoader.Load(configuration), exposeAll: true);
-        output.WriteLine(partition.Explain());
-        var hybrid = HybridRunner.Run(partition, inputs, layerReports: false);
-        int compared = BitExactness.AssertIdentical(partition, hybrid, program.Run(inputs));
-        output.WriteLine($"{file}: {compared} NPU-produced values identical; {hybrid.Report.Summary()}");
+        var (_, compared) = BitExactness.RunIdentical(partition, program, inputs, output, $"{file} on {configuration}");
         Assert.True(compared >= 3);
         Assert.True(partition.NpuMacFraction >= 0.95, $"NPU MAC fraction {partition.NpuMacFraction:P2}");
     }

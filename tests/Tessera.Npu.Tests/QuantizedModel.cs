@@ -16,9 +16,16 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
     private static readonly ConcurrentDictionary<string, Lazy<QuantizedModel>> Cache = new();
 
     public static QuantizedModel Get(string model, Preprocessing preprocessing, params string[] images) =>
-        Cache.GetOrAdd(model, _ => new Lazy<QuantizedModel>(() => Quantize(model, preprocessing, images))).Value;
+        Cache.GetOrAdd(model, _ => new Lazy<QuantizedModel>(() => Quantize(model, TestAssets.Model(model), preprocessing, images, null))).Value;
 
-    private static QuantizedModel Quantize(string model, Preprocessing preprocessing, string[] images)
+    /// <summary>As <see cref="Get(string, Preprocessing, string[])"/> for a model file (SqueezeNet 1.1 ships in
+    /// tests/assets), with the graph inputs declared at the concrete <paramref name="shapes"/> before
+    /// quantization, as a deployment fixes them: Silero v5 tests its state's batch size with an <c>If</c>, which
+    /// folds away only when that size is known; SqueezeNet declares 224x224 and runs here at a smaller size.</summary>
+    public static QuantizedModel Get(string model, string path, IReadOnlyDictionary<string, int[]> shapes, Preprocessing preprocessing, params string[] images) =>
+        Cache.GetOrAdd(model, _ => new Lazy<QuantizedModel>(() => Quantize(model, path, preprocessing, images, shapes))).Value;
+
+    private static QuantizedModel Quantize(string model, string path, Preprocessing preprocessing, string[] images, IReadOnlyDictionary<string, int[]>? shapes)
     {
         var folder = Path.Combine(Path.GetTempPath(), "tessera-npu-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
@@ -29,7 +36,14 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
                 var source = file.EndsWith(".wav", StringComparison.Ordinal) ? TestAssets.Audio(file) : TestAssets.Image(file);
                 File.Copy(source, Path.Combine(folder, file));
             }
-            var floatModel = OnnxImporter.Load(TestAssets.Model(model));
+            var floatModel = OnnxImporter.Load(path);
+            foreach (var input in floatModel.Graph.Inputs)
+            {
+                if (shapes is not null && shapes.TryGetValue(input.Name, out var shape))
+                {
+                    input.Type = new TensorType(input.TensorType?.ElementType ?? DataType.Float32, TensorShape.FromConcrete(shape));
+                }
+            }
             var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(folder, m, preprocessing, 4), preprocessing, optimize: true);
             var (quantized, _) = Quantizer.Rewrite(calibration, new QuantizationOptions());
             var bytes = OnnxExporter.ToBytes(quantized);
