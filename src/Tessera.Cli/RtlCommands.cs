@@ -98,7 +98,7 @@ internal static class RtlCommands
             for (int b = 0; b < buckets[0].Count; b++) histogram.AddRow([Markup.Escape(buckets[0][b].Bucket), .. buckets.Select(h => $"{h[b].Tiles}")]);
             AnsiConsole.Write(histogram);
             Console.WriteLine("single: each tile on an idle core, cycles from acceptance to its last write; back to back: each tile offered as soon as the core takes it " +
-                $"and the earlier tile whose operands or outputs its writes overwrite is done ({report.WaitingTiles} tiles have one), cycles each tile adds to the sequence (its last write minus the previous tile's)");
+                $"and the earlier tile whose operands or outputs its writes overwrite is done ({report.WaitingTiles} tiles wait for one of the {GemmTile.InFlightTiles} tiles before them), cycles each tile adds to the sequence (its last write minus the previous tile's)");
             Console.WriteLine($"build + run {watch.Elapsed.TotalSeconds:F0} s");
             return report.MismatchedTiles == 0 ? 0 : 1;
         });
