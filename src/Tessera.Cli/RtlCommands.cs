@@ -39,39 +39,51 @@ internal static class RtlCommands
     {
         var npu = NpuOption();
         var tiles = new Option<int>("--tiles") { Description = "Random tiles to run", DefaultValueFactory = _ => 1000 };
-        var seed = new Option<int>("--seed") { Description = "Random seed for tiles and operands", DefaultValueFactory = _ => 1 };
-        var network = new Option<bool>("--network") { Description = "Instead of random tiles, every gemm tile of a compiled MobileNet-like network, with the operands the simulator gave it" };
+        var seed = new Option<int>("--seed") { Description = "Random seed for tiles and operands (with --model: for the inputs not given)", DefaultValueFactory = _ => 1 };
+        var network = new Option<bool>("--network") { Description = "Instead of random tiles, every gemm tile of a compiled MobileNet-like network with seeded random weights" };
+        var modelOption = new Option<string?>("--model") { Description = "Instead of random tiles, every gemm tile of a real model compiled for --npu: an int8 .tflite, a quantized .onnx or a .tnpu package" };
+        var inputs = new Option<string[]>("--input") { Description = "With --model: input values as NAME=FILE.npy (missing inputs get seeded random values)", AllowMultipleArgumentsPerToken = true };
         var work = WorkOption();
-        var command = new Command("cosim", "Run gemm tiles on the Verilated core and on the simulator, alone and back to back; compare values and cycles") { npu, tiles, seed, network, work };
+        var command = new Command("cosim", "Run gemm tiles on the Verilated core and on the simulator, alone and back to back; compare values and cycles") { npu, tiles, seed, network, modelOption, inputs, work };
         command.SetAction(parse =>
         {
             var spec = NpuSpecLoader.Load(parse.GetValue(npu)!);
             int count = parse.GetValue(tiles);
             if (count < 1) throw new InvalidInputException($"--tiles {count} must be at least 1", "--tiles");
+            var model = parse.GetValue(modelOption);
+            if (model is not null && parse.GetValue(network)) throw new InvalidInputException("--model and --network both choose the tiles", "--model", "give one of them");
+            if (model is null && parse.GetValue(inputs) is { Length: > 0 }) throw new InvalidInputException("--input needs --model", "--input", "add --model MODEL");
             var watch = Stopwatch.StartNew();
             IReadOnlyList<CosimulationTile> list;
-            // A compiled program's tiles depend on each other through memory (double-buffered bands, reused
-            // output rows) and the program orders them with tokens the testbench does not model, so they run
-            // alone only; random tiles are placed apart and also run back to back.
-            IReadOnlyList<CosimulationMode> modes = parse.GetValue(network) ? [CosimulationMode.Single] : [CosimulationMode.Single, CosimulationMode.BackToBack];
-            if (parse.GetValue(network))
+            ProgramTiles? program = null;
+            if (model is not null)
             {
-                var model = SampleNetwork.MobileNetLike();
-                var compiled = NetworkCompiler.Compile(spec, model);
-                var program = ProgramTiles.FromNetwork(compiled, SampleNetwork.Inputs(model));
+                var (partition, modelTiles) = RtlModelTiles.Load(model, spec, parse.GetResult(npu) is { Implicit: false }, parse.GetValue(inputs) ?? [], parse.GetValue(seed));
+                spec = partition.Spec;
+                Console.WriteLine(partition.Explain().Split('\n')[^1]);
+                program = modelTiles;
+            }
+            else if (parse.GetValue(network))
+            {
+                var sample = SampleNetwork.MobileNetLike();
+                program = ProgramTiles.FromNetwork(NetworkCompiler.Compile(spec, sample), SampleNetwork.Inputs(sample));
+            }
+            if (program is not null)
+            {
                 list = program.Tiles;
                 var layers = new Table().AddColumns("layer", "gemm tiles", "rows (sum)", "writes before the tile (sum)");
                 foreach (var group in program.Layers.Select((layer, i) => (layer, i)).GroupBy(p => p.layer))
                 {
-                    layers.AddRow(Markup.Escape(group.Key), $"{group.Count()}", $"{group.Sum(p => list[p.i].Tile.Rows)}", $"{group.Sum(p => list[p.i].Writes.Count)}");
+                    layers.AddRow(Markup.Escape(group.Key.Length > 80 ? group.Key[..77] + "..." : group.Key), $"{group.Count()}", $"{group.Sum(p => list[p.i].Tile.Rows)}", $"{group.Sum(p => list[p.i].Writes.Count)}");
                 }
                 AnsiConsole.Write(layers);
+                if (list.Count == 0) throw new UnsupportedException("the compiled model issues no gemm tile on the NPU", model ?? "--network", "nothing to co-simulate");
             }
             else
             {
                 list = CosimulationTile.Random(spec, count, parse.GetValue(seed));
             }
-            var report = InFolder(parse.GetValue(work), $"cosim-{spec.Name}", folder => Cosimulation.Run(spec, list, new SimulatorGemmModel(spec), folder, modes));
+            var report = InFolder(parse.GetValue(work), $"cosim-{spec.Name}", folder => Cosimulation.Run(spec, list, new SimulatorGemmModel(spec), folder));
             var table = new Table().AddColumns("config", "mode", "tiles", "values", "mismatched tiles", "RTL cycles", "model cycles", "cycle-exact tiles",
                 "within 5%", "error % min / median / max");
             foreach (var run in report.Runs)
@@ -85,8 +97,8 @@ internal static class RtlCommands
             var buckets = report.Runs.Select(r => r.ErrorHistogram()).ToList();
             for (int b = 0; b < buckets[0].Count; b++) histogram.AddRow([Markup.Escape(buckets[0][b].Bucket), .. buckets.Select(h => $"{h[b].Tiles}")]);
             AnsiConsole.Write(histogram);
-            Console.WriteLine("single: each tile on an idle core, cycles from acceptance to its last write; back to back: each tile offered as soon as the core takes it, " +
-                "cycles each tile adds to the sequence (its last write minus the previous tile's)");
+            Console.WriteLine("single: each tile on an idle core, cycles from acceptance to its last write; back to back: each tile offered as soon as the core takes it " +
+                $"and the earlier tile whose operands or outputs its writes overwrite is done ({report.WaitingTiles} tiles wait for one of the {GemmTile.InFlightTiles} tiles before them), cycles each tile adds to the sequence (its last write minus the previous tile's)");
             Console.WriteLine($"build + run {watch.Elapsed.TotalSeconds:F0} s");
             return report.MismatchedTiles == 0 ? 0 : 1;
         });

@@ -8,26 +8,44 @@ namespace Tessera.Rtl.Simulation;
 /// belongs to.</summary>
 public sealed record ProgramTiles(IReadOnlyList<CosimulationTile> Tiles, IReadOnlyList<string> Layers)
 {
-    /// <summary>Runs the compiled network on the simulator and records each gemm as the RTL must execute it. The
-    /// writes are only what the RTL's memories would not already hold after running the earlier tiles (data the
-    /// DMA or the vector unit put there since): an accumulating tile's partial sums come from the tiles before it,
-    /// as in the hardware, instead of being preset.</summary>
+    /// <summary>Runs the compiled network on the simulator and records each gemm as the RTL must execute it
+    /// (<see cref="ProgramTileRecorder"/>).</summary>
     public static ProgramTiles FromNetwork(CompiledNetwork compiled, IReadOnlyDictionary<string, sbyte[]> inputs)
     {
-        var spec = compiled.Spec;
+        var recorder = new ProgramTileRecorder(compiled.Spec);
+        recorder.Record(compiled, inputs.ToDictionary(p => p.Key, p => (byte[])(Array)p.Value));
+        return recorder.Result;
+    }
+}
+
+/// <summary>Records the gemm tiles of one or more compiled programs run one after the other on the same core
+/// (a partitioned model's NPU segments). The writes before each tile are only what the RTL's memories would not
+/// already hold after running the earlier tiles (data the DMA or the vector unit put there since): an
+/// accumulating tile's partial sums come from the tiles before it, as in the hardware, instead of being preset,
+/// and a later segment starts from what the earlier one left in the memories.</summary>
+public sealed class ProgramTileRecorder(NpuSpec spec)
+{
+    // What the RTL's memories hold: the writes so far plus the effect of every tile so far.
+    private readonly sbyte[] activation = new sbyte[spec.ActivationScratchpadBytes];
+    private readonly sbyte[] weight = new sbyte[spec.WeightScratchpadBytes];
+    private readonly int[] accumulator = new int[spec.AccumulatorEntries];
+    private readonly GemmKernel kernel = new();
+    private readonly List<CosimulationTile> tiles = [];
+    private readonly List<string> layers = [];
+
+    public ProgramTiles Result => new(tiles.ToList(), layers.ToList());
+
+    /// <summary>Runs <paramref name="compiled"/> on the simulator with <paramref name="inputs"/> (NPU layout bytes)
+    /// and appends its gemm tiles, each labelled with <paramref name="prefix"/> and its layer's name.</summary>
+    public void Record(CompiledNetwork compiled, IReadOnlyDictionary<string, byte[]> inputs, string prefix = "")
+    {
+        if (compiled.Spec.Hash != spec.Hash) throw new ArgumentException($"the program is compiled for '{compiled.Spec.Name}', the recorder holds '{spec.Name}'", nameof(compiled));
         var program = compiled.Program;
         var layerOf = new Dictionary<Instruction, string>(ReferenceEqualityComparer.Instance);
         foreach (var plan in compiled.Layers)
         {
             for (int i = plan.FirstInstruction; i < plan.FirstInstruction + plan.InstructionCount; i++) layerOf[program.Instructions[i]] = plan.Layer.Name;
         }
-        // What the RTL's memories hold: the writes so far plus the effect of every tile so far.
-        var activation = new sbyte[spec.ActivationScratchpadBytes];
-        var weight = new sbyte[spec.WeightScratchpadBytes];
-        var accumulator = new int[spec.AccumulatorEntries];
-        var kernel = new GemmKernel();
-        var tiles = new List<CosimulationTile>();
-        var layers = new List<string>();
         void Observe(Instruction gemm, MachineState state)
         {
             var tile = new GemmTile(gemm["accumulate"] != 0, (int)gemm["m0"], (int)gemm["m1"], (int)gemm["k"], (int)gemm["n"],
@@ -52,10 +70,8 @@ public sealed record ProgramTiles(IReadOnlyList<CosimulationTile> Tiles, IReadOn
             kernel.Run(activation, weight, accumulator, tile.Rows, tile.M0, tile.Input, tile.InputStride0, tile.InputStride1, tile.K, tile.N,
                 tile.Weight, tile.WeightStride, tile.Output, tile.OutputStride, tile.Accumulate);
             tiles.Add(new CosimulationTile(tile, writes));
-            layers.Add(layerOf.GetValueOrDefault(gemm, "?"));
+            layers.Add(prefix + layerOf.GetValueOrDefault(gemm, "?"));
         }
-        var bytes = inputs.ToDictionary(p => p.Key, p => (byte[])(Array)p.Value);
-        NpuSimulator.Run(spec, program, bytes, new SimulationOptions { BeforeGemm = Observe });
-        return new ProgramTiles(tiles, layers);
+        NpuSimulator.Run(spec, program, inputs, new SimulationOptions { BeforeGemm = Observe });
     }
 }

@@ -19,17 +19,21 @@ public sealed class SimulatorGemmModel(NpuSpec spec) : IGemmModel
         return timing.ArrayCompletion(tile.Rows, tile.K, idle: true);
     }
 
-    /// <summary>NpuSimulator's array scheduling for gemms issued back to back: each starts when the previous
-    /// one's occupancy ends, and only the first finds the array idle (and pays the first weight load).</summary>
-    public IReadOnlyList<long> SequenceCompletions(IReadOnlyList<GemmTile> tiles)
+    /// <summary>NpuSimulator's array scheduling (its Gemm step, <see cref="TimingModel.StreamStart"/>) for gemms
+    /// issued back to back: each streams when the previous one's occupancy ends, or when its weights are loaded
+    /// (the array-rows cycles after it arrives), whichever is later. A tile arrives at the start, or the cycle after
+    /// the tile it waits for completes (the testbench's host sees `done` and offers the next tile on the following
+    /// edge).</summary>
+    public IReadOnlyList<long> SequenceCompletions(IReadOnlyList<GemmTile> tiles, IReadOnlyList<int> waitFor)
     {
         var completions = new List<long>(tiles.Count);
-        long start = 0;
+        long? free = null;
         for (int i = 0; i < tiles.Count; i++)
         {
-            bool idle = i == 0;
-            completions.Add(start + timing.ArrayCompletion(tiles[i].Rows, tiles[i].K, idle));
-            start += timing.ArrayOccupancy(tiles[i].Rows, tiles[i].K) + (idle ? timing.ArrayIdleStart : 0);
+            long arrival = waitFor[i] < 0 ? 0 : completions[waitFor[i]] + 1;
+            long stream = timing.StreamStart(arrival, free);
+            completions.Add(stream + timing.ArrayCompletion(tiles[i].Rows, tiles[i].K, idle: false));
+            free = stream + timing.ArrayOccupancy(tiles[i].Rows, tiles[i].K);
         }
         return completions;
     }

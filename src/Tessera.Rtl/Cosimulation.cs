@@ -60,10 +60,12 @@ public static class Cosimulation
         var accumulator = new int[spec.AccumulatorEntries];
         var input = new StringBuilder();
         var expected = new List<(long Cycles, int[] Values)>();
-        foreach (var (tile, writes) in tiles)
+        var waits = CosimulationTile.WaitFor(spec, tiles);
+        for (int t = 0; t < tiles.Count; t++)
         {
+            var (tile, writes) = tiles[t];
             input.Append(CultureInfo.InvariantCulture,
-                $"tile {(tile.Accumulate ? 1 : 0)} {tile.M0} {tile.M1} {tile.K} {tile.N} {tile.Input} {tile.InputStride0} {tile.InputStride1} {tile.Weight} {tile.WeightStride} {tile.Output} {tile.OutputStride}\n");
+                $"tile {(tile.Accumulate ? 1 : 0)} {tile.M0} {tile.M1} {tile.K} {tile.N} {tile.Input} {tile.InputStride0} {tile.InputStride1} {tile.Weight} {tile.WeightStride} {tile.Output} {tile.OutputStride} {waits[t]}\n");
             input.Append(CultureInfo.InvariantCulture, $"writes {writes.Count}");
             foreach (var write in writes)
             {
@@ -90,7 +92,7 @@ public static class Cosimulation
             string resultsPath = Path.Combine(folder, $"results-{mode}.txt");
             ExternalTool.Check(harness, [tilesPath, resultsPath, mode == CosimulationMode.Single ? "single" : "back-to-back"], folder);
             var results = ReadResults(resultsPath, expected.Select(e => e.Values.Length).ToList());
-            var modelTimes = mode == CosimulationMode.Single ? expected.Select(e => e.Cycles).ToList() : Increments(model.SequenceCompletions(gemms));
+            var modelTimes = mode == CosimulationMode.Single ? expected.Select(e => e.Cycles).ToList() : Increments(model.SequenceCompletions(gemms, waits));
             var outcomes = new List<TileOutcome>();
             for (int i = 0; i < tiles.Count; i++)
             {
@@ -102,7 +104,8 @@ public static class Cosimulation
             long rtlTotal = mode == CosimulationMode.Single ? outcomes.Sum(o => o.RtlCycles) : results[^1].Done - results[0].Accept;
             runs.Add(new CycleComparison(mode, outcomes, rtlTotal, modelTimes.Sum()));
         }
-        return new CosimulationReport(spec.Name, runs);
+        // Tiles finish in order, and at most InFlightTiles are in the core at once: only a wait on one of those can stall.
+        return new CosimulationReport(spec.Name, runs, waits.Where((w, i) => w >= 0 && i - w <= GemmTile.InFlightTiles).Count());
     }
 
     private static List<long> Increments(IReadOnlyList<long> completions) =>

@@ -5,8 +5,9 @@ namespace Tessera.Rtl;
 /// them public to Verilator, so filling costs no clock edge) when it offers a tile, and prints per tile
 /// "accept_edge done_edge value value ...": the edge that took the instruction and the edge that wrote its last
 /// output row, counted from reset. Mode "single" offers a tile only when the previous one is done (each tile
-/// finds the core idle); mode "back-to-back" offers the next tile on every edge the core is ready for it, so
-/// tiles overlap in the loader, the streamer and the writer.</summary>
+/// finds the core idle); mode "back-to-back" offers the next tile on every edge the core is ready for it and the
+/// earlier tile it waits for (the tile line's last field, -1 for none) is done, so tiles overlap in the loader,
+/// the streamer and the writer.</summary>
 internal static class CosimulationHarness
 {
     public const string Source = """
@@ -23,7 +24,7 @@ internal static class CosimulationHarness
 
         struct Write { long memory, address, value; };
         struct Tile {
-            long accumulate, m0, m1, k, n, input, stride0, stride1, weight, weight_stride, output, output_stride;
+            long accumulate, m0, m1, k, n, input, stride0, stride1, weight, weight_stride, output, output_stride, wait_for;
             std::vector<Write> writes;
             std::vector<long> reads;
             long accept_edge = -1, done_edge = -1;
@@ -32,8 +33,9 @@ internal static class CosimulationHarness
 
         static bool read_tiles(std::FILE* in, std::vector<Tile>& tiles) {
             Tile t;
-            while (std::fscanf(in, " tile %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld", &t.accumulate, &t.m0, &t.m1, &t.k, &t.n,
-                               &t.input, &t.stride0, &t.stride1, &t.weight, &t.weight_stride, &t.output, &t.output_stride) == 12) {
+            while (std::fscanf(in, " tile %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld", &t.accumulate, &t.m0, &t.m1, &t.k, &t.n,
+                               &t.input, &t.stride0, &t.stride1, &t.weight, &t.weight_stride, &t.output, &t.output_stride, &t.wait_for) == 13) {
+                if (t.wait_for >= (long)tiles.size()) return false;
                 long count;
                 if (std::fscanf(in, " writes %ld", &count) != 1) return false;
                 t.writes.resize(count);
@@ -71,7 +73,9 @@ internal static class CosimulationHarness
             std::deque<size_t> running;
             long quiet = 0;
             while (next < tiles.size() || !running.empty()) {
-                bool offer = next < tiles.size() && top->ready && (back_to_back || running.empty());
+                // A tile whose writes would overwrite an earlier tile's operands or outputs waits until that one is done.
+                bool offer = next < tiles.size() && top->ready && (back_to_back || running.empty()) &&
+                             (tiles[next].wait_for < 0 || tiles[tiles[next].wait_for].done_edge >= 0);
                 if (offer) {
                     Tile& t = tiles[next];
                     for (const auto& w : t.writes) {

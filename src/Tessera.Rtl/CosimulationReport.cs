@@ -54,8 +54,10 @@ public sealed record CycleComparison(CosimulationMode Mode, IReadOnlyList<TileOu
     }
 }
 
-/// <summary>The runs of one co-simulation (the same tiles and operands in each mode).</summary>
-public sealed record CosimulationReport(string Config, IReadOnlyList<CycleComparison> Runs)
+/// <summary>The runs of one co-simulation (the same tiles and operands in each mode), and how many tiles wait back
+/// to back for one of the <see cref="GemmTile.InFlightTiles"/> tiles before them (<see cref="CosimulationTile.WaitFor"/>;
+/// a wait on an older tile never stalls the core).</summary>
+public sealed record CosimulationReport(string Config, IReadOnlyList<CycleComparison> Runs, int WaitingTiles)
 {
     public int MismatchedTiles => Runs.Sum(r => r.MismatchedTiles);
 

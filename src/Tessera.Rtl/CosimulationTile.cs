@@ -38,6 +38,39 @@ public sealed record CosimulationTile(GemmTile Tile, IReadOnlyList<MemoryWrite> 
         return result;
     }
 
+    /// <summary>For each tile, the latest earlier tile that must be done before the testbench may offer it (-1 for
+    /// none): one whose operands or outputs the tile's writes would overwrite. The testbench writes a tile's
+    /// operands when it offers the tile, so without this wait a compiled program's next band (the DMA's job, which
+    /// the program orders with tokens) would overwrite the input of a tile still streaming. Exact addresses, so
+    /// only a real conflict waits; tiles finish in order, so waiting for the latest conflicting one suffices.</summary>
+    public static int[] WaitFor(NpuSpec spec, IReadOnlyList<CosimulationTile> tiles)
+    {
+        // The last tile that reads each scratchpad byte or reads or writes each accumulator.
+        var lastUse = new int[][]
+        {
+            Filled(spec.ActivationScratchpadBytes), Filled(spec.WeightScratchpadBytes), Filled(spec.AccumulatorEntries),
+        };
+        var waits = new int[tiles.Count];
+        for (int i = 0; i < tiles.Count; i++)
+        {
+            var (tile, writes) = tiles[i];
+            int wait = -1;
+            foreach (var write in writes) wait = Math.Max(wait, lastUse[(int)write.Memory][write.Address]);
+            waits[i] = wait;
+            foreach (int a in tile.ActivationAddresses()) lastUse[(int)TileMemory.Activation][a] = i;
+            foreach (int a in tile.WeightAddresses()) lastUse[(int)TileMemory.Weight][a] = i;
+            foreach (int a in tile.OutputAddresses()) lastUse[(int)TileMemory.Accumulator][a] = i;
+        }
+        return waits;
+    }
+
+    private static int[] Filled(int length)
+    {
+        var array = new int[length];
+        Array.Fill(array, -1);
+        return array;
+    }
+
     /// <summary>Random tiles (<see cref="GemmTile.RandomSequence"/>, safe to run overlapped) with random operands.</summary>
     public static IReadOnlyList<CosimulationTile> Random(NpuSpec spec, int count, int seed) =>
         WithRandomOperands(GemmTile.RandomSequence(spec, new Random(seed), count), seed + 1);

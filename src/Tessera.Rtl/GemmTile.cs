@@ -85,6 +85,7 @@ public interface IGemmModel
     long Execute(GemmTile tile, sbyte[] activation, sbyte[] weight, int[] accumulator);
 
     /// <summary>The model's completion cycle of each tile when the tiles are issued back to back (each as soon as
-    /// the array takes it), counted from the first tile's start.</summary>
-    IReadOnlyList<long> SequenceCompletions(IReadOnlyList<GemmTile> tiles);
+    /// the array takes it, but not before the tile <paramref name="waitFor"/> names is done: the testbench offers
+    /// it the edge after), counted from the first tile's start.</summary>
+    IReadOnlyList<long> SequenceCompletions(IReadOnlyList<GemmTile> tiles, IReadOnlyList<int> waitFor);
 }

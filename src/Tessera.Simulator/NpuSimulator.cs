@@ -178,9 +178,13 @@ public sealed class NpuSimulator
     private long Step(int queue, int index, long start)
     {
         var instruction = program.Instructions[index];
+        long arrival = 0; // when the last token the instruction waits for came: its operands are there
         for (int from = 0; from < 4; from++)
         {
-            if ((instruction.WaitMask & (1 << from)) != 0) hazards.Receive(queue, channels[from, queue].Dequeue().Clock);
+            if ((instruction.WaitMask & (1 << from)) == 0) continue;
+            var token = channels[from, queue].Dequeue();
+            arrival = Math.Max(arrival, token.Time);
+            hazards.Receive(queue, token.Clock);
         }
         accesses.Clear();
         switch (instruction.Opcode)
@@ -206,7 +210,7 @@ public sealed class NpuSimulator
         var (unitStart, occupancyEnd, completion) = instruction.Opcode switch
         {
             Opcode.Load or Opcode.Store => Transfer(instruction, start),
-            Opcode.Gemm => Gemm(instruction, index, queue, start),
+            Opcode.Gemm => Gemm(instruction, index, queue, start, arrival),
             Opcode.Vector => Vector(instruction, index, start),
             _ => (start, start, start),
         };
@@ -269,7 +273,7 @@ public sealed class NpuSimulator
         accesses.Add(new Access(Store.Accumulator, output, outputEnd, true));
     }
 
-    private (long, long, long) Gemm(Instruction g, int index, int queue, long start)
+    private (long, long, long) Gemm(Instruction g, int index, int queue, long start, long arrival)
     {
         var v = g.Values;
         int m0 = (int)v[G.M0], m1 = (int)v[G.M1], k = (int)v[G.K], n = (int)v[G.N], rows = m0 * m1;
@@ -278,15 +282,16 @@ public sealed class NpuSimulator
         options.BeforeGemm?.Invoke(g, state);
         kernel.Run(state.Activation, state.Weight, state.Accumulator, rows, m0, input, stride0, stride1, k, n,
             (int)v[G.Weight], (int)v[G.WeightStride], (int)v[G.Output], (int)v[G.OutputStride], v[G.Accumulate] != 0);
-        bool idle = !queueStarted[queue] || start > queueFree[queue];
-        long busy = timing.ArrayOccupancy(rows, k) + (idle ? timing.ArrayIdleStart : 0);
+        // start = max(array free, arrival); the weight load counts from the arrival, so it may overlap the previous gemm.
+        long stream = queueStarted[queue] ? timing.StreamStart(arrival, queueFree[queue]) : timing.StreamStart(start, null);
+        long busy = stream - start + timing.ArrayOccupancy(rows, k);
         report.BusyCycles[(int)Unit.Array] += busy;
         report.Macs += (long)rows * k * n;
         report.SramBytesRead[(int)MemoryKind.Activation] += (long)rows * k;
         report.SramBytesRead[(int)MemoryKind.Weight] += (long)k * n;
         if (v[G.Accumulate] != 0) report.SramBytesRead[(int)MemoryKind.Accumulator] += (long)rows * n * 4;
         report.SramBytesWritten[(int)MemoryKind.Accumulator] += (long)rows * n * 4;
-        return (start, start + busy, start + timing.ArrayCompletion(rows, k, idle));
+        return (start, start + busy, stream + timing.ArrayCompletion(rows, k, idle: false));
     }
 
     private (long, long, long) Vector(Instruction instruction, int index, long start)

@@ -37,6 +37,15 @@ public sealed class TimingModel(NpuSpec spec)
         return (idle ? ArrayIdleStart : 0) + stream + ArrayFillDrain;
     }
 
+    /// <summary>The cycle a gemm streams its first input row (weight-stationary; output-stationary, its first
+    /// wavefront) when its operands are there at <paramref name="arrival"/> (its tokens, or the start of the program)
+    /// and the previous gemm's occupancy ends at <paramref name="arrayFree"/> (null: the array has run nothing yet):
+    /// its weights take <see cref="ArrayIdleStart"/> cycles to load from the arrival, hidden behind the previous
+    /// gemm only as far as they overlap its occupancy. A gemm arriving less than that before the array frees waits
+    /// for the rest of its load (measured by the RTL co-simulation, docs/rtl.md).</summary>
+    public long StreamStart(long arrival, long? arrayFree) =>
+        arrayFree is long free ? Math.Max(free, arrival + ArrayIdleStart) : arrival + ArrayIdleStart;
+
     /// <summary>Cycles to load a tile's operands into an idle array (weights or, output-stationary, the first
     /// wavefront) that are hidden while the array is busy.</summary>
     public long ArrayIdleStart => Spec.ArrayRows;
