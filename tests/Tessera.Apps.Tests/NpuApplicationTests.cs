@@ -11,7 +11,9 @@ namespace Tessera.Apps.Tests;
 public sealed class NpuApplicationTests(ITestOutputHelper output)
 {
     /// <summary>A temporary calibration folder holding copies of test assets.</summary>
-    internal static NpuTarget Calibration(string prefix, params string[] files)
+    internal static NpuTarget Calibration(string prefix, params string[] files) => Calibration(prefix, 16, files);
+
+    internal static NpuTarget Calibration(string prefix, int maxSamples, params string[] files)
     {
         var folder = Directory.CreateTempSubdirectory($"tessera-npu-{prefix}-").FullName;
         foreach (var file in files)
@@ -19,7 +21,7 @@ public sealed class NpuApplicationTests(ITestOutputHelper output)
             var source = file.EndsWith(".wav", StringComparison.Ordinal) ? TestAssets.Audio(file) : TestAssets.Image(file);
             File.Copy(source, Path.Combine(folder, file));
         }
-        return new NpuTarget("small", folder);
+        return new NpuTarget("small", folder, maxSamples);
     }
 
     private void Report(AppModel model)
@@ -76,6 +78,33 @@ public sealed class NpuApplicationTests(ITestOutputHelper output)
             Assert.InRange(segment.End, voicedEnd - 0.3, voicedEnd + 0.3);
             Assert.Empty(detector.Detect(WaveAudio.Read(TestAssets.Audio("silence_noise_16k.wav"))));
             Report(detector.Runner);
+        }
+        finally
+        {
+            Directory.Delete(target.CalibrationFolder, recursive: true);
+        }
+    }
+
+    /// <summary>OCR on the NPU, on the page's first printed line (rows 12 to 36) to keep the test short: simulating
+    /// the whole page takes minutes (docs/apps.md has that run: 13 lines, 161 of 166 words). The three models are
+    /// calibrated on imageTextN.png, the only printed page among the assets, so the line read is one the
+    /// calibration saw. The recognizer and classifier are calibrated on its first 4 lines (calibration runs the
+    /// float models on the reference kernels, the slow part of this test).</summary>
+    [Fact]
+    public void Ocr_on_the_npu_reads_the_first_line_exactly()
+    {
+        var target = Calibration("ocr", 4, "imageTextN.png");
+        try
+        {
+            var pipeline = new Ocr.OcrPipeline("npu", null, target);
+            var page = RgbImage.Load(TestAssets.Image("imageTextN.png"));
+            int first = 12, rows = 25;
+            var line = new RgbImage(page.Width, rows, page.Pixels[(first * page.Width * 3)..((first + rows) * page.Width * 3)]);
+            var result = pipeline.Read(line);
+            var read = Assert.Single(result.Lines);
+            output.WriteLine($"{read.Score:F3}: {read.Text}");
+            Assert.Equal("technical details are too complex to cover in the book itself.", read.Text);
+            foreach (var model in pipeline.Models) Report(model);
         }
         finally
         {

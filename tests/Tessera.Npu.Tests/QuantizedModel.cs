@@ -16,9 +16,14 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
     private static readonly ConcurrentDictionary<string, Lazy<QuantizedModel>> Cache = new();
 
     public static QuantizedModel Get(string model, Preprocessing preprocessing, params string[] images) =>
-        Cache.GetOrAdd(model, _ => new Lazy<QuantizedModel>(() => Quantize(model, preprocessing, images))).Value;
+        Cache.GetOrAdd(model, _ => new Lazy<QuantizedModel>(() => Quantize(model, preprocessing, images, null))).Value;
 
-    private static QuantizedModel Quantize(string model, Preprocessing preprocessing, string[] images)
+    /// <summary>As <see cref="Get"/>, with the model's inputs declared at fixed shapes before it is prepared (the
+    /// optimizer then folds checks on them: Silero v5's If nodes on the input's rank and batch).</summary>
+    public static QuantizedModel GetAtShapes(string model, Preprocessing preprocessing, IReadOnlyDictionary<string, int[]> shapes, params string[] images) =>
+        Cache.GetOrAdd(model + " at fixed shapes", _ => new Lazy<QuantizedModel>(() => Quantize(model, preprocessing, images, shapes))).Value;
+
+    private static QuantizedModel Quantize(string model, Preprocessing preprocessing, string[] images, IReadOnlyDictionary<string, int[]>? shapes)
     {
         var folder = Path.Combine(Path.GetTempPath(), "tessera-npu-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
@@ -30,7 +35,11 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
                 File.Copy(source, Path.Combine(folder, file));
             }
             var floatModel = OnnxImporter.Load(TestAssets.Model(model));
-            var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(folder, m, preprocessing, 4), preprocessing, optimize: true);
+            foreach (var input in floatModel.Graph.Inputs.Where(v => shapes is not null && shapes.ContainsKey(v.Name)))
+            {
+                input.Type = new TensorType(input.TensorType?.ElementType ?? DataType.Float32, TensorShape.FromConcrete(shapes![input.Name]));
+            }
+            var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(folder, m, preprocessing, 4), preprocessing, optimize: true, equalize: shapes is null);
             var (quantized, _) = Quantizer.Rewrite(calibration, new QuantizationOptions());
             var bytes = OnnxExporter.ToBytes(quantized);
             return new QuantizedModel(model, bytes, IntegerLowering.Lower(OnnxImporter.Load(bytes, model)));
