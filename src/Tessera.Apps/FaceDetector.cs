@@ -56,22 +56,24 @@ public sealed class FaceDetector
     // MediaPipe clips raw scores before the sigmoid so exp never overflows.
     private const double ScoreClip = 100;
 
-    private readonly InferenceSession _session;
+    private readonly AppModel _session;
     private readonly string _inputName;
 
-    public FaceDetector(BlazeFaceVariant variant, string backend = "reference")
-        : this(variant, AppBackend.Open(variant.CatalogName, backend))
+    /// <param name="npu">On the npu backend: the configuration and the images the model is calibrated on
+    /// (letterboxed as <see cref="Input"/> does).</param>
+    public FaceDetector(BlazeFaceVariant variant, string backend = "reference", NpuTarget? npu = null)
+        : this(variant, AppBackend.Open(variant.CatalogName, backend, npu, (m, t) => ForNpu(variant, m, t)))
     {
     }
 
     /// <summary>Runs <paramref name="model"/> in place of the catalog model, e.g. its int8 QDQ version written
     /// by the quantizer; it must take and give what the <paramref name="variant"/> does.</summary>
-    public FaceDetector(BlazeFaceVariant variant, Model model, string backend = "reference")
-        : this(variant, AppBackend.Session(model, backend))
+    public FaceDetector(BlazeFaceVariant variant, Model model, string backend = "reference", NpuTarget? npu = null)
+        : this(variant, AppBackend.Open(model, backend, npu, (m, t) => ForNpu(variant, m, t)))
     {
     }
 
-    private FaceDetector(BlazeFaceVariant variant, InferenceSession session)
+    private FaceDetector(BlazeFaceVariant variant, AppModel session)
     {
         Variant = variant;
         _session = session;
@@ -80,6 +82,20 @@ public sealed class FaceDetector
     }
 
     public BlazeFaceVariant Variant { get; }
+
+    /// <summary>The model as the detector runs it (an <see cref="NpuAppModel"/> on the npu backend).</summary>
+    public AppModel Model => _session;
+
+    private static NpuAppModel ForNpu(BlazeFaceVariant variant, Model model, NpuTarget target)
+    {
+        string input = model.Graph.Inputs.First(v => v.Constant is null).Name;
+        return NpuAppModel.Create(variant.CatalogName, model, target, _ => AppBackend.CalibrationImages(target)
+            .Select(p => new Quantization.CalibrationSample(new Dictionary<string, Tensor> { [input] = Input(variant, p.Image) }, true, p.File)));
+    }
+
+    /// <summary>The model's input for <paramref name="image"/>: letterboxed to a square, resized, NHWC in [-1, 1].</summary>
+    public static Tensor Input(BlazeFaceVariant variant, RgbImage image) =>
+        image.PadToSquare().Square.Resize(variant.InputSize, variant.InputSize).ToNhwcSigned();
 
     /// <summary>Anchor centres in [0, 1], in the order of the model's outputs: a 16x16 grid with 2 anchors
     /// per cell, then an 8x8 grid with 6 per cell (MediaPipe's SSD anchor options with fixed anchor size 1).</summary>
@@ -109,7 +125,7 @@ public sealed class FaceDetector
     public IReadOnlyList<Face> Candidates(RgbImage image)
     {
         var (square, padLeft, padTop) = image.PadToSquare();
-        var input = square.Resize(Variant.InputSize, Variant.InputSize).ToNhwcSigned();
+        var input = Input(Variant, image);
         var outputs = _session.Run(new Dictionary<string, DataValue> { [_inputName] = input });
         // Outputs are the two heads (16x16 grid, 8x8 grid): scores [1,N,1] and regressors [1,N,16].
         var scores = Concatenate(outputs, 1);

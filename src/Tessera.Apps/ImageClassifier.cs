@@ -38,11 +38,24 @@ public sealed record ClassifierPreprocessing(int Width, int Height, float[] Mean
 /// passed through softmax otherwise (logits).</summary>
 public sealed class ImageClassifier
 {
-    private readonly InferenceSession _session;
+    private readonly AppModel _session;
 
-    public ImageClassifier(string model, IReadOnlyList<string> labels, ClassifierPreprocessing preprocessing, string backend = "reference")
+    /// <param name="npu">On the npu backend: the configuration and the images the model is calibrated on
+    /// (through <paramref name="preprocessing"/>).</param>
+    /// <summary>The model as the classifier runs it (an <see cref="NpuAppModel"/> on the npu backend).</summary>
+    public AppModel Model => _session;
+
+    public ImageClassifier(string model, IReadOnlyList<string> labels, ClassifierPreprocessing preprocessing, string backend = "reference", NpuTarget? npu = null)
+        : this(model, labels, preprocessing, backend, npu, AppBackend.CalibrationImages)
     {
-        _session = AppBackend.Open(model, backend);
+    }
+
+    /// <param name="calibrationImages">The images the NPU model is calibrated on (OCR gives text-line crops).</param>
+    internal ImageClassifier(string model, IReadOnlyList<string> labels, ClassifierPreprocessing preprocessing, string backend, NpuTarget? npu,
+        Func<NpuTarget, IEnumerable<(string File, RgbImage Image)>> calibrationImages)
+    {
+        _session = AppBackend.Open(model, backend, npu, (m, t) => NpuAppModel.Create(model, m, t, _ => calibrationImages(t)
+            .Select(p => new Quantization.CalibrationSample(new Dictionary<string, Tensor> { [m.Graph.Inputs.First(v => v.Constant is null).Name] = preprocessing.Apply(p.Image) }, true, p.File))));
         if (_session.Inputs.Count != 1)
         {
             throw new UnsupportedException($"'{model}' has {_session.Inputs.Count} inputs; classify needs a model with one image input", model, null);

@@ -24,9 +24,6 @@ internal static class AppCommands
         return command;
     }
 
-    private static Option<string> BackendOption() =>
-        new("--backend", "-b") { Description = "Backend: reference or cpu (npu is not available yet for applications)", DefaultValueFactory = _ => "reference" };
-
     private static Option<bool> JsonOption() => new("--json") { Description = "Print the result as JSON on stdout" };
 
     private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
@@ -36,20 +33,22 @@ internal static class AppCommands
         var image = new Argument<string>("image") { Description = "Image file (PNG, JPEG, BMP)" };
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write a PNG with the boxes and keypoints drawn" };
         var model = new Option<string>("--model", "-m") { Description = "blazeface-front (close faces) or blazeface-back (small, distant faces)", DefaultValueFactory = _ => "blazeface-front" };
-        var backend = BackendOption();
         var json = JsonOption();
-        var command = new Command("faces", "Detect faces and their six keypoints with BlazeFace") { image, output, model, backend, json };
+        var command = new Command("faces", "Detect faces and their six keypoints with BlazeFace") { image, output, model, json };
+        var backend = AppNpuOptions.Add(command);
         command.SetAction(parse =>
         {
             var variant = BlazeFaceVariant.Named(parse.GetValue(model)!);
             var picture = RgbImage.Load(parse.GetValue(image)!);
-            var faces = new FaceDetector(variant, parse.GetValue(backend)!).Detect(picture);
+            var detector = backend.Open(parse, parse.GetValue(image)!, (b, npu) => new FaceDetector(variant, b, npu));
+            var faces = detector.Detect(picture);
             if (parse.GetValue(output) is { } file) FaceDetector.Draw(picture, faces).SavePng(file.FullName);
             if (parse.GetValue(json))
             {
                 var document = new
                 {
                     model = variant.CatalogName,
+                    npu = AppNpuOptions.Json([detector.Model]),
                     width = picture.Width,
                     height = picture.Height,
                     faces = faces.Select(f => new
@@ -71,6 +70,7 @@ internal static class AppCommands
             }
             AnsiConsole.MarkupLine($"{faces.Count} face(s) found by {variant.CatalogName}");
             if (faces.Count > 0) AnsiConsole.Write(table);
+            AppNpuOptions.PrintUsage([detector.Model]);
             return 0;
         });
         return command;
@@ -84,12 +84,12 @@ internal static class AppCommands
         var offThreshold = new Option<double>("--off-threshold") { Description = "Probability below which a segment may end", DefaultValueFactory = _ => 0.35 };
         var minimumSpeech = new Option<int>("--min-speech-ms") { Description = "Shorter segments are dropped", DefaultValueFactory = _ => 250 };
         var minimumSilence = new Option<int>("--min-silence-ms") { Description = "Silence that ends a segment", DefaultValueFactory = _ => 300 };
-        var backend = BackendOption();
         var json = JsonOption();
         var command = new Command("vad", "Find speech segments with Silero VAD (streaming 512-sample frames)")
         {
-            audio, model, threshold, offThreshold, minimumSpeech, minimumSilence, backend, json,
+            audio, model, threshold, offThreshold, minimumSpeech, minimumSilence, json,
         };
+        var backend = AppNpuOptions.Add(command);
         command.SetAction(parse =>
         {
             var settings = new VadSettings
@@ -104,7 +104,7 @@ internal static class AppCommands
                 throw new Core.InvalidInputException("--off-threshold is above --threshold", "--off-threshold", "the off threshold must not exceed the on threshold");
             }
             var wave = WaveAudio.Read(parse.GetValue(audio)!);
-            var detector = new VoiceActivityDetector(parse.GetValue(model)!, parse.GetValue(backend)!);
+            var detector = backend.Open(parse, parse.GetValue(audio)!, (b, npu) => new VoiceActivityDetector(parse.GetValue(model)!, b, npu));
             var segments = parse.GetValue(json) || Console.IsOutputRedirected
                 ? detector.Detect(wave, settings)
                 : DetectWithProgress(detector, wave, settings);
@@ -113,6 +113,7 @@ internal static class AppCommands
                 var document = new
                 {
                     model = detector.Model,
+                    npu = AppNpuOptions.Json([detector.Runner]),
                     duration = wave.Duration,
                     sampleRate = wave.SampleRate,
                     segments = segments.Select(s => new { start = s.Start, end = s.End }),
@@ -122,6 +123,7 @@ internal static class AppCommands
             }
             AnsiConsole.MarkupLine($"{segments.Count} speech segment(s) in {Number(wave.Duration)} s ({detector.Model})");
             foreach (var s in segments) AnsiConsole.MarkupLine($"  {Number(s.Start),8} s - {Number(s.End),8} s  ({Number(s.Duration)} s)");
+            AppNpuOptions.PrintUsage([detector.Runner]);
             return 0;
         });
         return command;
@@ -149,9 +151,9 @@ internal static class AppCommands
         var labels = new Option<FileInfo>("--labels", "-l") { Description = "Text file with one label per class, in the model's order", Required = true };
         var top = new Option<int>("--top", "-k") { Description = "How many classes to print", DefaultValueFactory = _ => 5 };
         var preprocessing = new Option<string>("--preprocess") { Description = "imagenet (224x224, ImageNet mean/std) or paddle-text (192x48, keep aspect)", DefaultValueFactory = _ => "imagenet" };
-        var backend = BackendOption();
         var json = JsonOption();
-        var command = new Command("classify", "Classify an image with any ONNX classifier") { image, model, labels, top, preprocessing, backend, json };
+        var command = new Command("classify", "Classify an image with any ONNX classifier") { image, model, labels, top, preprocessing, json };
+        var backend = AppNpuOptions.Add(command);
         command.SetAction(parse =>
         {
             var steps = parse.GetValue(preprocessing)!.ToLowerInvariant() switch
@@ -161,7 +163,7 @@ internal static class AppCommands
                 var other => throw new Core.InvalidInputException($"unknown preprocessing '{other}'", "--preprocess", "choose imagenet or paddle-text"),
             };
             var names = ImageClassifier.ReadLabels(parse.GetValue(labels)!.FullName);
-            var classifier = new ImageClassifier(parse.GetValue(model)!, names, steps, parse.GetValue(backend)!);
+            var classifier = backend.Open(parse, parse.GetValue(image)!, (b, npu) => new ImageClassifier(parse.GetValue(model)!, names, steps, b, npu));
             var predictions = classifier.Classify(RgbImage.Load(parse.GetValue(image)!), parse.GetValue(top));
             if (parse.GetValue(json))
             {
@@ -176,6 +178,7 @@ internal static class AppCommands
                 table.AddRow((i + 1).ToString(CultureInfo.InvariantCulture), p.Index.ToString(CultureInfo.InvariantCulture), Markup.Escape(p.Label), Number(p.Probability));
             }
             AnsiConsole.Write(table);
+            AppNpuOptions.PrintUsage([classifier.Model]);
             return 0;
         });
         return command;

@@ -23,7 +23,7 @@ internal static class KwsCommand
         var hop = new Option<int>("--hop-ms") { Description = "Step between 1 s windows", DefaultValueFactory = _ => 100 };
         var smoothing = new Option<int>("--smoothing") { Description = "Windows averaged before deciding", DefaultValueFactory = _ => 3 };
         var threshold = new Option<double>("--threshold") { Description = "Smoothed probability that reports a keyword", DefaultValueFactory = _ => 0.5 };
-        var backend = new Option<string>("--backend", "-b") { Description = "Backend: reference or cpu (npu is not available yet for applications)", DefaultValueFactory = _ => "reference" };
+        var backend = new Option<string>("--backend", "-b") { Description = "Backend: reference or cpu (keyword spotting does not run on the npu yet)", DefaultValueFactory = _ => "reference" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout" };
         var command = new Command("kws", "Spot the ten Speech Commands keywords (MLPerf Tiny DS-CNN on 49x10 MFCCs)")
         {

@@ -20,20 +20,21 @@ internal static class OcrCommand
         var image = new Argument<string>("image") { Description = "Image file (PNG, JPEG, BMP)" };
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write a PNG with each text line's box drawn" };
         var noOrientation = new Option<bool>("--no-orientation") { Description = "Skip the 0/180 degree orientation classifier" };
-        var backend = new Option<string>("--backend", "-b") { Description = "Backend: reference or cpu (npu is not available yet for applications)", DefaultValueFactory = _ => "reference" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout" };
-        var command = new Command("ocr", "Read printed text with PP-OCRv4 (detection, orientation, recognition)") { image, output, noOrientation, backend, json };
+        var command = new Command("ocr", "Read printed text with PP-OCRv4 (detection, orientation, recognition)") { image, output, noOrientation, json };
+        var backend = AppNpuOptions.Add(command);
         command.SetAction(parse =>
         {
             // Checked before the image and the models are touched, so a wrong flag fails at once.
-            Apps.AppBackend.Check(parse.GetValue(backend)!);
+            Apps.AppBackend.Check(parse.GetValue(backend.Backend)!);
             var picture = RgbImage.Load(parse.GetValue(image)!);
-            var pipeline = new OcrPipeline(parse.GetValue(backend)!, new OcrSettings { UseOrientation = !parse.GetValue(noOrientation) });
+            var settings = new OcrSettings { UseOrientation = !parse.GetValue(noOrientation) };
+            var pipeline = backend.Open(parse, parse.GetValue(image)!, (b, npu) => new OcrPipeline(b, settings, npu));
             var result = pipeline.Read(picture);
             if (parse.GetValue(output) is { } file) ReadingOrder.Draw(picture, result.Lines).SavePng(file.FullName);
             if (parse.GetValue(json))
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(Document(result), Indented));
+                Console.Out.WriteLine(JsonSerializer.Serialize(Document(result, AppNpuOptions.Json(pipeline.Models)), Indented));
                 return 0;
             }
             var table = new Table().AddColumns("line", "text", "score", "box score");
@@ -48,13 +49,15 @@ internal static class OcrCommand
             var t = result.Timings;
             AnsiConsole.MarkupLine($"time ms: detection {Number(t.DetectionPreprocess + t.Detection + t.DetectionDecode)}, crops {Number(t.Crop)}, " +
                 $"orientation {Number(t.Orientation)}, recognition {Number(t.Recognition)}, total {Number(t.Total)}");
+            AppNpuOptions.PrintUsage(pipeline.Models);
             return 0;
         });
         return command;
     }
 
-    private static object Document(OcrResult result) => new
+    private static object Document(OcrResult result, object? npu) => new
     {
+        npu,
         width = result.Width,
         height = result.Height,
         detectedBoxes = result.DetectedBoxes,

@@ -16,6 +16,9 @@ public sealed record HybridReport(string Configuration, double ClockMegahertz, i
 {
     public long Cycles => Segments.Sum(s => s.Network.Total.TotalCycles);
 
+    /// <summary>Every NPU layer's figures, segment after segment (empty when the run had no layer reports).</summary>
+    public IReadOnlyList<LayerReport> Layers => Segments.SelectMany(s => s.Network.Layers).ToList();
+
     public double LatencyMicroseconds => ClockMegahertz == 0 ? 0 : Cycles / ClockMegahertz;
 
     public double InferencesPerSecond => LatencyMicroseconds == 0 ? 0 : 1e6 / LatencyMicroseconds;

@@ -56,13 +56,23 @@ public sealed class AppCommandTests : IDisposable
         Assert.Equal("0", Assert.Single(document.RootElement.EnumerateArray()).GetProperty("label").GetString());
     }
 
+    /// <summary>Without --calibration the application calibrates on its own input; the JSON carries the
+    /// simulator's figures for the model.</summary>
     [Fact]
-    public void Npu_backend_gives_one_line_and_exit_2()
+    public void Faces_on_the_npu_report_the_simulated_figures_in_json()
     {
-        var result = CliHarness.Run("app", "faces", TestAssets.Image("coffee.png"), "--backend", "npu");
-        Assert.Equal(2, result.ExitCode);
-        var line = Assert.Single(result.ErrorLines);
-        Assert.Contains("not available yet", line);
+        TestAssets.Model("blazeface-front");
+        var result = CliHarness.Run("app", "faces", TestAssets.Image("astronaut.png"), "--backend", "npu", "--npu", "small", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var document = JsonDocument.Parse(result.Stdout);
+        Assert.Single(document.RootElement.GetProperty("faces").EnumerateArray().ToList());
+        var npu = Assert.Single(document.RootElement.GetProperty("npu").EnumerateArray().ToList());
+        Assert.Equal("small", npu.GetProperty("configuration").GetString());
+        Assert.Equal(1, npu.GetProperty("inferences").GetInt32());
+        long cycles = npu.GetProperty("cycles").GetInt64();
+        Assert.True(cycles > 0);
+        Assert.Equal(cycles / npu.GetProperty("clock_mhz").GetDouble(), npu.GetProperty("latency_us").GetDouble(), 6);
+        Assert.True(npu.GetProperty("energy_uj").GetDouble() > 0);
     }
 
     [Fact]
@@ -94,11 +104,11 @@ public sealed class AppCommandTests : IDisposable
     }
 
     [Fact]
-    public void Ocr_rejects_the_npu_backend_in_one_line()
+    public void Ocr_rejects_an_unknown_npu_configuration_in_one_line()
     {
-        var result = CliHarness.Run("app", "ocr", TestAssets.Image("text.png"), "--backend", "npu");
+        var result = CliHarness.Run("app", "ocr", TestAssets.Image("text.png"), "--backend", "npu", "--npu", "medium");
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("not available yet", Assert.Single(result.ErrorLines));
+        Assert.Contains("unknown NPU configuration 'medium'", Assert.Single(result.ErrorLines));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tessera.Cli.Compare;
 using Tessera.Hardware;
 using Tessera.Testing;
 using Xunit.Abstractions;
@@ -36,7 +37,7 @@ public sealed class CompareCommandTests(CompareCommandTests.Run run, ITestOutput
         public void Dispose() => Directory.Delete(Folder, recursive: true);
     }
 
-    private static readonly string[] ExpectedFigures = ["latency", "layer-macs", "roofline-tiny", "roofline-small"];
+    private static readonly string[] ExpectedFigures = ["latency", "layer-macs", "roofline-tiny", "npu-layers-tiny", "roofline-small", "npu-layers-small"];
 
     [Fact]
     public void Html_is_self_contained_and_holds_every_plot()
@@ -46,7 +47,8 @@ public sealed class CompareCommandTests(CompareCommandTests.Run run, ITestOutput
         var images = ReportPage.AssertSelfContained(html);
         var figureIds = images.Select(i => i.Parent!.Attribute("id")!.Value).ToList();
         Assert.Equal(ExpectedFigures, figureIds);
-        Assert.Contains("NPU: not simulated for this model (needs `tessera compile`)", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(ComparisonReport.NpuNotSimulatedNote, html, StringComparison.Ordinal);
+        Assert.Contains("NPU 'small': simulated layers", html, StringComparison.Ordinal);
         Assert.Contains("not measured (no power meter)", html, StringComparison.Ordinal);
         Assert.Contains("onnxruntime", html, StringComparison.Ordinal);
         Assert.False(File.Exists(run.Html + ".tmp"));
@@ -71,7 +73,25 @@ public sealed class CompareCommandTests(CompareCommandTests.Run run, ITestOutput
             var spec = NpuSpecLoader.Load(npu.GetProperty("config").GetString()!);
             Assert.Equal((double)spec.MacCount / spec.DramBytesPerCycle, npu.GetProperty("ridge_intensity").GetDouble(), 9);
             Assert.Equal(spec.MacCount * spec.ClockMegahertz * 1e6, npu.GetProperty("peak_macs_per_second").GetDouble(), 3);
-            Assert.Equal(JsonValueKind.Null, npu.GetProperty("simulation").ValueKind);
+            // The int8 model simulated on this configuration: figures positive and consistent with each other.
+            var simulation = npu.GetProperty("simulation");
+            long cycles = simulation.GetProperty("cycles").GetInt64();
+            double latency = simulation.GetProperty("latency_us").GetDouble();
+            output.WriteLine($"NPU {spec.Name}: {cycles} cycles, {latency:F1} us, {simulation.GetProperty("energy_uj").GetDouble():F2} uJ, utilization {simulation.GetProperty("mac_utilization").GetDouble():P1}");
+            Assert.True(cycles > 0);
+            Assert.Equal(spec.ClockMegahertz, simulation.GetProperty("clock_mhz").GetDouble());
+            Assert.Equal(cycles / spec.ClockMegahertz, latency, 6);
+            Assert.Equal(1e6 / latency, simulation.GetProperty("inferences_per_second").GetDouble(), 6);
+            Assert.True(simulation.GetProperty("energy_uj").GetDouble() > 0);
+            long npuMacs = simulation.GetProperty("npu_macs").GetInt64();
+            Assert.True(npuMacs > 0);
+            Assert.InRange(simulation.GetProperty("mac_utilization").GetDouble(), 1e-6, 1.0);
+            Assert.Equal(npuMacs / (cycles * (double)spec.MacCount), simulation.GetProperty("mac_utilization").GetDouble(), 9);
+            var layers = simulation.GetProperty("layers").EnumerateArray().ToList();
+            Assert.NotEmpty(layers);
+            Assert.True(layers.Sum(l => l.GetProperty("macs").GetInt64()) > 0);
+            Assert.All(layers, l => Assert.InRange(l.GetProperty("mac_utilization").GetDouble(), 0, 1));
+            Assert.True(layers.Sum(l => l.GetProperty("cycles").GetInt64()) > 0);
         }
         var cost = root.GetProperty("cost");
         Assert.Equal(30_760_960, cost.GetProperty("macs").GetInt64());

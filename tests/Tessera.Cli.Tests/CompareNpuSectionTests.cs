@@ -63,7 +63,8 @@ public sealed class CompareNpuSectionTests
             Threads = 1,
             Machine = "test",
             Cost = CostAnalysis.Analyze(model, shapes),
-            Npu = [new NpuConfiguration(NpuSpecLoader.Load("tiny"), null), new NpuConfiguration(small, simulation)],
+            Npu = [new NpuConfiguration(NpuSpecLoader.Load("tiny"), null),
+                new NpuConfiguration(small, new Npu.HybridReport("small", small.ClockMegahertz, small.MacCount, [new Npu.SegmentReport(0, network.Layers.Count, simulation.Macs, simulation)], []))],
         };
         var figures = ComparisonFigures.Create(report);
         Assert.Equal(["latency", "layer-macs", "roofline-tiny", "roofline-small", "npu-layers-small"], figures.Select(f => f.Name));
@@ -84,7 +85,7 @@ public sealed class CompareNpuSectionTests
         using var json = JsonDocument.Parse(ComparisonJson.Render(report, figures));
         var npu = json.RootElement.GetProperty("npu").EnumerateArray().ToList();
         Assert.Equal(JsonValueKind.Null, npu[0].GetProperty("simulation").ValueKind);
-        Assert.Equal("NPU: not simulated for this model (needs `tessera compile`)", npu[0].GetProperty("note").GetString());
+        Assert.Equal(ComparisonReport.NpuNotSimulatedNote, npu[0].GetProperty("note").GetString());
         var simulated = npu[1].GetProperty("simulation");
         Assert.Equal(simulation.LatencyMicroseconds, simulated.GetProperty("latency_us").GetDouble(), 9);
         Assert.Equal(simulation.TopsPerWatt, simulated.GetProperty("tops_per_watt").GetDouble(), 9);

@@ -8,9 +8,10 @@ namespace Tessera.Npu.Tests;
 
 /// <summary>The rest of the eight ASSETS.md models, quantized by Tessera and run on the simulated NPU of every
 /// configuration, bit-identical to the integer reference executor: BlazeFace back (256x256), SqueezeNet 1.1
-/// (at 96x96, to keep the simulation short); both Silero VADs (one real 512-sample speech frame, sample rate
-/// bound to 16000, shapes fixed) are pinned as not runnable by the integer executor. Only a float island or a
-/// size limit of the configuration may keep MACs off the NPU.</summary>
+/// (at 96x96, to keep the simulation short) and Silero VAD v5 at one frame; silero-vad-legacy (one real
+/// 512-sample speech frame, sample rate bound to 16000, shapes fixed) is pinned as not runnable by the integer
+/// executor, and so is v5 with its dynamic shapes. Only a float island or a size limit of the configuration may
+/// keep MACs off the NPU.</summary>
 public sealed class MoreModelTests(ITestOutputHelper output)
 {
     private static readonly float[] Zero = [0f, 0f, 0f];
@@ -36,14 +37,12 @@ public sealed class MoreModelTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Both Silero VADs keep control flow after quantization even with the sample rate bound to 16000
-    /// and every input shape fixed (`tessera optimize --constant-input sr=16000` with the shapes fixed inlines
-    /// 11 Ifs of v5 and leaves one, in the decoder; legacy keeps two): the integer reference executor, the specification the NPU must match, does
-    /// not run <c>If</c>, so there is nothing to compare the NPU with. Pinned as unsupported, not passed; when the
-    /// executor or the optimizer handles them this fails and the models move to the theory above.</summary>
+    /// <summary>Silero legacy keeps control flow after quantization even with the sample rate bound to 16000 and
+    /// every input shape fixed: the integer reference executor, the specification the NPU must match, does not run
+    /// <c>If</c>, so there is nothing to compare the NPU with. Pinned as unsupported, not passed; when the executor
+    /// or the optimizer handles it this fails and the model moves to the theory above.</summary>
     [Theory]
     [InlineData("silero-vad-legacy")]
-    [InlineData("silero-vad-v5")]
     public void The_integer_executor_cannot_run_the_quantized_vad_yet(string name)
     {
         var failure = Assert.Throws<UnsupportedException>(() =>
@@ -65,6 +64,34 @@ public sealed class MoreModelTests(ITestOutputHelper output)
                 "squirrel_cls.jpg", "fruits.jpg", "coffee.png", "chelsea.png")
             : QuantizedModel.Get(name, TestAssets.Model(name), shapes, PreprocessingPresets.Get(name), "speech_en_16k.wav");
         return (model, inputs);
+    }
+
+    private static readonly Dictionary<string, int[]> FrameShapes = new() { ["input"] = [1, 576], ["state"] = [2, 1, 128] };
+
+    [Fact]
+    public void Silero_v5_with_dynamic_shapes_keeps_control_flow_the_integer_executor_does_not_run()
+    {
+        var failure = Assert.Throws<UnsupportedException>(() =>
+            QuantizedModel.Get("silero-vad-v5", PreprocessingPresets.Get("silero-vad-v5"), "speech_en_16k.wav").Program.Run(SileroFrame("silero-vad-v5")));
+        output.WriteLine($"silero-vad-v5: {failure.Message}");
+        Assert.Contains("does not run control flow", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("large")]
+    public void Silero_v5_at_one_frame_runs_bit_identical_to_the_integer_executor(string configuration)
+    {
+        var model = QuantizedModel.GetAtShapes("silero-vad-v5", PreprocessingPresets.Get("silero-vad-v5"), FrameShapes, "speech_en_16k.wav");
+        var inputs = SileroFrame("silero-vad-v5");
+        var partition = model.Partition(configuration, inputs);
+        output.WriteLine(partition.Explain());
+        var hybrid = HybridRunner.Run(partition, inputs, layerReports: false);
+        int compared = BitExactness.AssertIdentical(partition, hybrid, model.Program.Run(inputs));
+        output.WriteLine($"{compared} NPU-produced values identical; {hybrid.Report.Summary()}");
+        Assert.True(compared > 3);
+        Assert.True(partition.NpuMacFraction > 0.5, $"NPU MAC fraction {partition.NpuMacFraction:P2}");
     }
 
     /// <summary>SqueezeNet takes raw 0-255 RGB, channel first: chelsea.png (a cat).</summary>

@@ -16,16 +16,22 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
     private static readonly ConcurrentDictionary<string, Lazy<QuantizedModel>> Cache = new();
 
     public static QuantizedModel Get(string model, Preprocessing preprocessing, params string[] images) =>
-        Cache.GetOrAdd(model, _ => new Lazy<QuantizedModel>(() => Quantize(model, TestAssets.Model(model), preprocessing, images, null))).Value;
+        Cache.GetOrAdd(model, _ => new Lazy<QuantizedModel>(() => Quantize(model, TestAssets.Model(model), preprocessing, images, null, equalize: true))).Value;
 
     /// <summary>As <see cref="Get(string, Preprocessing, string[])"/> for a model file (SqueezeNet 1.1 ships in
     /// tests/assets), with the graph inputs declared at the concrete <paramref name="shapes"/> before
     /// quantization, as a deployment fixes them: Silero v5 tests its state's batch size with an <c>If</c>, which
     /// folds away only when that size is known; SqueezeNet declares 224x224 and runs here at a smaller size.</summary>
     public static QuantizedModel Get(string model, string path, IReadOnlyDictionary<string, int[]> shapes, Preprocessing preprocessing, params string[] images) =>
-        Cache.GetOrAdd(model, _ => new Lazy<QuantizedModel>(() => Quantize(model, path, preprocessing, images, shapes))).Value;
+        Cache.GetOrAdd(model, _ => new Lazy<QuantizedModel>(() => Quantize(model, path, preprocessing, images, shapes, equalize: true))).Value;
 
-    private static QuantizedModel Quantize(string model, string path, Preprocessing preprocessing, string[] images, IReadOnlyDictionary<string, int[]>? shapes)
+    /// <summary>As <see cref="Get(string, Preprocessing, string[])"/>, with the model's inputs declared at fixed shapes
+    /// before it is prepared (the optimizer then folds checks on them: Silero v5's If nodes on the input's rank and
+    /// batch), without cross-layer equalization (the VAD application's setting).</summary>
+    public static QuantizedModel GetAtShapes(string model, Preprocessing preprocessing, IReadOnlyDictionary<string, int[]> shapes, params string[] images) =>
+        Cache.GetOrAdd(model + " at fixed shapes", _ => new Lazy<QuantizedModel>(() => Quantize(model, TestAssets.Model(model), preprocessing, images, shapes, equalize: false))).Value;
+
+    private static QuantizedModel Quantize(string model, string path, Preprocessing preprocessing, string[] images, IReadOnlyDictionary<string, int[]>? shapes, bool equalize)
     {
         var folder = Path.Combine(Path.GetTempPath(), "tessera-npu-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
@@ -44,7 +50,7 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
                     input.Type = new TensorType(input.TensorType?.ElementType ?? DataType.Float32, TensorShape.FromConcrete(shape));
                 }
             }
-            var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(folder, m, preprocessing, 4), preprocessing, optimize: true);
+            var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(folder, m, preprocessing, 4), preprocessing, optimize: true, equalize: equalize);
             var (quantized, _) = Quantizer.Rewrite(calibration, new QuantizationOptions());
             var bytes = OnnxExporter.ToBytes(quantized);
             return new QuantizedModel(model, bytes, IntegerLowering.Lower(OnnxImporter.Load(bytes, model)));

@@ -56,24 +56,32 @@ public sealed class OcrPipeline
     private static readonly float[] ImageNetStd = [0.229f, 0.224f, 0.225f];
     private const int RecognitionHeight = 48;
 
-    private readonly InferenceSession _detector;
-    private readonly InferenceSession _recognizer;
+    private readonly AppModel _detector;
+    private readonly AppModel _recognizer;
     private readonly ImageClassifier? _orientation;
     private readonly CtcDecoder _decoder;
     private readonly int? _fixedRecognitionWidth;
 
-    public OcrPipeline(string backend = "reference", OcrSettings? settings = null)
+    /// <param name="npu">On the npu backend: the configuration and the page images the three models are
+    /// calibrated on (the detector on the pages, the classifier and recognizer on the text lines found in them).</param>
+    public OcrPipeline(string backend = "reference", OcrSettings? settings = null, NpuTarget? npu = null)
     {
-        AppBackend.Check(backend);
+        AppBackend.CheckNpu(backend, npu);
         Settings = settings ?? new OcrSettings();
-        _detector = AppBackend.Open("ppocr-det", backend);
-        _recognizer = AppBackend.Open("ppocr-rec", backend);
-        if (Settings.UseOrientation) _orientation = new ImageClassifier("ppocr-cls", ["0", "180"], ClassifierPreprocessing.PaddleText, backend);
+        var lines = new Lazy<List<(string, RgbImage)>>(() => OcrCalibration.Lines(npu!, Settings));
+        _detector = AppBackend.Open("ppocr-det", backend, npu, (m, t) => NpuAppModel.Create("ppocr-det", m, t, _ => AppBackend.CalibrationImages(t)
+            .Select(p => OcrCalibration.Sample(m, DetectionInput(p.Image, Settings.DetectionLimitSide).Input, p.File))));
+        _recognizer = AppBackend.Open("ppocr-rec", backend, npu, (m, t) => NpuAppModel.Create("ppocr-rec", m, t, _ => lines.Value
+            .Select(p => OcrCalibration.Sample(m, RecognitionInput(p.Item2, null, Settings.RecognitionMinimumWidth), p.Item1))));
+        if (Settings.UseOrientation) _orientation = new ImageClassifier("ppocr-cls", ["0", "180"], ClassifierPreprocessing.PaddleText, backend, npu, _ => lines.Value);
         _decoder = CtcDecoder.FromDictionary(ModelStore.Default.Get("ppocr-keys"));
         if (_recognizer.Inputs[0].Type is TensorType { Shape: { Rank: 4 } shape } && shape[3].IsKnown) _fixedRecognitionWidth = (int)shape[3].Value;
     }
 
     public OcrSettings Settings { get; }
+
+    /// <summary>The models as the pipeline runs them: detector, recognizer, then the orientation classifier when used.</summary>
+    public IReadOnlyList<AppModel> Models => _orientation is null ? [_detector, _recognizer] : [_detector, _recognizer, _orientation.Model];
 
     public CtcDecoder Decoder => _decoder;
 

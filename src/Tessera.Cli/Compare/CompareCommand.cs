@@ -4,7 +4,9 @@ using System.Runtime.InteropServices;
 using Spectre.Console;
 using Tessera.Core;
 using Tessera.Hardware;
+using Tessera.Integer;
 using Tessera.Kernels.Cpu;
+using Tessera.Npu;
 using Tessera.Passes;
 using Tessera.Runtime;
 
@@ -97,15 +99,25 @@ internal static class CompareCommand
                 Agreement = agreement,
                 Cost = CostAnalysis.Analyze(optimized, bound),
                 FloatBytesPerElement = inputs.Values.Any(t => t.DataType == DataType.Float16) ? 2 : 4,
-                // No NetworkReport yet: the integer-graph adapter that compiles an ONNX model for the NPU is not
-                // merged, so every configuration says plainly that it was not simulated.
-                Npu = specs.Select(s => new NpuConfiguration(s, null)).ToList(),
+                Npu = Simulate(quantized, specs, inputs),
             };
         }
         finally
         {
             foreach (var engine in engines) engine.Dispose();
         }
+    }
+
+    /// <summary>The int8 model partitioned for each configuration at the compared input and run once by the
+    /// hybrid runner (simulated NPU segments, integer CPU steps); without an int8 model nothing is simulated.</summary>
+    private static List<NpuConfiguration> Simulate(Model? quantized, IReadOnlyList<NpuSpec> specs, IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        if (quantized is null || specs.Count == 0) return specs.Select(s => new NpuConfiguration(s, null)).ToList();
+        var program = IntegerLowering.Lower(Onnx.OnnxImporter.Load(Onnx.OnnxExporter.ToBytes(quantized), "int8 model"));
+        var feeds = program.Inputs.ToDictionary(n => n, n => inputs.TryGetValue(n, out var t) ? t
+            : throw new InvalidInputException($"the int8 model's input '{n}' is not an input of the float model", "--quantized", "give the int8 version of MODEL"), StringComparer.Ordinal);
+        var values = ProgramValues.Probe(program, feeds);
+        return specs.Select(spec => new NpuConfiguration(spec, HybridRunner.Run(Partitioner.Partition(program, values, spec), feeds).Report)).ToList();
     }
 
     private static TimedEngine Reference(Model model, IReadOnlyDictionary<string, int[]> bound, Dictionary<string, DataValue> feeds)
@@ -159,7 +171,14 @@ internal static class CompareCommand
         }
         foreach (var npu in report.Npu)
         {
-            table.AddRow(Markup.Escape($"NPU {npu.Spec.Name}"), "-", "-", "-", "-", Markup.Escape(ComparisonReport.NpuNotSimulatedNote));
+            if (npu.Simulation is { } s)
+            {
+                table.AddRow(Markup.Escape($"NPU {npu.Spec.Name} (simulated)"), F(s.LatencyMicroseconds / 1000), "-", "-", F(s.InferencesPerSecond), Markup.Escape($"{s.EnergyMicrojoules:F2} uJ"));
+            }
+            else
+            {
+                table.AddRow(Markup.Escape($"NPU {npu.Spec.Name}"), "-", "-", "-", "-", Markup.Escape(ComparisonReport.NpuNotSimulatedNote));
+            }
         }
         table.Caption = new TableTitle(Markup.Escape($"{report.Model}, {report.Threads} thread(s); {report.Cost.Macs:N0} MACs"));
         AnsiConsole.Write(table);

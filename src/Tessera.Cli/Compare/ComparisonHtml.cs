@@ -135,8 +135,9 @@ public static class ComparisonHtml
     {
         var s = npu.Simulation!;
         html.AppendLine($"<h2>NPU '{E(npu.Spec.Name)}': simulated layers</h2>");
-        html.AppendLine($"<p>{Count(s.Total.TotalCycles)} cycles = {N(s.LatencyMicroseconds, "F1")} µs at {N(s.Total.ClockMegahertz, "F0")} MHz, {N(s.InferencesPerSecond, "F1")} inferences/s, " +
-            $"{Count(s.Macs)} MACs, MAC utilization {N(s.MacUtilization * 100, "F1")} %, DRAM {Count(s.DramBytes)} bytes, {N(s.EnergyMicrojoules, "F2")} µJ per inference, {N(s.TopsPerWatt, "F2")} effective TOPS/W.</p>");
+        html.AppendLine($"<p>{Count(s.Cycles)} cycles = {N(s.LatencyMicroseconds, "F1")} µs at {N(s.ClockMegahertz, "F0")} MHz, {N(s.InferencesPerSecond, "F1")} inferences/s, " +
+            $"{Count(s.NpuMacs)} MACs on the NPU ({N(s.NpuMacFraction * 100, "F2")} % of the model's), MAC utilization {N(s.MacUtilization * 100, "F1")} %, DRAM {Count(s.DramBytes)} bytes, {N(s.EnergyMicrojoules, "F2")} µJ per inference, {N(s.TopsPerWatt, "F2")} effective TOPS/W; " +
+            $"{s.Segments.Count} NPU segment(s), {s.CpuSteps.Count} step(s) on the CPU (not timed).</p>");
         html.AppendLine("<table><tr><th class=\"name\">layer</th><th class=\"name\">kind</th><th class=\"name\">output</th><th>MACs</th><th>cycles</th><th>MAC util.</th><th>DRAM bytes</th><th>energy nJ</th></tr>");
         foreach (var l in s.Layers)
         {

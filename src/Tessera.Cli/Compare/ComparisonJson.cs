@@ -56,7 +56,13 @@ public static class ComparisonJson
                 tops_per_watt = s.TopsPerWatt,
                 mac_utilization = s.MacUtilization,
                 dram_bytes = s.DramBytes,
-                total = s.Total.ToJson(),
+                cycles = s.Cycles,
+                clock_mhz = s.ClockMegahertz,
+                npu_macs = s.NpuMacs,
+                cpu_macs = s.CpuMacs,
+                npu_mac_fraction = s.NpuMacFraction,
+                segments = s.Segments.Count,
+                cpu_steps = s.CpuSteps.Select(c => new { step = c.Step, kind = c.Kind, reason = c.Reason, macs = c.Macs }),
                 layers = s.Layers.Select(l => new
                 {
                     name = l.Name, kind = l.Kind, shape = l.Shape, macs = l.Macs, cycles = l.Cycles, mac_utilization = l.MacUtilization,

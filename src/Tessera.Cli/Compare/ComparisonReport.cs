@@ -1,5 +1,5 @@
-using Tessera.Compiler;
 using Tessera.Hardware;
+using Tessera.Npu;
 using Tessera.Passes;
 
 namespace Tessera.Cli.Compare;
@@ -22,8 +22,9 @@ public sealed record LatencyFigures(string Engine, int Runs, double MedianMs, do
 public sealed record OutputAgreement(string Output, double Cosine, double MaxAbsDifference, double FloatMaxAbs);
 
 /// <summary>One NPU configuration from configs/npu: its roof (peak MACs per second and DRAM bandwidth, both
-/// from the spec) and, when the model has been compiled for it, the simulator's report.</summary>
-public sealed record NpuConfiguration(NpuSpec Spec, NetworkReport? Simulation)
+/// from the spec) and, when the int8 model has been compiled for it, the hybrid run's report (NPU segments
+/// simulated at the spec clock; the steps left on the CPU are listed, not timed).</summary>
+public sealed record NpuConfiguration(NpuSpec Spec, HybridReport? Simulation)
 {
     public double PeakMacsPerSecond => Spec.MacCount * Spec.ClockMegahertz * 1e6;
 
@@ -49,7 +50,7 @@ public sealed class ComparisonReport
 {
     public const string CpuEnergyNote = "not measured (no power meter)";
 
-    public const string NpuNotSimulatedNote = "NPU: not simulated for this model (needs `tessera compile`)";
+    public const string NpuNotSimulatedNote = "NPU: not simulated (give --quantized with the int8 QDQ model)";
 
     public required string Model { get; init; }
 

@@ -21,7 +21,12 @@ public sealed class PassManager(IReadOnlyList<IGraphPass> passes)
             int changes = 0;
             foreach (var pass in Passes)
             {
+                int inlinedBefore = statistics.RuleCounts.GetValueOrDefault(nameof(InlineConstantIf));
                 int made = pass.Run(model, options, statistics);
+                // An inlined branch brings values typed only as its subgraph declared them (often no shape); the
+                // passes after it (fusion, shape queries such as Silero's If on the Shape of its output) need the
+                // inferred types.
+                if (statistics.RuleCounts.GetValueOrDefault(nameof(InlineConstantIf)) > inlinedBefore) ShapeSource.Infer(model, options.InputShapes, options.Registry);
                 if (made > 0)
                 {
                     options.Log?.Invoke($"round {round + 1}: {pass.Name} made {made} changes");

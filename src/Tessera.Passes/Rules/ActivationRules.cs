@@ -92,7 +92,10 @@ public sealed class FuseActivationIntoProducer : RewriteRule
         if (producer.Domain.Length != 0 || !Producers.Contains(producer.OpType) || producer.Outputs.Count != 1) return null;
         if (FusedActivation.Describe(node) is not var (name, parameters)) return null;
         var output = node.Output(0)!;
-        var fused = new Node("Fused" + producer.OpType, producer.Inputs, [context.NewValue(output.Name, output.Type)], FusedActivation.Domain, producer.Name);
+        // The activation keeps its input's shape; an inlined subgraph may have typed its output with no shape,
+        // and the producer's inferred one lets shape queries after it fold.
+        var type = output.TensorType?.Shape?.ToConcrete() is null && x.TensorType?.Shape?.ToConcrete() is not null ? x.Type : output.Type;
+        var fused = new Node("Fused" + producer.OpType, producer.Inputs, [context.NewValue(output.Name, type)], FusedActivation.Domain, producer.Name);
         foreach (var a in producer.Attributes.Values) fused.SetAttribute(a);
         fused.SetAttribute(NodeAttribute.String("activation", name));
         fused.SetAttribute(NodeAttribute.Floats("activation_params", parameters));
