@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
+using Tessera.Kernels.Cpu.Simd;
 
 namespace Tessera.Kernels.Cpu.Gemm;
 
@@ -20,30 +20,8 @@ internal static unsafe class EpilogueVectors
         float* residual = e.Residual is null ? null : e.Residual + (long)row * e.ResidualStride + column0;
         var activation = e.Activation;
         int c = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var bias = Vector512.Create(rowBias);
-            for (; c + 16 <= columns; c += 16)
-            {
-                var v = Vector512.Load(y + c);
-                if (e.RowBias is not null) v += bias;
-                if (columnBias is not null) v += Vector512.Load(columnBias + c);
-                if (residual is not null) v += Vector512.Load(residual + c);
-                Vector512.Store(Activate(activation, v), y + c);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            var bias = Vector256.Create(rowBias);
-            for (; c + 8 <= columns; c += 8)
-            {
-                var v = Vector256.Load(y + c);
-                if (e.RowBias is not null) v += bias;
-                if (columnBias is not null) v += Vector256.Load(columnBias + c);
-                if (residual is not null) v += Vector256.Load(residual + c);
-                Vector256.Store(Activate(activation, v), y + c);
-            }
-        }
+        if (Float512.IsAccelerated) c = Vectors<Float512>(e, y, rowBias, columnBias, residual, columns);
+        else if (Float256.IsAccelerated) c = Vectors<Float256>(e, y, rowBias, columnBias, residual, columns);
         for (; c < columns; c++)
         {
             float v = y[c];
@@ -54,23 +32,33 @@ internal static unsafe class EpilogueVectors
         }
     }
 
-    private static Vector512<float> Activate(Activation a, Vector512<float> v) => a.Kind switch
+    /// <summary>The whole vectors of a row at one width; returns the columns done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Vectors<TVector>(in Epilogue e, float* y, float rowBias, float* columnBias, float* residual, int columns)
+        where TVector : unmanaged, IFloatVector<TVector>
     {
-        ActivationKind.Relu => Vector512.Max(v, Vector512<float>.Zero),
-        ActivationKind.Clip => Vector512.Min(Vector512.Max(v, Vector512.Create(a.Alpha)), Vector512.Create(a.Beta)),
-        ActivationKind.LeakyRelu => Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * Vector512.Create(a.Alpha), v),
-        ActivationKind.HardSigmoid => Vector512.Min(Vector512.Max(v * Vector512.Create(a.Alpha) + Vector512.Create(a.Beta), Vector512<float>.Zero), Vector512<float>.One),
-        ActivationKind.HardSwish => v * Vector512.Min(Vector512.Max(v * Vector512.Create(1f / 6f) + Vector512.Create(0.5f), Vector512<float>.Zero), Vector512<float>.One),
-        _ => v,
-    };
+        var activation = e.Activation;
+        var bias = TVector.Splat(rowBias);
+        int c = 0;
+        for (; c + TVector.Count <= columns; c += TVector.Count)
+        {
+            var v = TVector.Load(y + c);
+            if (e.RowBias is not null) v += bias;
+            if (columnBias is not null) v += TVector.Load(columnBias + c);
+            if (residual is not null) v += TVector.Load(residual + c);
+            Activate(activation, v).Store(y + c);
+        }
+        return c;
+    }
 
-    private static Vector256<float> Activate(Activation a, Vector256<float> v) => a.Kind switch
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector Activate<TVector>(Activation a, TVector v) where TVector : unmanaged, IFloatVector<TVector> => a.Kind switch
     {
-        ActivationKind.Relu => Vector256.Max(v, Vector256<float>.Zero),
-        ActivationKind.Clip => Vector256.Min(Vector256.Max(v, Vector256.Create(a.Alpha)), Vector256.Create(a.Beta)),
-        ActivationKind.LeakyRelu => Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), v * Vector256.Create(a.Alpha), v),
-        ActivationKind.HardSigmoid => Vector256.Min(Vector256.Max(v * Vector256.Create(a.Alpha) + Vector256.Create(a.Beta), Vector256<float>.Zero), Vector256<float>.One),
-        ActivationKind.HardSwish => v * Vector256.Min(Vector256.Max(v * Vector256.Create(1f / 6f) + Vector256.Create(0.5f), Vector256<float>.Zero), Vector256<float>.One),
+        ActivationKind.Relu => TVector.Max(v, TVector.Splat(0f)),
+        ActivationKind.Clip => TVector.Min(TVector.Max(v, TVector.Splat(a.Alpha)), TVector.Splat(a.Beta)),
+        ActivationKind.LeakyRelu => TVector.SelectWhereNegative(v, v * TVector.Splat(a.Alpha), v),
+        ActivationKind.HardSigmoid => TVector.Min(TVector.Max(v * TVector.Splat(a.Alpha) + TVector.Splat(a.Beta), TVector.Splat(0f)), TVector.Splat(1f)),
+        ActivationKind.HardSwish => v * TVector.Min(TVector.Max(v * TVector.Splat(1f / 6f) + TVector.Splat(0.5f), TVector.Splat(0f)), TVector.Splat(1f)),
         _ => v,
     };
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Tessera.Kernels.Cpu.Simd;
 
 namespace Tessera.Kernels.Cpu.Operators;
 
@@ -112,72 +113,50 @@ public static class DepthwiseConvolution
     private static unsafe void SumRow(float* source, int* tap, float* w, int taps, float bias, float* target, int outWidth)
     {
         int ox = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; ox + 48 < outWidth; ox += 64)
-            {
-                var a0 = Vector512.Create(bias);
-                var a1 = a0;
-                var a2 = a0;
-                var a3 = a0;
-                for (int t = 0; t < taps; t++)
-                {
-                    float* x = source + tap[t] + ox;
-                    var weight = Vector512.Create(w[t]);
-                    a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x), weight, a0);
-                    a1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 16), weight, a1);
-                    a2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 32), weight, a2);
-                    a3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 48), weight, a3);
-                }
-                a0.Store(target + ox);
-                a1.Store(target + ox + 16);
-                a2.Store(target + ox + 32);
-                a3.Store(target + ox + 48);
-            }
-            for (; ox < outWidth; ox += 16)
-            {
-                var acc = Vector512.Create(bias);
-                for (int t = 0; t < taps; t++) acc = Vector512.FusedMultiplyAdd(Vector512.Load(source + tap[t] + ox), Vector512.Create(w[t]), acc);
-                acc.Store(target + ox);
-            }
-            return;
-        }
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; ox + 24 < outWidth; ox += 32)
-            {
-                var a0 = Vector256.Create(bias);
-                var a1 = a0;
-                var a2 = a0;
-                var a3 = a0;
-                for (int t = 0; t < taps; t++)
-                {
-                    float* x = source + tap[t] + ox;
-                    var weight = Vector256.Create(w[t]);
-                    a0 = Vector256.FusedMultiplyAdd(Vector256.Load(x), weight, a0);
-                    a1 = Vector256.FusedMultiplyAdd(Vector256.Load(x + 8), weight, a1);
-                    a2 = Vector256.FusedMultiplyAdd(Vector256.Load(x + 16), weight, a2);
-                    a3 = Vector256.FusedMultiplyAdd(Vector256.Load(x + 24), weight, a3);
-                }
-                a0.Store(target + ox);
-                a1.Store(target + ox + 8);
-                a2.Store(target + ox + 16);
-                a3.Store(target + ox + 24);
-            }
-            for (; ox < outWidth; ox += 8)
-            {
-                var acc = Vector256.Create(bias);
-                for (int t = 0; t < taps; t++) acc = Vector256.FusedMultiplyAdd(Vector256.Load(source + tap[t] + ox), Vector256.Create(w[t]), acc);
-                acc.Store(target + ox);
-            }
-            return;
-        }
+        if (Float512.IsAccelerated) ox = SumRow<Float512>(source, tap, w, taps, bias, target, outWidth);
+        else if (Float256.IsAccelerated) ox = SumRow<Float256>(source, tap, w, taps, bias, target, outWidth);
         for (; ox < outWidth; ox++)
         {
             float acc = bias;
             for (int t = 0; t < taps; t++) acc += source[tap[t] + ox] * w[t];
             target[ox] = acc;
         }
+    }
+
+    /// <summary>The vector part of <see cref="SumRow(float*, int*, float*, int, float, float*, int)"/> at one width:
+    /// every output column (the rows over-read past the end); returns the columns done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int SumRow<TVector>(float* source, int* tap, float* w, int taps, float bias, float* target, int outWidth)
+        where TVector : unmanaged, IFloatVector<TVector>
+    {
+        int lanes = TVector.Count, ox = 0;
+        for (; ox + 3 * lanes < outWidth; ox += 4 * lanes)
+        {
+            var a0 = TVector.Splat(bias);
+            var a1 = a0;
+            var a2 = a0;
+            var a3 = a0;
+            for (int t = 0; t < taps; t++)
+            {
+                float* x = source + tap[t] + ox;
+                var weight = TVector.Splat(w[t]);
+                a0 = TVector.MultiplyAdd(TVector.Load(x), weight, a0);
+                a1 = TVector.MultiplyAdd(TVector.Load(x + lanes), weight, a1);
+                a2 = TVector.MultiplyAdd(TVector.Load(x + 2 * lanes), weight, a2);
+                a3 = TVector.MultiplyAdd(TVector.Load(x + 3 * lanes), weight, a3);
+            }
+            a0.Store(target + ox);
+            a1.Store(target + ox + lanes);
+            a2.Store(target + ox + 2 * lanes);
+            a3.Store(target + ox + 3 * lanes);
+        }
+        for (; ox < outWidth; ox += lanes)
+        {
+            var acc = TVector.Splat(bias);
+            for (int t = 0; t < taps; t++) acc = TVector.MultiplyAdd(TVector.Load(source + tap[t] + ox), TVector.Splat(w[t]), acc);
+            acc.Store(target + ox);
+        }
+        return ox;
     }
 
     /// <summary>Any stride and dilation: a multiply-add per tap over the output columns it reaches.</summary>
