@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Tessera.Compiler;
 
 namespace Tessera.Npu;
@@ -67,50 +68,77 @@ public sealed record HybridReport(string Configuration, double ClockMegahertz, i
         return text.ToString();
     }
 
-    /// <summary>The report as JSON (per-layer figures, CPU steps, summary).</summary>
+    /// <summary>The summary figures as JSON fields: the one place every writer of NPU run figures takes them
+    /// from (<see cref="ToJson"/>, <c>tessera compare --json</c>).</summary>
+    public JsonObject SummaryJson() => new()
+    {
+        ["configuration"] = Configuration,
+        ["cycles"] = Cycles,
+        ["latency_us"] = LatencyMicroseconds,
+        ["clock_mhz"] = ClockMegahertz,
+        ["inferences_per_second"] = InferencesPerSecond,
+        ["energy_uj"] = EnergyMicrojoules,
+        ["effective_tops_per_watt"] = TopsPerWatt,
+        ["mac_utilization"] = MacUtilization,
+        ["dram_bytes"] = DramBytes,
+        ["npu_macs"] = NpuMacs,
+        ["cpu_macs"] = CpuMacs,
+        ["npu_mac_fraction"] = NpuMacFraction,
+        ["segments"] = Segments.Count,
+    };
+
+    /// <summary>One NPU layer's figures as JSON fields.</summary>
+    public static JsonObject LayerJson(LayerReport l) => new()
+    {
+        ["name"] = l.Name,
+        ["kind"] = l.Kind,
+        ["shape"] = l.Shape,
+        ["macs"] = l.Macs,
+        ["cycles"] = l.Cycles,
+        ["mac_utilization"] = l.MacUtilization,
+        ["dram_bytes"] = l.DramBytes,
+        ["energy_pj"] = l.EnergyPicojoules,
+        ["estimated_cycles"] = l.EstimatedCycles,
+        ["decision"] = l.Decision,
+    };
+
+    /// <summary>The steps that ran on the CPU, with why, as JSON.</summary>
+    public JsonArray CpuStepsJson() => new(CpuSteps.Select(s => (JsonNode)new JsonObject
+    {
+        ["step"] = s.Step,
+        ["kind"] = s.Kind,
+        ["reason"] = s.Reason,
+        ["macs"] = s.Macs,
+    }).ToArray());
+
+    /// <summary>The summary fields with the CPU steps and every layer, segment after segment, in one flat object.</summary>
+    public JsonObject FlatJson()
+    {
+        var document = SummaryJson();
+        document["cpu_steps"] = CpuStepsJson();
+        document["layers"] = new JsonArray(Layers.Select(l => (JsonNode)LayerJson(l)).ToArray());
+        return document;
+    }
+
+    /// <summary>The report as JSON (summary, segments with their layers, CPU steps).</summary>
     public string ToJson()
     {
-        var document = new
+        var document = new JsonObject
         {
-            configuration = Configuration,
-            summary = new
+            ["configuration"] = Configuration,
+            ["summary"] = SummaryJson(),
+            ["segments"] = new JsonArray(Segments.Select(s => (JsonNode)new JsonObject
             {
-                cycles = Cycles,
-                latency_us = LatencyMicroseconds,
-                clock_mhz = ClockMegahertz,
-                inferences_per_second = InferencesPerSecond,
-                energy_uj = EnergyMicrojoules,
-                effective_tops_per_watt = TopsPerWatt,
-                mac_utilization = MacUtilization,
-                dram_bytes = DramBytes,
-                npu_macs = NpuMacs,
-                cpu_macs = CpuMacs,
-                npu_mac_fraction = NpuMacFraction,
-            },
-            segments = Segments.Select(s => new
-            {
-                index = s.Index,
-                steps = s.Steps,
-                macs = s.Macs,
-                cycles = s.Network.Total.TotalCycles,
-                energy_uj = s.Network.EnergyMicrojoules,
-                dram_bytes = s.Network.DramBytes,
-                layers = s.Network.Layers.Select(l => new
-                {
-                    name = l.Name,
-                    kind = l.Kind,
-                    shape = l.Shape,
-                    macs = l.Macs,
-                    cycles = l.Cycles,
-                    mac_utilization = l.MacUtilization,
-                    dram_bytes = l.DramBytes,
-                    energy_pj = l.EnergyPicojoules,
-                    estimated_cycles = l.EstimatedCycles,
-                    decision = l.Decision,
-                }),
-            }),
-            cpu_steps = CpuSteps.Select(s => new { step = s.Step, kind = s.Kind, reason = s.Reason, macs = s.Macs }),
+                ["index"] = s.Index,
+                ["steps"] = s.Steps,
+                ["macs"] = s.Macs,
+                ["cycles"] = s.Network.Total.TotalCycles,
+                ["energy_uj"] = s.Network.EnergyMicrojoules,
+                ["dram_bytes"] = s.Network.DramBytes,
+                ["layers"] = new JsonArray(s.Network.Layers.Select(l => (JsonNode)LayerJson(l)).ToArray()),
+            }).ToArray()),
+            ["cpu_steps"] = CpuStepsJson(),
         };
-        return JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true });
+        return document.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 }

@@ -88,7 +88,7 @@ public sealed class CompareNpuSectionTests
         Assert.Equal(ComparisonReport.NpuNotSimulatedNote, npu[0].GetProperty("note").GetString());
         var simulated = npu[1].GetProperty("simulation");
         Assert.Equal(simulation.LatencyMicroseconds, simulated.GetProperty("latency_us").GetDouble(), 9);
-        Assert.Equal(simulation.TopsPerWatt, simulated.GetProperty("tops_per_watt").GetDouble(), 9);
+        Assert.Equal(simulation.TopsPerWatt, simulated.GetProperty("effective_tops_per_watt").GetDouble(), 9);
         Assert.Equal(simulation.Layers.Select(l => l.Cycles), simulated.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("cycles").GetInt64()));
     }
 }

@@ -48,27 +48,7 @@ public static class ComparisonJson
             ridge_intensity = n.RidgeIntensity,
             energy_source = n.Spec.Energy.Source,
             note = n.Simulation is null ? ComparisonReport.NpuNotSimulatedNote : null,
-            simulation = n.Simulation is not { } s ? null : new
-            {
-                latency_us = s.LatencyMicroseconds,
-                inferences_per_second = s.InferencesPerSecond,
-                energy_uj = s.EnergyMicrojoules,
-                tops_per_watt = s.TopsPerWatt,
-                mac_utilization = s.MacUtilization,
-                dram_bytes = s.DramBytes,
-                cycles = s.Cycles,
-                clock_mhz = s.ClockMegahertz,
-                npu_macs = s.NpuMacs,
-                cpu_macs = s.CpuMacs,
-                npu_mac_fraction = s.NpuMacFraction,
-                segments = s.Segments.Count,
-                cpu_steps = s.CpuSteps.Select(c => new { step = c.Step, kind = c.Kind, reason = c.Reason, macs = c.Macs }),
-                layers = s.Layers.Select(l => new
-                {
-                    name = l.Name, kind = l.Kind, shape = l.Shape, macs = l.Macs, cycles = l.Cycles, mac_utilization = l.MacUtilization,
-                    dram_bytes = l.DramBytes, energy_pj = l.EnergyPicojoules, estimated_cycles = l.EstimatedCycles, decision = l.Decision,
-                }),
-            },
+            simulation = n.Simulation?.FlatJson(),
         }),
         figures = figures.Select(f => new { name = f.Name, title = f.Title, caption = f.Caption, png_base64 = Convert.ToBase64String(f.Png) }),
     }, Options);
