@@ -46,34 +46,13 @@ public static class SampleNetwork
     public static Dictionary<string, sbyte[]> Inputs(Network network, int seed = 7)
     {
         var random = new Random(seed);
-        return network.Inputs.ToDictionary(t => t.Name, t => Enumerable.Range(0, t.Length).Select(_ => (sbyte)random.Next(-128, 128)).ToArray());
+        return network.Inputs.ToDictionary(t => t.Name, t => RandomLayers.Values(t.Length, random));
     }
 
-    private static ConvLayer Conv(string name, NpuTensor input, int outputChannels, Window window, int groups, Random random, bool relu, string? outputName = null)
-    {
-        var output = new NpuTensor(outputName ?? name + ":out", window.OutputHeight(input.Height), window.OutputWidth(input.Width), outputChannels, relu ? -128 : random.Next(-20, 21));
-        int fanIn = window.Taps * (input.Channels / groups);
-        var weights = Enumerable.Range(0, outputChannels * fanIn).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
-        var bias = Enumerable.Range(0, outputChannels).Select(_ => random.Next(-2000, 2001)).ToArray();
-        var multipliers = new int[outputChannels];
-        var shifts = new int[outputChannels];
-        for (int c = 0; c < outputChannels; c++)
-        {
-            // About three standard deviations of a random accumulator map to the int8 range, so outputs spread.
-            double scale = 127.0 / (3 * 74 * 74 * Math.Sqrt(fanIn)) * (0.5 + random.NextDouble());
-            (multipliers[c], shifts[c]) = FixedPoint.QuantizeMultiplier(scale);
-        }
-        return new ConvLayer(name, input, output, window, groups, weights, bias, multipliers, shifts, relu ? output.ZeroPoint : -128, 127);
-    }
+    /// <summary>A random convolution; with <paramref name="relu"/> its output zero point is -128 and the clamp
+    /// starts there (a fused Relu).</summary>
+    private static ConvLayer Conv(string name, NpuTensor input, int outputChannels, Window window, int groups, Random random, bool relu, string? outputName = null) =>
+        RandomLayers.Conv(name, input, outputChannels, window, groups, random, outputName: outputName, outputZeroPoint: relu ? -128 : random.Next(-20, 21));
 
-    /// <summary>TFLite's Add preparation: left shift 20, both inputs rescaled to twice the larger input scale.</summary>
-    private static int[] AddParameters(NpuTensor a, NpuTensor b, NpuTensor output, Random random)
-    {
-        double sa = 0.02 + random.NextDouble() * 0.02, sb = 0.02 + random.NextDouble() * 0.02, so = 0.05;
-        double twice = 2 * Math.Max(sa, sb);
-        var (am, ash) = FixedPoint.QuantizeMultiplier(sa / twice);
-        var (bm, bsh) = FixedPoint.QuantizeMultiplier(sb / twice);
-        var (om, osh) = FixedPoint.QuantizeMultiplier(twice / ((1 << 20) * so));
-        return [a.ZeroPoint, b.ZeroPoint, 20, am, ash, bm, bsh, om, osh, output.ZeroPoint, -128, 127];
-    }
+    private static int[] AddParameters(NpuTensor a, NpuTensor b, NpuTensor output, Random random) => RandomLayers.AddParameters(a, b, output, random);
 }

@@ -3,8 +3,7 @@ using Tessera.Hardware;
 
 namespace Tessera.Compiler.Tests;
 
-/// <summary>Random but realistic layers: requantization multipliers from plausible scales, small zero points,
-/// biases of accumulator magnitude, so outputs spread over the int8 range instead of saturating.</summary>
+/// <summary>The tests' short names for <see cref="RandomLayers"/> and the configurations they run on.</summary>
 internal static class Make
 {
     public static readonly string[] Configs = ["tiny", "small", "large"];
@@ -20,48 +19,16 @@ internal static class Make
         }
     }
 
-    public static sbyte[] Values(int count, Random random, int low = -128, int high = 128)
-    {
-        var values = new sbyte[count];
-        for (int i = 0; i < count; i++) values[i] = (sbyte)random.Next(low, high);
-        return values;
-    }
+    public static sbyte[] Values(int count, Random random, int low = -128, int high = 128) => RandomLayers.Values(count, random, low, high);
 
     public static NpuTensor Tensor(string name, int h, int w, int c, Random random) => new(name, h, w, c, random.Next(-20, 21));
 
-    public static ConvLayer Conv(string name, NpuTensor input, int outputChannels, Window window, int groups, Random random, int minimum = -128, int maximum = 127, string? outputName = null)
-    {
-        var output = new NpuTensor(outputName ?? name + ":out", window.OutputHeight(input.Height), window.OutputWidth(input.Width), outputChannels, random.Next(-20, 21));
-        int fanIn = window.Taps * (input.Channels / groups);
-        var weights = Values(outputChannels * fanIn, random, -127, 128);
-        var bias = Enumerable.Range(0, outputChannels).Select(_ => random.Next(-2000, 2001)).ToArray();
-        var multipliers = new int[outputChannels];
-        var shifts = new int[outputChannels];
-        for (int c = 0; c < outputChannels; c++)
-        {
-            // About 3 standard deviations of the accumulator map to the int8 range.
-            double scale = 127.0 / (3 * 74 * 74 * Math.Sqrt(fanIn)) * (0.5 + random.NextDouble());
-            (multipliers[c], shifts[c]) = FixedPoint.QuantizeMultiplier(scale);
-        }
-        return new ConvLayer(name, input, output, window, groups, weights, bias, multipliers, shifts, minimum, maximum);
-    }
+    public static ConvLayer Conv(string name, NpuTensor input, int outputChannels, Window window, int groups, Random random, int minimum = -128, int maximum = 127, string? outputName = null) =>
+        RandomLayers.Conv(name, input, outputChannels, window, groups, random, minimum, maximum, outputName);
 
-    public static int[] AddParameters(NpuTensor a, NpuTensor b, NpuTensor output, Random random)
-    {
-        // TFLite's Add preparation: left shift 20, inputs rescaled to twice the larger input scale.
-        double sa = 0.02 + random.NextDouble() * 0.02, sb = 0.02 + random.NextDouble() * 0.02, so = 0.05;
-        double twice = 2 * Math.Max(sa, sb);
-        var (am, ash) = FixedPoint.QuantizeMultiplier(sa / twice);
-        var (bm, bsh) = FixedPoint.QuantizeMultiplier(sb / twice);
-        var (om, osh) = FixedPoint.QuantizeMultiplier(twice / ((1 << 20) * so));
-        return [a.ZeroPoint, b.ZeroPoint, 20, am, ash, bm, bsh, om, osh, output.ZeroPoint, -128, 127];
-    }
+    public static int[] AddParameters(NpuTensor a, NpuTensor b, NpuTensor output, Random random) => RandomLayers.AddParameters(a, b, output, random);
 
-    public static int[] MultiplyParameters(NpuTensor a, NpuTensor b, NpuTensor output, Random random)
-    {
-        var (m, s) = FixedPoint.QuantizeMultiplier(0.02 * 0.03 / 0.01 * (0.5 + random.NextDouble()));
-        return [a.ZeroPoint, b.ZeroPoint, m, s, output.ZeroPoint, -128, 127];
-    }
+    public static int[] MultiplyParameters(NpuTensor a, NpuTensor b, NpuTensor output, Random random) => RandomLayers.MultiplyParameters(a, b, output, random);
 
     public static Dictionary<string, sbyte[]> Inputs(IEnumerable<NpuTensor> tensors, Random random) =>
         tensors.DistinctBy(t => t.Name).ToDictionary(t => t.Name, t => Values(t.Length, random));
