@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.CompilerServices;
 using Tessera.Core;
 using Tessera.Ops;
@@ -20,7 +21,61 @@ public abstract class FastOperator(Operator reference, CpuKernelOptions options)
 
     public override void Execute(KernelContext context)
     {
-        if (!TryExecute(context)) Reference.Execute(context);
+        if (TryExecute(context)) return;
+        if (HasHalfInput(context) && TryExecuteInSingle(context)) return;
+        Reference.Execute(context);
+    }
+
+    /// <summary>Float32 copies of constant float16 inputs (weights), converted once per initializer.</summary>
+    private static readonly ConditionalWeakTable<Tensor, Tensor> SingleConstants = new();
+
+    private static bool HasHalfInput(KernelContext context)
+    {
+        for (int i = 0; i < context.InputCount; i++)
+        {
+            if (context.InputValue(i) is Tensor { DataType: DataType.Float16 }) return true;
+        }
+        return false;
+    }
+
+    /// <summary>A float16 node on the float32 kernel: float16 inputs widened (exactly), the kernel run in
+    /// float32, float32 outputs rounded to float16 (to nearest even), so every node still rounds its result to
+    /// the model's type as the reference does; only the accumulation differs (float32 here, double in the
+    /// reference). Constant inputs are widened once and kept, so packed weights are packed once too.</summary>
+    private bool TryExecuteInSingle(KernelContext context)
+    {
+        var inputs = new DataValue?[context.InputCount];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var value = context.InputValue(i);
+            bool constant = i < context.Node.Inputs.Count && context.Node.Inputs[i]?.Constant is not null;
+            inputs[i] = value is Tensor { DataType: DataType.Float16 } half
+                ? constant ? SingleConstants.GetValue(half, ToSingle) : ToSingle(half)
+                : value;
+        }
+        var inner = new KernelContext(context.Node, context.Opset, inputs, context.Subgraphs);
+        if (!TryExecute(inner)) return false;
+        for (int i = 0; i < inner.OutputCount; i++)
+        {
+            var output = inner.Outputs[i];
+            if (output is null) continue;
+            context.SetOutput(i, output is Tensor { DataType: DataType.Float32 } single ? ToHalf(single) : output);
+        }
+        return true;
+    }
+
+    private static Tensor ToSingle(Tensor half)
+    {
+        var result = new float[half.Length];
+        TensorPrimitives.ConvertToSingle(half.As<Half>(), result);
+        return Tensor.Create(half.Shape.ToArray(), result);
+    }
+
+    private static Tensor ToHalf(Tensor single)
+    {
+        var result = new Half[single.Length];
+        TensorPrimitives.ConvertToHalf(single.As<float>(), result);
+        return Tensor.Create(single.Shape.ToArray(), result);
     }
 
     /// <summary>Runs the fast kernel, or returns false (having set nothing) to hand the node to the reference.</summary>
