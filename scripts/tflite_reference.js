@@ -2,12 +2,21 @@
 // Runs .tflite models on TensorFlow Lite itself, compiled to WebAssembly (npm @tensorflow/tfjs-tflite, its
 // single-threaded, non-SIMD build), for Tessera's tests: an independent reference, never used to run a user's model.
 //
-// usage: tflite_reference.js MODEL.tflite INPUT.npy [INPUT.npy ...] OUTPUT_FOLDER
+// usage: tflite_reference.js [--xnnpack] MODEL.tflite INPUT.npy [INPUT.npy ...] OUTPUT_FOLDER
 //        tflite_reference.js --jobs JOBS.json
 // Each INPUT.npy is one inference's input (the model's single input tensor, int8, uint8 or float32);
 // OUTPUT_FOLDER/<i>.npy receives the model's first output for input i, and OUTPUT_FOLDER/kernels.json the
 // kernels that ran: TFLite's node types, and the XNNPACK operators inside any delegated partition. JOBS.json is
-// a list of {"model", "inputs", "output"} objects with the same meaning (one WebAssembly instance for all).
+// a list of {"model", "inputs", "output", "xnnpack", "outputTensor"} objects with the same meaning; outputTensor,
+// when given, is the index of a tensor of subgraph 0 to read as the output instead (an intermediate value).
+//
+// XNNPACK: the web build applies TFLite's default XNNPACK delegate, whose options enable its signed and unsigned
+// 8-bit paths (flags QS8 | QU8 = 3) and which the web API cannot turn off. XNNPACK's int8 convolution and fully
+// connected kernels requantize in float (accumulator times a float scale, rounded to nearest even), not with
+// TFLite's fixed-point multiplier. By default this driver therefore sets that flags constant to 0 in the loaded
+// module (one byte of the delegate-options code, checked against its expected bytes; the file on disk is not
+// changed): XNNPACK then takes no 8-bit node and every int8 operator runs on TFLite's builtin kernels. --xnnpack
+// (or "xnnpack": true) runs the stock module instead, XNNPACK included.
 // The interpreter files are read from $TESSERA_TFLITE_WASM, else <tessera cache>/tflite-wasm/<version>/
 // (scripts/setup.sh puts them there); their sha256 is checked before they are loaded.
 'use strict';
@@ -36,6 +45,10 @@ function cacheRoot() {
 function wasmFolder() {
   return process.env.TESSERA_TFLITE_WASM || path.join(cacheRoot(), 'tflite-wasm', VERSION);
 }
+
+// In AcquireXNNPACKDelegate (TFLite's default-delegate factory): opts.num_threads = 0 (i64 store), opts.weights_cache
+// = 0, opts.flags = 3 (local.get 1; i32.const 3; i32.store offset=4). The byte after that i32.const opcode is the flags.
+const XNNPACK_OPTIONS_CODE = { offset: 3211453, bytes: '200142003702002001410036020820014103360204', flags: 17 };
 
 const NPY_TYPES = { '|i1': Int8Array, '|u1': Uint8Array, '<f4': Float32Array, '<i4': Int32Array };
 
@@ -74,7 +87,7 @@ function writeAtomic(file, bytes) {
   fs.renameSync(temporary, file);
 }
 
-async function loadInterpreter() {
+async function loadInterpreter(xnnpack) {
   const folder = wasmFolder();
   const contents = {};
   for (const [name, expected] of Object.entries(FILES)) {
@@ -84,9 +97,35 @@ async function loadInterpreter() {
     const actual = crypto.createHash('sha256').update(contents[name]).digest('hex');
     if (actual !== expected) fail(`${file}: sha256 ${actual}, expected ${expected}; do not use it`);
   }
+  const wasm = Buffer.from(contents['tflite_web_api_cc.wasm']);
+  if (!xnnpack) {
+    const { offset, bytes, flags } = XNNPACK_OPTIONS_CODE;
+    if (wasm.subarray(offset, offset + bytes.length / 2).toString('hex') !== bytes) fail('the XNNPACK delegate options code is not where expected');
+    wasm[offset + flags] = 0;
+  }
   const factory = require(path.join(folder, 'tflite_web_api_cc.js'));
   // TFLite's own "INFO: Created TensorFlow Lite XNNPACK delegate" line goes to stderr, not to our stdout.
-  return factory({ wasmBinary: contents['tflite_web_api_cc.wasm'], print: (t) => process.stderr.write(`${t}\n`), printErr: (t) => process.stderr.write(`${t}\n`) });
+  return factory({ wasmBinary: wasm, print: (t) => process.stderr.write(`${t}\n`), printErr: (t) => process.stderr.write(`${t}\n`) });
+}
+
+// A copy of the model whose subgraph 0 has tensor `index` as its first output (the flatbuffer's outputs vector
+// is rewritten in place, 4 bytes): how a test reads an intermediate tensor. Root table -> Model.subgraphs (field
+// 2) -> subgraph 0 -> SubGraph.outputs (field 2).
+function withOutput(model, index) {
+  const bytes = Buffer.from(model);
+  const table = (position) => position + bytes.readUInt32LE(position);
+  const field = (tablePosition, id) => {
+    const vtable = tablePosition - bytes.readInt32LE(tablePosition);
+    const offset = id * 2 + 4 < bytes.readUInt16LE(vtable) ? bytes.readUInt16LE(vtable + 4 + id * 2) : 0;
+    if (offset === 0) fail('the model has no subgraph outputs to redirect');
+    return tablePosition + offset;
+  };
+  const subgraphs = table(field(table(0), 2));
+  const subgraph = table(subgraphs + 4);
+  const outputs = table(field(subgraph, 2));
+  if (bytes.readUInt32LE(outputs) < 1) fail('the model has no outputs');
+  bytes.writeInt32LE(index, outputs + 4);
+  return bytes;
 }
 
 function vectorToArray(vector) {
@@ -97,7 +136,8 @@ function vectorToArray(vector) {
 }
 
 function run(module, job) {
-  const model = fs.readFileSync(job.model);
+  const original = fs.readFileSync(job.model);
+  const model = job.outputTensor === undefined ? original : withOutput(original, job.outputTensor);
   const pointer = module._malloc(model.length);
   module.HEAPU8.set(model, pointer);
   const created = module.TFLiteWebModelRunner.CreateFromBufferAndOptions(pointer, model.length, {
@@ -113,6 +153,7 @@ function run(module, job) {
   const outputShape = String(output.shape).split(',').map(Number);
   fs.mkdirSync(job.output, { recursive: true });
   let profile = null;
+  let nodes = [];
   job.inputs.forEach((file, i) => {
     const value = readNpy(file);
     const target = input.data();
@@ -122,9 +163,12 @@ function run(module, job) {
     if (!runner.Infer()) fail(`${job.model}: inference failed on ${file}`);
     const result = output.data();
     writeAtomic(path.join(job.output, `${i}.npy`), npyBytes(new result.constructor(result), outputShape));
-    if (profile === null) profile = runner.GetProfilingSummary();
+    // The profiler's buffer fills up over many runs: the kernels are read after the first.
+    if (profile === null) {
+      profile = runner.GetProfilingSummary();
+      nodes = vectorToArray(runner.GetProfilingResults()).map((p) => p.nodeType);
+    }
   });
-  const nodes = vectorToArray(runner.GetProfilingResults()).map((p) => p.nodeType);
   // The delegate's own profile lists its XNNPACK operators, e.g. "Delegate/Convolution (NHWC, QC8) IGEMM:0".
   const delegated = [...new Set([...(profile || '').matchAll(/Delegate\/([^:\n]+):\d+/g)].map((m) => m[1].trim()))];
   writeAtomic(path.join(job.output, 'kernels.json'), JSON.stringify({ nodes: [...new Set(nodes)].sort(), delegated: delegated.sort() }));
@@ -133,7 +177,9 @@ function run(module, job) {
 }
 
 async function main() {
-  const args = process.argv.slice(2);
+  let args = process.argv.slice(2);
+  const xnnpack = args[0] === '--xnnpack';
+  if (xnnpack) args = args.slice(1);
   let jobs;
   if (args.length === 2 && args[0] === '--jobs') {
     try {
@@ -142,13 +188,21 @@ async function main() {
       fail(`${args[1]}: ${e.message}`);
     }
   } else if (args.length >= 3) {
-    jobs = [{ model: args[0], inputs: args.slice(1, -1), output: args[args.length - 1] }];
+    jobs = [{ model: args[0], inputs: args.slice(1, -1), output: args[args.length - 1], xnnpack }];
   } else {
-    fail('usage: tflite_reference.js MODEL.tflite INPUT.npy [INPUT.npy ...] OUTPUT_FOLDER | --jobs JOBS.json');
+    fail('usage: tflite_reference.js [--xnnpack] MODEL.tflite INPUT.npy [INPUT.npy ...] OUTPUT_FOLDER | --jobs JOBS.json');
   }
-  for (const job of jobs) if (!fs.existsSync(job.model)) fail(`${job.model}: no such model`);
-  const module = await loadInterpreter();
-  for (const job of jobs) run(module, job);
+  for (const job of jobs) {
+    if (!fs.existsSync(job.model)) fail(`${job.model}: no such model`);
+    for (const input of job.inputs) if (!fs.existsSync(input)) fail(`${input}: no such input`);
+  }
+  // One WebAssembly instance per setting: the stock module (XNNPACK's 8-bit paths on) and the patched one.
+  const modules = {};
+  for (const job of jobs) {
+    const key = job.xnnpack ? 'xnnpack' : 'builtin';
+    if (!modules[key]) modules[key] = await loadInterpreter(Boolean(job.xnnpack));
+    run(modules[key], job);
+  }
 }
 
 main().catch((e) => fail(e && e.stack ? e.stack : String(e)));
