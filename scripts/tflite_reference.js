@@ -135,45 +135,67 @@ function vectorToArray(vector) {
   return items;
 }
 
-function run(module, job) {
-  const original = fs.readFileSync(job.model);
-  const model = job.outputTensor === undefined ? original : withOutput(original, job.outputTensor);
+function createRunner(module, model, profiling) {
   const pointer = module._malloc(model.length);
   module.HEAPU8.set(model, pointer);
   const created = module.TFLiteWebModelRunner.CreateFromBufferAndOptions(pointer, model.length, {
-    numThreads: -1, enableProfiling: true, maxProfilingBufferEntries: 1024,
+    numThreads: -1, enableProfiling: profiling, maxProfilingBufferEntries: 4096,
   });
-  if (!created.ok()) fail(`${job.model}: ${created.errorMessage()}`);
+  if (!created.ok()) fail(`model: ${created.errorMessage()}`);
   const runner = created.value();
-  const inputs = vectorToArray(runner.GetInputs());
-  const outputs = vectorToArray(runner.GetOutputs());
-  if (inputs.length !== 1) fail(`${job.model}: ${inputs.length} inputs, the driver feeds one`);
-  const input = inputs[0];
-  const output = outputs[0];
-  const outputShape = String(output.shape).split(',').map(Number);
+  return {
+    runner,
+    input: vectorToArray(runner.GetInputs()),
+    output: vectorToArray(runner.GetOutputs())[0],
+    dispose: () => {
+      runner.delete();
+      module._free(pointer);
+    },
+  };
+}
+
+function checked(input, file) {
+  const value = readNpy(file);
+  const target = input.data();
+  if (value.data.constructor !== target.constructor) fail(`${file}: ${value.descr} data, the model's input is ${input.dataType}`);
+  if (value.data.length !== target.length) fail(`${file}: ${value.data.length} values, the model's input ${input.shape} holds ${target.length}`);
+  return value.data;
+}
+
+function feed(input, file) {
+  input.data().set(checked(input, file));
+}
+
+function run(module, job) {
+  const original = fs.readFileSync(job.model);
+  const model = job.outputTensor === undefined ? original : withOutput(original, job.outputTensor);
+  const session = createRunner(module, model, false);
+  if (session.input.length !== 1) fail(`${job.model}: ${session.input.length} inputs, the driver feeds one`);
+  const outputShape = String(session.output.shape).split(',').map(Number);
+  // Every input is checked before anything is written.
+  for (const file of job.inputs) checked(session.input[0], file);
   fs.mkdirSync(job.output, { recursive: true });
-  let profile = null;
-  let nodes = [];
   job.inputs.forEach((file, i) => {
-    const value = readNpy(file);
-    const target = input.data();
-    if (value.data.constructor !== target.constructor) fail(`${file}: ${value.descr} data, the model's input is ${input.dataType}`);
-    if (value.data.length !== target.length) fail(`${file}: ${value.data.length} values, the model's input ${input.shape} holds ${target.length}`);
-    target.set(value.data);
-    if (!runner.Infer()) fail(`${job.model}: inference failed on ${file}`);
-    const result = output.data();
+    feed(session.input[0], file);
+    if (!session.runner.Infer()) fail(`${job.model}: inference failed on ${file}`);
+    const result = session.output.data();
     writeAtomic(path.join(job.output, `${i}.npy`), npyBytes(new result.constructor(result), outputShape));
-    // The profiler's buffer fills up over many runs: the kernels are read after the first.
-    if (profile === null) {
-      profile = runner.GetProfilingSummary();
-      nodes = vectorToArray(runner.GetProfilingResults()).map((p) => p.nodeType);
-    }
   });
-  // The delegate's own profile lists its XNNPACK operators, e.g. "Delegate/Convolution (NHWC, QC8) IGEMM:0".
-  const delegated = [...new Set([...(profile || '').matchAll(/Delegate\/([^:\n]+):\d+/g)].map((m) => m[1].trim()))];
+  session.dispose();
+  // The kernels: one profiled inference in an interpreter of its own (the profile lists TFLite's nodes; the
+  // delegate's own section lists its XNNPACK operators, e.g. "Delegate/Convolution (NHWC, QC8) IGEMM:0").
+  let nodes = [];
+  let delegated = [];
+  if (job.inputs.length > 0) {
+    const profiled = createRunner(module, model, true);
+    feed(profiled.input[0], job.inputs[0]);
+    if (!profiled.runner.Infer()) fail(`${job.model}: inference failed on ${job.inputs[0]}`);
+    nodes = vectorToArray(profiled.runner.GetProfilingResults()).map((p) => p.nodeType);
+    const summary = profiled.runner.GetProfilingSummary();
+    delegated = [...new Set([...summary.matchAll(/Delegate\/([^:\n]+):\d+/g)].map((m) => m[1].trim()))];
+    profiled.dispose();
+  }
   writeAtomic(path.join(job.output, 'kernels.json'), JSON.stringify({ nodes: [...new Set(nodes)].sort(), delegated: delegated.sort() }));
-  runner.delete();
-  module._free(pointer);
 }
 
 async function main() {

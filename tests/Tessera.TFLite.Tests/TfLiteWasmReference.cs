@@ -9,8 +9,10 @@ namespace Tessera.TFLite.Tests;
 /// <summary>TensorFlow Lite itself, compiled to WebAssembly (npm @tensorflow/tfjs-tflite, single-threaded build),
 /// run under Node by scripts/tflite_reference.js: a test-only reference for .tflite files, never used to run a
 /// user's model. scripts/setup.sh fetches the package (pinned by version, sha512 and sha256) into the model cache;
-/// the driver checks the interpreter files' sha256 before loading them. TFLite's WebAssembly build applies the
-/// XNNPACK delegate (it cannot be turned off through the web API), so <see cref="Kernels"/> says what ran.</summary>
+/// the driver checks the interpreter files' sha256 before loading them. The web build applies TFLite's default
+/// XNNPACK delegate with its 8-bit paths on, which the web API cannot turn off; unless a job asks for XNNPACK, the
+/// driver clears the delegate's 8-bit flags in the loaded module, so every int8 operator runs on TFLite's builtin
+/// kernels. <see cref="Kernels"/> says what ran.</summary>
 internal static class TfLiteWasmReference
 {
     public const string Version = "0.0.1-alpha.10";
@@ -33,8 +35,12 @@ internal static class TfLiteWasmReference
     /// <summary>The kernels one model ran on: TFLite node types, and the XNNPACK operators of delegated partitions.</summary>
     public sealed record Kernels(string[] Nodes, string[] Delegated);
 
-    /// <summary>Runs each (model, inputs) job in one Node process; outputs [job][input] and each job's kernels.</summary>
-    public static (Tensor[][] Outputs, Kernels[] Kernels) RunAll(IReadOnlyList<(string Model, IReadOnlyList<Tensor> Inputs)> jobs)
+    /// <summary>One model on some inputs: with XNNPACK or on TFLite's builtin kernels, reading the model's output or,
+    /// when <paramref name="OutputTensor"/> is set, that tensor of subgraph 0 (an intermediate value).</summary>
+    public sealed record Job(string Model, IReadOnlyList<Tensor> Inputs, bool Xnnpack = false, int? OutputTensor = null);
+
+    /// <summary>Runs every job in one Node process; outputs [job][input] and each job's kernels.</summary>
+    public static (Tensor[][] Outputs, Kernels[] Kernels) RunAll(IReadOnlyList<Job> jobs)
     {
         if (Unavailable is { } reason) throw new InvalidOperationException(reason);
         var folder = Directory.CreateTempSubdirectory("tessera-tflite-").FullName;
@@ -50,7 +56,9 @@ internal static class TfLiteWasmReference
                     NpyFile.Write(path, jobs[j].Inputs[i]);
                     inputPaths.Add(path);
                 }
-                manifest.Add(new() { ["model"] = jobs[j].Model, ["inputs"] = inputPaths, ["output"] = Path.Combine(folder, $"out{j}") });
+                var entry = new Dictionary<string, object> { ["model"] = jobs[j].Model, ["inputs"] = inputPaths, ["output"] = Path.Combine(folder, $"out{j}"), ["xnnpack"] = jobs[j].Xnnpack };
+                if (jobs[j].OutputTensor is { } tensor) entry["outputTensor"] = tensor;
+                manifest.Add(entry);
             }
             var manifestPath = Path.Combine(folder, "jobs.json");
             File.WriteAllText(manifestPath, JsonSerializer.Serialize(manifest));
