@@ -57,9 +57,9 @@ public sealed class Int8ArmNnAgreementTests(Int8ArmNnFixture fixture, Xunit.Abst
         bool classifier = file != "ad01_int8.tflite";
         var inputs = fixture.Inputs[file];
         Assert.Equal(Int8ArmNnFixture.InputsPerModel, inputs.Count);
-        var fakeQuantized = new Agreement();
-        var integer = new Agreement();
-        var steps = new Agreement();
+        var fakeQuantized = new Int8Agreement();
+        var integer = new Int8Agreement();
+        var steps = new Int8Agreement();
         int comparedSteps = 0;
         for (int k = 0; k < inputs.Count; k++)
         {
@@ -90,7 +90,7 @@ public sealed class Int8ArmNnAgreementTests(Int8ArmNnFixture fixture, Xunit.Abst
 
     /// <summary>Runs each integer step on the fake-quantized graph's values of its inputs and compares its
     /// output with the graph's value; returns how many steps had all their values available.</summary>
-    private static int CompareSteps(IntegerProgram program, IReadOnlyDictionary<string, DataValue> reference, string inputName, Tensor input, Agreement agreement)
+    private static int CompareSteps(IntegerProgram program, IReadOnlyDictionary<string, DataValue> reference, string inputName, Tensor input, Int8Agreement agreement)
     {
         int compared = 0;
         foreach (var step in program.Steps)
@@ -104,47 +104,5 @@ public sealed class Int8ArmNnAgreementTests(Int8ArmNnFixture fixture, Xunit.Abst
             compared++;
         }
         return compared;
-    }
-
-    private sealed class Agreement
-    {
-        public long Elements { get; private set; }
-
-        public long Exact { get; private set; }
-
-        public long WithinOne { get; private set; }
-
-        public int Worst { get; private set; }
-
-        public int SameTop { get; private set; }
-
-        public int Runs { get; private set; }
-
-        public void Add(sbyte[] ours, sbyte[] theirs, bool countTop = true)
-        {
-            Assert.Equal(theirs.Length, ours.Length);
-            for (int i = 0; i < ours.Length; i++)
-            {
-                int difference = Math.Abs(ours[i] - theirs[i]);
-                Elements++;
-                if (difference == 0) Exact++;
-                if (difference <= 1) WithinOne++;
-                Worst = Math.Max(Worst, difference);
-            }
-            if (!countTop) return;
-            Runs++;
-            if (ArgMax(ours) == ArgMax(theirs)) SameTop++;
-        }
-
-        public string Summary(bool classifier) =>
-            $"{Elements} elements, exact {100.0 * Exact / Elements:F2}%, within 1 step {100.0 * WithinOne / Elements:F2}%, max difference {Worst}" +
-            (classifier ? $", same top-1 {SameTop}/{Runs}" : string.Empty);
-
-        private static int ArgMax(sbyte[] values)
-        {
-            int best = 0;
-            for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-            return best;
-        }
     }
 }
