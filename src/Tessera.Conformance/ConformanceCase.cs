@@ -13,7 +13,23 @@ public enum CaseStatus
 /// <summary>One ONNX backend test case: a folder with model.onnx and test_data_set_*/{input,output}_*.pb.</summary>
 public sealed record ConformanceCase(string Suite, string Name, string Folder);
 
-public sealed record CaseResult(ConformanceCase Case, string Op, CaseStatus Status, string? Message, double Seconds);
+public sealed record CaseResult(ConformanceCase Case, string Op, CaseStatus Status, string? Message, double Seconds)
+{
+    /// <summary>On the npu backend: the group an unsupported case is counted in (the reason without the
+    /// case's names), null otherwise.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>On the npu backend: where the case's MACs and steps ran, once it was partitioned.</summary>
+    public NpuCaseFigures? Npu { get; init; }
+}
+
+/// <summary>Where a case ran on the npu backend: multiply-accumulates and integer steps on the NPU and on the
+/// CPU fallback, and how many NPU-produced values were compared with the integer reference executor.</summary>
+public sealed record NpuCaseFigures(long NpuMacs, long CpuMacs, int NpuSteps, int CpuSteps, int NpuSegments, int Compared)
+{
+    /// <summary>The NPU's share of the MACs; null when the case has none (element-wise ops, pooling).</summary>
+    public double? NpuMacFraction => NpuMacs + CpuMacs == 0 ? null : (double)NpuMacs / (NpuMacs + CpuMacs);
+}
 
 /// <summary>Totals of a run; <see cref="SummaryLine"/> is the line the CLI ends with.</summary>
 public sealed record ConformanceSummary(IReadOnlyList<CaseResult> Results)

@@ -108,7 +108,7 @@ public sealed class ConformanceRunner
         }
     }
 
-    private static string OpLabel(Model model, string caseName)
+    internal static string OpLabel(Model model, string caseName)
     {
         var ops = model.Graph.Nodes.Select(n => n.OpType).Distinct().ToList();
         if (ops.Count == 1) return ops[0];
@@ -119,15 +119,7 @@ public sealed class ConformanceRunner
     private static string? RunDataSet(InferenceSession session, string dataSet, ConformanceCase c)
     {
         var graph = session.Model.Graph;
-        var feedable = graph.Inputs.Where(v => v.Constant is null).ToList();
-        var inputs = new Dictionary<string, DataValue>(StringComparer.Ordinal);
-        var inputFiles = Directory.GetFiles(dataSet, "input_*.pb").OrderBy(Index).ToList();
-        var targets = inputFiles.Count == feedable.Count ? feedable : graph.Inputs;
-        for (int i = 0; i < inputFiles.Count && i < targets.Count; i++)
-        {
-            inputs[targets[i].Name] = DataValueReader.Read(inputFiles[i], targets[i].Type);
-        }
-        var outputs = session.Run(inputs);
+        var outputs = session.Run(ReadInputs(graph, dataSet));
         var outputFiles = Directory.GetFiles(dataSet, "output_*.pb").OrderBy(Index).ToList();
         for (int i = 0; i < outputFiles.Count && i < graph.Outputs.Count; i++)
         {
@@ -137,6 +129,21 @@ public sealed class ConformanceRunner
             if (message is not null) return $"output '{output.Name}': {message}";
         }
         return null;
+    }
+
+    /// <summary>The inputs of one test_data_set_* folder, by graph input name (input_i.pb feeds the i-th input
+    /// without a value, or the i-th input of all when the counts say so).</summary>
+    internal static Dictionary<string, DataValue> ReadInputs(Graph graph, string dataSet)
+    {
+        var feedable = graph.Inputs.Where(v => v.Constant is null).ToList();
+        var inputs = new Dictionary<string, DataValue>(StringComparer.Ordinal);
+        var inputFiles = Directory.GetFiles(dataSet, "input_*.pb").OrderBy(Index).ToList();
+        var targets = inputFiles.Count == feedable.Count ? feedable : graph.Inputs;
+        for (int i = 0; i < inputFiles.Count && i < targets.Count; i++)
+        {
+            inputs[targets[i].Name] = DataValueReader.Read(inputFiles[i], targets[i].Type);
+        }
+        return inputs;
     }
 
     private static int Index(string file)

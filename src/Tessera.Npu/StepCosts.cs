@@ -4,7 +4,7 @@ using Tessera.Ops;
 
 namespace Tessera.Npu;
 
-/// <summary>Multiply-accumulates of an integer step at the probed shapes (convolutions and matrix products;
+/// <summary>Multiply-accumulates of an integer step at the probed shapes (convolutions, transposed convolutions and matrix products;
 /// everything else counts 0), so NPU and CPU shares are measured with one ruler.</summary>
 public static class StepCosts
 {
@@ -15,6 +15,9 @@ public static class StepCosts
         return step switch
         {
             ConvolutionStep conv => outputs * ShapeMath.ElementCount(conv.Weights.Shape.AsSpan(1)),
+            // Every input element scatters into out/group channels times the kernel taps (weights [in][out/group][k...]).
+            TransposedConvolutionStep deconv when values.Has(step.Inputs[0]) =>
+                ShapeMath.ElementCount(values.Shape(step.Inputs[0])) * ShapeMath.ElementCount(deconv.Weights.Shape.AsSpan(1)),
             MatMulStep when values.Has(step.Inputs[0]) => outputs * values.Shape(step.Inputs[0])[^1],
             FloatNodeStep island => IslandMacs(island, values),
             _ => 0,

@@ -22,28 +22,12 @@ internal static class BitExactness
         return (hybrid, compared);
     }
 
-    /// <summary>Returns the number of NPU-produced values compared.</summary>
+    /// <summary>Asserts <see cref="BitExactComparison.Compare"/> finds no difference; returns the number of
+    /// NPU-produced values compared.</summary>
     public static int AssertIdentical(ModelPartition partition, HybridResult hybrid, IntegerState reference)
     {
-        int compared = 0;
-        foreach (var value in partition.Segments.SelectMany(s => s.Outputs))
-        {
-            var expected = reference.Get(value.Name);
-            var actual = hybrid.State.Get(value.Name);
-            Assert.Equal(expected.Shape, actual.Shape);
-            var e = expected.As<sbyte>();
-            var a = actual.As<sbyte>();
-            int first = Enumerable.Range(0, e.Length).FirstOrDefault(i => e[i] != a[i], -1);
-            Assert.True(first < 0, $"NPU value '{value.Name}' differs from the integer executor at element {first}: {a[Math.Max(first, 0)]} vs {e[Math.Max(first, 0)]}");
-            compared++;
-        }
-        foreach (var name in partition.Program.Outputs)
-        {
-            var expected = reference.Original(name);
-            var actual = hybrid.Outputs[name];
-            Assert.Equal(expected.Shape, actual.Shape);
-            Assert.Equal(expected.ToDoubleArray(), actual.ToDoubleArray());
-        }
-        return compared;
+        var result = BitExactComparison.Compare(partition, hybrid, reference);
+        Assert.True(result.Identical, result.Mismatch);
+        return result.Compared;
     }
 }
