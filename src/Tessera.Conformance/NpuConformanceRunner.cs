@@ -20,7 +20,7 @@ namespace Tessera.Conformance;
 /// NPU maps. The expected outputs of the test data are float results and are not compared here (the int8 model
 /// approximates them; its accuracy is the quantizer's business, see docs/quantization.md).
 /// Weights are deployed as constants: the inputs the ONNX tests feed as Conv, ConvTranspose and Gemm weights and
-/// biases, PRelu slopes, and every non-float input (shapes, axes, indices) are bound to the test's values before
+/// biases, PRelu slopes, Clip bounds, and every non-float input (shapes, axes, indices) are bound to the test's values before
 /// quantization; the remaining float inputs are activations.</summary>
 public sealed class NpuConformanceRunner
 {
@@ -191,12 +191,17 @@ public sealed class NpuConformanceRunner
         if (!partition.Segments.Any())
         {
             var fallbacks = partition.Fallbacks.Where(f => !f.Step.IsFloat).ToList();
-            if (fallbacks.Count == 0)
+            if (fallbacks.Count == 0 || fallbacks.All(f => f.Step.Kind is "quantize" or "dequantize"))
             {
-                var floats = string.Join(", ", partition.Fallbacks.Select(f => f.Step.Kind).Distinct());
-                throw new NotOnNpu("quantized model has no integer step (all float islands)", $"every step runs in float on the host: {floats}");
+                if (program.Islands.Count > 0)
+                {
+                    var island = program.Islands[0];
+                    throw new NotOnNpu($"integer executor keeps the op float: {Generic(island.Reason)}", $"{island.OpType} {island.Node}: {island.Reason}");
+                }
+                var steps = string.Join(", ", partition.Fallbacks.Select(f => f.Step.Kind).Distinct());
+                throw new NotOnNpu("quantized model has no integer compute step", $"steps: {steps}");
             }
-            var first = fallbacks[0];
+            var first = fallbacks.First(f => f.Step.Kind is not ("quantize" or "dequantize"));
             throw new NotOnNpu("NPU: " + Generic(first.Reason), $"{first.Step.Kind} {first.Step.Name}: {first.Reason}");
         }
         var figures = new NpuCaseFigures(partition.NpuMacs, partition.CpuMacs, partition.Segments.Sum(s => s.Steps.Count), partition.Fallbacks.Count(),
@@ -206,7 +211,7 @@ public sealed class NpuConformanceRunner
     }
 
     /// <summary>Graph inputs the node tests feed as parameters: Conv, ConvTranspose and Gemm weights and biases,
-    /// PRelu slopes.</summary>
+    /// PRelu slopes, Clip bounds.</summary>
     private static HashSet<string> WeightInputs(Graph graph)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -214,7 +219,7 @@ public sealed class NpuConformanceRunner
         {
             int from = node.OpType switch
             {
-                "Conv" or "ConvTranspose" or "Gemm" or "PRelu" => 1,
+                "Conv" or "ConvTranspose" or "Gemm" or "PRelu" or "Clip" => 1,
                 _ => int.MaxValue,
             };
             for (int i = from; i < node.Inputs.Count; i++)
