@@ -68,12 +68,6 @@ public sealed class NpuConformanceRunner
             : result;
     }
 
-    /// <summary>Why a case has nothing for the NPU: the group it is counted in and the detail.</summary>
-    private sealed class NotOnNpu(string reason, string message) : Exception(message)
-    {
-        public string Reason { get; } = reason;
-    }
-
     private CaseResult Execute(ConformanceCase c)
     {
         var clock = Stopwatch.StartNew();
@@ -88,13 +82,13 @@ public sealed class NpuConformanceRunner
             if (!standard.Any(n => n.Domain.Length == 0 && QdqRewriter.QuantizableOps.Contains(n.OpType)))
             {
                 var ops = string.Join(", ", standard.Select(n => n.Domain.Length == 0 ? n.OpType : $"{n.Domain}.{n.OpType}").Distinct());
-                throw new NotOnNpu("op not quantizable (no int8 form in QDQ)", $"{ops}: no int8 form in QDQ (the quantizer keeps it float)");
+                throw new NotOnNpuException("op not quantizable (no int8 form in QDQ)", $"{ops}: no int8 form in QDQ (the quantizer keeps it float)");
             }
             var dataSets = Directory.GetDirectories(c.Folder, "test_data_set_*").Order(StringComparer.Ordinal).ToList();
             if (dataSets.Count == 0) return new CaseResult(c, op, CaseStatus.Failed, "no test data sets", clock.Elapsed.TotalSeconds);
             foreach (var dataSet in dataSets)
             {
-                var (mismatch, run) = RunDataSet(modelPath, c.Name, dataSet);
+                var (mismatch, run) = RunDataSet(c, dataSet);
                 figures = figures is null ? run : Add(figures, run);
                 if (mismatch is not null)
                 {
@@ -103,7 +97,7 @@ public sealed class NpuConformanceRunner
             }
             return new CaseResult(c, op, CaseStatus.Passed, null, clock.Elapsed.TotalSeconds) { Npu = figures };
         }
-        catch (NotOnNpu e)
+        catch (NotOnNpuException e)
         {
             return new CaseResult(c, op, CaseStatus.Unsupported, e.Message, clock.Elapsed.TotalSeconds) { Reason = e.Reason };
         }
@@ -117,11 +111,24 @@ public sealed class NpuConformanceRunner
     private static NpuCaseFigures Add(NpuCaseFigures a, NpuCaseFigures b) =>
         new(a.NpuMacs + b.NpuMacs, a.CpuMacs + b.CpuMacs, a.NpuSteps + b.NpuSteps, a.CpuSteps + b.CpuSteps, a.NpuSegments + b.NpuSegments, a.Compared + b.Compared);
 
-    /// <summary>Quantizes the model for one data set (its weights bound, calibrated on its activations), runs it on
-    /// the NPU and the integer executor; returns the first difference (null when identical) and the figures.</summary>
-    private (string? Mismatch, NpuCaseFigures Figures) RunDataSet(string modelPath, string name, string dataSet)
+    /// <summary>Runs one data set on the NPU and the integer executor; returns the first difference (null when
+    /// identical) and the figures.</summary>
+    private (string? Mismatch, NpuCaseFigures Figures) RunDataSet(ConformanceCase c, string dataSet)
     {
-        var model = OnnxImporter.Load(modelPath);
+        var (partition, inputs) = Partition(c, dataSet);
+        var figures = new NpuCaseFigures(partition.NpuMacs, partition.CpuMacs, partition.Segments.Sum(s => s.Steps.Count), partition.Fallbacks.Count(),
+            partition.Segments.Count(), 0);
+        var (_, result) = BitExactComparison.Run(partition, inputs);
+        return (result.Mismatch, figures with { Compared = result.Compared });
+    }
+
+    /// <summary>The case's model quantized for one data set (its weights bound, calibrated on its activations),
+    /// lowered and partitioned for this configuration with every NPU value exposed, and the activations to feed it.
+    /// Throws <see cref="NotOnNpuException"/> when no step maps to the NPU.</summary>
+    public (ModelPartition Partition, Dictionary<string, Tensor> Inputs) Partition(ConformanceCase c, string dataSet)
+    {
+        string name = c.Name;
+        var model = OnnxImporter.Load(Path.Combine(c.Folder, "model.onnx"));
         Dictionary<string, DataValue> values;
         try
         {
@@ -129,21 +136,21 @@ public sealed class NpuConformanceRunner
         }
         catch (UnsupportedException e)
         {
-            throw new NotOnNpu("test data: " + Generic(e.UserMessage), e.UserMessage);
+            throw new NotOnNpuException("test data: " + Generic(e.UserMessage), e.UserMessage);
         }
         var weights = WeightInputs(model.Graph);
         var constants = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (input, value) in values)
         {
-            if (value is not Tensor tensor) throw new NotOnNpu("input is a sequence or optional", $"input '{input}' is {value}, not a tensor");
+            if (value is not Tensor tensor) throw new NotOnNpuException("input is a sequence or optional", $"input '{input}' is {value}, not a tensor");
             if (weights.Contains(input) || tensor.DataType != DataType.Float32) constants[input] = tensor;
             else feeds[input] = tensor;
         }
         if (feeds.Count == 0)
         {
             var types = string.Join(", ", values.Values.OfType<Tensor>().Select(t => DataTypes.Name(t.DataType)).Distinct());
-            throw new NotOnNpu("no float32 activation input (dtype)", $"no float32 activation input (inputs: {types})");
+            throw new NotOnNpuException("no float32 activation input (dtype)", $"no float32 activation input (inputs: {types})");
         }
         GraphOptimizer.BindConstantInputs(model, constants);
 
@@ -154,7 +161,7 @@ public sealed class NpuConformanceRunner
         }
         catch (TesseraException e)
         {
-            throw new NotOnNpu("float model does not run for calibration: " + Generic(e.UserMessage), e.UserMessage);
+            throw new NotOnNpuException("float model does not run for calibration: " + Generic(e.UserMessage), e.UserMessage);
         }
         Model quantized;
         QuantizationReport report;
@@ -164,13 +171,13 @@ public sealed class NpuConformanceRunner
         }
         catch (UnsupportedException e)
         {
-            throw new NotOnNpu("quantizer: " + Generic(e.UserMessage), e.UserMessage);
+            throw new NotOnNpuException("quantizer: " + Generic(e.UserMessage), e.UserMessage);
         }
         if (report.QuantizedNodes.Count == 0)
         {
             var kept = report.KeptFloat.Select(k => $"{k.OpType}: {k.Reason}").Distinct().ToList();
             var reasons = report.KeptFloat.Select(k => k.Reason).Distinct().ToList();
-            throw new NotOnNpu(reasons.Count == 1 && reasons[0].StartsWith("no int8 form", StringComparison.Ordinal)
+            throw new NotOnNpuException(reasons.Count == 1 && reasons[0].StartsWith("no int8 form", StringComparison.Ordinal)
                 ? "op not quantizable (no int8 form in QDQ)"
                 : "quantizer keeps every node float: " + string.Join("; ", reasons.Select(Generic)), string.Join("; ", kept));
         }
@@ -186,7 +193,7 @@ public sealed class NpuConformanceRunner
         }
         catch (TesseraException e)
         {
-            throw new NotOnNpu("integer executor: " + Generic(e.UserMessage), e.UserMessage);
+            throw new NotOnNpuException("integer executor: " + Generic(e.UserMessage), e.UserMessage);
         }
         if (!partition.Segments.Any())
         {
@@ -196,18 +203,15 @@ public sealed class NpuConformanceRunner
                 if (program.Islands.Count > 0)
                 {
                     var island = program.Islands[0];
-                    throw new NotOnNpu($"integer executor keeps the op float: {Generic(island.Reason)}", $"{island.OpType} {island.Node}: {island.Reason}");
+                    throw new NotOnNpuException($"integer executor keeps the op float: {Generic(island.Reason)}", $"{island.OpType} {island.Node}: {island.Reason}");
                 }
                 var steps = string.Join(", ", partition.Fallbacks.Select(f => f.Step.Kind).Distinct());
-                throw new NotOnNpu("quantized model has no integer compute step", $"steps: {steps}");
+                throw new NotOnNpuException("quantized model has no integer compute step", $"steps: {steps}");
             }
             var first = fallbacks.First(f => f.Step.Kind is not ("quantize" or "dequantize"));
-            throw new NotOnNpu("NPU: " + Generic(first.Reason), $"{first.Step.Kind} {first.Step.Name}: {first.Reason}");
+            throw new NotOnNpuException("NPU: " + Generic(first.Reason), $"{first.Step.Kind} {first.Step.Name}: {first.Reason}");
         }
-        var figures = new NpuCaseFigures(partition.NpuMacs, partition.CpuMacs, partition.Segments.Sum(s => s.Steps.Count), partition.Fallbacks.Count(),
-            partition.Segments.Count(), 0);
-        var (_, result) = BitExactComparison.Run(partition, inputs);
-        return (result.Mismatch, figures with { Compared = result.Compared });
+        return (partition, inputs);
     }
 
     /// <summary>Graph inputs the node tests feed as parameters: Conv, ConvTranspose and Gemm weights and biases,
@@ -233,4 +237,11 @@ public sealed class NpuConformanceRunner
     /// <summary>A message with the case's quoted names removed, so equal reasons of different cases count together.</summary>
     private static string Generic(string message) =>
         System.Text.RegularExpressions.Regex.Replace(message, "'[^']*'", "'…'");
+}
+
+/// <summary>Why a case has nothing for the NPU: <see cref="Reason"/> is the group it is counted in (no names of the
+/// case in it), the message the detail.</summary>
+public sealed class NotOnNpuException(string reason, string message) : Exception(message)
+{
+    public string Reason { get; } = reason;
 }
