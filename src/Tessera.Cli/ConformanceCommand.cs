@@ -123,7 +123,7 @@ internal static class ConformanceCommand
             {
                 name = r.Case.Name, op = r.Op, status = r.Status.ToString().ToLowerInvariant(), reason = r.Reason, message = r.Message, seconds = r.Seconds,
                 npu_macs = r.Npu?.NpuMacs, cpu_macs = r.Npu?.CpuMacs, npu_mac_fraction = r.Npu?.NpuMacFraction,
-                npu_steps = r.Npu?.NpuSteps, cpu_steps = r.Npu?.CpuSteps, npu_segments = r.Npu?.NpuSegments, npu_values_compared = r.Npu?.Compared,
+                npu_steps = r.Npu?.NpuSteps, cpu_steps = r.Npu?.CpuSteps, npu_segments = r.Npu?.NpuSegments, npu_values_compared = r.Npu?.Compared, cpu_work = r.Npu?.CpuWork,
             });
             var unsupported = counted.Where(r => r.Status == CaseStatus.Unsupported).GroupBy(r => r.Reason ?? "?")
                 .OrderByDescending(g => g.Count()).Select(g => new { reason = g.Key, cases = g.Count() });
@@ -135,6 +135,9 @@ internal static class ConformanceCommand
             };
             AtomicFile.WriteAllText(json.FullName, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
         }
+        var passed = counted.Where(r => r.Status == CaseStatus.Passed).ToList();
+        int whole = passed.Count(r => r.Npu is { CpuWork.Count: 0 });
+        Console.WriteLine($"passed: {whole} with all their work on the NPU (the CPU only quantizes inputs and dequantizes outputs), {passed.Count - whole} with some steps on the CPU (cpu_work in --json)");
         Console.WriteLine($"conformance --backend npu --npu {configuration}: the {summary.Total} {NpuConformanceRunner.Suite} tests quantized to int8; passed = NPU bit-identical to the integer reference executor");
         Console.WriteLine(summary.SummaryLine);
         return 0;

@@ -27,6 +27,11 @@ public sealed record CaseResult(ConformanceCase Case, string Op, CaseStatus Stat
 /// CPU fallback, and how many NPU-produced values were compared with the integer reference executor.</summary>
 public sealed record NpuCaseFigures(long NpuMacs, long CpuMacs, int NpuSteps, int CpuSteps, int NpuSegments, int Compared)
 {
+    /// <summary>The CPU steps other than the input quantization and output dequantization every int8 model has
+    /// at its edges, as "kind: reason" (empty when all the model's work ran on the NPU).</summary>
+    public IReadOnlyList<string> CpuWork { get; init; } = [];
+
+
     /// <summary>The NPU's share of the MACs; null when the case has none (element-wise ops, pooling).</summary>
     public double? NpuMacFraction => NpuMacs + CpuMacs == 0 ? null : (double)NpuMacs / (NpuMacs + CpuMacs);
 }

@@ -109,7 +109,10 @@ public sealed class NpuConformanceRunner
     }
 
     private static NpuCaseFigures Add(NpuCaseFigures a, NpuCaseFigures b) =>
-        new(a.NpuMacs + b.NpuMacs, a.CpuMacs + b.CpuMacs, a.NpuSteps + b.NpuSteps, a.CpuSteps + b.CpuSteps, a.NpuSegments + b.NpuSegments, a.Compared + b.Compared);
+        new(a.NpuMacs + b.NpuMacs, a.CpuMacs + b.CpuMacs, a.NpuSteps + b.NpuSteps, a.CpuSteps + b.CpuSteps, a.NpuSegments + b.NpuSegments, a.Compared + b.Compared)
+        {
+            CpuWork = a.CpuWork.Concat(b.CpuWork).Distinct().ToList(),
+        };
 
     /// <summary>Runs one data set on the NPU and the integer executor; returns the first difference (null when
     /// identical) and the figures.</summary>
@@ -117,7 +120,10 @@ public sealed class NpuConformanceRunner
     {
         var (partition, inputs) = Partition(c, dataSet);
         var figures = new NpuCaseFigures(partition.NpuMacs, partition.CpuMacs, partition.Segments.Sum(s => s.Steps.Count), partition.Fallbacks.Count(),
-            partition.Segments.Count(), 0);
+            partition.Segments.Count(), 0)
+        {
+            CpuWork = partition.Fallbacks.Where(f => f.Step.Kind is not ("quantize" or "dequantize")).Select(f => $"{f.Step.Kind}: {f.Reason}").ToList(),
+        };
         var (_, result) = BitExactComparison.Run(partition, inputs);
         return (result.Mismatch, figures with { Compared = result.Compared });
     }
@@ -234,9 +240,10 @@ public sealed class NpuConformanceRunner
         return names;
     }
 
-    /// <summary>A message with the case's quoted names removed, so equal reasons of different cases count together.</summary>
+    /// <summary>A message with the case's quoted names and shapes (4x2x2) removed, so equal reasons of different
+    /// cases count together.</summary>
     private static string Generic(string message) =>
-        System.Text.RegularExpressions.Regex.Replace(message, "'[^']*'", "'…'");
+        System.Text.RegularExpressions.Regex.Replace(System.Text.RegularExpressions.Regex.Replace(message, "'[^']*'", "'…'"), @"\b\d+(x\d+)+\b", "…");
 }
 
 /// <summary>Why a case has nothing for the NPU: <see cref="Reason"/> is the group it is counted in (no names of the
