@@ -16,7 +16,7 @@ internal static class ConformanceCommand
             Description = "Backend to test: reference, cpu, or npu (the node tests quantized to int8, compiled and run on the simulated NPU, compared bit for bit with the integer reference executor)",
             DefaultValueFactory = _ => "reference",
         };
-        var npu = new Option<string>("--npu") { Description = "With --backend npu: the NPU configuration (tiny, small, large or a .yaml file)", DefaultValueFactory = _ => "small" };
+        var npu = new Option<string?>("--npu") { Description = "With --backend npu: the NPU configuration (tiny, small, large or a .yaml file; default small)" };
         var json = new Option<FileInfo?>("--json") { Description = "Write every case's result to this JSON file" };
         var filter = new Option<string?>("--filter") { Description = "Only run cases whose name contains this text" };
         var root = new Option<DirectoryInfo?>("--data") { Description = $"ONNX test data folder (default {ConformanceRunner.DefaultRoot})" };
@@ -29,7 +29,11 @@ internal static class ConformanceCommand
         {
             if (parse.GetValue(backend) == "npu")
             {
-                return RunNpu(parse.GetValue(npu)!, parse.GetValue(root)?.FullName ?? ConformanceRunner.DefaultRoot, parse.GetValue(filter), parse.GetValue(json), parse.GetValue(showFailures));
+                return RunNpu(parse.GetValue(npu) ?? "small", parse.GetValue(root)?.FullName ?? ConformanceRunner.DefaultRoot, parse.GetValue(filter), parse.GetValue(json), parse.GetValue(showFailures));
+            }
+            if (parse.GetValue(npu) is not null)
+            {
+                throw new InvalidInputException($"--npu applies to --backend npu, not {parse.GetValue(backend)}", "--npu", "add --backend npu or leave --npu out");
             }
             var runner = new ConformanceRunner(parse.GetValue(backend)!, parse.GetValue(root)?.FullName ?? ConformanceRunner.DefaultRoot)
             {

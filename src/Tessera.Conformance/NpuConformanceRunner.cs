@@ -189,18 +189,21 @@ public sealed class NpuConformanceRunner
         }
 
         IntegerProgram program;
+        ProgramValues probed;
         ModelPartition partition;
         Dictionary<string, Tensor> inputs;
         try
         {
             program = IntegerLowering.Lower(OnnxImporter.Load(OnnxExporter.ToBytes(quantized), name));
             inputs = feeds.Where(p => program.Inputs.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-            partition = Tessera.Npu.Partitioner.Partition(program, ProgramValues.Probe(program, inputs), _spec, exposeAll: true);
+            probed = ProgramValues.Probe(program, inputs);
         }
         catch (TesseraException e)
         {
             throw new NotOnNpuException("integer executor: " + Generic(e.UserMessage), e.UserMessage);
         }
+        // A compiler error the partitioner does not turn into a CPU fallback is a failure, not a reason.
+        partition = Tessera.Npu.Partitioner.Partition(program, probed, _spec, exposeAll: true);
         if (!partition.Segments.Any())
         {
             var fallbacks = partition.Fallbacks.Where(f => !f.Step.IsFloat).ToList();

@@ -34,6 +34,15 @@ public sealed class ConformanceNpuCommandTests : IDisposable
     }
 
     [Fact]
+    public void Npu_without_the_npu_backend_is_a_one_line_error()
+    {
+        var result = CliHarness.Run("conformance", "--npu", "tiny", "--filter", "test_relu");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Single(result.ErrorLines);
+        Assert.Contains("--backend npu", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_npu_configuration_is_a_one_line_error()
     {
         var result = CliHarness.Run("conformance", "--backend", "npu", "--npu", "huge", "--filter", "test_relu");
