@@ -1,3 +1,4 @@
+using Tessera.Core;
 using Tessera.Compiler.Layers;
 using Tessera.Compiler.Lowering;
 using Tessera.Hardware;
@@ -23,14 +24,50 @@ public static class NetworkCompiler
         var memory = MemoryPlan.Build(network);
         var builder = new ProgramBuilder(spec, memory.ArenaBytes);
         var plans = new List<LayerPlan>();
-        foreach (var layer in network.Layers)
+        var prepared = new Dictionary<int, (ConvLayer Conv, ConvPlan Plan)?>();
+        (ConvLayer Conv, ConvPlan Plan)? Prepared(int index)
         {
+            if (prepared.TryGetValue(index, out var known)) return known;
+            (ConvLayer, ConvPlan)? result = null;
+            if (network.Layers[index] is ConvLayer conv)
+            {
+                try
+                {
+                    var shaped = AsGemmColumn(conv);
+                    result = (shaped, ConvPlanner.Plan(spec, shaped));
+                }
+                catch (UnsupportedException)
+                {
+                }
+            }
+            return prepared[index] = result;
+        }
+        for (int index = 0; index < network.Layers.Count; index++)
+        {
+            var layer = network.Layers[index];
             int first = builder.Code.Count;
+            // The next weight block in program order, when only layers that leave the weight scratchpad alone
+            // come before it: a convolution's last block prefetches it.
+            int at = index;
+            builder.NextLayerWeights = layer is ConvLayer ? () =>
+            {
+                for (int k = at + 1; k < network.Layers.Count; k++)
+                {
+                    var following = network.Layers[k];
+                    if (following is ConvLayer)
+                    {
+                        if (Prepared(k) is not { } p) return null;
+                        return new WeightBlock($"{p.Conv.Name} weights block 0", ConvLowering.Constants(p.Conv, p.Plan.Blocks[0], p.Plan.OnVector).Weights);
+                    }
+                    if (following is not (MaxPoolLayer or AveragePoolLayer or ElementwiseLayer or LookupLayer or ConcatLayer or ReshapeLayer)) return null;
+                }
+                return null;
+            } : null;
             var inputs = layer.Inputs.Select(t => memory[t.Name]).ToList();
             long output = memory[layer.Output.Name];
             (string decision, long estimate) = layer switch
             {
-                ConvLayer conv => Conv(builder, conv, inputs[0], output),
+                ConvLayer conv => Conv(builder, Prepared(index), conv, inputs[0], output),
                 MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
                 AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
                 ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output), 0L),
@@ -65,21 +102,27 @@ public static class NetworkCompiler
         return Compile(spec, network);
     }
 
-    private static (string, long) Conv(ProgramBuilder builder, ConvLayer conv, long input, long output)
+    private static (string, long) Conv(ProgramBuilder builder, (ConvLayer Conv, ConvPlan Plan)? prepared, ConvLayer conv, long input, long output)
     {
-        // A 1x1, stride-1, unpadded convolution is a GEMM over pixels: seen as a column of Height x Width
-        // pixels (the same HWC bytes) its bands can be any number of pixels instead of whole image rows.
+        // Planning failed in the prepass: plan again so the planner's message reaches the caller.
+        var (shaped, plan) = prepared ?? (AsGemmColumn(conv), ConvPlanner.Plan(builder.Spec, AsGemmColumn(conv)));
+        ConvLowering.Emit(builder, shaped, plan, input, output);
+        return (plan.Describe(shaped), plan.Cost.Cycles);
+    }
+
+    /// <summary>A 1x1, stride-1, unpadded convolution is a GEMM over pixels: seen as a column of Height x Width
+    /// pixels (the same HWC bytes) its bands can be any number of pixels instead of whole image rows.</summary>
+    private static ConvLayer AsGemmColumn(ConvLayer conv)
+    {
         var w = conv.Window;
         if (w.Taps == 1 && w.StrideX == 1 && w.StrideY == 1 && w.Padding == Padding.None && conv.Input.Width > 1)
         {
-            conv = conv with
+            return conv with
             {
                 Input = conv.Input.Reshaped(conv.Input.Name, conv.Input.Pixels, 1, conv.Input.Channels),
                 Output = conv.Output.Reshaped(conv.Output.Name, conv.Output.Pixels, 1, conv.Output.Channels),
             };
         }
-        var plan = ConvPlanner.Plan(builder.Spec, conv);
-        ConvLowering.Emit(builder, conv, plan, input, output);
-        return (plan.Describe(conv), plan.Cost.Cycles);
+        return conv;
     }
 }

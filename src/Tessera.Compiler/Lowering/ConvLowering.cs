@@ -29,15 +29,27 @@ internal static class ConvLowering
         long accSlot = ConvPlanner.AccumulatorSlot(conv, plan), parameterBase = 2 * accSlot;
         int engine = plan.OnVector ? Q.Vector : Q.Compute;
         int bands = (output.Height + plan.BandRows - 1) / plan.BandRows;
+        var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector)).ToList();
         for (int blockIndex = 0; blockIndex < plan.Blocks.Count; blockIndex++)
         {
             var block = plan.Blocks[blockIndex];
             int blockChannels = plan.BlockChannels(block);
-            var (weights, parameters, weightAt, parameterAt) = Constants(conv, block, plan.OnVector);
-            long weightDram = builder.Constant($"{conv.Name} weights block {blockIndex}", weights);
+            var (weights, parameters, weightAt, parameterAt) = blockConstants[blockIndex];
+            var current = new WeightBlock($"{conv.Name} weights block {blockIndex}", weights);
+            // Weights already loaded by the previous block's prefetch sit in one half of the weight scratchpad;
+            // otherwise they load now, after the barrier, from address 0.
+            long weightBase = 0;
+            if (builder.Prefetched is { } pre && pre.Block.Key == current.Key && pre.Block.Bytes.AsSpan().SequenceEqual(weights)) weightBase = pre.Base;
+            else builder.LoadBlock(MemoryKind.Weight, 0, builder.WeightConstant(current), weights.Length);
+            builder.Prefetched = null;
             long parameterDram = builder.Constant($"{conv.Name} parameters block {blockIndex}", parameters);
-            builder.LoadBlock(MemoryKind.Weight, 0, weightDram, weights.Length);
             builder.LoadBlock(MemoryKind.Accumulator, parameterBase, parameterDram, parameters.Length);
+            // Cross-block (and cross-layer) weight prefetch: when this block and the next fit half the weight
+            // scratchpad each, the next block's weights load into the other half right after this block's first
+            // input band (so after the barrier that ends every use of that half), overlapping this block's compute.
+            var next = blockIndex + 1 < plan.Blocks.Count ? new WeightBlock($"{conv.Name} weights block {blockIndex + 1}", blockConstants[blockIndex + 1].Weights) : builder.NextLayerWeights?.Invoke();
+            long half = spec.WeightScratchpadBytes / 2;
+            bool prefetch = next is not null && weights.Length <= half && next.Bytes.Length <= half;
             bool hasBias = BiasWords(conv, block).Any(b => b != 0);
             int steps = bands * block.Count, step = 0;
             for (int band = 0; band < bands; band++)
@@ -46,6 +58,12 @@ internal static class ConvLowering
                 long inAt = (band % 2) * inSlot, outAt = 2 * inSlot + (band % 2) * outSlot;
                 bool lastBand = band == bands - 1;
                 loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
+                if (band == 0 && prefetch)
+                {
+                    long nextBase = weightBase == 0 ? half : 0;
+                    builder.LoadBlock(MemoryKind.Weight, nextBase, builder.WeightConstant(next!), next!.Bytes.Length);
+                    builder.Prefetched = (next, nextBase);
+                }
                 int columnOffset = 0;
                 for (int j = 0; j < block.Count; j++, step++)
                 {
@@ -64,14 +82,14 @@ internal static class ConvLowering
                             bool lastTap = tap == window.Taps - 1;
                             builder.Vector(VectorFunction.MultiplyAccumulate, width, rows, chunk.Width, a, window.StrideX * c, window.StrideY * loader.RowBytes,
                                 accAt, chunk.Width, wait: tap == 0 ? Q.If(firstChunk, Q.Load) | firstVectorWait : 0,
-                                signal: lastTap ? releaseInput : 0, b: weightAt[j] + tap * chunk.Width, accumulate: tap > 0);
+                                signal: lastTap ? releaseInput : 0, b: weightBase + weightAt[j] + tap * chunk.Width, accumulate: tap > 0);
                         }
                         firstVectorWait = 0;
                     }
                     else
                     {
                         int kSlices = (chunk.InputCount + spec.ArrayRows - 1) / spec.ArrayRows, pass = 0, passes = window.Taps * kSlices;
-                        long weightTile = weightAt[j];
+                        long weightTile = weightBase + weightAt[j];
                         for (int tap = 0; tap < window.Taps; tap++)
                         {
                             int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
@@ -138,7 +156,7 @@ internal static class ConvLowering
         }
     }
 
-    private static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector)
+    internal static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector)
     {
         var weights = new List<byte>();
         var parameters = new List<int>();

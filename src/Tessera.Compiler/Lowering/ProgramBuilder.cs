@@ -15,6 +15,9 @@ internal static class Q
     public static int If(bool condition, int mask) => condition ? mask : 0;
 }
 
+/// <summary>A block of weights (laid out as the array consumes them) identified by layer and block index.</summary>
+internal sealed record WeightBlock(string Key, byte[] Bytes);
+
 /// <summary>Collects a program's instructions and constant section. Layers are separated by a barrier: each
 /// layer's last store signals the load queue and the next layer's first load waits for it, so a layer may
 /// reuse every scratchpad freely and reads its inputs only after they have landed in DRAM.</summary>
@@ -30,6 +33,25 @@ internal sealed class ProgramBuilder(NpuSpec spec, long constantBase)
     public List<ConstantBlock> Constants { get; } = [];
 
     public long ConstantEnd => constantCursor;
+
+    /// <summary>Weights of the next weight block in program order (the next convolution's first block) when only
+    /// layers that leave the weight scratchpad alone come between; set by the network compiler before each layer.
+    /// A block can then load them into the other half of the weight scratchpad while it computes.</summary>
+    public Func<WeightBlock?>? NextLayerWeights { get; set; }
+
+    /// <summary>The block whose weights are already loaded (by the previous block's prefetch) and where.</summary>
+    public (WeightBlock Block, long Base)? Prefetched { get; set; }
+
+    private readonly Dictionary<string, (byte[] Bytes, long Address)> weightConstants = [];
+
+    /// <summary>Places a weight block in the constant section once (a prefetch and the block itself share it).</summary>
+    public long WeightConstant(WeightBlock block)
+    {
+        if (weightConstants.TryGetValue(block.Key, out var known) && known.Bytes.AsSpan().SequenceEqual(block.Bytes)) return known.Address;
+        long address = Constant(block.Key, block.Bytes);
+        weightConstants[block.Key] = (block.Bytes, address);
+        return address;
+    }
 
     /// <summary>Places bytes in the constant section (64-byte aligned) and returns their DRAM address.</summary>
     public long Constant(string name, byte[] bytes, NpuDataType type = NpuDataType.Int8)
