@@ -58,6 +58,12 @@ public sealed class UtilizationTests(ITestOutputHelper output)
         var wide = pairs.Where(p => p.First is ConvLayer c && c.Groups == 1 && c.InputChannelsPerGroup >= 32 && c.Output.Channels >= 32).ToList();
         Assert.NotEmpty(wide);
         var c = CultureInfo.InvariantCulture;
+        output.WriteLine(hybrid.Report.Summary());
+        foreach (var segment in partition.Segments)
+        {
+            output.WriteLine($"  segment: {string.Join(" ", segment.Compiled.Layers.Select(l => l.Layer.Kind + (l.Decision.Contains("scratchpad") ? "*" : "")))}");
+            foreach (var l in segment.Compiled.Layers) output.WriteLine($"    DEBUG {l.Layer.Kind} {string.Join(",", l.Layer.Inputs.Select(t => t.Name + ":" + t.Height + "x" + t.Width + "x" + t.Channels))} -> {l.Layer.Output.Name}:{l.Layer.Output.Height}x{l.Layer.Output.Width}x{l.Layer.Output.Channels} {(l.Layer is TransposeLayer t ? string.Join("", t.Permutation) : "")}");
+        }
         foreach (var (layer, report) in wide)
         {
             var conv = (ConvLayer)layer;

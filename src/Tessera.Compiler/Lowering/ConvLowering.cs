@@ -12,6 +12,55 @@ namespace Tessera.Compiler.Lowering;
 /// Token protocol (all counts balanced within the layer): load -> engine per band (input ready); engine ->
 /// load when a band's input slot is free; compute -> vector per chunk (accumulators ready); vector -> compute
 /// when an accumulator slot is free; vector -> store per band; store -> vector when an output slot is free.</summary>
+/// <summary>A convolution's output kept in the activation scratchpad as the next convolution's padded input
+/// (the layout <see cref="BandLoader"/> would load: rows of left pad + width + right pad pixels, top and bottom
+/// pad rows, pad pixels holding the consumer's input zero point).</summary>
+internal sealed record ResidentOutput(long Base, int Height, int Width, int Channels, Padding Padding, int PadValue)
+{
+    public int PaddedWidth => Width + Padding.Left + Padding.Right;
+
+    public long Bytes => (long)(Height + Padding.Top + Padding.Bottom) * PaddedWidth * Channels;
+
+    /// <summary>Address of pixel (y, x), channel 0.</summary>
+    public long At(int y, int x) => Base + ((long)(y + Padding.Top) * PaddedWidth + x + Padding.Left) * Channels;
+
+    /// <summary>Splits <paramref name="count"/> consecutive pixels from <paramref name="first"/> (row-major) into
+    /// runs that are contiguous in the padded layout: (offset from first, pixels, address).</summary>
+    public List<(long Offset, int Count, long At)> Pieces(long first, int count)
+    {
+        var pieces = new List<(long, int, long)>();
+        if (Padding.Left + Padding.Right == 0)
+        {
+            pieces.Add((0, count, Base + (Padding.Top * (long)Width + first) * Channels));
+            return pieces;
+        }
+        for (long p = first; p < first + count;)
+        {
+            int y = (int)(p / Width), x = (int)(p % Width);
+            int run = (int)Math.Min(Width - x, first + count - p);
+            pieces.Add((p - first, run, At(y, x)));
+            p += run;
+        }
+        return pieces;
+    }
+
+    /// <summary>Writes the pad value into the border pixels (DMA from a Channels-byte constant read with zero
+    /// DRAM strides), before the producer's first gemm so every later access is ordered after it.</summary>
+    public void FillPadding(ProgramBuilder builder)
+    {
+        var (top, left, bottom, right) = (Padding.Top, Padding.Left, Padding.Bottom, Padding.Right);
+        if (top + left + bottom + right == 0) return;
+        long constant = builder.Constant($"pad {PadValue} x {Channels}", Enumerable.Repeat((byte)(sbyte)PadValue, Channels).ToArray());
+        long rowBytes = (long)PaddedWidth * Channels;
+        void Fill(long sram, int pixels, int rows) =>
+            builder.Load(MemoryKind.Activation, sram, constant, Channels, pixels, rows, 0, 0, Channels, rowBytes);
+        if (top > 0) Fill(Base, PaddedWidth, top);
+        if (bottom > 0) Fill(Base + (long)(top + Height) * rowBytes, PaddedWidth, bottom);
+        if (left > 0) Fill(Base + top * rowBytes, left, Height);
+        if (right > 0) Fill(Base + top * rowBytes + (long)(left + Width) * Channels, right, Height);
+    }
+}
+
 internal static class ConvLowering
 {
     /// <summary>Writes a band's output tile (rows x output width pixels of a block's channels, consecutive in the
@@ -19,8 +68,10 @@ internal static class ConvLowering
     /// the last sends <paramref name="signal"/>.</summary>
     public delegate void BandStore(long sram, int firstRow, int rows, int blockStart, int blockChannels, int signal);
 
-    public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null)
+    public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null,
+        long? residentInput = null, ResidentOutput? residentOutput = null)
     {
+        bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null;
         var spec = builder.Spec;
         var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint);
         var (window, input, output) = (conv.Window, conv.Input, conv.Output);
@@ -43,21 +94,25 @@ internal static class ConvLowering
             else builder.LoadBlock(MemoryKind.Weight, 0, builder.WeightConstant(current), weights.Length);
             builder.Prefetched = null;
             long parameterDram = builder.Constant($"{conv.Name} parameters block {blockIndex}", parameters);
-            builder.LoadBlock(MemoryKind.Accumulator, parameterBase, parameterDram, parameters.Length);
+            // A resident input has no band loads: the parameters' load is the engine's go (it comes after the
+            // producer's last vector instruction, which wrote the input).
+            builder.LoadBlock(MemoryKind.Accumulator, parameterBase, parameterDram, parameters.Length, signal: Q.If(fromScratchpad, engine));
             // Cross-block (and cross-layer) weight prefetch: when this block and the next fit half the weight
             // scratchpad each, the next block's weights load into the other half right after this block's first
             // input band (so after the barrier that ends every use of that half), overlapping this block's compute.
             var next = blockIndex + 1 < plan.Blocks.Count ? new WeightBlock($"{conv.Name} weights block {blockIndex + 1}", blockConstants[blockIndex + 1].Weights) : builder.NextLayerWeights?.Invoke();
             long half = spec.WeightScratchpadBytes / 2;
             bool prefetch = next is not null && weights.Length <= half && next.Bytes.Length <= half;
+            if (toScratchpad && blockIndex == 0) residentOutput!.FillPadding(builder);
             bool hasBias = BiasWords(conv, block).Any(b => b != 0);
             int steps = bands * block.Count, step = 0;
             for (int band = 0; band < bands; band++)
             {
                 int firstRow = band * plan.BandRows, rows = Math.Min(plan.BandRows, output.Height - firstRow);
-                long inAt = (band % 2) * inSlot, outAt = 2 * inSlot + (band % 2) * outSlot;
+                long inAt = fromScratchpad ? residentInput!.Value + (long)firstRow * window.StrideY * loader.RowBytes : (band % 2) * inSlot;
+                long outAt = 2 * inSlot + (band % 2) * outSlot;
                 bool lastBand = band == bands - 1;
-                loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
+                if (!fromScratchpad) loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
                 if (band == 0 && prefetch)
                 {
                     long nextBase = weightBase == 0 ? half : 0;
@@ -71,8 +126,9 @@ internal static class ConvLowering
                     long accAt = (step % 2) * accSlot;
                     bool firstChunk = j == 0, lastChunk = j == block.Count - 1;
                     // The engine's last instruction of a band frees the input slot for band + 2.
-                    int releaseInput = Q.If(lastChunk && band + 2 < bands, Q.Load);
-                    int firstVectorWait = Q.If(firstChunk && band >= 2, Q.Store);
+                    int releaseInput = Q.If(!fromScratchpad && lastChunk && band + 2 < bands, Q.Load);
+                    int inputReady = Q.If(firstChunk && (!fromScratchpad || band == 0), Q.Load);
+                    int firstVectorWait = Q.If(!toScratchpad && firstChunk && band >= 2, Q.Store);
                     if (plan.OnVector)
                     {
                         for (int tap = 0; tap < window.Taps; tap++)
@@ -81,7 +137,7 @@ internal static class ConvLowering
                             long a = inAt + ((long)ky * window.DilationY * loader.PaddedWidth + kx * window.DilationX) * c + chunk.InputStart;
                             bool lastTap = tap == window.Taps - 1;
                             builder.Vector(VectorFunction.MultiplyAccumulate, width, rows, chunk.Width, a, window.StrideX * c, window.StrideY * loader.RowBytes,
-                                accAt, chunk.Width, wait: tap == 0 ? Q.If(firstChunk, Q.Load) | firstVectorWait : 0,
+                                accAt, chunk.Width, wait: tap == 0 ? inputReady | firstVectorWait : 0,
                                 signal: lastTap ? releaseInput : 0, b: weightBase + weightAt[j] + tap * chunk.Width, accumulate: tap > 0);
                         }
                         firstVectorWait = 0;
@@ -97,7 +153,7 @@ internal static class ConvLowering
                             {
                                 int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, chunk.InputCount - k0);
                                 long a = inAt + ((long)ky * window.DilationY * loader.PaddedWidth + kx * window.DilationX) * c + chunk.InputStart + k0;
-                                int wait = pass == 0 ? Q.If(firstChunk, Q.Load) | Q.If(step >= 2, Q.Vector) : 0;
+                                int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) : 0;
                                 int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
                                 builder.Gemm(pass > 0, width, rows, k, chunk.Width, a, window.StrideX * c, window.StrideY * loader.RowBytes,
                                     weightTile, chunk.Width, accAt, chunk.Width, wait, signal);
@@ -107,7 +163,9 @@ internal static class ConvLowering
                         firstVectorWait |= Q.Compute;
                     }
                     int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
-                    int toStore = Q.If(lastChunk, Q.Store);
+                    // Written into the scratchpad for the next layer: no store; the layer's last vector instruction
+                    // is the barrier (it lets the next layer's first load go).
+                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand && blockIndex == plan.Blocks.Count - 1, Q.Load) : Q.If(lastChunk, Q.Store);
                     long p = parameterBase + parameterAt[j];
                     if (hasBias)
                     {
@@ -115,10 +173,25 @@ internal static class ConvLowering
                             wait: firstVectorWait, b: p);
                         firstVectorWait = 0;
                     }
-                    builder.Vector(VectorFunction.Requantize, width, rows, chunk.Width, accAt, chunk.Width, (long)width * chunk.Width, outAt + columnOffset, blockChannels,
-                        wait: firstVectorWait, signal: releaseAccumulator | toStore, p: p + chunk.Width, perChannel: true);
+                    if (toScratchpad)
+                    {
+                        var pieces = residentOutput!.Pieces((long)firstRow * width, rows * width);
+                        for (int i = 0; i < pieces.Count; i++)
+                        {
+                            var (offset, count, at) = pieces[i];
+                            var (w, sgl) = Streaming.Tokens(i, pieces.Count, firstVectorWait, releaseAccumulator | toStore);
+                            builder.Vector(VectorFunction.Requantize, count, 1, chunk.Width, accAt + offset * chunk.Width, chunk.Width, 0, at + chunk.OutputStart, residentOutput.Channels,
+                                wait: w, signal: sgl, p: p + chunk.Width, perChannel: true);
+                        }
+                    }
+                    else
+                    {
+                        builder.Vector(VectorFunction.Requantize, width, rows, chunk.Width, accAt, chunk.Width, (long)width * chunk.Width, outAt + columnOffset, blockChannels,
+                            wait: firstVectorWait, signal: releaseAccumulator | toStore, p: p + chunk.Width, perChannel: true);
+                    }
                     columnOffset += chunk.Width;
                 }
+                if (toScratchpad) continue;
                 long dram = outputDram + (long)firstRow * width * output.Channels + block[0].OutputStart;
                 int storeSignal = Q.If(band + 2 < bands, Q.Vector) | Q.If(lastBand, Q.Load);
                 if (store is not null)
@@ -134,7 +207,7 @@ internal static class ConvLowering
                     builder.Store(MemoryKind.Activation, outAt, dram, blockChannels, width, rows, output.Channels, (long)width * output.Channels, blockChannels, (long)width * blockChannels, Q.Vector, storeSignal);
                 }
             }
-            builder.EndLayer();
+            builder.EndLayer(toScratchpad ? QueueKind.Vector : QueueKind.Store);
         }
         return plan;
     }

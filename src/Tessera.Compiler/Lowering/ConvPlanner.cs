@@ -36,7 +36,9 @@ internal sealed record CostEstimate(long Array, long Vector, long Dma, long Late
 /// scratchpads and accumulators (double-buffered), for each engine that can run the layer.</summary>
 internal static class ConvPlanner
 {
-    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv)
+    /// <param name="activationBytes">The part of the activation scratchpad the layer's slots may use (from 0;
+    /// the rest holds activations kept on chip between layers); null: all of it.</param>
+    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null)
     {
         if (spec.Dataflow != Dataflow.WeightStationary) throw new UnsupportedException($"'{spec.Name}' is output-stationary; the compiler targets weight-stationary arrays only so far", conv.Name);
         if (BandLoader.Check(conv.Input, conv.Window.Padding) is { } loadProblem) throw new UnsupportedException($"layer '{conv.Name}': {loadProblem}", conv.Name);
@@ -54,7 +56,7 @@ internal static class ConvPlanner
             for (int rows = 1; rows <= conv.Output.Height; rows++)
             {
                 var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0, 0));
-                if (Fits(spec, conv, plan) is { } problem)
+                if (Fits(spec, conv, plan, activationBytes ?? spec.ActivationScratchpadBytes) is { } problem)
                 {
                     if (rows == 1) problems.Add(problem);
                     break; // larger bands only need more space
@@ -124,11 +126,11 @@ internal static class ConvPlanner
 
     public static long AccumulatorSlot(ConvLayer conv, ConvPlan plan) => (long)plan.BandRows * conv.Output.Width * plan.MaxWidth;
 
-    private static string? Fits(NpuSpec spec, ConvLayer conv, ConvPlan plan)
+    private static string? Fits(NpuSpec spec, ConvLayer conv, ConvPlan plan, long activationBytes)
     {
         int rows = plan.BandRows;
         long activation = 2 * InputSlot(conv, rows) + 2 * OutputSlot(conv, plan);
-        if (activation > spec.ActivationScratchpadBytes) return $"{rows}-row band needs {activation} activation bytes, '{spec.Name}' has {spec.ActivationScratchpadBytes}";
+        if (activation > activationBytes) return $"{rows}-row band needs {activation} activation bytes, '{spec.Name}' has {activationBytes}";
         long parameters = plan.Blocks.Max(b => b.Sum(ParameterWords));
         long accumulator = 2 * AccumulatorSlot(conv, plan) + parameters;
         if (accumulator > spec.AccumulatorEntries) return $"{rows}-row band needs {accumulator} accumulator entries, '{spec.Name}' has {spec.AccumulatorEntries}";

@@ -24,6 +24,7 @@ internal sealed record WeightBlock(string Key, byte[] Bytes);
 internal sealed class ProgramBuilder(NpuSpec spec, long constantBase)
 {
     private bool barrierPending;
+    private QueueKind barrierFrom = QueueKind.Store;
     private long constantCursor = constantBase;
 
     public NpuSpec Spec { get; } = spec;
@@ -76,7 +77,7 @@ internal sealed class ProgramBuilder(NpuSpec spec, long constantBase)
     {
         if (barrierPending)
         {
-            wait |= Q.Store;
+            wait |= Q.Bit(barrierFrom);
             barrierPending = false;
         }
         Code.Add(Instruction.Create(Opcode.Load, ("wait", wait), ("signal", signal), ("memory", (long)memory), ("sram", sram), ("dram", dram),
@@ -112,12 +113,14 @@ internal sealed class ProgramBuilder(NpuSpec spec, long constantBase)
             ("d", d), ("d_stride", dStride), ("p", p)));
 
     /// <summary>Marks the end of a layer whose last instruction was a store signalling the load queue.</summary>
-    public void EndLayer() => barrierPending = true;
+    /// <summary>Marks the end of a layer whose last instruction on <paramref name="from"/> (a store, or the vector
+    /// unit when the output stays in the scratchpad) signalled the load queue.</summary>
+    public void EndLayer(QueueKind from = QueueKind.Store) => (barrierPending, barrierFrom) = (true, from);
 
     /// <summary>Consumes a pending barrier token and ends the stream.</summary>
     public void Finish()
     {
-        if (barrierPending) Code.Add(Instruction.Create(Opcode.Sync, ("queue", (long)QueueKind.Load), ("wait", Q.Store)));
+        if (barrierPending) Code.Add(Instruction.Create(Opcode.Sync, ("queue", (long)QueueKind.Load), ("wait", Q.Bit(barrierFrom))));
         barrierPending = false;
         Code.Add(Instruction.Create(Opcode.End));
     }
