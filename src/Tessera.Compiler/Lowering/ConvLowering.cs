@@ -93,6 +93,9 @@ internal static class ConvLowering
             if (builder.Prefetched is { } pre && pre.Block.Key == current.Key && pre.Block.Bytes.AsSpan().SequenceEqual(weights)) weightBase = pre.Base;
             else builder.LoadBlock(MemoryKind.Weight, 0, builder.WeightConstant(current), weights.Length);
             builder.Prefetched = null;
+            // The kept output's pad pixels load before the parameters, whose load (or the first band's) is the
+            // engine's go, so everything that touches the buffer later is ordered after them.
+            if (toScratchpad && blockIndex == 0) residentOutput!.FillPadding(builder);
             long parameterDram = builder.Constant($"{conv.Name} parameters block {blockIndex}", parameters);
             // A resident input has no band loads: the parameters' load is the engine's go (it comes after the
             // producer's last vector instruction, which wrote the input).
@@ -103,7 +106,6 @@ internal static class ConvLowering
             var next = blockIndex + 1 < plan.Blocks.Count ? new WeightBlock($"{conv.Name} weights block {blockIndex + 1}", blockConstants[blockIndex + 1].Weights) : builder.NextLayerWeights?.Invoke();
             long half = spec.WeightScratchpadBytes / 2;
             bool prefetch = next is not null && weights.Length <= half && next.Bytes.Length <= half;
-            if (toScratchpad && blockIndex == 0) residentOutput!.FillPadding(builder);
             bool hasBias = BiasWords(conv, block).Any(b => b != 0);
             int steps = bands * block.Count, step = 0;
             for (int band = 0; band < bands; band++)
