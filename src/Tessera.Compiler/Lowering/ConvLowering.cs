@@ -146,14 +146,18 @@ internal static class ConvLowering
                     }
                     else
                     {
-                        int kSlices = (chunk.InputCount + spec.ArrayRows - 1) / spec.ArrayRows, pass = 0, passes = window.Taps * kSlices;
+                        // Packed kernel rows: with every input channel in the chunk and no horizontal dilation, a
+                        // kernel row's taps read KernelWidth x channels consecutive bytes, so they are one k of
+                        // that length (the weights are already tap-major), filling more array rows per pass.
+                        var (groupTaps, groupK) = ConvPlanner.TapGroup(conv, chunk);
+                        int kSlices = (groupK + spec.ArrayRows - 1) / spec.ArrayRows, pass = 0, passes = window.Taps / groupTaps * kSlices;
                         long weightTile = weightBase + weightAt[j];
-                        for (int tap = 0; tap < window.Taps; tap++)
+                        for (int tap = 0; tap < window.Taps; tap += groupTaps)
                         {
                             int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
                             for (int slice = 0; slice < kSlices; slice++, pass++)
                             {
-                                int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, chunk.InputCount - k0);
+                                int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, groupK - k0);
                                 long a = inAt + ((long)ky * window.DilationY * loader.PaddedWidth + kx * window.DilationX) * c + chunk.InputStart + k0;
                                 int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) : 0;
                                 int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;

@@ -89,6 +89,13 @@ internal static class ConvPlanner
         return chunks;
     }
 
+    /// <summary>Taps one gemm covers and its k: a whole kernel row (KernelWidth x channels consecutive input
+    /// bytes) when the chunk reads every input channel and there is no horizontal dilation, else one tap.</summary>
+    public static (int Taps, int K) TapGroup(ConvLayer conv, ConvChunk chunk) =>
+        conv.Window.KernelWidth > 1 && conv.Window.DilationX == 1 && chunk.InputCount == conv.Input.Channels
+            ? (conv.Window.KernelWidth, conv.Window.KernelWidth * chunk.InputCount)
+            : (1, chunk.InputCount);
+
     public static int WeightBytes(ConvLayer conv, ConvChunk chunk, bool onVector) => conv.Window.Taps * chunk.Width * (onVector ? 1 : chunk.InputCount);
 
     public static int ParameterWords(ConvChunk chunk) => 3 + 3 * chunk.Width;
@@ -166,7 +173,8 @@ internal static class ConvPlanner
                     }
                     else
                     {
-                        long passes = taps * (long)((chunk.InputCount + spec.ArrayRows - 1) / spec.ArrayRows);
+                        var (groupTaps, groupK) = TapGroup(conv, chunk);
+                        long passes = taps / groupTaps * (long)((groupK + spec.ArrayRows - 1) / spec.ArrayRows);
                         array += passes * Math.Max(pixels, spec.ArrayRows);
                         vector += epilogue;
                         lastStep = passes * Math.Max(pixels, spec.ArrayRows) + spec.ArrayRows + spec.ArrayColumns + epilogue;
