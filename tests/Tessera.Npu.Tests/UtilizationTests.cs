@@ -61,8 +61,8 @@ public sealed class UtilizationTests(ITestOutputHelper output)
         output.WriteLine(hybrid.Report.Summary());
         foreach (var segment in partition.Segments)
         {
-            output.WriteLine($"  segment: {string.Join(" ", segment.Compiled.Layers.Select(l => l.Layer.Kind + (l.Decision.Contains("scratchpad") ? "*" : "")))}");
-            foreach (var l in segment.Compiled.Layers) output.WriteLine($"    DEBUG {l.Layer.Kind} {string.Join(",", l.Layer.Inputs.Select(t => t.Name + ":" + t.Height + "x" + t.Width + "x" + t.Channels))} -> {l.Layer.Output.Name}:{l.Layer.Output.Height}x{l.Layer.Output.Width}x{l.Layer.Output.Channels} {(l.Layer is TransposeLayer t ? string.Join("", t.Permutation) : "")}");
+            // Layer kinds in program order; * marks a convolution whose output stays in the scratchpad (fused).
+            output.WriteLine($"  segment: {string.Join(" ", segment.Compiled.Layers.Select(l => l.Layer.Kind + (l.Decision.Contains("kept in the scratchpad", StringComparison.Ordinal) ? "*" : "")))}");
         }
         foreach (var (layer, report) in wide)
         {

@@ -170,8 +170,8 @@ internal static class ConvLowering
                     }
                     int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
                     // Written into the scratchpad for the next layer: no store; the layer's last vector instruction
-                    // is the barrier (it lets the next layer's first load go).
-                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand && blockIndex == plan.Blocks.Count - 1, Q.Load) : Q.If(lastChunk, Q.Store);
+                    // of each weight block is the barrier (it lets the next block's or layer's first load go).
+                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk, Q.Store);
                     long p = parameterBase + parameterAt[j];
                     if (hasBias)
                     {
