@@ -3,15 +3,6 @@ using Tessera.Hardware;
 
 namespace Tessera.Compiler.Lowering;
 
-/// <summary>Emits a convolution as a pipelined band loop. Per weight block: its weights (laid out in the
-/// constant section exactly as the array consumes them: chunk, tap, k-slice, k x n row-major) and its bias and
-/// requantization parameters are loaded once; then per band of output rows the padded input rows are loaded
-/// (double-buffered), each chunk runs one gemm per tap and k-slice on the implicit-im2col view of the band
-/// (or, depthwise, one multiply_accumulate per tap), and the vector unit adds the bias and requantizes into
-/// an int8 output tile (double-buffered) that one store writes to DRAM.
-/// Token protocol (all counts balanced within the layer): load -> engine per band (input ready); engine ->
-/// load when a band's input slot is free; compute -> vector per chunk (accumulators ready); vector -> compute
-/// when an accumulator slot is free; vector -> store per band; store -> vector when an output slot is free.</summary>
 /// <summary>A convolution's output kept in the activation scratchpad as the next convolution's padded input
 /// (the layout <see cref="BandLoader"/> would load: rows of left pad + width + right pad pixels, top and bottom
 /// pad rows, pad pixels holding the consumer's input zero point).</summary>
@@ -61,6 +52,19 @@ internal sealed record ResidentOutput(long Base, int Height, int Width, int Chan
     }
 }
 
+/// <summary>Emits a convolution as a pipelined band loop. Per weight block: its weights (laid out in the
+/// constant section exactly as the array consumes them: chunk, tap, k-slice, k x n row-major) and its bias and
+/// requantization parameters are loaded once; then per band of output rows the padded input rows are loaded
+/// (double-buffered), each chunk runs one gemm per tap and k-slice on the implicit-im2col view of the band
+/// (or, depthwise, one multiply_accumulate per tap), and the vector unit adds the bias and requantizes into
+/// an int8 output tile (double-buffered) that one store writes to DRAM.
+/// Token protocol (all counts balanced within the layer): load -> engine per band (input ready); engine ->
+/// load when a band's input slot is free; compute -> vector per chunk (accumulators ready); vector -> compute
+/// when an accumulator slot is free; vector -> store per band; store -> vector when an output slot is free.
+/// Fused (see <see cref="ResidentOutput"/>): a resident input replaces the band loads (the parameter load is the
+/// engine's go); a resident output replaces the stores (each block's last vector instruction signals the load
+/// queue, the barrier). A weight block that fits half the weight scratchpad prefetches the next one into the
+/// other half.</summary>
 internal static class ConvLowering
 {
     /// <summary>Writes a band's output tile (rows x output width pixels of a block's channels, consecutive in the
