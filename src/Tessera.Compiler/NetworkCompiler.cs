@@ -1,3 +1,4 @@
+using Tessera.Core;
 using Tessera.Compiler.Layers;
 using Tessera.Compiler.Lowering;
 using Tessera.Hardware;
@@ -23,14 +24,52 @@ public static class NetworkCompiler
         var memory = MemoryPlan.Build(network);
         var builder = new ProgramBuilder(spec, memory.ArenaBytes);
         var plans = new List<LayerPlan>();
-        foreach (var layer in network.Layers)
+        var (residentIn, residentOut, limits) = PlanFusion(spec, network);
+        var prepared = new Dictionary<int, (ConvLayer Conv, ConvPlan Plan)?>();
+        (ConvLayer Conv, ConvPlan Plan)? Prepared(int index)
         {
+            if (prepared.TryGetValue(index, out var known)) return known;
+            (ConvLayer, ConvPlan)? result = null;
+            if (network.Layers[index] is ConvLayer conv)
+            {
+                try
+                {
+                    var shaped = AsGemmColumn(conv);
+                    result = (shaped, ConvPlanner.Plan(spec, shaped, limits.TryGetValue(index, out long limit) ? limit : null));
+                }
+                catch (UnsupportedException)
+                {
+                }
+            }
+            return prepared[index] = result;
+        }
+        for (int index = 0; index < network.Layers.Count; index++)
+        {
+            var layer = network.Layers[index];
             int first = builder.Code.Count;
+            // The next weight block in program order, when only layers that leave the weight scratchpad alone
+            // come before it: a convolution's last block prefetches it.
+            int at = index;
+            builder.NextLayerWeights = layer is ConvLayer ? () =>
+            {
+                for (int k = at + 1; k < network.Layers.Count; k++)
+                {
+                    var following = network.Layers[k];
+                    if (following is ConvLayer)
+                    {
+                        if (Prepared(k) is not { } p) return null;
+                        return new WeightBlock($"{p.Conv.Name} weights block 0", ConvLowering.Constants(p.Conv, p.Plan.Blocks[0], p.Plan.OnVector).Weights);
+                    }
+                    if (following is not (MaxPoolLayer or AveragePoolLayer or ElementwiseLayer or LookupLayer or ConcatLayer or ReshapeLayer)) return null;
+                }
+                return null;
+            } : null;
             var inputs = layer.Inputs.Select(t => memory[t.Name]).ToList();
             long output = memory[layer.Output.Name];
             (string decision, long estimate) = layer switch
             {
-                ConvLayer conv => Conv(builder, conv, inputs[0], output),
+                ConvLayer conv => Conv(builder, Prepared(index), conv, inputs[0], output,
+                    residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index)),
                 MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
                 AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
                 ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output), 0L),
@@ -65,21 +104,98 @@ public static class NetworkCompiler
         return Compile(spec, network);
     }
 
-    private static (string, long) Conv(ProgramBuilder builder, ConvLayer conv, long input, long output)
+    private static (string, long) Conv(ProgramBuilder builder, (ConvLayer Conv, ConvPlan Plan)? prepared, ConvLayer conv, long input, long output, long? residentInput, ResidentOutput? residentOutput)
     {
-        // A 1x1, stride-1, unpadded convolution is a GEMM over pixels: seen as a column of Height x Width
-        // pixels (the same HWC bytes) its bands can be any number of pixels instead of whole image rows.
+        // Planning failed in the prepass: plan again so the planner's message reaches the caller.
+        var (shaped, plan) = prepared ?? (AsGemmColumn(conv), ConvPlanner.Plan(builder.Spec, AsGemmColumn(conv)));
+        ConvLowering.Emit(builder, shaped, plan, input, output, residentInput: residentInput, residentOutput: residentOutput);
+        string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output kept in the scratchpad at {residentOutput.Base} for the next layer");
+        return (plan.Describe(shaped) + fused, plan.Cost.Cycles);
+    }
+
+    /// <summary>Layer fusion: a convolution whose output only the next layer reads (after reshapes, which are
+    /// aliases), itself a convolution, and
+    /// that is not a network output, writes that output straight into the activation scratchpad in the next
+    /// layer's padded input layout (no store, no load, no DRAM round trip). Kept tensors live at the top of the
+    /// scratchpad (a producer's input and output never overlap); each layer's band slots are planned below them.
+    /// A pair is fused only when both layers still plan with the space left.</summary>
+    private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits) PlanFusion(NpuSpec spec, Network network)
+    {
+        var residentIn = new Dictionary<int, long>();
+        var regions = new Dictionary<int, (long Start, long End)>();
+        var residentOut = new Dictionary<int, ResidentOutput>();
+        var limits = new Dictionary<int, long>();
+        var readers = new Dictionary<string, int>();
+        foreach (var layer in network.Layers)
+        {
+            foreach (var name in layer.Inputs.Select(t => t.Name)) readers[name] = readers.GetValueOrDefault(name) + 1;
+        }
+        var outputs = network.Outputs.ToHashSet();
+        long capacity = spec.ActivationScratchpadBytes;
+        bool Plans(ConvLayer conv, long limit)
+        {
+            try
+            {
+                ConvPlanner.Plan(spec, AsGemmColumn(conv), limit);
+                return true;
+            }
+            catch (UnsupportedException)
+            {
+                return false;
+            }
+        }
+        for (int i = 0; i + 1 < network.Layers.Count; i++)
+        {
+            if (network.Layers[i] is not ConvLayer a) continue;
+            // The next layer after reshapes (aliases of the same bytes) that only pass the tensor on.
+            var tensor = a.Output;
+            string name = tensor.Name;
+            int j = i + 1;
+            bool chain = true;
+            while (j < network.Layers.Count && network.Layers[j] is ReshapeLayer reshape)
+            {
+                if (reshape.Input.Name != name || readers.GetValueOrDefault(name) != 1 || outputs.Contains(name))
+                {
+                    chain = false;
+                    break;
+                }
+                name = reshape.Output.Name;
+                j++;
+            }
+            if (!chain || j >= network.Layers.Count || network.Layers[j] is not ConvLayer b) continue;
+            if (b.Inputs.Count != 1 || b.Input.Name != name || readers.GetValueOrDefault(name) != 1 || outputs.Contains(name)) continue;
+            if (b.Input.Pixels != tensor.Pixels || b.Input.Channels != tensor.Channels) continue;
+            // In the consumer's geometry: the producer writes its pixels in the same row-major order.
+            var kept = new ResidentOutput(0, b.Input.Height, b.Input.Width, b.Input.Channels, b.Window.Padding, b.Input.ZeroPoint);
+            long size = ProgramBuilder.Align(kept.Bytes);
+            (long Start, long End)? input = regions.TryGetValue(i, out var r) ? r : null;
+            (long Start, long End) place = (capacity - size, capacity);
+            if (input is { } x && place.Start < x.End) place = (x.Start - size, x.Start);
+            if (place.Start < 0) continue;
+            long limitA = Math.Min(input?.Start ?? capacity, place.Start), limitB = place.Start;
+            if (!Plans(a, limitA) || !Plans(b, limitB)) continue;
+            residentOut[i] = kept with { Base = place.Start };
+            residentIn[j] = place.Start;
+            regions[j] = place;
+            limits[i] = limitA;
+            limits[j] = limitB;
+        }
+        return (residentIn, residentOut, limits);
+    }
+
+    /// <summary>A 1x1, stride-1, unpadded convolution is a GEMM over pixels: seen as a column of Height x Width
+    /// pixels (the same HWC bytes) its bands can be any number of pixels instead of whole image rows.</summary>
+    private static ConvLayer AsGemmColumn(ConvLayer conv)
+    {
         var w = conv.Window;
         if (w.Taps == 1 && w.StrideX == 1 && w.StrideY == 1 && w.Padding == Padding.None && conv.Input.Width > 1)
         {
-            conv = conv with
+            return conv with
             {
                 Input = conv.Input.Reshaped(conv.Input.Name, conv.Input.Pixels, 1, conv.Input.Channels),
                 Output = conv.Output.Reshaped(conv.Output.Name, conv.Output.Pixels, 1, conv.Output.Channels),
             };
         }
-        var plan = ConvPlanner.Plan(builder.Spec, conv);
-        ConvLowering.Emit(builder, conv, plan, input, output);
-        return (plan.Describe(conv), plan.Cost.Cycles);
+        return conv;
     }
 }

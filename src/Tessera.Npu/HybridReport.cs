@@ -100,6 +100,8 @@ public sealed record HybridReport(string Configuration, double ClockMegahertz, i
         ["energy_pj"] = l.EnergyPicojoules,
         ["estimated_cycles"] = l.EstimatedCycles,
         ["decision"] = l.Decision,
+        ["program_cycles"] = l.ProgramCycles,
+        ["program_mac_utilization"] = l.ProgramUtilization,
     };
 
     /// <summary>The steps that ran on the CPU, with why, as JSON.</summary>

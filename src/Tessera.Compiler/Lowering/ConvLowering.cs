@@ -3,6 +3,55 @@ using Tessera.Hardware;
 
 namespace Tessera.Compiler.Lowering;
 
+/// <summary>A convolution's output kept in the activation scratchpad as the next convolution's padded input
+/// (the layout <see cref="BandLoader"/> would load: rows of left pad + width + right pad pixels, top and bottom
+/// pad rows, pad pixels holding the consumer's input zero point).</summary>
+internal sealed record ResidentOutput(long Base, int Height, int Width, int Channels, Padding Padding, int PadValue)
+{
+    public int PaddedWidth => Width + Padding.Left + Padding.Right;
+
+    public long Bytes => (long)(Height + Padding.Top + Padding.Bottom) * PaddedWidth * Channels;
+
+    /// <summary>Address of pixel (y, x), channel 0.</summary>
+    public long At(int y, int x) => Base + ((long)(y + Padding.Top) * PaddedWidth + x + Padding.Left) * Channels;
+
+    /// <summary>Splits <paramref name="count"/> consecutive pixels from <paramref name="first"/> (row-major) into
+    /// runs that are contiguous in the padded layout: (offset from first, pixels, address).</summary>
+    public List<(long Offset, int Count, long At)> Pieces(long first, int count)
+    {
+        var pieces = new List<(long, int, long)>();
+        if (Padding.Left + Padding.Right == 0)
+        {
+            pieces.Add((0, count, Base + (Padding.Top * (long)Width + first) * Channels));
+            return pieces;
+        }
+        for (long p = first; p < first + count;)
+        {
+            int y = (int)(p / Width), x = (int)(p % Width);
+            int run = (int)Math.Min(Width - x, first + count - p);
+            pieces.Add((p - first, run, At(y, x)));
+            p += run;
+        }
+        return pieces;
+    }
+
+    /// <summary>Writes the pad value into the border pixels (DMA from a Channels-byte constant read with zero
+    /// DRAM strides), before the producer's first gemm so every later access is ordered after it.</summary>
+    public void FillPadding(ProgramBuilder builder)
+    {
+        var (top, left, bottom, right) = (Padding.Top, Padding.Left, Padding.Bottom, Padding.Right);
+        if (top + left + bottom + right == 0) return;
+        long constant = builder.Constant($"pad {PadValue} x {Channels}", Enumerable.Repeat((byte)(sbyte)PadValue, Channels).ToArray());
+        long rowBytes = (long)PaddedWidth * Channels;
+        void Fill(long sram, int pixels, int rows) =>
+            builder.Load(MemoryKind.Activation, sram, constant, Channels, pixels, rows, 0, 0, Channels, rowBytes);
+        if (top > 0) Fill(Base, PaddedWidth, top);
+        if (bottom > 0) Fill(Base + (long)(top + Height) * rowBytes, PaddedWidth, bottom);
+        if (left > 0) Fill(Base + top * rowBytes, left, Height);
+        if (right > 0) Fill(Base + top * rowBytes + (long)(left + Width) * Channels, right, Height);
+    }
+}
+
 /// <summary>Emits a convolution as a pipelined band loop. Per weight block: its weights (laid out in the
 /// constant section exactly as the array consumes them: chunk, tap, k-slice, k x n row-major) and its bias and
 /// requantization parameters are loaded once; then per band of output rows the padded input rows are loaded
@@ -11,7 +60,11 @@ namespace Tessera.Compiler.Lowering;
 /// an int8 output tile (double-buffered) that one store writes to DRAM.
 /// Token protocol (all counts balanced within the layer): load -> engine per band (input ready); engine ->
 /// load when a band's input slot is free; compute -> vector per chunk (accumulators ready); vector -> compute
-/// when an accumulator slot is free; vector -> store per band; store -> vector when an output slot is free.</summary>
+/// when an accumulator slot is free; vector -> store per band; store -> vector when an output slot is free.
+/// Fused (see <see cref="ResidentOutput"/>): a resident input replaces the band loads (the parameter load is the
+/// engine's go); a resident output replaces the stores (each block's last vector instruction signals the load
+/// queue, the barrier). A weight block that fits half the weight scratchpad prefetches the next one into the
+/// other half.</summary>
 internal static class ConvLowering
 {
     /// <summary>Writes a band's output tile (rows x output width pixels of a block's channels, consecutive in the
@@ -19,8 +72,10 @@ internal static class ConvLowering
     /// the last sends <paramref name="signal"/>.</summary>
     public delegate void BandStore(long sram, int firstRow, int rows, int blockStart, int blockChannels, int signal);
 
-    public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null)
+    public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null,
+        long? residentInput = null, ResidentOutput? residentOutput = null)
     {
+        bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null;
         var spec = builder.Spec;
         var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint);
         var (window, input, output) = (conv.Window, conv.Input, conv.Output);
@@ -29,23 +84,47 @@ internal static class ConvLowering
         long accSlot = ConvPlanner.AccumulatorSlot(conv, plan), parameterBase = 2 * accSlot;
         int engine = plan.OnVector ? Q.Vector : Q.Compute;
         int bands = (output.Height + plan.BandRows - 1) / plan.BandRows;
+        var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector)).ToList();
         for (int blockIndex = 0; blockIndex < plan.Blocks.Count; blockIndex++)
         {
             var block = plan.Blocks[blockIndex];
             int blockChannels = plan.BlockChannels(block);
-            var (weights, parameters, weightAt, parameterAt) = Constants(conv, block, plan.OnVector);
-            long weightDram = builder.Constant($"{conv.Name} weights block {blockIndex}", weights);
+            var (weights, parameters, weightAt, parameterAt) = blockConstants[blockIndex];
+            var current = new WeightBlock($"{conv.Name} weights block {blockIndex}", weights);
+            // Weights already loaded by the previous block's prefetch sit in one half of the weight scratchpad;
+            // otherwise they load now, after the barrier, from address 0.
+            long weightBase = 0;
+            if (builder.Prefetched is { } pre && pre.Block.Key == current.Key && pre.Block.Bytes.AsSpan().SequenceEqual(weights)) weightBase = pre.Base;
+            else builder.LoadBlock(MemoryKind.Weight, 0, builder.WeightConstant(current), weights.Length);
+            builder.Prefetched = null;
+            // The kept output's pad pixels load before the parameters, whose load (or the first band's) is the
+            // engine's go, so everything that touches the buffer later is ordered after them.
+            if (toScratchpad && blockIndex == 0) residentOutput!.FillPadding(builder);
             long parameterDram = builder.Constant($"{conv.Name} parameters block {blockIndex}", parameters);
-            builder.LoadBlock(MemoryKind.Weight, 0, weightDram, weights.Length);
-            builder.LoadBlock(MemoryKind.Accumulator, parameterBase, parameterDram, parameters.Length);
+            // A resident input has no band loads: the parameters' load is the engine's go (it comes after the
+            // producer's last vector instruction, which wrote the input).
+            builder.LoadBlock(MemoryKind.Accumulator, parameterBase, parameterDram, parameters.Length, signal: Q.If(fromScratchpad, engine));
+            // Cross-block (and cross-layer) weight prefetch: when this block and the next fit half the weight
+            // scratchpad each, the next block's weights load into the other half right after this block's first
+            // input band (so after the barrier that ends every use of that half), overlapping this block's compute.
+            var next = blockIndex + 1 < plan.Blocks.Count ? new WeightBlock($"{conv.Name} weights block {blockIndex + 1}", blockConstants[blockIndex + 1].Weights) : builder.NextLayerWeights?.Invoke();
+            long half = spec.WeightScratchpadBytes / 2;
+            bool prefetch = next is not null && weights.Length <= half && next.Bytes.Length <= half;
             bool hasBias = BiasWords(conv, block).Any(b => b != 0);
             int steps = bands * block.Count, step = 0;
             for (int band = 0; band < bands; band++)
             {
                 int firstRow = band * plan.BandRows, rows = Math.Min(plan.BandRows, output.Height - firstRow);
-                long inAt = (band % 2) * inSlot, outAt = 2 * inSlot + (band % 2) * outSlot;
+                long inAt = fromScratchpad ? residentInput!.Value + (long)firstRow * window.StrideY * loader.RowBytes : (band % 2) * inSlot;
+                long outAt = 2 * inSlot + (band % 2) * outSlot;
                 bool lastBand = band == bands - 1;
-                loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
+                if (!fromScratchpad) loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
+                if (band == 0 && prefetch)
+                {
+                    long nextBase = weightBase == 0 ? half : 0;
+                    builder.LoadBlock(MemoryKind.Weight, nextBase, builder.WeightConstant(next!), next!.Bytes.Length);
+                    builder.Prefetched = (next, nextBase);
+                }
                 int columnOffset = 0;
                 for (int j = 0; j < block.Count; j++, step++)
                 {
@@ -53,8 +132,9 @@ internal static class ConvLowering
                     long accAt = (step % 2) * accSlot;
                     bool firstChunk = j == 0, lastChunk = j == block.Count - 1;
                     // The engine's last instruction of a band frees the input slot for band + 2.
-                    int releaseInput = Q.If(lastChunk && band + 2 < bands, Q.Load);
-                    int firstVectorWait = Q.If(firstChunk && band >= 2, Q.Store);
+                    int releaseInput = Q.If(!fromScratchpad && lastChunk && band + 2 < bands, Q.Load);
+                    int inputReady = Q.If(firstChunk && (!fromScratchpad || band == 0), Q.Load);
+                    int firstVectorWait = Q.If(!toScratchpad && firstChunk && band >= 2, Q.Store);
                     if (plan.OnVector)
                     {
                         for (int tap = 0; tap < window.Taps; tap++)
@@ -63,23 +143,27 @@ internal static class ConvLowering
                             long a = inAt + ((long)ky * window.DilationY * loader.PaddedWidth + kx * window.DilationX) * c + chunk.InputStart;
                             bool lastTap = tap == window.Taps - 1;
                             builder.Vector(VectorFunction.MultiplyAccumulate, width, rows, chunk.Width, a, window.StrideX * c, window.StrideY * loader.RowBytes,
-                                accAt, chunk.Width, wait: tap == 0 ? Q.If(firstChunk, Q.Load) | firstVectorWait : 0,
-                                signal: lastTap ? releaseInput : 0, b: weightAt[j] + tap * chunk.Width, accumulate: tap > 0);
+                                accAt, chunk.Width, wait: tap == 0 ? inputReady | firstVectorWait : 0,
+                                signal: lastTap ? releaseInput : 0, b: weightBase + weightAt[j] + tap * chunk.Width, accumulate: tap > 0);
                         }
                         firstVectorWait = 0;
                     }
                     else
                     {
-                        int kSlices = (chunk.InputCount + spec.ArrayRows - 1) / spec.ArrayRows, pass = 0, passes = window.Taps * kSlices;
-                        long weightTile = weightAt[j];
-                        for (int tap = 0; tap < window.Taps; tap++)
+                        // Packed kernel rows: with every input channel in the chunk and no horizontal dilation, a
+                        // kernel row's taps read KernelWidth x channels consecutive bytes, so they are one k of
+                        // that length (the weights are already tap-major), filling more array rows per pass.
+                        var (groupTaps, groupK) = ConvPlanner.TapGroup(conv, chunk);
+                        int kSlices = (groupK + spec.ArrayRows - 1) / spec.ArrayRows, pass = 0, passes = window.Taps / groupTaps * kSlices;
+                        long weightTile = weightBase + weightAt[j];
+                        for (int tap = 0; tap < window.Taps; tap += groupTaps)
                         {
                             int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
                             for (int slice = 0; slice < kSlices; slice++, pass++)
                             {
-                                int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, chunk.InputCount - k0);
+                                int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, groupK - k0);
                                 long a = inAt + ((long)ky * window.DilationY * loader.PaddedWidth + kx * window.DilationX) * c + chunk.InputStart + k0;
-                                int wait = pass == 0 ? Q.If(firstChunk, Q.Load) | Q.If(step >= 2, Q.Vector) : 0;
+                                int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) : 0;
                                 int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
                                 builder.Gemm(pass > 0, width, rows, k, chunk.Width, a, window.StrideX * c, window.StrideY * loader.RowBytes,
                                     weightTile, chunk.Width, accAt, chunk.Width, wait, signal);
@@ -89,7 +173,9 @@ internal static class ConvLowering
                         firstVectorWait |= Q.Compute;
                     }
                     int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
-                    int toStore = Q.If(lastChunk, Q.Store);
+                    // Written into the scratchpad for the next layer: no store; the layer's last vector instruction
+                    // of each weight block is the barrier (it lets the next block's or layer's first load go).
+                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk, Q.Store);
                     long p = parameterBase + parameterAt[j];
                     if (hasBias)
                     {
@@ -97,10 +183,25 @@ internal static class ConvLowering
                             wait: firstVectorWait, b: p);
                         firstVectorWait = 0;
                     }
-                    builder.Vector(VectorFunction.Requantize, width, rows, chunk.Width, accAt, chunk.Width, (long)width * chunk.Width, outAt + columnOffset, blockChannels,
-                        wait: firstVectorWait, signal: releaseAccumulator | toStore, p: p + chunk.Width, perChannel: true);
+                    if (toScratchpad)
+                    {
+                        var pieces = residentOutput!.Pieces((long)firstRow * width, rows * width);
+                        for (int i = 0; i < pieces.Count; i++)
+                        {
+                            var (offset, count, at) = pieces[i];
+                            var (w, sgl) = Streaming.Tokens(i, pieces.Count, firstVectorWait, releaseAccumulator | toStore);
+                            builder.Vector(VectorFunction.Requantize, count, 1, chunk.Width, accAt + offset * chunk.Width, chunk.Width, 0, at + chunk.OutputStart, residentOutput.Channels,
+                                wait: w, signal: sgl, p: p + chunk.Width, perChannel: true);
+                        }
+                    }
+                    else
+                    {
+                        builder.Vector(VectorFunction.Requantize, width, rows, chunk.Width, accAt, chunk.Width, (long)width * chunk.Width, outAt + columnOffset, blockChannels,
+                            wait: firstVectorWait, signal: releaseAccumulator | toStore, p: p + chunk.Width, perChannel: true);
+                    }
                     columnOffset += chunk.Width;
                 }
+                if (toScratchpad) continue;
                 long dram = outputDram + (long)firstRow * width * output.Channels + block[0].OutputStart;
                 int storeSignal = Q.If(band + 2 < bands, Q.Vector) | Q.If(lastBand, Q.Load);
                 if (store is not null)
@@ -116,7 +217,7 @@ internal static class ConvLowering
                     builder.Store(MemoryKind.Activation, outAt, dram, blockChannels, width, rows, output.Channels, (long)width * output.Channels, blockChannels, (long)width * blockChannels, Q.Vector, storeSignal);
                 }
             }
-            builder.EndLayer();
+            builder.EndLayer(toScratchpad ? QueueKind.Vector : QueueKind.Store);
         }
         return plan;
     }
@@ -138,7 +239,7 @@ internal static class ConvLowering
         }
     }
 
-    private static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector)
+    internal static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector)
     {
         var weights = new List<byte>();
         var parameters = new List<int>();

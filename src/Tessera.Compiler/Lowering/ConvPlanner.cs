@@ -36,7 +36,9 @@ internal sealed record CostEstimate(long Array, long Vector, long Dma, long Late
 /// scratchpads and accumulators (double-buffered), for each engine that can run the layer.</summary>
 internal static class ConvPlanner
 {
-    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv)
+    /// <param name="activationBytes">The part of the activation scratchpad the layer's slots may use (from 0;
+    /// the rest holds activations kept on chip between layers); null: all of it.</param>
+    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null)
     {
         if (spec.Dataflow != Dataflow.WeightStationary) throw new UnsupportedException($"'{spec.Name}' is output-stationary; the compiler targets weight-stationary arrays only so far", conv.Name);
         if (BandLoader.Check(conv.Input, conv.Window.Padding) is { } loadProblem) throw new UnsupportedException($"layer '{conv.Name}': {loadProblem}", conv.Name);
@@ -45,16 +47,27 @@ internal static class ConvPlanner
         foreach (bool onVector in conv.IsDepthwise ? new[] { false, true } : [false])
         {
             var chunks = Chunks(spec, conv, onVector);
-            var blocks = Blocks(spec, conv, chunks, onVector, out string? blockProblem);
+            var blocks = Blocks(spec, conv, chunks, onVector, spec.WeightScratchpadBytes, out string? blockProblem);
             if (blocks is null)
             {
                 problems.Add(blockProblem!);
                 continue;
             }
+            // Weights that need several blocks anyway are split into blocks of half the weight scratchpad, so each
+            // block's weights load while the previous block computes (ConvLowering's prefetch), when streaming the
+            // input once more per extra block costs under a quarter of the weight bytes (measured: at equal bytes, more
+            // input streaming costs SqueezeNet on tiny more than the overlap gains).
+            long half = spec.WeightScratchpadBytes / 2;
+            if (blocks.Any(b => b.Sum(c => (long)WeightBytes(conv, c, onVector)) > half)
+                && Blocks(spec, conv, chunks, onVector, half, out _) is { } halves && halves.Count > 1)
+            {
+                long weightBytes = chunks.Sum(c => (long)WeightBytes(conv, c, onVector));
+                if (4 * (halves.Count - blocks.Count) * conv.Input.Length < weightBytes) blocks = halves;
+            }
             for (int rows = 1; rows <= conv.Output.Height; rows++)
             {
                 var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0, 0));
-                if (Fits(spec, conv, plan) is { } problem)
+                if (Fits(spec, conv, plan, activationBytes ?? spec.ActivationScratchpadBytes) is { } problem)
                 {
                     if (rows == 1) problems.Add(problem);
                     break; // larger bands only need more space
@@ -87,11 +100,18 @@ internal static class ConvPlanner
         return chunks;
     }
 
+    /// <summary>Taps one gemm covers and its k: a whole kernel row (KernelWidth x channels consecutive input
+    /// bytes) when the chunk reads every input channel and there is no horizontal dilation, else one tap.</summary>
+    public static (int Taps, int K) TapGroup(ConvLayer conv, ConvChunk chunk) =>
+        conv.Window.KernelWidth > 1 && conv.Window.DilationX == 1 && chunk.InputCount == conv.Input.Channels
+            ? (conv.Window.KernelWidth, conv.Window.KernelWidth * chunk.InputCount)
+            : (1, chunk.InputCount);
+
     public static int WeightBytes(ConvLayer conv, ConvChunk chunk, bool onVector) => conv.Window.Taps * chunk.Width * (onVector ? 1 : chunk.InputCount);
 
     public static int ParameterWords(ConvChunk chunk) => 3 + 3 * chunk.Width;
 
-    private static List<IReadOnlyList<ConvChunk>>? Blocks(NpuSpec spec, ConvLayer conv, List<ConvChunk> chunks, bool onVector, out string? problem)
+    private static List<IReadOnlyList<ConvChunk>>? Blocks(NpuSpec spec, ConvLayer conv, List<ConvChunk> chunks, bool onVector, long budget, out string? problem)
     {
         var blocks = new List<IReadOnlyList<ConvChunk>>();
         var current = new List<ConvChunk>();
@@ -105,7 +125,8 @@ internal static class ConvPlanner
                 problem = $"one chunk's weights ({size} bytes) exceed the {spec.WeightScratchpadBytes}-byte weight scratchpad";
                 return null;
             }
-            if (bytes + size > spec.WeightScratchpadBytes)
+            if (size > budget) return null;
+            if (bytes + size > budget)
             {
                 blocks.Add(current);
                 (current, bytes) = ([], 0);
@@ -124,11 +145,11 @@ internal static class ConvPlanner
 
     public static long AccumulatorSlot(ConvLayer conv, ConvPlan plan) => (long)plan.BandRows * conv.Output.Width * plan.MaxWidth;
 
-    private static string? Fits(NpuSpec spec, ConvLayer conv, ConvPlan plan)
+    private static string? Fits(NpuSpec spec, ConvLayer conv, ConvPlan plan, long activationBytes)
     {
         int rows = plan.BandRows;
         long activation = 2 * InputSlot(conv, rows) + 2 * OutputSlot(conv, plan);
-        if (activation > spec.ActivationScratchpadBytes) return $"{rows}-row band needs {activation} activation bytes, '{spec.Name}' has {spec.ActivationScratchpadBytes}";
+        if (activation > activationBytes) return $"{rows}-row band needs {activation} activation bytes, '{spec.Name}' has {activationBytes}";
         long parameters = plan.Blocks.Max(b => b.Sum(ParameterWords));
         long accumulator = 2 * AccumulatorSlot(conv, plan) + parameters;
         if (accumulator > spec.AccumulatorEntries) return $"{rows}-row band needs {accumulator} accumulator entries, '{spec.Name}' has {spec.AccumulatorEntries}";
@@ -164,7 +185,8 @@ internal static class ConvPlanner
                     }
                     else
                     {
-                        long passes = taps * (long)((chunk.InputCount + spec.ArrayRows - 1) / spec.ArrayRows);
+                        var (groupTaps, groupK) = TapGroup(conv, chunk);
+                        long passes = taps / groupTaps * (long)((groupK + spec.ArrayRows - 1) / spec.ArrayRows);
                         array += passes * Math.Max(pixels, spec.ArrayRows);
                         vector += epilogue;
                         lastStep = passes * Math.Max(pixels, spec.ArrayRows) + spec.ArrayRows + spec.ArrayColumns + epilogue;

@@ -15,12 +15,16 @@ internal static class Q
     public static int If(bool condition, int mask) => condition ? mask : 0;
 }
 
+/// <summary>A block of weights (laid out as the array consumes them) identified by layer and block index.</summary>
+internal sealed record WeightBlock(string Key, byte[] Bytes);
+
 /// <summary>Collects a program's instructions and constant section. Layers are separated by a barrier: each
 /// layer's last store signals the load queue and the next layer's first load waits for it, so a layer may
 /// reuse every scratchpad freely and reads its inputs only after they have landed in DRAM.</summary>
 internal sealed class ProgramBuilder(NpuSpec spec, long constantBase)
 {
     private bool barrierPending;
+    private QueueKind barrierFrom = QueueKind.Store;
     private long constantCursor = constantBase;
 
     public NpuSpec Spec { get; } = spec;
@@ -30,6 +34,25 @@ internal sealed class ProgramBuilder(NpuSpec spec, long constantBase)
     public List<ConstantBlock> Constants { get; } = [];
 
     public long ConstantEnd => constantCursor;
+
+    /// <summary>Weights of the next weight block in program order (the next convolution's first block) when only
+    /// layers that leave the weight scratchpad alone come between; set by the network compiler before each layer.
+    /// A block can then load them into the other half of the weight scratchpad while it computes.</summary>
+    public Func<WeightBlock?>? NextLayerWeights { get; set; }
+
+    /// <summary>The block whose weights are already loaded (by the previous block's prefetch) and where.</summary>
+    public (WeightBlock Block, long Base)? Prefetched { get; set; }
+
+    private readonly Dictionary<string, (byte[] Bytes, long Address)> weightConstants = [];
+
+    /// <summary>Places a weight block in the constant section once (a prefetch and the block itself share it).</summary>
+    public long WeightConstant(WeightBlock block)
+    {
+        if (weightConstants.TryGetValue(block.Key, out var known) && known.Bytes.AsSpan().SequenceEqual(block.Bytes)) return known.Address;
+        long address = Constant(block.Key, block.Bytes);
+        weightConstants[block.Key] = (block.Bytes, address);
+        return address;
+    }
 
     /// <summary>Places bytes in the constant section (64-byte aligned) and returns their DRAM address.</summary>
     public long Constant(string name, byte[] bytes, NpuDataType type = NpuDataType.Int8)
@@ -54,7 +77,7 @@ internal sealed class ProgramBuilder(NpuSpec spec, long constantBase)
     {
         if (barrierPending)
         {
-            wait |= Q.Store;
+            wait |= Q.Bit(barrierFrom);
             barrierPending = false;
         }
         Code.Add(Instruction.Create(Opcode.Load, ("wait", wait), ("signal", signal), ("memory", (long)memory), ("sram", sram), ("dram", dram),
@@ -90,12 +113,14 @@ internal sealed class ProgramBuilder(NpuSpec spec, long constantBase)
             ("d", d), ("d_stride", dStride), ("p", p)));
 
     /// <summary>Marks the end of a layer whose last instruction was a store signalling the load queue.</summary>
-    public void EndLayer() => barrierPending = true;
+    /// <summary>Marks the end of a layer whose last instruction on <paramref name="from"/> (a store, or the vector
+    /// unit when the output stays in the scratchpad) signalled the load queue.</summary>
+    public void EndLayer(QueueKind from = QueueKind.Store) => (barrierPending, barrierFrom) = (true, from);
 
     /// <summary>Consumes a pending barrier token and ends the stream.</summary>
     public void Finish()
     {
-        if (barrierPending) Code.Add(Instruction.Create(Opcode.Sync, ("queue", (long)QueueKind.Load), ("wait", Q.Store)));
+        if (barrierPending) Code.Add(Instruction.Create(Opcode.Sync, ("queue", (long)QueueKind.Load), ("wait", Q.Bit(barrierFrom))));
         barrierPending = false;
         Code.Add(Instruction.Create(Opcode.End));
     }

@@ -6,7 +6,8 @@ namespace Tessera.Npu.Mapping;
 
 /// <summary>int.Transpose -> TransposeLayer (or a free ReshapeLayer when the permutation leaves the stored bytes
 /// in order, e.g. NCHW -> NHWC of an image the NPU already keeps channels-last). The permutation is taken
-/// relative to how the input's bytes are stored, axes of size 1 are dropped, and what is left must be at most
+/// relative to how the input's bytes are stored (an output that can be an image whose channels-last bytes are
+/// the input's, such as NHWC rows -> NCHW, is an alias too), axes of size 1 are dropped, and what is left must be at most
 /// the three axes a TransposeLayer moves; the output is stored row-major in ONNX order.</summary>
 public sealed class TransposeMapper : StepMapper<LayoutStep>
 {
@@ -22,6 +23,22 @@ public sealed class TransposeMapper : StepMapper<LayoutStep>
         if (perm.Length != rank) return "the permutation does not match the input rank";
         var layout = context.LayoutOf(x) ?? NpuLayout.Rows;
         int[] stored = Stored(shape, layout);
+        // NHWC rows -> NCHW (TFLite models imported to ONNX order): written as an image (kept channels-last) the
+        // output has the input's bytes in the input's order, so it is an alias, not a copy, and the convolution
+        // that reads it stays in the same segment.
+        var outShape = context.Shape(y);
+        if (ValueLayout.View(y, outShape, NpuLayout.Image, 0) is not null && context.LayoutOf(y) is null)
+        {
+            var asInput = Stored(outShape, NpuLayout.Image).Select(a => perm[a]).Where(a => shape[a] != 1);
+            if (asInput.SequenceEqual(stored.Where(a => shape[a] != 1)))
+            {
+                var from = context.Read(x, layout, 0);
+                var to = context.Write(y, NpuLayout.Image, 0);
+                if (from is null || to is null) return "the value has no NPU view";
+                context.Add(new ReshapeLayer(step.Name, from, to));
+                return null;
+            }
+        }
         // Output axis i (ONNX order) is input axis perm[i], found at position q[i] of the stored bytes.
         var q = perm.Select(p => Array.IndexOf(stored, p)).ToArray();
         var kept = Enumerable.Range(0, rank).Where(k => shape[stored[k]] != 1).ToList();
