@@ -107,6 +107,57 @@ public sealed class ShapeSweepTests
     }
 
     [Theory]
+    [InlineData(1, 1, 1, "Relu")]
+    [InlineData(1, 3, 1, "")]
+    [InlineData(1, 3, 2, "Clip")]
+    [InlineData(2, 3, 1, "Relu")]
+    [InlineData(6, 3, 2, "Relu")]
+    [InlineData(6, 5, 1, "")]
+    public void Convolution_with_a_residual_input_matches_conv_then_add_then_activation(int group, int kernel, int stride, string activation)
+    {
+        var random = new Random(group * 31 + kernel * 7 + stride);
+        foreach (int size in (int[])[1, 7, 17])
+        {
+            int pad = kernel / 2, outSize = (size + 2 * pad - kernel) / stride + 1;
+            var node = new Node("FusedConv", [new Value("x"), new Value("w"), new Value("b"), new Value("z")], [new Value("y")], "tessera", "conv");
+            node.SetAttribute(NodeAttribute.Int("group", group));
+            node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kernel, kernel]));
+            node.SetAttribute(NodeAttribute.Ints("strides", [stride, stride]));
+            node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
+            if (activation.Length > 0)
+            {
+                node.SetAttribute(NodeAttribute.String("activation", activation));
+                node.SetAttribute(NodeAttribute.Floats("activation_params", activation == "Clip" ? [0f, 0.5f] : []));
+            }
+            var x = Random(random, 2, 6, size, size);
+            var w = Random(random, 6, 6 / group, kernel, kernel);
+            var b = Random(random, 6);
+            var z = Random(random, 2, 6, outSize, outSize);
+            string label = $"group {group} kernel {kernel} stride {stride} {activation} size {size}";
+            // Against the reference FusedConv with the residual ...
+            Check(Fast, node, [x, w, b, z], label);
+            Check(FastTwoThreads, node, [x, w, b, z], label + ", two threads");
+            // ... and the reference's meaning of it: the plain Conv, then Add, then the activation.
+            var conv = new Node("Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], "", "conv");
+            foreach (var a in node.Attributes.Values.Where(a => a.Name is not ("activation" or "activation_params"))) conv.SetAttribute(a);
+            var plain = new KernelContext(conv, 22, [x, w, b]);
+            OperatorRegistry.Default.Get(conv).Execute(plain);
+            var convolved = ((Tensor)plain.Outputs[0]!).ToFloatArray();
+            var zs = z.ToFloatArray();
+            var fused = new KernelContext(node, 22, [x, w, b, z]);
+            Fast.Get(node).Execute(fused);
+            var actual = ((Tensor)fused.Outputs[0]!).ToFloatArray();
+            Assert.Equal(convolved.Length, actual.Length);
+            for (int i = 0; i < actual.Length; i++)
+            {
+                float sum = convolved[i] + zs[i];
+                float expected = activation switch { "Relu" => Math.Max(sum, 0), "Clip" => Math.Clamp(sum, 0f, 0.5f), _ => sum };
+                Assert.True(Math.Abs(expected - actual[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected)), $"{label} at {i}: {actual[i]} vs {expected}");
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(3, 2)]
     [InlineData(7, 17)]
     [InlineData(17, 7)]
