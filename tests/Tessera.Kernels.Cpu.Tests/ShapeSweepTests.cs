@@ -96,6 +96,21 @@ public sealed class ShapeSweepTests
         }
     }
 
+    [Theory]
+    [InlineData(64, 5, 1, 2)]
+    [InlineData(65, 5, 2, 2)]
+    [InlineData(40, 3, 0, 1)]
+    [InlineData(33, 1, 0, 0)]
+    public void Stride_two_im2col_rows_match_the_reference(int width, int kernel, int padLeft, int padRight)
+    {
+        // Wide rows at stride 2: the packer's eight-at-a-time even-column copy, its bounds near the row end.
+        var random = new Random(width * 3 + kernel);
+        var node = Conv(1, kernel, kernel, 2, 2, 1, 1, [padLeft, padLeft, padRight, padRight], "Relu");
+        var inputs = new[] { Random(random, 1, 3, 9, width), Random(random, 5, 3, kernel, kernel), Random(random, 5) };
+        Check(Fast, node, inputs, $"stride 2 width {width} k{kernel}");
+        Check(FastTwoThreads, node, inputs, $"stride 2 width {width} k{kernel}, two threads");
+    }
+
     [Fact]
     public void Convolution_whose_taps_mostly_fall_in_the_padding_matches_the_reference()
     {
