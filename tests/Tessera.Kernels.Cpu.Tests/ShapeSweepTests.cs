@@ -111,6 +111,40 @@ public sealed class ShapeSweepTests
         Check(FastTwoThreads, node, inputs, $"stride 2 width {width} k{kernel}, two threads");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Convolutions_with_a_few_output_pixels_match_the_reference(int seed)
+    {
+        // One to eight output pixels per channel (Silero's STFT and encoder convolutions): the
+        // matrix-vector path, 1-D (height 1) and 2-D, groups, strides, dilations, padding, a residual.
+        var random = new Random(seed * 17);
+        int checkedShapes = 0;
+        for (int trial = 0; trial < 40 && checkedShapes < 10; trial++)
+        {
+            int group = random.Next(1, 3), inChannels = group * random.Next(1, 40), outChannels = group * random.Next(1, 70);
+            int kh = trial % 2 == 0 ? 1 : random.Next(1, 4), kw = random.Next(1, 6), sy = random.Next(1, 3), sx = random.Next(1, 3), dx = random.Next(1, 3);
+            int height = kh == 1 ? 1 : random.Next(kh, kh + 3), width = random.Next((kw - 1) * dx + 1, (kw - 1) * dx + 12);
+            int[] pads = [random.Next(0, kh), random.Next(0, kw), random.Next(0, kh), random.Next(0, kw)];
+            int outHeight = (height + pads[0] + pads[2] - kh) / sy + 1, outWidth = (width + pads[1] + pads[3] - (kw - 1) * dx - 1) / sx + 1;
+            if (outHeight * outWidth > 8) continue;
+            var node = Conv(group, kh, kw, sy, sx, 1, dx, pads, trial % 3 == 0 ? "Relu" : trial % 3 == 1 ? "Clip" : "");
+            var inputs = new List<Tensor?> { Random(random, 2, inChannels, height, width), Random(random, outChannels, inChannels / group, kh, kw), Random(random, outChannels) };
+            if (trial % 2 == 1)
+            {
+                node = new Node("FusedConv", [.. node.Inputs, new Value("z")], node.Outputs, "tessera", "conv");
+                foreach (var a in Conv(group, kh, kw, sy, sx, 1, dx, pads, "Relu").Attributes.Values) node.SetAttribute(a);
+                inputs.Add(Random(random, 2, outChannels, outHeight, outWidth));
+            }
+            string label = $"conv {inChannels}->{outChannels} g{group} {height}x{width} k{kh}x{kw} s{sy},{sx} dx{dx} pads {string.Join(",", pads)} -> {outHeight}x{outWidth}";
+            Check(Fast, node, [.. inputs], label);
+            Check(FastTwoThreads, node, [.. inputs], label + ", two threads");
+            checkedShapes++;
+        }
+        Assert.True(checkedShapes >= 5, $"only {checkedShapes} shapes had at most 8 output pixels");
+    }
+
     [Fact]
     public void Convolution_whose_taps_mostly_fall_in_the_padding_matches_the_reference()
     {

@@ -1,5 +1,6 @@
 using Tessera.Core;
 using Tessera.Kernels.Cpu.Gemm;
+using Tessera.Kernels.Cpu.Simd;
 using Tessera.Ops;
 using Tessera.Ops.NN;
 
@@ -64,6 +65,10 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
                 activation.Value.Apply(y.AsSpan(0, residual.Length));
             }
         }
+        else if (plane.OutHeight * plane.OutWidth * 4 <= Options.Shape.Columns)
+        {
+            FewPixels(xData, x.Shape, w.As<float>(), w.Shape[0], group, plane, bias, residual, activation.Value, y);
+        }
         else
         {
             Grouped(xData, x.Shape, PackedWeights(w, group), group, plane, bias, residual, activation.Value, y);
@@ -72,6 +77,68 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         if (perm is not null) result = FastTranspose.Apply(result, perm.Select(p => (int)p).ToArray(), Options.ThreadCount, context.NewFloats(y.Length));
         context.SetOutput(0, result);
         return true;
+    }
+
+    /// <summary>Outputs of a few pixels (Silero's encoder and STFT convolutions: 1 to 8 per channel), where a
+    /// GEMM panel of <see cref="GemmShape.Columns"/> pixels would be mostly padding: each pixel's patch is
+    /// gathered into one contiguous vector and multiplied by the weight rows as they are
+    /// (<see cref="MatrixVector"/>, four rows per pass), then bias, residual and activation.</summary>
+    private static void FewPixels(float[] x, int[] xShape, float[] w, int outChannels, int group, Plane plane, float[]? bias, float[]? residual, Activation activation, float[] y)
+    {
+        int batch = xShape[0], channels = xShape[1], groupIn = channels / group, groupOut = outChannels / group;
+        int inPlane = plane.Height * plane.Width, outPlane = plane.OutHeight * plane.OutWidth;
+        int kh = plane.KernelHeight, kw = plane.KernelWidth, depth = groupIn * kh * kw;
+        var patch = System.Buffers.ArrayPool<float>.Shared.Rent(depth);
+        var column = System.Buffers.ArrayPool<float>.Shared.Rent(groupOut);
+        try
+        {
+            for (int n = 0; n < batch; n++)
+            {
+                for (int g = 0; g < group; g++)
+                {
+                    int origin = (n * channels + g * groupIn) * inPlane, outOrigin = (n * outChannels + g * groupOut) * outPlane;
+                    var weights = w.AsSpan(g * groupOut * depth, groupOut * depth);
+                    for (int oy = 0; oy < plane.OutHeight; oy++)
+                    {
+                        for (int ox = 0; ox < plane.OutWidth; ox++)
+                        {
+                            int k = 0;
+                            for (int c = 0; c < groupIn; c++)
+                            {
+                                for (int ky = 0; ky < kh; ky++)
+                                {
+                                    int iy = oy * plane.StrideY - plane.PadTop + ky * plane.DilationY;
+                                    int row = origin + c * inPlane + iy * plane.Width;
+                                    for (int kx = 0; kx < kw; kx++, k++)
+                                    {
+                                        int ix = ox * plane.StrideX - plane.PadLeft + kx * plane.DilationX;
+                                        patch[k] = (uint)iy < (uint)plane.Height && (uint)ix < (uint)plane.Width ? x[row + ix] : 0f;
+                                    }
+                                }
+                            }
+                            var target = column.AsSpan(0, groupOut);
+                            target.Clear();
+                            MatrixVector.AddProducts(weights, groupOut, depth, patch.AsSpan(0, depth), target);
+                            int pixel = oy * plane.OutWidth + ox;
+                            for (int m = 0; m < groupOut; m++) y[outOrigin + m * outPlane + pixel] = target[m];
+                        }
+                    }
+                    var block = y.AsSpan(outOrigin, groupOut * outPlane);
+                    for (int m = 0; m < groupOut; m++)
+                    {
+                        var line = block.Slice(m * outPlane, outPlane);
+                        if (bias is not null) System.Numerics.Tensors.TensorPrimitives.Add(line, bias[g * groupOut + m], line);
+                        if (residual is not null) System.Numerics.Tensors.TensorPrimitives.Add(line, residual.AsSpan(outOrigin + m * outPlane, outPlane), line);
+                    }
+                    activation.Apply(block);
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(patch);
+            System.Buffers.ArrayPool<float>.Shared.Return(column);
+        }
     }
 
     private unsafe void Grouped(float[] x, int[] xShape, PackedMatrix[] weights, int group, Plane plane, float[]? bias, float[]? residual, Activation activation, float[] y)
