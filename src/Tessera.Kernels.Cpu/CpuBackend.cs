@@ -49,6 +49,8 @@ public static class CpuBackend
             [("", "Softmax")] = r => new FastSoftmax(r, options),
             [("", "LogSoftmax")] = r => new FastSoftmax(r, options),
             [("", "LSTM")] = r => new FastLstm(r, options),
+            [("", "Slice")] = r => new FastSlice(r, options),
+            [("", "Pow")] = r => new FastPow(r, options),
         };
         var registry = new OperatorRegistry();
         foreach (var (domain, opType) in fallback.Keys)
