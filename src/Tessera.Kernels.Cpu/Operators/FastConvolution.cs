@@ -81,28 +81,29 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
 
     /// <summary>Outputs of a few pixels (Silero's encoder and STFT convolutions: 1 to 8 per channel), where a
     /// GEMM panel of <see cref="GemmShape.Columns"/> pixels would be mostly padding: each pixel's patch is
-    /// gathered into one contiguous vector and multiplied by the weight rows as they are
-    /// (<see cref="MatrixVector"/>, four rows per pass), then bias, residual and activation.</summary>
+    /// gathered into one contiguous vector and the weight rows as they are multiply all of them
+    /// (<see cref="MatrixVector.Products"/>: two rows against four patches per pass), then bias, residual and
+    /// activation.</summary>
     private static void FewPixels(float[] x, int[] xShape, float[] w, int outChannels, int group, Plane plane, float[]? bias, float[]? residual, Activation activation, float[] y)
     {
         int batch = xShape[0], channels = xShape[1], groupIn = channels / group, groupOut = outChannels / group;
         int inPlane = plane.Height * plane.Width, outPlane = plane.OutHeight * plane.OutWidth;
         int kh = plane.KernelHeight, kw = plane.KernelWidth, depth = groupIn * kh * kw;
-        var patch = System.Buffers.ArrayPool<float>.Shared.Rent(depth);
-        var column = System.Buffers.ArrayPool<float>.Shared.Rent(groupOut);
+        int padded = (outPlane + 3) / 4 * 4;
+        var patches = System.Buffers.ArrayPool<float>.Shared.Rent(padded * depth);
         try
         {
+            patches.AsSpan(outPlane * depth, (padded - outPlane) * depth).Clear();
             for (int n = 0; n < batch; n++)
             {
                 for (int g = 0; g < group; g++)
                 {
                     int origin = (n * channels + g * groupIn) * inPlane, outOrigin = (n * outChannels + g * groupOut) * outPlane;
-                    var weights = w.AsSpan(g * groupOut * depth, groupOut * depth);
+                    int k = 0;
                     for (int oy = 0; oy < plane.OutHeight; oy++)
                     {
                         for (int ox = 0; ox < plane.OutWidth; ox++)
                         {
-                            int k = 0;
                             for (int c = 0; c < groupIn; c++)
                             {
                                 for (int ky = 0; ky < kh; ky++)
@@ -112,18 +113,14 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
                                     for (int kx = 0; kx < kw; kx++, k++)
                                     {
                                         int ix = ox * plane.StrideX - plane.PadLeft + kx * plane.DilationX;
-                                        patch[k] = (uint)iy < (uint)plane.Height && (uint)ix < (uint)plane.Width ? x[row + ix] : 0f;
+                                        patches[k] = (uint)iy < (uint)plane.Height && (uint)ix < (uint)plane.Width ? x[row + ix] : 0f;
                                     }
                                 }
                             }
-                            var target = column.AsSpan(0, groupOut);
-                            target.Clear();
-                            MatrixVector.AddProducts(weights, groupOut, depth, patch.AsSpan(0, depth), target);
-                            int pixel = oy * plane.OutWidth + ox;
-                            for (int m = 0; m < groupOut; m++) y[outOrigin + m * outPlane + pixel] = target[m];
                         }
                     }
                     var block = y.AsSpan(outOrigin, groupOut * outPlane);
+                    MatrixVector.Products(w.AsSpan(g * groupOut * depth, groupOut * depth), groupOut, depth, patches.AsSpan(0, padded * depth), outPlane, block, outPlane);
                     for (int m = 0; m < groupOut; m++)
                     {
                         var line = block.Slice(m * outPlane, outPlane);
@@ -136,8 +133,7 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         }
         finally
         {
-            System.Buffers.ArrayPool<float>.Shared.Return(patch);
-            System.Buffers.ArrayPool<float>.Shared.Return(column);
+            System.Buffers.ArrayPool<float>.Shared.Return(patches);
         }
     }
 
