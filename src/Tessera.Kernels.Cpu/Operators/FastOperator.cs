@@ -21,9 +21,22 @@ public abstract class FastOperator(Operator reference, CpuKernelOptions options)
 
     public override void Execute(KernelContext context)
     {
+        using var serial = CpuParallel.Serial(IsSmall(context));
         if (TryExecute(context)) return;
         if (HasHalfInput(context) && TryExecuteInSingle(context)) return;
         Reference.Execute(context);
+    }
+
+    /// <summary>Whether the node's inputs (weights included) hold fewer than
+    /// <see cref="CpuParallel.SerialBelowElements"/> elements, so it runs on one thread.</summary>
+    private static bool IsSmall(KernelContext context)
+    {
+        long elements = 0;
+        for (int i = 0; i < context.InputCount; i++)
+        {
+            if (context.InputValue(i) is Tensor t) elements += t.Length;
+        }
+        return elements < CpuParallel.SerialBelowElements;
     }
 
     /// <summary>Float32 copies of constant float16 inputs (weights), converted once per initializer.</summary>
