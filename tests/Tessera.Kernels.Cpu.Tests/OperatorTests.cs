@@ -9,7 +9,8 @@ namespace Tessera.Kernels.Cpu.Tests;
 /// padded, odd sizes 1, 7, 17) with fused activations, broadcast arithmetic, activations and pools.</summary>
 public sealed class OperatorTests
 {
-    private static readonly OperatorRegistry Fast = CpuBackend.CreateOperators(2);
+    // Every node on its parallel path, however small (the session default runs small nodes on one thread).
+    private static readonly OperatorRegistry Fast = CpuBackend.CreateOperators(2, serialBelowElements: 0);
 
     private static Tensor Random(Random random, params int[] shape) =>
         Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
@@ -259,5 +260,24 @@ public sealed class OperatorTests
         var y = ((Tensor)context.Outputs[0]!).ToFloatArray();
         var xs = x.ToFloatArray();
         for (int i = 0; i < xs.Length; i++) Assert.Equal((float)Math.Pow(xs[i], exponent), y[i]);
+    }
+
+    [Fact]
+    public void A_serial_scope_keeps_every_chunk_on_the_calling_thread_and_ends_with_it()
+    {
+        int caller = Environment.CurrentManagedThreadId;
+        var seen = new System.Collections.Concurrent.ConcurrentBag<int>();
+        using (CpuParallel.Serial(true))
+        {
+            using (CpuParallel.Serial(false)) CpuParallel.For(64, 2, _ => seen.Add(Environment.CurrentManagedThreadId));
+        }
+        Assert.Equal(64, seen.Count);
+        Assert.All(seen, id => Assert.Equal(caller, id));
+        // Outside the scope chunks go to the pool again: with 64 chunks that each wait a little, a second
+        // thread takes some of them.
+        seen.Clear();
+        CpuParallel.For(64, 2, _ => { seen.Add(Environment.CurrentManagedThreadId); Thread.Sleep(2); });
+        Assert.Equal(64, seen.Count);
+        Assert.Contains(seen, id => id != caller);
     }
 }

@@ -10,7 +10,7 @@ namespace Tessera.Kernels.Cpu.Tests;
 public sealed class ShapeSweepTests
 {
     private static readonly OperatorRegistry Fast = CpuBackend.CreateOperators(1);
-    private static readonly OperatorRegistry FastTwoThreads = CpuBackend.CreateOperators(2);
+    private static readonly OperatorRegistry FastTwoThreads = CpuBackend.CreateOperators(2, serialBelowElements: 0);
     private static readonly int[] EdgeSizes = [1, 7, 17, 255];
 
     private static Tensor Random(Random random, params int[] shape) =>
