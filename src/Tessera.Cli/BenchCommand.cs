@@ -49,7 +49,7 @@ internal static class BenchCommand
             var inputShapes = OptimizeCommand.ParseShapes(parse.GetValue(shapes));
             var inputs = BenchInputs.Create(loaded, inputShapes);
             var boundShapes = inputs.ToDictionary(p => p.Key, p => p.Value.Shape);
-            OptimizeCommand.OptimizeUnlessDisabled(loaded, parse.GetValue(noOptimize), boundShapes);
+            OptimizeCommand.OptimizeUnlessDisabled(loaded, parse.GetValue(noOptimize), boundShapes, backend: parse.GetValue(backend));
             var session = new InferenceSession(loaded, new SessionOptions { Backend = parse.GetValue(backend)!, Threads = threadCount, InputShapes = boundShapes });
             var feeds = inputs.ToDictionary(p => p.Key, p => (DataValue)p.Value);
             using var ort = comparison is null ? null : new OrtBenchmark(path, inputs, threadCount);

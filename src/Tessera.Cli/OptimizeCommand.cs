@@ -55,11 +55,12 @@ internal static class OptimizeCommand
     public static Option<bool> NoOptimizeOption() => new("--no-optimize") { Description = "Run the model as written, without graph optimization" };
 
     /// <summary>What run, quantize and compile call after loading a model: optimizes in place unless
-    /// --no-optimize was given, keeping fused ops for Tessera's own backends.</summary>
-    public static OptimizationResult? OptimizeUnlessDisabled(Tessera.Core.Model model, bool noOptimize, IReadOnlyDictionary<string, int[]>? inputShapes = null, string? dump = null)
+    /// --no-optimize was given, keeping fused ops for Tessera's own backends. <paramref name="backend"/> "cpu"
+    /// also fuses residual Adds into convolutions (a form only that backend runs).</summary>
+    public static OptimizationResult? OptimizeUnlessDisabled(Tessera.Core.Model model, bool noOptimize, IReadOnlyDictionary<string, int[]>? inputShapes = null, string? dump = null, string? backend = null)
     {
         if (noOptimize) return null;
-        var options = new OptimizationOptions { InputShapes = inputShapes };
+        var options = new OptimizationOptions { InputShapes = inputShapes, FuseResidualAdd = backend == "cpu" };
         if (dump is not null) options = options with { DumpFolder = dump };
         return GraphOptimizer.Optimize(model, options);
     }

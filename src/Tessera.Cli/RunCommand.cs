@@ -43,7 +43,7 @@ internal static class RunCommand
             var shapes = feeds.Where(f => f.Value is Tensor).ToDictionary(f => f.Key, f => ((Tensor)f.Value).Shape);
             // Input names are checked against the model as written, before the optimizer rewrites it.
             InferenceSession.CheckInputNames(loaded, feeds.Keys);
-            OptimizeCommand.OptimizeUnlessDisabled(loaded, parse.GetValue(noOptimize), shapes);
+            OptimizeCommand.OptimizeUnlessDisabled(loaded, parse.GetValue(noOptimize), shapes, backend: parse.GetValue(backend));
             var session = new InferenceSession(loaded, new SessionOptions { Backend = parse.GetValue(backend)!, InputShapes = shapes });
             var results = session.Run(feeds);
             var folder = parse.GetValue(output);

@@ -14,10 +14,10 @@ public static class CpuBackend
     /// <summary>Makes "cpu" available to <see cref="SessionOptions.Backend"/> (call once at start-up).</summary>
     public static void Register() => Backends.Register(Name, options => CreateOperators(options.Threads, options.Operators ?? OperatorRegistry.Default));
 
-    public static OperatorRegistry CreateOperators(int threads, OperatorRegistry? fallback = null, GemmShape? shape = null)
+    public static OperatorRegistry CreateOperators(int threads, OperatorRegistry? fallback = null, GemmShape? shape = null, int? serialBelowElements = null)
     {
         fallback ??= OperatorRegistry.Default;
-        var options = new CpuKernelOptions(threads, shape ?? GemmShape.Best);
+        var options = new CpuKernelOptions(threads, shape ?? GemmShape.Best) { SerialBelowElements = serialBelowElements ?? CpuParallel.SerialBelowElements };
         var fast = new Dictionary<(string Domain, string OpType), Func<Operator, Operator>>
         {
             [("", "Conv")] = r => new FastConvolution(r, options),
@@ -49,6 +49,8 @@ public static class CpuBackend
             [("", "Softmax")] = r => new FastSoftmax(r, options),
             [("", "LogSoftmax")] = r => new FastSoftmax(r, options),
             [("", "LSTM")] = r => new FastLstm(r, options),
+            [("", "Slice")] = r => new FastSlice(r, options),
+            [("", "Pow")] = r => new FastPow(r, options),
         };
         var registry = new OperatorRegistry();
         foreach (var (domain, opType) in fallback.Keys)

@@ -31,7 +31,7 @@ public static class GraphOptimizer
         new RuleSetPass("patterns", [new LayerNormFromDecomposedForm(), new GeluFromDecomposedForm(), new ClipFormToHardSwish(), new HardSigmoidMulToHardSwish(), new SigmoidMulToSilu()]),
         new RuleSetPass("fold-into-producers", [new FoldBatchNormIntoProducer(), new BatchNormToMulAdd(), new FoldConstantAffineIntoProducer(), new FoldPadIntoConv(), new MatMulAddToGemm()]),
         new RuleSetPass("transposes", [new CancelTransposes(), new SinkTransposeThroughElementwise(), new FoldTransposeIntoMatMul()]),
-        new RuleSetPass("fusion", [new FuseActivationIntoProducer(), new FoldTransposeIntoConvOutput()]),
+        new RuleSetPass("fusion", [new FuseResidualAddIntoConv(), new FuseActivationIntoProducer(), new FoldTransposeIntoConvOutput()]),
     ];
 
     /// <summary>The passes that keep a quantized (QDQ) model's quantization as it is (see

@@ -25,6 +25,10 @@ public sealed record OptimizationOptions
     /// result is lowered to standard ONNX ops that ONNX Runtime and Netron understand.</summary>
     public bool KeepFusedOps { get; init; } = true;
 
+    /// <summary>Fuse Add(Conv(...), Z) into tessera.FusedConv with Z as a fourth (residual) input
+    /// (<see cref="FuseResidualAddIntoConv"/>). Off by default: only Tessera's cpu backend runs that form.</summary>
+    public bool FuseResidualAdd { get; init; }
+
     /// <summary>Receives one line per applied rule and pass (for -vv).</summary>
     public Action<string>? Log { get; init; }
 

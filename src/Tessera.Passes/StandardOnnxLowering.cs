@@ -65,14 +65,21 @@ public static class StandardOnnxLowering
                 var perm = node.Attribute("output_perm")?.Value as long[];
                 var activation = node.Attribute("activation")?.Value as string;
                 var parameters = node.Attribute("activation_params")?.Value as float[] ?? [];
-                var baseOutput = activation is null && perm is null ? output : context.NewValue(output.Name + "_" + baseOp.ToLowerInvariant(), null);
-                var core = new Node(baseOp, node.Inputs, [baseOutput], string.Empty, node.Name);
+                var residual = baseOp == "Conv" ? node.Input(3) : null;
+                var baseOutput = activation is null && perm is null && residual is null ? output : context.NewValue(output.Name + "_" + baseOp.ToLowerInvariant(), null);
+                var core = new Node(baseOp, residual is null ? node.Inputs : node.Inputs.Take(3), [baseOutput], string.Empty, node.Name);
                 foreach (var a in node.Attributes.Values)
                 {
                     if (a.Name is not ("activation" or "activation_params" or "output_perm")) core.SetAttribute(a);
                 }
                 nodes.Add(core);
                 var current = baseOutput;
+                if (residual is not null)
+                {
+                    var summed = activation is null && perm is null ? output : context.NewValue(output.Name + "_residual", null);
+                    nodes.Add(new Node("Add", [current, residual], [summed]));
+                    current = summed;
+                }
                 if (activation is not null)
                 {
                     var activated = perm is null ? output : context.NewValue(output.Name + "_activated", null);

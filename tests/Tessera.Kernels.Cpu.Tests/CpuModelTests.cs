@@ -30,7 +30,7 @@ public sealed class CpuModelTests(ITestOutputHelper output)
     private static Model Optimized(string path, Dictionary<string, Tensor> inputs)
     {
         var model = OnnxImporter.Load(path);
-        GraphOptimizer.Optimize(model, new OptimizationOptions { InputShapes = inputs.ToDictionary(p => p.Key, p => p.Value.Shape) });
+        GraphOptimizer.Optimize(model, new OptimizationOptions { InputShapes = inputs.ToDictionary(p => p.Key, p => p.Value.Shape), FuseResidualAdd = true });
         return model;
     }
 

@@ -9,7 +9,8 @@ namespace Tessera.Kernels.Cpu.Tests;
 /// padded, odd sizes 1, 7, 17) with fused activations, broadcast arithmetic, activations and pools.</summary>
 public sealed class OperatorTests
 {
-    private static readonly OperatorRegistry Fast = CpuBackend.CreateOperators(2);
+    // Every node on its parallel path, however small (the session default runs small nodes on one thread).
+    private static readonly OperatorRegistry Fast = CpuBackend.CreateOperators(2, serialBelowElements: 0);
 
     private static Tensor Random(Random random, params int[] shape) =>
         Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
@@ -211,5 +212,69 @@ public sealed class OperatorTests
             for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= Math.Max(Math.Abs(e[i]), 1e-3f) * MathF.Pow(2, -10), $"{label} at {i}: {a[i]} vs {e[i]}");
             Assert.Equal(a, Run(Fast, inputs).ToFloatArray());
         }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Slice_matches_the_reference_on_random_boxes(int seed)
+    {
+        var random = new Random(seed * 101);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            int rank = random.Next(1, 5);
+            var shape = Enumerable.Range(0, rank).Select(_ => random.Next(1, 9)).ToArray();
+            // Some axes, in any order, negative ones too; starts/ends past the ends and negative; explicit unit steps or none.
+            var axes = Enumerable.Range(0, rank).OrderBy(_ => random.Next()).Take(random.Next(1, rank + 1)).ToArray();
+            long[] Bounds() => axes.Select(a => (long)random.Next(-shape[a] - 2, shape[a] + 3)).ToArray();
+            var starts = Bounds();
+            var ends = Bounds();
+            if (trial % 5 == 0) ends[0] = long.MaxValue;
+            var inputs = new List<Tensor?>
+            {
+                Random(random, shape),
+                Tensor.FromInt64s(DataType.Int64, [axes.Length], starts),
+                Tensor.FromInt64s(DataType.Int64, [axes.Length], ends),
+                Tensor.FromInt64s(DataType.Int64, [axes.Length], axes.Select(a => (long)(trial % 2 == 0 ? a - rank : a)).ToArray()),
+            };
+            if (trial % 3 == 0) inputs.Add(Tensor.FromInt64s(DataType.Int64, [axes.Length], Enumerable.Repeat(1L, axes.Length).ToArray()));
+            var node = new Node("Slice", inputs.Select((_, i) => new Value($"i{i}")), [new Value("y")], "", "slice");
+            Assert.IsType<Operators.FastSlice>(Fast.Get(node));
+            Check(node, [.. inputs], $"slice [{string.Join(",", shape)}] axes {string.Join(",", axes)} starts {string.Join(",", starts)} ends {string.Join(",", ends)}");
+        }
+    }
+
+    [Theory]
+    [InlineData(2.0)]
+    [InlineData(3.0)]
+    [InlineData(-1.0)]
+    public void Pow_matches_the_reference(double exponent)
+    {
+        // Exponent 2 runs as x * x; other exponents on the reference.
+        var node = new Node("Pow", [new Value("x"), new Value("e")], [new Value("y")], "", "pow");
+        var x = Random(new Random(7), 3, 129, 4);
+        Check(node, [x, Tensor.Scalar((float)exponent)], $"pow {exponent}");
+        var context = new KernelContext(node, 22, [x, Tensor.Scalar((float)exponent)]);
+        Fast.Get(node).Execute(context);
+        var y = ((Tensor)context.Outputs[0]!).ToFloatArray();
+        var xs = x.ToFloatArray();
+        for (int i = 0; i < xs.Length; i++) Assert.Equal((float)Math.Pow(xs[i], exponent), y[i]);
+    }
+
+    [Fact]
+    public void A_serial_scope_keeps_every_chunk_on_the_calling_thread()
+    {
+        int caller = Environment.CurrentManagedThreadId;
+        var seen = new System.Collections.Concurrent.ConcurrentBag<int>();
+        using (CpuParallel.Serial(true))
+        {
+            using (CpuParallel.Serial(false)) CpuParallel.For(64, 2, _ => seen.Add(Environment.CurrentManagedThreadId));
+        }
+        Assert.Equal(64, seen.Count);
+        Assert.All(seen, id => Assert.Equal(caller, id));
+        seen.Clear();
+        CpuParallel.For(8, 2, i => seen.Add(i));
+        Assert.Equal(Enumerable.Range(0, 8), seen.Order());
     }
 }

@@ -10,7 +10,7 @@ namespace Tessera.Kernels.Cpu.Tests;
 public sealed class ShapeSweepTests
 {
     private static readonly OperatorRegistry Fast = CpuBackend.CreateOperators(1);
-    private static readonly OperatorRegistry FastTwoThreads = CpuBackend.CreateOperators(2);
+    private static readonly OperatorRegistry FastTwoThreads = CpuBackend.CreateOperators(2, serialBelowElements: 0);
     private static readonly int[] EdgeSizes = [1, 7, 17, 255];
 
     private static Tensor Random(Random random, params int[] shape) =>
@@ -96,6 +96,55 @@ public sealed class ShapeSweepTests
         }
     }
 
+    [Theory]
+    [InlineData(64, 5, 1, 2)]
+    [InlineData(65, 5, 2, 2)]
+    [InlineData(40, 3, 0, 1)]
+    [InlineData(33, 1, 0, 0)]
+    public void Stride_two_im2col_rows_match_the_reference(int width, int kernel, int padLeft, int padRight)
+    {
+        // Wide rows at stride 2: the packer's eight-at-a-time even-column copy, its bounds near the row end.
+        var random = new Random(width * 3 + kernel);
+        var node = Conv(1, kernel, kernel, 2, 2, 1, 1, [padLeft, padLeft, padRight, padRight], "Relu");
+        var inputs = new[] { Random(random, 1, 3, 9, width), Random(random, 5, 3, kernel, kernel), Random(random, 5) };
+        Check(Fast, node, inputs, $"stride 2 width {width} k{kernel}");
+        Check(FastTwoThreads, node, inputs, $"stride 2 width {width} k{kernel}, two threads");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Convolutions_with_a_few_output_pixels_match_the_reference(int seed)
+    {
+        // One to eight output pixels per channel (Silero's STFT and encoder convolutions): the
+        // matrix-vector path, 1-D (height 1) and 2-D, groups, strides, dilations, padding, a residual.
+        var random = new Random(seed * 17);
+        int checkedShapes = 0;
+        for (int trial = 0; trial < 40 && checkedShapes < 10; trial++)
+        {
+            int group = random.Next(1, 3), inChannels = group * random.Next(1, 40), outChannels = group * random.Next(1, 70);
+            int kh = trial % 2 == 0 ? 1 : random.Next(1, 4), kw = random.Next(1, 6), sy = random.Next(1, 3), sx = random.Next(1, 3), dx = random.Next(1, 3);
+            int height = kh == 1 ? 1 : random.Next(kh, kh + 3), width = random.Next((kw - 1) * dx + 1, (kw - 1) * dx + 12);
+            int[] pads = [random.Next(0, kh), random.Next(0, kw), random.Next(0, kh), random.Next(0, kw)];
+            int outHeight = (height + pads[0] + pads[2] - kh) / sy + 1, outWidth = (width + pads[1] + pads[3] - (kw - 1) * dx - 1) / sx + 1;
+            if (outHeight * outWidth > 8) continue;
+            var node = Conv(group, kh, kw, sy, sx, 1, dx, pads, trial % 3 == 0 ? "Relu" : trial % 3 == 1 ? "Clip" : "");
+            var inputs = new List<Tensor?> { Random(random, 2, inChannels, height, width), Random(random, outChannels, inChannels / group, kh, kw), Random(random, outChannels) };
+            if (trial % 2 == 1)
+            {
+                node = new Node("FusedConv", [.. node.Inputs, new Value("z")], node.Outputs, "tessera", "conv");
+                foreach (var a in Conv(group, kh, kw, sy, sx, 1, dx, pads, "Relu").Attributes.Values) node.SetAttribute(a);
+                inputs.Add(Random(random, 2, outChannels, outHeight, outWidth));
+            }
+            string label = $"conv {inChannels}->{outChannels} g{group} {height}x{width} k{kh}x{kw} s{sy},{sx} dx{dx} pads {string.Join(",", pads)} -> {outHeight}x{outWidth}";
+            Check(Fast, node, [.. inputs], label);
+            Check(FastTwoThreads, node, [.. inputs], label + ", two threads");
+            checkedShapes++;
+        }
+        Assert.True(checkedShapes >= 5, $"only {checkedShapes} shapes had at most 8 output pixels");
+    }
+
     [Fact]
     public void Convolution_whose_taps_mostly_fall_in_the_padding_matches_the_reference()
     {
@@ -107,17 +156,70 @@ public sealed class ShapeSweepTests
     }
 
     [Theory]
+    [InlineData(1, 1, 1, "Relu")]
+    [InlineData(1, 3, 1, "")]
+    [InlineData(1, 3, 2, "Clip")]
+    [InlineData(2, 3, 1, "Relu")]
+    [InlineData(6, 3, 2, "Relu")]
+    [InlineData(6, 5, 1, "")]
+    public void Convolution_with_a_residual_input_matches_conv_then_add_then_activation(int group, int kernel, int stride, string activation)
+    {
+        var random = new Random(group * 31 + kernel * 7 + stride);
+        foreach (int size in (int[])[1, 7, 17])
+        {
+            int pad = kernel / 2, outSize = (size + 2 * pad - kernel) / stride + 1;
+            var node = new Node("FusedConv", [new Value("x"), new Value("w"), new Value("b"), new Value("z")], [new Value("y")], "tessera", "conv");
+            node.SetAttribute(NodeAttribute.Int("group", group));
+            node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kernel, kernel]));
+            node.SetAttribute(NodeAttribute.Ints("strides", [stride, stride]));
+            node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
+            if (activation.Length > 0)
+            {
+                node.SetAttribute(NodeAttribute.String("activation", activation));
+                node.SetAttribute(NodeAttribute.Floats("activation_params", activation == "Clip" ? [0f, 0.5f] : []));
+            }
+            var x = Random(random, 2, 6, size, size);
+            var w = Random(random, 6, 6 / group, kernel, kernel);
+            var b = Random(random, 6);
+            var z = Random(random, 2, 6, outSize, outSize);
+            string label = $"group {group} kernel {kernel} stride {stride} {activation} size {size}";
+            // Against the reference FusedConv with the residual ...
+            Check(Fast, node, [x, w, b, z], label);
+            Check(FastTwoThreads, node, [x, w, b, z], label + ", two threads");
+            // ... and the reference's meaning of it: the plain Conv, then Add, then the activation.
+            var conv = new Node("Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], "", "conv");
+            foreach (var a in node.Attributes.Values.Where(a => a.Name is not ("activation" or "activation_params"))) conv.SetAttribute(a);
+            var plain = new KernelContext(conv, 22, [x, w, b]);
+            OperatorRegistry.Default.Get(conv).Execute(plain);
+            var convolved = ((Tensor)plain.Outputs[0]!).ToFloatArray();
+            var zs = z.ToFloatArray();
+            var fused = new KernelContext(node, 22, [x, w, b, z]);
+            Fast.Get(node).Execute(fused);
+            var actual = ((Tensor)fused.Outputs[0]!).ToFloatArray();
+            Assert.Equal(convolved.Length, actual.Length);
+            for (int i = 0; i < actual.Length; i++)
+            {
+                float sum = convolved[i] + zs[i];
+                float expected = activation switch { "Relu" => Math.Max(sum, 0), "Clip" => Math.Clamp(sum, 0f, 0.5f), _ => sum };
+                Assert.True(Math.Abs(expected - actual[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected)), $"{label} at {i}: {actual[i]} vs {expected}");
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(3, 2)]
     [InlineData(7, 17)]
     [InlineData(17, 7)]
     [InlineData(2, 255)]
+    [InlineData(4, 64)]
     public void Two_by_two_max_pooling_matches_the_reference(int height, int width)
     {
         var node = new Node("MaxPool", [new Value("x")], [new Value("y")], "", "pool");
         node.SetAttribute(NodeAttribute.Ints("kernel_shape", [2, 2]));
         node.SetAttribute(NodeAttribute.Ints("strides", [2, 2]));
         var x = Random(new Random(height * width), 2, 3, height, width);
-        x.As<float>()[5 % x.Length] = float.NaN;
+        // NaNs on each tap of a window (first, second, bottom row), in the vector body and the scalar tail.
+        foreach (int at in new[] { 5, 32, width + 16, width + 19, 2 * width + 40 }) x.As<float>()[at % x.Length] = float.NaN;
         var reference = new KernelContext(node, 22, [x]);
         OperatorRegistry.Default.Get(node).Execute(reference);
         var fast = new KernelContext(node, 22, [x]);

@@ -45,6 +45,50 @@ public class FusionRuleTests
         RuleHarness.Check(t, ["Conv", "Relu", "Sigmoid"], new FuseActivationIntoProducer());
     }
 
+    private static readonly OptimizationOptions ResidualOptions = new() { DumpFolder = null, FuseResidualAdd = true };
+
+    private static RuleSetPass ResidualPass() => new("test", [new FuseResidualAddIntoConv(), new FuseActivationIntoProducer()]);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Residual_add_and_relu_fuse_into_conv_when_asked(bool convFirst)
+    {
+        var t = new TestGraph();
+        var x = t.Input("x", 1, 4, 6, 6);
+        var skip = t.Input("skip", 1, 5, 6, 6);
+        var conv = t.Node("Conv", [x, t.Constant("w", [5, 4, 3, 3], 5), t.Constant("b", [5], 6)], [1, 5, 6, 6], "",
+            NodeAttribute.Ints("pads", [1, 1, 1, 1]));
+        var sum = t.Node("Add", convFirst ? [conv, skip] : [skip, conv], [1, 5, 6, 6]);
+        t.Output(t.Node("Relu", [sum], [1, 5, 6, 6]));
+        // The harness also lowers the result back to Conv, Add, Relu and compares it in ONNX Runtime.
+        RuleHarness.Check(t, ["tessera.FusedConv"], ResidualPass(), inspect: m =>
+        {
+            var fused = m.Graph.Nodes[0];
+            Assert.Equal("skip", fused.Inputs[3]!.Name);
+            Assert.Equal("Relu", fused.Attribute("activation")!.Value);
+        }, options: ResidualOptions);
+    }
+
+    [Fact]
+    public void Residual_add_is_not_fused_by_default_nor_when_it_broadcasts_or_the_conv_is_read_elsewhere()
+    {
+        TestGraph Graph(int[] skipShape, bool convIsOutput)
+        {
+            var t = new TestGraph();
+            var x = t.Input("x", 1, 4, 6, 6);
+            var skip = t.Input("skip", skipShape);
+            var conv = t.Node("Conv", [x, t.Constant("w", [4, 4, 1, 1], 5)], [1, 4, 6, 6]);
+            t.Output(t.Node("Add", [conv, skip], [1, 4, 6, 6]));
+            if (convIsOutput) t.Output(conv);
+            return t;
+        }
+        RuleHarness.Check(Graph([1, 4, 6, 6], false), ["Conv", "Add"], ResidualPass());
+        RuleHarness.Check(Graph([1, 4, 1, 1], false), ["Conv", "Add"], ResidualPass(), options: ResidualOptions);
+        RuleHarness.Check(Graph([1, 4, 6, 6], true), ["Conv", "Add"], ResidualPass(), options: ResidualOptions);
+        RuleHarness.Check(Graph([1, 4, 6, 6], false), ["tessera.FusedConv"], ResidualPass(), options: ResidualOptions);
+    }
+
     [Fact]
     public void Transposes_that_undo_each_other_cancel()
     {

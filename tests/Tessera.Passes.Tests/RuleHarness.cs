@@ -54,10 +54,10 @@ public static class RuleHarness
 {
     public static Model Apply(TestGraph test, params RewriteRule[] rules) => Apply(test, new RuleSetPass("test", rules));
 
-    public static Model Apply(TestGraph test, IGraphPass pass)
+    public static Model Apply(TestGraph test, IGraphPass pass, OptimizationOptions? options = null)
     {
         var statistics = new OptimizationStatistics();
-        pass.Run(test.Model, new OptimizationOptions { DumpFolder = null }, statistics);
+        pass.Run(test.Model, options ?? new OptimizationOptions { DumpFolder = null }, statistics);
         new DeadCodeElimination().Run(test.Model, new OptimizationOptions { DumpFolder = null }, statistics);
         return test.Model;
     }
@@ -73,7 +73,7 @@ public static class RuleHarness
     public static Model Check(TestGraph test, string[] expectedOps, Action<Model> inspect, params RewriteRule[] rules) =>
         Check(test, expectedOps, new RuleSetPass("test", rules), inspect: inspect);
 
-    public static Model Check(TestGraph test, string[] expectedOps, IGraphPass pass, double tolerance = 1e-5, Action<Model>? inspect = null)
+    public static Model Check(TestGraph test, string[] expectedOps, IGraphPass pass, double tolerance = 1e-5, Action<Model>? inspect = null, OptimizationOptions? options = null)
     {
         var original = OnnxExporter.ToBytes(test.Model);
         var inputs = new Dictionary<string, Tensor>();
@@ -84,7 +84,7 @@ public static class RuleHarness
             inputs[input.Name] = Tensor.FromDoubles(DataType.Float32, shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => random.NextDouble() * 8 - 4).ToArray());
         }
         var expected = OrtRunner.Run(original, inputs);
-        var model = Apply(test, pass);
+        var model = Apply(test, pass, options);
         Assert.Equal(expectedOps, Ops(model));
         inspect?.Invoke(model);
         StandardOnnxLowering.Lower(model);

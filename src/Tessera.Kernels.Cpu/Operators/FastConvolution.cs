@@ -1,5 +1,6 @@
 using Tessera.Core;
 using Tessera.Kernels.Cpu.Gemm;
+using Tessera.Kernels.Cpu.Simd;
 using Tessera.Ops;
 using Tessera.Ops.NN;
 
@@ -9,7 +10,7 @@ namespace Tessera.Kernels.Cpu.Operators;
 /// (one input and one output channel per group) run a direct SIMD kernel; all others are a GEMM per
 /// group, Y[Cout, OH*OW] = W[Cout, Cin*kh*kw] x patches, with W packed once per session and the patches
 /// packed straight into the micro-kernel's panel layout (1x1 stride-1 convolutions read X as it is).
-/// Bias and the fused activation run in the GEMM epilogue. output_perm (an NHWC result) is a transpose
+/// Bias, FusedConv's residual (fourth input) and the fused activation run in the GEMM epilogue. output_perm (an NHWC result) is a transpose
 /// after the kernel.</summary>
 public sealed class FastConvolution(Operator reference, CpuKernelOptions options) : FastOperator(reference, options)
 {
@@ -48,16 +49,29 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         var (geometry, group) = Convolution.Prepare(context, x.Shape, w.Shape);
         var outShape = Convolution.OutputShape(x.Shape, w.Shape[0], geometry);
         if (b is not null && b.Length != w.Shape[0]) throw context.Invalid($"bias has {b.Length} values, expected {w.Shape[0]}");
+        // FusedConv's fourth input: a residual of the output's shape, added before the activation.
+        var z = context.InputCount > 3 ? context.OptionalInput(3) : null;
+        if (z is not null && (z.Data is not float[] || !z.Shape.SequenceEqual(outShape))) return false;
+        var residual = z?.As<float>();
         var plane = Plane.Of(x.Shape, geometry);
         var y = context.NewFloats((int)ShapeMath.ElementCount(outShape));
         var bias = b?.As<float>();
         if (w.Shape[1] == 1 && w.Shape[0] == group)
         {
-            DepthwiseConvolution.Run(xData, x.Shape[0], group, plane, w.As<float>(), bias, activation.Value, y, Options.ThreadCount);
+            DepthwiseConvolution.Run(xData, x.Shape[0], group, plane, w.As<float>(), bias, residual is null ? activation.Value : Activation.None, y, Options.ThreadCount);
+            if (residual is not null)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(0, residual.Length), residual, y.AsSpan(0, residual.Length));
+                activation.Value.Apply(y.AsSpan(0, residual.Length));
+            }
+        }
+        else if (plane.OutHeight * plane.OutWidth * 4 <= Options.Shape.Columns)
+        {
+            FewPixels(xData, x.Shape, w.As<float>(), w.Shape[0], group, plane, bias, residual, activation.Value, y);
         }
         else
         {
-            Grouped(xData, x.Shape, PackedWeights(w, group), group, plane, bias, activation.Value, y);
+            Grouped(xData, x.Shape, PackedWeights(w, group), group, plane, bias, residual, activation.Value, y);
         }
         var result = Tensor.Create(outShape, y);
         if (perm is not null) result = FastTranspose.Apply(result, perm.Select(p => (int)p).ToArray(), Options.ThreadCount, context.NewFloats(y.Length));
@@ -65,14 +79,72 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         return true;
     }
 
-    private unsafe void Grouped(float[] x, int[] xShape, PackedMatrix[] weights, int group, Plane plane, float[]? bias, Activation activation, float[] y)
+    /// <summary>Outputs of a few pixels (Silero's encoder and STFT convolutions: 1 to 8 per channel), where a
+    /// GEMM panel of <see cref="GemmShape.Columns"/> pixels would be mostly padding: each pixel's patch is
+    /// gathered into one contiguous vector and the weight rows as they are multiply all of them
+    /// (<see cref="MatrixVector.Products"/>: two rows against four patches per pass), then bias, residual and
+    /// activation.</summary>
+    private static void FewPixels(float[] x, int[] xShape, float[] w, int outChannels, int group, Plane plane, float[]? bias, float[]? residual, Activation activation, float[] y)
+    {
+        int batch = xShape[0], channels = xShape[1], groupIn = channels / group, groupOut = outChannels / group;
+        int inPlane = plane.Height * plane.Width, outPlane = plane.OutHeight * plane.OutWidth;
+        int kh = plane.KernelHeight, kw = plane.KernelWidth, depth = groupIn * kh * kw;
+        int padded = (outPlane + 3) / 4 * 4;
+        var patches = System.Buffers.ArrayPool<float>.Shared.Rent(padded * depth);
+        try
+        {
+            patches.AsSpan(outPlane * depth, (padded - outPlane) * depth).Clear();
+            for (int n = 0; n < batch; n++)
+            {
+                for (int g = 0; g < group; g++)
+                {
+                    int origin = (n * channels + g * groupIn) * inPlane, outOrigin = (n * outChannels + g * groupOut) * outPlane;
+                    int k = 0;
+                    for (int oy = 0; oy < plane.OutHeight; oy++)
+                    {
+                        for (int ox = 0; ox < plane.OutWidth; ox++)
+                        {
+                            for (int c = 0; c < groupIn; c++)
+                            {
+                                for (int ky = 0; ky < kh; ky++)
+                                {
+                                    int iy = oy * plane.StrideY - plane.PadTop + ky * plane.DilationY;
+                                    int row = origin + c * inPlane + iy * plane.Width;
+                                    for (int kx = 0; kx < kw; kx++, k++)
+                                    {
+                                        int ix = ox * plane.StrideX - plane.PadLeft + kx * plane.DilationX;
+                                        patches[k] = (uint)iy < (uint)plane.Height && (uint)ix < (uint)plane.Width ? x[row + ix] : 0f;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    var block = y.AsSpan(outOrigin, groupOut * outPlane);
+                    MatrixVector.Products(w.AsSpan(g * groupOut * depth, groupOut * depth), groupOut, depth, patches.AsSpan(0, padded * depth), outPlane, block, outPlane);
+                    for (int m = 0; m < groupOut; m++)
+                    {
+                        var line = block.Slice(m * outPlane, outPlane);
+                        if (bias is not null) System.Numerics.Tensors.TensorPrimitives.Add(line, bias[g * groupOut + m], line);
+                        if (residual is not null) System.Numerics.Tensors.TensorPrimitives.Add(line, residual.AsSpan(outOrigin + m * outPlane, outPlane), line);
+                    }
+                    activation.Apply(block);
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(patches);
+        }
+    }
+
+    private unsafe void Grouped(float[] x, int[] xShape, PackedMatrix[] weights, int group, Plane plane, float[]? bias, float[]? residual, Activation activation, float[] y)
     {
         var shape = Options.Shape;
         int batch = xShape[0], channels = xShape[1], groupIn = channels / group, groupOut = weights[0].Outer;
         int inPlane = plane.Height * plane.Width, outPlane = plane.OutHeight * plane.OutWidth;
         bool direct = plane.IsPointwise;
         int depth = weights[0].Depth, nr = shape.Columns;
-        fixed (float* biasPointer = bias)
+        fixed (float* biasPointer = bias, residualPointer = residual)
         {
             for (int n = 0; n < batch; n++)
             {
@@ -80,7 +152,13 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
                 {
                     int origin = (n * channels + g * groupIn) * inPlane;
                     var output = y.AsSpan((n * group + g) * groupOut * outPlane, groupOut * outPlane);
-                    var epilogue = new Epilogue { RowBias = biasPointer is null ? null : biasPointer + g * groupOut, Activation = activation };
+                    var epilogue = new Epilogue
+                    {
+                        RowBias = biasPointer is null ? null : biasPointer + g * groupOut,
+                        Residual = residualPointer is null ? null : residualPointer + (long)(n * group + g) * groupOut * outPlane,
+                        ResidualStride = outPlane,
+                        Activation = activation,
+                    };
                     // B is X itself (pointwise) or its patches (im2col), packed block by block as the GEMM goes.
                     Sgemm.PanelPacker pack = direct
                         ? (first, end, target) => PackedMatrix.PackRight(nr, x.AsSpan(origin, groupIn * inPlane), depth, outPlane, inPlane, 1, first, end, target, first)

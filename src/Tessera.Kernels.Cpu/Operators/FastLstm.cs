@@ -1,14 +1,15 @@
 using System.Numerics.Tensors;
 using Tessera.Core;
 using Tessera.Ops;
+using Tessera.Kernels.Cpu.Simd;
 using Tensor = Tessera.Core.Tensor;
 
 namespace Tessera.Kernels.Cpu.Operators;
 
 /// <summary>LSTM on float32 in its common form: one direction (forward or reverse), layout 0, the default
 /// activations (Sigmoid, Tanh, Tanh), no peepholes, clip, input_forget or sequence_lens. Each step's gate
-/// pre-activations are dot products of x_t and h_{t-1} with the rows of W and R (row-major, read as they
-/// are), the gate nonlinearities are vector passes over all gates at once. Everything else goes to the
+/// pre-activations are matrix-vector products of W with x_t and R with h_{t-1} (row-major, read as they
+/// are, four rows per pass: <see cref="MatrixVector"/>), the gate nonlinearities are vector passes over all gates at once. Everything else goes to the
 /// reference (which works in double).</summary>
 public sealed class FastLstm(Operator reference, CpuKernelOptions options) : FastOperator(reference, options)
 {
@@ -57,10 +58,9 @@ public sealed class FastLstm(Operator reference, CpuKernelOptions options) : Fas
             {
                 int t = reverse ? seq - 1 - s : s;
                 var xt = xs.AsSpan((t * batch + n) * input, input);
-                for (int j = 0; j < gates; j++)
-                {
-                    pre[j] = bias[j] + TensorPrimitives.Dot(xt, ws.AsSpan(j * input, input)) + TensorPrimitives.Dot(h, rs.AsSpan(j * hidden, hidden));
-                }
+                bias.CopyTo(pre, 0);
+                MatrixVector.AddProducts(ws, gates, input, xt, pre);
+                MatrixVector.AddProducts(rs, gates, hidden, h, pre);
                 // Gate blocks in ONNX order: input, output, forget (sigmoid), cell candidate (tanh).
                 var sigmoid = pre.AsSpan(0, 3 * hidden);
                 TensorPrimitives.Sigmoid(sigmoid, sigmoid);

@@ -21,9 +21,22 @@ public abstract class FastOperator(Operator reference, CpuKernelOptions options)
 
     public override void Execute(KernelContext context)
     {
+        using var serial = CpuParallel.Serial(IsSmall(context, Options.SerialBelowElements));
         if (TryExecute(context)) return;
         if (HasHalfInput(context) && TryExecuteInSingle(context)) return;
         Reference.Execute(context);
+    }
+
+    /// <summary>Whether the node's inputs (weights included) hold fewer than <paramref name="threshold"/>
+    /// elements (<see cref="CpuKernelOptions.SerialBelowElements"/>), so it runs on one thread.</summary>
+    private static bool IsSmall(KernelContext context, int threshold)
+    {
+        long elements = 0;
+        for (int i = 0; i < context.InputCount; i++)
+        {
+            if (context.InputValue(i) is Tensor t) elements += t.Length;
+        }
+        return elements < threshold;
     }
 
     /// <summary>Float32 copies of constant float16 inputs (weights), converted once per initializer.</summary>
@@ -99,5 +112,9 @@ public sealed class WeightCache<T>
 /// <summary>Settings shared by the cpu backend's kernels.</summary>
 public sealed record CpuKernelOptions(int Threads, Gemm.GemmShape Shape)
 {
+    /// <summary>Nodes with fewer input elements run on the calling thread (tests set 0 to run every node's
+    /// parallel path).</summary>
+    public int SerialBelowElements { get; init; } = CpuParallel.SerialBelowElements;
+
     public int ThreadCount => CpuParallel.Resolve(Threads);
 }

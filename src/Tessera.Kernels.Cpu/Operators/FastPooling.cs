@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Numerics.Tensors;
 using Tessera.Core;
 using Tessera.Ops;
@@ -60,7 +62,8 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
             var top = input.Slice(2 * oy * width, 2 * outWidth);
             var bottom = input.Slice((2 * oy + 1) * width, 2 * outWidth);
             var target = output.Slice(oy * outWidth, outWidth);
-            for (int ox = 0; ox < target.Length; ox++)
+            int ox = Avx2.IsSupported ? MaxTwoByTwoRow(top, bottom, target) : 0;
+            for (; ox < target.Length; ox++)
             {
                 // The reference's order and comparison: the first tap, then any tap greater than the best
                 // so far (so a NaN counts only as the first tap).
@@ -73,6 +76,35 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
                 target[ox] = best;
             }
         }
+    }
+
+    /// <summary>Eight outputs per pass: the even and odd taps of two rows split by in-lane shuffles, the
+    /// reference's first-then-greater rule as compare-and-blend (a NaN tap after the first never wins, as in
+    /// the scalar loop), one cross-lane permute to restore the order. Returns the outputs written.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe int MaxTwoByTwoRow(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> target)
+    {
+        int done = target.Length - target.Length % 8;
+        fixed (float* t = top, b = bottom, o = target)
+        {
+            for (int ox = 0; ox < done; ox += 8)
+            {
+                var t0 = Avx.LoadVector256(t + 2 * ox);
+                var t1 = Avx.LoadVector256(t + 2 * ox + 8);
+                var b0 = Avx.LoadVector256(b + 2 * ox);
+                var b1 = Avx.LoadVector256(b + 2 * ox + 8);
+                var best = Avx.Shuffle(t0, t1, 0b10_00_10_00);
+                var v = Avx.Shuffle(t0, t1, 0b11_01_11_01);
+                best = Avx.BlendVariable(best, v, Avx.CompareGreaterThan(v, best));
+                v = Avx.Shuffle(b0, b1, 0b10_00_10_00);
+                best = Avx.BlendVariable(best, v, Avx.CompareGreaterThan(v, best));
+                v = Avx.Shuffle(b0, b1, 0b11_01_11_01);
+                best = Avx.BlendVariable(best, v, Avx.CompareGreaterThan(v, best));
+                // Lanes hold outputs 0 1 4 5 | 2 3 6 7: swap the middle 64-bit pairs.
+                Avx.Store(o + ox, Avx2.Permute4x64(best.AsDouble(), 0b11_01_10_00).AsSingle());
+            }
+        }
+        return done;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -69,7 +69,8 @@ public static class ActivationMath
 }
 
 /// <summary>tessera.FusedConv, FusedConvTranspose, FusedGemm: the standard op (its registered reference
-/// kernel, run on the same inputs and attributes), then the fused activation (attributes activation,
+/// kernel, run on the same inputs and attributes), then FusedConv's optional fourth input added (a residual of
+/// the convolution's output shape), then the fused activation (attributes activation,
 /// activation_params), then the output layout (output_perm). Written by the optimizer's fusion rules.</summary>
 [Op("FusedConv", "tessera")]
 [Op("FusedConvTranspose", "tessera")]
@@ -91,12 +92,14 @@ public sealed class FusedProducer : Operator
         {
             throw context.Unsupported($"{baseType} (the base of {context.OpType})");
         }
-        var baseNode = new Node(baseType, context.Node.Inputs, context.Node.Outputs.Select(o => o is null ? null : new Value(o.Name)), string.Empty, context.Node.Name);
+        // FusedConv's optional fourth input: a residual added to the convolution before the activation.
+        var residual = baseType == "Conv" && context.InputCount > 3 ? context.OptionalInput(3) : null;
+        var baseNode = new Node(baseType, residual is null ? context.Node.Inputs : context.Node.Inputs.Take(3), context.Node.Outputs.Select(o => o is null ? null : new Value(o.Name)), string.Empty, context.Node.Name);
         foreach (var a in context.Node.Attributes.Values)
         {
             if (!OwnAttributes.Contains(a.Name)) baseNode.SetAttribute(a);
         }
-        var inputs = Enumerable.Range(0, context.InputCount).Select(context.InputValue).ToList();
+        var inputs = Enumerable.Range(0, residual is null ? context.InputCount : 3).Select(context.InputValue).ToList();
         if (baseType == "MatMul")
         {
             // transA/transB belong to FusedMatMul (MatMul has none): swap the operand's last two axes first.
@@ -110,6 +113,13 @@ public sealed class FusedProducer : Operator
         var inner = new KernelContext(baseNode, BaseOpset, inputs);
         baseOp.Execute(inner);
         var result = (Tensor)inner.Outputs[0]!;
+        if (residual is not null)
+        {
+            if (!residual.Shape.SequenceEqual(result.Shape)) throw context.Invalid($"residual input has shape [{string.Join(",", residual.Shape)}], expected the convolution's [{string.Join(",", result.Shape)}]");
+            var sum = Tensor.Zeros(result.DataType, result.Shape.ToArray());
+            for (int i = 0; i < sum.Length; i++) sum.SetDouble(i, result.GetDouble(i) + residual.GetDouble(i));
+            result = sum;
+        }
         if (context.GetFloat("alpha", 1f) is var alpha && alpha != 1f)
         {
             result = Elementwise.UnaryFloat(result, x => alpha * x);

@@ -89,13 +89,17 @@ public sealed class FuseActivationIntoProducer : RewriteRule
     public override Rewrite? Match(Node node, RuleContext context)
     {
         if (node.Input(0) is not { } x || x.Producer is not { } producer || !context.HasSingleUse(x)) return null;
-        if (producer.Domain.Length != 0 || !Producers.Contains(producer.OpType) || producer.Outputs.Count != 1) return null;
+        // A residual FusedConv (see FuseResidualAddIntoConv) without an activation or layout yet takes one too.
+        bool residualConv = producer.Domain == FusedActivation.Domain && producer.OpType == "FusedConv" && producer.Inputs.Count == 4
+            && !producer.HasAttribute("activation") && !producer.HasAttribute("output_perm");
+        if (!residualConv && (producer.Domain.Length != 0 || !Producers.Contains(producer.OpType))) return null;
+        if (producer.Outputs.Count != 1) return null;
         if (FusedActivation.Describe(node) is not var (name, parameters)) return null;
         var output = node.Output(0)!;
         // The activation keeps its input's shape; an inlined subgraph may have typed its output with no shape,
         // and the producer's inferred one lets shape queries after it fold.
         var type = output.TensorType?.Shape?.ToConcrete() is null && x.TensorType?.Shape?.ToConcrete() is not null ? x.Type : output.Type;
-        var fused = new Node("Fused" + producer.OpType, producer.Inputs, [context.NewValue(output.Name, type)], FusedActivation.Domain, producer.Name);
+        var fused = new Node(residualConv ? producer.OpType : "Fused" + producer.OpType, producer.Inputs, [context.NewValue(output.Name, type)], FusedActivation.Domain, producer.Name);
         foreach (var a in producer.Attributes.Values) fused.SetAttribute(a);
         fused.SetAttribute(NodeAttribute.String("activation", name));
         fused.SetAttribute(NodeAttribute.Floats("activation_params", parameters));
