@@ -67,11 +67,9 @@ public sealed class OcrQuantizationAccuracyTests(OcrQuantizationFixture ocr, ITe
         foreach (var line in misreads) output.WriteLine($"  differs: {line}");
         // The float model reads the lines (else agreement would be cheap), and int8 stays within one point of it.
         Assert.True(floatAccuracy >= 90, $"float character accuracy only {floatAccuracy:F2}%");
-        // The issue's bar (within one point) holds at the natural width: measured float 98.59%, int8 98.30%. Padded to
-        // 320 (what OcrPipeline feeds) int8 drops spaces: float 95.37%, int8 91.61%, so there the floor guards the
-        // measured level and the gap is an open item in docs/quantization.md.
-        double allowed = padded ? 4.5 : 1;
-        Assert.True(int8Accuracy >= floatAccuracy - allowed, $"int8 character accuracy {int8Accuracy:F2}% against float {floatAccuracy:F2}% ({(padded ? "padded" : "natural width")})");
+        // Measured with the mse ranges of the fixture: natural width float 98.59%, int8 98.06%; padded to 320 (what
+        // OcrPipeline feeds) float 95.37%, int8 95.72%. With minmax ranges int8 dropped spaces when padded (91.61%).
+        Assert.True(int8Accuracy >= floatAccuracy - 1, $"int8 character accuracy {int8Accuracy:F2}% against float {floatAccuracy:F2}% ({(padded ? "padded" : "natural width")})");
     }
 
     private static bool Turns(float[] probabilities) => probabilities[1] > 0.9f;
