@@ -9,7 +9,8 @@ using Tessera.Testing;
 namespace Tessera.Quantization.Tests;
 
 /// <summary>The float PP-OCR cls and rec models and their QDQ models, quantized once per test class: calibrated
-/// on the two shared text photos plus eight rendered lines of a seed the tests do not use. Both run on the fast
+/// on the two shared text photos plus eight rendered lines of a seed the tests do not use (cls with minmax ranges,
+/// rec with mse: on 200 padded lines entropy read nothing, minmax dropped spaces, 91.61% against float's 95.37%, mse 95.72%). Both run on the fast
 /// "cpu" backend (the QDQ model's QuantizeLinear/DequantizeLinear on its reference kernels).</summary>
 public sealed class OcrQuantizationFixture
 {
@@ -23,7 +24,7 @@ public sealed class OcrQuantizationFixture
     public OcrQuantizationFixture()
     {
         _classifier = new(() => Sessions("ppocr-cls", CalibrationMethod.MinMax, withTurned: false));
-        _recognizer = new(() => Sessions("ppocr-rec", CalibrationMethod.Entropy, withTurned: false));
+        _recognizer = new(() => Sessions("ppocr-rec", CalibrationMethod.Mse, withTurned: false));
         Decoder = CtcDecoder.FromDictionary(TestAssets.Model("ppocr-keys"));
     }
 
@@ -36,6 +37,28 @@ public sealed class OcrQuantizationFixture
     public (InferenceSession Float, InferenceSession Quantized) Classifier => _classifier.Value;
 
     public (InferenceSession Float, InferenceSession Quantized) Recognizer => _recognizer.Value;
+
+    /// <summary>The recognizer's input for one line: height 48, width 48 * aspect (at most 320), normalized as the
+    /// preset; with <paramref name="padded"/> zero-padded on the right to 320 (PaddleOCR's 3x48x320), else at its
+    /// natural width.</summary>
+    public static Tensor RecognitionInput(RgbImage line, bool padded)
+    {
+        var full = Recognition.ImageTensor(line);
+        if (padded) return full;
+        int width = System.Math.Clamp((int)System.Math.Ceiling(Recognition.Height * (double)line.Width / line.Height), 1, Recognition.Width);
+        var source = full.ToFloatArray();
+        var data = new float[3 * Recognition.Height * width];
+        for (int row = 0; row < 3 * Recognition.Height; row++) Array.Copy(source, row * Recognition.Width, data, row * width, width);
+        return Tensor.Create([1, 3, Recognition.Height, width], data);
+    }
+
+    /// <summary>The recognizer's reading of one line.</summary>
+    public string Read(InferenceSession session, RgbImage line, bool padded)
+    {
+        var outputs = session.Run(new Dictionary<string, DataValue> { [session.Inputs[0].Name] = RecognitionInput(line, padded) });
+        var output = (Tensor)outputs[session.Outputs[0].Name];
+        return Decoder.Decode(output.ToFloatArray(), output.Shape[1]).Text;
+    }
 
     /// <summary>The single output of <paramref name="session"/> for one image.</summary>
     public static Tensor Run(InferenceSession session, Preprocessing preprocessing, RgbImage image)
