@@ -75,8 +75,10 @@ public sealed class NpuAppModel : AppModel
     /// <param name="preprocessing">The catalog preset when the model has one (it binds constant inputs such as
     /// Silero's sample rate and carries streaming state during calibration).</param>
     /// <param name="equalize">Cross-layer equalization before calibrating (the VAD turns it off: measured worse).</param>
+    /// <param name="method">How activation ranges are chosen from the calibration data (OCR recognition uses mse:
+    /// with minmax the padded lines lose their spaces, docs/quantization.md).</param>
     public static NpuAppModel Create(string name, Model floatModel, NpuTarget target, Func<Model, IEnumerable<CalibrationSample>> samples,
-        Preprocessing? preprocessing = null, bool equalize = true)
+        Preprocessing? preprocessing = null, bool equalize = true, CalibrationMethod method = CalibrationMethod.MinMax)
     {
         var spec = NpuSpecLoader.Load(target.Configuration);
         var calibration = Quantizer.Calibrate(floatModel, samples, preprocessing, optimize: true, equalize: equalize);
@@ -84,7 +86,7 @@ public sealed class NpuAppModel : AppModel
         {
             throw new InvalidInputException($"no calibration sample for '{name}'", target.CalibrationFolder, "give a folder with images or 16-bit WAV files the application reads");
         }
-        var bytes = OnnxExporter.ToBytes(Quantizer.Rewrite(calibration, new QuantizationOptions()).Model);
+        var bytes = OnnxExporter.ToBytes(Quantizer.Rewrite(calibration, new QuantizationOptions { Method = method }).Model);
         var quantized = OnnxImporter.Load(bytes, name);
         IntegerProgram program;
         try

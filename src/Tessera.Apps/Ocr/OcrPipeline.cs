@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Tessera.Core;
 using Tessera.Media;
 using Tessera.Models;
+using Tessera.Quantization;
 using Tessera.Runtime;
 
 namespace Tessera.Apps.Ocr;
@@ -72,7 +73,7 @@ public sealed class OcrPipeline
         _detector = AppBackend.Open("ppocr-det", backend, npu, (m, t) => NpuAppModel.Create("ppocr-det", m, t, _ => AppBackend.CalibrationImages(t)
             .Select(p => OcrCalibration.Sample(m, DetectionInput(p.Image, Settings.DetectionLimitSide).Input, p.File))));
         _recognizer = AppBackend.Open("ppocr-rec", backend, npu, (m, t) => NpuAppModel.Create("ppocr-rec", m, t, _ => lines.Value
-            .Select(p => OcrCalibration.Sample(m, RecognitionInput(p.Item2, null, Settings.RecognitionMinimumWidth), p.Item1))));
+            .Select(p => OcrCalibration.Sample(m, RecognitionInput(p.Item2, null, Settings.RecognitionMinimumWidth), p.Item1)), method: CalibrationMethod.Mse));
         if (Settings.UseOrientation) _orientation = new ImageClassifier("ppocr-cls", ["0", "180"], ClassifierPreprocessing.PaddleText, backend, npu, _ => lines.Value);
         _decoder = CtcDecoder.FromDictionary(ModelStore.Default.Get("ppocr-keys"));
         if (_recognizer.Inputs[0].Type is TensorType { Shape: { Rank: 4 } shape } && shape[3].IsKnown) _fixedRecognitionWidth = (int)shape[3].Value;
