@@ -84,7 +84,8 @@ public sealed class ShapeSweepTests
         var random = new Random(seed);
         for (int trial = 0; trial < 6; trial++)
         {
-            int inChannels = random.Next(1, 5), outChannels = random.Next(1, 9);
+            // 1-4 input channels with output rows of 8+ pixels take FewChannelConvolution, the others im2col.
+            int inChannels = random.Next(1, 9), outChannels = random.Next(1, 9);
             int height = EdgeSizes[random.Next(3)], width = EdgeSizes[random.Next(EdgeSizes.Length)];
             if (height * width > 2000) height = 1;
             int kh = Math.Min(height + 1, random.Next(1, 6)), kw = random.Next(1, 6), dx = random.Next(1, 3);
@@ -106,7 +107,8 @@ public sealed class ShapeSweepTests
         // Wide rows at stride 2: the packer's eight-at-a-time even-column copy, its bounds near the row end.
         var random = new Random(width * 3 + kernel);
         var node = Conv(1, kernel, kernel, 2, 2, 1, 1, [padLeft, padLeft, padRight, padRight], "Relu");
-        var inputs = new[] { Random(random, 1, 3, 9, width), Random(random, 5, 3, kernel, kernel), Random(random, 5) };
+        // Five input channels: with four or fewer the convolution takes FewChannelConvolution, not the packer.
+        var inputs = new[] { Random(random, 1, 5, 9, width), Random(random, 5, 5, kernel, kernel), Random(random, 5) };
         Check(Fast, node, inputs, $"stride 2 width {width} k{kernel}");
         Check(FastTwoThreads, node, inputs, $"stride 2 width {width} k{kernel}, two threads");
     }
