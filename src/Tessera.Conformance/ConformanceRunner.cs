@@ -52,13 +52,16 @@ public sealed class ConformanceRunner
         return cases;
     }
 
-    public ConformanceSummary Run(Action<CaseResult>? progress = null)
+    public ConformanceSummary Run(Action<CaseResult>? progress = null) => RunAll(DiscoverCases(), Parallelism, RunCase, progress);
+
+    /// <summary>Runs the cases in parallel, reports each result as it comes, and returns them ordered by suite and
+    /// name (the backend runners share this).</summary>
+    internal static ConformanceSummary RunAll(IReadOnlyList<ConformanceCase> cases, int parallelism, Func<ConformanceCase, CaseResult> run, Action<CaseResult>? progress)
     {
-        var cases = DiscoverCases();
         var results = new ConcurrentBag<CaseResult>();
-        Parallel.ForEach(cases, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism) }, c =>
+        Parallel.ForEach(cases, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, c =>
         {
-            var r = RunCase(c);
+            var r = run(c);
             results.Add(r);
             progress?.Invoke(r);
         });

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Tessera.Core;
 using Tessera.Hardware;
@@ -47,18 +46,7 @@ public sealed class NpuConformanceRunner
     public IReadOnlyList<ConformanceCase> DiscoverCases() =>
         new ConformanceRunner("npu", Root) { Filter = Filter }.DiscoverCases().Where(c => c.Suite == Suite).ToList();
 
-    public ConformanceSummary Run(Action<CaseResult>? progress = null)
-    {
-        var cases = DiscoverCases();
-        var results = new ConcurrentBag<CaseResult>();
-        Parallel.ForEach(cases, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Parallelism) }, c =>
-        {
-            var r = RunCase(c);
-            results.Add(r);
-            progress?.Invoke(r);
-        });
-        return new ConformanceSummary(results.OrderBy(r => r.Case.Name, StringComparer.Ordinal).ToList());
-    }
+    public ConformanceSummary Run(Action<CaseResult>? progress = null) => ConformanceRunner.RunAll(DiscoverCases(), Parallelism, RunCase, progress);
 
     public CaseResult RunCase(ConformanceCase c) => DefectiveTestData.Report(Execute(c));
 
