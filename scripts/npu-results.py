@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates the NPU tables of docs/npu-results.md and docs/mlperf-tiny.md.
+"""Regenerates the NPU tables of docs/npu-results.md (docs/mlperf-tiny.md is written by `tessera bench mlperf-tiny`).
 
 The NPU figures come from the bit-exactness tests of tests/Tessera.Npu.Tests (each prints one summary line per
 model and configuration after proving the run identical to the integer executor), the CPU figures from

@@ -38,6 +38,7 @@ internal static class BenchCommand
         {
             model, backend, threads, warmup, iterations, compare, json, shapes, noOptimize, profile,
         };
+        command.Subcommands.Add(MlperfTinyCommand.Create());
         command.SetAction(parse =>
         {
             string path = ModelLoader.Resolve(parse.GetValue(model)!);
