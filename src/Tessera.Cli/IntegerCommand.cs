@@ -27,15 +27,27 @@ internal static class IntegerCommand
         };
         var output = new Option<DirectoryInfo?>("--output", "-o") { Description = "Folder for the output .npy files" };
         var show = new Option<bool>("--show") { Description = "Print every step with its constants (multipliers, shifts, zero points)" };
+        var requantization = new Option<string>("--requantization")
+        {
+            Description = "Arithmetic of convolutions and matrix products: reference (two roundings, as the NPU), tflite (one rounding in "
+                + "CONV_2D/FULLY_CONNECTED, as deployed TFLite), float (float requantization, Add and average pool: Arm NN's reference backend)",
+            DefaultValueFactory = _ => "reference",
+        };
         var command = new Command("int-run", "Run a quantized model with the integer reference executor (int8 arithmetic, float islands reported)")
         {
-            model, inputs, bindings, output, show,
+            model, inputs, bindings, output, show, requantization,
         };
         command.SetAction(parse =>
         {
             var loaded = ModelLoader.Load(parse.GetValue(model)!);
             var bound = RunCommand.ReadInputs(loaded, parse.GetValue(bindings) ?? []).ToDictionary(p => p.Key, p => AsTensor(p.Key, p.Value), StringComparer.Ordinal);
-            var program = IntegerLowering.Lower(loaded, bound);
+            var program = IntegerLowering.Lower(loaded, bound).WithRequantization(parse.GetValue(requantization) switch
+            {
+                "tflite" => RequantizationProfile.TfLite,
+                "float" => RequantizationProfile.Float,
+                "reference" => RequantizationProfile.Reference,
+                var other => throw new InvalidInputException($"unknown requantization '{other}'", "--requantization", "choose reference, tflite or float"),
+            });
             var feeds = RunCommand.ReadInputs(loaded, parse.GetValue(inputs) ?? []);
             foreach (var name in bound.Keys) feeds.Remove(name);
             PrintProgram(program, parse.GetValue(show));

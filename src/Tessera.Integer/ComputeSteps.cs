@@ -26,6 +26,13 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
 
     public override string Kind => Requantizer is null ? "int.ConvInteger" : "int.Conv";
 
+    /// <summary>Groups of the convolution (1 for a plain one, the channel count for a depthwise one).</summary>
+    public int Groups => (int)(Node.Attribute("group")?.Value as long? ?? 1);
+
+    /// <summary>The same step with another requantizer (null: the int32 sums).</summary>
+    public ConvolutionStep WithRequantizer(Requantizer? requantizer) =>
+        new(Node, Inputs[0], Outputs[0], InputZero, Weights, WeightZero, Bias, requantizer, unsigned);
+
     public override string Parameters => $"input_zero={InputZero} weights={ShapeMath.Format(Weights.Shape)}" +
         (Requantizer is null ? string.Empty : $" output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]");
 
@@ -62,6 +69,10 @@ public sealed class MatMulStep(string name, string left, string? right, int left
 
     public override string Kind => Requantizer is null ? "int.MatMulInteger" : "int.MatMul";
 
+    /// <summary>The same step with another requantizer (null: the int32 sums).</summary>
+    public MatMulStep WithRequantizer(Requantizer? requantizer) =>
+        new(Name, Inputs[0], ConstantRight is null ? Inputs[1] : null, LeftZero, ConstantRight, RightZero, Bias, requantizer, Outputs[0], unsigned);
+
     public override string Parameters => $"left_zero={LeftZero}" + (ConstantRight is null ? string.Empty : $" weights={ShapeMath.Format(ConstantRight.Shape)}") +
         (Requantizer is null ? string.Empty : $" output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]");
 
@@ -82,10 +93,23 @@ public sealed class MatMulStep(string name, string left, string? right, int left
 }
 
 /// <summary>int8 Add or Mul with broadcasting; the fixed-point parameters follow TFLite's int8 spec.</summary>
-public sealed class BinaryStep(string name, string kind, string left, string right, string output, int[] parameters, bool unsigned)
+public sealed class BinaryStep(string name, string kind, string left, string right, string output, int[] parameters, bool unsigned,
+    (ActivationQuantization Left, ActivationQuantization Right, ActivationQuantization Output)? quantization = null, bool floatArithmetic = false)
     : IntegerStep(name, [left, right], [output])
 {
     public override string Kind => "int." + kind;
+
+    /// <summary>The real parameters the fixed-point ones were derived from, when known.</summary>
+    public (ActivationQuantization Left, ActivationQuantization Right, ActivationQuantization Output)? Quantization { get; } = quantization;
+
+    /// <summary>Compute in float32 as a dequantize-compute-quantize runtime does (Arm NN's reference backend):
+    /// both operands dequantized, added or multiplied, divided by the output scale, rounded half away from zero.</summary>
+    public bool FloatArithmetic { get; } = floatArithmetic && quantization is not null;
+
+    /// <summary>This step in float32 arithmetic (<see cref="FloatArithmetic"/>) where its real parameters are known.</summary>
+    public BinaryStep WithFloatArithmetic() => Quantization is null || FloatArithmetic
+        ? this
+        : new BinaryStep(Name, kind, Inputs[0], Inputs[1], Outputs[0], FixedPointParameters, unsigned, Quantization, floatArithmetic: true);
 
     public bool IsMultiply => kind == "Mul";
 
@@ -96,6 +120,20 @@ public sealed class BinaryStep(string name, string kind, string left, string rig
     public override void Execute(IntegerState state)
     {
         var p = FixedPointParameters;
+        if (FloatArithmetic)
+        {
+            var (l, r, o) = Quantization!.Value;
+            int minimum = p[^2], maximum = p[^1];
+            bool add = kind == "Add";
+            sbyte Real(int x, int y)
+            {
+                float a = l.Scale * (x - (float)l.ZeroPoint), b = r.Scale * (y - (float)r.ZeroPoint);
+                float value = add ? a + b : a * b;
+                return (sbyte)Math.Clamp(MathF.Round(value / o.Scale, MidpointRounding.AwayFromZero) + o.ZeroPoint, minimum, maximum);
+            }
+            state.SetInt8(Outputs[0], IntegerKernels.Binary(state.Int8(Inputs[0]), state.Int8(Inputs[1]), Real), unsigned);
+            return;
+        }
         Func<int, int, sbyte> combine = kind == "Add"
             ? (x, y) => Hardware.FixedPoint.Add(x, y, p)
             : (x, y) => Hardware.FixedPoint.Multiply(x, y, p);
@@ -116,10 +154,24 @@ public sealed class LookupStep(string name, string function, string input, strin
 }
 
 /// <summary>MaxPool, AveragePool and GlobalAveragePool on int8 (1-D or 2-D windows).</summary>
-public sealed class PoolStep(Node node, string input, string output, int inputZero, AverageRescale? averageOutput, bool unsigned)
+public sealed class PoolStep(Node node, string input, string output, int inputZero, AverageRescale? averageOutput, bool unsigned,
+    ActivationQuantization? sharedQuantization = null, bool floatAverage = false)
     : IntegerStep(node.DisplayName, [input], [output])
 {
     public Node Node { get; } = node;
+
+    /// <summary>The scale and zero point the input and output share (TFLite int8 average pools), when known.</summary>
+    public ActivationQuantization? SharedQuantization { get; } = sharedQuantization;
+
+    /// <summary>Average in float32 as a dequantize-average-quantize runtime does (Arm NN's reference backend):
+    /// each value dequantized, summed in window order, divided by the count and by the scale, rounded half away
+    /// from zero. Its float rounding decides the exact .5 ties the integer division rounds away from zero.</summary>
+    public bool FloatAverage { get; } = floatAverage && sharedQuantization is not null && averageOutput is not null;
+
+    /// <summary>This pool averaging in float32 (<see cref="FloatAverage"/>) where the shared parameters are known.</summary>
+    public PoolStep WithFloatAverage() => SharedQuantization is null || AverageOutput is null || FloatAverage
+        ? this
+        : new PoolStep(Node, Inputs[0], Outputs[0], InputZero, AverageOutput, unsigned, SharedQuantization, floatAverage: true);
 
     public int InputZero { get; } = inputZero;
 
@@ -149,7 +201,9 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
         }
         var data = AverageOutput is null
             ? IntegerKernels.MaxPool(x.As<sbyte>(), lifted, window)
-            : IntegerKernels.AveragePool(x.As<sbyte>(), lifted, window, InputZero, includePad, AverageOutput.ForCount);
+            : FloatAverage
+                ? IntegerKernels.FloatAveragePool(x.As<sbyte>(), lifted, window, SharedQuantization!, includePad, AverageOutput.ForCount(1))
+                : IntegerKernels.AveragePool(x.As<sbyte>(), lifted, window, InputZero, includePad, AverageOutput.ForCount);
         int[] outShape = x.Rank == 3 ? [x.Shape[0], x.Shape[1], window.OutputWidth] : [x.Shape[0], x.Shape[1], window.OutputHeight, window.OutputWidth];
         if (Node.OpType == "GlobalAveragePool") outShape = [x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
         state.SetInt8(Outputs[0], Tensor.Create(outShape, data), unsigned);

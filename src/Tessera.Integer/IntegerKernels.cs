@@ -166,6 +166,33 @@ public static class IntegerKernels
         return result;
     }
 
+    /// <summary>Average pool in float32 over values sharing one scale and zero point: (q - zero) x scale summed
+    /// in window order, divided by the count, then by the scale, rounded half away from zero, plus the zero point,
+    /// clamped to <paramref name="clamp"/>'s range.</summary>
+    public static sbyte[] FloatAveragePool(sbyte[] x, int[] xShape, Window window, ActivationQuantization q, bool countIncludePad, Requantizer clamp)
+    {
+        int planes = xShape[0] * xShape[1], height = xShape[2], width = xShape[3];
+        var result = new sbyte[planes * window.OutputHeight * window.OutputWidth];
+        float scale = q.Scale, zero = q.ZeroPoint;
+        for (int p = 0; p < planes; p++)
+        for (int y = 0; y < window.OutputHeight; y++)
+        for (int xo = 0; xo < window.OutputWidth; xo++)
+        {
+            float sum = 0;
+            int count = 0;
+            ForEachTap(window, y, xo, height, width, (iy, ix) =>
+            {
+                sum += scale * (x[(p * height + iy) * width + ix] - zero);
+                count++;
+            });
+            if (countIncludePad) count = PaddedTapCount(window, y, xo, height, width);
+            float average = sum / Math.Max(1, count);
+            float quantized = MathF.Round(average / scale, MidpointRounding.AwayFromZero) + zero;
+            result[(p * window.OutputHeight + y) * window.OutputWidth + xo] = (sbyte)Math.Clamp(quantized, clamp.Minimum, clamp.Maximum);
+        }
+        return result;
+    }
+
     /// <summary>Integer division rounded to nearest with ties away from zero (divisor positive).</summary>
     public static int RoundedDivide(int dividend, int divisor)
     {

@@ -5,6 +5,24 @@ namespace Tessera.Integer;
 /// <summary>A node that stayed in float (dequantize -> float op -> quantize) and why.</summary>
 public sealed record FloatIsland(string Node, string OpType, string Reason);
 
+/// <summary>Whose requantization arithmetic the convolutions and matrix products follow
+/// (<see cref="IntegerProgram.WithRequantization"/>).</summary>
+public enum RequantizationProfile
+{
+    /// <summary>Two roundings everywhere (gemmlowp, TFLite's reference kernels): the executor's specification and
+    /// the NPU's arithmetic.</summary>
+    Reference,
+
+    /// <summary>Deployed TFLite: one rounding in CONV_2D and FULLY_CONNECTED (its GEMM back end), two in
+    /// DEPTHWISE_CONV_2D, the rest as <see cref="Reference"/>.</summary>
+    TfLite,
+
+    /// <summary>Float requantization in every convolution and matrix product, rounded half away from zero; Add, Mul
+    /// and TFLite-style average pools computed in float32: Arm NN's reference backend (dequantize, compute in float,
+    /// quantize), and TFLite with XNNPACK up to ties.</summary>
+    Float,
+}
+
 /// <summary>The integer graph: steps in execution order over named values, the constants they read, and the
 /// float islands the lowering could not avoid. <see cref="Run"/> is the integer reference executor.</summary>
 public sealed class IntegerProgram(
@@ -54,6 +72,28 @@ public sealed class IntegerProgram(
     {
         var state = Run(inputs);
         return Outputs.ToDictionary(n => n, state.Original, StringComparer.Ordinal);
+    }
+
+    /// <summary>This program with the convolutions' and matrix products' requantizers rounding as
+    /// <paramref name="profile"/> says; multipliers, shifts, zero points, clamps and every other step unchanged.</summary>
+    public IntegerProgram WithRequantization(RequantizationProfile profile)
+    {
+        if (!Enum.IsDefined(profile)) throw new ArgumentOutOfRangeException(nameof(profile));
+        RequantizationRounding Rounding(bool depthwise) => profile switch
+        {
+            RequantizationProfile.TfLite => depthwise ? RequantizationRounding.Double : RequantizationRounding.Single,
+            RequantizationProfile.Float => RequantizationRounding.Float,
+            _ => RequantizationRounding.Double,
+        };
+        IntegerStep Convert(IntegerStep step) => step switch
+        {
+            ConvolutionStep { Requantizer: { } r } conv => conv.WithRequantizer(r.WithRounding(Rounding(conv.Groups > 1))),
+            MatMulStep { Requantizer: { } r } matMul => matMul.WithRequantizer(r.WithRounding(Rounding(false))),
+            PoolStep pool when profile == RequantizationProfile.Float => pool.WithFloatAverage(),
+            BinaryStep binary when profile == RequantizationProfile.Float => binary.WithFloatArithmetic(),
+            _ => step,
+        };
+        return new IntegerProgram(Steps.Select(Convert).ToList(), Islands, Constants, Inputs, Outputs, IntegerOutputs);
     }
 
     /// <summary>One line per step, then one per island: the text form `tessera int-run --show` prints.</summary>

@@ -121,7 +121,7 @@ public sealed partial class IntegerLowering
             var (om, osh) = FixedPoint.QuantizeMultiplier((double)aq.Scale * bq.Scale / y.Scale);
             parameters = [aq.ZeroPoint, bq.ZeroPoint, om, osh, y.ZeroPoint, target.Minimum, target.Maximum];
         }
-        return Commit(new BinaryStep(node.DisplayName, node.OpType, a, b, target.Name, parameters, target.Unsigned), target);
+        return Commit(new BinaryStep(node.DisplayName, node.OpType, a, b, target.Name, parameters, target.Unsigned, (aq, bq, y)), target);
     }
 
     private string? LowerPool(Node node)

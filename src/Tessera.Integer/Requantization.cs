@@ -7,13 +7,34 @@ namespace Tessera.Integer;
 /// z - 128, so one set of kernels serves both types exactly; <see cref="ZeroPoint"/> is in that int8 domain.</summary>
 public sealed record ActivationQuantization(float Scale, int ZeroPoint);
 
+/// <summary>How a requantizer rounds an accumulator times its multiplier. The executor's default, and the only
+/// one the NPU implements, is <see cref="Double"/>; the others reproduce the arithmetic of runtimes a user may
+/// deploy to, so the executor can say what those runtimes will output.</summary>
+public enum RequantizationRounding
+{
+    /// <summary>Rounding doubling high multiply by the Q31 multiplier, then a rounding right shift: gemmlowp and
+    /// TFLite's reference kernels (two roundings).</summary>
+    Double,
+
+    /// <summary>(accumulator x multiplier + 2^(n-1)) >> n with n = 31 - shift: one rounding, ties up, as TFLite's
+    /// builtin CONV_2D and FULLY_CONNECTED kernels do through their GEMM back end.</summary>
+    Single,
+
+    /// <summary>The accumulator times the real multiplier in floating point, rounded half away from zero: the
+    /// dequantize-compute-quantize arithmetic of Arm NN's reference backend (and, up to ties, XNNPACK's).</summary>
+    Float,
+}
+
 /// <summary>Maps int32 accumulators to int8 per output channel: a Q31 multiplier and shift per channel
 /// (<see cref="FixedPoint.QuantizeMultiplier"/>), the output zero point and the clamp range that also carries a
 /// fused ReLU/Clip. Built once at lowering; applying it uses integer arithmetic only.</summary>
 public sealed class Requantizer
 {
-    public Requantizer(int[] multipliers, int[] shifts, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue, int inputShift = 0)
+    public Requantizer(int[] multipliers, int[] shifts, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue, int inputShift = 0,
+        RequantizationRounding rounding = RequantizationRounding.Double)
     {
+        if (!Enum.IsDefined(rounding)) throw new ArgumentOutOfRangeException(nameof(rounding));
+        Rounding = rounding;
         if (inputShift is < 0 or > 20) throw new ArgumentOutOfRangeException(nameof(inputShift), "the input shift is in [0, 20]");
         InputShift = inputShift;
         if (multipliers.Length != shifts.Length || multipliers.Length == 0) throw new ArgumentException("one multiplier and one shift per channel");
@@ -36,6 +57,12 @@ public sealed class Requantizer
     public int Maximum { get; }
 
     public int Channels => Multipliers.Length;
+
+    public RequantizationRounding Rounding { get; }
+
+    /// <summary>The same multipliers, shifts, zero point and clamp, rounded another way.</summary>
+    public Requantizer WithRounding(RequantizationRounding rounding) =>
+        rounding == Rounding ? this : new Requantizer(Multipliers, Shifts, ZeroPoint, Minimum, Maximum, InputShift, rounding);
 
     /// <summary>Left shift applied to the input before the multiply. Rescaling an 8-bit value (Concat, average
     /// pool, a DequantizeLinear -> QuantizeLinear pair) uses 20 bits of headroom, as TFLite's Add does: without
@@ -74,7 +101,24 @@ public sealed class Requantizer
     public sbyte Apply(int accumulator, int channel)
     {
         int c = Channels == 1 ? 0 : channel;
-        return FixedPoint.Requantize(accumulator << InputShift, Multipliers[c], Shifts[c], ZeroPoint, Minimum, Maximum);
+        switch (Rounding)
+        {
+            case RequantizationRounding.Single:
+            {
+                int total = 31 - Shifts[c];
+                // total >= 1: shifts are at most 30. A total above 62 leaves nothing of a 32-bit product.
+                long scaled = total > 62 ? 0 : ((((long)accumulator << InputShift) * Multipliers[c]) + (1L << (total - 1))) >> total;
+                return (sbyte)Math.Clamp(scaled + ZeroPoint, Minimum, Maximum);
+            }
+            case RequantizationRounding.Float:
+            {
+                double real = Math.ScaleB(Multipliers[c], Shifts[c] - 31 + InputShift);
+                double scaled = Math.Round(accumulator * real, MidpointRounding.AwayFromZero);
+                return (sbyte)Math.Clamp(scaled + ZeroPoint, Minimum, Maximum);
+            }
+            default:
+                return FixedPoint.Requantize(accumulator << InputShift, Multipliers[c], Shifts[c], ZeroPoint, Minimum, Maximum);
+        }
     }
 
     /// <summary>The clamp range of an activation fused into the requantization: the quantized images of the

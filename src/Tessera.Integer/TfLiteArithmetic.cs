@@ -30,7 +30,7 @@ public sealed partial class IntegerLowering
                 }
                 if (target.Quantization != xq) return false;
                 // Sum of the raw int8 values / count: with equal input and output parameters the zero point cancels.
-                reason = Commit(new PoolStep(node, x, target.Name, 0, new AverageRescale(1.0, 0, target.Minimum, target.Maximum), target.Unsigned), target);
+                reason = Commit(new PoolStep(node, x, target.Name, 0, new AverageRescale(1.0, 0, target.Minimum, target.Maximum), target.Unsigned, xq), target);
                 return true;
             default:
                 return false;

@@ -98,6 +98,11 @@ public static class Partitioner
 
     private static string? Map(IntegerStep step, ProgramValues values, ref SegmentBuilder current, Action close)
     {
+        var rounding = step switch { ConvolutionStep c => c.Requantizer?.Rounding, MatMulStep m => m.Requantizer?.Rounding, _ => null };
+        if (rounding is { } r && r != RequantizationRounding.Double)
+        {
+            return $"the NPU requantizes with two roundings (gemmlowp) only; this step rounds '{r.ToString().ToLowerInvariant()}'";
+        }
         if (StepMappers.For(step) is not { } mapper)
         {
             return step.IsFloat ? $"{step.Kind} runs in float on the host" : $"no NPU layer for {step.Kind} yet";

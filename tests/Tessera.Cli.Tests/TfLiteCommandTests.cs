@@ -52,6 +52,32 @@ public sealed class TfLiteCommandTests : IDisposable
     }
 
     [Fact]
+    public void Int_run_requantization_profiles_give_the_executor_arithmetic_they_name()
+    {
+        var input = Path.Combine(_folder, "window.npy");
+        var random = new Random(640);
+        var window = Tensor.Create([1, 640], Enumerable.Range(0, 640).Select(_ => (sbyte)random.Next(-128, 128)).ToArray());
+        NpyFile.Write(input, window);
+        var program = Tessera.Integer.IntegerLowering.Lower(Tessera.TFLite.TfLiteImporter.Load(Model("ad01_int8.tflite")));
+        var outputs = new Dictionary<string, sbyte[]>();
+        foreach (var (name, profile) in new[] { ("reference", Tessera.Integer.RequantizationProfile.Reference), ("float", Tessera.Integer.RequantizationProfile.Float), ("tflite", Tessera.Integer.RequantizationProfile.TfLite) })
+        {
+            var folder = Path.Combine(_folder, name);
+            var result = CliHarness.Run("int-run", Model("ad01_int8.tflite"), "-i", input, "-o", folder, "--requantization", name);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            outputs[name] = NpyFile.Read(Directory.GetFiles(folder, "*.npy").Single()).As<sbyte>();
+            var expected = program.WithRequantization(profile).RunOutputs(new Dictionary<string, Tensor> { [program.Inputs.Single()] = window })[program.Outputs.Single()];
+            Assert.Equal(expected.As<sbyte>(), outputs[name]);
+        }
+        // AD's small shifts put many values near a half step: the three arithmetics really differ on this input.
+        Assert.NotEqual(outputs["reference"], outputs["float"]);
+        Assert.NotEqual(outputs["reference"], outputs["tflite"]);
+        var bad = CliHarness.Run("int-run", Model("ad01_int8.tflite"), "-i", input, "--requantization", "armnn");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Single(bad.ErrorLines);
+    }
+
+    [Fact]
     public void Run_on_an_int8_model_points_to_int_run_on_one_line()
     {
         var input = Path.Combine(_folder, "features.npy");

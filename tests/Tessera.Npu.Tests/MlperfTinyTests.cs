@@ -38,4 +38,27 @@ public sealed class MlperfTinyTests(ITestOutputHelper output)
         Assert.True(compared >= 3);
         Assert.True(partition.NpuMacFraction >= 0.95, $"NPU MAC fraction {partition.NpuMacFraction:P2}");
     }
+
+    /// <summary>The NPU implements the executor's two roundings only: with TFLite's profile the plain convolutions
+    /// and the fully connected layer (one rounding) stay on the CPU, saying why, the depthwise ones (two roundings)
+    /// still run on the NPU, and the hybrid run equals the executor under that profile.</summary>
+    [Fact]
+    public void Steps_with_another_rounding_stay_on_the_cpu_and_say_why()
+    {
+        var model = TfLiteImporter.Load(TestAssets.File("models", "mlperf-tiny", "kws_ref_model.tflite"));
+        var reference = IntegerLowering.Lower(model);
+        var program = reference.WithRequantization(RequantizationProfile.TfLite);
+        var input = program.Inputs.Single();
+        var random = new Random(49);
+        var inputs = new Dictionary<string, Tensor> { [input] = Tensor.Create([1, 49, 10, 1], Enumerable.Range(0, 490).Select(_ => (sbyte)random.Next(-128, 128)).ToArray()) };
+        var partition = Partitioner.Partition(program, ProgramValues.Probe(program, inputs), Hardware.NpuSpecLoader.Load("tiny"));
+        var rounded = partition.Fallbacks.Where(f => f.Reason.Contains("two roundings", StringComparison.Ordinal)).ToList();
+        Assert.Equal(program.Steps.Count(s => s is ConvolutionStep { Groups: 1 } or MatMulStep), rounded.Count);
+        Assert.Contains(partition.Segments.SelectMany(s => s.Steps), s => s is ConvolutionStep { Groups: > 1 });
+        Assert.InRange(partition.NpuMacFraction, 0.01, 0.99);
+        var expected = program.RunOutputs(inputs)[program.Outputs.Single()].As<sbyte>();
+        Assert.Equal(expected, HybridRunner.Run(partition, inputs, layerReports: false).Outputs[program.Outputs.Single()].As<sbyte>());
+        // The profile changes the arithmetic, not the program it came from.
+        Assert.All(reference.Steps.OfType<ConvolutionStep>(), s => Assert.Equal(RequantizationRounding.Double, s.Requantizer!.Rounding));
+    }
 }

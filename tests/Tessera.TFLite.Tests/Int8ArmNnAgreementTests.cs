@@ -59,6 +59,8 @@ public sealed class Int8ArmNnAgreementTests(Int8ArmNnFixture fixture, Xunit.Abst
         Assert.Equal(Int8ArmNnFixture.InputsPerModel, inputs.Count);
         var fakeQuantized = new Int8Agreement();
         var integer = new Int8Agreement();
+        var floatRequantized = new Int8Agreement();
+        var armNnArithmetic = program.WithRequantization(RequantizationProfile.Float);
         var steps = new Int8Agreement();
         int comparedSteps = 0;
         for (int k = 0; k < inputs.Count; k++)
@@ -69,12 +71,14 @@ public sealed class Int8ArmNnAgreementTests(Int8ArmNnFixture fixture, Xunit.Abst
             var actual = program.RunOutputs(new Dictionary<string, Tensor> { [inputName] = inputs[k] })[outputName];
             Assert.Equal(DataType.Int8, actual.DataType);
             integer.Add(actual.As<sbyte>(), armNn);
+            floatRequantized.Add(armNnArithmetic.RunOutputs(new Dictionary<string, Tensor> { [inputName] = inputs[k] })[outputName].As<sbyte>(), armNn);
             // The step-by-step comparison costs a second integer run; a few inputs already cover every step millions of times.
             if (k < StepByStepInputs) comparedSteps = CompareSteps(program, reference, inputName, inputs[k], steps);
         }
         output.WriteLine($"{file}: {inputs.Count} inputs");
         output.WriteLine($"  fake-quantized QDQ graph vs Arm NN: {fakeQuantized.Summary(classifier)}");
         output.WriteLine($"  integer executor vs Arm NN:         {integer.Summary(classifier)}");
+        output.WriteLine($"  executor, float requantization:    {floatRequantized.Summary(classifier)}");
         output.WriteLine($"  {comparedSteps} of {program.Steps.Count} integer steps, each on the fake-quantized graph's inputs ({StepByStepInputs} inputs): {steps.Summary(false)}");
         // ResNet-8's 8x8 average pool meets exact .5 ties on about 1% of its outputs (6 of 640 over 10 inputs):
         // ONNX QuantizeLinear rounds them to even, Arm NN away from zero, and the final dense layer turns a one-step
@@ -83,6 +87,12 @@ public sealed class Int8ArmNnAgreementTests(Int8ArmNnFixture fixture, Xunit.Abst
         double required = file == "pretrainedResnet_quant.tflite" ? 0.90 : 0.99;
         Assert.True(fakeQuantized.WithinOne >= required * fakeQuantized.Elements, $"{file}: fake-quantized graph: {fakeQuantized.Summary(classifier)}");
         if (classifier) Assert.Equal(inputs.Count, fakeQuantized.SameTop);
+        // With Arm NN's arithmetic (float requantization, float32 Add and average pool), the executor meets the
+        // >= 99% within one step and same top-1 on every input; ResNet-8 reaches 98.2% (50/50 top-1): Arm NN also
+        // accumulates its convolutions in float32, whose rounding moves a few near-tie values by one step.
+        double floatRequired = file == "pretrainedResnet_quant.tflite" ? 0.98 : 0.99;
+        Assert.True(floatRequantized.WithinOne >= floatRequired * floatRequantized.Elements, $"{file}: float requantization: {floatRequantized.Summary(classifier)}");
+        if (classifier) Assert.Equal(inputs.Count, floatRequantized.SameTop);
         Assert.Equal(program.Steps.Count, comparedSteps);
         Assert.True(steps.Worst <= 1, $"{file}: an integer step differs from float requantization by {steps.Worst} steps");
         Assert.True(steps.Exact >= 0.99 * steps.Elements, $"{file}: integer steps: {steps.Summary(false)}");

@@ -62,8 +62,8 @@ public sealed class Int8TfLiteFixture
 /// AVERAGE_POOL_2D, SOFTMAX and RESHAPE agree exactly; CONV_2D and FULLY_CONNECTED differ by at most one step,
 /// and only by rounding: TFLite applies their requantization multiplier with one rounding (ties up), the executor
 /// (like TFLite's reference kernels) with a rounding doubling high multiply and a rounding shift. With that one
-/// rounding swapped in (<see cref="SingleRoundingStep"/>, the same accumulators and multipliers), the executor
-/// equals TFLite on every layer and every output of all five models.</summary>
+/// rounding swapped in (<see cref="RequantizationProfile.TfLite"/>, the same accumulators and multipliers), the
+/// executor equals TFLite on every layer and every output of all five models.</summary>
 public sealed class Int8TfLiteAgreementTests(Int8TfLiteFixture fixture, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<Int8TfLiteFixture>
 {
     private static readonly HashSet<string> RoundedLayers = ["CONV_2D", "FULLY_CONNECTED"];
@@ -77,8 +77,8 @@ public sealed class Int8TfLiteAgreementTests(Int8TfLiteFixture fixture, Xunit.Ab
         var program = IntegerLowering.Lower(MlperfTinyModels.Load(file));
         Assert.Empty(program.Islands);
         Assert.DoesNotContain(program.Steps, s => s.IsFloat);
-        var singleRounding = program.Steps.Select(SingleRoundingStep.Of).ToList();
-        Assert.Contains(singleRounding, s => s is SingleRoundingStep);
+        var tflite = program.WithRequantization(RequantizationProfile.TfLite);
+        Assert.Contains(tflite.Steps, s => s is ConvolutionStep { Requantizer.Rounding: RequantizationRounding.Single } or MatMulStep { Requantizer.Rounding: RequantizationRounding.Single });
         var inputName = program.Inputs.Single();
         var outputName = program.Outputs.Single();
         bool classifier = file != "ad01_int8.tflite";
@@ -95,11 +95,8 @@ public sealed class Int8TfLiteAgreementTests(Int8TfLiteFixture fixture, Xunit.Ab
             Assert.Equal(DataType.Int8, actual.DataType);
             builtin.Add(actual.As<sbyte>(), builtinOutputs[k].As<sbyte>(), countTop: classifier);
             xnnpack.Add(actual.As<sbyte>(), xnnpackOutputs[k].As<sbyte>(), countTop: classifier);
-            var state = new IntegerState();
-            foreach (var (name, value) in program.Constants) state.Set(name, value);
-            state.Set(inputName, inputs[k]);
-            foreach (var step in singleRounding) step.Execute(state);
-            single.Add(state.Original(outputName).As<sbyte>(), builtinOutputs[k].As<sbyte>(), countTop: classifier);
+            var singleRounding = tflite.RunOutputs(new Dictionary<string, Tensor> { [inputName] = inputs[k] })[outputName];
+            single.Add(singleRounding.As<sbyte>(), builtinOutputs[k].As<sbyte>(), countTop: classifier);
         }
         output.WriteLine($"{file}: {inputs.Count} inputs");
         output.WriteLine($"  integer executor vs TFLite builtin kernels ({string.Join(", ", builtinKernels.Nodes)}): {builtin.Summary(classifier)}");
@@ -127,7 +124,7 @@ public sealed class Int8TfLiteAgreementTests(Int8TfLiteFixture fixture, Xunit.Ab
         var producer = subgraph.Operators.SelectMany(op => op.Outputs.Select(o => (subgraph.Tensors[o].Name, Op: parsed.OperatorCodes[op.OpcodeIndex].Name)))
             .ToDictionary(p => p.Name, p => p.Op, StringComparer.Ordinal);
         var (executor, executorCompared) = Layers(program, program.Steps, file, producer);
-        var (single, singleCompared) = Layers(program, program.Steps.Select(SingleRoundingStep.Of).ToList(), file, producer);
+        var (single, singleCompared) = Layers(program, program.WithRequantization(RequantizationProfile.TfLite).Steps, file, producer);
         output.WriteLine($"{file}: {executorCompared} of {producer.Count} TFLite operator outputs compared, {Int8TfLiteFixture.StepInputs} inputs");
         foreach (var (op, agreement) in executor) output.WriteLine($"  {op}: {agreement.Summary(false)}; with one rounding: {single[op].Summary(false)}");
         Assert.Equal(producer.Count, executorCompared);
