@@ -111,7 +111,7 @@ internal static class ConvLowering
             long half = spec.WeightScratchpadBytes / 2;
             bool prefetch = next is not null && weights.Length <= half && next.Bytes.Length <= half;
             bool hasBias = BiasWords(conv, block).Any(b => b != 0);
-            int steps = bands * block.Count, step = 0;
+            int steps = bands * block.Count, step = 0, prefetched = 0;
             for (int band = 0; band < bands; band++)
             {
                 int firstRow = band * plan.BandRows, rows = Math.Min(plan.BandRows, output.Height - firstRow);
@@ -119,11 +119,20 @@ internal static class ConvLowering
                 long outAt = 2 * inSlot + (band % 2) * outSlot;
                 bool lastBand = band == bands - 1;
                 if (!fromScratchpad) loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
-                if (band == 0 && prefetch)
+                if (prefetch && prefetched < next!.Bytes.Length)
                 {
+                    // Interleaved with the band loads (the load queue is in order, so one big prefetch would hold
+                    // back this block's next input bands): after band i's load, as many bytes as the DMA channel
+                    // can move while band i computes and band i + 1 loads; the rest after the last band's load.
                     long nextBase = weightBase == 0 ? half : 0;
-                    builder.LoadBlock(MemoryKind.Weight, nextBase, builder.WeightConstant(next!), next!.Bytes.Length);
-                    builder.Prefetched = (next, nextBase);
+                    int piece = fromScratchpad || lastBand ? next.Bytes.Length - prefetched
+                        : (int)Math.Min(next.Bytes.Length - prefetched, PrefetchGap(spec, conv, plan, block, band, bands) * spec.DramBytesPerCycle);
+                    if (piece > 0)
+                    {
+                        builder.LoadBlock(MemoryKind.Weight, nextBase + prefetched, builder.WeightConstant(next) + prefetched, piece);
+                        prefetched += piece;
+                    }
+                    if (prefetched == next.Bytes.Length) builder.Prefetched = (next, nextBase);
                 }
                 int columnOffset = 0;
                 for (int j = 0; j < block.Count; j++, step++)
@@ -220,6 +229,27 @@ internal static class ConvLowering
             builder.EndLayer(toScratchpad ? QueueKind.Vector : QueueKind.Store);
         }
         return plan;
+    }
+
+    /// <summary>Cycles the DMA channel is free while band <paramref name="band"/> computes: the engine's time for the
+    /// band (the cost model's formulas) less the next band's input load.</summary>
+    private static long PrefetchGap(NpuSpec spec, ConvLayer conv, ConvPlan plan, IReadOnlyList<ConvChunk> block, int band, int bands)
+    {
+        int rows = Math.Min(plan.BandRows, conv.Output.Height - band * plan.BandRows);
+        long pixels = (long)rows * conv.Output.Width, engine = 0;
+        foreach (var chunk in block)
+        {
+            if (plan.OnVector)
+            {
+                engine += conv.Window.Taps * pixels * ((chunk.Width + spec.VectorLanes - 1) / spec.VectorLanes);
+                continue;
+            }
+            var (groupTaps, groupK) = ConvPlanner.TapGroup(conv, chunk);
+            engine += conv.Window.Taps / groupTaps * (long)((groupK + spec.ArrayRows - 1) / spec.ArrayRows) * Math.Max(pixels, spec.ArrayRows);
+        }
+        int nextRows = band + 1 < bands ? Math.Min(plan.BandRows, conv.Output.Height - (band + 1) * plan.BandRows) : 0;
+        long nextLoad = nextRows == 0 ? 0 : ConvPlanner.InputSlot(conv, nextRows) / spec.DramBytesPerCycle;
+        return Math.Max(0, engine - nextLoad);
     }
 
     /// <summary>Bias with the input zero point folded in: sum (x - z) w + b = sum x w + (b - z sum w), exact in
