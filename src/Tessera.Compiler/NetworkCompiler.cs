@@ -21,7 +21,8 @@ public static class NetworkCompiler
     public static CompiledNetwork Compile(NpuSpec spec, Network network)
     {
         network.Validate();
-        var memory = MemoryPlan.Build(network);
+        var placements = PlanPlacement(network);
+        var memory = MemoryPlan.Build(network, placements);
         var builder = new ProgramBuilder(spec, memory.ArenaBytes);
         var plans = new List<LayerPlan>();
         var (residentIn, residentOut, limits) = PlanFusion(spec, network);
@@ -69,11 +70,14 @@ public static class NetworkCompiler
             (string decision, long estimate) = layer switch
             {
                 ConvLayer conv => Conv(builder, Prepared(index), conv, inputs[0], output,
-                    residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index)),
+                    residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index),
+                    placements.TryGetValue(conv.Output.Name, out var slice) ? Pitch(slice.Concat) : null),
                 MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
                 AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
-                ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output), 0L),
-                ConcatLayer concat => (VectorLowering.Concat(builder, concat, inputs, output), 0L),
+                ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output,
+                    placements.TryGetValue(layer.Output.Name, out var part) ? Pitch(part.Concat) : null), 0L),
+                ConcatLayer concat => (VectorLowering.Concat(builder, concat, inputs, output,
+                    Enumerable.Range(0, concat.Parts.Count).Where(p => placements.ContainsKey(concat.Parts[p].Name)).ToHashSet()), 0L),
                 ReshapeLayer => ("alias of the input buffer, no instructions", 0L),
                 _ => ModelLayerLowering.Emit(builder, layer, inputs, output),
             };
@@ -81,6 +85,7 @@ public static class NetworkCompiler
         }
         builder.Finish();
         var program = new NpuProgram { SpecHash = spec.Hash };
+        int Pitch(string concat) => network.Layers.First(l => l.Output.Name == concat).Output.Channels;
         program.Instructions.AddRange(builder.Code);
         program.Constants.AddRange(builder.Constants);
         foreach (var input in network.Inputs) program.Tensors.Add(new TensorBinding(input.Name, TensorRole.Input, NpuDataType.Int8, memory[input.Name], [input.Height, input.Width, input.Channels]));
@@ -104,12 +109,23 @@ public static class NetworkCompiler
         return Compile(spec, network);
     }
 
-    private static (string, long) Conv(ProgramBuilder builder, (ConvLayer Conv, ConvPlan Plan)? prepared, ConvLayer conv, long input, long output, long? residentInput, ResidentOutput? residentOutput)
+    private static (string, long) Conv(ProgramBuilder builder, (ConvLayer Conv, ConvPlan Plan)? prepared, ConvLayer conv, long input, long output, long? residentInput, ResidentOutput? residentOutput,
+        int? outputPitch)
     {
         // Planning failed in the prepass: plan again so the planner's message reaches the caller.
         var (shaped, plan) = prepared ?? (AsGemmColumn(conv), ConvPlanner.Plan(builder.Spec, AsGemmColumn(conv)));
-        ConvLowering.Emit(builder, shaped, plan, input, output, residentInput: residentInput, residentOutput: residentOutput);
-        string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output kept in the scratchpad at {residentOutput.Base} for the next layer");
+        ConvLowering.BandStore? store = null;
+        if (outputPitch is int pitch)
+        {
+            // Concat by placement: each band's tile goes straight into the concatenation's channel slice.
+            int width = shaped.Output.Width;
+            store = (sram, firstRow, rows, blockStart, blockChannels, signal) =>
+                builder.Store(MemoryKind.Activation, sram, output + (long)firstRow * width * pitch + blockStart, blockChannels, width, rows, pitch, (long)width * pitch,
+                    blockChannels, (long)width * blockChannels, Lowering.Q.Vector, signal);
+        }
+        ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput);
+        string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output kept in the scratchpad at {residentOutput.Base} for the next layer")
+            + (outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "");
         return (plan.Describe(shaped) + fused, plan.Cost.Cycles);
     }
 
@@ -181,6 +197,36 @@ public static class NetworkCompiler
             limits[j] = limitB;
         }
         return (residentIn, residentOut, limits);
+    }
+
+    /// <summary>Concat by placement: a concatenation part that only the concatenation reads, that is not a network
+    /// input or output, and whose producer is a convolution or an elementwise/lookup layer (whose stores can write
+    /// with the concatenation's pixel pitch) is written by that producer straight into its channel slice of the
+    /// concatenation's output; the concatenation copies only the other parts. Part name -> (concat output, offset).</summary>
+    private static Dictionary<string, (string Concat, int Offset)> PlanPlacement(Network network)
+    {
+        var placements = new Dictionary<string, (string, int)>();
+        var readers = new Dictionary<string, int>();
+        foreach (var layer in network.Layers)
+        {
+            foreach (var name in layer.Inputs.Select(t => t.Name)) readers[name] = readers.GetValueOrDefault(name) + 1;
+        }
+        var producers = network.Layers.ToDictionary(l => l.Output.Name);
+        var outputs = network.Outputs.ToHashSet();
+        foreach (var concat in network.Layers.OfType<ConcatLayer>())
+        {
+            int offset = 0;
+            foreach (var part in concat.Parts)
+            {
+                if (readers.GetValueOrDefault(part.Name) == 1 && !outputs.Contains(part.Name) && part.Pixels == concat.Output.Pixels
+                    && producers.TryGetValue(part.Name, out var producer) && producer is ConvLayer or ElementwiseLayer or LookupLayer)
+                {
+                    placements[part.Name] = (concat.Output.Name, offset);
+                }
+                offset += part.Channels;
+            }
+        }
+        return placements;
     }
 
     /// <summary>A 1x1, stride-1, unpadded convolution is a GEMM over pixels: seen as a column of Height x Width

@@ -95,6 +95,41 @@ public class NetworkTests(ITestOutputHelper output)
         output.WriteLine(report.ToMarkdown());
     }
 
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("large")]
+    public void Concat_by_placement_is_bit_exact_and_copies_nothing(string config)
+    {
+        // A SqueezeNet fire module: squeeze 1x1, expand 1x1 rescaled by an Add, expand 3x3; both concat parts are
+        // written by their producers straight into their channel slices (strided stores), and a third part that
+        // another layer also reads is still copied.
+        var random = new Random(13);
+        var network = new Network();
+        var image = Make.Tensor("image", 11, 13, 24, random);
+        network.Inputs.Add(image);
+        var squeeze = Make.Conv("squeeze", image, 16, new Window(1, 1), 1, random, 0, 127, "squeeze:out");
+        var e1 = Make.Conv("e1", squeeze.Output, 40, new Window(1, 1), 1, random, 0, 127, "e1:out");
+        var e3 = Make.Conv("e3", squeeze.Output, 72, new Window(3, 3, Padding: Padding.Same(1)), 1, random, 0, 127, "e3:out");
+        var rescaled = new NpuTensor("rescale:out", e1.Output.Height, e1.Output.Width, 40, random.Next(-10, 10));
+        var rescale = new ElementwiseLayer("rescale", e1.Output, e1.Output, rescaled, false, Make.AddParameters(e1.Output, e1.Output, rescaled, random));
+        var concat = new ConcatLayer("concat", [rescale.Output, e3.Output, squeeze.Output], new NpuTensor("concat:out", 11, 13, 128, 3));
+        var after = Make.Conv("after", concat.Output, 8, new Window(1, 1), 1, random, outputName: "after:out");
+        network.Layers.AddRange([squeeze, e1, e3, rescale, concat, after]);
+        network.Outputs.AddRange(["concat:out", "after:out"]);
+        var inputs = Make.Inputs(network.Inputs, new Random(5));
+        var expected = LayerOracle.Run(network, inputs);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), network);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        Assert.Equal(expected["concat:out"], outputs["concat:out"]);
+        Assert.Equal(expected["after:out"], outputs["after:out"]);
+        Assert.Contains("2 of 3 parts written in place", compiled.Layers.Single(l => l.Layer.Name == "concat").Decision, StringComparison.Ordinal);
+        Assert.Contains("written in place into a 128-channel concatenation", compiled.Layers.Single(l => l.Layer.Name == "e3").Decision, StringComparison.Ordinal);
+        Assert.Contains("written in place into a 128-channel concatenation", compiled.Layers.Single(l => l.Layer.Name == "rescale").Decision, StringComparison.Ordinal);
+        // The parts written in place have no buffer of their own: their addresses are the concatenation's slices.
+        Assert.Equal(compiled.Memory["concat:out"] + 40, compiled.Memory["e3:out"]);
+    }
+
     [Fact]
     public void Memory_plan_never_overlaps_live_tensors()
     {
