@@ -21,7 +21,9 @@ public sealed class MemoryPlan
     /// <param name="placements">Tensors written in place into a slice of a concatenation's output (part name ->
     /// concat output name and channel offset): they get no buffer of their own, their address is the slice's, and
     /// the concatenation's buffer lives from the first such part's producer.</param>
-    public static MemoryPlan Build(Network network, IReadOnlyDictionary<string, (string Concat, int Offset)>? placements = null)
+    /// <param name="earlyStarts">Tensors written before their producer's turn (an elementwise layer fused into the
+    /// preceding convolution's epilogue): name -> the layer index their buffer must be live from.</param>
+    public static MemoryPlan Build(Network network, IReadOnlyDictionary<string, (string Concat, int Offset)>? placements = null, IReadOnlyDictionary<string, int>? earlyStarts = null)
     {
         placements ??= new Dictionary<string, (string, int)>();
         var producedAt = new Dictionary<string, int>();
@@ -49,6 +51,7 @@ public sealed class MemoryPlan
             if (placements.ContainsKey(layer.Output.Name)) continue;
             int first = placements.Where(p => p.Value.Concat == layer.Output.Name).Select(p => producedAt[p.Key]).DefaultIfEmpty(i).Min();
             size[layer.Output.Name] = layer.Output.Length;
+            if (earlyStarts?.TryGetValue(layer.Output.Name, out int early) == true) first = Math.Min(first, early);
             (start[layer.Output.Name], end[layer.Output.Name]) = (first, i);
         }
         foreach (var output in network.Outputs) end[Root(output)] = int.MaxValue;

@@ -130,6 +130,25 @@ public class NetworkTests(ITestOutputHelper output)
         Assert.Equal(compiled.Memory["concat:out"] + 40, compiled.Memory["e3:out"]);
     }
 
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("large")]
+    public void Residual_add_fused_into_the_convolution_is_bit_exact(string config)
+    {
+        // The inverted residual's Add (pw1 + project) runs in the projection's epilogue: project's output never
+        // goes to DRAM, the Add layer has no instructions; a residual Add whose operand is read twice is not fused.
+        var network = MobileNetLike();
+        var inputs = Make.Inputs(network.Inputs, new Random(9));
+        var expected = LayerOracle.Run(network, inputs);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), network);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        foreach (var name in network.Outputs) Assert.Equal(expected[name], outputs[name]);
+        Assert.Contains("fused into the epilogue", compiled.Layers.Single(l => l.Layer.Name == "project").Decision, StringComparison.Ordinal);
+        var residual = compiled.Layers.Single(l => l.Layer.Name == "residual");
+        Assert.Equal(0, residual.InstructionCount);
+    }
+
     [Fact]
     public void Memory_plan_never_overlaps_live_tensors()
     {

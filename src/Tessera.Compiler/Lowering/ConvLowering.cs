@@ -52,6 +52,12 @@ internal sealed record ResidentOutput(long Base, int Height, int Width, int Chan
     }
 }
 
+/// <summary>An elementwise Add/Mul fused into a convolution's epilogue: the convolution's output (read only by
+/// the elementwise layer) is one operand, <paramref name="OtherDram"/> the other (already in DRAM); per band the
+/// other operand's tile is loaded, the vector unit combines it with the requantized tile in place, and the band
+/// store writes the elementwise layer's output. Single weight block, array engine only.</summary>
+internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft);
+
 /// <summary>Emits a convolution as a pipelined band loop. Per weight block: its weights (laid out in the
 /// constant section exactly as the array consumes them: chunk, tap, k-slice, k x n row-major) and its bias and
 /// requantization parameters are loaded once; then per band of output rows the padded input rows are loaded
@@ -73,8 +79,12 @@ internal static class ConvLowering
     public delegate void BandStore(long sram, int firstRow, int rows, int blockStart, int blockChannels, int signal);
 
     public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null,
-        long? residentInput = null, ResidentOutput? residentOutput = null)
+        long? residentInput = null, ResidentOutput? residentOutput = null, FusedElementwise? elementwise = null)
     {
+        if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is not null || store is not null))
+        {
+            throw new InvalidOperationException($"layer '{conv.Name}': an elementwise layer fuses only into a single-block array convolution that stores its output");
+        }
         bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null;
         var spec = builder.Spec;
         var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint);
@@ -104,6 +114,11 @@ internal static class ConvLowering
             // A resident input has no band loads: the parameters' load is the engine's go (it comes after the
             // producer's last vector instruction, which wrote the input).
             builder.LoadBlock(MemoryKind.Accumulator, parameterBase, parameterDram, parameters.Length, signal: Q.If(fromScratchpad, engine));
+            long elementwiseParameters = parameterBase + parameters.Length;
+            if (elementwise is not null)
+            {
+                builder.LoadBlock(MemoryKind.Accumulator, elementwiseParameters, builder.Constant($"{elementwise.Layer.Name} parameters", elementwise.Layer.Parameters), elementwise.Layer.Parameters.Length);
+            }
             // Cross-block (and cross-layer) weight prefetch: when this block and the next fit half the weight
             // scratchpad each, the next block's weights load into the other half right after this block's first
             // input band (so after the barrier that ends every use of that half), overlapping this block's compute.
@@ -133,6 +148,14 @@ internal static class ConvLowering
                         prefetched += piece;
                     }
                     if (prefetched == next.Bytes.Length) builder.Prefetched = (next, nextBase);
+                }
+                long operandAt = 2 * inSlot + 2 * outSlot + (band % 2) * outSlot;
+                if (elementwise is not null)
+                {
+                    // The other operand's tile for this band (slot band % 2, free once the vector unit used it two
+                    // bands ago).
+                    builder.Load(MemoryKind.Activation, operandAt, elementwise.OtherDram + (long)firstRow * width * output.Channels, output.Channels, width, rows,
+                        output.Channels, (long)width * output.Channels, output.Channels, (long)width * output.Channels, Q.If(band >= 2, Q.Vector), Q.Vector);
                 }
                 int columnOffset = 0;
                 for (int j = 0; j < block.Count; j++, step++)
@@ -184,7 +207,7 @@ internal static class ConvLowering
                     int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
                     // Written into the scratchpad for the next layer: no store; the layer's last vector instruction
                     // of each weight block is the barrier (it lets the next block's or layer's first load go).
-                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk, Q.Store);
+                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk && elementwise is null, Q.Store);
                     long p = parameterBase + parameterAt[j];
                     if (hasBias)
                     {
@@ -209,6 +232,14 @@ internal static class ConvLowering
                             wait: firstVectorWait, signal: releaseAccumulator | toStore, p: p + chunk.Width, perChannel: true);
                     }
                     columnOffset += chunk.Width;
+                }
+                if (elementwise is not null)
+                {
+                    // Combine in place: the requantized tile (every channel of the band) with the other operand.
+                    long pitch = output.Channels, rowPitch = (long)width * output.Channels;
+                    var (a, b) = elementwise.ConvIsLeft ? (outAt, operandAt) : (operandAt, outAt);
+                    builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, width, rows, output.Channels, a, pitch, rowPitch, outAt, pitch,
+                        wait: Q.Load, signal: Q.Store | Q.If(band + 2 < bands, Q.Load), b: b, bStride0: pitch, bStride1: rowPitch, p: elementwiseParameters);
                 }
                 if (toScratchpad) continue;
                 long dram = outputDram + (long)firstRow * width * output.Channels + block[0].OutputStart;

@@ -38,7 +38,9 @@ internal static class ConvPlanner
 {
     /// <param name="activationBytes">The part of the activation scratchpad the layer's slots may use (from 0;
     /// the rest holds activations kept on chip between layers); null: all of it.</param>
-    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null)
+    /// <param name="elementwiseOperand">The layer's output feeds an elementwise layer fused into its epilogue
+    /// (<see cref="FusedElementwise"/>): two more output-sized slots for the other operand, a few parameter words.</param>
+    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null, bool elementwiseOperand = false)
     {
         if (spec.Dataflow != Dataflow.WeightStationary) throw new UnsupportedException($"'{spec.Name}' is output-stationary; the compiler targets weight-stationary arrays only so far", conv.Name);
         if (BandLoader.Check(conv.Input, conv.Window.Padding) is { } loadProblem) throw new UnsupportedException($"layer '{conv.Name}': {loadProblem}", conv.Name);
@@ -67,7 +69,7 @@ internal static class ConvPlanner
             for (int rows = 1; rows <= conv.Output.Height; rows++)
             {
                 var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0, 0));
-                if (Fits(spec, conv, plan, activationBytes ?? spec.ActivationScratchpadBytes) is { } problem)
+                if (Fits(spec, conv, plan, activationBytes ?? spec.ActivationScratchpadBytes, elementwiseOperand) is { } problem)
                 {
                     if (rows == 1) problems.Add(problem);
                     break; // larger bands only need more space
@@ -145,12 +147,15 @@ internal static class ConvPlanner
 
     public static long AccumulatorSlot(ConvLayer conv, ConvPlan plan) => (long)plan.BandRows * conv.Output.Width * plan.MaxWidth;
 
-    private static string? Fits(NpuSpec spec, ConvLayer conv, ConvPlan plan, long activationBytes)
+    /// <summary>Accumulator words an elementwise layer fused into the epilogue may need for its parameters.</summary>
+    public const int ElementwiseParameterWords = 16;
+
+    private static string? Fits(NpuSpec spec, ConvLayer conv, ConvPlan plan, long activationBytes, bool elementwiseOperand)
     {
         int rows = plan.BandRows;
-        long activation = 2 * InputSlot(conv, rows) + 2 * OutputSlot(conv, plan);
+        long activation = 2 * InputSlot(conv, rows) + (elementwiseOperand ? 4 : 2) * OutputSlot(conv, plan);
         if (activation > activationBytes) return $"{rows}-row band needs {activation} activation bytes, '{spec.Name}' has {activationBytes}";
-        long parameters = plan.Blocks.Max(b => b.Sum(ParameterWords));
+        long parameters = plan.Blocks.Max(b => b.Sum(ParameterWords)) + (elementwiseOperand ? ElementwiseParameterWords : 0);
         long accumulator = 2 * AccumulatorSlot(conv, plan) + parameters;
         if (accumulator > spec.AccumulatorEntries) return $"{rows}-row band needs {accumulator} accumulator entries, '{spec.Name}' has {spec.AccumulatorEntries}";
         if (conv.Output.Width > 4095 || rows > 4095) return "output rows exceed 4095 pixels";
