@@ -70,7 +70,7 @@ public static class NetworkCompiler
                     if (following is ConvLayer)
                     {
                         if (Prepared(k) is not { } p) return null;
-                        return new WeightBlock($"{p.Conv.Name} weights block 0", ConvLowering.Constants(p.Conv, p.Plan.Blocks[0], p.Plan.OnVector).Weights);
+                        return new WeightBlock($"{p.Conv.Name} weights block 0", ConvLowering.Constants(p.Conv, p.Plan.Blocks[0], p.Plan.OnVector, p.Plan.RowPairs).Weights);
                     }
                     if (following is not (MaxPoolLayer or AveragePoolLayer or ElementwiseLayer or LookupLayer or ConcatLayer or ReshapeLayer)) return null;
                 }

@@ -149,6 +149,25 @@ public class NetworkTests(ITestOutputHelper output)
         Assert.Equal(0, residual.InstructionCount);
     }
 
+    [Theory]
+    [InlineData("small", 1)]
+    [InlineData("small", 2)]
+    [InlineData("large", 1)]
+    [InlineData("large", 2)]
+    public void Row_pairs_on_idle_columns_are_bit_exact(string config, int stride)
+    {
+        // 16 output channels fill half of small's 32 columns (32 of large's 64 with 32 channels): output rows are
+        // computed in pairs on both halves; stride 2 (5x5 kernel) takes KernelHeight + 2 input row offsets per pair.
+        var random = new Random(17 + stride);
+        int channels = config == "small" ? 16 : 32;
+        var conv = Make.Conv("c", Make.Tensor("x", 12 * stride, 48 * stride, channels, random), channels, new Window(1 + 2 * stride, 1 + 2 * stride, stride, stride, Padding: Padding.Same(stride)), 1, random, -100, 120);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), conv);
+        Assert.Contains("output rows in pairs", compiled.Layers.Single().Decision, StringComparison.Ordinal);
+        var inputs = Make.Inputs(conv.Inputs, random);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        Assert.Equal(LayerOracle.Run(conv, [inputs["x"]]), outputs[conv.Output.Name]);
+    }
+
     [Fact]
     public void Memory_plan_never_overlaps_live_tensors()
     {

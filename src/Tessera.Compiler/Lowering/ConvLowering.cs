@@ -94,7 +94,7 @@ internal static class ConvLowering
         long accSlot = ConvPlanner.AccumulatorSlot(conv, plan), parameterBase = 2 * accSlot;
         int engine = plan.OnVector ? Q.Vector : Q.Compute;
         int bands = (output.Height + plan.BandRows - 1) / plan.BandRows;
-        var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector)).ToList();
+        var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector, plan.RowPairs)).ToList();
         for (int blockIndex = 0; blockIndex < plan.Blocks.Count; blockIndex++)
         {
             var block = plan.Blocks[blockIndex];
@@ -188,7 +188,27 @@ internal static class ConvLowering
                         var (groupTaps, groupK) = ConvPlanner.TapGroup(conv, chunk);
                         int kSlices = (groupK + spec.ArrayRows - 1) / spec.ArrayRows, pass = 0, passes = window.Taps / groupTaps * kSlices;
                         long weightTile = weightBase + weightAt[j];
-                        for (int tap = 0; tap < window.Taps; tap += groupTaps)
+                        if (plan.RowPairs)
+                        {
+                            // Pairs of output rows on 2 x width columns: per input row offset r one gemm per k-slice over
+                            // rows / 2 pairs (input stride two output rows), accumulator rows of 2 x width (pair-major).
+                            int n2 = 2 * chunk.Width, offsets = window.KernelHeight + window.StrideY;
+                            passes = offsets * kSlices;
+                            for (int r = 0; r < offsets; r++)
+                            {
+                                for (int slice = 0; slice < kSlices; slice++, pass++)
+                                {
+                                    int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, groupK - k0);
+                                    long a = inAt + r * loader.RowBytes + chunk.InputStart + k0;
+                                    int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) : 0;
+                                    int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
+                                    builder.Gemm(pass > 0, width, rows / 2, k, n2, a, window.StrideX * c, 2L * window.StrideY * loader.RowBytes,
+                                        weightTile, n2, accAt, n2, wait, signal);
+                                    weightTile += (long)k * n2;
+                                }
+                            }
+                        }
+                        for (int tap = 0; tap < (plan.RowPairs ? 0 : window.Taps); tap += groupTaps)
                         {
                             int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
                             for (int slice = 0; slice < kSlices; slice++, pass++)
@@ -209,13 +229,46 @@ internal static class ConvLowering
                     // of each weight block is the barrier (it lets the next block's or layer's first load go).
                     int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk && elementwise is null, Q.Store);
                     long p = parameterBase + parameterAt[j];
-                    if (hasBias)
+                    if (plan.RowPairs)
+                    {
+                        // One bias + requantize per output row: row dy of the band is half dy % 2 of pair dy / 2.
+                        var epilogue = new List<Action<int, int>>();
+                        int n2 = 2 * chunk.Width;
+                        for (int dy = 0; dy < rows; dy++)
+                        {
+                            long rowAcc = accAt + (long)(dy / 2) * width * n2 + (dy % 2) * chunk.Width;
+                            if (hasBias) epilogue.Add((w, sg) => builder.Vector(VectorFunction.Bias, width, 1, chunk.Width, rowAcc, n2, 0, rowAcc, n2, wait: w, signal: sg, b: p));
+                            if (toScratchpad)
+                            {
+                                foreach (var (offset, count, at) in residentOutput!.Pieces((long)(firstRow + dy) * width, width))
+                                {
+                                    epilogue.Add((w, sg) => builder.Vector(VectorFunction.Requantize, count, 1, chunk.Width, rowAcc + offset * n2, n2, 0, at + chunk.OutputStart, residentOutput.Channels,
+                                        wait: w, signal: sg, p: p + chunk.Width, perChannel: true));
+                                }
+                            }
+                            else
+                            {
+                                long d = outAt + (long)dy * width * blockChannels + columnOffset;
+                                epilogue.Add((w, sg) => builder.Vector(VectorFunction.Requantize, width, 1, chunk.Width, rowAcc, n2, 0, d, blockChannels,
+                                    wait: w, signal: sg, p: p + chunk.Width, perChannel: true));
+                            }
+                        }
+                        for (int i = 0; i < epilogue.Count; i++)
+                        {
+                            var (w, sg) = Streaming.Tokens(i, epilogue.Count, firstVectorWait, releaseAccumulator | toStore);
+                            epilogue[i](w, sg);
+                        }
+                    }
+                    else if (hasBias)
                     {
                         builder.Vector(VectorFunction.Bias, width, rows, chunk.Width, accAt, chunk.Width, (long)width * chunk.Width, accAt, chunk.Width,
                             wait: firstVectorWait, b: p);
                         firstVectorWait = 0;
                     }
-                    if (toScratchpad)
+                    if (plan.RowPairs)
+                    {
+                    }
+                    else if (toScratchpad)
                     {
                         var pieces = residentOutput!.Pieces((long)firstRow * width, rows * width);
                         for (int i = 0; i < pieces.Count; i++)
@@ -275,8 +328,7 @@ internal static class ConvLowering
                 engine += conv.Window.Taps * pixels * ((chunk.Width + spec.VectorLanes - 1) / spec.VectorLanes);
                 continue;
             }
-            var (groupTaps, groupK) = ConvPlanner.TapGroup(conv, chunk);
-            engine += conv.Window.Taps / groupTaps * (long)((groupK + spec.ArrayRows - 1) / spec.ArrayRows) * Math.Max(pixels, spec.ArrayRows);
+            engine += ConvPlanner.Passes(spec, conv, chunk, plan.RowPairs) * Math.Max(plan.RowPairs ? pixels / 2 : pixels, spec.ArrayRows);
         }
         int nextRows = band + 1 < bands ? Math.Min(plan.BandRows, conv.Output.Height - (band + 1) * plan.BandRows) : 0;
         long nextLoad = nextRows == 0 ? 0 : ConvPlanner.InputSlot(conv, nextRows) / spec.DramBytesPerCycle;
@@ -300,7 +352,7 @@ internal static class ConvLowering
         }
     }
 
-    internal static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector)
+    internal static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector, bool rowPairs = false)
     {
         var weights = new List<byte>();
         var parameters = new List<int>();
@@ -314,7 +366,20 @@ internal static class ConvLowering
             var chunk = block[j];
             weightAt[j] = weights.Count;
             parameterAt[j] = parameters.Count;
-            for (int tap = 0; tap < window.Taps; tap++)
+            if (rowPairs)
+            {
+                // Per input row offset r: a packed kernel row (kx, ic) x 2 x width tile, columns [kernel row r for
+                // output row o | kernel row r - sy for output row o + 1], zeros where that kernel row does not exist.
+                for (int r = 0; r < window.KernelHeight + window.StrideY; r++)
+                for (int kx = 0; kx < window.KernelWidth; kx++)
+                for (int ic = 0; ic < chunk.InputCount; ic++)
+                for (int half = 0; half < 2; half++)
+                {
+                    int ky = r - half * window.StrideY;
+                    for (int n = 0; n < chunk.Width; n++) weights.Add(ky >= 0 && ky < window.KernelHeight ? (byte)conv.Weight(chunk.OutputStart + n, ky, kx, ic) : (byte)0);
+                }
+            }
+            for (int tap = 0; tap < (rowPairs ? 0 : window.Taps); tap++)
             {
                 int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
                 if (onVector)
