@@ -18,8 +18,16 @@ public sealed class MemoryPlan
 
     public long this[string tensor] => addresses[tensor];
 
-    public static MemoryPlan Build(Network network)
+    /// <param name="placements">Tensors written in place into a slice of a concatenation's output (part name ->
+    /// concat output name and channel offset): they get no buffer of their own, their address is the slice's, and
+    /// the concatenation's buffer lives from the first such part's producer.</param>
+    /// <param name="earlyStarts">Tensors written before their producer's turn (an elementwise layer fused into the
+    /// preceding convolution's epilogue): name -> the layer index their buffer must be live from.</param>
+    public static MemoryPlan Build(Network network, IReadOnlyDictionary<string, (string Concat, int Offset)>? placements = null, IReadOnlyDictionary<string, int>? earlyStarts = null)
     {
+        placements ??= new Dictionary<string, (string, int)>();
+        var producedAt = new Dictionary<string, int>();
+        for (int i = 0; i < network.Layers.Count; i++) producedAt[network.Layers[i].Output.Name] = i;
         var plan = new MemoryPlan();
         var root = new Dictionary<string, string>();
         var size = new Dictionary<string, long>();
@@ -34,14 +42,17 @@ public sealed class MemoryPlan
         for (int i = 0; i < network.Layers.Count; i++)
         {
             var layer = network.Layers[i];
-            foreach (var input in layer.Inputs) end[Root(input.Name)] = Math.Max(end[Root(input.Name)], i);
+            foreach (var input in layer.Inputs.Where(t => !placements.ContainsKey(t.Name))) end[Root(input.Name)] = Math.Max(end[Root(input.Name)], i);
             if (layer is ReshapeLayer reshape)
             {
                 root[layer.Output.Name] = Root(reshape.Input.Name);
                 continue;
             }
+            if (placements.ContainsKey(layer.Output.Name)) continue;
+            int first = placements.Where(p => p.Value.Concat == layer.Output.Name).Select(p => producedAt[p.Key]).DefaultIfEmpty(i).Min();
             size[layer.Output.Name] = layer.Output.Length;
-            (start[layer.Output.Name], end[layer.Output.Name]) = (i, i);
+            if (earlyStarts?.TryGetValue(layer.Output.Name, out int early) == true) first = Math.Min(first, early);
+            (start[layer.Output.Name], end[layer.Output.Name]) = (first, i);
         }
         foreach (var output in network.Outputs) end[Root(output)] = int.MaxValue;
         var placed = new List<(long Address, long Size, int Start, int End)>();
@@ -60,6 +71,7 @@ public sealed class MemoryPlan
             plan.UnsharedBytes += ProgramBuilder.Align(size[name]);
         }
         foreach (var (alias, target) in root) plan.addresses[alias] = plan.addresses[Root(target)];
+        foreach (var (part, (concat, offset)) in placements) plan.addresses[part] = plan.addresses[Root(concat)] + offset;
         return plan;
     }
 }

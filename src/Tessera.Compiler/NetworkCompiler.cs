@@ -21,10 +21,13 @@ public static class NetworkCompiler
     public static CompiledNetwork Compile(NpuSpec spec, Network network)
     {
         network.Validate();
-        var memory = MemoryPlan.Build(network);
+        var placements = PlanPlacement(network);
+        var epilogues = PlanElementwiseFusion(network, placements);
+        // A fused elementwise layer's output is written while its convolution runs: it lives from there.
+        var memory = MemoryPlan.Build(network, placements, epilogues.ToDictionary(p => p.Value.Output.Name, p => p.Key));
         var builder = new ProgramBuilder(spec, memory.ArenaBytes);
         var plans = new List<LayerPlan>();
-        var (residentIn, residentOut, limits) = PlanFusion(spec, network);
+        var (residentIn, residentOut, limits) = PlanFusion(spec, network, epilogues);
         var prepared = new Dictionary<int, (ConvLayer Conv, ConvPlan Plan)?>();
         (ConvLayer Conv, ConvPlan Plan)? Prepared(int index)
         {
@@ -35,7 +38,15 @@ public static class NetworkCompiler
                 try
                 {
                     var shaped = AsGemmColumn(conv);
-                    result = (shaped, ConvPlanner.Plan(spec, shaped, limits.TryGetValue(index, out long limit) ? limit : null));
+                    long? limit = limits.TryGetValue(index, out long l) ? l : null;
+                    var plan = ConvPlanner.Plan(spec, shaped, limit, epilogues.ContainsKey(index));
+                    if (epilogues.ContainsKey(index) && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != shaped.Output.Channels))
+                    {
+                        // The elementwise layer cannot ride on this plan: it runs as a layer of its own.
+                        epilogues.Remove(index);
+                        plan = ConvPlanner.Plan(spec, shaped, limit);
+                    }
+                    result = (shaped, plan);
                 }
                 catch (UnsupportedException)
                 {
@@ -43,6 +54,7 @@ public static class NetworkCompiler
             }
             return prepared[index] = result;
         }
+        var fusedInto = new Dictionary<int, string>();
         for (int index = 0; index < network.Layers.Count; index++)
         {
             var layer = network.Layers[index];
@@ -58,7 +70,7 @@ public static class NetworkCompiler
                     if (following is ConvLayer)
                     {
                         if (Prepared(k) is not { } p) return null;
-                        return new WeightBlock($"{p.Conv.Name} weights block 0", ConvLowering.Constants(p.Conv, p.Plan.Blocks[0], p.Plan.OnVector).Weights);
+                        return new WeightBlock($"{p.Conv.Name} weights block 0", ConvLowering.Constants(p.Conv, p.Plan.Blocks[0], p.Plan.OnVector, p.Plan.RowPairs).Weights);
                     }
                     if (following is not (MaxPoolLayer or AveragePoolLayer or ElementwiseLayer or LookupLayer or ConcatLayer or ReshapeLayer)) return null;
                 }
@@ -66,14 +78,27 @@ public static class NetworkCompiler
             } : null;
             var inputs = layer.Inputs.Select(t => memory[t.Name]).ToList();
             long output = memory[layer.Output.Name];
+            var convPlan = layer is ConvLayer ? Prepared(index) : null;
+            FusedElementwise? epilogue = null;
+            if (layer is ConvLayer && convPlan is not null && epilogues.TryGetValue(index, out var fusedLayer))
+            {
+                bool convIsLeft = Reaches(layer.Output.Name, fusedLayer.Left.Name);
+                epilogue = new FusedElementwise(fusedLayer, memory[(convIsLeft ? fusedLayer.Right : fusedLayer.Left).Name], convIsLeft);
+                output = memory[fusedLayer.Output.Name];
+                fusedInto[network.Layers.IndexOf(fusedLayer)] = layer.Name;
+            }
             (string decision, long estimate) = layer switch
             {
-                ConvLayer conv => Conv(builder, Prepared(index), conv, inputs[0], output,
-                    residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index)),
+                ElementwiseLayer when fusedInto.TryGetValue(index, out var producer) => ($"fused into the epilogue of '{producer}' (no instructions of its own)", 0L),
+                ConvLayer conv => Conv(builder, convPlan, conv, inputs[0], output,
+                    residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index),
+                    placements.TryGetValue(conv.Output.Name, out var slice) ? Pitch(slice.Concat) : null, epilogue),
                 MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
                 AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
-                ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output), 0L),
-                ConcatLayer concat => (VectorLowering.Concat(builder, concat, inputs, output), 0L),
+                ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output,
+                    placements.TryGetValue(layer.Output.Name, out var part) ? Pitch(part.Concat) : null), 0L),
+                ConcatLayer concat => (VectorLowering.Concat(builder, concat, inputs, output,
+                    Enumerable.Range(0, concat.Parts.Count).Where(p => placements.ContainsKey(concat.Parts[p].Name)).ToHashSet()), 0L),
                 ReshapeLayer => ("alias of the input buffer, no instructions", 0L),
                 _ => ModelLayerLowering.Emit(builder, layer, inputs, output),
             };
@@ -81,6 +106,17 @@ public static class NetworkCompiler
         }
         builder.Finish();
         var program = new NpuProgram { SpecHash = spec.Hash };
+        // Whether tensor 'to' is 'from' or a reshape (alias) of it.
+        bool Reaches(string from, string to)
+        {
+            for (string name = from; ;)
+            {
+                if (name == to) return true;
+                if (network.Layers.FirstOrDefault(l => l is ReshapeLayer r && r.Input.Name == name) is not { } next) return false;
+                name = next.Output.Name;
+            }
+        }
+        int Pitch(string concat) => network.Layers.First(l => l.Output.Name == concat).Output.Channels;
         program.Instructions.AddRange(builder.Code);
         program.Constants.AddRange(builder.Constants);
         foreach (var input in network.Inputs) program.Tensors.Add(new TensorBinding(input.Name, TensorRole.Input, NpuDataType.Int8, memory[input.Name], [input.Height, input.Width, input.Channels]));
@@ -104,12 +140,24 @@ public static class NetworkCompiler
         return Compile(spec, network);
     }
 
-    private static (string, long) Conv(ProgramBuilder builder, (ConvLayer Conv, ConvPlan Plan)? prepared, ConvLayer conv, long input, long output, long? residentInput, ResidentOutput? residentOutput)
+    private static (string, long) Conv(ProgramBuilder builder, (ConvLayer Conv, ConvPlan Plan)? prepared, ConvLayer conv, long input, long output, long? residentInput, ResidentOutput? residentOutput,
+        int? outputPitch, FusedElementwise? epilogue)
     {
         // Planning failed in the prepass: plan again so the planner's message reaches the caller.
         var (shaped, plan) = prepared ?? (AsGemmColumn(conv), ConvPlanner.Plan(builder.Spec, AsGemmColumn(conv)));
-        ConvLowering.Emit(builder, shaped, plan, input, output, residentInput: residentInput, residentOutput: residentOutput);
-        string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output kept in the scratchpad at {residentOutput.Base} for the next layer");
+        ConvLowering.BandStore? store = null;
+        if (outputPitch is int pitch)
+        {
+            // Concat by placement: each band's tile goes straight into the concatenation's channel slice.
+            int width = shaped.Output.Width;
+            store = (sram, firstRow, rows, blockStart, blockChannels, signal) =>
+                builder.Store(MemoryKind.Activation, sram, output + (long)firstRow * width * pitch + blockStart, blockChannels, width, rows, pitch, (long)width * pitch,
+                    blockChannels, (long)width * blockChannels, Lowering.Q.Vector, signal);
+        }
+        ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput, elementwise: epilogue);
+        string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output kept in the scratchpad at {residentOutput.Base} for the next layer")
+            + (outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "")
+            + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand loaded per band, its output stored)");
         return (plan.Describe(shaped) + fused, plan.Cost.Cycles);
     }
 
@@ -119,7 +167,8 @@ public static class NetworkCompiler
     /// layer's padded input layout (no store, no load, no DRAM round trip). Kept tensors live at the top of the
     /// scratchpad (a producer's input and output never overlap); each layer's band slots are planned below them.
     /// A pair is fused only when both layers still plan with the space left.</summary>
-    private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits) PlanFusion(NpuSpec spec, Network network)
+    private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits) PlanFusion(NpuSpec spec, Network network,
+        IReadOnlyDictionary<int, ElementwiseLayer> epilogues)
     {
         var residentIn = new Dictionary<int, long>();
         var regions = new Dictionary<int, (long Start, long End)>();
@@ -132,11 +181,11 @@ public static class NetworkCompiler
         }
         var outputs = network.Outputs.ToHashSet();
         long capacity = spec.ActivationScratchpadBytes;
-        bool Plans(ConvLayer conv, long limit)
+        bool Plans(ConvLayer conv, long limit, int index)
         {
             try
             {
-                ConvPlanner.Plan(spec, AsGemmColumn(conv), limit);
+                ConvPlanner.Plan(spec, AsGemmColumn(conv), limit, epilogues.ContainsKey(index));
                 return true;
             }
             catch (UnsupportedException)
@@ -173,7 +222,7 @@ public static class NetworkCompiler
             if (input is { } x && place.Start < x.End) place = (x.Start - size, x.Start);
             if (place.Start < 0) continue;
             long limitA = Math.Min(input?.Start ?? capacity, place.Start), limitB = place.Start;
-            if (!Plans(a, limitA) || !Plans(b, limitB)) continue;
+            if (!Plans(a, limitA, i) || !Plans(b, limitB, j)) continue;
             residentOut[i] = kept with { Base = place.Start };
             residentIn[j] = place.Start;
             regions[j] = place;
@@ -181,6 +230,68 @@ public static class NetworkCompiler
             limits[j] = limitB;
         }
         return (residentIn, residentOut, limits);
+    }
+
+    /// <summary>Elementwise fusion: an Add/Mul right after a (non-depthwise) convolution whose output only it reads
+    /// and that is not a network output runs in the convolution's epilogue (<see cref="FusedElementwise"/>): the
+    /// convolution's output never goes to DRAM. Convolution index -> the elementwise layer (dropped later if the
+    /// convolution's plan has several weight blocks).</summary>
+    private static Dictionary<int, ElementwiseLayer> PlanElementwiseFusion(Network network, IReadOnlyDictionary<string, (string Concat, int Offset)> placements)
+    {
+        var fused = new Dictionary<int, ElementwiseLayer>();
+        var readers = new Dictionary<string, int>();
+        foreach (var layer in network.Layers)
+        {
+            foreach (var name in layer.Inputs.Select(t => t.Name)) readers[name] = readers.GetValueOrDefault(name) + 1;
+        }
+        var outputs = network.Outputs.ToHashSet();
+        for (int i = 0; i + 1 < network.Layers.Count; i++)
+        {
+            if (network.Layers[i] is not ConvLayer conv || conv.IsDepthwise) continue;
+            // Through reshapes (aliases of the same bytes) that only pass the tensor on.
+            string name = conv.Output.Name;
+            int j = i + 1;
+            while (j < network.Layers.Count && network.Layers[j] is ReshapeLayer reshape && reshape.Input.Name == name && readers.GetValueOrDefault(name) == 1 && !outputs.Contains(name))
+            {
+                name = reshape.Output.Name;
+                j++;
+            }
+            if (j >= network.Layers.Count || network.Layers[j] is not ElementwiseLayer e) continue;
+            if ((e.Left.Name == name) == (e.Right.Name == name) || readers.GetValueOrDefault(name) != 1 || outputs.Contains(name)) continue;
+            if (placements.ContainsKey(e.Output.Name) || placements.ContainsKey(name) || conv.Output.Channels > 4095) continue;
+            fused[i] = e;
+        }
+        return fused;
+    }
+
+    /// <summary>Concat by placement: a concatenation part that only the concatenation reads, that is not a network
+    /// input or output, and whose producer is a convolution or an elementwise/lookup layer (whose stores can write
+    /// with the concatenation's pixel pitch) is written by that producer straight into its channel slice of the
+    /// concatenation's output; the concatenation copies only the other parts. Part name -> (concat output, offset).</summary>
+    private static Dictionary<string, (string Concat, int Offset)> PlanPlacement(Network network)
+    {
+        var placements = new Dictionary<string, (string, int)>();
+        var readers = new Dictionary<string, int>();
+        foreach (var layer in network.Layers)
+        {
+            foreach (var name in layer.Inputs.Select(t => t.Name)) readers[name] = readers.GetValueOrDefault(name) + 1;
+        }
+        var producers = network.Layers.ToDictionary(l => l.Output.Name);
+        var outputs = network.Outputs.ToHashSet();
+        foreach (var concat in network.Layers.OfType<ConcatLayer>())
+        {
+            int offset = 0;
+            foreach (var part in concat.Parts)
+            {
+                if (readers.GetValueOrDefault(part.Name) == 1 && !outputs.Contains(part.Name) && part.Pixels == concat.Output.Pixels
+                    && producers.TryGetValue(part.Name, out var producer) && producer is ConvLayer or ElementwiseLayer or LookupLayer)
+                {
+                    placements[part.Name] = (concat.Output.Name, offset);
+                }
+                offset += part.Channels;
+            }
+        }
+        return placements;
     }
 
     /// <summary>A 1x1, stride-1, unpadded convolution is a GEMM over pixels: seen as a column of Height x Width

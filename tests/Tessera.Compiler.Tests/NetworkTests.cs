@@ -95,6 +95,79 @@ public class NetworkTests(ITestOutputHelper output)
         output.WriteLine(report.ToMarkdown());
     }
 
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("large")]
+    public void Concat_by_placement_is_bit_exact_and_copies_nothing(string config)
+    {
+        // A SqueezeNet fire module: squeeze 1x1, expand 1x1 rescaled by an Add, expand 3x3; both concat parts are
+        // written by their producers straight into their channel slices (strided stores), and a third part that
+        // another layer also reads is still copied.
+        var random = new Random(13);
+        var network = new Network();
+        var image = Make.Tensor("image", 11, 13, 24, random);
+        network.Inputs.Add(image);
+        var squeeze = Make.Conv("squeeze", image, 16, new Window(1, 1), 1, random, 0, 127, "squeeze:out");
+        var e1 = Make.Conv("e1", squeeze.Output, 40, new Window(1, 1), 1, random, 0, 127, "e1:out");
+        var e3 = Make.Conv("e3", squeeze.Output, 72, new Window(3, 3, Padding: Padding.Same(1)), 1, random, 0, 127, "e3:out");
+        var rescaled = new NpuTensor("rescale:out", e1.Output.Height, e1.Output.Width, 40, random.Next(-10, 10));
+        var rescale = new ElementwiseLayer("rescale", e1.Output, e1.Output, rescaled, false, Make.AddParameters(e1.Output, e1.Output, rescaled, random));
+        var concat = new ConcatLayer("concat", [rescale.Output, e3.Output, squeeze.Output], new NpuTensor("concat:out", 11, 13, 128, 3));
+        var after = Make.Conv("after", concat.Output, 8, new Window(1, 1), 1, random, outputName: "after:out");
+        network.Layers.AddRange([squeeze, e1, e3, rescale, concat, after]);
+        network.Outputs.AddRange(["concat:out", "after:out"]);
+        var inputs = Make.Inputs(network.Inputs, new Random(5));
+        var expected = LayerOracle.Run(network, inputs);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), network);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        Assert.Equal(expected["concat:out"], outputs["concat:out"]);
+        Assert.Equal(expected["after:out"], outputs["after:out"]);
+        Assert.Contains("2 of 3 parts written in place", compiled.Layers.Single(l => l.Layer.Name == "concat").Decision, StringComparison.Ordinal);
+        Assert.Contains("written in place into a 128-channel concatenation", compiled.Layers.Single(l => l.Layer.Name == "e3").Decision, StringComparison.Ordinal);
+        Assert.Contains("written in place into a 128-channel concatenation", compiled.Layers.Single(l => l.Layer.Name == "rescale").Decision, StringComparison.Ordinal);
+        // The parts written in place have no buffer of their own: their addresses are the concatenation's slices.
+        Assert.Equal(compiled.Memory["concat:out"] + 40, compiled.Memory["e3:out"]);
+    }
+
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("large")]
+    public void Residual_add_fused_into_the_convolution_is_bit_exact(string config)
+    {
+        // The inverted residual's Add (pw1 + project) runs in the projection's epilogue: project's output never
+        // goes to DRAM, the Add layer has no instructions; a residual Add whose operand is read twice is not fused.
+        var network = MobileNetLike();
+        var inputs = Make.Inputs(network.Inputs, new Random(9));
+        var expected = LayerOracle.Run(network, inputs);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), network);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        foreach (var name in network.Outputs) Assert.Equal(expected[name], outputs[name]);
+        Assert.Contains("fused into the epilogue", compiled.Layers.Single(l => l.Layer.Name == "project").Decision, StringComparison.Ordinal);
+        var residual = compiled.Layers.Single(l => l.Layer.Name == "residual");
+        Assert.Equal(0, residual.InstructionCount);
+    }
+
+    [Theory]
+    [InlineData("small", 1)]
+    [InlineData("small", 2)]
+    [InlineData("large", 1)]
+    [InlineData("large", 2)]
+    public void Row_pairs_on_idle_columns_are_bit_exact(string config, int stride)
+    {
+        // 16 output channels fill half of small's 32 columns (32 of large's 64 with 32 channels): output rows are
+        // computed in pairs on both halves; stride 2 (5x5 kernel) takes KernelHeight + 2 input row offsets per pair.
+        var random = new Random(17 + stride);
+        int channels = config == "small" ? 16 : 32;
+        var conv = Make.Conv("c", Make.Tensor("x", 12 * stride, 48 * stride, channels, random), channels, new Window(1 + 2 * stride, 1 + 2 * stride, stride, stride, Padding: Padding.Same(stride)), 1, random, -100, 120);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), conv);
+        Assert.Contains("output rows in pairs", compiled.Layers.Single().Decision, StringComparison.Ordinal);
+        var inputs = Make.Inputs(conv.Inputs, random);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        Assert.Equal(LayerOracle.Run(conv, [inputs["x"]]), outputs[conv.Output.Name]);
+    }
+
     [Fact]
     public void Memory_plan_never_overlaps_live_tensors()
     {

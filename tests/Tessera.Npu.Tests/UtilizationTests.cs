@@ -22,7 +22,8 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     [InlineData("resnet-8")]
     public void Layers_with_32_channels_on_small(string name)
     {
-        var (partition, hybrid) = Run(name, "small");
+        var trace = new List<Tessera.Simulator.TraceEvent>();
+        var (partition, hybrid) = Run(name, "small", trace);
         var pairs = partition.Segments.Zip(hybrid.Report.Segments, (s, r) => s.Compiled.Network.Layers.Zip(r.Network.Layers)).SelectMany(p => p).ToList();
         Assert.Equal(partition.NpuMacs, pairs.Sum(p => p.Second.Macs));
         // The layers' shares of the program cycles add up to the program's cycles.
@@ -35,6 +36,21 @@ public sealed class UtilizationTests(ITestOutputHelper output)
         {
             // Layer kinds in program order; * marks a convolution whose output stays in the scratchpad (fused).
             output.WriteLine($"  segment: {string.Join(" ", segment.Compiled.Layers.Select(l => l.Layer.Kind + (l.Decision.Contains("kept in the scratchpad", StringComparison.Ordinal) ? "*" : "")))}");
+        }
+        // Every layer with MACs or cycles: its share of the program against the ideal (MACs / array MACs), and
+        // the planner's decision (the cost model's array / vector / DMA / latency breakdown).
+        // Busy cycles per unit inside each layer's instructions (from the simulator's trace; one segment here).
+        var plans = partition.Segments.SelectMany(s => s.Compiled.Layers.Select(l => (Segment: s.Index, Plan: l))).ToList();
+        if (Environment.GetEnvironmentVariable("TESSERA_TRACE_DUMP") is { Length: > 0 } dump)
+        {
+            File.WriteAllLines(dump, trace.Select(e => string.Create(c, $"{e.Unit}\t{e.InstructionIndex}\t{e.Start}\t{e.End}\t{e.Name}")));
+        }
+        foreach (var ((layer, report), (segmentIndex, plan)) in pairs.Zip(plans).Where(p => p.First.Second.ProgramCycles > 0))
+        {
+            long ideal = (report.Macs + hybrid.Report.ArrayMacs - 1) / hybrid.Report.ArrayMacs;
+            var events = trace.Where(e => e.Name.StartsWith($"segment {segmentIndex}:", StringComparison.Ordinal) && e.InstructionIndex >= plan.FirstInstruction && e.InstructionIndex < plan.FirstInstruction + plan.InstructionCount).ToList();
+            string Busy(Tessera.Simulator.Unit unit) => events.Where(e => e.Unit == unit).Sum(e => e.End - e.Start).ToString(c);
+            output.WriteLine(string.Create(c, $"  layer {layer.Name} [{layer.Kind} {report.Shape}]: {report.Macs} MACs, ideal {ideal}, in program {report.ProgramCycles}, alone {report.Cycles}; busy array {Busy(Tessera.Simulator.Unit.Array)}, vector {Busy(Tessera.Simulator.Unit.Vector)}, load {Busy(Tessera.Simulator.Unit.LoadDma)}, store {Busy(Tessera.Simulator.Unit.StoreDma)}; {report.Decision}"));
         }
         foreach (var (layer, report) in wide)
         {
@@ -65,7 +81,7 @@ public sealed class UtilizationTests(ITestOutputHelper output)
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} on {configuration} as deployed: whole model {hybrid.Report.MacUtilization * 100:F1} % ({hybrid.Report.Cycles} cycles, DRAM {hybrid.Report.DramBytes} bytes)"));
     }
 
-    private static (ModelPartition Partition, HybridResult Hybrid) Run(string name, string configuration)
+    private static (ModelPartition Partition, HybridResult Hybrid) Run(string name, string configuration, List<Tessera.Simulator.TraceEvent>? trace = null)
     {
         if (name == "resnet-8")
         {
@@ -80,7 +96,7 @@ public sealed class UtilizationTests(ITestOutputHelper output)
             var tensors = new Dictionary<string, Tensor> { [input.Name] = Tensor.Create(shape, data) };
             var values = ProgramValues.Probe(program, tensors.ToDictionary(p => p.Key, p => p.Value.Shape), tensors.ToDictionary(p => p.Key, p => p.Value.DataType));
             var partition = Partitioner.Partition(program, values, Hardware.NpuSpecLoader.Load(configuration), exposeAll: false);
-            var hybrid = HybridRunner.Run(partition, tensors);
+            var hybrid = HybridRunner.Run(partition, tensors, trace: trace);
             BitExactness.AssertIdentical(partition, hybrid, program.Run(tensors));
             return (partition, hybrid);
         }
@@ -90,7 +106,7 @@ public sealed class UtilizationTests(ITestOutputHelper output)
             _ => MoreModelTests.Load(name),
         };
         var part = quantized.Partition(configuration, inputs, exposeAll: false);
-        var run = HybridRunner.Run(part, inputs);
+        var run = HybridRunner.Run(part, inputs, trace: trace);
         BitExactness.AssertIdentical(part, run, quantized.Program.Run(inputs));
         return (part, run);
     }

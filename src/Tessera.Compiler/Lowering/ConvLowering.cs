@@ -52,6 +52,12 @@ internal sealed record ResidentOutput(long Base, int Height, int Width, int Chan
     }
 }
 
+/// <summary>An elementwise Add/Mul fused into a convolution's epilogue: the convolution's output (read only by
+/// the elementwise layer) is one operand, <paramref name="OtherDram"/> the other (already in DRAM); per band the
+/// other operand's tile is loaded, the vector unit combines it with the requantized tile in place, and the band
+/// store writes the elementwise layer's output. Single weight block, array engine only.</summary>
+internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft);
+
 /// <summary>Emits a convolution as a pipelined band loop. Per weight block: its weights (laid out in the
 /// constant section exactly as the array consumes them: chunk, tap, k-slice, k x n row-major) and its bias and
 /// requantization parameters are loaded once; then per band of output rows the padded input rows are loaded
@@ -73,8 +79,12 @@ internal static class ConvLowering
     public delegate void BandStore(long sram, int firstRow, int rows, int blockStart, int blockChannels, int signal);
 
     public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null,
-        long? residentInput = null, ResidentOutput? residentOutput = null)
+        long? residentInput = null, ResidentOutput? residentOutput = null, FusedElementwise? elementwise = null)
     {
+        if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is not null || store is not null))
+        {
+            throw new InvalidOperationException($"layer '{conv.Name}': an elementwise layer fuses only into a single-block array convolution that stores its output");
+        }
         bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null;
         var spec = builder.Spec;
         var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint);
@@ -84,7 +94,7 @@ internal static class ConvLowering
         long accSlot = ConvPlanner.AccumulatorSlot(conv, plan), parameterBase = 2 * accSlot;
         int engine = plan.OnVector ? Q.Vector : Q.Compute;
         int bands = (output.Height + plan.BandRows - 1) / plan.BandRows;
-        var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector)).ToList();
+        var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector, plan.RowPairs)).ToList();
         for (int blockIndex = 0; blockIndex < plan.Blocks.Count; blockIndex++)
         {
             var block = plan.Blocks[blockIndex];
@@ -104,6 +114,11 @@ internal static class ConvLowering
             // A resident input has no band loads: the parameters' load is the engine's go (it comes after the
             // producer's last vector instruction, which wrote the input).
             builder.LoadBlock(MemoryKind.Accumulator, parameterBase, parameterDram, parameters.Length, signal: Q.If(fromScratchpad, engine));
+            long elementwiseParameters = parameterBase + parameters.Length;
+            if (elementwise is not null)
+            {
+                builder.LoadBlock(MemoryKind.Accumulator, elementwiseParameters, builder.Constant($"{elementwise.Layer.Name} parameters", elementwise.Layer.Parameters), elementwise.Layer.Parameters.Length);
+            }
             // Cross-block (and cross-layer) weight prefetch: when this block and the next fit half the weight
             // scratchpad each, the next block's weights load into the other half right after this block's first
             // input band (so after the barrier that ends every use of that half), overlapping this block's compute.
@@ -111,7 +126,7 @@ internal static class ConvLowering
             long half = spec.WeightScratchpadBytes / 2;
             bool prefetch = next is not null && weights.Length <= half && next.Bytes.Length <= half;
             bool hasBias = BiasWords(conv, block).Any(b => b != 0);
-            int steps = bands * block.Count, step = 0;
+            int steps = bands * block.Count, step = 0, prefetched = 0;
             for (int band = 0; band < bands; band++)
             {
                 int firstRow = band * plan.BandRows, rows = Math.Min(plan.BandRows, output.Height - firstRow);
@@ -119,11 +134,28 @@ internal static class ConvLowering
                 long outAt = 2 * inSlot + (band % 2) * outSlot;
                 bool lastBand = band == bands - 1;
                 if (!fromScratchpad) loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
-                if (band == 0 && prefetch)
+                if (prefetch && prefetched < next!.Bytes.Length)
                 {
+                    // Interleaved with the band loads (the load queue is in order, so one big prefetch would hold
+                    // back this block's next input bands): after band i's load, as many bytes as the DMA channel
+                    // can move while band i computes and band i + 1 loads; the rest after the last band's load.
                     long nextBase = weightBase == 0 ? half : 0;
-                    builder.LoadBlock(MemoryKind.Weight, nextBase, builder.WeightConstant(next!), next!.Bytes.Length);
-                    builder.Prefetched = (next, nextBase);
+                    int piece = fromScratchpad || lastBand ? next.Bytes.Length - prefetched
+                        : (int)Math.Min(next.Bytes.Length - prefetched, PrefetchGap(spec, conv, plan, block, band, bands) * spec.DramBytesPerCycle);
+                    if (piece > 0)
+                    {
+                        builder.LoadBlock(MemoryKind.Weight, nextBase + prefetched, builder.WeightConstant(next) + prefetched, piece);
+                        prefetched += piece;
+                    }
+                    if (prefetched == next.Bytes.Length) builder.Prefetched = (next, nextBase);
+                }
+                long operandAt = 2 * inSlot + 2 * outSlot + (band % 2) * outSlot;
+                if (elementwise is not null)
+                {
+                    // The other operand's tile for this band (slot band % 2, free once the vector unit used it two
+                    // bands ago).
+                    builder.Load(MemoryKind.Activation, operandAt, elementwise.OtherDram + (long)firstRow * width * output.Channels, output.Channels, width, rows,
+                        output.Channels, (long)width * output.Channels, output.Channels, (long)width * output.Channels, Q.If(band >= 2, Q.Vector), Q.Vector);
                 }
                 int columnOffset = 0;
                 for (int j = 0; j < block.Count; j++, step++)
@@ -156,7 +188,27 @@ internal static class ConvLowering
                         var (groupTaps, groupK) = ConvPlanner.TapGroup(conv, chunk);
                         int kSlices = (groupK + spec.ArrayRows - 1) / spec.ArrayRows, pass = 0, passes = window.Taps / groupTaps * kSlices;
                         long weightTile = weightBase + weightAt[j];
-                        for (int tap = 0; tap < window.Taps; tap += groupTaps)
+                        if (plan.RowPairs)
+                        {
+                            // Pairs of output rows on 2 x width columns: per input row offset r one gemm per k-slice over
+                            // rows / 2 pairs (input stride two output rows), accumulator rows of 2 x width (pair-major).
+                            int n2 = 2 * chunk.Width, offsets = window.KernelHeight + window.StrideY;
+                            passes = offsets * kSlices;
+                            for (int r = 0; r < offsets; r++)
+                            {
+                                for (int slice = 0; slice < kSlices; slice++, pass++)
+                                {
+                                    int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, groupK - k0);
+                                    long a = inAt + r * loader.RowBytes + chunk.InputStart + k0;
+                                    int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) : 0;
+                                    int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
+                                    builder.Gemm(pass > 0, width, rows / 2, k, n2, a, window.StrideX * c, 2L * window.StrideY * loader.RowBytes,
+                                        weightTile, n2, accAt, n2, wait, signal);
+                                    weightTile += (long)k * n2;
+                                }
+                            }
+                        }
+                        for (int tap = 0; tap < (plan.RowPairs ? 0 : window.Taps); tap += groupTaps)
                         {
                             int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
                             for (int slice = 0; slice < kSlices; slice++, pass++)
@@ -175,15 +227,48 @@ internal static class ConvLowering
                     int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
                     // Written into the scratchpad for the next layer: no store; the layer's last vector instruction
                     // of each weight block is the barrier (it lets the next block's or layer's first load go).
-                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk, Q.Store);
+                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk && elementwise is null, Q.Store);
                     long p = parameterBase + parameterAt[j];
-                    if (hasBias)
+                    if (plan.RowPairs)
+                    {
+                        // One bias + requantize per output row: row dy of the band is half dy % 2 of pair dy / 2.
+                        var epilogue = new List<Action<int, int>>();
+                        int n2 = 2 * chunk.Width;
+                        for (int dy = 0; dy < rows; dy++)
+                        {
+                            long rowAcc = accAt + (long)(dy / 2) * width * n2 + (dy % 2) * chunk.Width;
+                            if (hasBias) epilogue.Add((w, sg) => builder.Vector(VectorFunction.Bias, width, 1, chunk.Width, rowAcc, n2, 0, rowAcc, n2, wait: w, signal: sg, b: p));
+                            if (toScratchpad)
+                            {
+                                foreach (var (offset, count, at) in residentOutput!.Pieces((long)(firstRow + dy) * width, width))
+                                {
+                                    epilogue.Add((w, sg) => builder.Vector(VectorFunction.Requantize, count, 1, chunk.Width, rowAcc + offset * n2, n2, 0, at + chunk.OutputStart, residentOutput.Channels,
+                                        wait: w, signal: sg, p: p + chunk.Width, perChannel: true));
+                                }
+                            }
+                            else
+                            {
+                                long d = outAt + (long)dy * width * blockChannels + columnOffset;
+                                epilogue.Add((w, sg) => builder.Vector(VectorFunction.Requantize, width, 1, chunk.Width, rowAcc, n2, 0, d, blockChannels,
+                                    wait: w, signal: sg, p: p + chunk.Width, perChannel: true));
+                            }
+                        }
+                        for (int i = 0; i < epilogue.Count; i++)
+                        {
+                            var (w, sg) = Streaming.Tokens(i, epilogue.Count, firstVectorWait, releaseAccumulator | toStore);
+                            epilogue[i](w, sg);
+                        }
+                    }
+                    else if (hasBias)
                     {
                         builder.Vector(VectorFunction.Bias, width, rows, chunk.Width, accAt, chunk.Width, (long)width * chunk.Width, accAt, chunk.Width,
                             wait: firstVectorWait, b: p);
                         firstVectorWait = 0;
                     }
-                    if (toScratchpad)
+                    if (plan.RowPairs)
+                    {
+                    }
+                    else if (toScratchpad)
                     {
                         var pieces = residentOutput!.Pieces((long)firstRow * width, rows * width);
                         for (int i = 0; i < pieces.Count; i++)
@@ -200,6 +285,14 @@ internal static class ConvLowering
                             wait: firstVectorWait, signal: releaseAccumulator | toStore, p: p + chunk.Width, perChannel: true);
                     }
                     columnOffset += chunk.Width;
+                }
+                if (elementwise is not null)
+                {
+                    // Combine in place: the requantized tile (every channel of the band) with the other operand.
+                    long pitch = output.Channels, rowPitch = (long)width * output.Channels;
+                    var (a, b) = elementwise.ConvIsLeft ? (outAt, operandAt) : (operandAt, outAt);
+                    builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, width, rows, output.Channels, a, pitch, rowPitch, outAt, pitch,
+                        wait: Q.Load, signal: Q.Store | Q.If(band + 2 < bands, Q.Load), b: b, bStride0: pitch, bStride1: rowPitch, p: elementwiseParameters);
                 }
                 if (toScratchpad) continue;
                 long dram = outputDram + (long)firstRow * width * output.Channels + block[0].OutputStart;
@@ -222,6 +315,26 @@ internal static class ConvLowering
         return plan;
     }
 
+    /// <summary>Cycles the DMA channel is free while band <paramref name="band"/> computes: the engine's time for the
+    /// band (the cost model's formulas) less the next band's input load.</summary>
+    private static long PrefetchGap(NpuSpec spec, ConvLayer conv, ConvPlan plan, IReadOnlyList<ConvChunk> block, int band, int bands)
+    {
+        int rows = Math.Min(plan.BandRows, conv.Output.Height - band * plan.BandRows);
+        long pixels = (long)rows * conv.Output.Width, engine = 0;
+        foreach (var chunk in block)
+        {
+            if (plan.OnVector)
+            {
+                engine += conv.Window.Taps * pixels * ((chunk.Width + spec.VectorLanes - 1) / spec.VectorLanes);
+                continue;
+            }
+            engine += ConvPlanner.Passes(spec, conv, chunk, plan.RowPairs) * Math.Max(plan.RowPairs ? pixels / 2 : pixels, spec.ArrayRows);
+        }
+        int nextRows = band + 1 < bands ? Math.Min(plan.BandRows, conv.Output.Height - (band + 1) * plan.BandRows) : 0;
+        long nextLoad = nextRows == 0 ? 0 : ConvPlanner.InputSlot(conv, nextRows) / spec.DramBytesPerCycle;
+        return Math.Max(0, engine - nextLoad);
+    }
+
     /// <summary>Bias with the input zero point folded in: sum (x - z) w + b = sum x w + (b - z sum w), exact in
     /// wrapping int32 arithmetic, so padding with z contributes nothing and the array needs no offsets.</summary>
     private static IEnumerable<int> BiasWords(ConvLayer conv, IReadOnlyList<ConvChunk> block)
@@ -239,7 +352,7 @@ internal static class ConvLowering
         }
     }
 
-    internal static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector)
+    internal static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector, bool rowPairs = false)
     {
         var weights = new List<byte>();
         var parameters = new List<int>();
@@ -253,7 +366,20 @@ internal static class ConvLowering
             var chunk = block[j];
             weightAt[j] = weights.Count;
             parameterAt[j] = parameters.Count;
-            for (int tap = 0; tap < window.Taps; tap++)
+            if (rowPairs)
+            {
+                // Per input row offset r: a packed kernel row (kx, ic) x 2 x width tile, columns [kernel row r for
+                // output row o | kernel row r - sy for output row o + 1], zeros where that kernel row does not exist.
+                for (int r = 0; r < window.KernelHeight + window.StrideY; r++)
+                for (int kx = 0; kx < window.KernelWidth; kx++)
+                for (int ic = 0; ic < chunk.InputCount; ic++)
+                for (int half = 0; half < 2; half++)
+                {
+                    int ky = r - half * window.StrideY;
+                    for (int n = 0; n < chunk.Width; n++) weights.Add(ky >= 0 && ky < window.KernelHeight ? (byte)conv.Weight(chunk.OutputStart + n, ky, kx, ic) : (byte)0);
+                }
+            }
+            for (int tap = 0; tap < (rowPairs ? 0 : window.Taps); tap++)
             {
                 int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
                 if (onVector)

@@ -10,7 +10,8 @@ internal sealed record ConvChunk(int OutputStart, int Width, int InputStart, int
 
 /// <summary>How a convolution is tiled: the MAC engine, output rows per band, and blocks of chunks whose
 /// weights are resident in the weight scratchpad together (the input is streamed once per block).</summary>
-internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IReadOnlyList<ConvChunk>> Blocks, CostEstimate Cost)
+/// <param name="RowPairs">Output rows computed in pairs on twice the chunk's columns (<see cref="ConvPlanner.PairsRows"/>).</param>
+internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IReadOnlyList<ConvChunk>> Blocks, CostEstimate Cost, bool RowPairs = false)
 {
     public int MaxWidth => Blocks.SelectMany(b => b).Max(c => c.Width);
 
@@ -18,7 +19,7 @@ internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IRead
 
     public string Describe(ConvLayer conv) =>
         $"{(OnVector ? "vector multiply_accumulate" : "array gemm")}, {BandRows} output rows x {conv.Output.Width} per band, " +
-        $"{Blocks.Sum(b => b.Count)} channel chunk(s) of <= {MaxWidth} in {Blocks.Count} weight block(s); {Cost}";
+        $"{Blocks.Sum(b => b.Count)} channel chunk(s) of <= {MaxWidth} in {Blocks.Count} weight block(s){(RowPairs ? ", output rows in pairs on 2 x " + MaxWidth + " columns" : "")}; {Cost}";
 }
 
 /// <summary>Cycles each resource needs (from <see cref="Tessera.Simulator.TimingModel"/>'s formulas) and DRAM
@@ -38,7 +39,9 @@ internal static class ConvPlanner
 {
     /// <param name="activationBytes">The part of the activation scratchpad the layer's slots may use (from 0;
     /// the rest holds activations kept on chip between layers); null: all of it.</param>
-    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null)
+    /// <param name="elementwiseOperand">The layer's output feeds an elementwise layer fused into its epilogue
+    /// (<see cref="FusedElementwise"/>): two more output-sized slots for the other operand, a few parameter words.</param>
+    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null, bool elementwiseOperand = false)
     {
         if (spec.Dataflow != Dataflow.WeightStationary) throw new UnsupportedException($"'{spec.Name}' is output-stationary; the compiler targets weight-stationary arrays only so far", conv.Name);
         if (BandLoader.Check(conv.Input, conv.Window.Padding) is { } loadProblem) throw new UnsupportedException($"layer '{conv.Name}': {loadProblem}", conv.Name);
@@ -64,15 +67,18 @@ internal static class ConvPlanner
                 long weightBytes = chunks.Sum(c => (long)WeightBytes(conv, c, onVector));
                 if (4 * (halves.Count - blocks.Count) * conv.Input.Length < weightBytes) blocks = halves;
             }
-            for (int rows = 1; rows <= conv.Output.Height; rows++)
+            foreach (bool pairs in PairsRows(spec, conv, chunks, onVector) ? new[] { false, true } : [false])
             {
-                var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0, 0));
-                if (Fits(spec, conv, plan, activationBytes ?? spec.ActivationScratchpadBytes) is { } problem)
+                for (int rows = pairs ? 2 : 1; rows <= conv.Output.Height; rows += pairs ? 2 : 1)
                 {
-                    if (rows == 1) problems.Add(problem);
-                    break; // larger bands only need more space
+                    var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0, 0), pairs);
+                    if (Fits(spec, conv, plan, activationBytes ?? spec.ActivationScratchpadBytes, elementwiseOperand) is { } problem)
+                    {
+                        if (rows == 1) problems.Add(problem);
+                        break; // larger bands only need more space
+                    }
+                    candidates.Add(plan with { Cost = Estimate(spec, conv, plan) });
                 }
-                candidates.Add(plan with { Cost = Estimate(spec, conv, plan) });
             }
         }
         if (candidates.Count == 0) throw new UnsupportedException($"layer '{conv.Name}' does not fit '{spec.Name}': {string.Join("; ", problems)}", conv.Name);
@@ -106,6 +112,28 @@ internal static class ConvPlanner
         conv.Window.KernelWidth > 1 && conv.Window.DilationX == 1 && chunk.InputCount == conv.Input.Channels
             ? (conv.Window.KernelWidth, conv.Window.KernelWidth * chunk.InputCount)
             : (1, chunk.InputCount);
+
+    /// <summary>Row pairs: when one chunk holds every output channel and fills at most half the array's columns,
+    /// output rows o and o + 1 are computed together on 2 x width columns: input row o*sy + r meets the weights of
+    /// kernel row r (columns 0..width-1, output row o) and r - sy (the other half, output row o + 1), so KernelHeight
+    /// + StrideY passes per pair of rows instead of 2 x KernelHeight (16->16 3x3 on a 32-column array: 4 passes of
+    /// half the pixels instead of 6). Needs whole packed kernel rows, no vertical dilation, an even output height
+    /// (bands are even too, so no pair reads past its band).</summary>
+    public static bool PairsRows(NpuSpec spec, ConvLayer conv, IReadOnlyList<ConvChunk> chunks, bool onVector) =>
+        !onVector && conv.Groups == 1 && chunks.Count == 1 && 2 * chunks[0].Width <= spec.ArrayColumns && conv.Window.KernelHeight >= 2
+        && conv.Window.DilationY == 1 && conv.Output.Height % 2 == 0 && TapGroup(conv, chunks[0]).Taps == conv.Window.KernelWidth
+        && PairedWeightBytes(conv, chunks[0]) <= spec.WeightScratchpadBytes;
+
+    public static long PairedWeightBytes(ConvLayer conv, ConvChunk chunk) =>
+        (long)(conv.Window.KernelHeight + conv.Window.StrideY) * conv.Window.KernelWidth * chunk.InputCount * 2 * chunk.Width;
+
+    /// <summary>Array passes of one chunk per band (per pair of rows when <paramref name="pairs"/>).</summary>
+    public static long Passes(NpuSpec spec, ConvLayer conv, ConvChunk chunk, bool pairs)
+    {
+        var (groupTaps, groupK) = TapGroup(conv, chunk);
+        long slices = (groupK + spec.ArrayRows - 1) / spec.ArrayRows;
+        return pairs ? (conv.Window.KernelHeight + conv.Window.StrideY) * slices : conv.Window.Taps / groupTaps * slices;
+    }
 
     public static int WeightBytes(ConvLayer conv, ConvChunk chunk, bool onVector) => conv.Window.Taps * chunk.Width * (onVector ? 1 : chunk.InputCount);
 
@@ -145,12 +173,15 @@ internal static class ConvPlanner
 
     public static long AccumulatorSlot(ConvLayer conv, ConvPlan plan) => (long)plan.BandRows * conv.Output.Width * plan.MaxWidth;
 
-    private static string? Fits(NpuSpec spec, ConvLayer conv, ConvPlan plan, long activationBytes)
+    /// <summary>Accumulator words an elementwise layer fused into the epilogue may need for its parameters.</summary>
+    public const int ElementwiseParameterWords = 16;
+
+    private static string? Fits(NpuSpec spec, ConvLayer conv, ConvPlan plan, long activationBytes, bool elementwiseOperand)
     {
         int rows = plan.BandRows;
-        long activation = 2 * InputSlot(conv, rows) + 2 * OutputSlot(conv, plan);
+        long activation = 2 * InputSlot(conv, rows) + (elementwiseOperand ? 4 : 2) * OutputSlot(conv, plan);
         if (activation > activationBytes) return $"{rows}-row band needs {activation} activation bytes, '{spec.Name}' has {activationBytes}";
-        long parameters = plan.Blocks.Max(b => b.Sum(ParameterWords));
+        long parameters = plan.Blocks.Max(b => b.Sum(ParameterWords)) + (elementwiseOperand ? ElementwiseParameterWords : 0);
         long accumulator = 2 * AccumulatorSlot(conv, plan) + parameters;
         if (accumulator > spec.AccumulatorEntries) return $"{rows}-row band needs {accumulator} accumulator entries, '{spec.Name}' has {spec.AccumulatorEntries}";
         if (conv.Output.Width > 4095 || rows > 4095) return "output rows exceed 4095 pixels";
@@ -166,7 +197,7 @@ internal static class ConvPlanner
         long lastStep = 0;
         foreach (var block in plan.Blocks)
         {
-            bytes += block.Sum(c => WeightBytes(conv, c, plan.OnVector)) + block.Sum(ParameterWords) * 4L;
+            bytes += (plan.RowPairs ? PairedWeightBytes(conv, block[0]) : block.Sum(c => WeightBytes(conv, c, plan.OnVector))) + block.Sum(ParameterWords) * 4L;
             for (int row = 0; row < conv.Output.Height; row += plan.BandRows)
             {
                 int rows = Math.Min(plan.BandRows, conv.Output.Height - row);
@@ -185,11 +216,11 @@ internal static class ConvPlanner
                     }
                     else
                     {
-                        var (groupTaps, groupK) = TapGroup(conv, chunk);
-                        long passes = taps / groupTaps * (long)((groupK + spec.ArrayRows - 1) / spec.ArrayRows);
-                        array += passes * Math.Max(pixels, spec.ArrayRows);
+                        long passes = Passes(spec, conv, chunk, plan.RowPairs);
+                        long streamed = plan.RowPairs ? pixels / 2 : pixels;
+                        array += passes * Math.Max(streamed, spec.ArrayRows);
                         vector += epilogue;
-                        lastStep = passes * Math.Max(pixels, spec.ArrayRows) + spec.ArrayRows + spec.ArrayColumns + epilogue;
+                        lastStep = passes * Math.Max(streamed, spec.ArrayRows) + spec.ArrayRows + spec.ArrayColumns + epilogue;
                     }
                 }
                 long engine = (plan.OnVector ? vector : array) - engineBefore;

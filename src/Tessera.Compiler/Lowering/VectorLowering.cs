@@ -83,7 +83,9 @@ internal static class VectorLowering
 
     private static int DoublingPieces(int values) => (values + MaximumColumns - 1) / MaximumColumns;
 
-    public static string Elementwise(ProgramBuilder builder, Layer layer, IReadOnlyList<long> inputDram, long outputDram)
+    /// <param name="outputPitch">Bytes from one output pixel to the next in DRAM: the channel count, or a
+    /// concatenation's when the output is written in place into its channel slice.</param>
+    public static string Elementwise(ProgramBuilder builder, Layer layer, IReadOnlyList<long> inputDram, long outputDram, int? outputPitch = null)
     {
         var spec = builder.Spec;
         var output = layer.Output;
@@ -129,16 +131,19 @@ internal static class VectorLowering
                         break;
                 }
             },
-            (band, wait, signal) => StoreRows(builder, SlotAt(operands, band), outputDram + (long)band * rows * c, BandRows(band), c, c, wait, signal));
-        return $"vector unit, {rows} pixels per band";
+            (band, wait, signal) => StoreRows(builder, SlotAt(operands, band), outputDram + (long)band * rows * (outputPitch ?? c), BandRows(band), c, outputPitch ?? c, wait, signal));
+        return $"vector unit, {rows} pixels per band" + (outputPitch is { } pitch && pitch != c ? $"; written in place into a {pitch}-channel concatenation" : "");
 
         int BandRows(int band) => Math.Min(rows, output.Pixels - band * rows);
     }
 
     /// <summary>Concatenation by copy: each part's pixels go through the activation scratchpad into their
     /// channel slice of the output (a strided store).</summary>
-    public static string Concat(ProgramBuilder builder, ConcatLayer concat, IReadOnlyList<long> inputDram, long outputDram)
+    /// <param name="placed">Parts their producers already wrote into their slices (concat by placement): not copied.</param>
+    public static string Concat(ProgramBuilder builder, ConcatLayer concat, IReadOnlyList<long> inputDram, long outputDram, IReadOnlySet<int>? placed = null)
     {
+        placed ??= new HashSet<int>();
+        if (placed.Count == concat.Parts.Count) return "by placement: every part written into its channel slice by its producer, no instructions";
         var spec = builder.Spec;
         int pixels = concat.Output.Pixels, total = concat.Output.Channels;
         int widest = concat.Parts.Max(p => p.Channels);
@@ -147,7 +152,8 @@ internal static class VectorLowering
         int bandsPerPart = (pixels + rows - 1) / rows;
         var offsets = new int[concat.Parts.Count];
         for (int p = 1; p < offsets.Length; p++) offsets[p] = offsets[p - 1] + concat.Parts[p - 1].Channels;
-        Streaming.Emit(builder, bandsPerPart * concat.Parts.Count,
+        var copied = Enumerable.Range(0, concat.Parts.Count).Where(p => !placed.Contains(p)).ToArray();
+        Streaming.Emit(builder, bandsPerPart * copied.Length,
             (step, wait, signal) =>
             {
                 var (part, first, count) = Step(step);
@@ -161,11 +167,11 @@ internal static class VectorLowering
                 int c = concat.Parts[part].Channels;
                 StoreRows(builder, (step % 2) * (long)rows * widest, outputDram + (long)first * total + offsets[part], count, c, total, wait, signal);
             });
-        return $"DMA copy, {rows} pixels per band";
+        return $"DMA copy, {rows} pixels per band" + (placed.Count > 0 ? $"; {placed.Count} of {concat.Parts.Count} parts written in place by their producers" : "");
 
         (int Part, int First, int Count) Step(int step)
         {
-            int part = step / bandsPerPart, first = step % bandsPerPart * rows;
+            int part = copied[step / bandsPerPart], first = step % bandsPerPart * rows;
             return (part, first, Math.Min(rows, pixels - first));
         }
     }
