@@ -262,6 +262,51 @@ public sealed class OperatorTests
         for (int i = 0; i < xs.Length; i++) Assert.Equal((float)Math.Pow(xs[i], exponent), y[i]);
     }
 
+    [Theory]
+    [InlineData("asymmetric", "floor")]
+    [InlineData("half_pixel", "round_prefer_floor")]
+    [InlineData("align_corners", "round_prefer_ceil")]
+    [InlineData("pytorch_half_pixel", "ceil")]
+    [InlineData("tf_half_pixel_for_nn", "floor")]
+    public void Nearest_resize_copies_what_the_reference_copies(string transform, string nearestMode)
+    {
+        // Scales up by 2, 4, 8 (det's FPN), by uneven factors and down; sizes too; a linear node stays on the reference.
+        var random = new Random(transform.Length * 31 + nearestMode.Length);
+        float[][] scaleSets = [[1, 1, 2, 2], [1, 1, 8, 8], [1, 1, 4, 2], [1, 1, 1.5f, 2.5f], [1, 1, 0.5f, 0.7f], [1, 2, 1, 3], [1, 1, 1, 1]];
+        foreach (var scales in scaleSets)
+        {
+            var shape = new[] { random.Next(1, 3), random.Next(1, 5), random.Next(1, 12), random.Next(1, 20) };
+            var node = new Node("Resize", [new Value("x"), new Value("roi"), new Value("scales")], [new Value("y")], "", "resize");
+            node.SetAttribute(NodeAttribute.String("mode", "nearest"));
+            node.SetAttribute(NodeAttribute.String("coordinate_transformation_mode", transform));
+            node.SetAttribute(NodeAttribute.String("nearest_mode", nearestMode));
+            Assert.IsType<Operators.FastResize>(Fast.Get(node));
+            var x = Random(random, shape);
+            var inputs = new Tensor?[] { x, Tensor.Create([0], Array.Empty<float>()), Tensor.Create([4], scales) };
+            var expected = RunNode(OperatorRegistry.Default, node, inputs);
+            var actual = RunNode(Fast, node, inputs);
+            Assert.Equal(expected.Shape, actual.Shape);
+            Assert.Equal(expected.ToFloatArray(), actual.ToFloatArray());
+        }
+        var sized = new Node("Resize", [new Value("x"), new Value("roi"), new Value("scales"), new Value("sizes")], [new Value("y")], "", "resize");
+        sized.SetAttribute(NodeAttribute.String("coordinate_transformation_mode", transform));
+        sized.SetAttribute(NodeAttribute.String("nearest_mode", nearestMode));
+        var input = Random(random, 1, 3, 7, 17);
+        var sizedInputs = new Tensor?[] { input, null, null, Tensor.FromInt64s(DataType.Int64, [4], [1, 3, 20, 9]) };
+        Assert.Equal(RunNode(OperatorRegistry.Default, sized, sizedInputs).ToFloatArray(), RunNode(Fast, sized, sizedInputs).ToFloatArray());
+        var linear = new Node("Resize", [new Value("x"), new Value("roi"), new Value("scales")], [new Value("y")], "", "resize");
+        linear.SetAttribute(NodeAttribute.String("mode", "linear"));
+        linear.SetAttribute(NodeAttribute.String("coordinate_transformation_mode", transform == "tf_half_pixel_for_nn" ? "asymmetric" : transform));
+        Check(linear, [input, Tensor.Create([0], Array.Empty<float>()), Tensor.Create([4], new float[] { 1, 1, 2, 2 })], "linear resize");
+    }
+
+    private static Tensor RunNode(OperatorRegistry registry, Node node, Tensor?[] inputs)
+    {
+        var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
+        registry.Get(node).Execute(context);
+        return (Tensor)context.Outputs[0]!;
+    }
+
     [Fact]
     public void A_serial_scope_keeps_every_chunk_on_the_calling_thread()
     {
