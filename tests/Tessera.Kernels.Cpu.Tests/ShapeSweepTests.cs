@@ -268,6 +268,23 @@ public sealed class ShapeSweepTests
     }
 
     [Theory]
+    [InlineData(1, 7, 17, "Sigmoid")]
+    [InlineData(3, 17, 7, "Relu")]
+    [InlineData(1, 1, 255, "")]
+    [InlineData(2, 5, 1, "")]
+    public void Stride_two_upsampling_transposed_convolution_matches_the_reference(int outChannels, int height, int width, string activation)
+    {
+        // det's ConvTranspose shape (2x2 kernel, stride 2, no padding; its last one has a single output channel):
+        // the interleaving row kernel, on one thread and on two with every row split between them.
+        var random = new Random(outChannels * 100 + height + width);
+        var node = Conv(1, 2, 2, 2, 2, 1, 1, [0, 0, 0, 0], activation);
+        node.OpType = node.Domain == "tessera" ? "FusedConvTranspose" : "ConvTranspose";
+        var inputs = new[] { Random(random, 2, 4, height, width), Random(random, 4, outChannels, 2, 2), Random(random, outChannels) };
+        Check(Fast, node, inputs, $"upsampling conv transpose 1 thread {outChannels} {height}x{width}");
+        Check(FastTwoThreads, node, inputs, $"upsampling conv transpose 2 threads {outChannels} {height}x{width}");
+    }
+
+    [Theory]
     [InlineData("Softmax", 13, new[] { 3, 255 }, -1)]
     [InlineData("Softmax", 13, new[] { 2, 7, 17 }, 2)]
     [InlineData("Softmax", 11, new[] { 2, 7, 17 }, 1)]
