@@ -53,6 +53,7 @@ public static class CpuBackend
             [("", "Pow")] = r => new FastPow(r, options),
             [("", "Resize")] = r => new FastResize(r, options),
             [("", "Upsample")] = r => new FastResize(r, options),
+            [("", "Cast")] = r => new FastCast(r, options),
         };
         var registry = new OperatorRegistry();
         foreach (var (domain, opType) in fallback.Keys)

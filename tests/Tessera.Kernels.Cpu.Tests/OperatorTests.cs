@@ -300,6 +300,27 @@ public sealed class OperatorTests
         Check(linear, [input, Tensor.Create([0], Array.Empty<float>()), Tensor.Create([4], new float[] { 1, 1, 2, 2 })], "linear resize");
     }
 
+    [Fact]
+    public void Casts_between_float16_and_float32_match_the_reference_bit_for_bit()
+    {
+        // Ties to even, subnormals, overflow to infinity, NaN, signed zero; random values of both magnitudes.
+        var random = new Random(16);
+        float[] special = [0f, -0f, 1f + 1f / 2048, 1f + 3f / 2048, 65504f, 65520f, 1e6f, -1e6f, 6e-8f, 3e-8f, 1e-5f, float.NaN, float.PositiveInfinity, float.NegativeInfinity];
+        var singles = special.Concat(Enumerable.Range(0, 1000).Select(i => (float)((random.NextDouble() * 2 - 1) * Math.Pow(10, random.Next(-9, 6))))).ToArray();
+        var narrow = new Node("Cast", [new Value("x")], [new Value("y")], "", "cast");
+        narrow.SetAttribute(NodeAttribute.Int("to", (long)DataType.Float16));
+        var x = Tensor.Create([singles.Length], singles);
+        Assert.IsType<Operators.FastCast>(Fast.Get(narrow));
+        var expected = RunNode(OperatorRegistry.Default, narrow, [x]).As<Half>().ToArray();
+        var actual = RunNode(Fast, narrow, [x]).As<Half>().ToArray();
+        Assert.Equal(expected.Select(BitConverter.HalfToUInt16Bits), actual.Select(BitConverter.HalfToUInt16Bits));
+        var widen = new Node("Cast", [new Value("x")], [new Value("y")], "", "cast");
+        widen.SetAttribute(NodeAttribute.Int("to", (long)DataType.Float32));
+        var halves = Tensor.Create([expected.Length], expected);
+        Assert.Equal(RunNode(OperatorRegistry.Default, widen, [halves]).ToFloatArray().Select(BitConverter.SingleToInt32Bits),
+            RunNode(Fast, widen, [halves]).ToFloatArray().Select(BitConverter.SingleToInt32Bits));
+    }
+
     private static Tensor RunNode(OperatorRegistry registry, Node node, Tensor?[] inputs)
     {
         var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
