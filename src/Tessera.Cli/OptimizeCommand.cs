@@ -56,11 +56,11 @@ internal static class OptimizeCommand
 
     /// <summary>What run, quantize and compile call after loading a model: optimizes in place unless
     /// --no-optimize was given, keeping fused ops for Tessera's own backends. <paramref name="backend"/> "cpu"
-    /// also fuses residual Adds into convolutions (a form only that backend runs).</summary>
+    /// also fuses residual Adds into convolutions (a form only that backend runs) and runs float16 models in float32.</summary>
     public static OptimizationResult? OptimizeUnlessDisabled(Tessera.Core.Model model, bool noOptimize, IReadOnlyDictionary<string, int[]>? inputShapes = null, string? dump = null, string? backend = null)
     {
         if (noOptimize) return null;
-        var options = new OptimizationOptions { InputShapes = inputShapes, FuseResidualAdd = backend == "cpu" };
+        var options = new OptimizationOptions { InputShapes = inputShapes, FuseResidualAdd = backend == "cpu", ComputeFloat16InFloat32 = backend == "cpu" };
         if (dump is not null) options = options with { DumpFolder = dump };
         return GraphOptimizer.Optimize(model, options);
     }

@@ -51,6 +51,9 @@ public static class CpuBackend
             [("", "LSTM")] = r => new FastLstm(r, options),
             [("", "Slice")] = r => new FastSlice(r, options),
             [("", "Pow")] = r => new FastPow(r, options),
+            [("", "Resize")] = r => new FastResize(r, options),
+            [("", "Upsample")] = r => new FastResize(r, options),
+            [("", "Cast")] = r => new FastCast(r, options),
         };
         var registry = new OperatorRegistry();
         foreach (var (domain, opType) in fallback.Keys)

@@ -57,6 +57,11 @@ public static class GraphOptimizer
         ShapeSource.Infer(model, options.InputShapes, options.Registry);
         var before = ModelSummary.Of(model);
         var statistics = new PassManager(options.PreserveQuantization ? QuantizedModelPasses() : DefaultPasses()).Run(model, options);
+        if (options.ComputeFloat16InFloat32 && WidenFloat16.Apply(model))
+        {
+            statistics.Count("WidenFloat16");
+            options.Log?.Invoke("WidenFloat16: float16 model runs in float32");
+        }
         if (!options.KeepFusedOps) StandardOnnxLowering.Lower(model);
         // Declared intermediate types may no longer hold after rewriting; consumers re-infer them.
         model.Graph.ValueInfo.Clear();

@@ -29,6 +29,10 @@ public sealed record OptimizationOptions
     /// (<see cref="FuseResidualAddIntoConv"/>). Off by default: only Tessera's cpu backend runs that form.</summary>
     public bool FuseResidualAdd { get; init; }
 
+    /// <summary>Run a float16 model in float32 (<see cref="WidenFloat16"/>): weights widened once, casts only at
+    /// the graph inputs and outputs. Off by default: only Tessera's cpu backend asks for it.</summary>
+    public bool ComputeFloat16InFloat32 { get; init; }
+
     /// <summary>Receives one line per applied rule and pass (for -vv).</summary>
     public Action<string>? Log { get; init; }
 

@@ -262,6 +262,72 @@ public sealed class OperatorTests
         for (int i = 0; i < xs.Length; i++) Assert.Equal((float)Math.Pow(xs[i], exponent), y[i]);
     }
 
+    [Theory]
+    [InlineData("asymmetric", "floor")]
+    [InlineData("half_pixel", "round_prefer_floor")]
+    [InlineData("align_corners", "round_prefer_ceil")]
+    [InlineData("pytorch_half_pixel", "ceil")]
+    [InlineData("tf_half_pixel_for_nn", "floor")]
+    public void Nearest_resize_copies_what_the_reference_copies(string transform, string nearestMode)
+    {
+        // Scales up by 2, 4, 8 (det's FPN), by uneven factors and down; sizes too; a linear node stays on the reference.
+        var random = new Random(transform.Length * 31 + nearestMode.Length);
+        float[][] scaleSets = [[1, 1, 2, 2], [1, 1, 8, 8], [1, 1, 4, 2], [1, 1, 1.5f, 2.5f], [1, 1, 0.5f, 0.7f], [1, 2, 1, 3], [1, 1, 1, 1]];
+        foreach (var scales in scaleSets)
+        {
+            var shape = new[] { random.Next(1, 3), random.Next(1, 5), random.Next(1, 12), random.Next(1, 20) };
+            var node = new Node("Resize", [new Value("x"), new Value("roi"), new Value("scales")], [new Value("y")], "", "resize");
+            node.SetAttribute(NodeAttribute.String("mode", "nearest"));
+            node.SetAttribute(NodeAttribute.String("coordinate_transformation_mode", transform));
+            node.SetAttribute(NodeAttribute.String("nearest_mode", nearestMode));
+            Assert.IsType<Operators.FastResize>(Fast.Get(node));
+            var x = Random(random, shape);
+            var inputs = new Tensor?[] { x, Tensor.Create([0], Array.Empty<float>()), Tensor.Create([4], scales) };
+            var expected = RunNode(OperatorRegistry.Default, node, inputs);
+            var actual = RunNode(Fast, node, inputs);
+            Assert.Equal(expected.Shape, actual.Shape);
+            Assert.Equal(expected.ToFloatArray(), actual.ToFloatArray());
+        }
+        var sized = new Node("Resize", [new Value("x"), new Value("roi"), new Value("scales"), new Value("sizes")], [new Value("y")], "", "resize");
+        sized.SetAttribute(NodeAttribute.String("coordinate_transformation_mode", transform));
+        sized.SetAttribute(NodeAttribute.String("nearest_mode", nearestMode));
+        var input = Random(random, 1, 3, 7, 17);
+        var sizedInputs = new Tensor?[] { input, null, null, Tensor.FromInt64s(DataType.Int64, [4], [1, 3, 20, 9]) };
+        Assert.Equal(RunNode(OperatorRegistry.Default, sized, sizedInputs).ToFloatArray(), RunNode(Fast, sized, sizedInputs).ToFloatArray());
+        var linear = new Node("Resize", [new Value("x"), new Value("roi"), new Value("scales")], [new Value("y")], "", "resize");
+        linear.SetAttribute(NodeAttribute.String("mode", "linear"));
+        linear.SetAttribute(NodeAttribute.String("coordinate_transformation_mode", transform == "tf_half_pixel_for_nn" ? "asymmetric" : transform));
+        Check(linear, [input, Tensor.Create([0], Array.Empty<float>()), Tensor.Create([4], new float[] { 1, 1, 2, 2 })], "linear resize");
+    }
+
+    [Fact]
+    public void Casts_between_float16_and_float32_match_the_reference_bit_for_bit()
+    {
+        // Ties to even, subnormals, overflow to infinity, NaN, signed zero; random values of both magnitudes.
+        var random = new Random(16);
+        float[] special = [0f, -0f, 1f + 1f / 2048, 1f + 3f / 2048, 65504f, 65520f, 1e6f, -1e6f, 6e-8f, 3e-8f, 1e-5f, float.NaN, float.PositiveInfinity, float.NegativeInfinity];
+        var singles = special.Concat(Enumerable.Range(0, 1000).Select(i => (float)((random.NextDouble() * 2 - 1) * Math.Pow(10, random.Next(-9, 6))))).ToArray();
+        var narrow = new Node("Cast", [new Value("x")], [new Value("y")], "", "cast");
+        narrow.SetAttribute(NodeAttribute.Int("to", (long)DataType.Float16));
+        var x = Tensor.Create([singles.Length], singles);
+        Assert.IsType<Operators.FastCast>(Fast.Get(narrow));
+        var expected = RunNode(OperatorRegistry.Default, narrow, [x]).As<Half>().ToArray();
+        var actual = RunNode(Fast, narrow, [x]).As<Half>().ToArray();
+        Assert.Equal(expected.Select(BitConverter.HalfToUInt16Bits), actual.Select(BitConverter.HalfToUInt16Bits));
+        var widen = new Node("Cast", [new Value("x")], [new Value("y")], "", "cast");
+        widen.SetAttribute(NodeAttribute.Int("to", (long)DataType.Float32));
+        var halves = Tensor.Create([expected.Length], expected);
+        Assert.Equal(RunNode(OperatorRegistry.Default, widen, [halves]).ToFloatArray().Select(BitConverter.SingleToInt32Bits),
+            RunNode(Fast, widen, [halves]).ToFloatArray().Select(BitConverter.SingleToInt32Bits));
+    }
+
+    private static Tensor RunNode(OperatorRegistry registry, Node node, Tensor?[] inputs)
+    {
+        var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
+        registry.Get(node).Execute(context);
+        return (Tensor)context.Outputs[0]!;
+    }
+
     [Fact]
     public void A_serial_scope_keeps_every_chunk_on_the_calling_thread()
     {

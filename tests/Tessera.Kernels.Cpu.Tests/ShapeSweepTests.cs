@@ -209,6 +209,33 @@ public sealed class ShapeSweepTests
     }
 
     [Theory]
+    [InlineData(3, 3, 2, 0, 0, 7, 17)]
+    [InlineData(3, 3, 2, 1, 1, 17, 41)]
+    [InlineData(2, 3, 1, 0, 1, 4, 64)]
+    [InlineData(3, 3, 2, 0, 0, 111, 111)]
+    [InlineData(1, 3, 2, 1, 0, 3, 255)]
+    public void Three_wide_stride_two_max_pooling_matches_the_reference(int kh, int kw, int sy, int pad, int ceil, int height, int width)
+    {
+        // SqueezeNet's 3x3 stride-2 pools on the vector row kernel: padding on either side, ceil mode, other
+        // heights and vertical strides; NaNs on first and later taps of windows in the vector body and the tails.
+        var node = new Node("MaxPool", [new Value("x")], [new Value("y")], "", "pool");
+        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kh, kw]));
+        node.SetAttribute(NodeAttribute.Ints("strides", [sy, 2]));
+        node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
+        node.SetAttribute(NodeAttribute.Int("ceil_mode", ceil));
+        var x = Random(new Random(height * width + kh), 2, 3, height, width);
+        foreach (int at in new[] { 4, 7, 32, width + 16, width + 19, 2 * width + 40, 3 * width - 1 }) x.As<float>()[at % x.Length] = float.NaN;
+        foreach (var registry in new[] { Fast, FastTwoThreads })
+        {
+            var reference = new KernelContext(node, 22, [x]);
+            OperatorRegistry.Default.Get(node).Execute(reference);
+            var fast = new KernelContext(node, 22, [x]);
+            registry.Get(node).Execute(fast);
+            Assert.Equal(((Tensor)reference.Outputs[0]!).ToFloatArray(), ((Tensor)fast.Outputs[0]!).ToFloatArray());
+        }
+    }
+
+    [Theory]
     [InlineData(3, 2)]
     [InlineData(7, 17)]
     [InlineData(17, 7)]
@@ -265,6 +292,23 @@ public sealed class ShapeSweepTests
             Check(trial % 2 == 0 ? Fast : FastTwoThreads, node, inputs,
                 $"conv transpose g{group} {inChannels}->{group * groupOut} {height}x{width} k{kh}x{kw} s{sy},{sx} dx{dx} pads {string.Join(",", pads)}");
         }
+    }
+
+    [Theory]
+    [InlineData(1, 7, 17, "Sigmoid")]
+    [InlineData(3, 17, 7, "Relu")]
+    [InlineData(1, 1, 255, "")]
+    [InlineData(2, 5, 1, "")]
+    public void Stride_two_upsampling_transposed_convolution_matches_the_reference(int outChannels, int height, int width, string activation)
+    {
+        // det's ConvTranspose shape (2x2 kernel, stride 2, no padding; its last one has a single output channel):
+        // the interleaving row kernel, on one thread and on two with every row split between them.
+        var random = new Random(outChannels * 100 + height + width);
+        var node = Conv(1, 2, 2, 2, 2, 1, 1, [0, 0, 0, 0], activation);
+        node.OpType = node.Domain == "tessera" ? "FusedConvTranspose" : "ConvTranspose";
+        var inputs = new[] { Random(random, 2, 4, height, width), Random(random, 4, outChannels, 2, 2), Random(random, outChannels) };
+        Check(Fast, node, inputs, $"upsampling conv transpose 1 thread {outChannels} {height}x{width}");
+        Check(FastTwoThreads, node, inputs, $"upsampling conv transpose 2 threads {outChannels} {height}x{width}");
     }
 
     [Theory]

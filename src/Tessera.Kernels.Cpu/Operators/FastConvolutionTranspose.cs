@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Tessera.Core;
 using Tessera.Kernels.Cpu.Gemm;
 using Tessera.Ops;
@@ -9,7 +10,7 @@ namespace Tessera.Kernels.Cpu.Operators;
 /// a scatter: per group, columns[(m, ky, kx), pixel] = sum over c of W[c, m, ky, kx] X[c, pixel] (W packed
 /// once per session as the left operand, X packed block by block), then each column row is added into
 /// output plane m shifted by (ky, kx) under the strides, dilations and pads (col2im), in parallel over
-/// output channels. Bias first, the fused activation and output_perm last.</summary>
+/// output rows (not channels: det's last ConvTranspose has one). Bias first, the fused activation and output_perm last.</summary>
 public sealed class FastConvolutionTranspose(Operator reference, CpuKernelOptions options) : FastOperator(reference, options)
 {
     private readonly WeightCache<PackedMatrix[]> _packed = new();
@@ -56,8 +57,7 @@ public sealed class FastConvolutionTranspose(Operator reference, CpuKernelOption
             : new Plane(x.Shape[2], x.Shape[3], g.Kernel[0], g.Kernel[1], g.Strides[0], g.Strides[1], g.Dilations[0], g.Dilations[1],
                 g.PadBegin[0], g.PadBegin[1], g.Output[0], g.Output[1]);
         var y = context.NewFloats((int)ShapeMath.ElementCount(outShape));
-        Run(xData, x.Shape[0], x.Shape[1], PackedWeights(w, group), group, w.Shape[1], plane, b?.As<float>(), y);
-        activation.Value.Apply(y);
+        Run(xData, x.Shape[0], x.Shape[1], PackedWeights(w, group), group, w.Shape[1], plane, b?.As<float>(), activation.Value, y);
         var result = Tensor.Create(outShape, y);
         if (context.GetInts("output_perm") is { } perm)
         {
@@ -67,7 +67,7 @@ public sealed class FastConvolutionTranspose(Operator reference, CpuKernelOption
         return true;
     }
 
-    private void Run(float[] x, int batch, int channels, PackedMatrix[] weights, int group, int groupOut, Plane p, float[]? bias, float[] y)
+    private void Run(float[] x, int batch, int channels, PackedMatrix[] weights, int group, int groupOut, Plane p, float[]? bias, Activation activation, float[] y)
     {
         var shape = Options.Shape;
         int groupIn = channels / group, pixels = p.Height * p.Width, outPlane = p.OutHeight * p.OutWidth;
@@ -84,11 +84,18 @@ public sealed class FastConvolutionTranspose(Operator reference, CpuKernelOption
                         PackedMatrix.PackRight(nr, x.AsSpan(origin, groupIn * pixels), groupIn, pixels, pixels, 1, first, end, target, first);
                     Sgemm.MultiplyPackingBlocks(shape, weights[gi], pixels, pack, columns.AsSpan(0, rows * pixels), pixels, default, threads);
                     int firstChannel = n * group * groupOut + gi * groupOut;
-                    CpuParallel.For(groupOut, threads, m =>
+                    int outRows = groupOut * p.OutHeight;
+                    int chunks = Math.Min(outRows, threads <= 1 ? 1 : threads * 4);
+                    CpuParallel.For(chunks, threads, chunk =>
                     {
-                        var target = y.AsSpan((firstChannel + m) * outPlane, outPlane);
-                        target.Fill(bias?[gi * groupOut + m] ?? 0f);
-                        for (int t = 0; t < taps; t++) Scatter(columns.AsSpan((m * taps + t) * pixels, pixels), p, t / p.KernelWidth, t % p.KernelWidth, target);
+                        int begin = (int)((long)outRows * chunk / chunks), end = (int)((long)outRows * (chunk + 1) / chunks);
+                        for (int r = begin; r < end; r++)
+                        {
+                            int m = r / p.OutHeight, oy = r % p.OutHeight;
+                            var row = y.AsSpan((firstChannel + m) * outPlane + oy * p.OutWidth, p.OutWidth);
+                            OutputRow(columns, m * taps, pixels, p, oy, bias?[gi * groupOut + m] ?? 0f, row);
+                            activation.Apply(row);
+                        }
                     });
                 }
             }
@@ -99,28 +106,71 @@ public sealed class FastConvolutionTranspose(Operator reference, CpuKernelOption
         }
     }
 
-    /// <summary>Adds the column row of tap (ky, kx) into its output plane: input (iy, ix) lands on
-    /// (iy*sy + ky*dy - padTop, ix*sx + kx*dx - padLeft) when that is inside the output.</summary>
-    private static void Scatter(ReadOnlySpan<float> column, Plane p, int ky, int kx, Span<float> target)
+    /// <summary>One output row oy of output channel m: the bias, then every tap (ky, kx) whose input row
+    /// iy = (oy + padTop - ky*dy) / sy is whole and inside lands input column ix on
+    /// ox = ix*sx + kx*dx - padLeft. Rows are independent, so they run in parallel even with one output channel
+    /// (det's last ConvTranspose); a 2-wide stride-2 kernel without padding (det's upsampling) interleaves its
+    /// two column rows eight pixels at a time.</summary>
+    private static void OutputRow(float[] columns, int firstRow, int pixels, Plane p, int oy, float bias, Span<float> row)
     {
-        int dx = kx * p.DilationX - p.PadLeft, sx = p.StrideX, outWidth = p.OutWidth;
-        // Input columns ix with 0 <= ix*sx + dx < outWidth.
-        int first = dx >= 0 ? 0 : (-dx + sx - 1) / sx;
-        int end = Math.Min(p.Width, dx >= outWidth ? 0 : (outWidth - dx + sx - 1) / sx);
-        if (end <= first) return;
-        for (int iy = 0; iy < p.Height; iy++)
+        row.Fill(bias);
+        int outWidth = p.OutWidth, sx = p.StrideX;
+        for (int ky = 0; ky < p.KernelHeight; ky++)
         {
-            int oy = iy * p.StrideY + ky * p.DilationY - p.PadTop;
-            if ((uint)oy >= (uint)p.OutHeight) continue;
-            var source = column.Slice(iy * p.Width, p.Width);
-            var row = target.Slice(oy * outWidth, outWidth);
-            if (sx == 1)
+            int t = oy + p.PadTop - ky * p.DilationY;
+            if (t < 0 || t % p.StrideY != 0) continue;
+            int iy = t / p.StrideY;
+            if (iy >= p.Height) continue;
+            int tapRow = firstRow + ky * p.KernelWidth;
+            if (sx == 2 && p.KernelWidth == 2 && p.DilationX == 1 && p.PadLeft == 0 && outWidth == 2 * p.Width)
             {
-                var segment = row.Slice(first + dx, end - first);
-                System.Numerics.Tensors.TensorPrimitives.Add(segment, source[first..end], segment);
+                Interleave(columns.AsSpan(tapRow * pixels + iy * p.Width, p.Width), columns.AsSpan((tapRow + 1) * pixels + iy * p.Width, p.Width), row);
                 continue;
             }
-            for (int ix = first, ox = first * sx + dx; ix < end; ix++, ox += sx) row[ox] += source[ix];
+            for (int kx = 0; kx < p.KernelWidth; kx++)
+            {
+                var source = columns.AsSpan((tapRow + kx) * pixels + iy * p.Width, p.Width);
+                int dx = kx * p.DilationX - p.PadLeft;
+                // Input columns ix with 0 <= ix*sx + dx < outWidth.
+                int first = dx >= 0 ? 0 : (-dx + sx - 1) / sx;
+                int end = Math.Min(p.Width, dx >= outWidth ? 0 : (outWidth - dx + sx - 1) / sx);
+                if (end <= first) continue;
+                if (sx == 1)
+                {
+                    var segment = row.Slice(first + dx, end - first);
+                    System.Numerics.Tensors.TensorPrimitives.Add(segment, source[first..end], segment);
+                    continue;
+                }
+                for (int ix = first, ox = first * sx + dx; ix < end; ix++, ox += sx) row[ox] += source[ix];
+            }
+        }
+    }
+
+    /// <summary>row[2i] += even[i], row[2i + 1] += odd[i].</summary>
+    private static void Interleave(ReadOnlySpan<float> even, ReadOnlySpan<float> odd, Span<float> row)
+    {
+        int i = 0;
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        {
+            ref float e = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(even);
+            ref float o = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(odd);
+            ref float r = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(row);
+            for (; i + 8 <= even.Length; i += 8)
+            {
+                var a = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref e, (nuint)i);
+                var b = System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref o, (nuint)i);
+                var low = System.Runtime.Intrinsics.X86.Avx.UnpackLow(a, b);
+                var high = System.Runtime.Intrinsics.X86.Avx.UnpackHigh(a, b);
+                var first = System.Runtime.Intrinsics.X86.Avx.Permute2x128(low, high, 0x20);
+                var second = System.Runtime.Intrinsics.X86.Avx.Permute2x128(low, high, 0x31);
+                (System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref r, (nuint)(2 * i)) + first).StoreUnsafe(ref r, (nuint)(2 * i));
+                (System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref r, (nuint)(2 * i + 8)) + second).StoreUnsafe(ref r, (nuint)(2 * i + 8));
+            }
+        }
+        for (; i < even.Length; i++)
+        {
+            row[2 * i] += even[i];
+            row[2 * i + 1] += odd[i];
         }
     }
 }

@@ -21,14 +21,17 @@ public abstract class FastOperator(Operator reference, CpuKernelOptions options)
 
     public override void Execute(KernelContext context)
     {
-        using var serial = CpuParallel.Serial(IsSmall(context, Options.SerialBelowElements));
+        using var serial = CpuParallel.Serial(RunsSerially(context));
         if (TryExecute(context)) return;
         if (HasHalfInput(context) && TryExecuteInSingle(context)) return;
         Reference.Execute(context);
     }
 
-    /// <summary>Whether the node's inputs (weights included) hold fewer than <paramref name="threshold"/>
-    /// elements (<see cref="CpuKernelOptions.SerialBelowElements"/>), so it runs on one thread.</summary>
+    /// <summary>Whether the node runs on one thread: by default when its inputs (weights included) hold fewer
+    /// than <see cref="CpuKernelOptions.SerialBelowElements"/> elements. A kernel whose work grows with its
+    /// output rather than its inputs (Resize) decides itself.</summary>
+    protected virtual bool RunsSerially(KernelContext context) => IsSmall(context, Options.SerialBelowElements);
+
     private static bool IsSmall(KernelContext context, int threshold)
     {
         long elements = 0;

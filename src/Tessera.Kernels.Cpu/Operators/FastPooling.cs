@@ -41,6 +41,11 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
                     MaxTwoByTwo(data.AsSpan(p * inSize, inSize), plane, y.AsSpan(p * outSize, outSize));
                     continue;
                 }
+                if (max && Avx2.IsSupported && plane.KernelWidth == 3 && plane.StrideX == 2)
+                {
+                    MaxWidthThreeStrideTwo(data.AsSpan(p * inSize, inSize), plane, y.AsSpan(p * outSize, outSize));
+                    continue;
+                }
                 Pool(data.AsSpan(p * inSize, inSize), plane, max, includePad, padBottom, padRight, y.AsSpan(p * outSize, outSize));
             }
         });
@@ -105,6 +110,71 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
             }
         }
         return done;
+    }
+
+    /// <summary>Max pooling with windows three wide at horizontal stride 2 (SqueezeNet's 3x3 stride-2 pools), any
+    /// height and vertical stride: eight outputs per pass where the window lies inside the row, each input row
+    /// split into its even taps, odd taps and even taps one output on (two loads and a shuffle each), taps taken
+    /// in the reference's row-major order with its first-then-greater rule; the row ends tap by tap.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MaxWidthThreeStrideTwo(ReadOnlySpan<float> input, Plane p, Span<float> output)
+    {
+        fixed (float* data = input, target = output)
+        {
+            for (int oy = 0; oy < p.OutHeight; oy++)
+            {
+                int y0 = oy * p.StrideY - p.PadTop;
+                int top = Math.Max(y0, 0), bottom = Math.Min(y0 + p.KernelHeight, p.Height);
+                float* outRow = target + oy * p.OutWidth;
+                int ox = 0;
+                // Scalar until the window starts inside the row; vectors while all 18 loaded columns are inside.
+                for (; ox < p.OutWidth && ox * 2 - p.PadLeft < 0; ox++) outRow[ox] = MaxAt(data, p, top, bottom, ox);
+                if (top < bottom)
+                {
+                    for (; ox + 8 <= p.OutWidth && ox * 2 - p.PadLeft + 17 < p.Width; ox += 8)
+                    {
+                        int x0 = ox * 2 - p.PadLeft;
+                        Vector256<float> best = default;
+                        for (int iy = top; iy < bottom; iy++)
+                        {
+                            float* row = data + iy * p.Width + x0;
+                            var u0 = Avx.LoadVector256(row);
+                            var u1 = Avx.LoadVector256(row + 8);
+                            var w0 = Avx.LoadVector256(row + 2);
+                            var w1 = Avx.LoadVector256(row + 10);
+                            var even = Avx.Shuffle(u0, u1, 0b10_00_10_00);
+                            var odd = Avx.Shuffle(u0, u1, 0b11_01_11_01);
+                            var next = Avx.Shuffle(w0, w1, 0b10_00_10_00);
+                            best = iy == top ? even : Avx.BlendVariable(best, even, Avx.CompareGreaterThan(even, best));
+                            best = Avx.BlendVariable(best, odd, Avx.CompareGreaterThan(odd, best));
+                            best = Avx.BlendVariable(best, next, Avx.CompareGreaterThan(next, best));
+                        }
+                        // Lanes hold outputs 0 1 4 5 | 2 3 6 7: swap the middle 64-bit pairs.
+                        Avx.Store(outRow + ox, Avx2.Permute4x64(best.AsDouble(), 0b11_01_10_00).AsSingle());
+                    }
+                }
+                for (; ox < p.OutWidth; ox++) outRow[ox] = MaxAt(data, p, top, bottom, ox);
+            }
+        }
+    }
+
+    /// <summary>One max-pool output, the reference's way: the first tap, then any greater one.</summary>
+    private static unsafe float MaxAt(float* data, Plane p, int top, int bottom, int ox)
+    {
+        int x0 = ox * p.StrideX - p.PadLeft;
+        int left = Math.Max(x0, 0), right = Math.Min(x0 + p.KernelWidth, p.Width);
+        float acc = float.NegativeInfinity;
+        bool first = true;
+        for (int iy = top; iy < bottom; iy++)
+        {
+            for (int ix = left; ix < right; ix++)
+            {
+                float v = data[iy * p.Width + ix];
+                if (first || v > acc) acc = v;
+                first = false;
+            }
+        }
+        return acc;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

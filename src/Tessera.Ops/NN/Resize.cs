@@ -60,6 +60,33 @@ public sealed class Resize : Operator
         context.SetOutput(0, Tensor.FromDoubles(x.DataType, shape, data));
     }
 
+    /// <summary>For a Resize or Upsample that is a pure gather (nearest mode, not tf_crop_and_resize), the
+    /// output shape and, per axis, the input index each output index copies, exactly as <see cref="Execute"/>
+    /// computes them; null otherwise (fast kernels hand such nodes to this reference).</summary>
+    public static int[][]? NearestSourceIndices(KernelContext context, Tensor x, out int[] outputShape)
+    {
+        outputShape = [];
+        if (context.GetString("mode", "nearest") != "nearest") return null;
+        string transform = TransformMode(context);
+        if (transform == "tf_crop_and_resize") return null;
+        string nearest = context.OpType == "Upsample" || context.Opset < 11 ? "floor" : context.GetString("nearest_mode", "round_prefer_floor");
+        var plan = Plan(context, x.Shape, context.OptionalInput, out var roi);
+        var maps = new int[x.Rank][];
+        for (int axis = 0; axis < x.Rank; axis++)
+        {
+            int inLength = x.Shape[axis], outLength = plan.Output[axis];
+            double start = roi?[axis] ?? 0, end = roi?[axis + x.Rank] ?? 1;
+            var map = maps[axis] = new int[outLength];
+            for (int o = 0; o < outLength; o++)
+            {
+                double source = SourceCoordinate(transform, o, plan.Scales[axis], inLength, outLength, start, end);
+                map[o] = Taps("nearest", nearest, source, inLength, 0, false)[0].Index;
+            }
+        }
+        outputShape = plan.Output;
+        return maps;
+    }
+
     /// <summary>Nearest mode without extrapolation is a pure gather: each output element copies one
     /// input element, so every type is exact and float32 needs no conversion.</summary>
     private static Tensor GatherNearest(Tensor x, int[] outShape, (int Index, double Weight)[][][] taps)
