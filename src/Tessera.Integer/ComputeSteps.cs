@@ -24,6 +24,9 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
 
     public Requantizer? Requantizer { get; } = requantizer;
 
+    /// <summary>Whether the output is uint8 (held as int8 shifted by -128, see <see cref="ActivationQuantization"/>).</summary>
+    public bool Unsigned { get; } = unsigned;
+
     public override string Kind => Requantizer is null ? "int.ConvInteger" : "int.Conv";
 
     public override string Parameters => $"input_zero={InputZero} weights={ShapeMath.Format(Weights.Shape)}" +
@@ -39,7 +42,7 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
         var sums = IntegerKernels.ConvolutionAccumulators(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window);
         int[] outShape = Convolution.OutputShape(x.Shape, Weights.Shape[0], geometry);
         if (Requantizer is null) state.Set(Outputs[0], Tensor.Create(outShape, sums));
-        else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Requantizer, channelLast: false), unsigned);
+        else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Requantizer, channelLast: false), Unsigned);
     }
 }
 

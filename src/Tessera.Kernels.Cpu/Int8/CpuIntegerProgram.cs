@@ -1,0 +1,27 @@
+using Tessera.Integer;
+
+namespace Tessera.Kernels.Cpu.Int8;
+
+/// <summary>The cpu backend for quantized models: the integer program with the steps the fast int8 kernels
+/// cover (requantizing convolutions, depthwise included) replaced by them; every other step stays the integer
+/// reference step. The result is bit for bit the integer executor's.</summary>
+public static class CpuIntegerProgram
+{
+    /// <summary>A program running the same steps with the fast kernels on <paramref name="threads"/> threads
+    /// (0: all cores) using <paramref name="isa"/> (default: the best the processor supports).</summary>
+    public static IntegerProgram Accelerate(IntegerProgram program, int threads = 1, Int8Isa? isa = null)
+    {
+        var chosen = isa ?? Int8Gemm.Best;
+        if (!Int8Gemm.IsSupported(chosen)) throw new Core.UnsupportedException($"this processor does not support the {chosen} int8 kernels");
+        int resolved = CpuParallel.Resolve(threads);
+        var steps = program.Steps.Select(step => step switch
+        {
+            ConvolutionStep conv when Int8Convolution.Covers(conv) => new Int8Convolution(conv, resolved, chosen),
+            _ => step,
+        }).ToList();
+        return new IntegerProgram(steps, program.Islands, program.Constants, program.Inputs, program.Outputs, program.IntegerOutputs);
+    }
+
+    /// <summary>How many steps of <paramref name="program"/> run on the fast kernels.</summary>
+    public static int FastSteps(IntegerProgram program) => program.Steps.Count(s => s is Int8Convolution);
+}
