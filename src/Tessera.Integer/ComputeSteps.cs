@@ -94,6 +94,8 @@ public sealed class BinaryStep(string name, string kind, string left, string rig
 
     public int[] FixedPointParameters { get; } = parameters;
 
+    public bool Unsigned { get; } = unsigned;
+
     public override string Parameters => "parameters=[" + string.Join(",", FixedPointParameters) + "]";
 
     public override void Execute(IntegerState state)
@@ -102,7 +104,7 @@ public sealed class BinaryStep(string name, string kind, string left, string rig
         Func<int, int, sbyte> combine = kind == "Add"
             ? (x, y) => Hardware.FixedPoint.Add(x, y, p)
             : (x, y) => Hardware.FixedPoint.Multiply(x, y, p);
-        state.SetInt8(Outputs[0], IntegerKernels.Binary(state.Int8(Inputs[0]), state.Int8(Inputs[1]), combine), unsigned);
+        state.SetInt8(Outputs[0], IntegerKernels.Binary(state.Int8(Inputs[0]), state.Int8(Inputs[1]), combine), Unsigned);
     }
 }
 
@@ -125,6 +127,8 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
     public Node Node { get; } = node;
 
     public int InputZero { get; } = inputZero;
+
+    public bool Unsigned { get; } = unsigned;
 
     /// <summary>The output stage of an average pool; null for MaxPool.</summary>
     public AverageRescale? AverageOutput { get; } = averageOutput;
@@ -155,7 +159,7 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
             : IntegerKernels.AveragePool(x.As<sbyte>(), lifted, window, InputZero, includePad, AverageOutput.ForCount);
         int[] outShape = x.Rank == 3 ? [x.Shape[0], x.Shape[1], window.OutputWidth] : [x.Shape[0], x.Shape[1], window.OutputHeight, window.OutputWidth];
         if (Node.OpType == "GlobalAveragePool") outShape = [x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
-        state.SetInt8(Outputs[0], Tensor.Create(outShape, data), unsigned);
+        state.SetInt8(Outputs[0], Tensor.Create(outShape, data), Unsigned);
     }
 }
 

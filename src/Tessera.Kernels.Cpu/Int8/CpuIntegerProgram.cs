@@ -3,7 +3,8 @@ using Tessera.Integer;
 namespace Tessera.Kernels.Cpu.Int8;
 
 /// <summary>The cpu backend for quantized models: the integer program with the steps the fast int8 kernels
-/// cover (requantizing convolutions, depthwise included) replaced by them; every other step stays the integer
+/// cover (requantizing convolutions, depthwise included, ungrouped transposed convolutions, Add and Mul with equal
+/// shapes or a per-channel operand, MaxPool) replaced by them; every other step stays the integer
 /// reference step. The result is bit for bit the integer executor's.</summary>
 public static class CpuIntegerProgram
 {
@@ -17,11 +18,17 @@ public static class CpuIntegerProgram
         var steps = program.Steps.Select(step => step switch
         {
             ConvolutionStep conv when Int8Convolution.Covers(conv) => new Int8Convolution(conv, resolved, chosen),
+            TransposedConvolutionStep transposed when Int8ConvolutionTranspose.Covers(transposed) => new Int8ConvolutionTranspose(transposed, resolved, chosen),
+            BinaryStep binary => new Int8Binary(binary, resolved),
+            PoolStep pool when Int8MaxPool.Covers(pool) => new Int8MaxPool(pool, resolved),
             _ => step,
         }).ToList();
         return new IntegerProgram(steps, program.Islands, program.Constants, program.Inputs, program.Outputs, program.IntegerOutputs);
     }
 
     /// <summary>How many steps of <paramref name="program"/> run on the fast kernels.</summary>
-    public static int FastSteps(IntegerProgram program) => program.Steps.Count(s => s is Int8Convolution);
+    public static int FastSteps(IntegerProgram program) => program.Steps.Count(IsFast);
+
+    /// <summary>Whether a step is one of the fast int8 kernels.</summary>
+    public static bool IsFast(IntegerStep step) => step is Int8Convolution or Int8ConvolutionTranspose or Int8Binary or Int8MaxPool;
 }

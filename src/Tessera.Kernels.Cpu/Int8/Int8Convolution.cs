@@ -173,7 +173,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
     }
 
     /// <summary>Sum over the real k of the signed activations x = u - 128 per column.</summary>
-    private static void ColumnSums(byte* tile, int k, int valid, Span<int> sums)
+    internal static void ColumnSums(byte* tile, int k, int valid, Span<int> sums)
     {
         for (int j = 0; j < valid; j++)
         {
@@ -185,7 +185,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
 
     /// <summary>1x1 stride-1 unpadded convolution: the tile's column j, k group q holds channels 4q..4q+3 at
     /// position p0 + j, interleaved 16 positions at a time with byte and word unpacks.</summary>
-    private static void PackPointwise(sbyte* x, int plane, int channels, int p0, int valid, byte* tile)
+    internal static void PackPointwise(sbyte* x, int plane, int channels, int p0, int valid, byte* tile)
     {
         int groups = Int8Gemm.KGroups(channels);
         var flip = Vector128.Create((byte)0x80);

@@ -28,14 +28,7 @@ internal readonly struct ChannelRequantization(int multiplier, int shift, int in
         bool columns = !columnTerm.IsEmpty;
         if (Vector256.IsHardwareAccelerated && n >= 8)
         {
-            int leftShift = (Shift > 0 ? Shift : 0) + InputShift, rightShift = Shift > 0 ? 0 : -Shift;
-            int mask = (int)((1L << rightShift) - 1);
-            var multiplier = Vector256.Create((long)Multiplier);
-            var positiveNudge = Vector256.Create(1L << 30);
-            var negativeNudge = Vector256.Create(1 - (1L << 30));
-            var truncate = Vector256.Create((1L << 31) - 1);
-            var maskV = Vector256.Create(mask);
-            var half = Vector256.Create(mask >> 1);
+            var scale = new MultiplierVector(Multiplier, Shift);
             var zero = Vector256.Create(ZeroPoint);
             var lo = Vector256.Create(Minimum);
             var hi = Vector256.Create(Maximum);
@@ -46,24 +39,8 @@ internal readonly struct ChannelRequantization(int multiplier, int shift, int in
             {
                 var x = Vector256.LoadUnsafe(ref a, (nuint)i) + offsetV;
                 if (columns) x += Vector256.LoadUnsafe(ref Unsafe.AsRef(in columnTerm[0]), (nuint)i) * scaleV;
-                x = Vector256.ShiftLeft(x, leftShift);
-                var (xl, xh) = Vector256.Widen(x);
-                var pl = xl * multiplier;
-                var ph = xh * multiplier;
-                pl += Vector256.ConditionalSelect(Vector256.LessThan(pl, Vector256<long>.Zero), negativeNudge, positiveNudge);
-                ph += Vector256.ConditionalSelect(Vector256.LessThan(ph, Vector256<long>.Zero), negativeNudge, positiveNudge);
-                // Division by 2^31 truncating toward zero: add 2^31 - 1 to negative values before the floor shift.
-                pl = Vector256.ShiftRightArithmetic(pl + (truncate & Vector256.LessThan(pl, Vector256<long>.Zero)), 31);
-                ph = Vector256.ShiftRightArithmetic(ph + (truncate & Vector256.LessThan(ph, Vector256<long>.Zero)), 31);
-                var high = Vector256.Narrow(pl, ph);
-                // Rounding divide by 2^rightShift, ties away from zero.
-                var remainder = high & maskV;
-                var threshold = half - Vector256.ShiftRightArithmetic(high, 31);
-                var r = Vector256.ShiftRightArithmetic(high, rightShift) - Vector256.GreaterThan(remainder, threshold);
-                r = Vector256.Min(Vector256.Max(r + zero, lo), hi);
-                var s16 = Vector256.Narrow(r, r);
-                var s8 = Vector256.Narrow(s16, s16);
-                Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref y[i]), s8.AsInt64().GetElement(0));
+                var r = Vector256.Min(Vector256.Max(scale.Apply(Vector256.ShiftLeft(x, InputShift)) + zero, lo), hi);
+                MultiplierVector.StoreBytes(r, ref y[i]);
             }
         }
         for (; i < n; i++)
@@ -71,5 +48,56 @@ internal readonly struct ChannelRequantization(int multiplier, int shift, int in
             int x = acc[i] + offset + (columns ? columnTerm[i] * columnScale : 0);
             y[i] = Apply(x);
         }
+    }
+}
+
+/// <summary><see cref="FixedPoint.MultiplyByQuantizedMultiplier"/> on eight int32 lanes, bit for bit: the left
+/// shift (wrapping), gemmlowp's saturating rounding doubling high multiply on 64-bit lanes and the rounding divide
+/// by a power of two with ties away from zero. The multiplier is never int.MinValue (QuantizeMultiplier gives
+/// [2^30, 2^31) or 0), so the high multiply's one saturating case cannot occur.</summary>
+internal readonly struct MultiplierVector
+{
+    private readonly Vector256<long> _multiplier;
+    private readonly int _leftShift, _rightShift;
+    private readonly Vector256<int> _mask, _half;
+
+    public MultiplierVector(int multiplier, int shift)
+    {
+        _multiplier = Vector256.Create((long)multiplier);
+        _leftShift = shift > 0 ? shift : 0;
+        _rightShift = shift > 0 ? 0 : -shift;
+        int mask = (int)((1L << _rightShift) - 1);
+        _mask = Vector256.Create(mask);
+        _half = Vector256.Create(mask >> 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Apply(Vector256<int> x)
+    {
+        x = Vector256.ShiftLeft(x, _leftShift);
+        var (xl, xh) = Vector256.Widen(x);
+        var high = Vector256.Narrow(HighHalf(xl * _multiplier), HighHalf(xh * _multiplier));
+        var remainder = high & _mask;
+        var threshold = _half - Vector256.ShiftRightArithmetic(high, 31);
+        return Vector256.ShiftRightArithmetic(high, _rightShift) - Vector256.GreaterThan(remainder, threshold);
+    }
+
+    // (p + nudge) / 2^31 truncating toward zero, nudge = 2^30 for p >= 0 and 1 - 2^30 below.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<long> HighHalf(Vector256<long> p)
+    {
+        var negative = Vector256.LessThan(p, Vector256<long>.Zero);
+        p += Vector256.ConditionalSelect(negative, Vector256.Create(1 - (1L << 30)), Vector256.Create(1L << 30));
+        p += Vector256.Create((1L << 31) - 1) & Vector256.LessThan(p, Vector256<long>.Zero);
+        return Vector256.ShiftRightArithmetic(p, 31);
+    }
+
+    /// <summary>Stores eight int32 lanes already inside [-128, 127] as bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(Vector256<int> r, ref sbyte destination)
+    {
+        var s16 = Vector256.Narrow(r, r);
+        var s8 = Vector256.Narrow(s16, s16);
+        Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref destination), s8.AsInt64().GetElement(0));
     }
 }
