@@ -188,29 +188,14 @@ public sealed unsafe class Int8Convolution : IntegerStep
     internal static void PackPointwise(sbyte* x, int plane, int channels, int p0, int valid, byte* tile)
     {
         int groups = Int8Gemm.KGroups(channels);
-        var flip = Vector128.Create((byte)0x80);
         for (int q = 0; q < groups; q++)
         {
             byte* dst = tile + q * Int8Gemm.TileColumns * 4;
             int c0 = q * 4;
-            if (Sse2.IsSupported && c0 + 4 <= channels && valid == Int8Gemm.TileColumns)
+            if (c0 + 4 <= channels && valid == Int8Gemm.TileColumns)
             {
-                byte* r0 = (byte*)x + (long)c0 * plane + p0, r1 = r0 + plane, r2 = r1 + plane, r3 = r2 + plane;
-                for (int j = 0; j < Int8Gemm.TileColumns; j += 16)
-                {
-                    var a = Vector128.Load(r0 + j) ^ flip;
-                    var b = Vector128.Load(r1 + j) ^ flip;
-                    var c = Vector128.Load(r2 + j) ^ flip;
-                    var d = Vector128.Load(r3 + j) ^ flip;
-                    var abLow = Sse2.UnpackLow(a, b).AsInt16();
-                    var abHigh = Sse2.UnpackHigh(a, b).AsInt16();
-                    var cdLow = Sse2.UnpackLow(c, d).AsInt16();
-                    var cdHigh = Sse2.UnpackHigh(c, d).AsInt16();
-                    Sse2.UnpackLow(abLow, cdLow).AsByte().Store(dst + j * 4);
-                    Sse2.UnpackHigh(abLow, cdLow).AsByte().Store(dst + j * 4 + 16);
-                    Sse2.UnpackLow(abHigh, cdHigh).AsByte().Store(dst + j * 4 + 32);
-                    Sse2.UnpackHigh(abHigh, cdHigh).AsByte().Store(dst + j * 4 + 48);
-                }
+                byte* r0 = (byte*)x + (long)c0 * plane + p0;
+                Interleave(r0, r0 + plane, r0 + 2L * plane, r0 + 3L * plane, dst);
                 continue;
             }
             for (int j = 0; j < Int8Gemm.TileColumns; j++)
@@ -223,36 +208,102 @@ public sealed unsafe class Int8Convolution : IntegerStep
     }
 
     /// <summary>General im2col for one tile: k = (channel, ky, kx) in the weights' order; a tap outside the input
-    /// reads the input zero point, so it adds nothing to the sum of (x - zx)(w - zw).</summary>
+    /// reads the input zero point, so it adds nothing to the sum of (x - zx)(w - zw). The tile's columns are split
+    /// into runs inside one output row; with stride 1 a run reads a contiguous stretch of the input row (copied,
+    /// the ends past the input filled with the zero point), then four taps are interleaved at a time.</summary>
     private static void PackPatches(sbyte* x, int height, int width, Window window, int channels, int zx, int p0, int valid, byte* tile)
     {
         int ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth;
         int k = channels * kh * kw, kGroups = Int8Gemm.KGroups(k);
-        Span<int> rowBase = stackalloc int[Int8Gemm.TileColumns];
-        Span<int> columnBase = stackalloc int[Int8Gemm.TileColumns];
-        for (int j = 0; j < Int8Gemm.TileColumns; j++)
+        const int columns = Int8Gemm.TileColumns;
+        Span<int> runStart = stackalloc int[columns + 1];
+        Span<int> runRow = stackalloc int[columns + 1];
+        Span<int> runColumn = stackalloc int[columns + 1];
+        int runs = 0;
+        for (int j = 0; j < valid; runs++)
         {
-            int p = p0 + Math.Min(j, valid - 1);
-            rowBase[j] = p / ow * window.StrideHeight - window.PadTop;
-            columnBase[j] = p % ow * window.StrideWidth - window.PadLeft;
+            int p = p0 + j;
+            runStart[runs] = j;
+            runRow[runs] = p / ow;
+            runColumn[runs] = p % ow;
+            j += Math.Min(valid - j, ow - p % ow);
         }
-        byte pad = (byte)(zx ^ 0x80);
-        for (int t = 0; t < kGroups * 4; t++)
+        runStart[runs] = valid;
+        sbyte* rows = stackalloc sbyte[4 * columns];
+        sbyte pad = (sbyte)zx;
+        for (int q = 0; q < kGroups; q++)
         {
-            byte* dst = tile + (t / 4 * Int8Gemm.TileColumns) * 4 + t % 4;
-            if (t >= k)
+            for (int t4 = 0; t4 < 4; t4++)
             {
-                for (int j = 0; j < Int8Gemm.TileColumns; j++) dst[j * 4] = 0x80;
-                continue;
+                int t = q * 4 + t4;
+                sbyte* buffer = rows + t4 * columns;
+                if (t >= k || valid < columns) new Span<sbyte>(buffer, columns).Clear();
+                if (t >= k) continue;
+                int c = t / (kh * kw), ky = t / kw % kh, kx = t % kw;
+                sbyte* plane = x + (long)c * height * width;
+                for (int r = 0; r < runs; r++)
+                {
+                    int j0 = runStart[r], length = runStart[r + 1] - j0;
+                    int iy = runRow[r] * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
+                    var destination = new Span<sbyte>(buffer + j0, length);
+                    if ((uint)iy >= (uint)height)
+                    {
+                        destination.Fill(pad);
+                        continue;
+                    }
+                    sbyte* source = plane + (long)iy * width;
+                    int ix0 = runColumn[r] * window.StrideWidth - window.PadLeft + kx * window.DilationWidth;
+                    if (window.StrideWidth == 1)
+                    {
+                        int left = Math.Clamp(-ix0, 0, length);
+                        int right = Math.Clamp(width - ix0, left, length);
+                        destination[..left].Fill(pad);
+                        new ReadOnlySpan<sbyte>(source + ix0 + left, right - left).CopyTo(destination[left..right]);
+                        destination[right..].Fill(pad);
+                    }
+                    else
+                    {
+                        for (int j = 0; j < length; j++)
+                        {
+                            int ix = ix0 + j * window.StrideWidth;
+                            destination[j] = (uint)ix < (uint)width ? source[ix] : pad;
+                        }
+                    }
+                }
             }
-            int c = t / (kh * kw), ky = t / kw % kh, kx = t % kw;
-            int dy = ky * window.DilationHeight, dx = kx * window.DilationWidth;
-            sbyte* plane = x + (long)c * height * width;
+            Interleave((byte*)rows, (byte*)rows + columns, (byte*)rows + 2 * columns, (byte*)rows + 3 * columns, tile + q * columns * 4);
+        }
+    }
+
+    /// <summary>Four rows of 32 signed bytes (four consecutive k) to the tile's [column][4] layout as x + 128.</summary>
+    internal static void Interleave(byte* r0, byte* r1, byte* r2, byte* r3, byte* dst)
+    {
+        var flip = Vector128.Create((byte)0x80);
+        if (!Sse2.IsSupported)
+        {
             for (int j = 0; j < Int8Gemm.TileColumns; j++)
             {
-                int iy = rowBase[j] + dy, ix = columnBase[j] + dx;
-                dst[j * 4] = (uint)iy < (uint)height && (uint)ix < (uint)width ? (byte)(plane[iy * width + ix] ^ 0x80) : pad;
+                dst[j * 4] = (byte)(r0[j] ^ 0x80);
+                dst[j * 4 + 1] = (byte)(r1[j] ^ 0x80);
+                dst[j * 4 + 2] = (byte)(r2[j] ^ 0x80);
+                dst[j * 4 + 3] = (byte)(r3[j] ^ 0x80);
             }
+            return;
+        }
+        for (int j = 0; j < Int8Gemm.TileColumns; j += 16)
+        {
+            var a = Vector128.Load(r0 + j) ^ flip;
+            var b = Vector128.Load(r1 + j) ^ flip;
+            var c = Vector128.Load(r2 + j) ^ flip;
+            var d = Vector128.Load(r3 + j) ^ flip;
+            var abLow = Sse2.UnpackLow(a, b).AsInt16();
+            var abHigh = Sse2.UnpackHigh(a, b).AsInt16();
+            var cdLow = Sse2.UnpackLow(c, d).AsInt16();
+            var cdHigh = Sse2.UnpackHigh(c, d).AsInt16();
+            Sse2.UnpackLow(abLow, cdLow).AsByte().Store(dst + j * 4);
+            Sse2.UnpackHigh(abLow, cdLow).AsByte().Store(dst + j * 4 + 16);
+            Sse2.UnpackLow(abHigh, cdHigh).AsByte().Store(dst + j * 4 + 32);
+            Sse2.UnpackHigh(abHigh, cdHigh).AsByte().Store(dst + j * 4 + 48);
         }
     }
 
