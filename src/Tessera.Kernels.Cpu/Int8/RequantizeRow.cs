@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Tessera.Hardware;
 
 namespace Tessera.Kernels.Cpu.Int8;
@@ -75,8 +76,20 @@ internal readonly struct MultiplierVector
     public Vector256<int> Apply(Vector256<int> x)
     {
         x = Vector256.ShiftLeft(x, _leftShift);
-        var (xl, xh) = Vector256.Widen(x);
-        var high = Vector256.Narrow(HighHalf(xl * _multiplier), HighHalf(xh * _multiplier));
+        Vector256<int> high;
+        if (Avx2.IsSupported)
+        {
+            // VPMULDQ multiplies the even int32 lanes into int64s; the odd lanes are shifted down for a second one.
+            var multiplier = _multiplier.AsInt32();
+            var even = HighHalf(Avx2.Multiply(x, multiplier));
+            var odd = HighHalf(Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), multiplier));
+            high = Avx2.Blend(even.AsInt32(), Avx2.ShiftLeftLogical(odd, 32).AsInt32(), 0b1010_1010);
+        }
+        else
+        {
+            var (xl, xh) = Vector256.Widen(x);
+            high = Vector256.Narrow(HighHalf(xl * _multiplier), HighHalf(xh * _multiplier));
+        }
         var remainder = high & _mask;
         var threshold = _half - Vector256.ShiftRightArithmetic(high, 31);
         return Vector256.ShiftRightArithmetic(high, _rightShift) - Vector256.GreaterThan(remainder, threshold);
