@@ -85,7 +85,7 @@ public sealed class Int8Binary(BinaryStep reference, int threads) : IntegerStep(
         if (same)
         {
             int chunks = Math.Max(1, Math.Min(workers * 4, total / 4096));
-            CpuParallel.For(chunks, workers, chunk =>
+            CpuParallel.For(chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
             {
                 int start = (int)((long)total * chunk / chunks) & ~7, end = chunk == chunks - 1 ? total : (int)((long)total * (chunk + 1) / chunks) & ~7;
                 Span(full.AsSpan(start, end - start), other.AsSpan(start, end - start), 0, false, swapped, y.AsSpan(start, end - start));
@@ -93,7 +93,7 @@ public sealed class Int8Binary(BinaryStep reference, int threads) : IntegerStep(
             return;
         }
         int outerChunks = Math.Max(1, Math.Min(outer, workers * 4));
-        CpuParallel.For(outerChunks, outer < 2 ? 1 : workers, chunk =>
+        CpuParallel.For(outerChunks, outer < 2 ? 1 : workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
         {
             for (int o = (int)((long)outer * chunk / outerChunks), end = (int)((long)outer * (chunk + 1) / outerChunks); o < end; o++)
             {

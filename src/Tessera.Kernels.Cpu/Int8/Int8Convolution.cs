@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Tessera.Core;
@@ -132,7 +133,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
         {
             sbyte* xBase = xp;
             sbyte* yBase = yp;
-            CpuParallel.For(Math.Min(items, Math.Max(1, threads) * 8), threads, chunk =>
+            CpuParallel.For(Math.Min(items, Math.Max(1, threads) * 8), threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
             {
                 int chunks = Math.Min(items, Math.Max(1, threads) * 8);
                 int tileBytes = kGroups * Int8Gemm.TileColumns * 4;
@@ -173,6 +174,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
     }
 
     /// <summary>Sum over the real k of the signed activations x = u - 128 per column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ColumnSums(byte* tile, int k, int valid, Span<int> sums)
     {
         for (int j = 0; j < valid; j++)
@@ -185,6 +187,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
 
     /// <summary>1x1 stride-1 unpadded convolution: the tile's column j, k group q holds channels 4q..4q+3 at
     /// position p0 + j, interleaved 16 positions at a time with byte and word unpacks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackPointwise(sbyte* x, int plane, int channels, int p0, int valid, byte* tile)
     {
         int groups = Int8Gemm.KGroups(channels);
@@ -211,6 +214,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
     /// reads the input zero point, so it adds nothing to the sum of (x - zx)(w - zw). The tile's columns are split
     /// into runs inside one output row; with stride 1 a run reads a contiguous stretch of the input row (copied,
     /// the ends past the input filled with the zero point), then four taps are interleaved at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackPatches(sbyte* x, int height, int width, Window window, int channels, int zx, int p0, int valid, byte* tile)
     {
         int ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth;
@@ -276,6 +280,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
     }
 
     /// <summary>Four rows of 32 signed bytes (four consecutive k) to the tile's [column][4] layout as x + 128.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Interleave(byte* r0, byte* r1, byte* r2, byte* r3, byte* dst)
     {
         var flip = Vector128.Create((byte)0x80);
@@ -321,41 +326,59 @@ public sealed unsafe class Int8Convolution : IntegerStep
         long macs = (long)planes * oh * ow * kh * kw;
         int threads = macs < (1 << 18) ? 1 : _threads;
         int chunks = Math.Min(planes, Math.Max(1, threads) * 4);
-        CpuParallel.For(chunks, threads, chunk =>
+        CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
         {
             int need = planeLength + (ow + 16) + 16;
             var scratch = t_scratch is { } s && s.Length >= need ? s : t_scratch = new int[need];
             for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
             {
-                int c = job % channels;
-                var input = x.AsSpan(job * height * width, height * width);
-                var phases = scratch.AsSpan(0, planeLength);
-                phases.Clear();
-                // Phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] - zx (0 in the padding).
-                for (int r = 0; r < rows; r++)
-                {
-                    int iy = r - window.PadTop;
-                    if ((uint)iy >= (uint)height) continue;
-                    for (int q = 0; q < sx; q++)
-                    {
-                        var dst = phases.Slice((q * rows + r) * rowLength, rowLength);
-                        for (int j = 0; j < rowLength; j++)
-                        {
-                            int ix = j * sx + q - window.PadLeft;
-                            if ((uint)ix < (uint)width) dst[j] = input[iy * width + ix] - zx;
-                        }
-                    }
-                }
-                var acc = scratch.AsSpan(planeLength, ow + 16);
-                var weights = _depthwiseWeights.AsSpan(c * kh * kw, kh * kw);
-                var output = y.AsSpan(job * oh * ow, oh * ow);
-                for (int oy = 0; oy < oh; oy++)
-                {
-                    DepthwiseRow(phases, rows, rowLength, sx, oy * sy, window, weights, ow, acc);
-                    _channels[c].Row(acc[..ow], _bias[c], default, 0, output.Slice(oy * ow, ow));
-                }
+                DepthwisePlane(x, job, channels, height, width, window, rows, rowLength, planeLength, zx, scratch, y);
             }
         });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DepthwisePlane(sbyte[] x, int job, int channels, int height, int width, Window window, int rows, int rowLength, int planeLength, int zx, int[] scratch, sbyte[] y)
+    {
+        int oh = window.OutputHeight, ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth, sx = window.StrideWidth;
+        int c = job % channels;
+        var input = x.AsSpan(job * height * width, height * width);
+        var phases = scratch.AsSpan(0, planeLength);
+        phases.Clear();
+        // Phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] - zx (0 in the padding).
+        for (int r = 0; r < rows; r++)
+        {
+            int iy = r - window.PadTop;
+            if ((uint)iy >= (uint)height) continue;
+            var source = input.Slice(iy * width, width);
+            for (int q = 0; q < sx; q++)
+            {
+                var dst = phases.Slice((q * rows + r) * rowLength, rowLength);
+                // Columns j with 0 <= j*s + q - padLeft < width.
+                int first = Math.Max(0, (window.PadLeft - q + sx - 1) / sx);
+                int last = Math.Min(rowLength, (width - 1 - q + window.PadLeft) / sx + 1);
+                int j = first;
+                if (sx == 1 && Avx2.IsSupported)
+                {
+                    var zero = Vector256.Create(zx);
+                    ref sbyte s0 = ref MemoryMarshal.GetReference(source);
+                    for (; j + 8 <= last; j += 8)
+                    {
+                        long bytes = Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref s0, j - window.PadLeft)));
+                        (Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(bytes).AsSByte()) - zero).StoreUnsafe(ref dst[0], (nuint)j);
+                    }
+                }
+                for (; j < last; j++) dst[j] = source[j * sx + q - window.PadLeft] - zx;
+            }
+        }
+        var acc = scratch.AsSpan(planeLength, ow + 16);
+        var weights = _depthwiseWeights.AsSpan(c * kh * kw, kh * kw);
+        var output = y.AsSpan(job * oh * ow, oh * ow);
+        for (int oy = 0; oy < oh; oy++)
+        {
+            DepthwiseRow(phases, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
+            _channels[c].Row(acc[..ow], _bias[c], default, 0, output.Slice(oy * ow, ow));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

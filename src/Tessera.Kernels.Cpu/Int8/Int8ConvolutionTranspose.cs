@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 using Tessera.Integer;
 
@@ -84,7 +85,7 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
         if (items > 0)
         {
             int chunks = Math.Min(items, Math.Max(1, workers) * 4);
-            CpuParallel.For(chunks, workers, chunk =>
+            CpuParallel.For(chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
             {
                 var tile = new byte[kGroups * Int8Gemm.TileColumns * 4];
                 var c = new int[Int8Gemm.RowBlock * Int8Gemm.TileColumns];
@@ -124,7 +125,7 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
         }
         var y = new sbyte[sums.Length];
         int channelsTotal = batch * _outChannels;
-        CpuParallel.For(Math.Min(channelsTotal, Math.Max(1, _threads) * 4), _threads, chunk =>
+        CpuParallel.For(Math.Min(channelsTotal, Math.Max(1, _threads) * 4), _threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
         {
             int chunks = Math.Min(channelsTotal, Math.Max(1, _threads) * 4);
             for (int i = channelsTotal * chunk / chunks, end = channelsTotal * (chunk + 1) / chunks; i < end; i++)

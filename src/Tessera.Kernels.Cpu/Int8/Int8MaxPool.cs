@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 using Tessera.Integer;
 using Tessera.Ops;
@@ -29,7 +30,7 @@ public sealed class Int8MaxPool(PoolStep reference, int threads) : IntegerStep(r
         var y = new sbyte[planes * oh * ow];
         int workers = (long)planes * oh * ow < (1 << 16) ? 1 : threads;
         int chunks = Math.Max(1, Math.Min(planes, workers * 4));
-        CpuParallel.For(chunks, workers, chunk =>
+        CpuParallel.For(chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
         {
             for (int p = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; p < end; p++)
             {
