@@ -4,7 +4,9 @@ namespace Tessera.Kernels.Cpu.Int8;
 
 /// <summary>The cpu backend for quantized models: the integer program with the steps the fast int8 kernels
 /// cover (requantizing convolutions, depthwise included, ungrouped transposed convolutions, Add and Mul with equal
-/// shapes or a per-channel operand, MaxPool) replaced by them; every other step stays the integer
+/// shapes or a per-channel operand, MaxPool). The fast steps reuse their output arrays from run to run, so the
+/// values of one run's state stay valid until the next run of the same program (graph outputs are made by the
+/// final dequantize, a reference step, and are always fresh). replaced by them; every other step stays the integer
 /// reference step. The result is bit for bit the integer executor's.</summary>
 public static class CpuIntegerProgram
 {
@@ -31,4 +33,14 @@ public static class CpuIntegerProgram
 
     /// <summary>Whether a step is one of the fast int8 kernels.</summary>
     public static bool IsFast(IntegerStep step) => step is Int8Convolution or Int8ConvolutionTranspose or Int8Binary or Int8MaxPool;
+}
+
+/// <summary>A fast step's output array, kept from one run to the next (a new one only when the size changes):
+/// the integer program allocates no activation per steady-state run, which kept the garbage collector busy
+/// (activations above 85 KB go to the large-object heap, whose budget triggers full collections).</summary>
+internal sealed class ReusedBuffer<T>
+{
+    private T[]? _array;
+
+    public T[] Get(long length) => _array is { } a && a.Length == length ? a : _array = new T[length];
 }

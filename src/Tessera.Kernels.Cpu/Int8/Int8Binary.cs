@@ -14,6 +14,7 @@ namespace Tessera.Kernels.Cpu.Int8;
 public sealed class Int8Binary(BinaryStep reference, int threads) : IntegerStep(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
 {
     private readonly int[] _p = reference.FixedPointParameters;
+    private readonly ReusedBuffer<sbyte> _output = new();
 
     public override string Kind => reference.Kind;
 
@@ -33,17 +34,17 @@ public sealed class Int8Binary(BinaryStep reference, int threads) : IntegerStep(
         sbyte[] y;
         if (a.Shape.AsSpan().SequenceEqual(b.Shape))
         {
-            y = new sbyte[total];
+            y = _output.Get(total);
             Run(a.As<sbyte>(), b.As<sbyte>(), 1, total, false, y);
         }
         else if (a.Length == total && PerOuter(b.Shape, shape) is int innerB)
         {
-            y = new sbyte[total];
+            y = _output.Get(total);
             Run(a.As<sbyte>(), b.As<sbyte>(), total / innerB, innerB, false, y);
         }
         else if (b.Length == total && PerOuter(a.Shape, shape) is int innerA)
         {
-            y = new sbyte[total];
+            y = _output.Get(total);
             Run(b.As<sbyte>(), a.As<sbyte>(), total / innerA, innerA, true, y);
         }
         else

@@ -34,6 +34,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private readonly int[] _depthwiseWeights = [];
     private readonly bool _depthwise;
     private (int[] Shape, int Group, Window Window, int[] OutShape)? _plan;
+    private readonly ReusedBuffer<sbyte> _output = new();
 
     [ThreadStatic] private static byte[]? t_tile;
     [ThreadStatic] private static int[]? t_scratch;
@@ -97,7 +98,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
         var x = state.Int8(Inputs[0]);
         var plan = Plan(x.Shape);
         int[] lifted = Windows.Lift(x.Shape);
-        var y = new sbyte[ShapeMath.ElementCount(plan.OutShape)];
+        var y = _output.Get(ShapeMath.ElementCount(plan.OutShape));
         if (_depthwise) Depthwise(x.As<sbyte>(), lifted, plan.Window, y);
         else Gemm(x.As<sbyte>(), lifted, plan.Group, plan.Window, y);
         state.SetInt8(Outputs[0], Tensor.Create(plan.OutShape, y), _reference.Unsigned);

@@ -19,6 +19,8 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
     private readonly int[] _rowOffset, _rowZero;
     private readonly bool _columnSums;
     private readonly ChannelRequantization[] _channels;
+    private readonly ReusedBuffer<int> _sums = new();
+    private readonly ReusedBuffer<sbyte> _output = new();
 
     public Int8ConvolutionTranspose(TransposedConvolutionStep reference, int threads, Int8Isa isa)
         : base(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
@@ -73,7 +75,7 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
         if (lifted[1] != _inChannels) throw new InvalidInputException($"input has {lifted[1]} channels, ConvTranspose weights expect {_inChannels}", Name);
         int oh = window.OutputHeight, ow = window.OutputWidth, plane = oh * ow, positions = height * width;
         int[] outShape = x.Rank == 3 ? [batch, _outChannels, ow] : [batch, _outChannels, oh, ow];
-        var sums = new int[batch * _outChannels * plane];
+        var sums = _sums.Get(batch * _outChannels * plane);
         var bias = _reference.Bias;
         for (int n = 0; n < batch; n++)
         for (int m = 0; m < _outChannels; m++) sums.AsSpan((n * _outChannels + m) * plane, plane).Fill(bias?[m] ?? 0);
@@ -123,7 +125,7 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
                 }
             });
         }
-        var y = new sbyte[sums.Length];
+        var y = _output.Get(sums.Length);
         int channelsTotal = batch * _outChannels;
         CpuParallel.For(Math.Min(channelsTotal, Math.Max(1, _threads) * 4), _threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
         {

@@ -10,6 +10,8 @@ namespace Tessera.Kernels.Cpu.Int8;
 /// skipped (never winning), direct loops over planes in parallel instead of a callback per tap.</summary>
 public sealed class Int8MaxPool(PoolStep reference, int threads) : IntegerStep(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
 {
+    private readonly ReusedBuffer<sbyte> _output = new();
+
     public override string Kind => reference.Kind;
 
     public override string Parameters => reference.Parameters + " cpu";
@@ -27,7 +29,7 @@ public sealed class Int8MaxPool(PoolStep reference, int threads) : IntegerStep(r
         var window = Windows.FromGeometry(geometry, Name);
         int planes = lifted[0] * lifted[1], height = lifted[2], width = lifted[3], oh = window.OutputHeight, ow = window.OutputWidth;
         var source = x.As<sbyte>();
-        var y = new sbyte[planes * oh * ow];
+        var y = _output.Get(planes * oh * ow);
         int workers = (long)planes * oh * ow < (1 << 16) ? 1 : threads;
         int chunks = Math.Max(1, Math.Min(planes, workers * 4));
         CpuParallel.For(chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
