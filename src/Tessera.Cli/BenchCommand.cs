@@ -4,13 +4,15 @@ using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 using Tessera.Core;
+using Tessera.Integer;
 using Tessera.Kernels.Cpu;
+using Tessera.Kernels.Cpu.Int8;
 using Tessera.Runtime;
 
 namespace Tessera.Cli;
 
 /// <summary>`tessera bench MODEL --backend reference|cpu --threads N [--warmup W --iters I] [--compare ort]
-/// [--json FILE] [--input-shape NAME=DIMS] [--profile]`: latency (median, p10, p90) of one session on
+/// [--json FILE] [--input-shape NAME=DIMS] [--profile] [--int8]`: latency (median, p10, p90) of one session on
 /// deterministic inputs. With --compare ort, ONNX Runtime runs the same inputs in the same process and
 /// the iterations alternate (Tessera, ORT, Tessera, ...) so load from other processes hits both alike.</summary>
 internal static class BenchCommand
@@ -34,9 +36,13 @@ internal static class BenchCommand
         var shapes = OptimizeCommand.InputShapeOption();
         var noOptimize = OptimizeCommand.NoOptimizeOption();
         var profile = new Option<bool>("--profile") { Description = "Also print Tessera's time per operator type and the slowest nodes (mean of --iters extra runs)" };
+        var int8 = new Option<bool>("--int8")
+        {
+            Description = "MODEL is quantized (QDQ/QLinear, as tessera quantize writes): time its integer program, on the integer reference executor (--backend reference) or with the fast int8 kernels (--backend cpu)",
+        };
         var command = new Command("bench", "Time a model on a backend, optionally against ONNX Runtime")
         {
-            model, backend, threads, warmup, iterations, compare, json, shapes, noOptimize, profile,
+            model, backend, threads, warmup, iterations, compare, json, shapes, noOptimize, profile, int8,
         };
         command.Subcommands.Add(MlperfTinyCommand.Create());
         command.SetAction(parse =>
@@ -50,13 +56,28 @@ internal static class BenchCommand
             var inputShapes = OptimizeCommand.ParseShapes(parse.GetValue(shapes));
             var inputs = BenchInputs.Create(loaded, inputShapes);
             var boundShapes = inputs.ToDictionary(p => p.Key, p => p.Value.Shape);
-            OptimizeCommand.OptimizeUnlessDisabled(loaded, parse.GetValue(noOptimize), boundShapes, backend: parse.GetValue(backend));
-            var session = new InferenceSession(loaded, new SessionOptions { Backend = parse.GetValue(backend)!, Threads = threadCount, InputShapes = boundShapes });
             var feeds = inputs.ToDictionary(p => p.Key, p => (DataValue)p.Value);
+            string backendName = parse.GetValue(backend)!;
+            InferenceSession? session = null;
+            IntegerProgram? program = null;
+            Action runTessera;
+            if (parse.GetValue(int8))
+            {
+                program = Int8Program(loaded, backendName, threadCount);
+                runTessera = () => program.Run(inputs);
+                backendName += " int8";
+            }
+            else
+            {
+                OptimizeCommand.OptimizeUnlessDisabled(loaded, parse.GetValue(noOptimize), boundShapes, backend: backendName);
+                var created = new InferenceSession(loaded, new SessionOptions { Backend = backendName, Threads = threadCount, InputShapes = boundShapes });
+                session = created;
+                runTessera = () => created.Run(feeds);
+            }
             using var ort = comparison is null ? null : new OrtBenchmark(path, inputs, threadCount);
             for (int i = 0; i < warm; i++)
             {
-                session.Run(feeds);
+                runTessera();
                 ort?.Run();
             }
             var tessera = new double[iters];
@@ -69,7 +90,7 @@ internal static class BenchCommand
                 long before = GC.GetTotalAllocatedBytes(false);
                 double cpu = ProcessorClock.NowMilliseconds();
                 long start = Stopwatch.GetTimestamp();
-                session.Run(feeds);
+                runTessera();
                 tessera[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 tesseraCpu[i] = ProcessorClock.NowMilliseconds() - cpu;
                 allocated += GC.GetTotalAllocatedBytes(false) - before;
@@ -83,14 +104,15 @@ internal static class BenchCommand
             double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
             var ours = Summarize(tessera, tesseraCpu, allocated / (double)iters / 1048576.0, peak);
             var theirs = ort is null ? null : Summarize(onnx, onnxCpu, double.NaN, peak);
-            double arena = session.ArenaBytes / 1048576.0;
-            Print(Path.GetFileName(path), parse.GetValue(backend)!, threadCount, ours, theirs, arena);
-            if (parse.GetValue(profile)) PrintProfile(session, feeds, iters, threadCount);
+            double arena = (session?.ArenaBytes ?? 0) / 1048576.0;
+            Print(Path.GetFileName(path), backendName, threadCount, ours, theirs, arena);
+            if (parse.GetValue(profile) && session is not null) PrintProfile(session, feeds, iters, threadCount);
+            if (parse.GetValue(profile) && program is not null) PrintStepProfile(program, inputs, iters, threadCount);
             if (parse.GetValue(json) is { } jsonPath)
             {
                 var document = new
                 {
-                    model = Path.GetFileName(path), backend = parse.GetValue(backend), threads = threadCount, warmup = warm, iterations = iters,
+                    model = Path.GetFileName(path), backend = backendName, threads = threadCount, warmup = warm, iterations = iters,
                     inputs = boundShapes, arenaMegabytes = arena, tessera = ours, ort = theirs, ratio = theirs is null ? (double?)null : ours.MedianMs / theirs.MedianMs,
                     cpuRatio = theirs is null ? (double?)null : ours.CpuMedianMs / theirs.CpuMedianMs, loadAverage = LoadAverage(),
                     processor = Environment.ProcessorCount,
@@ -100,6 +122,54 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The integer program of a quantized model; on the cpu backend with the fast int8 kernels in place
+    /// of the reference steps they cover.</summary>
+    private static IntegerProgram Int8Program(Model model, string backend, int threads)
+    {
+        var program = IntegerLowering.Lower(model);
+        if (backend == CpuBackend.Name)
+        {
+            program = CpuIntegerProgram.Accelerate(program, threads);
+            Console.WriteLine($"int8 on cpu ({Int8Gemm.Best}): {CpuIntegerProgram.FastSteps(program)} of {program.Steps.Count} steps on the fast kernels, the others on the integer reference steps");
+        }
+        else if (backend != "reference")
+        {
+            throw new InvalidInputException($"--int8 runs on --backend reference or cpu, not {backend}", "bench", "use --backend cpu (fast int8 kernels) or reference (the integer executor)");
+        }
+        if (program.Islands.Count > 0) Console.WriteLine($"{program.Islands.Count} float island(s) run on the reference float kernels");
+        return program;
+    }
+
+    /// <summary>Time per step kind of an integer program (least of <paramref name="runs"/> runs per step).</summary>
+    private static void PrintStepProfile(IntegerProgram program, Dictionary<string, Tensor> inputs, int runs, int threads)
+    {
+        var least = new double[program.Steps.Count];
+        Array.Fill(least, double.PositiveInfinity);
+        bool cpuClock = threads == 1 && !double.IsNaN(ProcessorClock.NowMilliseconds());
+        double Now() => cpuClock ? ProcessorClock.NowMilliseconds() : Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency;
+        for (int r = 0; r < runs; r++)
+        {
+            var state = new IntegerState();
+            foreach (var (name, tensor) in program.Constants) state.Set(name, tensor);
+            foreach (var (name, tensor) in inputs) state.Set(name, tensor);
+            for (int i = 0; i < program.Steps.Count; i++)
+            {
+                double start = Now();
+                program.Steps[i].Execute(state);
+                least[i] = Math.Min(least[i], Now() - start);
+            }
+        }
+        double total = least.Sum();
+        var table = new Table().AddColumns("step", "count", "ms", "share");
+        foreach (var group in program.Steps.Select((s, i) => (Kind: CpuIntegerProgram.IsFast(s) ? s.Kind + " (cpu)" : s.Kind, Ms: least[i])).GroupBy(p => p.Kind).OrderByDescending(g => g.Sum(p => p.Ms)))
+        {
+            double ms = group.Sum(p => p.Ms);
+            table.AddRow(Markup.Escape(group.Key), group.Count().ToString(CultureInfo.InvariantCulture), F(ms), (ms / total).ToString("P0", CultureInfo.InvariantCulture));
+        }
+        table.Caption = new TableTitle($"least of {runs} run(s) per step ({(cpuClock ? "cpu time" : "wall time")}), {F(total)} ms in all");
+        AnsiConsole.Write(table);
     }
 
     private static Figures Summarize(double[] times, double[] cpuTimes, double allocated, double peak)

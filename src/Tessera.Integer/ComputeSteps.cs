@@ -24,6 +24,9 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
 
     public Requantizer? Requantizer { get; } = requantizer;
 
+    /// <summary>Whether the output is uint8 (held as int8 shifted by -128, see <see cref="ActivationQuantization"/>).</summary>
+    public bool Unsigned { get; } = unsigned;
+
     public override string Kind => Requantizer is null ? "int.ConvInteger" : "int.Conv";
 
     /// <summary>Groups of the convolution (1 for a plain one, the channel count for a depthwise one).</summary>
@@ -46,7 +49,7 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
         var sums = IntegerKernels.ConvolutionAccumulators(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window);
         int[] outShape = Convolution.OutputShape(x.Shape, Weights.Shape[0], geometry);
         if (Requantizer is null) state.Set(Outputs[0], Tensor.Create(outShape, sums));
-        else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Requantizer, channelLast: false), unsigned);
+        else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Requantizer, channelLast: false), Unsigned);
     }
 }
 
@@ -115,6 +118,8 @@ public sealed class BinaryStep(string name, string kind, string left, string rig
 
     public int[] FixedPointParameters { get; } = parameters;
 
+    public bool Unsigned { get; } = unsigned;
+
     public override string Parameters => "parameters=[" + string.Join(",", FixedPointParameters) + "]";
 
     public override void Execute(IntegerState state)
@@ -137,7 +142,7 @@ public sealed class BinaryStep(string name, string kind, string left, string rig
         Func<int, int, sbyte> combine = kind == "Add"
             ? (x, y) => Hardware.FixedPoint.Add(x, y, p)
             : (x, y) => Hardware.FixedPoint.Multiply(x, y, p);
-        state.SetInt8(Outputs[0], IntegerKernels.Binary(state.Int8(Inputs[0]), state.Int8(Inputs[1]), combine), unsigned);
+        state.SetInt8(Outputs[0], IntegerKernels.Binary(state.Int8(Inputs[0]), state.Int8(Inputs[1]), combine), Unsigned);
     }
 }
 
@@ -175,6 +180,8 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
 
     public int InputZero { get; } = inputZero;
 
+    public bool Unsigned { get; } = unsigned;
+
     /// <summary>The output stage of an average pool; null for MaxPool.</summary>
     public AverageRescale? AverageOutput { get; } = averageOutput;
 
@@ -206,7 +213,7 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
                 : IntegerKernels.AveragePool(x.As<sbyte>(), lifted, window, InputZero, includePad, AverageOutput.ForCount);
         int[] outShape = x.Rank == 3 ? [x.Shape[0], x.Shape[1], window.OutputWidth] : [x.Shape[0], x.Shape[1], window.OutputHeight, window.OutputWidth];
         if (Node.OpType == "GlobalAveragePool") outShape = [x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
-        state.SetInt8(Outputs[0], Tensor.Create(outShape, data), unsigned);
+        state.SetInt8(Outputs[0], Tensor.Create(outShape, data), Unsigned);
     }
 }
 

@@ -24,6 +24,8 @@ public sealed class TransposedConvolutionStep(Node node, string input, string ou
 
     public Node Node { get; } = node;
 
+    public bool Unsigned { get; } = unsigned;
+
     public override string Kind => "int.ConvTranspose";
 
     public override string Parameters => $"input_zero={InputZero} weights={ShapeMath.Format(Weights.Shape)} output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]";
@@ -45,7 +47,7 @@ public sealed class TransposedConvolutionStep(Node node, string input, string ou
         var sums = Accumulators(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window);
         int outChannels = wShape[1] * group;
         int[] outShape = x.Rank == 3 ? [x.Shape[0], outChannels, window.OutputWidth] : [x.Shape[0], outChannels, window.OutputHeight, window.OutputWidth];
-        state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Requantizer, channelLast: false), unsigned);
+        state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Requantizer, channelLast: false), Unsigned);
     }
 
     /// <summary>Transposed-convolution accumulators, NCHW, summed exactly in 64 bits (an int32 overflow is an error).</summary>

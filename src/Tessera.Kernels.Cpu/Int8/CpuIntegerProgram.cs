@@ -1,0 +1,46 @@
+using Tessera.Integer;
+
+namespace Tessera.Kernels.Cpu.Int8;
+
+/// <summary>The cpu backend for quantized models: the integer program with the steps the fast int8 kernels
+/// cover (requantizing convolutions, depthwise included, ungrouped transposed convolutions, Add and Mul with equal
+/// shapes or a per-channel operand, MaxPool). The fast steps reuse their output arrays from run to run, so the
+/// values of one run's state stay valid until the next run of the same program (graph outputs are made by the
+/// final dequantize, a reference step, and are always fresh). replaced by them; every other step stays the integer
+/// reference step. The result is bit for bit the integer executor's.</summary>
+public static class CpuIntegerProgram
+{
+    /// <summary>A program running the same steps with the fast kernels on <paramref name="threads"/> threads
+    /// (0: all cores) using <paramref name="isa"/> (default: the best the processor supports).</summary>
+    public static IntegerProgram Accelerate(IntegerProgram program, int threads = 1, Int8Isa? isa = null)
+    {
+        var chosen = isa ?? Int8Gemm.Best;
+        if (!Int8Gemm.IsSupported(chosen)) throw new Core.UnsupportedException($"this processor does not support the {chosen} int8 kernels");
+        int resolved = CpuParallel.Resolve(threads);
+        var steps = program.Steps.Select(step => step switch
+        {
+            ConvolutionStep conv when Int8Convolution.Covers(conv) => new Int8Convolution(conv, resolved, chosen),
+            TransposedConvolutionStep transposed when Int8ConvolutionTranspose.Covers(transposed) => new Int8ConvolutionTranspose(transposed, resolved, chosen),
+            BinaryStep { FloatArithmetic: false } binary => new Int8Binary(binary, resolved),
+            PoolStep pool when Int8MaxPool.Covers(pool) => new Int8MaxPool(pool, resolved),
+            _ => step,
+        }).ToList();
+        return new IntegerProgram(steps, program.Islands, program.Constants, program.Inputs, program.Outputs, program.IntegerOutputs);
+    }
+
+    /// <summary>How many steps of <paramref name="program"/> run on the fast kernels.</summary>
+    public static int FastSteps(IntegerProgram program) => program.Steps.Count(IsFast);
+
+    /// <summary>Whether a step is one of the fast int8 kernels.</summary>
+    public static bool IsFast(IntegerStep step) => step is Int8Convolution or Int8ConvolutionTranspose or Int8Binary or Int8MaxPool;
+}
+
+/// <summary>A fast step's output array, kept from one run to the next (a new one only when the size changes):
+/// the integer program allocates no activation per steady-state run, which kept the garbage collector busy
+/// (activations above 85 KB go to the large-object heap, whose budget triggers full collections).</summary>
+internal sealed class ReusedBuffer<T>
+{
+    private T[]? _array;
+
+    public T[] Get(long length) => _array is { } a && a.Length == length ? a : _array = new T[length];
+}

@@ -1,0 +1,411 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Tessera.Core;
+using Tessera.Integer;
+using Tessera.Ops;
+using Tessera.Ops.NN;
+
+namespace Tessera.Kernels.Cpu.Int8;
+
+/// <summary>The fast form of a requantizing <see cref="ConvolutionStep"/>, bit for bit the same result.
+/// Ordinary and grouped convolutions run as an implicit GEMM per group: the weights are packed once, each tile
+/// of 32 output positions is gathered (im2col, padding reading the input zero point) into VPDPBUSD's layout as
+/// x + 128, and the exact sum of (x - zx)(w - zw) is recovered as
+/// sum (x + 128) w - (128 + zx) sum w + K zx zw - zw sum x + bias (the last column term only when a weight zero
+/// point is not 0). Depthwise convolutions (one input channel per output channel) run a direct kernel on a
+/// padded, phase-split int32 plane of x - zx. The fixed-point requantization is fused into both.</summary>
+public sealed unsafe class Int8Convolution : IntegerStep
+{
+    private readonly ConvolutionStep _reference;
+    private readonly Requantizer _requantizer;
+    private readonly int _threads;
+    private readonly Int8Isa _isa;
+    private readonly int _outChannels, _groupChannels, _kernelArea;
+    private readonly ChannelRequantization[] _channels;
+    private readonly int[] _weightZero;
+    private readonly int[] _bias;
+    // Implicit GEMM: per group, packed weights; per output channel, the constant part of the correction.
+    private readonly sbyte[][] _packed = [];
+    private readonly int[] _rowOffset = [];
+    private readonly bool _columnSums;
+    // Depthwise: (w - zw) per channel and tap.
+    private readonly int[] _depthwiseWeights = [];
+    private readonly bool _depthwise;
+    private (int[] Shape, int Group, Window Window, int[] OutShape)? _plan;
+    private readonly ReusedBuffer<sbyte> _output = new();
+
+    [ThreadStatic] private static byte[]? t_tile;
+    [ThreadStatic] private static int[]? t_scratch;
+
+    public Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa)
+        : base(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
+    {
+        _reference = reference;
+        _requantizer = reference.Requantizer ?? throw new ArgumentException("only a requantizing convolution has a fast form", nameof(reference));
+        _threads = threads;
+        _isa = isa;
+        var shape = reference.Weights.Shape;
+        _outChannels = shape[0];
+        _groupChannels = shape[1];
+        _kernelArea = (int)ShapeMath.ElementCount(shape.AsSpan(2));
+        _weightZero = Enumerable.Range(0, _outChannels).Select(m => reference.WeightZero.Length == 1 ? reference.WeightZero[0] : reference.WeightZero[m]).ToArray();
+        _bias = reference.Bias ?? new int[_outChannels];
+        _channels = Enumerable.Range(0, _outChannels).Select(m =>
+        {
+            int c = _requantizer.Channels == 1 ? 0 : m;
+            return new ChannelRequantization(_requantizer.Multipliers[c], _requantizer.Shifts[c], _requantizer.InputShift, _requantizer.ZeroPoint, _requantizer.Minimum, _requantizer.Maximum);
+        }).ToArray();
+        var w = reference.Weights.As<sbyte>();
+        // A group with one input channel and one output channel is depthwise.
+        int groups = (int)new KernelContext(reference.Node, 0, []).GetInt("group", 1);
+        _depthwise = _groupChannels == 1 && groups == _outChannels;
+        if (_depthwise)
+        {
+            _depthwiseWeights = new int[w.Length];
+            for (int i = 0; i < w.Length; i++) _depthwiseWeights[i] = w[i] - _weightZero[i / _kernelArea];
+            return;
+        }
+        int k = _groupChannels * _kernelArea;
+        if (groups <= 0 || _outChannels % groups != 0) throw new InvalidInputException($"{_outChannels} output channels do not split into {groups} groups", Name);
+        int perGroup = _outChannels / groups;
+        _packed = new sbyte[groups][];
+        _rowOffset = new int[_outChannels];
+        int zx = reference.InputZero;
+        for (int group = 0; group < groups; group++)
+        {
+            var (packed, sums) = Int8Gemm.PackWeights(w.AsSpan(group * perGroup * k, perGroup * k), perGroup, k);
+            _packed[group] = packed;
+            for (int r = 0; r < perGroup; r++)
+            {
+                int m = group * perGroup + r;
+                _rowOffset[m] = unchecked(_bias[m] - (128 + zx) * sums[r] + k * zx * _weightZero[m]);
+            }
+        }
+        _columnSums = _weightZero.Any(z => z != 0);
+    }
+
+    public override string Kind => _reference.Kind;
+
+    public override string Parameters => _reference.Parameters + (_depthwise ? " cpu=depthwise" : $" cpu={_isa}");
+
+    /// <summary>Whether the fast kernels cover the step (a requantizing 1-D or 2-D convolution).</summary>
+    public static bool Covers(ConvolutionStep step) => step.Requantizer is { Rounding: RequantizationRounding.Double } && step.Weights.Rank is 3 or 4;
+
+    public override void Execute(IntegerState state)
+    {
+        var x = state.Int8(Inputs[0]);
+        var plan = Plan(x.Shape);
+        int[] lifted = Windows.Lift(x.Shape);
+        var y = _output.Get(ShapeMath.ElementCount(plan.OutShape));
+        if (_depthwise) Depthwise(x.As<sbyte>(), lifted, plan.Window, y);
+        else Gemm(x.As<sbyte>(), lifted, plan.Group, plan.Window, y);
+        state.SetInt8(Outputs[0], Tensor.Create(plan.OutShape, y), _reference.Unsigned);
+    }
+
+    private (int[] Shape, int Group, Window Window, int[] OutShape) Plan(int[] xShape)
+    {
+        if (_plan is { } p && p.Shape.AsSpan().SequenceEqual(xShape)) return p;
+        var attributes = new KernelContext(_reference.Node, 0, []);
+        var (geometry, group) = Convolution.Prepare(attributes, xShape, _reference.Weights.Shape);
+        var window = Windows.FromGeometry(geometry, Name);
+        int[] lifted = Windows.Lift(xShape);
+        if (lifted[1] != _groupChannels * group) throw new InvalidInputException($"input has {lifted[1]} channels, weights expect {_groupChannels} x {group} groups", Name);
+        var plan = ((int[])xShape.Clone(), group, window, Convolution.OutputShape(xShape, _outChannels, geometry));
+        _plan = plan;
+        return plan;
+    }
+
+    private void Gemm(sbyte[] x, int[] xShape, int group, Window window, sbyte[] y)
+    {
+        int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
+        int oh = window.OutputHeight, ow = window.OutputWidth, positions = oh * ow;
+        int perGroup = _outChannels / group, k = _groupChannels * _kernelArea, kGroups = Int8Gemm.KGroups(k);
+        int tiles = (positions + Int8Gemm.TileColumns - 1) / Int8Gemm.TileColumns;
+        int items = batch * group * tiles;
+        if (items == 0) return;
+        bool pointwise = window is { KernelHeight: 1, KernelWidth: 1, StrideHeight: 1, StrideWidth: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 };
+        int zx = _reference.InputZero;
+        long macs = (long)items * Int8Gemm.TileColumns * k * perGroup;
+        int threads = macs < (1 << 20) ? 1 : _threads;
+        fixed (sbyte* xp = x)
+        fixed (sbyte* yp = y)
+        {
+            sbyte* xBase = xp;
+            sbyte* yBase = yp;
+            CpuParallel.For(Math.Min(items, Math.Max(1, threads) * 8), threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
+            {
+                int chunks = Math.Min(items, Math.Max(1, threads) * 8);
+                int tileBytes = kGroups * Int8Gemm.TileColumns * 4;
+                var tile = t_tile is { } t && t.Length >= tileBytes ? t : t_tile = new byte[Math.Max(tileBytes, 4096)];
+                var scratch = t_scratch is { } s && s.Length >= Int8Gemm.RowBlock * Int8Gemm.TileColumns + Int8Gemm.TileColumns ? s : t_scratch = new int[Int8Gemm.RowBlock * Int8Gemm.TileColumns + Int8Gemm.TileColumns];
+                var columnSum = scratch.AsSpan(Int8Gemm.RowBlock * Int8Gemm.TileColumns, Int8Gemm.TileColumns);
+                fixed (byte* tp = tile)
+                fixed (int* cp = scratch)
+                {
+                    for (int item = (int)((long)items * chunk / chunks), end = (int)((long)items * (chunk + 1) / chunks); item < end; item++)
+                    {
+                        int n = item / (group * tiles), g = item / tiles % group, p0 = item % tiles * Int8Gemm.TileColumns;
+                        int valid = Math.Min(Int8Gemm.TileColumns, positions - p0);
+                        sbyte* xg = xBase + ((long)n * channels + g * _groupChannels) * height * width;
+                        if (pointwise) PackPointwise(xg, height * width, _groupChannels, p0, valid, tp);
+                        else PackPatches(xg, height, width, window, _groupChannels, zx, p0, valid, tp);
+                        if (_columnSums) ColumnSums(tp, k, valid, columnSum);
+                        var packed = _packed[g];
+                        fixed (sbyte* ap = packed)
+                        {
+                            for (int r0 = 0; r0 < perGroup; r0 += Int8Gemm.RowBlock)
+                            {
+                                Int8Gemm.Tile(_isa, tp, ap + (long)r0 * kGroups * 4, kGroups, cp);
+                                int rows = Math.Min(Int8Gemm.RowBlock, perGroup - r0);
+                                for (int r = 0; r < rows; r++)
+                                {
+                                    int m = g * perGroup + r0 + r;
+                                    var output = new Span<sbyte>(yBase + ((long)n * _outChannels + m) * positions + p0, valid);
+                                    _channels[m].Row(new ReadOnlySpan<int>(cp + r * Int8Gemm.TileColumns, valid), _rowOffset[m],
+                                        _columnSums ? columnSum[..valid] : default, -_weightZero[m], output);
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>Sum over the real k of the signed activations x = u - 128 per column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void ColumnSums(byte* tile, int k, int valid, Span<int> sums)
+    {
+        for (int j = 0; j < valid; j++)
+        {
+            int sum = 0;
+            for (int t = 0; t < k; t++) sum += tile[(t / 4 * Int8Gemm.TileColumns + j) * 4 + t % 4] - 128;
+            sums[j] = sum;
+        }
+    }
+
+    /// <summary>1x1 stride-1 unpadded convolution: the tile's column j, k group q holds channels 4q..4q+3 at
+    /// position p0 + j, interleaved 16 positions at a time with byte and word unpacks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PackPointwise(sbyte* x, int plane, int channels, int p0, int valid, byte* tile)
+    {
+        int groups = Int8Gemm.KGroups(channels);
+        for (int q = 0; q < groups; q++)
+        {
+            byte* dst = tile + q * Int8Gemm.TileColumns * 4;
+            int c0 = q * 4;
+            if (c0 + 4 <= channels && valid == Int8Gemm.TileColumns)
+            {
+                byte* r0 = (byte*)x + (long)c0 * plane + p0;
+                Interleave(r0, r0 + plane, r0 + 2L * plane, r0 + 3L * plane, dst);
+                continue;
+            }
+            for (int j = 0; j < Int8Gemm.TileColumns; j++)
+            for (int t = 0; t < 4; t++)
+            {
+                int c = c0 + t;
+                dst[j * 4 + t] = c < channels && j < valid ? (byte)(x[(long)c * plane + p0 + j] ^ 0x80) : (byte)0x80;
+            }
+        }
+    }
+
+    /// <summary>General im2col for one tile: k = (channel, ky, kx) in the weights' order; a tap outside the input
+    /// reads the input zero point, so it adds nothing to the sum of (x - zx)(w - zw). The tile's columns are split
+    /// into runs inside one output row; with stride 1 a run reads a contiguous stretch of the input row (copied,
+    /// the ends past the input filled with the zero point), then four taps are interleaved at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackPatches(sbyte* x, int height, int width, Window window, int channels, int zx, int p0, int valid, byte* tile)
+    {
+        int ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth;
+        int k = channels * kh * kw, kGroups = Int8Gemm.KGroups(k);
+        const int columns = Int8Gemm.TileColumns;
+        Span<int> runStart = stackalloc int[columns + 1];
+        Span<int> runRow = stackalloc int[columns + 1];
+        Span<int> runColumn = stackalloc int[columns + 1];
+        int runs = 0;
+        for (int j = 0; j < valid; runs++)
+        {
+            int p = p0 + j;
+            runStart[runs] = j;
+            runRow[runs] = p / ow;
+            runColumn[runs] = p % ow;
+            j += Math.Min(valid - j, ow - p % ow);
+        }
+        runStart[runs] = valid;
+        sbyte* rows = stackalloc sbyte[4 * columns];
+        sbyte pad = (sbyte)zx;
+        for (int q = 0; q < kGroups; q++)
+        {
+            for (int t4 = 0; t4 < 4; t4++)
+            {
+                int t = q * 4 + t4;
+                sbyte* buffer = rows + t4 * columns;
+                if (t >= k || valid < columns) new Span<sbyte>(buffer, columns).Clear();
+                if (t >= k) continue;
+                int c = t / (kh * kw), ky = t / kw % kh, kx = t % kw;
+                sbyte* plane = x + (long)c * height * width;
+                for (int r = 0; r < runs; r++)
+                {
+                    int j0 = runStart[r], length = runStart[r + 1] - j0;
+                    int iy = runRow[r] * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
+                    var destination = new Span<sbyte>(buffer + j0, length);
+                    if ((uint)iy >= (uint)height)
+                    {
+                        destination.Fill(pad);
+                        continue;
+                    }
+                    sbyte* source = plane + (long)iy * width;
+                    int ix0 = runColumn[r] * window.StrideWidth - window.PadLeft + kx * window.DilationWidth;
+                    if (window.StrideWidth == 1)
+                    {
+                        int left = Math.Clamp(-ix0, 0, length);
+                        int right = Math.Clamp(width - ix0, left, length);
+                        destination[..left].Fill(pad);
+                        new ReadOnlySpan<sbyte>(source + ix0 + left, right - left).CopyTo(destination[left..right]);
+                        destination[right..].Fill(pad);
+                    }
+                    else
+                    {
+                        for (int j = 0; j < length; j++)
+                        {
+                            int ix = ix0 + j * window.StrideWidth;
+                            destination[j] = (uint)ix < (uint)width ? source[ix] : pad;
+                        }
+                    }
+                }
+            }
+            Interleave((byte*)rows, (byte*)rows + columns, (byte*)rows + 2 * columns, (byte*)rows + 3 * columns, tile + q * columns * 4);
+        }
+    }
+
+    /// <summary>Four rows of 32 signed bytes (four consecutive k) to the tile's [column][4] layout as x + 128.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Interleave(byte* r0, byte* r1, byte* r2, byte* r3, byte* dst)
+    {
+        var flip = Vector128.Create((byte)0x80);
+        if (!Sse2.IsSupported)
+        {
+            for (int j = 0; j < Int8Gemm.TileColumns; j++)
+            {
+                dst[j * 4] = (byte)(r0[j] ^ 0x80);
+                dst[j * 4 + 1] = (byte)(r1[j] ^ 0x80);
+                dst[j * 4 + 2] = (byte)(r2[j] ^ 0x80);
+                dst[j * 4 + 3] = (byte)(r3[j] ^ 0x80);
+            }
+            return;
+        }
+        for (int j = 0; j < Int8Gemm.TileColumns; j += 16)
+        {
+            var a = Vector128.Load(r0 + j) ^ flip;
+            var b = Vector128.Load(r1 + j) ^ flip;
+            var c = Vector128.Load(r2 + j) ^ flip;
+            var d = Vector128.Load(r3 + j) ^ flip;
+            var abLow = Sse2.UnpackLow(a, b).AsInt16();
+            var abHigh = Sse2.UnpackHigh(a, b).AsInt16();
+            var cdLow = Sse2.UnpackLow(c, d).AsInt16();
+            var cdHigh = Sse2.UnpackHigh(c, d).AsInt16();
+            Sse2.UnpackLow(abLow, cdLow).AsByte().Store(dst + j * 4);
+            Sse2.UnpackHigh(abLow, cdLow).AsByte().Store(dst + j * 4 + 16);
+            Sse2.UnpackLow(abHigh, cdHigh).AsByte().Store(dst + j * 4 + 32);
+            Sse2.UnpackHigh(abHigh, cdHigh).AsByte().Store(dst + j * 4 + 48);
+        }
+    }
+
+    private void Depthwise(sbyte[] x, int[] xShape, Window window, sbyte[] y)
+    {
+        int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
+        int oh = window.OutputHeight, ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth;
+        int sy = window.StrideHeight, sx = window.StrideWidth;
+        int rows = Math.Max((oh - 1) * sy + (kh - 1) * window.DilationHeight + 1, 0);
+        int rowLength = (ow + 15) / 16 * 16 + (kw - 1) * window.DilationWidth / sx + 1;
+        int planeLength = rows * rowLength * sx;
+        int planes = batch * channels;
+        if (planes == 0 || oh * ow == 0) return;
+        int zx = _reference.InputZero;
+        long macs = (long)planes * oh * ow * kh * kw;
+        int threads = macs < (1 << 18) ? 1 : _threads;
+        int chunks = Math.Min(planes, Math.Max(1, threads) * 4);
+        CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
+        {
+            int need = planeLength + (ow + 16) + 16;
+            var scratch = t_scratch is { } s && s.Length >= need ? s : t_scratch = new int[need];
+            for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
+            {
+                DepthwisePlane(x, job, channels, height, width, window, rows, rowLength, planeLength, zx, scratch, y);
+            }
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DepthwisePlane(sbyte[] x, int job, int channels, int height, int width, Window window, int rows, int rowLength, int planeLength, int zx, int[] scratch, sbyte[] y)
+    {
+        int oh = window.OutputHeight, ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth, sx = window.StrideWidth;
+        int c = job % channels;
+        var input = x.AsSpan(job * height * width, height * width);
+        var phases = scratch.AsSpan(0, planeLength);
+        phases.Clear();
+        // Phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] - zx (0 in the padding).
+        for (int r = 0; r < rows; r++)
+        {
+            int iy = r - window.PadTop;
+            if ((uint)iy >= (uint)height) continue;
+            var source = input.Slice(iy * width, width);
+            for (int q = 0; q < sx; q++)
+            {
+                var dst = phases.Slice((q * rows + r) * rowLength, rowLength);
+                // Columns j with 0 <= j*s + q - padLeft < width.
+                int first = Math.Max(0, (window.PadLeft - q + sx - 1) / sx);
+                int last = Math.Min(rowLength, (width - 1 - q + window.PadLeft) / sx + 1);
+                int j = first;
+                if (sx == 1 && Avx2.IsSupported)
+                {
+                    var zero = Vector256.Create(zx);
+                    ref sbyte s0 = ref MemoryMarshal.GetReference(source);
+                    for (; j + 8 <= last; j += 8)
+                    {
+                        long bytes = Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref s0, j - window.PadLeft)));
+                        (Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(bytes).AsSByte()) - zero).StoreUnsafe(ref dst[0], (nuint)j);
+                    }
+                }
+                for (; j < last; j++) dst[j] = source[j * sx + q - window.PadLeft] - zx;
+            }
+        }
+        var acc = scratch.AsSpan(planeLength, ow + 16);
+        var weights = _depthwiseWeights.AsSpan(c * kh * kw, kh * kw);
+        var output = y.AsSpan(job * oh * ow, oh * ow);
+        for (int oy = 0; oy < oh; oy++)
+        {
+            DepthwiseRow(phases, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
+            _channels[c].Row(acc[..ow], _bias[c], default, 0, output.Slice(oy * ow, ow));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DepthwiseRow(Span<int> phases, int rows, int rowLength, int sx, int top, Window window, ReadOnlySpan<int> weights, int ow, Span<int> acc)
+    {
+        int kh = window.KernelHeight, kw = window.KernelWidth;
+        ref int plane = ref phases[0];
+        int ox = 0;
+        for (; ox < ow; ox += 16)
+        {
+            var a0 = Vector256<int>.Zero;
+            var a1 = Vector256<int>.Zero;
+            for (int ky = 0; ky < kh; ky++)
+            {
+                int r = top + ky * window.DilationHeight;
+                for (int kx = 0; kx < kw; kx++)
+                {
+                    int dx = kx * window.DilationWidth, q = dx % sx;
+                    nuint at = (nuint)((q * rows + r) * rowLength + ox + dx / sx);
+                    var w = Vector256.Create(weights[ky * kw + kx]);
+                    a0 += Vector256.LoadUnsafe(ref plane, at) * w;
+                    a1 += Vector256.LoadUnsafe(ref plane, at + 8) * w;
+                }
+            }
+            a0.StoreUnsafe(ref acc[0], (nuint)ox);
+            a1.StoreUnsafe(ref acc[0], (nuint)ox + 8);
+        }
+    }
+}

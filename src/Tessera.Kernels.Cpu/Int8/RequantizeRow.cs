@@ -1,0 +1,116 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Tessera.Hardware;
+
+namespace Tessera.Kernels.Cpu.Int8;
+
+/// <summary>The fixed-point requantization of one output channel's row of int32 accumulators to int8, bit for
+/// bit the integer executor's (<see cref="FixedPoint.Requantize"/> after the requantizer's input shift):
+/// gemmlowp's saturating rounding doubling high multiply on 64-bit lanes, the rounding divide by a power of
+/// two with ties away from zero, the zero point and the clamp. The channel's parameters are scalars, so the
+/// whole row shares them.</summary>
+internal readonly struct ChannelRequantization(int multiplier, int shift, int inputShift, int zeroPoint, int minimum, int maximum)
+{
+    public int Multiplier { get; } = multiplier;
+    public int Shift { get; } = shift;
+    public int InputShift { get; } = inputShift;
+    public int ZeroPoint { get; } = zeroPoint;
+    public int Minimum { get; } = minimum;
+    public int Maximum { get; } = maximum;
+
+    public sbyte Apply(int accumulator) => FixedPoint.Requantize(accumulator << InputShift, Multiplier, Shift, ZeroPoint, Minimum, Maximum);
+
+    /// <summary>y[i] = requantize(acc[i] + offset + (columnTerm is null ? 0 : columnTerm[i] * columnScale)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Row(ReadOnlySpan<int> acc, int offset, ReadOnlySpan<int> columnTerm, int columnScale, Span<sbyte> y)
+    {
+        int n = y.Length, i = 0;
+        bool columns = !columnTerm.IsEmpty;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var scale = new MultiplierVector(Multiplier, Shift);
+            var zero = Vector256.Create(ZeroPoint);
+            var lo = Vector256.Create(Minimum);
+            var hi = Vector256.Create(Maximum);
+            var offsetV = Vector256.Create(offset);
+            var scaleV = Vector256.Create(columnScale);
+            ref int a = ref Unsafe.AsRef(in acc[0]);
+            for (; i + 8 <= n; i += 8)
+            {
+                var x = Vector256.LoadUnsafe(ref a, (nuint)i) + offsetV;
+                if (columns) x += Vector256.LoadUnsafe(ref Unsafe.AsRef(in columnTerm[0]), (nuint)i) * scaleV;
+                var r = Vector256.Min(Vector256.Max(scale.Apply(Vector256.ShiftLeft(x, InputShift)) + zero, lo), hi);
+                MultiplierVector.StoreBytes(r, ref y[i]);
+            }
+        }
+        for (; i < n; i++)
+        {
+            int x = acc[i] + offset + (columns ? columnTerm[i] * columnScale : 0);
+            y[i] = Apply(x);
+        }
+    }
+}
+
+/// <summary><see cref="FixedPoint.MultiplyByQuantizedMultiplier"/> on eight int32 lanes, bit for bit: the left
+/// shift (wrapping), gemmlowp's saturating rounding doubling high multiply on 64-bit lanes and the rounding divide
+/// by a power of two with ties away from zero. The multiplier is never int.MinValue (QuantizeMultiplier gives
+/// [2^30, 2^31) or 0), so the high multiply's one saturating case cannot occur.</summary>
+internal readonly struct MultiplierVector
+{
+    private readonly Vector256<long> _multiplier;
+    private readonly int _leftShift, _rightShift;
+    private readonly Vector256<int> _mask, _half;
+
+    public MultiplierVector(int multiplier, int shift)
+    {
+        _multiplier = Vector256.Create((long)multiplier);
+        _leftShift = shift > 0 ? shift : 0;
+        _rightShift = shift > 0 ? 0 : -shift;
+        int mask = (int)((1L << _rightShift) - 1);
+        _mask = Vector256.Create(mask);
+        _half = Vector256.Create(mask >> 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<int> Apply(Vector256<int> x)
+    {
+        x = Vector256.ShiftLeft(x, _leftShift);
+        Vector256<int> high;
+        if (Avx2.IsSupported)
+        {
+            // VPMULDQ multiplies the even int32 lanes into int64s; the odd lanes are shifted down for a second one.
+            var multiplier = _multiplier.AsInt32();
+            var even = HighHalf(Avx2.Multiply(x, multiplier));
+            var odd = HighHalf(Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), multiplier));
+            high = Avx2.Blend(even.AsInt32(), Avx2.ShiftLeftLogical(odd, 32).AsInt32(), 0b1010_1010);
+        }
+        else
+        {
+            var (xl, xh) = Vector256.Widen(x);
+            high = Vector256.Narrow(HighHalf(xl * _multiplier), HighHalf(xh * _multiplier));
+        }
+        var remainder = high & _mask;
+        var threshold = _half - Vector256.ShiftRightArithmetic(high, 31);
+        return Vector256.ShiftRightArithmetic(high, _rightShift) - Vector256.GreaterThan(remainder, threshold);
+    }
+
+    // (p + nudge) / 2^31 truncating toward zero, nudge = 2^30 for p >= 0 and 1 - 2^30 below.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<long> HighHalf(Vector256<long> p)
+    {
+        var negative = Vector256.LessThan(p, Vector256<long>.Zero);
+        p += Vector256.ConditionalSelect(negative, Vector256.Create(1 - (1L << 30)), Vector256.Create(1L << 30));
+        p += Vector256.Create((1L << 31) - 1) & Vector256.LessThan(p, Vector256<long>.Zero);
+        return Vector256.ShiftRightArithmetic(p, 31);
+    }
+
+    /// <summary>Stores eight int32 lanes already inside [-128, 127] as bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBytes(Vector256<int> r, ref sbyte destination)
+    {
+        var s16 = Vector256.Narrow(r, r);
+        var s8 = Vector256.Narrow(s16, s16);
+        Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref destination), s8.AsInt64().GetElement(0));
+    }
+}

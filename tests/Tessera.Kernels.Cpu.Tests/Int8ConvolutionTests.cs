@@ -1,0 +1,253 @@
+using Tessera.Core;
+using Tessera.Hardware;
+using Tessera.Integer;
+using Tessera.Kernels.Cpu.Int8;
+
+namespace Tessera.Kernels.Cpu.Tests;
+
+/// <summary>The fast int8 convolution against the integer executor's reference step, byte for byte, on every
+/// instruction set this processor supports: random shapes with sizes 0, 1, 7, 17 and 255, negative values,
+/// zero points, per-channel and per-tensor multipliers with left and right shifts, clamps, strides, padding,
+/// dilation, groups and depthwise.</summary>
+public sealed class Int8ConvolutionTests
+{
+    public static TheoryData<Int8Isa> Isas()
+    {
+        var data = new TheoryData<Int8Isa>();
+        foreach (var isa in Enum.GetValues<Int8Isa>().Where(Int8Gemm.IsSupported)) data.Add(isa);
+        return data;
+    }
+
+    // (batch, channels, height, width, outChannels, group, kernel, stride, pad, dilation)
+    private static readonly (int N, int C, int H, int W, int M, int G, int K, int S, int P, int D)[] Cases =
+    [
+        (1, 16, 17, 17, 24, 1, 1, 1, 0, 1),     // pointwise, partial last tile
+        (1, 17, 7, 7, 9, 1, 1, 1, 0, 1),        // pointwise, channels not a multiple of 4, rows not of 8
+        (2, 3, 17, 17, 16, 1, 3, 2, 1, 1),      // stem: 3x3 stride 2 pad 1, batch 2
+        (1, 8, 7, 17, 17, 1, 3, 1, 1, 1),       // 3x3 same padding
+        (1, 5, 17, 7, 7, 1, 5, 2, 2, 1),        // 5x5 stride 2
+        (1, 4, 17, 17, 8, 1, 3, 1, 2, 2),       // dilation 2
+        (1, 8, 9, 9, 12, 4, 3, 1, 1, 1),        // grouped (2 in, 3 out per group)
+        (1, 16, 17, 17, 16, 16, 3, 1, 1, 1),    // depthwise 3x3
+        (1, 7, 17, 17, 7, 7, 5, 2, 2, 1),       // depthwise 5x5 stride 2
+        (1, 3, 7, 255, 3, 3, 3, 2, 1, 1),       // depthwise, wide rows
+        (1, 4, 9, 9, 4, 4, 3, 1, 2, 2),         // depthwise dilation 2
+        (1, 1, 1, 1, 1, 1, 1, 1, 0, 1),         // size 1 everywhere
+        (1, 255, 1, 1, 7, 1, 1, 1, 0, 1),       // K = 255, one position
+        (1, 4, 1, 1, 255, 1, 1, 1, 0, 1),       // 255 output channels
+        (0, 4, 5, 5, 8, 1, 3, 1, 1, 1),         // empty batch
+        (1, 6, 3, 4, 5, 1, 3, 3, 0, 1),         // one output position, stride 3
+    ];
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void Fast_int8_convolution_equals_the_reference_step(Int8Isa isa)
+    {
+        var random = new Random(11);
+        for (int i = 0; i < Cases.Length; i++)
+        {
+            foreach (bool perChannel in new[] { true, false })
+            foreach (bool weightZero in new[] { false, true })
+            foreach (int threads in new[] { 1, 2 })
+            {
+                var c = Cases[i];
+                Check(random, c, perChannel, weightZero, isa, threads, $"case {i} {c} perChannel={perChannel} weightZero={weightZero} threads={threads}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void One_dimensional_convolution_equals_the_reference_step(Int8Isa isa)
+    {
+        var random = new Random(12);
+        var node = new Node("Conv", [new Value("x"), new Value("w")], [new Value("y")], "", "conv1d");
+        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [7]));
+        node.SetAttribute(NodeAttribute.Ints("strides", [3]));
+        node.SetAttribute(NodeAttribute.Ints("dilations", [2]));
+        node.SetAttribute(NodeAttribute.Ints("pads", [4, 1]));
+        var x = RandomBytes(random, 2 * 5 * 300);
+        var w = RandomBytes(random, 9 * 5 * 7);
+        var requantizer = Requantizer.FromRealMultipliers(Enumerable.Range(0, 9).Select(_ => random.NextDouble() * 0.01).ToArray(), -3, -100, 90);
+        var step = new ConvolutionStep(node, "x", "y", 5, Tensor.Create([9, 5, 7], w), [0], RandomInts(random, 9, 2000), requantizer, unsigned: false);
+        Compare(step, Tensor.Create([2, 5, 300], x), isa, 2, "1-D");
+    }
+
+    private static void Check(Random random, (int N, int C, int H, int W, int M, int G, int K, int S, int P, int D) c, bool perChannel, bool weightZero, Int8Isa isa, int threads, string what)
+    {
+        var node = new Node("Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], "", "conv");
+        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [c.K, c.K]));
+        node.SetAttribute(NodeAttribute.Ints("strides", [c.S, c.S]));
+        node.SetAttribute(NodeAttribute.Ints("pads", [c.P, c.P, c.P, c.P]));
+        node.SetAttribute(NodeAttribute.Ints("dilations", [c.D, c.D]));
+        node.SetAttribute(NodeAttribute.Int("group", c.G));
+        int groupChannels = c.C / c.G;
+        var x = Tensor.Create([c.N, c.C, c.H, c.W], RandomBytes(random, c.N * c.C * c.H * c.W));
+        var w = Tensor.Create([c.M, groupChannels, c.K, c.K], RandomBytes(random, c.M * groupChannels * c.K * c.K));
+        int[] zeros = weightZero ? Enumerable.Range(0, c.M).Select(_ => random.Next(-5, 6)).ToArray() : [0];
+        // Multipliers around 1/(K * 128) keep most outputs inside int8; a few larger ones (left shifts) saturate.
+        double typical = 1.0 / Math.Max(1, groupChannels * c.K * c.K) / 64;
+        var real = Enumerable.Range(0, perChannel ? c.M : 1).Select(m => typical * Math.Exp(random.NextDouble() * 4 - 2) * (m % 7 == 3 ? 4096 : 1)).ToArray();
+        var requantizer = Requantizer.FromRealMultipliers(real, random.Next(-20, 21), random.Next(-128, -60), random.Next(60, 128));
+        int inputZero = random.Next(-30, 31);
+        var step = new ConvolutionStep(node, "x", "y", inputZero, w, zeros, RandomInts(random, c.M, 5000), requantizer, unsigned: false);
+        Compare(step, x, isa, threads, what);
+    }
+
+    private static void Compare(ConvolutionStep step, Tensor x, Int8Isa isa, int threads, string what)
+    {
+        var expected = new IntegerState();
+        expected.SetInt8("x", x, unsigned: false);
+        step.Execute(expected);
+        var fast = new Int8Convolution(step, threads, isa);
+        var actual = new IntegerState();
+        actual.SetInt8("x", x, unsigned: false);
+        fast.Execute(actual);
+        var e = expected.Get("y");
+        var a = actual.Get("y");
+        Assert.Equal(e.Shape, a.Shape);
+        var ev = e.As<sbyte>();
+        var av = a.As<sbyte>();
+        for (int i = 0; i < ev.Length; i++)
+        {
+            if (ev[i] != av[i]) Assert.Fail($"{isa} {what}: element {i} is {av[i]}, the reference step gives {ev[i]}");
+        }
+    }
+
+    private static sbyte[] RandomBytes(Random random, int count)
+    {
+        var data = new sbyte[count];
+        for (int i = 0; i < count; i++) data[i] = (sbyte)random.Next(-128, 128);
+        return data;
+    }
+
+    private static int[] RandomInts(Random random, int count, int magnitude) =>
+        Enumerable.Range(0, count).Select(_ => random.Next(-magnitude, magnitude + 1)).ToArray();
+}
+
+/// <summary>The other fast int8 steps against their reference steps, byte for byte: Add and Mul (equal shapes,
+/// a per-channel operand on either side, a scalar, sizes 0/1/7/17/255), the transposed convolution and MaxPool.</summary>
+public sealed class Int8StepTests
+{
+    private static readonly int[][][] BinaryShapes =
+    [
+        [[1, 16, 17, 17], [1, 16, 17, 17]],
+        [[1, 7], [1, 7]],
+        [[255], [255]],
+        [[1], [1]],
+        [[0, 3], [0, 3]],
+        [[1, 16, 17, 7], [1, 16, 1, 1]],
+        [[1, 17, 1, 1], [1, 17, 7, 7]],
+        [[2, 3, 255], [1]],
+        [[3, 5, 7], [3, 1, 1]],
+        [[1, 3, 4, 5], [5]],            // not per-outer: the reference step runs
+    ];
+
+    [Fact]
+    public void Fast_add_and_mul_equal_the_reference_steps()
+    {
+        var random = new Random(21);
+        foreach (var shapes in BinaryShapes)
+        foreach (bool multiply in new[] { false, true })
+        foreach (int threads in new[] { 1, 2 })
+        {
+            int[] p = multiply
+                ? MulParameters(random)
+                : AddParameters(random);
+            var step = new BinaryStep("op", multiply ? "Mul" : "Add", "a", "b", "y", p, unsigned: false);
+            var a = Tensor.Create(shapes[0], Bytes(random, shapes[0]));
+            var b = Tensor.Create(shapes[1], Bytes(random, shapes[1]));
+            Same(step, new Int8Binary(step, threads), [("a", a), ("b", b)], $"{(multiply ? "Mul" : "Add")} {string.Join("x", shapes[0])} . {string.Join("x", shapes[1])}");
+        }
+    }
+
+    [Fact]
+    public void Fast_transposed_convolution_equals_the_reference_step()
+    {
+        var random = new Random(22);
+        // (channels, outChannels, height, width, kernel, stride, pad)
+        foreach (var (c, m, h, w, k, s, pad) in new[] { (16, 8, 7, 17, 2, 2, 0), (5, 3, 7, 7, 3, 2, 1), (17, 9, 1, 1, 2, 2, 0), (3, 4, 5, 6, 4, 2, 1) })
+        foreach (bool weightZero in new[] { false, true })
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var node = new Node("ConvTranspose", [new Value("x"), new Value("w")], [new Value("y")], "", "deconv");
+            node.SetAttribute(NodeAttribute.Ints("kernel_shape", [k, k]));
+            node.SetAttribute(NodeAttribute.Ints("strides", [s, s]));
+            node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
+            var weights = Tensor.Create([c, m, k, k], Bytes(random, [c, m, k, k]));
+            int[] zeros = weightZero ? Enumerable.Range(0, m).Select(_ => random.Next(-4, 5)).ToArray() : [0];
+            var requantizer = Requantizer.FromRealMultipliers(Enumerable.Range(0, m).Select(_ => random.NextDouble() / (c * 64.0)).ToArray(), random.Next(-10, 10), -128, random.Next(0, 128));
+            var bias = Enumerable.Range(0, m).Select(_ => random.Next(-3000, 3000)).ToArray();
+            var step = new TransposedConvolutionStep(node, "x", "y", random.Next(-20, 20), weights, zeros, bias, requantizer, unsigned: false);
+            foreach (var isa in Enum.GetValues<Int8Isa>().Where(Int8Gemm.IsSupported))
+            {
+                var x = Tensor.Create([2, c, h, w], Bytes(random, [2, c, h, w]));
+                Same(step, new Int8ConvolutionTranspose(step, threads, isa), [("x", x)], $"ConvTranspose {c}->{m} {h}x{w} k{k} s{s} p{pad} {isa}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Fast_max_pool_equals_the_reference_step()
+    {
+        var random = new Random(23);
+        foreach (var (k, s, pad, ceil) in new[] { (2, 2, 0, 0), (3, 2, 1, 0), (3, 2, 0, 1), (1, 1, 0, 0) })
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var node = new Node("MaxPool", [new Value("x")], [new Value("y")], "", "pool");
+            node.SetAttribute(NodeAttribute.Ints("kernel_shape", [k, k]));
+            node.SetAttribute(NodeAttribute.Ints("strides", [s, s]));
+            node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
+            node.SetAttribute(NodeAttribute.Int("ceil_mode", ceil));
+            var step = new PoolStep(node, "x", "y", 0, null, unsigned: false);
+            var x = Tensor.Create([1, 7, 17, 255], Bytes(random, [1, 7, 17, 255]));
+            Same(step, new Int8MaxPool(step, threads), [("x", x)], $"MaxPool k{k} s{s} p{pad} ceil{ceil}");
+        }
+    }
+
+    private static int[] AddParameters(Random random)
+    {
+        // As the lowering derives them: a 20-bit left shift, both inputs to twice the larger scale, then the output.
+        double sa = 0.01 + random.NextDouble() * 0.05, sb = 0.01 + random.NextDouble() * 0.05, so = 0.02 + random.NextDouble() * 0.08;
+        double twice = 2 * Math.Max(sa, sb);
+        var (ma, ea) = FixedPoint.QuantizeMultiplier(sa / twice);
+        var (mb, eb) = FixedPoint.QuantizeMultiplier(sb / twice);
+        var (mo, eo) = FixedPoint.QuantizeMultiplier(twice / ((1 << 20) * so));
+        return [random.Next(-20, 20), random.Next(-20, 20), 20, ma, ea, mb, eb, mo, eo, random.Next(-10, 10), random.Next(-128, -100), random.Next(100, 128)];
+    }
+
+    private static int[] MulParameters(Random random)
+    {
+        var (m, e) = FixedPoint.QuantizeMultiplier(0.0005 + random.NextDouble() * 0.01);
+        return [random.Next(-20, 20), random.Next(-20, 20), m, e, random.Next(-10, 10), -128, 127];
+    }
+
+    private static void Same(IntegerStep reference, IntegerStep fast, (string Name, Tensor Value)[] inputs, string what)
+    {
+        var expected = new IntegerState();
+        var actual = new IntegerState();
+        foreach (var (name, value) in inputs)
+        {
+            expected.SetInt8(name, value, unsigned: false);
+            actual.SetInt8(name, value, unsigned: false);
+        }
+        reference.Execute(expected);
+        fast.Execute(actual);
+        var e = expected.Get("y");
+        var a = actual.Get("y");
+        Assert.Equal(e.Shape, a.Shape);
+        var ev = e.As<sbyte>();
+        var av = a.As<sbyte>();
+        for (int i = 0; i < ev.Length; i++)
+        {
+            if (ev[i] != av[i]) Assert.Fail($"{what}: element {i} is {av[i]}, the reference step gives {ev[i]}");
+        }
+    }
+
+    private static sbyte[] Bytes(Random random, int[] shape)
+    {
+        var data = new sbyte[ShapeMath.ElementCount(shape)];
+        for (int i = 0; i < data.Length; i++) data[i] = (sbyte)random.Next(-128, 128);
+        return data;
+    }
+}

@@ -1,0 +1,52 @@
+using Tessera.Core;
+using Tessera.Integer;
+using Tessera.Kernels.Cpu.Int8;
+using Tessera.Onnx;
+using Tessera.Testing;
+
+namespace Tessera.Quantization.Tests;
+
+/// <summary>A real quantized model run by the integer program with the cpu backend's fast int8 kernels equals the
+/// integer reference executor on every value of the run, byte for byte, at one and two threads.</summary>
+public sealed class CpuInt8ModelTests
+{
+    [Fact]
+    public void Quantized_blazeface_front_on_the_fast_int8_kernels_equals_the_integer_executor()
+    {
+        var run = ModelQuantization.Run("blazeface-front", "blazeface-front", ModelQuantization.ImageFolder("astronaut.png", "messi5.jpg"), maxSamples: 2);
+        var program = IntegerLowering.Lower(OnnxImporter.Load(OnnxExporter.ToBytes(run.Quantized), "qdq"));
+        var inputs = new SampleFeeder(run.Quantized, run.Preset).Inputs(run.Samples[0]).ToDictionary(p => p.Key, p => (Tensor)p.Value);
+        var expected = program.Run(inputs);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var fast = CpuIntegerProgram.Accelerate(program, threads);
+            // Every convolution, Add and MaxPool of the model runs on a fast kernel.
+            Assert.All(program.Steps.Where(s => s is ConvolutionStep or BinaryStep), s => Assert.True(CpuIntegerProgram.IsFast(fast.Steps[program.Steps.ToList().IndexOf(s)]), s.ToString()));
+            var actual = fast.Run(inputs);
+            int compared = 0;
+            foreach (var step in program.Steps)
+            foreach (var name in step.Outputs.Where(n => n.Length > 0))
+            {
+                var e = expected.Original(name);
+                var a = actual.Original(name);
+                Assert.Equal(e.Shape, a.Shape);
+                Assert.Equal(e.DataType, a.DataType);
+                if (e.DataType is DataType.Int8)
+                {
+                    Assert.True(e.As<sbyte>().AsSpan().SequenceEqual(a.As<sbyte>()), $"{name} ({step.Kind}) differs at {threads} thread(s)");
+                }
+                else if (e.DataType is DataType.UInt8)
+                {
+                    Assert.True(e.As<byte>().AsSpan().SequenceEqual(a.As<byte>()), $"{name} ({step.Kind}) differs at {threads} thread(s)");
+                }
+                else
+                {
+                    Assert.Equal(e.ToDoubleArray(), a.ToDoubleArray());
+                }
+                compared++;
+            }
+            Assert.True(compared > 50, $"only {compared} values compared");
+            foreach (var output in program.Outputs) Assert.Equal(expected.Original(output).ToDoubleArray(), actual.Original(output).ToDoubleArray());
+        }
+    }
+}
