@@ -30,6 +30,16 @@ public sealed class QdqRewriter
     private readonly HashSet<Value> _fused = [];
     private readonly HashSet<string> _names;
 
+    /// <summary>Outputs of MAC layers that are model outputs (see <see cref="QuantizationOptions.Int32Outputs"/>):
+    /// no Q/DQ after them, the accumulator is dequantized straight to the output.</summary>
+    private readonly HashSet<Value> _accumulatorOutputs = [];
+
+    /// <summary>Ops that only move values: a MAC layer's result reaching a model output through them is still the output.</summary>
+    private static readonly IReadOnlySet<string> ShapeOnlyOps = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Identity",
+    };
+
     private readonly IReadOnlyDictionary<string, long>? _macs;
 
     private QdqRewriter(Model model, IReadOnlyDictionary<string, TensorObserver> observers, QuantizationOptions options, IReadOnlyDictionary<string, long>? macs)
@@ -67,6 +77,7 @@ public sealed class QdqRewriter
             if (node.OpType is not ("Conv" or "ConvTranspose" or "Gemm" or "MatMul" or "Add") || node.Output(0) is not { } output) continue;
             var consumers = _graph.Consumers(output);
             if (consumers.Count == 1 && consumers[0].OpType is "Relu" or "Clip" && quantizedSet.Contains(consumers[0]) && !_graph.Outputs.Contains(output)) _fused.Add(output);
+            if (_options.Int32Outputs && node.OpType is not "Add" && OnlyReachesOutputs(output, quantizedSet)) _accumulatorOutputs.Add(output);
         }
         foreach (var node in quantized)
         {
@@ -77,6 +88,20 @@ public sealed class QdqRewriter
         _graph.SortTopologically();
         var byOp = quantized.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         return new QuantizationReport(byOp, kept, quantized.Select(n => n.Name).ToList(), int8, total, _activations.Count);
+    }
+
+    /// <summary>True when <paramref name="value"/> is a model output, or is read only by unquantized shape-only ops
+    /// whose results are in turn only model outputs.</summary>
+    private bool OnlyReachesOutputs(Value value, HashSet<Node> quantized)
+    {
+        var consumers = _graph.Consumers(value);
+        if (consumers.Count == 0) return _graph.Outputs.Contains(value);
+        foreach (var consumer in consumers)
+        {
+            if (!ShapeOnlyOps.Contains(consumer.OpType) || quantized.Contains(consumer) || consumer.Input(0) != value) return false;
+            if (consumer.Outputs.Any(o => o is not null && !OnlyReachesOutputs(o, quantized))) return false;
+        }
+        return true;
     }
 
     /// <summary>MACs from the concrete-shape count when given (dynamic models have none in the IR).</summary>
@@ -131,7 +156,7 @@ public sealed class QdqRewriter
     /// graph outputs and later layers see the same names); the float value becomes NAME_float.</summary>
     private void QuantizeActivation(Value value)
     {
-        if (_activations.ContainsKey(value) || _dequantized.Contains(value) || _fused.Contains(value)) return;
+        if (_activations.ContainsKey(value) || _dequantized.Contains(value) || _fused.Contains(value) || _accumulatorOutputs.Contains(value)) return;
         var (min, max) = RangeSelection.Select(_observers[value.Name], _options.Method, _options.Percentile);
         var parameters = QuantizationParameters.FromRange(min, max, _options.Symmetric);
         var name = value.Name;
