@@ -30,15 +30,9 @@ public sealed class QdqRewriter
     private readonly HashSet<Value> _fused = [];
     private readonly HashSet<string> _names;
 
-    /// <summary>Outputs of MAC layers that are model outputs (see <see cref="QuantizationOptions.Int32Outputs"/>):
-    /// no Q/DQ after them, the accumulator is dequantized straight to the output.</summary>
+    /// <summary>Outputs of MAC layers that only float ops or the model's outputs read (see
+    /// <see cref="QuantizationOptions.Int32Outputs"/>): no Q/DQ after them, the accumulator is dequantized.</summary>
     private readonly HashSet<Value> _accumulatorOutputs = [];
-
-    /// <summary>Ops that only move values: a MAC layer's result reaching a model output through them is still the output.</summary>
-    private static readonly IReadOnlySet<string> ShapeOnlyOps = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Identity",
-    };
 
     private readonly IReadOnlyDictionary<string, long>? _macs;
 
@@ -77,7 +71,7 @@ public sealed class QdqRewriter
             if (node.OpType is not ("Conv" or "ConvTranspose" or "Gemm" or "MatMul" or "Add") || node.Output(0) is not { } output) continue;
             var consumers = _graph.Consumers(output);
             if (consumers.Count == 1 && consumers[0].OpType is "Relu" or "Clip" && quantizedSet.Contains(consumers[0]) && !_graph.Outputs.Contains(output)) _fused.Add(output);
-            if (_options.Int32Outputs && node.OpType is not "Add" && OnlyReachesOutputs(output, quantizedSet)) _accumulatorOutputs.Add(output);
+            if (_options.Int32Outputs && node.OpType is not "Add" && OnlyReadInFloat(output, quantizedSet)) _accumulatorOutputs.Add(output);
         }
         foreach (var node in quantized)
         {
@@ -90,19 +84,10 @@ public sealed class QdqRewriter
         return new QuantizationReport(byOp, kept, quantized.Select(n => n.Name).ToList(), int8, total, _activations.Count);
     }
 
-    /// <summary>True when <paramref name="value"/> is a model output, or is read only by unquantized shape-only ops
-    /// whose results are in turn only model outputs.</summary>
-    private bool OnlyReachesOutputs(Value value, HashSet<Node> quantized)
-    {
-        var consumers = _graph.Consumers(value);
-        if (consumers.Count == 0) return _graph.Outputs.Contains(value);
-        foreach (var consumer in consumers)
-        {
-            if (!ShapeOnlyOps.Contains(consumer.OpType) || quantized.Contains(consumer) || consumer.Input(0) != value) return false;
-            if (consumer.Outputs.Any(o => o is not null && !OnlyReachesOutputs(o, quantized))) return false;
-        }
-        return true;
-    }
+    /// <summary>True when no quantized node reads <paramref name="value"/>: it is a model output or read only by ops
+    /// that stay float (Reshape/Transpose to the output, a float Softmax), so an int8 step would only add error.</summary>
+    private bool OnlyReadInFloat(Value value, HashSet<Node> quantized) =>
+        _graph.Consumers(value) is var consumers && (consumers.Count > 0 || _graph.Outputs.Contains(value)) && consumers.All(c => !quantized.Contains(c));
 
     /// <summary>MACs from the concrete-shape count when given (dynamic models have none in the IR).</summary>
     private long Macs(Node node) => _macs is not null ? _macs.GetValueOrDefault(node.Name) : CostAnalysis.Layer(node).Macs;
