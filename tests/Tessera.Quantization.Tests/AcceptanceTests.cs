@@ -15,7 +15,7 @@ public sealed class AcceptanceTests(ITestOutputHelper output)
     [InlineData("blazeface-front", "minmax", 0.99)]
     [InlineData("blazeface-back", "mse", 0.92)]
     [InlineData("blazeface-back", "mse", 0.92, true)]
-    [InlineData("silero-vad-v5", "percentile", 0.985)]
+    [InlineData("silero-vad-v5", "percentile", 0.984)]
     [InlineData("silero-vad-legacy", "minmax", 0.98)]
     [InlineData("squeezenet", "minmax", 0.99)]
     public void ModelQuantizesRunsInOnnxRuntimeAndKeepsItsOutput(string model, string method, double floor, bool int32Outputs = false)
