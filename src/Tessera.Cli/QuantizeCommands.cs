@@ -58,9 +58,10 @@ internal static class QuantizeCommands
         var augment = new Option<string?>("--augment") { Description = "Augmentation spec (see docs/augmentation.md) applied to each calibration image or wav, e.g. \"flip:p=0.5, rotate:degrees=10\"" };
         var count = new Option<int>("--count") { Description = "With --augment: variants per calibration file", DefaultValueFactory = _ => 4 };
         var noEqualize = new Option<bool>("--no-equalize") { Description = "Skip cross-layer equalization of Conv -> Relu -> Conv pairs" };
+        var int32Outputs = new Option<bool>("--int32-outputs") { Description = "A Conv/Gemm/MatMul that is a model output dequantizes its int32 accumulator instead of requantizing to int8 (MACs stay int8)" };
         var command = new Command("quantize", "Calibrate a float model and write an int8 QDQ ONNX model (ONNX Runtime's format)")
         {
-            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize,
+            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize, int32Outputs,
         };
         var data = AddDataOptions(command);
         command.SetAction(parse =>
@@ -75,6 +76,7 @@ internal static class QuantizeCommands
                 Percentile = parse.GetValue(percentile),
                 PerChannel = !parse.GetValue(perTensor),
                 Symmetric = parse.GetValue(symmetric),
+                Int32Outputs = parse.GetValue(int32Outputs),
             };
             int maxSamples = parse.GetValue(data.MaxSamples);
             var augmentation = parse.GetValue(augment) is { } spec ? new CalibrationAugmentation(spec, parse.GetValue(count)) : null;
@@ -97,7 +99,7 @@ internal static class QuantizeCommands
                 (quantized, report) = Quantizer.Rewrite(calibrated, options);
             }
             quantized.Metadata[MetadataKey] = string.Create(CultureInfo.InvariantCulture,
-                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric};equalize={equalize}");
+                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric};int32_outputs={options.Int32Outputs};equalize={equalize}");
             PrintReport(report);
             var destination = parse.GetValue(output)!;
             AtomicFile.WriteAllBytes(destination.FullName, OnnxExporter.ToBytes(quantized));
@@ -215,6 +217,7 @@ internal static class QuantizeCommands
                 "percentile" when double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var p) => options with { Percentile = p },
                 "per_channel" => options with { PerChannel = parts[1] == "True" },
                 "symmetric" => options with { Symmetric = parts[1] == "True" },
+                "int32_outputs" => options with { Int32Outputs = parts[1] == "True" },
                 _ => options,
             };
         }

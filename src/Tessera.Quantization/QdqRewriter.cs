@@ -30,6 +30,10 @@ public sealed class QdqRewriter
     private readonly HashSet<Value> _fused = [];
     private readonly HashSet<string> _names;
 
+    /// <summary>Outputs of MAC layers that only float ops or the model's outputs read (see
+    /// <see cref="QuantizationOptions.Int32Outputs"/>): no Q/DQ after them, the accumulator is dequantized.</summary>
+    private readonly HashSet<Value> _accumulatorOutputs = [];
+
     private readonly IReadOnlyDictionary<string, long>? _macs;
 
     private QdqRewriter(Model model, IReadOnlyDictionary<string, TensorObserver> observers, QuantizationOptions options, IReadOnlyDictionary<string, long>? macs)
@@ -67,6 +71,7 @@ public sealed class QdqRewriter
             if (node.OpType is not ("Conv" or "ConvTranspose" or "Gemm" or "MatMul" or "Add") || node.Output(0) is not { } output) continue;
             var consumers = _graph.Consumers(output);
             if (consumers.Count == 1 && consumers[0].OpType is "Relu" or "Clip" && quantizedSet.Contains(consumers[0]) && !_graph.Outputs.Contains(output)) _fused.Add(output);
+            if (_options.Int32Outputs && node.OpType is not "Add" && OnlyReadInFloat(output, quantizedSet)) _accumulatorOutputs.Add(output);
         }
         foreach (var node in quantized)
         {
@@ -78,6 +83,11 @@ public sealed class QdqRewriter
         var byOp = quantized.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         return new QuantizationReport(byOp, kept, quantized.Select(n => n.Name).ToList(), int8, total, _activations.Count);
     }
+
+    /// <summary>True when no quantized node reads <paramref name="value"/>: it is a model output or read only by ops
+    /// that stay float (Reshape/Transpose to the output, a float Softmax), so an int8 step would only add error.</summary>
+    private bool OnlyReadInFloat(Value value, HashSet<Node> quantized) =>
+        _graph.Consumers(value) is var consumers && (consumers.Count > 0 || _graph.Outputs.Contains(value)) && consumers.All(c => !quantized.Contains(c));
 
     /// <summary>MACs from the concrete-shape count when given (dynamic models have none in the IR).</summary>
     private long Macs(Node node) => _macs is not null ? _macs.GetValueOrDefault(node.Name) : CostAnalysis.Layer(node).Macs;
@@ -131,7 +141,7 @@ public sealed class QdqRewriter
     /// graph outputs and later layers see the same names); the float value becomes NAME_float.</summary>
     private void QuantizeActivation(Value value)
     {
-        if (_activations.ContainsKey(value) || _dequantized.Contains(value) || _fused.Contains(value)) return;
+        if (_activations.ContainsKey(value) || _dequantized.Contains(value) || _fused.Contains(value) || _accumulatorOutputs.Contains(value)) return;
         var (min, max) = RangeSelection.Select(_observers[value.Name], _options.Method, _options.Percentile);
         var parameters = QuantizationParameters.FromRange(min, max, _options.Symmetric);
         var name = value.Name;

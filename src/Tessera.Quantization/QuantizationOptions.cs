@@ -14,6 +14,14 @@ public sealed record QuantizationOptions
     /// <summary>Activations with zero point 0 (weights are always symmetric).</summary>
     public bool Symmetric { get; init; }
 
+    /// <summary>A Conv/ConvTranspose/Gemm/MatMul whose result only the model's outputs or float ops read (a
+    /// Reshape/Transpose to the output, a float Softmax) keeps int8 inputs and weights (its MACs stay int8),
+    /// but its int32 accumulator is dequantized to the output without the int8 requantization. An output
+    /// tensor's range is set by values that may not matter: BlazeFace back's score logits reach -282 while the
+    /// decision sits near 0, so one int8 step was 1.1 logits and no face scored above sigmoid(0). Off by
+    /// default: the integer executor and the NPU run such a layer as a float island.</summary>
+    public bool Int32Outputs { get; init; }
+
     /// <summary>Names of nodes to leave in float (what auto-fallback chose).</summary>
     public IReadOnlySet<string> KeepFloat { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 }

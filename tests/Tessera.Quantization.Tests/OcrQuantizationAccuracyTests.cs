@@ -36,8 +36,8 @@ public sealed class OcrQuantizationAccuracyTests(OcrQuantizationFixture ocr, ITe
         // The issue asks for 99%; measured 376 of 380 (98.95%) for the argmax and 375 (98.68%) for the pipeline's
         // turn decision (PaddleOCR's cls_thresh 0.9), so the floor guards the measured level and the gap is an open
         // item in docs/quantization.md. The flips are crops the float model itself is unsure of.
-        Assert.True(turnAgreement >= 0.985, $"int8 turns as float on {sameTurn} of {crops.Count} crops ({100 * turnAgreement:F2}%)");
-        Assert.True(classAgreement >= 0.985, $"int8 argmax equals float on {sameClass} of {crops.Count} crops ({100 * classAgreement:F2}%): {string.Join("; ", disagreements)}");
+        Assert.True(turnAgreement >= 0.99, $"int8 turns as float on {sameTurn} of {crops.Count} crops ({100 * turnAgreement:F2}%)");
+        Assert.True(classAgreement >= 0.99, $"int8 argmax equals float on {sameClass} of {crops.Count} crops ({100 * classAgreement:F2}%): {string.Join("; ", disagreements)}");
         // The crops are real text the float model reads: it gets most orientations right (else agreement would be cheap).
         Assert.True(floatRight >= 0.9 * rendered, $"float orientation right on only {floatRight} of {rendered}");
     }

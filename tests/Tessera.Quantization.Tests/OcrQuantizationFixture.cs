@@ -9,7 +9,8 @@ using Tessera.Testing;
 namespace Tessera.Quantization.Tests;
 
 /// <summary>The float PP-OCR cls and rec models and their QDQ models, quantized once per test class: calibrated
-/// on the two shared text photos plus eight rendered lines of a seed the tests do not use (cls with minmax ranges,
+/// on the two shared text photos plus eight rendered lines of a seed the tests do not use (cls with percentile ranges,
+/// 377 of 380 decisions as float, minmax 376;
 /// rec with mse: on 200 padded lines entropy read nothing, minmax dropped spaces, 91.61% against float's 95.37%, mse 95.72%). Both run on the fast
 /// "cpu" backend (the QDQ model's QuantizeLinear/DequantizeLinear on its reference kernels).</summary>
 public sealed class OcrQuantizationFixture
@@ -23,7 +24,7 @@ public sealed class OcrQuantizationFixture
 
     public OcrQuantizationFixture()
     {
-        _classifier = new(() => Sessions("ppocr-cls", CalibrationMethod.MinMax, withTurned: false));
+        _classifier = new(() => Sessions("ppocr-cls", CalibrationMethod.Percentile, withTurned: false));
         _recognizer = new(() => Sessions("ppocr-rec", CalibrationMethod.Mse, withTurned: false));
         Decoder = CtcDecoder.FromDictionary(TestAssets.Model("ppocr-keys"));
     }

@@ -47,6 +47,28 @@ public sealed class QdqStructureTests
         ?? throw new Xunit.Sdk.XunitException($"input {input} of {consumer.DisplayName} has no producer");
 
     [Fact]
+    public void Int32OutputsLeaveTheOutputLayerWithoutRequantizationAndItsMacsInInt8()
+    {
+        var (int8, int8Report) = Quantize(ConvModel(), new QuantizationOptions());
+        var (int32, int32Report) = Quantize(ConvModel(), new QuantizationOptions { Int32Outputs = true });
+        Node Deconv(Model m) => m.Graph.Nodes.Single(n => n.OpType == "ConvTranspose");
+        bool Requantized(Model m, Value v) => m.Graph.Consumers(v).Any(n => n.OpType == "QuantizeLinear");
+        // Default: the ConvTranspose writes z_float, which is quantized and dequantized into the output z.
+        Assert.True(Requantized(int8, Deconv(int8).Output(0)!));
+        // --int32-outputs: the ConvTranspose writes the output z itself; its input and weights stay int8.
+        var deconv = Deconv(int32);
+        Assert.Equal("z", deconv.Output(0)!.Name);
+        Assert.False(Requantized(int32, deconv.Output(0)!));
+        Assert.Equal("DequantizeLinear", ProducerOf(int32, deconv, 0).OpType);
+        Assert.Equal("DequantizeLinear", ProducerOf(int32, deconv, 1).OpType);
+        // The Conv before the quantized Relu is not a model output: y keeps its Q/DQ.
+        var relu = int32.Graph.Nodes.Single(n => n.OpType == "Relu");
+        Assert.True(Requantized(int32, relu.Output(0)!));
+        Assert.Equal(int8Report.Int8Macs, int32Report.Int8Macs);
+        Assert.Equal(int8Report.QuantizedTensors - 1, int32Report.QuantizedTensors);
+    }
+
+    [Fact]
     public void ConvWeightsArePerChannelInt8AlongAxisZeroWithInt32Bias()
     {
         var original = ConvModel();
