@@ -34,7 +34,7 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
 
     /// <summary>The same step with another requantizer (null: the int32 sums).</summary>
     public ConvolutionStep WithRequantizer(Requantizer? requantizer) =>
-        new(Node, Inputs[0], Outputs[0], InputZero, Weights, WeightZero, Bias, requantizer, unsigned);
+        new(Node, Inputs[0], Outputs[0], InputZero, Weights, WeightZero, Bias, requantizer, Unsigned);
 
     public override string Parameters => $"input_zero={InputZero} weights={ShapeMath.Format(Weights.Shape)}" +
         (Requantizer is null ? string.Empty : $" output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]");
@@ -112,7 +112,7 @@ public sealed class BinaryStep(string name, string kind, string left, string rig
     /// <summary>This step in float32 arithmetic (<see cref="FloatArithmetic"/>) where its real parameters are known.</summary>
     public BinaryStep WithFloatArithmetic() => Quantization is null || FloatArithmetic
         ? this
-        : new BinaryStep(Name, kind, Inputs[0], Inputs[1], Outputs[0], FixedPointParameters, unsigned, Quantization, floatArithmetic: true);
+        : new BinaryStep(Name, kind, Inputs[0], Inputs[1], Outputs[0], FixedPointParameters, Unsigned, Quantization, floatArithmetic: true);
 
     public bool IsMultiply => kind == "Mul";
 
@@ -136,7 +136,7 @@ public sealed class BinaryStep(string name, string kind, string left, string rig
                 float value = add ? a + b : a * b;
                 return (sbyte)Math.Clamp(MathF.Round(value / o.Scale, MidpointRounding.AwayFromZero) + o.ZeroPoint, minimum, maximum);
             }
-            state.SetInt8(Outputs[0], IntegerKernels.Binary(state.Int8(Inputs[0]), state.Int8(Inputs[1]), Real), unsigned);
+            state.SetInt8(Outputs[0], IntegerKernels.Binary(state.Int8(Inputs[0]), state.Int8(Inputs[1]), Real), Unsigned);
             return;
         }
         Func<int, int, sbyte> combine = kind == "Add"
@@ -176,7 +176,7 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
     /// <summary>This pool averaging in float32 (<see cref="FloatAverage"/>) where the shared parameters are known.</summary>
     public PoolStep WithFloatAverage() => SharedQuantization is null || AverageOutput is null || FloatAverage
         ? this
-        : new PoolStep(Node, Inputs[0], Outputs[0], InputZero, AverageOutput, unsigned, SharedQuantization, floatAverage: true);
+        : new PoolStep(Node, Inputs[0], Outputs[0], InputZero, AverageOutput, Unsigned, SharedQuantization, floatAverage: true);
 
     public int InputZero { get; } = inputZero;
 
