@@ -236,7 +236,7 @@ internal static class BenchCommand
     }
 
     /// <summary>The one-minute load average (how busy the shared machine was), or null off Linux.</summary>
-    private static double? LoadAverage()
+    internal static double? LoadAverage()
     {
         try
         {

@@ -107,7 +107,7 @@ internal static class MlperfTinyCommand
 
     private static string Machine()
     {
-        string load = File.Exists("/proc/loadavg") ? $", load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}" : "";
+        string load = BenchCommand.LoadAverage() is { } average ? $", load average {average.ToString("F2", CultureInfo.InvariantCulture)}" : "";
         return $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}{load}";
     }
 

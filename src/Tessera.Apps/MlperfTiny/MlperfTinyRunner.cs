@@ -153,15 +153,10 @@ public static class MlperfTinyRunner
         return best;
     }
 
-    public static double Cosine(float[] a, float[] b)
+    private static double Cosine(float[] reference, float[] approximation)
     {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            dot += (double)a[i] * b[i];
-            na += (double)a[i] * a[i];
-            nb += (double)b[i] * b[i];
-        }
-        return na == 0 && nb == 0 ? 1 : dot / Math.Sqrt(na * nb);
+        var metrics = new Quantization.ErrorMetrics();
+        metrics.Add(reference, approximation);
+        return metrics.Cosine;
     }
 }
