@@ -30,7 +30,8 @@ internal static class IntegerCommand
         var requantization = new Option<string>("--requantization")
         {
             Description = "Arithmetic of convolutions and matrix products: reference (two roundings, as the NPU), tflite (one rounding in "
-                + "CONV_2D/FULLY_CONNECTED, as deployed TFLite), float (float requantization, Add and average pool: Arm NN's reference backend)",
+                + "CONV_2D/FULLY_CONNECTED, as deployed TFLite), float (float requantization, Add and average pool), "
+                + "armnn (float, and convolutions/fully connected summed in float32 as Arm NN's reference backend does)",
             DefaultValueFactory = _ => "reference",
         };
         var command = new Command("int-run", "Run a quantized model with the integer reference executor (int8 arithmetic, float islands reported)")
@@ -45,8 +46,9 @@ internal static class IntegerCommand
             {
                 "tflite" => RequantizationProfile.TfLite,
                 "float" => RequantizationProfile.Float,
+                "armnn" => RequantizationProfile.ArmNn,
                 "reference" => RequantizationProfile.Reference,
-                var other => throw new InvalidInputException($"unknown requantization '{other}'", "--requantization", "choose reference, tflite or float"),
+                var other => throw new InvalidInputException($"unknown requantization '{other}'", "--requantization", "choose reference, tflite, float or armnn"),
             });
             var feeds = RunCommand.ReadInputs(loaded, parse.GetValue(inputs) ?? []);
             foreach (var name in bound.Keys) feeds.Remove(name);

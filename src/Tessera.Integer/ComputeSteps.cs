@@ -8,8 +8,21 @@ namespace Tessera.Integer;
 /// requantized per output channel with the fused activation as the clamp range; without a
 /// <see cref="Requantizer"/> it returns the int32 sums (ConvInteger).</summary>
 public sealed class ConvolutionStep(Node node, string input, string output, int inputZero, Tensor weights, int[] weightZero,
-    int[]? bias, Requantizer? requantizer, bool unsigned) : IntegerStep(node.DisplayName, [input], [output])
+    int[]? bias, Requantizer? requantizer, bool unsigned, RealScales? scales = null, bool floatAccumulation = false)
+    : IntegerStep(node.DisplayName, [input], [output])
 {
+    /// <summary>The real scales the step was lowered from, when known.</summary>
+    public RealScales? Scales { get; } = scales;
+
+    /// <summary>Accumulate in float32 as Arm NN's reference backend does (<see cref="RealScales"/>); only with a
+    /// requantizer and known scales.</summary>
+    public bool FloatAccumulation { get; } = floatAccumulation && scales is not null && requantizer is not null;
+
+    /// <summary>This step accumulating in float32 (<see cref="FloatAccumulation"/>) where its scales are known.</summary>
+    public ConvolutionStep WithFloatAccumulation() => Scales is null || Requantizer is null || FloatAccumulation
+        ? this
+        : new(Node, Inputs[0], Outputs[0], InputZero, Weights, WeightZero, Bias, Requantizer, Unsigned, Scales, floatAccumulation: true);
+
     /// <summary>The Conv node (its attributes give the window).</summary>
     public Node Node { get; } = node;
 
@@ -34,7 +47,7 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
 
     /// <summary>The same step with another requantizer (null: the int32 sums).</summary>
     public ConvolutionStep WithRequantizer(Requantizer? requantizer) =>
-        new(Node, Inputs[0], Outputs[0], InputZero, Weights, WeightZero, Bias, requantizer, Unsigned);
+        new(Node, Inputs[0], Outputs[0], InputZero, Weights, WeightZero, Bias, requantizer, Unsigned, Scales, FloatAccumulation);
 
     public override string Parameters => $"input_zero={InputZero} weights={ShapeMath.Format(Weights.Shape)}" +
         (Requantizer is null ? string.Empty : $" output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]");
@@ -46,8 +59,14 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
         var (geometry, group) = Convolution.Prepare(attributes, x.Shape, Weights.Shape);
         var window = Windows.FromGeometry(geometry, Node.DisplayName);
         int[] xShape = Windows.Lift(x.Shape), wShape = Windows.Lift(Weights.Shape);
-        var sums = IntegerKernels.ConvolutionAccumulators(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window);
         int[] outShape = Convolution.OutputShape(x.Shape, Weights.Shape[0], geometry);
+        if (FloatAccumulation)
+        {
+            var real = IntegerKernels.ConvolutionFloat(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window, Scales!, Requantizer!);
+            state.SetInt8(Outputs[0], Tensor.Create(outShape, real), Unsigned);
+            return;
+        }
+        var sums = IntegerKernels.ConvolutionAccumulators(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window);
         if (Requantizer is null) state.Set(Outputs[0], Tensor.Create(outShape, sums));
         else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Requantizer, channelLast: false), Unsigned);
     }
@@ -56,9 +75,21 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
 /// <summary>int8 batched matrix product (MatMul, Gemm with a constant right operand, QLinearMatMul,
 /// MatMulInteger): either operand may be an activation; the right one may be a constant with per-column scales.</summary>
 public sealed class MatMulStep(string name, string left, string? right, int leftZero, Tensor? constantRight, int[] rightZero,
-    int[]? bias, Requantizer? requantizer, string output, bool unsigned)
+    int[]? bias, Requantizer? requantizer, string output, bool unsigned, RealScales? scales = null, bool floatAccumulation = false)
     : IntegerStep(name, right is null ? [left] : [left, right], [output])
 {
+    /// <summary>The real scales the step was lowered from, when known (per output column).</summary>
+    public RealScales? Scales { get; } = scales;
+
+    /// <summary>Accumulate in float32 as Arm NN's reference backend does; only with a constant right operand, a
+    /// requantizer and known scales.</summary>
+    public bool FloatAccumulation { get; } = floatAccumulation && scales is not null && requantizer is not null && constantRight is not null;
+
+    /// <summary>This step accumulating in float32 (<see cref="FloatAccumulation"/>) where it can.</summary>
+    public MatMulStep WithFloatAccumulation() => Scales is null || Requantizer is null || ConstantRight is null || FloatAccumulation
+        ? this
+        : new(Name, Inputs[0], null, LeftZero, ConstantRight, RightZero, Bias, Requantizer, Outputs[0], unsigned, Scales, floatAccumulation: true);
+
     public int LeftZero { get; } = leftZero;
 
     /// <summary>The constant right operand [..., K, N] (transB already applied), or null when it is an activation.</summary>
@@ -74,7 +105,7 @@ public sealed class MatMulStep(string name, string left, string? right, int left
 
     /// <summary>The same step with another requantizer (null: the int32 sums).</summary>
     public MatMulStep WithRequantizer(Requantizer? requantizer) =>
-        new(Name, Inputs[0], ConstantRight is null ? Inputs[1] : null, LeftZero, ConstantRight, RightZero, Bias, requantizer, Outputs[0], unsigned);
+        new(Name, Inputs[0], ConstantRight is null ? Inputs[1] : null, LeftZero, ConstantRight, RightZero, Bias, requantizer, Outputs[0], unsigned, Scales, FloatAccumulation);
 
     public override string Parameters => $"left_zero={LeftZero}" + (ConstantRight is null ? string.Empty : $" weights={ShapeMath.Format(ConstantRight.Shape)}") +
         (Requantizer is null ? string.Empty : $" output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]");
@@ -86,12 +117,24 @@ public sealed class MatMulStep(string name, string left, string? right, int left
         // A rank-1 operand is a row (left) or a column (right), as numpy's matmul promotes it, then dropped.
         int[] aShape = a.Rank == 1 ? [1, a.Shape[0]] : a.Shape;
         int[] bShape = b.Rank == 1 ? [b.Shape[0], 1] : b.Shape;
+        if (FloatAccumulation)
+        {
+            var (real, realShape) = IntegerKernels.MatMulFloat(a.As<sbyte>(), aShape, LeftZero, b.As<sbyte>(), bShape, RightZero, Bias, Scales!, Requantizer!);
+            state.SetInt8(Outputs[0], Tensor.Create(OutputShape(realShape, a.Rank, b.Rank), real), unsigned);
+            return;
+        }
         var (sums, shape) = IntegerKernels.MatMulAccumulators(a.As<sbyte>(), aShape, LeftZero, b.As<sbyte>(), bShape, RightZero, Bias);
-        int[] outShape = shape;
-        if (a.Rank == 1) outShape = [.. shape[..^2], shape[^1]];
-        if (b.Rank == 1) outShape = [.. outShape[..^1]];
+        int[] outShape = OutputShape(shape, a.Rank, b.Rank);
         if (Requantizer is null) state.Set(Outputs[0], Tensor.Create(outShape, sums));
         else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, shape, Requantizer, channelLast: true).Reshape(outShape), unsigned);
+    }
+
+    private static int[] OutputShape(int[] shape, int leftRank, int rightRank)
+    {
+        int[] outShape = shape;
+        if (leftRank == 1) outShape = [.. shape[..^2], shape[^1]];
+        if (rightRank == 1) outShape = [.. outShape[..^1]];
+        return outShape;
     }
 }
 

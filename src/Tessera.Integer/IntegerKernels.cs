@@ -83,6 +83,96 @@ public static class IntegerKernels
         return (result, [.. batchShape, m, n]);
     }
 
+    /// <summary>The convolution as Arm NN's reference backend computes a quantized one: every input and weight
+    /// dequantized to float32 ((q - zero) x scale), the products summed in float32 in the order input channel,
+    /// kernel row, kernel column (padding adds nothing), the bias (int32 x its scale) added last, then quantized
+    /// (<see cref="RealScales.Quantize"/>). Not integer arithmetic: it says what that runtime outputs.</summary>
+    public static sbyte[] ConvolutionFloat(sbyte[] x, int[] xShape, int inputZero, sbyte[] w, int[] wShape,
+        int[] weightZero, int[]? bias, int group, Window window, RealScales scales, Requantizer output)
+    {
+        int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
+        int outChannels = wShape[0], groupChannels = wShape[1];
+        if (group <= 0 || channels != groupChannels * group || outChannels % group != 0)
+        {
+            throw new InvalidInputException($"input has {channels} channels, weights expect {groupChannels} x {group} groups and {outChannels} outputs divisible by the groups");
+        }
+        var xReal = new float[x.Length];
+        for (int i = 0; i < x.Length; i++) xReal[i] = (x[i] - inputZero) * scales.Input;
+        int perOutput = w.Length / outChannels;
+        var wReal = new float[w.Length];
+        for (int i = 0; i < w.Length; i++)
+        {
+            int m = i / perOutput;
+            wReal[i] = (w[i] - weightZero[weightZero.Length == 1 ? 0 : m]) * scales.WeightOf(m);
+        }
+        int outPerGroup = outChannels / group;
+        int oh = window.OutputHeight, ow = window.OutputWidth;
+        var result = new sbyte[batch * outChannels * oh * ow];
+        for (int n = 0; n < batch; n++)
+        for (int m = 0; m < outChannels; m++)
+        {
+            int g = m / outPerGroup;
+            for (int y = 0; y < oh; y++)
+            for (int xo = 0; xo < ow; xo++)
+            {
+                float sum = 0;
+                for (int c = 0; c < groupChannels; c++)
+                for (int ky = 0; ky < window.KernelHeight; ky++)
+                {
+                    int iy = y * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
+                    if (iy < 0 || iy >= height) continue;
+                    for (int kx = 0; kx < window.KernelWidth; kx++)
+                    {
+                        int ix = xo * window.StrideWidth - window.PadLeft + kx * window.DilationWidth;
+                        if (ix < 0 || ix >= width) continue;
+                        float product = wReal[((m * groupChannels + c) * window.KernelHeight + ky) * window.KernelWidth + kx]
+                            * xReal[((n * channels + g * groupChannels + c) * height + iy) * width + ix];
+                        sum += product;
+                    }
+                }
+                if (bias is not null) sum += bias[m] * scales.BiasOf(m);
+                result[((n * outChannels + m) * oh + y) * ow + xo] = scales.Quantize(sum, output);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The matrix product as Arm NN's reference fully connected layer computes a quantized one: float32
+    /// products of the dequantized operands summed along the inner dimension in order, the bias added last,
+    /// quantized per output column (see <see cref="ConvolutionFloat"/>).</summary>
+    public static (sbyte[] Data, int[] Shape) MatMulFloat(sbyte[] a, int[] aShape, int aZero, sbyte[] b, int[] bShape,
+        int[] bZero, int[]? bias, RealScales scales, Requantizer output)
+    {
+        if (aShape.Length < 2 || bShape.Length < 2) throw new UnsupportedException("integer MatMul needs operands of rank 2 or more");
+        int m = aShape[^2], k = aShape[^1], n = bShape[^1];
+        if (bShape[^2] != k) throw new InvalidInputException($"MatMul inner sizes differ: {k} and {bShape[^2]}");
+        var batchShape = ShapeMath.Broadcast(aShape.AsSpan(0, aShape.Length - 2), bShape.AsSpan(0, bShape.Length - 2));
+        var aMap = ShapeMath.BroadcastIndexMap(aShape.AsSpan(0, aShape.Length - 2), batchShape);
+        var bMap = ShapeMath.BroadcastIndexMap(bShape.AsSpan(0, bShape.Length - 2), batchShape);
+        int batches = aMap.Length;
+        var result = new sbyte[batches * m * n];
+        for (int p = 0; p < batches; p++)
+        {
+            int aOffset = aMap[p] * m * k, bOffset = bMap[p] * k * n;
+            for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                int zero = bZero.Length == 1 ? bZero[0] : bZero[j];
+                float weightScale = scales.WeightOf(j);
+                float sum = 0;
+                for (int t = 0; t < k; t++)
+                {
+                    float weight = (b[bOffset + t * n + j] - zero) * weightScale;
+                    float product = weight * ((a[aOffset + i * k + t] - aZero) * scales.Input);
+                    sum += product;
+                }
+                if (bias is not null) sum += bias[j] * scales.BiasOf(j);
+                result[(p * m + i) * n + j] = scales.Quantize(sum, output);
+            }
+        }
+        return (result, [.. batchShape, m, n]);
+    }
+
     /// <summary>Requantizes accumulators whose channel is axis 1 of <paramref name="shape"/> (or the last axis
     /// when <paramref name="channelLast"/>), as Conv and MatMul/Gemm lay them out.</summary>
     public static Tensor RequantizeAccumulators(int[] accumulators, int[] shape, Requantizer requantizer, bool channelLast)

@@ -21,6 +21,11 @@ public enum RequantizationProfile
     /// and TFLite-style average pools computed in float32: Arm NN's reference backend (dequantize, compute in float,
     /// quantize), and TFLite with XNNPACK up to ties.</summary>
     Float,
+
+    /// <summary><see cref="Float"/>, with the convolutions and fully connected layers also accumulated in float32
+    /// from dequantized operands, in Arm NN's reference backend's summation order: what that runtime outputs, bit
+    /// for bit where its float32 arithmetic is reproduced.</summary>
+    ArmNn,
 }
 
 /// <summary>The integer graph: steps in execution order over named values, the constants they read, and the
@@ -82,15 +87,19 @@ public sealed class IntegerProgram(
         RequantizationRounding Rounding(bool depthwise) => profile switch
         {
             RequantizationProfile.TfLite => depthwise ? RequantizationRounding.Double : RequantizationRounding.Single,
-            RequantizationProfile.Float => RequantizationRounding.Float,
+            RequantizationProfile.Float or RequantizationProfile.ArmNn => RequantizationRounding.Float,
             _ => RequantizationRounding.Double,
         };
+        bool armNn = profile == RequantizationProfile.ArmNn;
+        bool floatSteps = profile is RequantizationProfile.Float or RequantizationProfile.ArmNn;
         IntegerStep Convert(IntegerStep step) => step switch
         {
+            ConvolutionStep { Requantizer: { } r } conv when armNn => conv.WithRequantizer(r.WithRounding(Rounding(conv.Groups > 1))).WithFloatAccumulation(),
             ConvolutionStep { Requantizer: { } r } conv => conv.WithRequantizer(r.WithRounding(Rounding(conv.Groups > 1))),
+            MatMulStep { Requantizer: { } r } matMul when armNn => matMul.WithRequantizer(r.WithRounding(Rounding(false))).WithFloatAccumulation(),
             MatMulStep { Requantizer: { } r } matMul => matMul.WithRequantizer(r.WithRounding(Rounding(false))),
-            PoolStep pool when profile == RequantizationProfile.Float => pool.WithFloatAverage(),
-            BinaryStep binary when profile == RequantizationProfile.Float => binary.WithFloatArithmetic(),
+            PoolStep pool when floatSteps => pool.WithFloatAverage(),
+            BinaryStep binary when floatSteps => binary.WithFloatArithmetic(),
             _ => step,
         };
         return new IntegerProgram(Steps.Select(Convert).ToList(), Islands, Constants, Inputs, Outputs, IntegerOutputs);

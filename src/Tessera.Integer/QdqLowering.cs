@@ -45,10 +45,11 @@ public sealed partial class IntegerLowering
         int channels = weights.Shape[0];
         if (weightScale.Length != 1 && (weightScale.Length != channels || axis != 0)) return "weight scales must be per tensor or per output channel (axis 0)";
         if (FindOutput(node, out var reason) is not { } target) return reason;
-        if (!TryBias(node.Input(2), xq.Scale, weightScale, channels, out var bias)) return "the bias is not a constant with one value per output channel";
+        if (!TryBias(node.Input(2), xq.Scale, weightScale, channels, out var bias, out var biasScale)) return "the bias is not a constant with one value per output channel";
         var requantizer = Requantizer.FromRealMultipliers(RealMultipliers(xq.Scale, weightScale, target.Quantization.Scale, channels),
             target.Quantization.ZeroPoint, target.Minimum, target.Maximum);
-        return Commit(new ConvolutionStep(node, x, target.Name, xq.ZeroPoint, weights, weightZero, bias, requantizer, target.Unsigned), target);
+        var scales = new RealScales(xq.Scale, [.. weightScale.Select(s => (float)s)], biasScale, target.Quantization.Scale);
+        return Commit(new ConvolutionStep(node, x, target.Name, xq.ZeroPoint, weights, weightZero, bias, requantizer, target.Unsigned, scales), target);
     }
 
     private string? LowerMatMul(Node node)
@@ -84,10 +85,12 @@ public sealed partial class IntegerLowering
         int columns = constantRight?.Shape[^1] ?? rightScale.Length;
         if (FindOutput(node, out var reason) is not { } target) return reason;
         int[]? bias = null;
-        if (gemm && !TryBias(node.Input(2), aq.Scale, rightScale, columns, out bias)) return "the Gemm bias is not a constant with one value per output column";
+        float[] biasScale = [(float)(aq.Scale * rightScale[0])];
+        if (gemm && !TryBias(node.Input(2), aq.Scale, rightScale, columns, out bias, out biasScale)) return "the Gemm bias is not a constant with one value per output column";
         var requantizer = Requantizer.FromRealMultipliers(RealMultipliers(aq.Scale, rightScale, target.Quantization.Scale, columns),
             target.Quantization.ZeroPoint, target.Minimum, target.Maximum);
-        return Commit(new MatMulStep(node.DisplayName, a, right, aq.ZeroPoint, constantRight, rightZero, bias, requantizer, target.Name, target.Unsigned), target);
+        var scales = new RealScales(aq.Scale, [.. rightScale.Select(s => (float)s)], biasScale, target.Quantization.Scale);
+        return Commit(new MatMulStep(node.DisplayName, a, right, aq.ZeroPoint, constantRight, rightZero, bias, requantizer, target.Name, target.Unsigned, scales), target);
     }
 
     private static Tensor Transpose(Tensor matrix)

@@ -116,16 +116,23 @@ public sealed partial class IntegerLowering
 
     /// <summary>The int32 bias of a Conv/Gemm: taken as is from a DequantizeLinear of int32 whose scale is the
     /// input scale times the weight scale (ONNX Runtime's convention), else rounded from the constant's real values.</summary>
-    private bool TryBias(Value? value, double inputScale, double[] weightScale, int channels, out int[]? bias)
+    private bool TryBias(Value? value, double inputScale, double[] weightScale, int channels, out int[]? bias) =>
+        TryBias(value, inputScale, weightScale, channels, out bias, out _);
+
+    /// <summary>The bias as int32 at scale input x weight, and the scales its values are at (the file's, when it
+    /// gives a dequantized int32 bias at that scale).</summary>
+    private bool TryBias(Value? value, double inputScale, double[] weightScale, int channels, out int[]? bias, out float[] biasScale)
     {
         bias = null;
-        if (value is null) return true;
         double ScaleOf(int c) => inputScale * weightScale[weightScale.Length == 1 ? 0 : c];
+        biasScale = Enumerable.Range(0, channels).Select(c => (float)ScaleOf(c)).ToArray();
+        if (value is null) return true;
         if (_dequantized.TryGetValue(value.Name, out var d) && d.Constant is { DataType: DataType.Int32 } raw && raw.Length == channels
             && d.Zero.All(z => z == 0)
             && Enumerable.Range(0, channels).All(c => Math.Abs(d.Scale[d.Scale.Length == 1 ? 0 : c] - ScaleOf(c)) <= 1e-6 * ScaleOf(c)))
         {
             bias = raw.As<int>().ToArray();
+            biasScale = Enumerable.Range(0, channels).Select(c => (float)d.Scale[d.Scale.Length == 1 ? 0 : c]).ToArray();
             return true;
         }
         if (ConstantOf(value) is not { } real || real.Length != channels) return false;

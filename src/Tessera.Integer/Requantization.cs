@@ -7,6 +7,21 @@ namespace Tessera.Integer;
 /// z - 128, so one set of kernels serves both types exactly; <see cref="ZeroPoint"/> is in that int8 domain.</summary>
 public sealed record ActivationQuantization(float Scale, int ZeroPoint);
 
+/// <summary>The real scales of a convolution or matrix product as the model file gives them: input, weights and
+/// bias (one per output channel, or one for all) and output. The integer steps do not need them; a step emulating
+/// a float runtime's arithmetic (<see cref="RequantizationProfile.ArmNn"/>) does.</summary>
+public sealed record RealScales(float Input, float[] Weights, float[] Bias, float Output)
+{
+    public float WeightOf(int channel) => Weights[Weights.Length == 1 ? 0 : channel];
+
+    public float BiasOf(int channel) => Bias[Bias.Length == 1 ? 0 : channel];
+
+    /// <summary>Quantizes a float32 result as Arm NN does: divided by the output scale in float32, rounded half
+    /// away from zero, the zero point added, clamped to the requantizer's range.</summary>
+    public sbyte Quantize(float value, Requantizer output) =>
+        (sbyte)Math.Clamp(MathF.Round(value / Output, MidpointRounding.AwayFromZero) + output.ZeroPoint, output.Minimum, output.Maximum);
+}
+
 /// <summary>How a requantizer rounds an accumulator times its multiplier. The executor's default, and the only
 /// one the NPU implements, is <see cref="Double"/>; the others reproduce the arithmetic of runtimes a user may
 /// deploy to, so the executor can say what those runtimes will output.</summary>

@@ -60,7 +60,7 @@ public sealed class TfLiteCommandTests : IDisposable
         NpyFile.Write(input, window);
         var program = Tessera.Integer.IntegerLowering.Lower(Tessera.TFLite.TfLiteImporter.Load(Model("ad01_int8.tflite")));
         var outputs = new Dictionary<string, sbyte[]>();
-        foreach (var (name, profile) in new[] { ("reference", Tessera.Integer.RequantizationProfile.Reference), ("float", Tessera.Integer.RequantizationProfile.Float), ("tflite", Tessera.Integer.RequantizationProfile.TfLite) })
+        foreach (var (name, profile) in new[] { ("reference", Tessera.Integer.RequantizationProfile.Reference), ("float", Tessera.Integer.RequantizationProfile.Float), ("tflite", Tessera.Integer.RequantizationProfile.TfLite), ("armnn", Tessera.Integer.RequantizationProfile.ArmNn) })
         {
             var folder = Path.Combine(_folder, name);
             var result = CliHarness.Run("int-run", Model("ad01_int8.tflite"), "-i", input, "-o", folder, "--requantization", name);
@@ -72,7 +72,7 @@ public sealed class TfLiteCommandTests : IDisposable
         // AD's small shifts put many values near a half step: the three arithmetics really differ on this input.
         Assert.NotEqual(outputs["reference"], outputs["float"]);
         Assert.NotEqual(outputs["reference"], outputs["tflite"]);
-        var bad = CliHarness.Run("int-run", Model("ad01_int8.tflite"), "-i", input, "--requantization", "armnn");
+        var bad = CliHarness.Run("int-run", Model("ad01_int8.tflite"), "-i", input, "--requantization", "onnxruntime");
         Assert.Equal(2, bad.ExitCode);
         Assert.Single(bad.ErrorLines);
     }
