@@ -54,15 +54,38 @@ public static class NetworkCompiler
             }
             return prepared[index] = result;
         }
+        // Weight residency: each run of convolutions with only layers that leave the weight scratchpad alone between
+        // them shares one placement of all its weight blocks (WeightRing).
+        var rings = new Dictionary<int, WeightRing>();
+        {
+            var run = new List<int>();
+            void Close()
+            {
+                if (run.Count == 0) return;
+                var blocks = run.SelectMany(k => Prepared(k)!.Value.Plan.Blocks.Select((b, bi) =>
+                    new WeightBlock($"{Prepared(k)!.Value.Conv.Name} weights block {bi}", ConvLowering.Constants(Prepared(k)!.Value.Conv, b, Prepared(k)!.Value.Plan.OnVector, Prepared(k)!.Value.Plan.RowPairs).Weights))).ToList();
+                var ring = new WeightRing(blocks, spec.WeightScratchpadBytes);
+                foreach (int k in run) rings[k] = ring;
+                run = [];
+            }
+            for (int index = 0; index < network.Layers.Count; index++)
+            {
+                var layer = network.Layers[index];
+                if (layer is ConvLayer && Prepared(index) is not null) run.Add(index);
+                else if (layer is not (MaxPoolLayer or AveragePoolLayer or ElementwiseLayer or LookupLayer or ConcatLayer or ReshapeLayer)) Close();
+            }
+            Close();
+        }
         var fusedInto = new Dictionary<int, string>();
         for (int index = 0; index < network.Layers.Count; index++)
         {
             var layer = network.Layers[index];
             int first = builder.Code.Count;
+            builder.Ring = rings.GetValueOrDefault(index);
             // The next weight block in program order, when only layers that leave the weight scratchpad alone
             // come before it: a convolution's last block prefetches it.
             int at = index;
-            builder.NextLayerWeights = layer is ConvLayer ? () =>
+            builder.NextLayerWeights = layer is ConvLayer && builder.Ring is null ? () =>
             {
                 for (int k = at + 1; k < network.Layers.Count; k++)
                 {

@@ -104,7 +104,9 @@ internal static class ConvLowering
             // Weights already loaded by the previous block's prefetch sit in one half of the weight scratchpad;
             // otherwise they load now, after the barrier, from address 0.
             long weightBase = 0;
-            if (builder.Prefetched is { } pre && pre.Block.Key == current.Key && pre.Block.Bytes.AsSpan().SequenceEqual(weights)) weightBase = pre.Base;
+            var ring = builder.Ring;
+            if (ring is not null) weightBase = ring.Begin(builder, current);
+            else if (builder.Prefetched is { } pre && pre.Block.Key == current.Key && pre.Block.Bytes.AsSpan().SequenceEqual(weights)) weightBase = pre.Base;
             else builder.LoadBlock(MemoryKind.Weight, 0, builder.WeightConstant(current), weights.Length);
             builder.Prefetched = null;
             // The kept output's pad pixels load before the parameters, whose load (or the first band's) is the
@@ -124,7 +126,7 @@ internal static class ConvLowering
             // input band (so after the barrier that ends every use of that half), overlapping this block's compute.
             var next = blockIndex + 1 < plan.Blocks.Count ? new WeightBlock($"{conv.Name} weights block {blockIndex + 1}", blockConstants[blockIndex + 1].Weights) : builder.NextLayerWeights?.Invoke();
             long half = spec.WeightScratchpadBytes / 2;
-            bool prefetch = next is not null && weights.Length <= half && next.Bytes.Length <= half;
+            bool prefetch = ring is null && next is not null && weights.Length <= half && next.Bytes.Length <= half;
             bool hasBias = BiasWords(conv, block).Any(b => b != 0);
             int steps = bands * block.Count, step = 0, prefetched = 0;
             for (int band = 0; band < bands; band++)
@@ -134,7 +136,15 @@ internal static class ConvLowering
                 long outAt = 2 * inSlot + (band % 2) * outSlot;
                 bool lastBand = band == bands - 1;
                 if (!fromScratchpad) loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
-                if (prefetch && prefetched < next!.Bytes.Length)
+                if (ring is not null)
+                {
+                    // Later blocks' weights in the time the DMA channel is free while this band computes (its
+                    // store, the other operand's load and the next band's load taken out); the next block's in
+                    // full by the last band, so it does not wait after the barrier.
+                    long budget = PrefetchGap(spec, conv, plan, block, band, bands, fromScratchpad, toScratchpad, elementwise is not null) * spec.DramBytesPerCycle;
+                    ring.Prefetch(builder, lastBand ? Math.Max(budget, ring.NextMissing) : budget);
+                }
+                else if (prefetch && prefetched < next!.Bytes.Length)
                 {
                     // Interleaved with the band loads (the load queue is in order, so one big prefetch would hold
                     // back this block's next input bands): after band i's load, as many bytes as the DMA channel
@@ -317,6 +327,15 @@ internal static class ConvLowering
 
     /// <summary>Cycles the DMA channel is free while band <paramref name="band"/> computes: the engine's time for the
     /// band (the cost model's formulas) less the next band's input load.</summary>
+    private static long PrefetchGap(NpuSpec spec, ConvLayer conv, ConvPlan plan, IReadOnlyList<ConvChunk> block, int band, int bands, bool fromScratchpad, bool toScratchpad, bool operand)
+    {
+        long gap = PrefetchGap(spec, conv, plan, block, band, bands);
+        if (fromScratchpad) gap += band + 1 < bands ? ConvPlanner.InputSlot(conv, Math.Min(plan.BandRows, conv.Output.Height - (band + 1) * plan.BandRows)) / spec.DramBytesPerCycle : 0;
+        // The DMA channel also stores this band's output (and loads the fused elementwise operand's tile).
+        long tile = (long)Math.Min(plan.BandRows, conv.Output.Height - band * plan.BandRows) * conv.Output.Width * plan.BlockChannels(block);
+        return Math.Max(0, gap - ((toScratchpad ? 0 : 1) + (operand ? 1 : 0)) * tile / spec.DramBytesPerCycle);
+    }
+
     private static long PrefetchGap(NpuSpec spec, ConvLayer conv, ConvPlan plan, IReadOnlyList<ConvChunk> block, int band, int bands)
     {
         int rows = Math.Min(plan.BandRows, conv.Output.Height - band * plan.BandRows);
