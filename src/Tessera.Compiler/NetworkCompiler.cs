@@ -21,6 +21,14 @@ public static class NetworkCompiler
     public static CompiledNetwork Compile(NpuSpec spec, Network network)
     {
         network.Validate();
+        // Twice when some convolution's weights turned out to be loaded by earlier layers' prefetches: planned
+        // again knowing that (its DMA time then has no weights, which can change its best band height).
+        var first = Compile(spec, network, new HashSet<int>(), out var preloaded);
+        return preloaded.Count == 0 ? first : Compile(spec, network, preloaded, out _);
+    }
+
+    private static CompiledNetwork Compile(NpuSpec spec, Network network, IReadOnlySet<int> weightsPreloaded, out HashSet<int> preloaded)
+    {
         var placements = PlanPlacement(network);
         var epilogues = PlanElementwiseFusion(network, placements);
         // A fused elementwise layer's output is written while its convolution runs: it lives from there.
@@ -39,12 +47,12 @@ public static class NetworkCompiler
                 {
                     var shaped = AsGemmColumn(conv);
                     long? limit = limits.TryGetValue(index, out long l) ? l : null;
-                    var plan = ConvPlanner.Plan(spec, shaped, limit, epilogues.ContainsKey(index));
+                    var plan = ConvPlanner.Plan(spec, shaped, limit, epilogues.ContainsKey(index), weightsPreloaded.Contains(index));
                     if (epilogues.ContainsKey(index) && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != shaped.Output.Channels))
                     {
                         // The elementwise layer cannot ride on this plan: it runs as a layer of its own.
                         epilogues.Remove(index);
-                        plan = ConvPlanner.Plan(spec, shaped, limit);
+                        plan = ConvPlanner.Plan(spec, shaped, limit, weightsPreloaded: weightsPreloaded.Contains(index));
                     }
                     result = (shaped, plan);
                 }
@@ -128,6 +136,8 @@ public static class NetworkCompiler
             plans.Add(new LayerPlan(layer, decision, estimate, first, builder.Code.Count - first));
         }
         builder.Finish();
+        preloaded = rings.Where(p => Prepared(p.Key) is { } c && Enumerable.Range(0, c.Plan.Blocks.Count).All(b => p.Value.Preloaded.Contains($"{c.Conv.Name} weights block {b}")))
+            .Select(p => p.Key).ToHashSet();
         var program = new NpuProgram { SpecHash = spec.Hash };
         // Whether tensor 'to' is 'from' or a reshape (alias) of it.
         bool Reaches(string from, string to)

@@ -61,6 +61,9 @@ internal sealed class WeightRing
 
     public int Count => entries.Count;
 
+    /// <summary>Blocks whose weights were all loaded by earlier blocks' prefetches when their turn came.</summary>
+    public HashSet<string> Preloaded { get; } = [];
+
     /// <summary>Starts the next block in program order (it must be <paramref name="block"/>): loads whatever of
     /// its weights no prefetch has loaded yet (the first loads after the barrier) and returns their address.</summary>
     public long Begin(ProgramBuilder builder, WeightBlock block)
@@ -71,6 +74,7 @@ internal sealed class WeightRing
             throw new InvalidOperationException($"weight residency plan out of step at '{block.Key}'");
         }
         var entry = entries[current];
+        if (entry.Loaded == block.Bytes.Length) Preloaded.Add(block.Key);
         if (entry.Loaded < block.Bytes.Length)
         {
             builder.LoadBlock(MemoryKind.Weight, entry.Address + entry.Loaded, builder.WeightConstant(block) + entry.Loaded, block.Bytes.Length - entry.Loaded);
