@@ -45,7 +45,7 @@ public static class NetworkCompiler
             {
                 try
                 {
-                    var shaped = AsGemmColumn(conv);
+                    var shaped = AsGemmColumn(conv, subsample: !residentIn.ContainsKey(index));
                     long? limit = limits.TryGetValue(index, out long l) ? l : null;
                     var plan = ConvPlanner.Plan(spec, shaped, limit, epilogues.ContainsKey(index), weightsPreloaded.Contains(index));
                     if (epilogues.ContainsKey(index) && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != shaped.Output.Channels))
@@ -187,7 +187,10 @@ public static class NetworkCompiler
                 builder.Store(MemoryKind.Activation, sram, output + (long)firstRow * width * pitch + blockStart, blockChannels, width, rows, pitch, (long)width * pitch,
                     blockChannels, (long)width * blockChannels, Lowering.Q.Vector, signal);
         }
-        ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput, elementwise: epilogue);
+        // A strided 1x1 convolution planned as a stride-1 one over the pixels it reads loads only those.
+        Subsample? subsample = shaped.Window.StrideX != conv.Window.StrideX || shaped.Window.StrideY != conv.Window.StrideY
+            ? new Subsample(conv.Output.Width, (long)conv.Window.StrideX * conv.Input.Channels, (long)conv.Window.StrideY * conv.Input.Width * conv.Input.Channels) : null;
+        ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput, elementwise: epilogue, subsample: subsample);
         string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output kept in the scratchpad at {residentOutput.Base} for the next layer")
             + (outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "")
             + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand loaded per band, its output stored)");
@@ -329,9 +332,22 @@ public static class NetworkCompiler
 
     /// <summary>A 1x1, stride-1, unpadded convolution is a GEMM over pixels: seen as a column of Height x Width
     /// pixels (the same HWC bytes) its bands can be any number of pixels instead of whole image rows.</summary>
-    private static ConvLayer AsGemmColumn(ConvLayer conv)
+    /// <param name="subsample">A strided unpadded 1x1 convolution (one group) becomes a stride-1 one over the column of
+    /// the pixels it reads (loaded with DMA strides, <see cref="Subsample"/>); not when its input is read from the
+    /// scratchpad.</param>
+    private static ConvLayer AsGemmColumn(ConvLayer conv, bool subsample = false)
     {
         var w = conv.Window;
+        if (subsample && w.Taps == 1 && (w.StrideX > 1 || w.StrideY > 1) && w.Padding == Padding.None && conv.Groups == 1
+            && (long)w.StrideX * conv.Input.Channels < 1 << 24 && (long)w.StrideY * conv.Input.Width * conv.Input.Channels < 1 << 28)
+        {
+            return conv with
+            {
+                Input = conv.Input with { Height = conv.Output.Pixels, Width = 1 },
+                Output = conv.Output.Reshaped(conv.Output.Name, conv.Output.Pixels, 1, conv.Output.Channels),
+                Window = w with { StrideX = 1, StrideY = 1 },
+            };
+        }
         if (w.Taps == 1 && w.StrideX == 1 && w.StrideY == 1 && w.Padding == Padding.None && conv.Input.Width > 1)
         {
             return conv with

@@ -79,7 +79,7 @@ internal static class ConvLowering
     public delegate void BandStore(long sram, int firstRow, int rows, int blockStart, int blockChannels, int signal);
 
     public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null,
-        long? residentInput = null, ResidentOutput? residentOutput = null, FusedElementwise? elementwise = null)
+        long? residentInput = null, ResidentOutput? residentOutput = null, FusedElementwise? elementwise = null, Subsample? subsample = null)
     {
         if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is not null || store is not null))
         {
@@ -87,7 +87,7 @@ internal static class ConvLowering
         }
         bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null;
         var spec = builder.Spec;
-        var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint);
+        var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint, subsample);
         var (window, input, output) = (conv.Window, conv.Input, conv.Output);
         int c = input.Channels, width = output.Width;
         long inSlot = ConvPlanner.InputSlot(conv, plan.BandRows), outSlot = ConvPlanner.OutputSlot(conv, plan);
