@@ -35,7 +35,7 @@ public static class NetworkCompiler
         var memory = MemoryPlan.Build(network, placements, epilogues.ToDictionary(p => p.Value.Output.Name, p => p.Key));
         var builder = new ProgramBuilder(spec, memory.ArenaBytes);
         var plans = new List<LayerPlan>();
-        var (residentIn, residentOut, limits) = PlanFusion(spec, network, epilogues);
+        var (residentIn, residentOut, limits) = PlanFusion(spec, network, epilogues, placements);
         var prepared = new Dictionary<int, (ConvLayer Conv, ConvPlan Plan)?>();
         (ConvLayer Conv, ConvPlan Plan)? Prepared(int index)
         {
@@ -191,7 +191,7 @@ public static class NetworkCompiler
         Subsample? subsample = shaped.Window.StrideX != conv.Window.StrideX || shaped.Window.StrideY != conv.Window.StrideY
             ? new Subsample(conv.Output.Width, (long)conv.Window.StrideX * conv.Input.Channels, (long)conv.Window.StrideY * conv.Input.Width * conv.Input.Channels) : null;
         ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput, elementwise: epilogue, subsample: subsample);
-        string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output kept in the scratchpad at {residentOutput.Base} for the next layer")
+        string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output {(residentOutput.AlsoStore ? "stored and a copy " : "")}kept in the scratchpad at {residentOutput.Base} for the next layer")
             + (outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "")
             + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand loaded per band, its output stored)");
         return (plan.Describe(shaped) + fused, plan.Cost.Cycles);
@@ -204,7 +204,7 @@ public static class NetworkCompiler
     /// scratchpad (a producer's input and output never overlap); each layer's band slots are planned below them.
     /// A pair is fused only when both layers still plan with the space left.</summary>
     private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits) PlanFusion(NpuSpec spec, Network network,
-        IReadOnlyDictionary<int, ElementwiseLayer> epilogues)
+        IReadOnlyDictionary<int, ElementwiseLayer> epilogues, IReadOnlyDictionary<string, (string Concat, int Offset)> placements)
     {
         var residentIn = new Dictionary<int, long>();
         var regions = new Dictionary<int, (long Start, long End)>();
@@ -217,48 +217,56 @@ public static class NetworkCompiler
         }
         var outputs = network.Outputs.ToHashSet();
         long capacity = spec.ActivationScratchpadBytes;
-        bool Plans(ConvLayer conv, long limit, int index)
+        ConvPlan? Planned(ConvLayer conv, long limit, int index)
         {
             try
             {
-                ConvPlanner.Plan(spec, AsGemmColumn(conv), limit, epilogues.ContainsKey(index));
-                return true;
+                return ConvPlanner.Plan(spec, AsGemmColumn(conv), limit, epilogues.ContainsKey(index));
             }
             catch (UnsupportedException)
             {
-                return false;
+                return null;
             }
         }
+        bool Plans(ConvLayer conv, long limit, int index) => Planned(conv, limit, index) is not null;
         for (int i = 0; i + 1 < network.Layers.Count; i++)
         {
             if (network.Layers[i] is not ConvLayer a) continue;
             // The next layer after reshapes (aliases of the same bytes) that only pass the tensor on.
-            var tensor = a.Output;
-            string name = tensor.Name;
-            int j = i + 1;
+            // With an elementwise layer fused into its epilogue the producer's finished tile is that layer's output.
+            var tensor = epilogues.TryGetValue(i, out var fusedLayer) ? fusedLayer.Output : a.Output;
+            int j = fusedLayer is null ? i + 1 : network.Layers.IndexOf(fusedLayer) + 1;
+            var aliases = new HashSet<string> { tensor.Name };
             bool chain = true;
             while (j < network.Layers.Count && network.Layers[j] is ReshapeLayer reshape)
             {
-                if (reshape.Input.Name != name || readers.GetValueOrDefault(name) != 1 || outputs.Contains(name))
+                if (!aliases.Contains(reshape.Input.Name))
                 {
                     chain = false;
                     break;
                 }
-                name = reshape.Output.Name;
+                aliases.Add(reshape.Output.Name);
                 j++;
             }
             if (!chain || j >= network.Layers.Count || network.Layers[j] is not ConvLayer b) continue;
-            if (b.Inputs.Count != 1 || b.Input.Name != name || readers.GetValueOrDefault(name) != 1 || outputs.Contains(name)) continue;
+            if (b.Inputs.Count != 1 || !aliases.Contains(b.Input.Name)) continue;
             if (b.Input.Pixels != tensor.Pixels || b.Input.Channels != tensor.Channels) continue;
+            // Only this consumer reads the tensor: it never leaves the scratchpad. Otherwise (other readers, a graph
+            // output, or an elementwise epilogue, which stores) the producer stores it and keeps a copy for the
+            // consumer, when it is a single-block array convolution storing its own tile.
+            bool copy = fusedLayer is not null || aliases.Any(n => readers.GetValueOrDefault(n) != 1 || outputs.Contains(n));
+            if (copy && (a.IsDepthwise || placements.ContainsKey(a.Output.Name) || placements.ContainsKey(tensor.Name))) continue;
             // In the consumer's geometry: the producer writes its pixels in the same row-major order.
-            var kept = new ResidentOutput(0, b.Input.Height, b.Input.Width, b.Input.Channels, b.Window.Padding, b.Input.ZeroPoint);
+            var kept = new ResidentOutput(0, b.Input.Height, b.Input.Width, b.Input.Channels, b.Window.Padding, b.Input.ZeroPoint, copy);
             long size = ProgramBuilder.Align(kept.Bytes);
             (long Start, long End)? input = regions.TryGetValue(i, out var r) ? r : null;
             (long Start, long End) place = (capacity - size, capacity);
             if (input is { } x && place.Start < x.End) place = (x.Start - size, x.Start);
             if (place.Start < 0) continue;
             long limitA = Math.Min(input?.Start ?? capacity, place.Start), limitB = place.Start;
-            if (!Plans(a, limitA, i) || !Plans(b, limitB, j)) continue;
+            var planA = Planned(a, limitA, i);
+            if (planA is null || !Plans(b, limitB, j)) continue;
+            if (copy && (planA.OnVector || planA.Blocks.Count != 1 || planA.BlockChannels(planA.Blocks[0]) != a.Output.Channels)) continue;
             residentOut[i] = kept with { Base = place.Start };
             residentIn[j] = place.Start;
             regions[j] = place;

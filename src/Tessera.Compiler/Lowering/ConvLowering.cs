@@ -6,7 +6,9 @@ namespace Tessera.Compiler.Lowering;
 /// <summary>A convolution's output kept in the activation scratchpad as the next convolution's padded input
 /// (the layout <see cref="BandLoader"/> would load: rows of left pad + width + right pad pixels, top and bottom
 /// pad rows, pad pixels holding the consumer's input zero point).</summary>
-internal sealed record ResidentOutput(long Base, int Height, int Width, int Channels, Padding Padding, int PadValue)
+/// <param name="AlsoStore">The tensor has other readers too: the producer stores it as usual and, per band, copies
+/// the stored tile into this layout as well (single weight block, array engine).</param>
+internal sealed record ResidentOutput(long Base, int Height, int Width, int Channels, Padding Padding, int PadValue, bool AlsoStore = false)
 {
     public int PaddedWidth => Width + Padding.Left + Padding.Right;
 
@@ -81,11 +83,16 @@ internal static class ConvLowering
     public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null,
         long? residentInput = null, ResidentOutput? residentOutput = null, FusedElementwise? elementwise = null, Subsample? subsample = null)
     {
-        if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is not null || store is not null))
+        if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is { AlsoStore: false } || store is not null))
         {
             throw new InvalidOperationException($"layer '{conv.Name}': an elementwise layer fuses only into a single-block array convolution that stores its output");
         }
-        bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null;
+        bool keepCopy = residentOutput is { AlsoStore: true };
+        if (keepCopy && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || store is not null))
+        {
+            throw new InvalidOperationException($"layer '{conv.Name}': a stored output keeps a copy in the scratchpad only from a single-block array convolution");
+        }
+        bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null && !keepCopy;
         var spec = builder.Spec;
         var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint, subsample);
         var (window, input, output) = (conv.Window, conv.Input, conv.Output);
@@ -111,7 +118,7 @@ internal static class ConvLowering
             builder.Prefetched = null;
             // The kept output's pad pixels load before the parameters, whose load (or the first band's) is the
             // engine's go, so everything that touches the buffer later is ordered after them.
-            if (toScratchpad && blockIndex == 0) residentOutput!.FillPadding(builder);
+            if (residentOutput is not null && blockIndex == 0) residentOutput.FillPadding(builder);
             long parameterDram = builder.Constant($"{conv.Name} parameters block {blockIndex}", parameters);
             // A resident input has no band loads: the parameters' load is the engine's go (it comes after the
             // producer's last vector instruction, which wrote the input).
@@ -237,7 +244,7 @@ internal static class ConvLowering
                     int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
                     // Written into the scratchpad for the next layer: no store; the layer's last vector instruction
                     // of each weight block is the barrier (it lets the next block's or layer's first load go).
-                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk && elementwise is null, Q.Store);
+                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk && elementwise is null && !keepCopy, Q.Store);
                     long p = parameterBase + parameterAt[j];
                     if (plan.RowPairs)
                     {
@@ -302,7 +309,19 @@ internal static class ConvLowering
                     long pitch = output.Channels, rowPitch = (long)width * output.Channels;
                     var (a, b) = elementwise.ConvIsLeft ? (outAt, operandAt) : (operandAt, outAt);
                     builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, width, rows, output.Channels, a, pitch, rowPitch, outAt, pitch,
-                        wait: Q.Load, signal: Q.Store | Q.If(band + 2 < bands, Q.Load), b: b, bStride0: pitch, bStride1: rowPitch, p: elementwiseParameters);
+                        wait: Q.Load, signal: Q.If(!keepCopy, Q.Store) | Q.If(band + 2 < bands, Q.Load), b: b, bStride0: pitch, bStride1: rowPitch, p: elementwiseParameters);
+                }
+                if (keepCopy)
+                {
+                    // The band's finished tile also into the next layer's padded input layout; the last copy lets
+                    // the store go, so the layer's last store (the barrier) comes after every copy.
+                    var pieces = residentOutput!.Pieces((long)firstRow * width, rows * width);
+                    for (int i = 0; i < pieces.Count; i++)
+                    {
+                        var (offset, count, at) = pieces[i];
+                        builder.Vector(VectorFunction.Copy, count, 1, output.Channels, outAt + offset * output.Channels, output.Channels, 0, at, residentOutput.Channels,
+                            signal: Q.If(i == pieces.Count - 1, Q.Store));
+                    }
                 }
                 if (toScratchpad) continue;
                 long dram = outputDram + (long)firstRow * width * output.Channels + block[0].OutputStart;
