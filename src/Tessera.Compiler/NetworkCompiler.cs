@@ -21,13 +21,21 @@ public static class NetworkCompiler
     public static CompiledNetwork Compile(NpuSpec spec, Network network)
     {
         network.Validate();
+        // Twice when some convolution's weights turned out to be loaded by earlier layers' prefetches: planned
+        // again knowing that (its DMA time then has no weights, which can change its best band height).
+        var first = Compile(spec, network, new HashSet<int>(), out var preloaded);
+        return preloaded.Count == 0 ? first : Compile(spec, network, preloaded, out _);
+    }
+
+    private static CompiledNetwork Compile(NpuSpec spec, Network network, IReadOnlySet<int> weightsPreloaded, out HashSet<int> preloaded)
+    {
         var placements = PlanPlacement(network);
         var epilogues = PlanElementwiseFusion(network, placements);
         // A fused elementwise layer's output is written while its convolution runs: it lives from there.
         var memory = MemoryPlan.Build(network, placements, epilogues.ToDictionary(p => p.Value.Output.Name, p => p.Key));
         var builder = new ProgramBuilder(spec, memory.ArenaBytes);
         var plans = new List<LayerPlan>();
-        var (residentIn, residentOut, limits) = PlanFusion(spec, network, epilogues);
+        var (residentIn, residentOut, limits) = PlanFusion(spec, network, epilogues, placements);
         var prepared = new Dictionary<int, (ConvLayer Conv, ConvPlan Plan)?>();
         (ConvLayer Conv, ConvPlan Plan)? Prepared(int index)
         {
@@ -37,14 +45,14 @@ public static class NetworkCompiler
             {
                 try
                 {
-                    var shaped = AsGemmColumn(conv);
+                    var shaped = AsGemmColumn(conv, subsample: !residentIn.ContainsKey(index));
                     long? limit = limits.TryGetValue(index, out long l) ? l : null;
-                    var plan = ConvPlanner.Plan(spec, shaped, limit, epilogues.ContainsKey(index));
+                    var plan = ConvPlanner.Plan(spec, shaped, limit, epilogues.ContainsKey(index), weightsPreloaded.Contains(index));
                     if (epilogues.ContainsKey(index) && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != shaped.Output.Channels))
                     {
                         // The elementwise layer cannot ride on this plan: it runs as a layer of its own.
                         epilogues.Remove(index);
-                        plan = ConvPlanner.Plan(spec, shaped, limit);
+                        plan = ConvPlanner.Plan(spec, shaped, limit, weightsPreloaded: weightsPreloaded.Contains(index));
                     }
                     result = (shaped, plan);
                 }
@@ -54,15 +62,38 @@ public static class NetworkCompiler
             }
             return prepared[index] = result;
         }
+        // Weight residency: each run of convolutions with only layers that leave the weight scratchpad alone between
+        // them shares one placement of all its weight blocks (WeightRing).
+        var rings = new Dictionary<int, WeightRing>();
+        {
+            var run = new List<int>();
+            void Close()
+            {
+                if (run.Count == 0) return;
+                var blocks = run.SelectMany(k => Prepared(k)!.Value.Plan.Blocks.Select((b, bi) =>
+                    new WeightBlock($"{Prepared(k)!.Value.Conv.Name} weights block {bi}", ConvLowering.Constants(Prepared(k)!.Value.Conv, b, Prepared(k)!.Value.Plan.OnVector, Prepared(k)!.Value.Plan.RowPairs).Weights))).ToList();
+                var ring = new WeightRing(blocks, spec.WeightScratchpadBytes);
+                foreach (int k in run) rings[k] = ring;
+                run = [];
+            }
+            for (int index = 0; index < network.Layers.Count; index++)
+            {
+                var layer = network.Layers[index];
+                if (layer is ConvLayer && Prepared(index) is not null) run.Add(index);
+                else if (layer is not (MaxPoolLayer or AveragePoolLayer or ElementwiseLayer or LookupLayer or ConcatLayer or ReshapeLayer)) Close();
+            }
+            Close();
+        }
         var fusedInto = new Dictionary<int, string>();
         for (int index = 0; index < network.Layers.Count; index++)
         {
             var layer = network.Layers[index];
             int first = builder.Code.Count;
+            builder.Ring = rings.GetValueOrDefault(index);
             // The next weight block in program order, when only layers that leave the weight scratchpad alone
             // come before it: a convolution's last block prefetches it.
             int at = index;
-            builder.NextLayerWeights = layer is ConvLayer ? () =>
+            builder.NextLayerWeights = layer is ConvLayer && builder.Ring is null ? () =>
             {
                 for (int k = at + 1; k < network.Layers.Count; k++)
                 {
@@ -105,6 +136,8 @@ public static class NetworkCompiler
             plans.Add(new LayerPlan(layer, decision, estimate, first, builder.Code.Count - first));
         }
         builder.Finish();
+        preloaded = rings.Where(p => Prepared(p.Key) is { } c && Enumerable.Range(0, c.Plan.Blocks.Count).All(b => p.Value.Preloaded.Contains($"{c.Conv.Name} weights block {b}")))
+            .Select(p => p.Key).ToHashSet();
         var program = new NpuProgram { SpecHash = spec.Hash };
         // Whether tensor 'to' is 'from' or a reshape (alias) of it.
         bool Reaches(string from, string to)
@@ -154,8 +187,11 @@ public static class NetworkCompiler
                 builder.Store(MemoryKind.Activation, sram, output + (long)firstRow * width * pitch + blockStart, blockChannels, width, rows, pitch, (long)width * pitch,
                     blockChannels, (long)width * blockChannels, Lowering.Q.Vector, signal);
         }
-        ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput, elementwise: epilogue);
-        string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output kept in the scratchpad at {residentOutput.Base} for the next layer")
+        // A strided 1x1 convolution planned as a stride-1 one over the pixels it reads loads only those.
+        Subsample? subsample = shaped.Window.StrideX != conv.Window.StrideX || shaped.Window.StrideY != conv.Window.StrideY
+            ? new Subsample(conv.Output.Width, (long)conv.Window.StrideX * conv.Input.Channels, (long)conv.Window.StrideY * conv.Input.Width * conv.Input.Channels) : null;
+        ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput, elementwise: epilogue, subsample: subsample);
+        string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output {(residentOutput.AlsoStore ? "stored and a copy " : "")}kept in the scratchpad at {residentOutput.Base} for the next layer")
             + (outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "")
             + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand loaded per band, its output stored)");
         return (plan.Describe(shaped) + fused, plan.Cost.Cycles);
@@ -168,7 +204,7 @@ public static class NetworkCompiler
     /// scratchpad (a producer's input and output never overlap); each layer's band slots are planned below them.
     /// A pair is fused only when both layers still plan with the space left.</summary>
     private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits) PlanFusion(NpuSpec spec, Network network,
-        IReadOnlyDictionary<int, ElementwiseLayer> epilogues)
+        IReadOnlyDictionary<int, ElementwiseLayer> epilogues, IReadOnlyDictionary<string, (string Concat, int Offset)> placements)
     {
         var residentIn = new Dictionary<int, long>();
         var regions = new Dictionary<int, (long Start, long End)>();
@@ -181,48 +217,56 @@ public static class NetworkCompiler
         }
         var outputs = network.Outputs.ToHashSet();
         long capacity = spec.ActivationScratchpadBytes;
-        bool Plans(ConvLayer conv, long limit, int index)
+        ConvPlan? Planned(ConvLayer conv, long limit, int index)
         {
             try
             {
-                ConvPlanner.Plan(spec, AsGemmColumn(conv), limit, epilogues.ContainsKey(index));
-                return true;
+                return ConvPlanner.Plan(spec, AsGemmColumn(conv), limit, epilogues.ContainsKey(index));
             }
             catch (UnsupportedException)
             {
-                return false;
+                return null;
             }
         }
+        bool Plans(ConvLayer conv, long limit, int index) => Planned(conv, limit, index) is not null;
         for (int i = 0; i + 1 < network.Layers.Count; i++)
         {
             if (network.Layers[i] is not ConvLayer a) continue;
             // The next layer after reshapes (aliases of the same bytes) that only pass the tensor on.
-            var tensor = a.Output;
-            string name = tensor.Name;
-            int j = i + 1;
+            // With an elementwise layer fused into its epilogue the producer's finished tile is that layer's output.
+            var tensor = epilogues.TryGetValue(i, out var fusedLayer) ? fusedLayer.Output : a.Output;
+            int j = fusedLayer is null ? i + 1 : network.Layers.IndexOf(fusedLayer) + 1;
+            var aliases = new HashSet<string> { tensor.Name };
             bool chain = true;
             while (j < network.Layers.Count && network.Layers[j] is ReshapeLayer reshape)
             {
-                if (reshape.Input.Name != name || readers.GetValueOrDefault(name) != 1 || outputs.Contains(name))
+                if (!aliases.Contains(reshape.Input.Name))
                 {
                     chain = false;
                     break;
                 }
-                name = reshape.Output.Name;
+                aliases.Add(reshape.Output.Name);
                 j++;
             }
             if (!chain || j >= network.Layers.Count || network.Layers[j] is not ConvLayer b) continue;
-            if (b.Inputs.Count != 1 || b.Input.Name != name || readers.GetValueOrDefault(name) != 1 || outputs.Contains(name)) continue;
+            if (b.Inputs.Count != 1 || !aliases.Contains(b.Input.Name)) continue;
             if (b.Input.Pixels != tensor.Pixels || b.Input.Channels != tensor.Channels) continue;
+            // Only this consumer reads the tensor: it never leaves the scratchpad. Otherwise (other readers, a graph
+            // output, or an elementwise epilogue, which stores) the producer stores it and keeps a copy for the
+            // consumer, when it is a single-block array convolution storing its own tile.
+            bool copy = fusedLayer is not null || aliases.Any(n => readers.GetValueOrDefault(n) != 1 || outputs.Contains(n));
+            if (copy && (a.IsDepthwise || placements.ContainsKey(a.Output.Name) || placements.ContainsKey(tensor.Name))) continue;
             // In the consumer's geometry: the producer writes its pixels in the same row-major order.
-            var kept = new ResidentOutput(0, b.Input.Height, b.Input.Width, b.Input.Channels, b.Window.Padding, b.Input.ZeroPoint);
+            var kept = new ResidentOutput(0, b.Input.Height, b.Input.Width, b.Input.Channels, b.Window.Padding, b.Input.ZeroPoint, copy);
             long size = ProgramBuilder.Align(kept.Bytes);
             (long Start, long End)? input = regions.TryGetValue(i, out var r) ? r : null;
             (long Start, long End) place = (capacity - size, capacity);
             if (input is { } x && place.Start < x.End) place = (x.Start - size, x.Start);
             if (place.Start < 0) continue;
             long limitA = Math.Min(input?.Start ?? capacity, place.Start), limitB = place.Start;
-            if (!Plans(a, limitA, i) || !Plans(b, limitB, j)) continue;
+            var planA = Planned(a, limitA, i);
+            if (planA is null || !Plans(b, limitB, j)) continue;
+            if (copy && (planA.OnVector || planA.Blocks.Count != 1 || planA.BlockChannels(planA.Blocks[0]) != a.Output.Channels)) continue;
             residentOut[i] = kept with { Base = place.Start };
             residentIn[j] = place.Start;
             regions[j] = place;
@@ -296,9 +340,22 @@ public static class NetworkCompiler
 
     /// <summary>A 1x1, stride-1, unpadded convolution is a GEMM over pixels: seen as a column of Height x Width
     /// pixels (the same HWC bytes) its bands can be any number of pixels instead of whole image rows.</summary>
-    private static ConvLayer AsGemmColumn(ConvLayer conv)
+    /// <param name="subsample">A strided unpadded 1x1 convolution (one group) becomes a stride-1 one over the column of
+    /// the pixels it reads (loaded with DMA strides, <see cref="Subsample"/>); not when its input is read from the
+    /// scratchpad.</param>
+    private static ConvLayer AsGemmColumn(ConvLayer conv, bool subsample = false)
     {
         var w = conv.Window;
+        if (subsample && w.Taps == 1 && (w.StrideX > 1 || w.StrideY > 1) && w.Padding == Padding.None && conv.Groups == 1
+            && (long)w.StrideX * conv.Input.Channels < 1 << 24 && (long)w.StrideY * conv.Input.Width * conv.Input.Channels < 1 << 28)
+        {
+            return conv with
+            {
+                Input = conv.Input with { Height = conv.Output.Pixels, Width = 1 },
+                Output = conv.Output.Reshaped(conv.Output.Name, conv.Output.Pixels, 1, conv.Output.Channels),
+                Window = w with { StrideX = 1, StrideY = 1 },
+            };
+        }
         if (w.Taps == 1 && w.StrideX == 1 && w.StrideY == 1 && w.Padding == Padding.None && conv.Input.Width > 1)
         {
             return conv with

@@ -8,8 +8,14 @@ namespace Tessera.Compiler.Lowering;
 /// rows of (left pad + Width + right pad) pixels of Channels bytes. Horizontal padding comes from the DMA's
 /// per-plane pad rows (one DMA row per pixel, so any channel count works); vertical padding rows are copies of
 /// a Channels-byte constant of the pad value read with zero DRAM strides, so no scratchpad fill pass is needed.</summary>
+/// <summary>A strided 1x1 convolution's input seen as the column of the pixels it reads: output pixel p reads
+/// DRAM offset (p / <paramref name="OutputWidth"/>) x <paramref name="RowStride"/> + (p % OutputWidth) x
+/// <paramref name="PixelStride"/>, so only those pixels are loaded.</summary>
+internal sealed record Subsample(int OutputWidth, long PixelStride, long RowStride);
+
 internal sealed class BandLoader
 {
+    private readonly Subsample? subsample;
     private readonly ProgramBuilder builder;
     private readonly NpuTensor input;
     private readonly long dram;
@@ -17,9 +23,10 @@ internal sealed class BandLoader
     private readonly int padValue;
     private long padRowAddress = -1;
 
-    public BandLoader(ProgramBuilder builder, NpuTensor input, long dram, Padding padding, int padValue)
+    public BandLoader(ProgramBuilder builder, NpuTensor input, long dram, Padding padding, int padValue, Subsample? subsample = null)
     {
-        (this.builder, this.input, this.dram, this.padding, this.padValue) = (builder, input, dram, padding, padValue);
+        (this.builder, this.input, this.dram, this.padding, this.padValue, this.subsample) = (builder, input, dram, padding, padValue, subsample);
+        if (subsample is not null && (input.Width != 1 || padding != Padding.None)) throw new InvalidOperationException("a subsampled input is an unpadded column of pixels");
         if (padding.Left > 15 || padding.Right > 15 || padding.Top > 15 || padding.Bottom > 15)
         {
             throw new UnsupportedException($"padding {padding} exceeds the DMA's 15 pad pixels per side");
@@ -42,6 +49,27 @@ internal sealed class BandLoader
     /// waits <paramref name="wait"/>, the last signals <paramref name="signal"/>.</summary>
     public void Emit(long sram, int first, int count, int wait, int signal)
     {
+        if (subsample is { } view)
+        {
+            // Pixels [first, first + count) of the column: a partial output row, whole rows (one load, y = pixels
+            // of a row, z = rows), a partial row.
+            var loads = new List<(long At, long Source, int Pixels, int Rows)>();
+            for (int p = first; p < first + count;)
+            {
+                int y = p / view.OutputWidth, x = p % view.OutputWidth;
+                int rows = x == 0 ? Math.Min((first + count - p) / view.OutputWidth, 4095) : 0;
+                int pixels = rows > 0 ? view.OutputWidth : Math.Min(view.OutputWidth - x, first + count - p);
+                loads.Add((sram + (long)(p - first) * input.Channels, dram + y * view.RowStride + x * view.PixelStride, pixels, Math.Max(rows, 1)));
+                p += pixels * Math.Max(rows, 1);
+            }
+            for (int i = 0; i < loads.Count; i++)
+            {
+                var (at, source, pixels, rows) = loads[i];
+                builder.Load(MemoryKind.Activation, at, source, input.Channels, pixels, rows, view.PixelStride, view.RowStride, input.Channels, (long)pixels * input.Channels,
+                    i == 0 ? wait : 0, i == loads.Count - 1 ? signal : 0);
+            }
+            return;
+        }
         int top = Math.Clamp(padding.Top - first, 0, count);
         int realStart = Math.Max(first - padding.Top, 0);
         int realEnd = Math.Min(first + count - padding.Top, input.Height);

@@ -6,7 +6,9 @@ namespace Tessera.Compiler.Lowering;
 /// <summary>A convolution's output kept in the activation scratchpad as the next convolution's padded input
 /// (the layout <see cref="BandLoader"/> would load: rows of left pad + width + right pad pixels, top and bottom
 /// pad rows, pad pixels holding the consumer's input zero point).</summary>
-internal sealed record ResidentOutput(long Base, int Height, int Width, int Channels, Padding Padding, int PadValue)
+/// <param name="AlsoStore">The tensor has other readers too: the producer stores it as usual and, per band, copies
+/// the stored tile into this layout as well (single weight block, array engine).</param>
+internal sealed record ResidentOutput(long Base, int Height, int Width, int Channels, Padding Padding, int PadValue, bool AlsoStore = false)
 {
     public int PaddedWidth => Width + Padding.Left + Padding.Right;
 
@@ -79,15 +81,20 @@ internal static class ConvLowering
     public delegate void BandStore(long sram, int firstRow, int rows, int blockStart, int blockChannels, int signal);
 
     public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null,
-        long? residentInput = null, ResidentOutput? residentOutput = null, FusedElementwise? elementwise = null)
+        long? residentInput = null, ResidentOutput? residentOutput = null, FusedElementwise? elementwise = null, Subsample? subsample = null)
     {
-        if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is not null || store is not null))
+        if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is { AlsoStore: false } || store is not null))
         {
             throw new InvalidOperationException($"layer '{conv.Name}': an elementwise layer fuses only into a single-block array convolution that stores its output");
         }
-        bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null;
+        bool keepCopy = residentOutput is { AlsoStore: true };
+        if (keepCopy && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || store is not null))
+        {
+            throw new InvalidOperationException($"layer '{conv.Name}': a stored output keeps a copy in the scratchpad only from a single-block array convolution");
+        }
+        bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null && !keepCopy;
         var spec = builder.Spec;
-        var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint);
+        var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint, subsample);
         var (window, input, output) = (conv.Window, conv.Input, conv.Output);
         int c = input.Channels, width = output.Width;
         long inSlot = ConvPlanner.InputSlot(conv, plan.BandRows), outSlot = ConvPlanner.OutputSlot(conv, plan);
@@ -104,12 +111,14 @@ internal static class ConvLowering
             // Weights already loaded by the previous block's prefetch sit in one half of the weight scratchpad;
             // otherwise they load now, after the barrier, from address 0.
             long weightBase = 0;
-            if (builder.Prefetched is { } pre && pre.Block.Key == current.Key && pre.Block.Bytes.AsSpan().SequenceEqual(weights)) weightBase = pre.Base;
+            var ring = builder.Ring;
+            if (ring is not null) weightBase = ring.Begin(builder, current);
+            else if (builder.Prefetched is { } pre && pre.Block.Key == current.Key && pre.Block.Bytes.AsSpan().SequenceEqual(weights)) weightBase = pre.Base;
             else builder.LoadBlock(MemoryKind.Weight, 0, builder.WeightConstant(current), weights.Length);
             builder.Prefetched = null;
             // The kept output's pad pixels load before the parameters, whose load (or the first band's) is the
             // engine's go, so everything that touches the buffer later is ordered after them.
-            if (toScratchpad && blockIndex == 0) residentOutput!.FillPadding(builder);
+            if (residentOutput is not null && blockIndex == 0) residentOutput.FillPadding(builder);
             long parameterDram = builder.Constant($"{conv.Name} parameters block {blockIndex}", parameters);
             // A resident input has no band loads: the parameters' load is the engine's go (it comes after the
             // producer's last vector instruction, which wrote the input).
@@ -124,7 +133,7 @@ internal static class ConvLowering
             // input band (so after the barrier that ends every use of that half), overlapping this block's compute.
             var next = blockIndex + 1 < plan.Blocks.Count ? new WeightBlock($"{conv.Name} weights block {blockIndex + 1}", blockConstants[blockIndex + 1].Weights) : builder.NextLayerWeights?.Invoke();
             long half = spec.WeightScratchpadBytes / 2;
-            bool prefetch = next is not null && weights.Length <= half && next.Bytes.Length <= half;
+            bool prefetch = ring is null && next is not null && weights.Length <= half && next.Bytes.Length <= half;
             bool hasBias = BiasWords(conv, block).Any(b => b != 0);
             int steps = bands * block.Count, step = 0, prefetched = 0;
             for (int band = 0; band < bands; band++)
@@ -134,7 +143,15 @@ internal static class ConvLowering
                 long outAt = 2 * inSlot + (band % 2) * outSlot;
                 bool lastBand = band == bands - 1;
                 if (!fromScratchpad) loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
-                if (prefetch && prefetched < next!.Bytes.Length)
+                if (ring is not null)
+                {
+                    // Later blocks' weights in the time the DMA channel is free while this band computes (its
+                    // store, the other operand's load and the next band's load taken out); the next block's in
+                    // full by the last band, so it does not wait after the barrier.
+                    long budget = PrefetchGap(spec, conv, plan, block, band, bands, fromScratchpad, toScratchpad, elementwise is not null) * spec.DramBytesPerCycle;
+                    ring.Prefetch(builder, lastBand ? Math.Max(budget, ring.NextMissing) : budget);
+                }
+                else if (prefetch && prefetched < next!.Bytes.Length)
                 {
                     // Interleaved with the band loads (the load queue is in order, so one big prefetch would hold
                     // back this block's next input bands): after band i's load, as many bytes as the DMA channel
@@ -227,7 +244,7 @@ internal static class ConvLowering
                     int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
                     // Written into the scratchpad for the next layer: no store; the layer's last vector instruction
                     // of each weight block is the barrier (it lets the next block's or layer's first load go).
-                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk && elementwise is null, Q.Store);
+                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk && elementwise is null && !keepCopy, Q.Store);
                     long p = parameterBase + parameterAt[j];
                     if (plan.RowPairs)
                     {
@@ -292,7 +309,19 @@ internal static class ConvLowering
                     long pitch = output.Channels, rowPitch = (long)width * output.Channels;
                     var (a, b) = elementwise.ConvIsLeft ? (outAt, operandAt) : (operandAt, outAt);
                     builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, width, rows, output.Channels, a, pitch, rowPitch, outAt, pitch,
-                        wait: Q.Load, signal: Q.Store | Q.If(band + 2 < bands, Q.Load), b: b, bStride0: pitch, bStride1: rowPitch, p: elementwiseParameters);
+                        wait: Q.Load, signal: Q.If(!keepCopy, Q.Store) | Q.If(band + 2 < bands, Q.Load), b: b, bStride0: pitch, bStride1: rowPitch, p: elementwiseParameters);
+                }
+                if (keepCopy)
+                {
+                    // The band's finished tile also into the next layer's padded input layout; the last copy lets
+                    // the store go, so the layer's last store (the barrier) comes after every copy.
+                    var pieces = residentOutput!.Pieces((long)firstRow * width, rows * width);
+                    for (int i = 0; i < pieces.Count; i++)
+                    {
+                        var (offset, count, at) = pieces[i];
+                        builder.Vector(VectorFunction.Copy, count, 1, output.Channels, outAt + offset * output.Channels, output.Channels, 0, at, residentOutput.Channels,
+                            signal: Q.If(i == pieces.Count - 1, Q.Store));
+                    }
                 }
                 if (toScratchpad) continue;
                 long dram = outputDram + (long)firstRow * width * output.Channels + block[0].OutputStart;
@@ -317,6 +346,15 @@ internal static class ConvLowering
 
     /// <summary>Cycles the DMA channel is free while band <paramref name="band"/> computes: the engine's time for the
     /// band (the cost model's formulas) less the next band's input load.</summary>
+    private static long PrefetchGap(NpuSpec spec, ConvLayer conv, ConvPlan plan, IReadOnlyList<ConvChunk> block, int band, int bands, bool fromScratchpad, bool toScratchpad, bool operand)
+    {
+        long gap = PrefetchGap(spec, conv, plan, block, band, bands);
+        if (fromScratchpad) gap += band + 1 < bands ? ConvPlanner.InputSlot(conv, Math.Min(plan.BandRows, conv.Output.Height - (band + 1) * plan.BandRows)) / spec.DramBytesPerCycle : 0;
+        // The DMA channel also stores this band's output (and loads the fused elementwise operand's tile).
+        long tile = (long)Math.Min(plan.BandRows, conv.Output.Height - band * plan.BandRows) * conv.Output.Width * plan.BlockChannels(block);
+        return Math.Max(0, gap - ((toScratchpad ? 0 : 1) + (operand ? 1 : 0)) * tile / spec.DramBytesPerCycle);
+    }
+
     private static long PrefetchGap(NpuSpec spec, ConvLayer conv, ConvPlan plan, IReadOnlyList<ConvChunk> block, int band, int bands)
     {
         int rows = Math.Min(plan.BandRows, conv.Output.Height - band * plan.BandRows);

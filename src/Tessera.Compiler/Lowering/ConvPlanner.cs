@@ -41,7 +41,9 @@ internal static class ConvPlanner
     /// the rest holds activations kept on chip between layers); null: all of it.</param>
     /// <param name="elementwiseOperand">The layer's output feeds an elementwise layer fused into its epilogue
     /// (<see cref="FusedElementwise"/>): two more output-sized slots for the other operand, a few parameter words.</param>
-    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null, bool elementwiseOperand = false)
+    /// <param name="weightsPreloaded">The layer's weights are loaded by earlier layers' prefetches (<see cref="WeightRing"/>):
+    /// its DMA time has only its activations and parameters.</param>
+    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null, bool elementwiseOperand = false, bool weightsPreloaded = false)
     {
         if (spec.Dataflow != Dataflow.WeightStationary) throw new UnsupportedException($"'{spec.Name}' is output-stationary; the compiler targets weight-stationary arrays only so far", conv.Name);
         if (BandLoader.Check(conv.Input, conv.Window.Padding) is { } loadProblem) throw new UnsupportedException($"layer '{conv.Name}': {loadProblem}", conv.Name);
@@ -77,7 +79,7 @@ internal static class ConvPlanner
                         if (rows == 1) problems.Add(problem);
                         break; // larger bands only need more space
                     }
-                    candidates.Add(plan with { Cost = Estimate(spec, conv, plan) });
+                    candidates.Add(plan with { Cost = Estimate(spec, conv, plan, weightsPreloaded) });
                 }
             }
         }
@@ -190,14 +192,15 @@ internal static class ConvPlanner
         return null;
     }
 
-    private static CostEstimate Estimate(NpuSpec spec, ConvLayer conv, ConvPlan plan)
+    private static CostEstimate Estimate(NpuSpec spec, ConvLayer conv, ConvPlan plan, bool weightsPreloaded)
     {
         long array = 0, vector = 0, bytes = 0, latency = 0;
         int lanes = spec.VectorLanes, taps = conv.Window.Taps, width = conv.Output.Width;
         long lastStep = 0;
         foreach (var block in plan.Blocks)
         {
-            bytes += (plan.RowPairs ? PairedWeightBytes(conv, block[0]) : block.Sum(c => WeightBytes(conv, c, plan.OnVector))) + block.Sum(ParameterWords) * 4L;
+            if (!weightsPreloaded) bytes += plan.RowPairs ? PairedWeightBytes(conv, block[0]) : block.Sum(c => WeightBytes(conv, c, plan.OnVector));
+            bytes += block.Sum(ParameterWords) * 4L;
             for (int row = 0; row < conv.Output.Height; row += plan.BandRows)
             {
                 int rows = Math.Min(plan.BandRows, conv.Output.Height - row);

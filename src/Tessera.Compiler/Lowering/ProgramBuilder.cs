@@ -40,6 +40,10 @@ internal sealed class ProgramBuilder(NpuSpec spec, long constantBase)
     /// A block can then load them into the other half of the weight scratchpad while it computes.</summary>
     public Func<WeightBlock?>? NextLayerWeights { get; set; }
 
+    /// <summary>Where every weight block of the current run of convolutions lives and what of it is loaded (null:
+    /// the two-halves prefetch of <see cref="NextLayerWeights"/>); set by the network compiler before each layer.</summary>
+    public WeightRing? Ring { get; set; }
+
     /// <summary>The block whose weights are already loaded (by the previous block's prefetch) and where.</summary>
     public (WeightBlock Block, long Base)? Prefetched { get; set; }
 
