@@ -13,15 +13,17 @@ namespace Tessera.Quantization.Tests;
 public sealed class IntegerOrtAgreementTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData("ppocr-cls", "minmax")]
-    [InlineData("ppocr-rec", "entropy")]
-    [InlineData("ppocr-det", "percentile")]
-    [InlineData("blazeface-front", "minmax")]
-    [InlineData("blazeface-back", "mse")]
-    [InlineData("silero-vad-v5", "percentile")]
-    [InlineData("silero-vad-legacy", "minmax")]
-    [InlineData("squeezenet", "minmax")]
-    public void IntegerExecutorAgreesWithOnnxRuntimeInInt8Steps(string model, string method)
+    // The Silero models are not here: their If/Loop nodes are control flow, which the integer executor does not run
+    // (UnsupportedException at lowering; docs/quantization.md). endToEnd: the whole-model comparison with the Float
+    // profile reaches 99.9% within one step (measured); elsewhere one-step flips propagate and only the local
+    // comparison is asserted.
+    [InlineData("ppocr-cls", "minmax", true)]
+    [InlineData("ppocr-rec", "entropy", false)]
+    [InlineData("ppocr-det", "percentile", false)]
+    [InlineData("blazeface-front", "minmax", false)]
+    [InlineData("blazeface-back", "mse", false)]
+    [InlineData("squeezenet", "minmax", true)]
+    public void IntegerExecutorAgreesWithOnnxRuntimeInInt8Steps(string model, string method, bool endToEnd)
     {
         var run = AcceptanceModels.Quantize(model, method);
         var comparison = new IntegerOrtComparison(run.Quantized);
@@ -40,6 +42,16 @@ public sealed class IntegerOrtAgreementTests(ITestOutputHelper output)
             output.WriteLine($"  accumulated: {result.Accumulated}");
             output.WriteLine($"  local:       {result.Local}");
             foreach (var (kind, a) in result.LocalByKind) output.WriteLine($"    {kind}: {a}");
+            // Every integer step, fed ONNX Runtime's int8 inputs, is within one step of ONNX Runtime's output.
+            Assert.True(result.Local.Count > 100_000, $"only {result.Local.Count} elements compared locally");
+            Assert.True(result.Local.WithinOneStep >= 0.999, $"{profile} {level} local: {result.Local}");
+            Assert.True(result.Local.Maximum <= 1, $"{profile} {level} local: {result.Local}");
+            if (level == GraphOptimizationLevel.ORT_ENABLE_ALL) Assert.True(result.FusedOps > 0, "ONNX Runtime fused no QDQ group");
+            if (endToEnd && profile == RequantizationProfile.Float)
+            {
+                Assert.True(result.Accumulated.WithinOneStep >= 0.999, $"{profile} {level} accumulated: {result.Accumulated}");
+                Assert.True(result.Final.WithinOneStep >= 0.999, $"{profile} {level} final: {result.Final}");
+            }
         }
     }
 }
