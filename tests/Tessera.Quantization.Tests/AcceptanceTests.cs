@@ -20,14 +20,7 @@ public sealed class AcceptanceTests(ITestOutputHelper output)
     [InlineData("squeezenet", "minmax", 0.99)]
     public void ModelQuantizesRunsInOnnxRuntimeAndKeepsItsOutput(string model, string method, double floor, bool int32Outputs = false)
     {
-        bool audio = model.StartsWith("silero", StringComparison.Ordinal);
-        var folder = audio ? ModelQuantization.AudioFolder("speech_en_16k.wav")
-            : model.StartsWith("blazeface", StringComparison.Ordinal) ? ModelQuantization.ImageFolder("astronaut.png", "messi5.jpg")
-            : model == "squeezenet" ? ModelQuantization.ImageFolder("squirrel_cls.jpg", "fruits.jpg", "coffee.png", "chelsea.png")
-            : ModelQuantization.ImageFolder("text.png", "imageTextN.png");
-        // SqueezeNet 1.1 (float16, opset 7) ships in tests/assets, not in the model catalog.
-        var file = model == "squeezenet" ? TestAssets.File("models", "squeezenet", "squeezenet1.1_fp16.onnx") : model;
-        var run = ModelQuantization.Run(file, model, folder, new QuantizationOptions { Method = RangeSelection.Parse(method), Int32Outputs = int32Outputs }, maxSamples: audio ? 160 : 8);
+        var run = AcceptanceModels.Quantize(model, method, int32Outputs);
         var analysis = run.Analyze();
         var (difference, largest, ortCosine) = run.OrtAgreement();
         output.WriteLine($"{model} {method}{(int32Outputs ? " int32-outputs" : "")}: output cosine {analysis.OutputCosine:F5}; ORT vs Tessera cosine {ortCosine:F6}, max |diff| {difference:G3} of {largest:G3}; int8 MACs {run.Report.Int8Macs}/{run.Report.TotalMacs}");
