@@ -23,7 +23,7 @@ public sealed class Int8Lookup(string name, string kind, string input, string ou
     {
         var row = new sbyte[256];
         for (int v = -128; v < 128; v++) row[(byte)v] = lookup.Table[v + 128];
-        return new Int8Lookup(lookup.Name, lookup.Kind + " (cpu)", lookup.Inputs[0], lookup.Outputs[0], row, lookup.Unsigned, threads);
+        return new Int8Lookup(lookup.Name, lookup.Kind, lookup.Inputs[0], lookup.Outputs[0], row, lookup.Unsigned, threads);
     }
 
     /// <summary>Whether <paramref name="multiply"/> multiplies the output of <paramref name="lookup"/> by the lookup's
@@ -45,7 +45,7 @@ public sealed class Int8Lookup(string name, string kind, string input, string ou
             int f = lookup.Table[v + 128];
             row[(byte)v] = lookupLeft ? FixedPoint.Multiply(f, v, p) : FixedPoint.Multiply(v, f, p);
         }
-        return new Int8Lookup(multiply.Name, $"int.Mul({lookup.Function}) (cpu)", lookup.Inputs[0], multiply.Outputs[0], row, multiply.Unsigned, threads);
+        return new Int8Lookup(multiply.Name, $"int.Mul({lookup.Function})", lookup.Inputs[0], multiply.Outputs[0], row, multiply.Unsigned, threads);
     }
 
     public override string Parameters => "cpu";
