@@ -195,10 +195,15 @@ public sealed class LookupStep(string name, string function, string input, strin
 {
     public sbyte[] Table { get; } = table;
 
-    public override string Kind => "int.Lookup(" + function + ")";
+    /// <summary>The function the table computes ("Sigmoid", "HardSigmoid", ...).</summary>
+    public string Function { get; } = function;
+
+    public bool Unsigned { get; } = unsigned;
+
+    public override string Kind => "int.Lookup(" + Function + ")";
 
     public override void Execute(IntegerState state) =>
-        state.SetInt8(Outputs[0], IntegerKernels.Lookup(state.Int8(Inputs[0]), Table), unsigned);
+        state.SetInt8(Outputs[0], IntegerKernels.Lookup(state.Int8(Inputs[0]), Table), Unsigned);
 }
 
 /// <summary>MaxPool, AveragePool and GlobalAveragePool on int8 (1-D or 2-D windows).</summary>

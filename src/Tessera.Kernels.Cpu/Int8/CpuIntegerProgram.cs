@@ -4,7 +4,8 @@ namespace Tessera.Kernels.Cpu.Int8;
 
 /// <summary>The cpu backend for quantized models: the integer program with the steps the fast int8 kernels
 /// cover (requantizing convolutions, depthwise included, ungrouped transposed convolutions, Add and Mul with equal
-/// shapes or a per-channel operand, MaxPool). The fast steps reuse their output arrays from run to run, so the
+/// shapes or a per-channel operand as table lookups, lookups, a lookup multiplied by its input as one lookup,
+/// MaxPool); a folded lookup's value is not made (it had no other use). The fast steps reuse their output arrays from run to run, so the
 /// values of one run's state stay valid until the next run of the same program (graph outputs are made by the
 /// final dequantize, a reference step, and are always fresh). replaced by them; every other step stays the integer
 /// reference step. The result is bit for bit the integer executor's.</summary>
@@ -17,11 +18,30 @@ public static class CpuIntegerProgram
         var chosen = isa ?? Int8Gemm.Best;
         if (!Int8Gemm.IsSupported(chosen)) throw new Core.UnsupportedException($"this processor does not support the {chosen} int8 kernels");
         int resolved = CpuParallel.Resolve(threads);
-        var steps = program.Steps.Select(step => step switch
+        var source = program.Steps;
+        // How many times each value is read: a lookup read only by a Mul by its own input is folded into it.
+        var uses = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in source.SelectMany(s => s.Inputs).Concat(program.Outputs).Concat(program.IntegerOutputs.Values))
+        {
+            uses[name] = uses.GetValueOrDefault(name) + 1;
+        }
+        var folded = new Dictionary<IntegerStep, LookupStep>();
+        foreach (var lookup in source.OfType<LookupStep>())
+        {
+            if (uses.GetValueOrDefault(lookup.Outputs[0]) != 1) continue;
+            if (source.FirstOrDefault(s => s.Inputs.Contains(lookup.Outputs[0])) is { } user && Int8Lookup.IsProductWithInput(lookup, user))
+            {
+                folded[user] = lookup;
+            }
+        }
+        var dropped = folded.Values.ToHashSet();
+        var steps = source.Where(s => !(s is LookupStep l && dropped.Contains(l))).Select(step => step switch
         {
             ConvolutionStep conv when Int8Convolution.Covers(conv) => new Int8Convolution(conv, resolved, chosen),
             TransposedConvolutionStep transposed when Int8ConvolutionTranspose.Covers(transposed) => new Int8ConvolutionTranspose(transposed, resolved, chosen),
+            BinaryStep binary when folded.TryGetValue(binary, out var lookup) => Int8Lookup.Product(lookup, binary, resolved),
             BinaryStep { FloatArithmetic: false } binary => new Int8Binary(binary, resolved),
+            LookupStep lookup => Int8Lookup.Of(lookup, resolved),
             PoolStep pool when Int8MaxPool.Covers(pool) => new Int8MaxPool(pool, resolved),
             _ => step,
         }).ToList();
@@ -32,7 +52,7 @@ public static class CpuIntegerProgram
     public static int FastSteps(IntegerProgram program) => program.Steps.Count(IsFast);
 
     /// <summary>Whether a step is one of the fast int8 kernels.</summary>
-    public static bool IsFast(IntegerStep step) => step is Int8Convolution or Int8ConvolutionTranspose or Int8Binary or Int8MaxPool;
+    public static bool IsFast(IntegerStep step) => step is Int8Convolution or Int8ConvolutionTranspose or Int8Binary or Int8Lookup or Int8MaxPool;
 }
 
 /// <summary>A fast step's output array, kept from one run to the next (a new one only when the size changes):

@@ -8,27 +8,51 @@ using Tessera.Integer;
 namespace Tessera.Kernels.Cpu.Int8;
 
 /// <summary>The fast form of an int8 <see cref="BinaryStep"/> (TFLite's fixed-point Add and Mul), bit for bit the
-/// same: eight lanes at a time through <see cref="MultiplierVector"/>. It covers equal shapes and an operand that
-/// is one value per outer index (a [1, C, 1, 1] scale against [1, C, H, W], or a scalar); other broadcasts run
-/// the reference step.</summary>
-public sealed class Int8Binary(BinaryStep reference, int threads) : IntegerStep(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
+/// same: both operands are int8, so the step is a table of its 65536 results (<see cref="FixedPoint.Add"/> or
+/// <see cref="FixedPoint.Multiply"/> with the step's parameters on every pair, computed once) and each output is
+/// one lookup. It covers equal shapes and an operand that is one value per outer index (a [1, C, 1, 1] scale
+/// against [1, C, H, W], or a scalar: one 256-entry row of the table per outer index); other broadcasts run the
+/// reference step. Only steps in fixed-point arithmetic (not <see cref="BinaryStep.FloatArithmetic"/>).</summary>
+public sealed class Int8Binary : IntegerStep
 {
-    private readonly int[] _p = reference.FixedPointParameters;
+    private readonly BinaryStep _reference;
+    private readonly int _threads;
+    private readonly sbyte[] _pairs;
+    private sbyte[]? _transposed;
     private readonly ReusedBuffer<sbyte> _output = new();
 
-    public override string Kind => reference.Kind;
+    public Int8Binary(BinaryStep reference, int threads) : base(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
+    {
+        if (reference.FloatArithmetic) throw new ArgumentException("only fixed-point Add and Mul have a fast form", nameof(reference));
+        _reference = reference;
+        _threads = threads;
+        _pairs = Table(reference);
+    }
 
-    public override string Parameters => reference.Parameters + " cpu";
+    public override string Kind => _reference.Kind;
+
+    public override string Parameters => _reference.Parameters + " cpu";
+
+    /// <summary>The step's result on every pair of int8 operands: [((byte)left &lt;&lt; 8) | (byte)right].</summary>
+    public static sbyte[] Table(BinaryStep step)
+    {
+        var p = step.FixedPointParameters;
+        var table = new sbyte[65536];
+        for (int a = -128; a < 128; a++)
+        {
+            int row = (byte)a << 8;
+            for (int b = -128; b < 128; b++)
+            {
+                table[row | (byte)b] = step.IsMultiply ? FixedPoint.Multiply(a, b, p) : FixedPoint.Add(a, b, p);
+            }
+        }
+        return table;
+    }
 
     public override void Execute(IntegerState state)
     {
         var a = state.Int8(Inputs[0]);
         var b = state.Int8(Inputs[1]);
-        if (!Avx2.IsSupported)
-        {
-            reference.Execute(state);
-            return;
-        }
         var shape = ShapeMath.Broadcast(a.Shape, b.Shape);
         int total = (int)ShapeMath.ElementCount(shape);
         sbyte[] y;
@@ -49,10 +73,10 @@ public sealed class Int8Binary(BinaryStep reference, int threads) : IntegerStep(
         }
         else
         {
-            reference.Execute(state);
+            _reference.Execute(state);
             return;
         }
-        state.SetInt8(Outputs[0], Tensor.Create(shape, y), reference.Unsigned);
+        state.SetInt8(Outputs[0], Tensor.Create(shape, y), _reference.Unsigned);
     }
 
     /// <summary>When <paramref name="small"/>, aligned to the output's rank, equals the output on a leading run of
@@ -75,91 +99,43 @@ public sealed class Int8Binary(BinaryStep reference, int threads) : IntegerStep(
         return inner == 0 ? null : inner;
     }
 
-    /// <summary>y[o * inner + i] = f(full[o * inner + i], other[o] (or other[o * inner + i] when inner is the
-    /// whole when both are full)); <paramref name="swapped"/> when the full operand is the right one.</summary>
+    /// <summary>y[o * inner + i] = f(full[o * inner + i], other[o]), or f(full[i], other[i]) when both are full;
+    /// <paramref name="swapped"/> when the full operand is the right one.</summary>
     private void Run(sbyte[] full, sbyte[] other, int outer, int inner, bool swapped, sbyte[] y)
     {
         bool same = outer == 1 && other.Length == full.Length && full.Length == inner;
         int total = outer * inner;
         if (total == 0) return;
-        int workers = total < (1 << 16) ? 1 : threads;
+        int workers = total < (1 << 17) ? 1 : _threads;
+        var pairs = _pairs;
         if (same)
         {
-            int chunks = Math.Max(1, Math.Min(workers * 4, total / 4096));
-            CpuParallel.For(chunks, workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
+            int chunks = Math.Max(1, Math.Min(workers * 4, total / 8192));
+            CpuParallel.For(chunks, workers, (int chunk) =>
             {
-                int start = (int)((long)total * chunk / chunks) & ~7, end = chunk == chunks - 1 ? total : (int)((long)total * (chunk + 1) / chunks) & ~7;
-                Span(full.AsSpan(start, end - start), other.AsSpan(start, end - start), 0, false, swapped, y.AsSpan(start, end - start));
+                int start = (int)((long)total * chunk / chunks) & ~63, end = chunk == chunks - 1 ? total : (int)((long)total * (chunk + 1) / chunks) & ~63;
+                ByteTable.Binary(full.AsSpan(start, end - start), other.AsSpan(start, end - start), pairs, y.AsSpan(start, end - start));
             });
             return;
         }
+        // One row of the table per outer index: with the full operand on the right, row (byte)other[o] of the
+        // table; on the left, the same row of the transposed table.
+        var rows = swapped ? pairs : _transposed ??= Transpose(pairs);
         int outerChunks = Math.Max(1, Math.Min(outer, workers * 4));
-        CpuParallel.For(outerChunks, outer < 2 ? 1 : workers, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
+        CpuParallel.For(outerChunks, outer < 2 ? 1 : workers, (int chunk) =>
         {
             for (int o = (int)((long)outer * chunk / outerChunks), end = (int)((long)outer * (chunk + 1) / outerChunks); o < end; o++)
             {
-                Span(full.AsSpan(o * inner, inner), default, other[o], true, swapped, y.AsSpan(o * inner, inner));
+                ByteTable.Unary(full.AsSpan(o * inner, inner), rows.AsSpan((byte)other[o] << 8, 256), y.AsSpan(o * inner, inner));
             }
         });
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Span(ReadOnlySpan<sbyte> x, ReadOnlySpan<sbyte> z, sbyte scalar, bool useScalar, bool swapped, Span<sbyte> y)
+    private static sbyte[] Transpose(sbyte[] pairs)
     {
-        var p = _p;
-        int n = y.Length, i = 0;
-        bool multiply = reference.IsMultiply;
-        var s = Vector256.Create((int)scalar);
-        if (n >= 8)
-        {
-            if (multiply)
-            {
-                var za = Vector256.Create(p[0]);
-                var zb = Vector256.Create(p[1]);
-                var scale = new MultiplierVector(p[2], p[3]);
-                var zero = Vector256.Create(p[4]);
-                var lo = Vector256.Create(p[5]);
-                var hi = Vector256.Create(p[6]);
-                for (; i + 8 <= n; i += 8)
-                {
-                    var (a, b) = Load(x, z, s, useScalar, swapped, i);
-                    var r = scale.Apply((a - za) * (b - zb)) + zero;
-                    MultiplierVector.StoreBytes(Vector256.Min(Vector256.Max(r, lo), hi), ref y[i]);
-                }
-            }
-            else
-            {
-                var za = Vector256.Create(p[0]);
-                var zb = Vector256.Create(p[1]);
-                int leftShift = p[2];
-                var scaleA = new MultiplierVector(p[3], p[4]);
-                var scaleB = new MultiplierVector(p[5], p[6]);
-                var scaleOut = new MultiplierVector(p[7], p[8]);
-                var zero = Vector256.Create(p[9]);
-                var lo = Vector256.Create(p[10]);
-                var hi = Vector256.Create(p[11]);
-                for (; i + 8 <= n; i += 8)
-                {
-                    var (a, b) = Load(x, z, s, useScalar, swapped, i);
-                    var sum = scaleA.Apply(Vector256.ShiftLeft(a - za, leftShift)) + scaleB.Apply(Vector256.ShiftLeft(b - zb, leftShift));
-                    var r = scaleOut.Apply(sum) + zero;
-                    MultiplierVector.StoreBytes(Vector256.Min(Vector256.Max(r, lo), hi), ref y[i]);
-                }
-            }
-        }
-        for (; i < n; i++)
-        {
-            int first = x[i], second = useScalar ? scalar : z[i];
-            if (swapped) (first, second) = (second, first);
-            y[i] = multiply ? FixedPoint.Multiply(first, second, p) : FixedPoint.Add(first, second, p);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<int> A, Vector256<int> B) Load(ReadOnlySpan<sbyte> x, ReadOnlySpan<sbyte> z, Vector256<int> scalar, bool useScalar, bool swapped, int i)
-    {
-        var first = Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in x[i])))).AsSByte());
-        var second = useScalar ? scalar : Avx2.ConvertToVector256Int32(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.AsRef(in z[i])))).AsSByte());
-        return swapped ? (second, first) : (first, second);
+        var t = new sbyte[65536];
+        for (int a = 0; a < 256; a++)
+        for (int b = 0; b < 256; b++) t[(b << 8) | a] = pairs[(a << 8) | b];
+        return t;
     }
 }

@@ -1,0 +1,211 @@
+using Tessera.Core;
+using Tessera.Hardware;
+using Tessera.Integer;
+using Tessera.Kernels.Cpu.Int8;
+
+namespace Tessera.Kernels.Cpu.Tests;
+
+/// <summary>The table forms of the int8 elementwise steps against the reference steps, byte for byte: Add and Mul
+/// on every pair of int8 operands (equal shapes and one value per row, either side) with zero points at the ends
+/// of the range, saturating multipliers and ReLU-like clamps; lookups on every value and on sizes around the
+/// 64-byte vector; a lookup multiplied by its input folded into one table (and not folded when its value has
+/// another use); and the guard that keeps the fast steps off the TfLite and Float requantization profiles.</summary>
+public sealed class Int8TableTests
+{
+    private static readonly int[] Values = Enumerable.Range(-128, 256).ToArray();
+
+    // Every pair (a, b) once: a = row index, b = column.
+    private static (Tensor A, Tensor B) AllPairs(int repeat)
+    {
+        var a = new sbyte[65536 * repeat];
+        var b = new sbyte[65536 * repeat];
+        for (int i = 0; i < a.Length; i++)
+        {
+            a[i] = (sbyte)(((i >> 8) & 255) - 128);
+            b[i] = (sbyte)((i & 255) - 128);
+        }
+        return (Tensor.Create([repeat, 256, 256], a), Tensor.Create([repeat, 256, 256], b));
+    }
+
+    public static IEnumerable<int[]> AddParameterSets()
+    {
+        var random = new Random(31);
+        for (int k = 0; k < 6; k++)
+        {
+            double sa = 0.005 + random.NextDouble() * 0.1, sb = 0.005 + random.NextDouble() * 0.1;
+            // Small output scales saturate most sums; large ones keep them inside.
+            double so = k % 2 == 0 ? 0.002 + random.NextDouble() * 0.01 : 0.05 + random.NextDouble() * 0.2;
+            double twice = 2 * Math.Max(sa, sb);
+            var (ma, ea) = FixedPoint.QuantizeMultiplier(sa / twice);
+            var (mb, eb) = FixedPoint.QuantizeMultiplier(sb / twice);
+            var (mo, eo) = FixedPoint.QuantizeMultiplier(twice / ((1 << 20) * so));
+            int zero = k switch { 0 => -128, 1 => 127, _ => random.Next(-40, 40) };
+            // k = 2, 3: a fused ReLU (the clamp starts at the output zero point).
+            int min = k is 2 or 3 ? zero : -128, max = k == 4 ? 6 : 127;
+            yield return [k == 0 ? 127 : random.Next(-128, 128), k == 1 ? -128 : random.Next(-128, 128), 20, ma, ea, mb, eb, mo, eo, zero, min, max];
+        }
+    }
+
+    public static IEnumerable<int[]> MulParameterSets()
+    {
+        var random = new Random(32);
+        for (int k = 0; k < 6; k++)
+        {
+            // 0.0001 .. 0.5: from nearly everything near the zero point to nearly everything saturated (left shift).
+            var (m, e) = FixedPoint.QuantizeMultiplier(k == 5 ? 2.5 : Math.Pow(10, -4 + random.NextDouble() * 3.5));
+            int zero = k switch { 0 => -128, 1 => 127, _ => random.Next(-40, 40) };
+            yield return [k == 0 ? -128 : random.Next(-128, 128), k == 1 ? 127 : random.Next(-128, 128), m, e, zero, k == 2 ? zero : -128, k == 3 ? 20 : 127];
+        }
+    }
+
+    [Fact]
+    public void Table_add_and_mul_equal_the_reference_steps_on_every_pair()
+    {
+        var (a, b) = AllPairs(1);
+        var (a2, b2) = AllPairs(3);
+        foreach (bool multiply in new[] { false, true })
+        foreach (var p in multiply ? MulParameterSets() : AddParameterSets())
+        {
+            var step = new BinaryStep("op", multiply ? "Mul" : "Add", "a", "b", "y", p, unsigned: false);
+            string what = $"{(multiply ? "Mul" : "Add")} [{string.Join(",", p)}]";
+            Same(step, new Int8Binary(step, 1), [("a", a), ("b", b)], what + " equal shapes");
+            // 3 x 65536 values: large enough for two threads.
+            Same(step, new Int8Binary(step, 2), [("a", a2), ("b", b2)], what + " equal shapes, 2 threads");
+            // One value per row on the right, then on the left: [256, 256] against [256, 1] covers every pair.
+            var full = Tensor.Create([256, 256], a.As<sbyte>().Select((_, i) => (sbyte)((i & 255) - 128)).ToArray());
+            var column = Tensor.Create([256, 1], Values.Select(v => (sbyte)v).ToArray());
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Same(step, new Int8Binary(step, threads), [("a", full), ("b", column)], what + " per row on the right");
+                Same(step, new Int8Binary(step, threads), [("a", column), ("b", full)], what + " per row on the left");
+            }
+        }
+    }
+
+    [Fact]
+    public void Table_of_a_binary_step_is_its_fixed_point_function()
+    {
+        foreach (var p in AddParameterSets())
+        {
+            var table = Int8Binary.Table(new BinaryStep("op", "Add", "a", "b", "y", p, unsigned: false));
+            foreach (int x in Values)
+            foreach (int y in new[] { -128, -1, 0, 1, 127 })
+            {
+                Assert.Equal(FixedPoint.Add(x, y, p), table[((byte)x << 8) | (byte)y]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Fast_lookup_equals_the_reference_step()
+    {
+        var random = new Random(33);
+        var table = new sbyte[256];
+        foreach (int size in new[] { 0, 1, 63, 64, 65, 255, 256, 1000, 1 << 19 })
+        foreach (int threads in new[] { 1, 2 })
+        {
+            for (int i = 0; i < 256; i++) table[i] = (sbyte)random.Next(-128, 128);
+            var step = new LookupStep("lookup", "Sigmoid", "a", "y", table.ToArray(), unsigned: false);
+            var x = Tensor.Create([size], Enumerable.Range(0, size).Select(i => (sbyte)(i < 256 ? i - 128 : random.Next(-128, 128))).ToArray());
+            Same(step, Int8Lookup.Of(step, threads), [("a", x)], $"Lookup of {size} values, {threads} thread(s)");
+        }
+    }
+
+    [Fact]
+    public void Lookup_multiplied_by_its_input_runs_as_one_table_and_equals_the_executor()
+    {
+        var random = new Random(34);
+        var hardSigmoid = Values.Select(v => (sbyte)Math.Clamp((v + 128) / 2 - 128 + random.Next(-3, 4), -128, 127)).ToArray();
+        var x = Tensor.Create([2, 3, 65, 7], Enumerable.Range(0, 2 * 3 * 65 * 7).Select(i => (sbyte)(i < 256 ? i - 128 : random.Next(-128, 128))).ToArray());
+        foreach (var p in MulParameterSets())
+        foreach (bool lookupLeft in new[] { false, true })
+        foreach (bool secondUse in new[] { false, true })
+        {
+            var lookup = new LookupStep("hs.lookup", "HardSigmoid", "x", "s", hardSigmoid, unsigned: false);
+            var mul = new BinaryStep("hs.mul", "Mul", lookupLeft ? "s" : "x", lookupLeft ? "x" : "s", "y", p, unsigned: false);
+            // With a second use (the lookup's value is also an output) the pair is not folded.
+            var program = new IntegerProgram([lookup, mul], [], new Dictionary<string, Tensor>(), ["x"], secondUse ? ["y", "s"] : ["y"], new Dictionary<string, string>());
+            var fast = CpuIntegerProgram.Accelerate(program, 1);
+            Assert.Equal(secondUse ? 2 : 1, fast.Steps.Count);
+            Assert.All(fast.Steps, s => Assert.True(CpuIntegerProgram.IsFast(s), s.ToString()));
+            var inputs = new Dictionary<string, Tensor> { ["x"] = x };
+            var expected = program.Run(inputs);
+            var actual = fast.Run(inputs);
+            foreach (var name in program.Outputs)
+            {
+                Assert.True(expected.Get(name).As<sbyte>().AsSpan().SequenceEqual(actual.Get(name).As<sbyte>()), $"{name}: lookup {(lookupLeft ? "left" : "right")}, second use {secondUse}, [{string.Join(",", p)}]");
+            }
+        }
+    }
+
+    [Fact]
+    public void Fast_steps_stay_off_the_tflite_and_float_profiles_and_the_result_equals_the_executor()
+    {
+        var random = new Random(35);
+        // x -> pointwise Conv -> depthwise Conv -> Add(residual x) -> y, with uneven multipliers so the
+        // profiles' roundings differ on some values.
+        Node Conv(string name, int group, int kernel)
+        {
+            var node = new Node("Conv", [new Value("in"), new Value("w")], [new Value("out")], "", name);
+            node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kernel, kernel]));
+            node.SetAttribute(NodeAttribute.Ints("pads", [kernel / 2, kernel / 2, kernel / 2, kernel / 2]));
+            node.SetAttribute(NodeAttribute.Int("group", group));
+            return node;
+        }
+        const int C = 8, H = 9, W = 11;
+        Tensor Weights(int[] shape) => Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (sbyte)random.Next(-128, 128)).ToArray());
+        Requantizer Requant(int k) => Requantizer.FromRealMultipliers(Enumerable.Range(0, C).Select(_ => (0.3 + random.NextDouble()) / (k * 128.0)).ToArray(), random.Next(-10, 10), -128, 127);
+        var pointwise = new ConvolutionStep(Conv("pw", 1, 1), "x", "h", 3, Weights([C, C, 1, 1]), [0], Enumerable.Range(0, C).Select(_ => random.Next(-999, 999)).ToArray(), Requant(C), unsigned: false);
+        var depthwise = new ConvolutionStep(Conv("dw", C, 3), "h", "d", -5, Weights([C, 1, 3, 3]), [0], Enumerable.Range(0, C).Select(_ => random.Next(-999, 999)).ToArray(), Requant(9), unsigned: false);
+        var quant = (new ActivationQuantization(0.05f, 3), new ActivationQuantization(0.04f, -7), new ActivationQuantization(0.07f, 2));
+        var add = new BinaryStep("add", "Add", "d", "x", "y", AddParameterSets().First(), unsigned: false, quant);
+        var program = new IntegerProgram([pointwise, depthwise, add], [], new Dictionary<string, Tensor>(), ["x"], ["y", "h"], new Dictionary<string, string>());
+        var inputs = new Dictionary<string, Tensor> { ["x"] = Weights([1, C, H, W]) };
+        foreach (var profile in Enum.GetValues<RequantizationProfile>())
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var profiled = program.WithRequantization(profile);
+            var fast = CpuIntegerProgram.Accelerate(profiled, threads);
+            var fastKinds = fast.Steps.Select(CpuIntegerProgram.IsFast).ToArray();
+            // Reference: everything fast. TfLite: the pointwise convolution rounds once (not fast); the depthwise one
+            // and the Add keep the reference arithmetic. Float: no convolution and no Add is fast.
+            bool[] want = profile switch
+            {
+                RequantizationProfile.TfLite => [false, true, true],
+                RequantizationProfile.Float => [false, false, false],
+                _ => [true, true, true],
+            };
+            Assert.Equal(want, fastKinds);
+            var expected = profiled.Run(inputs);
+            var actual = fast.Run(inputs);
+            foreach (var name in new[] { "h", "d", "y" })
+            {
+                Assert.True(expected.Get(name).As<sbyte>().AsSpan().SequenceEqual(actual.Get(name).As<sbyte>()), $"{profile}, {threads} thread(s): {name} differs");
+            }
+        }
+    }
+
+    private static void Same(IntegerStep reference, IntegerStep fast, (string Name, Tensor Value)[] inputs, string what)
+    {
+        var expected = new IntegerState();
+        var actual = new IntegerState();
+        foreach (var (name, value) in inputs)
+        {
+            expected.SetInt8(name, value, unsigned: false);
+            actual.SetInt8(name, value, unsigned: false);
+        }
+        reference.Execute(expected);
+        // Twice: the second run reuses the output array.
+        fast.Execute(actual);
+        fast.Execute(actual);
+        var e = expected.Get("y");
+        var a = actual.Get("y");
+        Assert.Equal(e.Shape, a.Shape);
+        var ev = e.As<sbyte>();
+        var av = a.As<sbyte>();
+        for (int i = 0; i < ev.Length; i++)
+        {
+            if (ev[i] != av[i]) Assert.Fail($"{what}: element {i} is {av[i]}, the reference step gives {ev[i]}");
+        }
+    }
+}
