@@ -3,9 +3,13 @@ using Tessera.Runtime;
 
 namespace Tessera.Quantization;
 
-/// <summary>One greedy step of <see cref="AutoFallback.Run"/>: the node moved to float, the output cosine
-/// before and after, and the node's MACs.</summary>
-public sealed record FallbackStep(string Node, double CosineBefore, double CosineAfter, long Macs);
+/// <summary>One greedy step of <see cref="AutoFallback.Run"/>: the nodes moved to float together (see
+/// <see cref="AutoFallback.Group"/>), the output cosine before and after, and their MACs.</summary>
+public sealed record FallbackStep(IReadOnlyList<string> Nodes, double CosineBefore, double CosineAfter, long Macs)
+{
+    /// <summary>The nodes joined by '+'.</summary>
+    public string Node => string.Join("+", Nodes);
+}
 
 /// <summary>The result of <see cref="AutoFallback.Run"/>: the final QDQ model, what it reports, the nodes
 /// moved back to float (in the order chosen), the steps, and the analysis of the final model.</summary>
@@ -16,8 +20,9 @@ public sealed record FallbackResult(Core.Model Model, QuantizationReport Report,
 
 /// <summary>Keeps quantized layers in float until the output cosine reaches a target, choosing greedily by
 /// measured gain: each step shortlists suspects from the analysis (worst local cosine, and largest drop of
-/// accumulated cosine from a layer's inputs to its output), tries each one in float on the samples, and keeps
-/// the one with the largest output-cosine gain per MAC moved off int8. Ranking by local cosine alone was a
+/// accumulated cosine from a layer's inputs to its output), tries each one in float on the samples, alone and
+/// with the readers of its result (see <see cref="Group"/>), and keeps the try with the largest output-cosine
+/// gain per MAC moved off int8. Ranking by local cosine alone was a
 /// poor guide: a layer can quantize badly on its own and not matter to the outputs (Silero legacy needed 16
 /// layers that way), while the layer that matters may look harmless locally.</summary>
 public static class AutoFallback
@@ -44,26 +49,61 @@ public static class AutoFallback
             log?.Invoke($"step {step}: output cosine {current:F5} with {moved.Count} layers in float");
             if (current >= targetCosine || step >= maxSteps) return new FallbackResult(model, report, analysis, moved, current >= targetCosine) { Steps = steps };
             var suspects = Suspects(model, report, analysis, keep);
-            if (suspects.Count == 0) return new FallbackResult(model, report, analysis, moved, false) { Steps = steps };
-            string? best = null;
+            var quantized = report.QuantizedNodes.ToHashSet(StringComparer.Ordinal);
+            var groups = suspects.SelectMany(s => new[] { Group(calibration.FloatModel.Graph, s, quantized, false), Group(calibration.FloatModel.Graph, s, quantized, true) })
+                .Where(g => g.Count > 0).DistinctBy(g => string.Join("+", g.Order(StringComparer.Ordinal)), StringComparer.Ordinal).ToList();
+            if (groups.Count == 0) return new FallbackResult(model, report, analysis, moved, false) { Steps = steps };
+            IReadOnlyList<string>? best = null;
             double bestScore = double.NegativeInfinity, bestCosine = 0;
-            foreach (var suspect in suspects)
+            foreach (var group in groups)
             {
-                var (trial, _) = Quantizer.Rewrite(calibration, options with { KeepFloat = new HashSet<string>(keep.Append(suspect), StringComparer.Ordinal) });
+                var (trial, _) = Quantizer.Rewrite(calibration, options with { KeepFloat = new HashSet<string>(keep.Concat(group), StringComparer.Ordinal) });
                 double cosine = reference.OutputCosine(trial);
                 double gain = cosine - current;
+                long groupMacs = group.Sum(n => macs.GetValueOrDefault(n));
                 // Gains are compared per MAC; when nothing helps, the smallest loss keeps the search moving.
-                double score = gain > 0 ? gain / (macs.GetValueOrDefault(suspect) + macFloor) : gain;
-                log?.Invoke($"  try {suspect}: output cosine {cosine:F5} ({gain:+0.00000;-0.00000}), {macs.GetValueOrDefault(suspect):N0} MACs");
+                double score = gain > 0 ? gain / (groupMacs + macFloor) : gain;
+                log?.Invoke($"  try {string.Join("+", group)}: output cosine {cosine:F5} ({gain:+0.00000;-0.00000}), {groupMacs:N0} MACs");
                 if (score > bestScore)
                 {
-                    (best, bestScore, bestCosine) = (suspect, score, cosine);
+                    (best, bestScore, bestCosine) = (group, score, cosine);
                 }
             }
-            keep.Add(best!);
-            moved.Add(best!);
-            steps.Add(new FallbackStep(best!, current, bestCosine, macs.GetValueOrDefault(best!)));
+            foreach (var node in best!)
+            {
+                keep.Add(node);
+                moved.Add(node);
+            }
+            steps.Add(new FallbackStep(best, current, bestCosine, best.Sum(n => macs.GetValueOrDefault(n))));
         }
+    }
+
+    /// <summary>The nodes to keep float together with <paramref name="node"/> (all still quantized): a Conv/Gemm/Add
+    /// and the Relu/Clip fused after it go together (keeping the Conv alone would put a new Q/DQ between them),
+    /// and with <paramref name="withOutput"/> also every quantized reader of the result, so that the result is
+    /// not quantized at all (a tensor gets a Q/DQ as long as any quantized node produces or reads it; keeping one
+    /// node float only drops its weight quantization).</summary>
+    public static IReadOnlyList<string> Group(Graph graph, string node, IReadOnlySet<string> quantized, bool withOutput)
+    {
+        var byName = graph.Nodes.Where(n => n.Name.Length > 0).GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        if (!byName.TryGetValue(node, out var start) || !quantized.Contains(node)) return [];
+        var group = new List<Node> { start };
+        var last = start;
+        if (start.OpType is "Relu" or "Clip" && start.Input(0)?.Producer is { } producer && quantized.Contains(producer.Name)
+            && producer.OpType is "Conv" or "ConvTranspose" or "Gemm" or "MatMul" or "Add" && graph.Consumers(start.Input(0)!).Count == 1 && !graph.Outputs.Contains(start.Input(0)!))
+        {
+            group.Insert(0, producer);
+        }
+        else if (start.Output(0) is { } output && graph.Consumers(output) is [{ OpType: "Relu" or "Clip" } activation] && quantized.Contains(activation.Name) && !graph.Outputs.Contains(output))
+        {
+            group.Add(activation);
+            last = activation;
+        }
+        if (withOutput && last.Output(0) is { } result)
+        {
+            foreach (var reader in graph.Consumers(result)) if (quantized.Contains(reader.Name) && !group.Contains(reader)) group.Add(reader);
+        }
+        return group.Select(n => n.Name).ToList();
     }
 
     /// <summary>Quantized nodes not yet kept float: the worst by local cosine, and the ones whose output's

@@ -19,7 +19,17 @@ public sealed class QuantizedVoiceActivityTests(ITestOutputHelper output)
     private static readonly string[] CalibrationClips = ["yes_1000ms.wav", "no_1000ms.wav", "noise_1000ms.wav", "marvin_617de221_0.wav"];
     private static readonly string[] Evaluated = ["speech_en_16k.wav", "silence_noise_16k.wav", "keywords_en_16k.wav"];
 
-    private static Model Quantize(string method)
+    /// <summary>The layers the search keeps float on the calibration clips (minmax, 2026-12-06: starting from the
+    /// STFT's epsilon Add, the layer `tessera quantize silero-vad-v5 --auto-fallback 0.99` keeps on speech_en_16k.wav,
+    /// output cosine 0.97027 -> 0.99058 in 3 steps); the search starts from them and goes on if they are not enough.</summary>
+    private static readonly string[] FallbackStart =
+    [
+        "If_0_then_branch__Inline_0__/stft/Conv", "If_0_then_branch__Inline_0__/stft/Add",
+        "If_0_then_branch__Inline_0__/encoder/2/reparam_conv/Conv", "Relu_If_0_then_branch__Inline_0__/encoder/2/activation/Relu_output_0",
+        "If_0_then_branch__Inline_0__/encoder/3/reparam_conv/Conv", "Relu_If_0_then_branch__Inline_0__/encoder/3/activation/Relu_output_0",
+    ];
+
+    private static Model Quantize(string method, double? fallback = null, Action<string>? log = null)
     {
         var folder = Directory.CreateTempSubdirectory("tessera-vad-int8-").FullName;
         try
@@ -30,7 +40,12 @@ public sealed class QuantizedVoiceActivityTests(ITestOutputHelper output)
             // (4.256 s against float's 4.320 s; without it, within one frame). Measured, docs/quantization.md.
             var calibration = Quantizer.Calibrate(OnnxImporter.Load(TestAssets.Model("silero-vad-v5")),
                 m => CalibrationData.Read(folder, m, preset, 160), preset, optimize: true, equalize: false);
-            return Quantizer.Rewrite(calibration, new QuantizationOptions { Method = RangeSelection.Parse(method) }).Model;
+            var options = new QuantizationOptions { Method = RangeSelection.Parse(method) };
+            if (fallback is not { } target) return Quantizer.Rewrite(calibration, options).Model;
+            var samples = CalibrationData.Read(folder, calibration.FloatModel, preset, 160).ToList();
+            var result = AutoFallback.Run(calibration, options with { KeepFloat = FallbackStart.ToHashSet(StringComparer.Ordinal) }, samples, preset, target, maxSteps: 4, log: log);
+            log?.Invoke($"auto-fallback on the calibration clips: output cosine {result.Analysis.OutputCosine:F5}, float: {string.Join(", ", result.Report.KeptFloat.Where(k => k.Reason == "kept float by fallback").Select(k => k.Name))}");
+            return result.Model;
         }
         finally
         {
@@ -41,10 +56,19 @@ public sealed class QuantizedVoiceActivityTests(ITestOutputHelper output)
     private static string Describe(IEnumerable<SpeechSegment> segments) => string.Join(", ", segments.Select(s => $"{s.Start:F3}-{s.End:F3} s")) is { Length: > 0 } text ? text : "none";
 
     [Fact]
-    public void V5Int8SegmentsMatchFloatWithinOneFrame()
+    public void V5Int8SegmentsMatchFloatWithinOneFrame() => AssertSegments(Quantize("minmax"), noiseWithinBar: true);
+
+    /// <summary>With auto-fallback to 0.99 on the calibration clips (6 layers float, 301,056 of 548,352 MACs, the STFT Conv
+    /// 264,192 of them). The issue's bar is still not met (measured 2026-12-06): speech_en_16k.wav segments identical
+    /// (max 0.263, 9 of 196 frames over 0.05), keywords_en_16k.wav starts one frame early (max 0.512, 14 of 117),
+    /// silence_noise_16k.wav max 0.073 (3 of 94). Asserted: segments within one frame.</summary>
+    [Fact]
+    public void V5Int8WithAutoFallbackSegmentsMatchFloatWithinOneFrame() => AssertSegments(Quantize("minmax", 0.99, output.WriteLine), noiseWithinBar: false);
+
+    private void AssertSegments(Model int8Model, bool noiseWithinBar)
     {
         var floatDetector = new VoiceActivityDetector("silero-vad-v5");
-        var int8Detector = new VoiceActivityDetector(Quantize("minmax"), "silero-vad-v5 int8");
+        var int8Detector = new VoiceActivityDetector(int8Model, "silero-vad-v5 int8");
         var settings = new VadSettings();
         double frame = VoiceActivityDetector.FrameSeconds;
         foreach (var file in Evaluated)
@@ -60,12 +84,13 @@ public sealed class QuantizedVoiceActivityTests(ITestOutputHelper output)
             output.WriteLine($"{file}: {reference.Length} frames; |p int8 - p float| max {differences[worst]:F4} (frame {worst}: float {reference[worst]:F4}, int8 {quantized[worst]:F4}), mean {differences.Average():F4}, "
                 + $"{differences.Count(d => d > 0.05)} frames over 0.05; segments float {Describe(floatSegments)} | int8 {Describe(int8Segments)}");
             Assert.Equal(floatSegments.Count, int8Segments.Count);
+            double slack = frame + 1e-9;
             for (int i = 0; i < floatSegments.Count; i++)
             {
-                Assert.InRange(int8Segments[i].Start, floatSegments[i].Start - frame - 1e-9, floatSegments[i].Start + frame + 1e-9);
-                Assert.InRange(int8Segments[i].End, floatSegments[i].End - frame - 1e-9, floatSegments[i].End + frame + 1e-9);
+                Assert.InRange(int8Segments[i].Start, floatSegments[i].Start - slack, floatSegments[i].Start + slack);
+                Assert.InRange(int8Segments[i].End, floatSegments[i].End - slack, floatSegments[i].End + slack);
             }
-            if (file == "silence_noise_16k.wav") Assert.True(differences[worst] <= 0.05, $"noise only: largest difference {differences[worst]:F4}");
+            if (noiseWithinBar && file == "silence_noise_16k.wav") Assert.True(differences[worst] <= 0.05, $"{file}: largest difference {differences[worst]:F4}");
         }
     }
 }

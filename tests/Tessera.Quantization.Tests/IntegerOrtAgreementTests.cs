@@ -62,7 +62,12 @@ internal static class AcceptanceModels
 {
     public static bool IsAudio(string model) => model.StartsWith("silero", StringComparison.Ordinal);
 
-    public static ModelQuantization Quantize(string model, string method, bool int32Outputs = false)
+    public static ModelQuantization Quantize(string model, string method, bool int32Outputs = false) =>
+        Quantize(model, new QuantizationOptions { Method = RangeSelection.Parse(method), Int32Outputs = int32Outputs });
+
+    /// <summary>The acceptance data: calibration = evaluation (speech_en_16k.wav, 160 frames; the face photos;
+    /// four ImageNet photos; the text images; 8 samples at most).</summary>
+    public static ModelQuantization Quantize(string model, QuantizationOptions options)
     {
         bool audio = IsAudio(model);
         var folder = audio ? ModelQuantization.AudioFolder("speech_en_16k.wav")
@@ -71,6 +76,6 @@ internal static class AcceptanceModels
             : ModelQuantization.ImageFolder("text.png", "imageTextN.png");
         // SqueezeNet 1.1 (float16, opset 7) ships in tests/assets, not in the model catalog.
         var file = model == "squeezenet" ? TestAssets.File("models", "squeezenet", "squeezenet1.1_fp16.onnx") : model;
-        return ModelQuantization.Run(file, model, folder, new QuantizationOptions { Method = RangeSelection.Parse(method), Int32Outputs = int32Outputs }, maxSamples: audio ? 160 : 8);
+        return ModelQuantization.Run(file, model, folder, options, maxSamples: audio ? 160 : 8);
     }
 }
