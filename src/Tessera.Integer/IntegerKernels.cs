@@ -19,10 +19,7 @@ public static class IntegerKernels
     {
         int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
         int outChannels = wShape[0], groupChannels = wShape[1];
-        if (group <= 0 || channels != groupChannels * group || outChannels % group != 0)
-        {
-            throw new InvalidInputException($"input has {channels} channels, weights expect {groupChannels} x {group} groups and {outChannels} outputs divisible by the groups");
-        }
+        CheckGroups(channels, groupChannels, outChannels, group);
         int outPerGroup = outChannels / group;
         int oh = window.OutputHeight, ow = window.OutputWidth;
         var result = new int[batch * outChannels * oh * ow];
@@ -60,12 +57,7 @@ public static class IntegerKernels
     public static (int[] Data, int[] Shape) MatMulAccumulators(sbyte[] a, int[] aShape, int aZero, sbyte[] b, int[] bShape,
         int[] bZero, int[]? bias)
     {
-        if (aShape.Length < 2 || bShape.Length < 2) throw new UnsupportedException("integer MatMul needs operands of rank 2 or more");
-        int m = aShape[^2], k = aShape[^1], n = bShape[^1];
-        if (bShape[^2] != k) throw new InvalidInputException($"MatMul inner sizes differ: {k} and {bShape[^2]}");
-        var batchShape = ShapeMath.Broadcast(aShape.AsSpan(0, aShape.Length - 2), bShape.AsSpan(0, bShape.Length - 2));
-        var aMap = ShapeMath.BroadcastIndexMap(aShape.AsSpan(0, aShape.Length - 2), batchShape);
-        var bMap = ShapeMath.BroadcastIndexMap(bShape.AsSpan(0, bShape.Length - 2), batchShape);
+        var (m, k, n, batchShape, aMap, bMap) = MatMulLayout(aShape, bShape);
         int batches = aMap.Length;
         var result = new int[batches * m * n];
         for (int p = 0; p < batches; p++)
@@ -92,10 +84,7 @@ public static class IntegerKernels
     {
         int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
         int outChannels = wShape[0], groupChannels = wShape[1];
-        if (group <= 0 || channels != groupChannels * group || outChannels % group != 0)
-        {
-            throw new InvalidInputException($"input has {channels} channels, weights expect {groupChannels} x {group} groups and {outChannels} outputs divisible by the groups");
-        }
+        CheckGroups(channels, groupChannels, outChannels, group);
         var xReal = new float[x.Length];
         for (int i = 0; i < x.Length; i++) xReal[i] = (x[i] - inputZero) * scales.Input;
         int perOutput = w.Length / outChannels;
@@ -143,12 +132,7 @@ public static class IntegerKernels
     public static (sbyte[] Data, int[] Shape) MatMulFloat(sbyte[] a, int[] aShape, int aZero, sbyte[] b, int[] bShape,
         int[] bZero, int[]? bias, RealScales scales, Requantizer output)
     {
-        if (aShape.Length < 2 || bShape.Length < 2) throw new UnsupportedException("integer MatMul needs operands of rank 2 or more");
-        int m = aShape[^2], k = aShape[^1], n = bShape[^1];
-        if (bShape[^2] != k) throw new InvalidInputException($"MatMul inner sizes differ: {k} and {bShape[^2]}");
-        var batchShape = ShapeMath.Broadcast(aShape.AsSpan(0, aShape.Length - 2), bShape.AsSpan(0, bShape.Length - 2));
-        var aMap = ShapeMath.BroadcastIndexMap(aShape.AsSpan(0, aShape.Length - 2), batchShape);
-        var bMap = ShapeMath.BroadcastIndexMap(bShape.AsSpan(0, bShape.Length - 2), batchShape);
+        var (m, k, n, batchShape, aMap, bMap) = MatMulLayout(aShape, bShape);
         int batches = aMap.Length;
         var result = new sbyte[batches * m * n];
         for (int p = 0; p < batches; p++)
@@ -171,6 +155,26 @@ public static class IntegerKernels
             }
         }
         return (result, [.. batchShape, m, n]);
+    }
+
+    private static void CheckGroups(int channels, int groupChannels, int outChannels, int group)
+    {
+        if (group <= 0 || channels != groupChannels * group || outChannels % group != 0)
+        {
+            throw new InvalidInputException($"input has {channels} channels, weights expect {groupChannels} x {group} groups and {outChannels} outputs divisible by the groups");
+        }
+    }
+
+    /// <summary>Sizes of a batched matrix product and, per broadcast batch, which batch of each operand it reads.</summary>
+    private static (int M, int K, int N, int[] BatchShape, int[] LeftMap, int[] RightMap) MatMulLayout(int[] aShape, int[] bShape)
+    {
+        if (aShape.Length < 2 || bShape.Length < 2) throw new UnsupportedException("integer MatMul needs operands of rank 2 or more");
+        int m = aShape[^2], k = aShape[^1], n = bShape[^1];
+        if (bShape[^2] != k) throw new InvalidInputException($"MatMul inner sizes differ: {k} and {bShape[^2]}");
+        var batchShape = ShapeMath.Broadcast(aShape.AsSpan(0, aShape.Length - 2), bShape.AsSpan(0, bShape.Length - 2));
+        var aMap = ShapeMath.BroadcastIndexMap(aShape.AsSpan(0, aShape.Length - 2), batchShape);
+        var bMap = ShapeMath.BroadcastIndexMap(bShape.AsSpan(0, bShape.Length - 2), batchShape);
+        return (m, k, n, batchShape, aMap, bMap);
     }
 
     /// <summary>Requantizes accumulators whose channel is axis 1 of <paramref name="shape"/> (or the last axis

@@ -222,7 +222,9 @@ public sealed class Int8StepTests
         return [random.Next(-20, 20), random.Next(-20, 20), m, e, random.Next(-10, 10), -128, 127];
     }
 
-    private static void Same(IntegerStep reference, IntegerStep fast, (string Name, Tensor Value)[] inputs, string what)
+    /// <summary>Runs both steps on the same inputs (the fast one <paramref name="runs"/> times, so a second run
+    /// reuses its output array) and requires the same int8 output "y".</summary>
+    internal static void Same(IntegerStep reference, IntegerStep fast, (string Name, Tensor Value)[] inputs, string what, int runs = 1)
     {
         var expected = new IntegerState();
         var actual = new IntegerState();
@@ -232,7 +234,7 @@ public sealed class Int8StepTests
             actual.SetInt8(name, value, unsigned: false);
         }
         reference.Execute(expected);
-        fast.Execute(actual);
+        for (int run = 0; run < runs; run++) fast.Execute(actual);
         var e = expected.Get("y");
         var a = actual.Get("y");
         Assert.Equal(e.Shape, a.Shape);

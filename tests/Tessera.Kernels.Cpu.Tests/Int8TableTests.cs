@@ -168,11 +168,11 @@ public sealed class Int8TableTests
             var fast = CpuIntegerProgram.Accelerate(profiled, threads);
             var fastKinds = fast.Steps.Select(CpuIntegerProgram.IsFast).ToArray();
             // Reference: everything fast. TfLite: the pointwise convolution rounds once (not fast); the depthwise one
-            // and the Add keep the reference arithmetic. Float: no convolution and no Add is fast.
+            // and the Add keep the reference arithmetic. Float and ArmNn: no convolution and no Add is fast.
             bool[] want = profile switch
             {
                 RequantizationProfile.TfLite => [false, true, true],
-                RequantizationProfile.Float => [false, false, false],
+                RequantizationProfile.Float or RequantizationProfile.ArmNn => [false, false, false],
                 _ => [true, true, true],
             };
             Assert.Equal(want, fastKinds);
@@ -185,27 +185,7 @@ public sealed class Int8TableTests
         }
     }
 
-    private static void Same(IntegerStep reference, IntegerStep fast, (string Name, Tensor Value)[] inputs, string what)
-    {
-        var expected = new IntegerState();
-        var actual = new IntegerState();
-        foreach (var (name, value) in inputs)
-        {
-            expected.SetInt8(name, value, unsigned: false);
-            actual.SetInt8(name, value, unsigned: false);
-        }
-        reference.Execute(expected);
-        // Twice: the second run reuses the output array.
-        fast.Execute(actual);
-        fast.Execute(actual);
-        var e = expected.Get("y");
-        var a = actual.Get("y");
-        Assert.Equal(e.Shape, a.Shape);
-        var ev = e.As<sbyte>();
-        var av = a.As<sbyte>();
-        for (int i = 0; i < ev.Length; i++)
-        {
-            if (ev[i] != av[i]) Assert.Fail($"{what}: element {i} is {av[i]}, the reference step gives {ev[i]}");
-        }
-    }
+    // Twice: the second run reuses the output array.
+    private static void Same(IntegerStep reference, IntegerStep fast, (string Name, Tensor Value)[] inputs, string what) =>
+        Int8StepTests.Same(reference, fast, inputs, what, runs: 2);
 }
