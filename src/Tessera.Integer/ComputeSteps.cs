@@ -276,6 +276,9 @@ public sealed class ConcatStep(Node node, long opset, Operator concat, string[] 
     /// <summary>Per input, its rescale to the output parameters, or null when they are the same.</summary>
     public IReadOnlyList<Requantizer?> Rescale { get; } = rescale;
 
+    /// <summary>Whether the output is uint8 (held as int8 shifted by -128).</summary>
+    public bool Unsigned { get; } = unsigned;
+
     public override string Kind => "int.Concat";
 
     public override void Execute(IntegerState state)
@@ -288,7 +291,7 @@ public sealed class ConcatStep(Node node, long opset, Operator concat, string[] 
         }
         var context = new KernelContext(Node, opset, parts);
         concat.Execute(context);
-        state.SetInt8(Outputs[0], (Tensor)context.Outputs[0]!, unsigned);
+        state.SetInt8(Outputs[0], (Tensor)context.Outputs[0]!, Unsigned);
     }
 }
 

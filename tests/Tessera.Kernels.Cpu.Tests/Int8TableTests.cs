@@ -138,6 +138,31 @@ public sealed class Int8TableTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(-1)]
+    [InlineData(0)]
+    public void Concat_with_rescaled_inputs_equals_the_reference_step(int axis)
+    {
+        var random = new Random(57 + axis);
+        var node = new Node("Concat", [new Value("a"), new Value("b"), new Value("c")], [new Value("y")], "", "cat");
+        node.SetAttribute(NodeAttribute.Int("axis", axis));
+        // a: same parameters as the output (copied); b: a larger scale (saturates at both ends); c: a smaller one.
+        Requantizer?[] rescale = [null, Requantizer.ForValues(1.7, 9), Requantizer.ForValues(0.37, -4)];
+        int[] zeros = [0, -128, 127];
+        var reference = new ConcatStep(node, 13, new Tessera.Ops.TensorOps.Concat(), ["a", "b", "c"], zeros, rescale, "y", unsigned: false);
+        var fast = CpuIntegerProgram.Accelerate(new IntegerProgram([reference], [], new Dictionary<string, Tensor>(), ["a", "b", "c"], ["y"], new Dictionary<string, string>())).Steps.Single();
+        Assert.IsType<Int8Concat>(fast);
+        Tensor Random(int[] shape) => Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (sbyte)random.Next(-128, 128)).ToArray());
+        int[] Shape(int size) => axis switch { 0 => [size, 3, 5, 7], 1 => [2, size, 5, 7], _ => [2, 3, 5, size] };
+        // Every int8 value through each rescale, plus random blocks of uneven sizes along the axis.
+        var b = Random(Shape(40));
+        for (int v = 0; v < 256 && v < b.Length; v++) b.As<sbyte>()[v] = (sbyte)(v - 128);
+        var c = Random(Shape(41));
+        for (int v = 0; v < 256 && v < c.Length; v++) c.As<sbyte>()[v] = (sbyte)(127 - v);
+        Same(reference, fast, [("a", Random(Shape(3))), ("b", b), ("c", c)], $"Concat axis {axis}");
+    }
+
     [Fact]
     public void Fast_steps_stay_off_the_tflite_and_float_profiles_and_the_result_equals_the_executor()
     {

@@ -43,6 +43,7 @@ public static class CpuIntegerProgram
             BinaryStep { FloatArithmetic: false } binary => new Int8Binary(binary, resolved),
             LookupStep lookup => Int8Lookup.Of(lookup, resolved),
             PoolStep pool when Int8MaxPool.Covers(pool) => new Int8MaxPool(pool, resolved),
+            ConcatStep concat => new Int8Concat(concat),
             _ => step,
         }).ToList();
         return new IntegerProgram(steps, program.Islands, program.Constants, program.Inputs, program.Outputs, program.IntegerOutputs);
@@ -52,7 +53,7 @@ public static class CpuIntegerProgram
     public static int FastSteps(IntegerProgram program) => program.Steps.Count(IsFast);
 
     /// <summary>Whether a step is one of the fast int8 kernels.</summary>
-    public static bool IsFast(IntegerStep step) => step is Int8Convolution or Int8ConvolutionTranspose or Int8Binary or Int8Lookup or Int8MaxPool;
+    public static bool IsFast(IntegerStep step) => step is Int8Convolution or Int8ConvolutionTranspose or Int8Binary or Int8Lookup or Int8MaxPool or Int8Concat;
 }
 
 /// <summary>A fast step's output array, kept from one run to the next (a new one only when the size changes):
