@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using Tessera.Core;
 using Tessera.Integer;
+using Tessera.Passes;
 
 namespace Tessera.Cli;
 
@@ -41,6 +42,8 @@ internal static class IntegerCommand
         command.SetAction(parse =>
         {
             var loaded = ModelLoader.Load(parse.GetValue(model)!);
+            var feeds = RunCommand.ReadInputs(loaded, parse.GetValue(inputs) ?? []);
+            InlineControlFlow(loaded, feeds);
             var bound = RunCommand.ReadInputs(loaded, parse.GetValue(bindings) ?? []).ToDictionary(p => p.Key, p => AsTensor(p.Key, p.Value), StringComparer.Ordinal);
             var program = IntegerLowering.Lower(loaded, bound).WithRequantization(parse.GetValue(requantization) switch
             {
@@ -50,7 +53,6 @@ internal static class IntegerCommand
                 "reference" => RequantizationProfile.Reference,
                 var other => throw new InvalidInputException($"unknown requantization '{other}'", "--requantization", "choose reference, tflite, float or armnn"),
             });
-            var feeds = RunCommand.ReadInputs(loaded, parse.GetValue(inputs) ?? []);
             foreach (var name in bound.Keys) feeds.Remove(name);
             PrintProgram(program, parse.GetValue(show));
             var results = program.RunOutputs(feeds.ToDictionary(p => p.Key, p => AsTensor(p.Key, p.Value), StringComparer.Ordinal))
@@ -65,6 +67,16 @@ internal static class IntegerCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The integer executor runs no control flow. A model whose If nodes only test shapes or fixed inputs
+    /// (Silero VAD's sample-rate and batch switches) becomes a flat graph once the given inputs' shapes are fixed:
+    /// the quantization-preserving optimizer folds the conditions and inlines the branches taken.</summary>
+    private static void InlineControlFlow(Model model, IReadOnlyDictionary<string, DataValue> feeds)
+    {
+        if (!model.Graph.Nodes.Any(n => n.Subgraphs().Any())) return;
+        var shapes = feeds.Where(p => p.Value is Tensor).ToDictionary(p => p.Key, p => ((Tensor)p.Value).Shape.ToArray(), StringComparer.Ordinal);
+        GraphOptimizer.Optimize(model, new OptimizationOptions { PreserveQuantization = true, InputShapes = shapes });
     }
 
     private static Tensor AsTensor(string name, DataValue value) =>

@@ -1,5 +1,6 @@
 using Tessera.Core;
 using Tessera.Onnx;
+using Tessera.Testing;
 
 namespace Tessera.Cli.Tests;
 
@@ -38,5 +39,33 @@ public sealed class IntegerCommandTests : IDisposable
         Assert.Contains("not constants", result.Stdout, StringComparison.Ordinal);
         Assert.Single(result.ErrorLines);
         Assert.Contains("x_scale", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Int_run_inlines_the_shape_tests_of_a_quantized_silero_model()
+    {
+        var calibration = Directory.CreateDirectory(Path.Combine(_folder, "calibration")).FullName;
+        File.Copy(TestAssets.Audio("yes_1000ms.wav"), Path.Combine(calibration, "yes_1000ms.wav"));
+        var model = Path.Combine(_folder, "vad.onnx");
+        var quantize = CliHarness.Run("quantize", "silero-vad-v5", "-o", model, "--calibration", calibration, "--max-samples", "24");
+        Assert.True(quantize.ExitCode == 0, quantize.Stderr);
+        Assert.Contains(OnnxImporter.Load(model).Graph.Nodes, n => n.OpType == "If");
+
+        var random = new Random(5);
+        var frame = Enumerable.Range(0, 576).Select(_ => (float)(0.2 * (random.NextDouble() - 0.5))).ToArray();
+        var input = Path.Combine(_folder, "input.npy");
+        var state = Path.Combine(_folder, "state.npy");
+        NpyFile.Write(input, Tensor.FromArray(DataType.Float32, [1, 576], frame));
+        NpyFile.Write(state, Tensor.FromArray(DataType.Float32, [2, 1, 128], new float[256]));
+        var integer = CliHarness.Run("int-run", model, "-i", "input=" + input, "-i", "state=" + state, "--requantization", "float", "-o", Path.Combine(_folder, "int"));
+        Assert.True(integer.ExitCode == 0, integer.Stderr);
+        Assert.Contains("int.Conv", integer.Stdout, StringComparison.Ordinal);
+        Assert.Contains("LSTM", integer.Stdout, StringComparison.Ordinal);
+        var simulated = CliHarness.Run("run", model, "-i", "input=" + input, "-i", "state=" + state, "-o", Path.Combine(_folder, "qdq"));
+        Assert.True(simulated.ExitCode == 0, simulated.Stderr);
+        // The QDQ graph run in float (quantize-dequantize) and the integer program agree to within one output step.
+        float expected = NpyFile.Read(Path.Combine(_folder, "qdq", "output.npy")).ToFloatArray()[0];
+        float actual = NpyFile.Read(Path.Combine(_folder, "int", "output.npy")).ToFloatArray()[0];
+        Assert.InRange(actual, expected - 0.005f, expected + 0.005f);
     }
 }
