@@ -58,7 +58,9 @@ internal sealed record ResidentOutput(long Base, int Height, int Width, int Chan
 /// the elementwise layer) is one operand, <paramref name="OtherDram"/> the other (already in DRAM); per band the
 /// other operand's tile is loaded, the vector unit combines it with the requantized tile in place, and the band
 /// store writes the elementwise layer's output. Single weight block, array engine only.</summary>
-internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft);
+/// <param name="OtherResident">The other operand is kept in the activation scratchpad (unpadded, written by an
+/// earlier convolution): each band's tile is read there, nothing is loaded.</param>
+internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft, long? OtherResident = null);
 
 /// <summary>Emits a convolution as a pipelined band loop. Per weight block: its weights (laid out in the
 /// constant section exactly as the array consumes them: chunk, tap, k-slice, k x n row-major) and its bias and
@@ -166,8 +168,10 @@ internal static class ConvLowering
                     }
                     if (prefetched == next.Bytes.Length) builder.Prefetched = (next, nextBase);
                 }
-                long operandAt = 2 * inSlot + 2 * outSlot + (band % 2) * outSlot;
-                if (elementwise is not null)
+                long operandAt = elementwise?.OtherResident is long residentOperand
+                    ? residentOperand + (long)firstRow * width * output.Channels
+                    : 2 * inSlot + 2 * outSlot + (band % 2) * outSlot;
+                if (elementwise is { OtherResident: null })
                 {
                     // The other operand's tile for this band (slot band % 2, free once the vector unit used it two
                     // bands ago).
@@ -359,7 +363,8 @@ internal static class ConvLowering
                     long pitch = (long)g * output.Channels;
                     var (a, b) = elementwise.ConvIsLeft ? (outAt, operandAt) : (operandAt, outAt);
                     builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, rows * width / g, 1, g * output.Channels, a, pitch, 0, outAt, pitch,
-                        wait: Q.Load, signal: Q.If(!keepCopy, Q.Store) | Q.If(band + 2 < bands, Q.Load), b: b, bStride0: pitch, bStride1: 0, p: elementwiseParameters);
+                        wait: Q.If(elementwise.OtherResident is null, Q.Load), signal: Q.If(!keepCopy, Q.Store) | Q.If(elementwise.OtherResident is null && band + 2 < bands, Q.Load),
+                        b: b, bStride0: pitch, bStride1: 0, p: elementwiseParameters);
                 }
                 if (keepCopy)
                 {
