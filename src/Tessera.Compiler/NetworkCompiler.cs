@@ -47,13 +47,13 @@ public static class NetworkCompiler
                 {
                     var shaped = AsGemmColumn(conv, subsample: !residentIn.ContainsKey(index));
                     long? limit = limits.TryGetValue(index, out long l) ? l : null;
-                    var plan = ConvPlanner.Plan(spec, shaped, limit, epilogues.ContainsKey(index), weightsPreloaded.Contains(index));
+                    var plan = ConvPlanner.Plan(spec, shaped, limit, epilogues.ContainsKey(index), weightsPreloaded.Contains(index), residentIn.ContainsKey(index));
                     if (epilogues.ContainsKey(index) && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != shaped.Output.Channels))
                     {
                         // The elementwise layer cannot ride on this plan: it runs as a layer of its own.
                         if (residentOperands.ContainsKey(index)) throw new InvalidOperationException($"layer '{conv.Name}': its fused elementwise operand is kept in the scratchpad but the plan cannot fuse it");
                         epilogues.Remove(index);
-                        plan = ConvPlanner.Plan(spec, shaped, limit, weightsPreloaded: weightsPreloaded.Contains(index));
+                        plan = ConvPlanner.Plan(spec, shaped, limit, weightsPreloaded: weightsPreloaded.Contains(index), inputResident: residentIn.ContainsKey(index));
                     }
                     result = (shaped, plan);
                 }

@@ -44,7 +44,9 @@ internal static class ConvPlanner
     /// (<see cref="FusedElementwise"/>): two more output-sized slots for the other operand, a few parameter words.</param>
     /// <param name="weightsPreloaded">The layer's weights are loaded by earlier layers' prefetches (<see cref="WeightRing"/>):
     /// its DMA time has only its activations and parameters.</param>
-    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null, bool elementwiseOperand = false, bool weightsPreloaded = false)
+    /// <param name="inputResident">The layer reads its input from the scratchpad (kept by its producer): no input
+    /// loads in its DMA time or load latency.</param>
+    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null, bool elementwiseOperand = false, bool weightsPreloaded = false, bool inputResident = false)
     {
         if (spec.Dataflow != Dataflow.WeightStationary) throw new UnsupportedException($"'{spec.Name}' is output-stationary; the compiler targets weight-stationary arrays only so far", conv.Name);
         if (BandLoader.Check(conv.Input, conv.Window.Padding) is { } loadProblem) throw new UnsupportedException($"layer '{conv.Name}': {loadProblem}", conv.Name);
@@ -83,7 +85,7 @@ internal static class ConvPlanner
                         if (rows == 1) problems.Add(problem);
                         break; // larger bands only need more space
                     }
-                    candidates.Add(plan with { Cost = Estimate(spec, conv, plan, weightsPreloaded) });
+                    candidates.Add(plan with { Cost = Estimate(spec, conv, plan, weightsPreloaded, inputResident) });
                 }
             }
         }
@@ -214,7 +216,7 @@ internal static class ConvPlanner
         return null;
     }
 
-    private static CostEstimate Estimate(NpuSpec spec, ConvLayer conv, ConvPlan plan, bool weightsPreloaded)
+    private static CostEstimate Estimate(NpuSpec spec, ConvLayer conv, ConvPlan plan, bool weightsPreloaded, bool inputResident)
     {
         long array = 0, vector = 0, bytes = 0, latency = 0;
         int lanes = spec.VectorLanes, taps = conv.Window.Taps, width = conv.Output.Width;
@@ -227,7 +229,7 @@ internal static class ConvPlanner
             {
                 int rows = Math.Min(plan.BandRows, conv.Output.Height - row);
                 long pixels = (long)rows * width;
-                long inputBytes = (long)conv.Window.InputRows(rows) * conv.Input.Width * conv.Input.Channels;
+                long inputBytes = inputResident ? 0 : (long)conv.Window.InputRows(rows) * conv.Input.Width * conv.Input.Channels;
                 bytes += inputBytes + pixels * plan.BlockChannels(block);
                 long engineBefore = plan.OnVector ? vector : array;
                 foreach (var chunk in block)
@@ -251,11 +253,11 @@ internal static class ConvPlanner
                     }
                 }
                 long engine = (plan.OnVector ? vector : array) - engineBefore;
-                latency += Math.Max(engine, inputBytes / spec.DramBytesPerCycle + spec.DramLatencyCycles);
+                latency += inputResident ? engine : Math.Max(engine, inputBytes / spec.DramBytesPerCycle + spec.DramLatencyCycles);
             }
         }
         long dma = (bytes + spec.DramBytesPerCycle - 1) / spec.DramBytesPerCycle;
-        long firstLoad = InputSlot(conv, plan.BandRows) / spec.DramBytesPerCycle;
+        long firstLoad = inputResident ? 0 : InputSlot(conv, plan.BandRows) / spec.DramBytesPerCycle;
         long lastStore = (long)plan.BandRows * width * plan.BlockChannels(plan.Blocks[^1]) / spec.DramBytesPerCycle;
         long fillDrain = plan.Blocks.Count * (2L * spec.DramLatencyCycles + firstLoad + lastStep + lastStore);
         return new CostEstimate(array, vector, dma, latency, fillDrain, bytes);
