@@ -35,7 +35,7 @@ public static class NetworkCompiler
         var memory = MemoryPlan.Build(network, placements, epilogues.ToDictionary(p => p.Value.Output.Name, p => p.Key));
         var builder = new ProgramBuilder(spec, memory.ArenaBytes);
         var plans = new List<LayerPlan>();
-        var (residentIn, residentOut, limits) = PlanFusion(spec, network, epilogues, placements);
+        var (residentIn, residentOut, limits, residentOperands) = PlanFusion(spec, network, epilogues, placements);
         var prepared = new Dictionary<int, (ConvLayer Conv, ConvPlan Plan)?>();
         (ConvLayer Conv, ConvPlan Plan)? Prepared(int index)
         {
@@ -47,12 +47,13 @@ public static class NetworkCompiler
                 {
                     var shaped = AsGemmColumn(conv, subsample: !residentIn.ContainsKey(index));
                     long? limit = limits.TryGetValue(index, out long l) ? l : null;
-                    var plan = ConvPlanner.Plan(spec, shaped, limit, epilogues.ContainsKey(index), weightsPreloaded.Contains(index));
+                    var plan = ConvPlanner.Plan(spec, shaped, limit, epilogues.ContainsKey(index), weightsPreloaded.Contains(index), residentIn.ContainsKey(index));
                     if (epilogues.ContainsKey(index) && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != shaped.Output.Channels))
                     {
                         // The elementwise layer cannot ride on this plan: it runs as a layer of its own.
+                        if (residentOperands.ContainsKey(index)) throw new InvalidOperationException($"layer '{conv.Name}': its fused elementwise operand is kept in the scratchpad but the plan cannot fuse it");
                         epilogues.Remove(index);
-                        plan = ConvPlanner.Plan(spec, shaped, limit, weightsPreloaded: weightsPreloaded.Contains(index));
+                        plan = ConvPlanner.Plan(spec, shaped, limit, weightsPreloaded: weightsPreloaded.Contains(index), inputResident: residentIn.ContainsKey(index));
                     }
                     result = (shaped, plan);
                 }
@@ -71,7 +72,7 @@ public static class NetworkCompiler
             {
                 if (run.Count == 0) return;
                 var blocks = run.SelectMany(k => Prepared(k)!.Value.Plan.Blocks.Select((b, bi) =>
-                    new WeightBlock($"{Prepared(k)!.Value.Conv.Name} weights block {bi}", ConvLowering.Constants(Prepared(k)!.Value.Conv, b, Prepared(k)!.Value.Plan.OnVector, Prepared(k)!.Value.Plan.RowPairs).Weights))).ToList();
+                    new WeightBlock($"{Prepared(k)!.Value.Conv.Name} weights block {bi}", ConvLowering.Constants(Prepared(k)!.Value.Conv, b, Prepared(k)!.Value.Plan.OnVector, Prepared(k)!.Value.Plan.RowPairs, Prepared(k)!.Value.Plan.ColumnPairs).Weights))).ToList();
                 var ring = new WeightRing(blocks, spec.WeightScratchpadBytes);
                 foreach (int k in run) rings[k] = ring;
                 run = [];
@@ -101,7 +102,7 @@ public static class NetworkCompiler
                     if (following is ConvLayer)
                     {
                         if (Prepared(k) is not { } p) return null;
-                        return new WeightBlock($"{p.Conv.Name} weights block 0", ConvLowering.Constants(p.Conv, p.Plan.Blocks[0], p.Plan.OnVector, p.Plan.RowPairs).Weights);
+                        return new WeightBlock($"{p.Conv.Name} weights block 0", ConvLowering.Constants(p.Conv, p.Plan.Blocks[0], p.Plan.OnVector, p.Plan.RowPairs, p.Plan.ColumnPairs).Weights);
                     }
                     if (following is not (MaxPoolLayer or AveragePoolLayer or ElementwiseLayer or LookupLayer or ConcatLayer or ReshapeLayer)) return null;
                 }
@@ -114,7 +115,8 @@ public static class NetworkCompiler
             if (layer is ConvLayer && convPlan is not null && epilogues.TryGetValue(index, out var fusedLayer))
             {
                 bool convIsLeft = Reaches(layer.Output.Name, fusedLayer.Left.Name);
-                epilogue = new FusedElementwise(fusedLayer, memory[(convIsLeft ? fusedLayer.Right : fusedLayer.Left).Name], convIsLeft);
+                epilogue = new FusedElementwise(fusedLayer, memory[(convIsLeft ? fusedLayer.Right : fusedLayer.Left).Name], convIsLeft,
+                    residentOperands.TryGetValue(index, out long operandAt) ? operandAt : null);
                 output = memory[fusedLayer.Output.Name];
                 fusedInto[network.Layers.IndexOf(fusedLayer)] = layer.Name;
             }
@@ -193,7 +195,7 @@ public static class NetworkCompiler
         ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput, elementwise: epilogue, subsample: subsample);
         string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output {(residentOutput.AlsoStore ? "stored and a copy " : "")}kept in the scratchpad at {residentOutput.Base} for the next layer")
             + (outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "")
-            + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand loaded per band, its output stored)");
+            + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand {(epilogue.OtherResident is null ? "loaded per band" : "read from the scratchpad")}, its output stored)");
         return (plan.Describe(shaped) + fused, plan.Cost.Cycles);
     }
 
@@ -203,13 +205,18 @@ public static class NetworkCompiler
     /// layer's padded input layout (no store, no load, no DRAM round trip). Kept tensors live at the top of the
     /// scratchpad (a producer's input and output never overlap); each layer's band slots are planned below them.
     /// A pair is fused only when both layers still plan with the space left.</summary>
-    private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits) PlanFusion(NpuSpec spec, Network network,
+    /// <remarks>Also the other operand of an elementwise layer fused into the next convolution's epilogue: a
+    /// convolution whose output only that elementwise layer reads keeps it in the scratchpad (unpadded) and the
+    /// consumer's epilogue reads each band's tile there instead of loading it (no store, no load). Consumer index ->
+    /// the operand's scratchpad address.</remarks>
+    private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits, Dictionary<int, long> ResidentOperands) PlanFusion(NpuSpec spec, Network network,
         IReadOnlyDictionary<int, ElementwiseLayer> epilogues, IReadOnlyDictionary<string, (string Concat, int Offset)> placements)
     {
         var residentIn = new Dictionary<int, long>();
         var regions = new Dictionary<int, (long Start, long End)>();
         var residentOut = new Dictionary<int, ResidentOutput>();
         var limits = new Dictionary<int, long>();
+        var residentOperands = new Dictionary<int, long>();
         var readers = new Dictionary<string, int>();
         foreach (var layer in network.Layers)
         {
@@ -249,6 +256,29 @@ public static class NetworkCompiler
                 j++;
             }
             if (!chain || j >= network.Layers.Count || network.Layers[j] is not ConvLayer b) continue;
+            if (b.Inputs.Count == 1 && !aliases.Contains(b.Input.Name) && fusedLayer is null && epilogues.TryGetValue(j, out var consumer) && !regions.ContainsKey(j)
+                && (aliases.Contains(consumer.Left.Name) != aliases.Contains(consumer.Right.Name)) && !aliases.Contains(b.Output.Name)
+                && aliases.All(n => readers.GetValueOrDefault(n) == 1 && !outputs.Contains(n)) && !a.IsDepthwise && !placements.ContainsKey(a.Output.Name)
+                && consumer.Output.Pixels == tensor.Pixels && consumer.Output.Channels == tensor.Channels)
+            {
+                // The other operand of the next convolution's fused elementwise layer stays in the scratchpad.
+                var operand = new ResidentOutput(0, tensor.Height, tensor.Width, tensor.Channels, Padding.None, 0);
+                long bytes = ProgramBuilder.Align(operand.Bytes);
+                (long Start, long End)? producerInput = regions.TryGetValue(i, out var pr) ? pr : null;
+                (long Start, long End) region = (capacity - bytes, capacity);
+                if (producerInput is { } px && region.Start < px.End) region = (px.Start - bytes, px.Start);
+                if (region.Start < 0) continue;
+                long limitProducer = Math.Min(producerInput?.Start ?? capacity, region.Start), limitConsumer = Math.Min(limits.GetValueOrDefault(j, capacity), region.Start);
+                if (Planned(a, limitProducer, i) is not { } producerPlan || producerPlan.OnVector) continue;
+                // The elementwise layer must stay fused (a single-block array plan), or it would read the operand from DRAM.
+                if (Planned(b, limitConsumer, j) is not { OnVector: false } consumerPlan || consumerPlan.Blocks.Count != 1 || consumerPlan.BlockChannels(consumerPlan.Blocks[0]) != b.Output.Channels) continue;
+                residentOut[i] = operand with { Base = region.Start };
+                residentOperands[j] = region.Start;
+                regions[j] = region;
+                limits[i] = limitProducer;
+                limits[j] = limitConsumer;
+                continue;
+            }
             if (b.Inputs.Count != 1 || !aliases.Contains(b.Input.Name)) continue;
             if (b.Input.Pixels != tensor.Pixels || b.Input.Channels != tensor.Channels) continue;
             // Only this consumer reads the tensor: it never leaves the scratchpad. Otherwise (other readers, a graph
@@ -273,7 +303,7 @@ public static class NetworkCompiler
             limits[i] = limitA;
             limits[j] = limitB;
         }
-        return (residentIn, residentOut, limits);
+        return (residentIn, residentOut, limits, residentOperands);
     }
 
     /// <summary>Elementwise fusion: an Add/Mul right after a (non-depthwise) convolution whose output only it reads

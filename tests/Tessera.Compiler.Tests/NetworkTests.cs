@@ -158,14 +158,64 @@ public class NetworkTests(ITestOutputHelper output)
     {
         // 16 output channels fill half of small's 32 columns (32 of large's 64 with 32 channels): output rows are
         // computed in pairs on both halves; stride 2 (5x5 kernel) takes KernelHeight + 2 input row offsets per pair.
+        // An odd output width rules out column pairs, which the cost model prefers where both apply.
         var random = new Random(17 + stride);
         int channels = config == "small" ? 16 : 32;
-        var conv = Make.Conv("c", Make.Tensor("x", 12 * stride, 48 * stride, channels, random), channels, new Window(1 + 2 * stride, 1 + 2 * stride, stride, stride, Padding: Padding.Same(stride)), 1, random, -100, 120);
+        var conv = Make.Conv("c", Make.Tensor("x", 12 * stride, 47 * stride, channels, random), channels, new Window(1 + 2 * stride, 1 + 2 * stride, stride, stride, Padding: Padding.Same(stride)), 1, random, -100, 120);
         var compiled = NetworkCompiler.Compile(Make.Spec(config), conv);
         Assert.Contains("output rows in pairs", compiled.Layers.Single().Decision, StringComparison.Ordinal);
         var inputs = Make.Inputs(conv.Inputs, random);
         var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
         Assert.Equal(LayerOracle.Run(conv, [inputs["x"]]), outputs[conv.Output.Name]);
+    }
+
+    [Theory]
+    [InlineData("small", 1, 16)]
+    [InlineData("small", 2, 16)]
+    [InlineData("small", 1, 3)]
+    [InlineData("large", 1, 32)]
+    public void Column_pairs_on_idle_columns_are_bit_exact(string config, int stride, int inputChannels)
+    {
+        // Output pixels x and x + 1 on both halves of the columns, one k over the bytes both windows span (3x3 over 16
+        // channels: 64 = two full passes; 3 channels: 12), the epilogue on two pixels per row. An odd output height
+        // rules out row pairs; the stem-like 3-channel case reads a 12-byte k.
+        var random = new Random(23 + stride + inputChannels);
+        int channels = config == "small" ? 16 : 32;
+        var conv = Make.Conv("c", Make.Tensor("x", 11 * stride, 24 * stride, inputChannels, random), channels, new Window(1 + 2 * stride, 1 + 2 * stride, stride, stride, Padding: Padding.Same(stride)), 1, random, -100, 120);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), conv);
+        Assert.Contains("horizontal pairs", compiled.Layers.Single().Decision, StringComparison.Ordinal);
+        var inputs = Make.Inputs(conv.Inputs, random);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        Assert.Equal(LayerOracle.Run(conv, [inputs["x"]]), outputs[conv.Output.Name]);
+    }
+
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("large")]
+    public void Residual_operand_kept_in_the_scratchpad_is_bit_exact(string config)
+    {
+        // ResNet's block: main = 3x3(3x3 strided(x)), shortcut = 1x1 strided(x), out = main + shortcut fused into the
+        // shortcut's epilogue. main's output is only that Add's other operand: it stays in the scratchpad (no store,
+        // no per-band load), and the result equals the layer oracle.
+        var random = new Random(29);
+        var network = new Network();
+        var x = Make.Tensor("x", 16, 16, 16, random);
+        network.Inputs.Add(x);
+        var a = Make.Conv("a", x, 32, new Window(3, 3, 2, 2, Padding: Padding.Same(1)), 1, random, 0, 127, "a:out");
+        var main = Make.Conv("main", a.Output, 32, new Window(3, 3, Padding: Padding.Same(1)), 1, random, outputName: "main:out");
+        var shortcut = Make.Conv("shortcut", x, 32, new Window(1, 1, 2, 2), 1, random, outputName: "shortcut:out");
+        var sum = new NpuTensor("sum", 8, 8, 32, random.Next(-10, 10));
+        var add = new ElementwiseLayer("add", main.Output, shortcut.Output, sum, false, Make.AddParameters(main.Output, shortcut.Output, sum, random));
+        network.Layers.AddRange([a, main, shortcut, add]);
+        network.Outputs.Add("sum");
+        var inputs = Make.Inputs(network.Inputs, random);
+        var expected = LayerOracle.Run(network, inputs);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), network);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        Assert.Equal(expected["sum"], outputs["sum"]);
+        Assert.Contains("the other operand read from the scratchpad", compiled.Layers.Single(l => l.Layer.Name == "shortcut").Decision, StringComparison.Ordinal);
+        Assert.Contains("kept in the scratchpad", compiled.Layers.Single(l => l.Layer.Name == "main").Decision, StringComparison.Ordinal);
     }
 
     [Fact]

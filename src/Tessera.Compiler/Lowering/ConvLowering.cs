@@ -58,7 +58,9 @@ internal sealed record ResidentOutput(long Base, int Height, int Width, int Chan
 /// the elementwise layer) is one operand, <paramref name="OtherDram"/> the other (already in DRAM); per band the
 /// other operand's tile is loaded, the vector unit combines it with the requantized tile in place, and the band
 /// store writes the elementwise layer's output. Single weight block, array engine only.</summary>
-internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft);
+/// <param name="OtherResident">The other operand is kept in the activation scratchpad (unpadded, written by an
+/// earlier convolution): each band's tile is read there, nothing is loaded.</param>
+internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft, long? OtherResident = null);
 
 /// <summary>Emits a convolution as a pipelined band loop. Per weight block: its weights (laid out in the
 /// constant section exactly as the array consumes them: chunk, tap, k-slice, k x n row-major) and its bias and
@@ -101,7 +103,7 @@ internal static class ConvLowering
         long accSlot = ConvPlanner.AccumulatorSlot(conv, plan), parameterBase = 2 * accSlot;
         int engine = plan.OnVector ? Q.Vector : Q.Compute;
         int bands = (output.Height + plan.BandRows - 1) / plan.BandRows;
-        var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector, plan.RowPairs)).ToList();
+        var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector, plan.RowPairs, plan.ColumnPairs)).ToList();
         for (int blockIndex = 0; blockIndex < plan.Blocks.Count; blockIndex++)
         {
             var block = plan.Blocks[blockIndex];
@@ -166,8 +168,10 @@ internal static class ConvLowering
                     }
                     if (prefetched == next.Bytes.Length) builder.Prefetched = (next, nextBase);
                 }
-                long operandAt = 2 * inSlot + 2 * outSlot + (band % 2) * outSlot;
-                if (elementwise is not null)
+                long operandAt = elementwise?.OtherResident is long residentOperand
+                    ? residentOperand + (long)firstRow * width * output.Channels
+                    : 2 * inSlot + 2 * outSlot + (band % 2) * outSlot;
+                if (elementwise is { OtherResident: null })
                 {
                     // The other operand's tile for this band (slot band % 2, free once the vector unit used it two
                     // bands ago).
@@ -225,7 +229,30 @@ internal static class ConvLowering
                                 }
                             }
                         }
-                        for (int tap = 0; tap < (plan.RowPairs ? 0 : window.Taps); tap += groupTaps)
+                        if (plan.ColumnPairs)
+                        {
+                            // Horizontal pairs of output pixels on 2 x width columns: per kernel row one gemm per k-slice
+                            // of the (KernelWidth + StrideX) x channels bytes both pixels' windows span, over width / 2
+                            // pairs (input stride two output pixels) of every band row; accumulator rows of 2 x width
+                            // are two consecutive pixels' channels (the plain layout).
+                            int n2 = 2 * chunk.Width, pairK = (window.KernelWidth + window.StrideX) * chunk.InputCount;
+                            int pairSlices = (pairK + spec.ArrayRows - 1) / spec.ArrayRows;
+                            passes = window.KernelHeight * pairSlices;
+                            for (int ky = 0; ky < window.KernelHeight; ky++)
+                            {
+                                for (int slice = 0; slice < pairSlices; slice++, pass++)
+                                {
+                                    int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, pairK - k0);
+                                    long a = inAt + (long)ky * window.DilationY * loader.RowBytes + chunk.InputStart + k0;
+                                    int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) : 0;
+                                    int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
+                                    builder.Gemm(pass > 0, width / 2, rows, k, n2, a, 2L * window.StrideX * c, window.StrideY * loader.RowBytes,
+                                        weightTile, n2, accAt, n2, wait, signal);
+                                    weightTile += (long)k * n2;
+                                }
+                            }
+                        }
+                        for (int tap = 0; tap < (plan.RowPairs || plan.ColumnPairs ? 0 : window.Taps); tap += groupTaps)
                         {
                             int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
                             for (int slice = 0; slice < kSlices; slice++, pass++)
@@ -276,13 +303,38 @@ internal static class ConvLowering
                             epilogue[i](w, sg);
                         }
                     }
+                    else if (plan.ColumnPairs)
+                    {
+                        // Two pixels per vector row: bias and requantization parameters are duplicated (2 x width).
+                        int n2 = 2 * chunk.Width, pairsPerRow = width / 2;
+                        var epilogue = new List<Action<int, int>>();
+                        if (hasBias) epilogue.Add((w, sg) => builder.Vector(VectorFunction.Bias, pairsPerRow, rows, n2, accAt, n2, (long)width * chunk.Width, accAt, n2, wait: w, signal: sg, b: p));
+                        if (toScratchpad)
+                        {
+                            foreach (var (offset, count, at) in residentOutput!.Pieces((long)firstRow * width, rows * width))
+                            {
+                                epilogue.Add((w, sg) => builder.Vector(VectorFunction.Requantize, count / 2, 1, n2, accAt + offset * chunk.Width, n2, 0, at + chunk.OutputStart, 2 * residentOutput.Channels,
+                                    wait: w, signal: sg, p: p + n2, perChannel: true));
+                            }
+                        }
+                        else
+                        {
+                            epilogue.Add((w, sg) => builder.Vector(VectorFunction.Requantize, pairsPerRow, rows, n2, accAt, n2, (long)width * chunk.Width, outAt + columnOffset, n2,
+                                wait: w, signal: sg, p: p + n2, perChannel: true));
+                        }
+                        for (int i = 0; i < epilogue.Count; i++)
+                        {
+                            var (w, sg) = Streaming.Tokens(i, epilogue.Count, firstVectorWait, releaseAccumulator | toStore);
+                            epilogue[i](w, sg);
+                        }
+                    }
                     else if (hasBias)
                     {
                         builder.Vector(VectorFunction.Bias, width, rows, chunk.Width, accAt, chunk.Width, (long)width * chunk.Width, accAt, chunk.Width,
                             wait: firstVectorWait, b: p);
                         firstVectorWait = 0;
                     }
-                    if (plan.RowPairs)
+                    if (plan.RowPairs || plan.ColumnPairs)
                     {
                     }
                     else if (toScratchpad)
@@ -306,10 +358,13 @@ internal static class ConvLowering
                 if (elementwise is not null)
                 {
                     // Combine in place: the requantized tile (every channel of the band) with the other operand.
-                    long pitch = output.Channels, rowPitch = (long)width * output.Channels;
+                    // Both tiles are contiguous and the parameters per tensor: rows of g pixels fill the lanes.
+                    int g = PixelsPerVectorRow(spec, output.Channels, rows * width);
+                    long pitch = (long)g * output.Channels;
                     var (a, b) = elementwise.ConvIsLeft ? (outAt, operandAt) : (operandAt, outAt);
-                    builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, width, rows, output.Channels, a, pitch, rowPitch, outAt, pitch,
-                        wait: Q.Load, signal: Q.If(!keepCopy, Q.Store) | Q.If(band + 2 < bands, Q.Load), b: b, bStride0: pitch, bStride1: rowPitch, p: elementwiseParameters);
+                    builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, rows * width / g, 1, g * output.Channels, a, pitch, 0, outAt, pitch,
+                        wait: Q.If(elementwise.OtherResident is null, Q.Load), signal: Q.If(!keepCopy, Q.Store) | Q.If(elementwise.OtherResident is null && band + 2 < bands, Q.Load),
+                        b: b, bStride0: pitch, bStride1: 0, p: elementwiseParameters);
                 }
                 if (keepCopy)
                 {
@@ -319,7 +374,8 @@ internal static class ConvLowering
                     for (int i = 0; i < pieces.Count; i++)
                     {
                         var (offset, count, at) = pieces[i];
-                        builder.Vector(VectorFunction.Copy, count, 1, output.Channels, outAt + offset * output.Channels, output.Channels, 0, at, residentOutput.Channels,
+                        int g = residentOutput.Channels == output.Channels ? PixelsPerVectorRow(spec, output.Channels, count) : 1;
+                        builder.Vector(VectorFunction.Copy, count / g, 1, g * output.Channels, outAt + offset * output.Channels, g * output.Channels, 0, at, g * residentOutput.Channels,
                             signal: Q.If(i == pieces.Count - 1, Q.Store));
                     }
                 }
@@ -344,6 +400,16 @@ internal static class ConvLowering
         return plan;
     }
 
+    /// <summary>Pixels per vector row for an elementwise operation over <paramref name="pixels"/> consecutive pixels of
+    /// <paramref name="channels"/> contiguous channels whose parameters do not depend on the channel: as many as fill
+    /// the vector lanes (a row costs ceil(cols / lanes) cycles), when they divide the pixel count.</summary>
+    internal static int PixelsPerVectorRow(NpuSpec spec, int channels, int pixels)
+    {
+        if (channels >= spec.VectorLanes || spec.VectorLanes % channels != 0) return 1;
+        int g = spec.VectorLanes / channels;
+        return pixels % g == 0 ? g : 1;
+    }
+
     /// <summary>Cycles the DMA channel is free while band <paramref name="band"/> computes: the engine's time for the
     /// band (the cost model's formulas) less the next band's input load.</summary>
     private static long PrefetchGap(NpuSpec spec, ConvLayer conv, ConvPlan plan, IReadOnlyList<ConvChunk> block, int band, int bands, bool fromScratchpad, bool toScratchpad, bool operand)
@@ -366,7 +432,7 @@ internal static class ConvLowering
                 engine += conv.Window.Taps * pixels * ((chunk.Width + spec.VectorLanes - 1) / spec.VectorLanes);
                 continue;
             }
-            engine += ConvPlanner.Passes(spec, conv, chunk, plan.RowPairs) * Math.Max(plan.RowPairs ? pixels / 2 : pixels, spec.ArrayRows);
+            engine += ConvPlanner.Passes(spec, conv, chunk, plan.RowPairs, plan.ColumnPairs) * Math.Max(plan.RowPairs || plan.ColumnPairs ? pixels / 2 : pixels, spec.ArrayRows);
         }
         int nextRows = band + 1 < bands ? Math.Min(plan.BandRows, conv.Output.Height - (band + 1) * plan.BandRows) : 0;
         long nextLoad = nextRows == 0 ? 0 : ConvPlanner.InputSlot(conv, nextRows) / spec.DramBytesPerCycle;
@@ -390,7 +456,7 @@ internal static class ConvLowering
         }
     }
 
-    internal static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector, bool rowPairs = false)
+    internal static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector, bool rowPairs = false, bool columnPairs = false)
     {
         var weights = new List<byte>();
         var parameters = new List<int>();
@@ -417,7 +483,20 @@ internal static class ConvLowering
                     for (int n = 0; n < chunk.Width; n++) weights.Add(ky >= 0 && ky < window.KernelHeight ? (byte)conv.Weight(chunk.OutputStart + n, ky, kx, ic) : (byte)0);
                 }
             }
-            for (int tap = 0; tap < (rowPairs ? 0 : window.Taps); tap++)
+            if (columnPairs)
+            {
+                // Per kernel row: the (KernelWidth + StrideX) x channels bytes two neighbouring pixels' windows span
+                // x 2 x width, columns [kernel row at offset 0 for pixel x | shifted by StrideX for pixel x + 1].
+                for (int ky = 0; ky < window.KernelHeight; ky++)
+                for (int q = 0; q < window.KernelWidth + window.StrideX; q++)
+                for (int ic = 0; ic < chunk.InputCount; ic++)
+                for (int half = 0; half < 2; half++)
+                {
+                    int kx = q - half * window.StrideX;
+                    for (int n = 0; n < chunk.Width; n++) weights.Add(kx >= 0 && kx < window.KernelWidth ? (byte)conv.Weight(chunk.OutputStart + n, ky, kx, ic) : (byte)0);
+                }
+            }
+            for (int tap = 0; tap < (rowPairs || columnPairs ? 0 : window.Taps); tap++)
             {
                 int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
                 if (onVector)
@@ -431,9 +510,15 @@ internal static class ConvLowering
                     for (int n = 0; n < chunk.Width; n++) weights.Add((byte)conv.Weight(chunk.OutputStart + n, ky, kx, ic));
                 }
             }
-            for (int n = 0; n < chunk.Width; n++) parameters.Add(bias[biasIndex++]);
+            // Column pairs: every per-channel word twice (the epilogue's rows are two pixels).
+            int copies = columnPairs ? 2 : 1;
+            var chunkBias = bias.AsSpan(biasIndex, chunk.Width).ToArray();
+            biasIndex += chunk.Width;
+            for (int r = 0; r < copies; r++) parameters.AddRange(chunkBias);
             parameters.AddRange([conv.Output.ZeroPoint, conv.Minimum, conv.Maximum]);
+            for (int r = 0; r < copies; r++)
             for (int n = 0; n < chunk.Width; n++) parameters.Add(conv.Multipliers[chunk.OutputStart + n]);
+            for (int r = 0; r < copies; r++)
             for (int n = 0; n < chunk.Width; n++) parameters.Add(conv.Shifts[chunk.OutputStart + n]);
         }
         return (weights.ToArray(), parameters.ToArray(), weightAt, parameterAt);

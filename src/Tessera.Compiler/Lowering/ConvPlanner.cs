@@ -11,7 +11,8 @@ internal sealed record ConvChunk(int OutputStart, int Width, int InputStart, int
 /// <summary>How a convolution is tiled: the MAC engine, output rows per band, and blocks of chunks whose
 /// weights are resident in the weight scratchpad together (the input is streamed once per block).</summary>
 /// <param name="RowPairs">Output rows computed in pairs on twice the chunk's columns (<see cref="ConvPlanner.PairsRows"/>).</param>
-internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IReadOnlyList<ConvChunk>> Blocks, CostEstimate Cost, bool RowPairs = false)
+/// <param name="ColumnPairs">Output pixels computed in horizontal pairs on twice the chunk's columns (<see cref="ConvPlanner.PairsColumns"/>).</param>
+internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IReadOnlyList<ConvChunk>> Blocks, CostEstimate Cost, bool RowPairs = false, bool ColumnPairs = false)
 {
     public int MaxWidth => Blocks.SelectMany(b => b).Max(c => c.Width);
 
@@ -19,7 +20,7 @@ internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IRead
 
     public string Describe(ConvLayer conv) =>
         $"{(OnVector ? "vector multiply_accumulate" : "array gemm")}, {BandRows} output rows x {conv.Output.Width} per band, " +
-        $"{Blocks.Sum(b => b.Count)} channel chunk(s) of <= {MaxWidth} in {Blocks.Count} weight block(s){(RowPairs ? ", output rows in pairs on 2 x " + MaxWidth + " columns" : "")}; {Cost}";
+        $"{Blocks.Sum(b => b.Count)} channel chunk(s) of <= {MaxWidth} in {Blocks.Count} weight block(s){(RowPairs ? ", output rows in pairs on 2 x " + MaxWidth + " columns" : "")}{(ColumnPairs ? ", output pixels in horizontal pairs on 2 x " + MaxWidth + " columns" : "")}; {Cost}";
 }
 
 /// <summary>Cycles each resource needs (from <see cref="Tessera.Simulator.TimingModel"/>'s formulas) and DRAM
@@ -43,7 +44,9 @@ internal static class ConvPlanner
     /// (<see cref="FusedElementwise"/>): two more output-sized slots for the other operand, a few parameter words.</param>
     /// <param name="weightsPreloaded">The layer's weights are loaded by earlier layers' prefetches (<see cref="WeightRing"/>):
     /// its DMA time has only its activations and parameters.</param>
-    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null, bool elementwiseOperand = false, bool weightsPreloaded = false)
+    /// <param name="inputResident">The layer reads its input from the scratchpad (kept by its producer): no input
+    /// loads in its DMA time or load latency.</param>
+    public static ConvPlan Plan(NpuSpec spec, ConvLayer conv, long? activationBytes = null, bool elementwiseOperand = false, bool weightsPreloaded = false, bool inputResident = false)
     {
         if (spec.Dataflow != Dataflow.WeightStationary) throw new UnsupportedException($"'{spec.Name}' is output-stationary; the compiler targets weight-stationary arrays only so far", conv.Name);
         if (BandLoader.Check(conv.Input, conv.Window.Padding) is { } loadProblem) throw new UnsupportedException($"layer '{conv.Name}': {loadProblem}", conv.Name);
@@ -69,17 +72,20 @@ internal static class ConvPlanner
                 long weightBytes = chunks.Sum(c => (long)WeightBytes(conv, c, onVector));
                 if (4 * (halves.Count - blocks.Count) * conv.Input.Length < weightBytes) blocks = halves;
             }
-            foreach (bool pairs in PairsRows(spec, conv, chunks, onVector) ? new[] { false, true } : [false])
+            var modes = new List<(bool Rows, bool Columns)> { (false, false) };
+            if (PairsRows(spec, conv, chunks, onVector)) modes.Add((true, false));
+            if (PairsColumns(spec, conv, chunks, onVector)) modes.Add((false, true));
+            foreach (var (pairs, columnPairs) in modes)
             {
                 for (int rows = pairs ? 2 : 1; rows <= conv.Output.Height; rows += pairs ? 2 : 1)
                 {
-                    var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0, 0), pairs);
+                    var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0, 0), pairs, columnPairs);
                     if (Fits(spec, conv, plan, activationBytes ?? spec.ActivationScratchpadBytes, elementwiseOperand) is { } problem)
                     {
                         if (rows == 1) problems.Add(problem);
                         break; // larger bands only need more space
                     }
-                    candidates.Add(plan with { Cost = Estimate(spec, conv, plan, weightsPreloaded) });
+                    candidates.Add(plan with { Cost = Estimate(spec, conv, plan, weightsPreloaded, inputResident) });
                 }
             }
         }
@@ -126,12 +132,30 @@ internal static class ConvPlanner
         && conv.Window.DilationY == 1 && conv.Output.Height % 2 == 0 && TapGroup(conv, chunks[0]).Taps == conv.Window.KernelWidth
         && PairedWeightBytes(conv, chunks[0]) <= spec.WeightScratchpadBytes;
 
+    /// <summary>Column pairs: when one chunk holds every output channel and fills at most half the array's columns,
+    /// output pixels x and x + 1 of a row are computed together on 2 x width columns: per kernel row one k of
+    /// (KernelWidth + StrideX) x channels consecutive input bytes (the union of both pixels' windows) meets a tile
+    /// whose first half holds the kernel row at offset 0 and the second half the kernel row shifted by StrideX (zeros
+    /// elsewhere); the gemm streams every other pixel (16->16 3x3: 3 x 2 passes of half the pixels per output row
+    /// instead of 3 x 2 of all of them). The accumulator rows hold two consecutive pixels' channels, so the epilogue
+    /// works on 2 x width columns (the vector unit's lanes filled twice as far). Needs whole packed kernel rows, no
+    /// horizontal dilation and an even output width.</summary>
+    public static bool PairsColumns(NpuSpec spec, ConvLayer conv, IReadOnlyList<ConvChunk> chunks, bool onVector) =>
+        !onVector && conv.Groups == 1 && chunks.Count == 1 && 2 * chunks[0].Width <= spec.ArrayColumns && conv.Window.KernelWidth >= 2
+        && conv.Window.DilationX == 1 && conv.Output.Width % 2 == 0 && TapGroup(conv, chunks[0]).Taps == conv.Window.KernelWidth
+        && chunks[0].Width == conv.Output.Channels && (conv.Window.KernelWidth + conv.Window.StrideX) * chunks[0].InputCount <= 4095
+        && ColumnPairedWeightBytes(conv, chunks[0]) <= spec.WeightScratchpadBytes;
+
+    public static long ColumnPairedWeightBytes(ConvLayer conv, ConvChunk chunk) =>
+        (long)conv.Window.KernelHeight * (conv.Window.KernelWidth + conv.Window.StrideX) * chunk.InputCount * 2 * chunk.Width;
+
     public static long PairedWeightBytes(ConvLayer conv, ConvChunk chunk) =>
         (long)(conv.Window.KernelHeight + conv.Window.StrideY) * conv.Window.KernelWidth * chunk.InputCount * 2 * chunk.Width;
 
     /// <summary>Array passes of one chunk per band (per pair of rows when <paramref name="pairs"/>).</summary>
-    public static long Passes(NpuSpec spec, ConvLayer conv, ConvChunk chunk, bool pairs)
+    public static long Passes(NpuSpec spec, ConvLayer conv, ConvChunk chunk, bool pairs, bool columnPairs = false)
     {
+        if (columnPairs) return conv.Window.KernelHeight * (((conv.Window.KernelWidth + conv.Window.StrideX) * chunk.InputCount + spec.ArrayRows - 1) / spec.ArrayRows);
         var (groupTaps, groupK) = TapGroup(conv, chunk);
         long slices = (groupK + spec.ArrayRows - 1) / spec.ArrayRows;
         return pairs ? (conv.Window.KernelHeight + conv.Window.StrideY) * slices : conv.Window.Taps / groupTaps * slices;
@@ -139,7 +163,7 @@ internal static class ConvPlanner
 
     public static int WeightBytes(ConvLayer conv, ConvChunk chunk, bool onVector) => conv.Window.Taps * chunk.Width * (onVector ? 1 : chunk.InputCount);
 
-    public static int ParameterWords(ConvChunk chunk) => 3 + 3 * chunk.Width;
+    public static int ParameterWords(ConvChunk chunk, bool columnPairs = false) => 3 + (columnPairs ? 6 : 3) * chunk.Width;
 
     private static List<IReadOnlyList<ConvChunk>>? Blocks(NpuSpec spec, ConvLayer conv, List<ConvChunk> chunks, bool onVector, long budget, out string? problem)
     {
@@ -183,7 +207,7 @@ internal static class ConvPlanner
         int rows = plan.BandRows;
         long activation = 2 * InputSlot(conv, rows) + (elementwiseOperand ? 4 : 2) * OutputSlot(conv, plan);
         if (activation > activationBytes) return $"{rows}-row band needs {activation} activation bytes, '{spec.Name}' has {activationBytes}";
-        long parameters = plan.Blocks.Max(b => b.Sum(ParameterWords)) + (elementwiseOperand ? ElementwiseParameterWords : 0);
+        long parameters = plan.Blocks.Max(b => b.Sum(c => ParameterWords(c, plan.ColumnPairs))) + (elementwiseOperand ? ElementwiseParameterWords : 0);
         long accumulator = 2 * AccumulatorSlot(conv, plan) + parameters;
         if (accumulator > spec.AccumulatorEntries) return $"{rows}-row band needs {accumulator} accumulator entries, '{spec.Name}' has {spec.AccumulatorEntries}";
         if (conv.Output.Width > 4095 || rows > 4095) return "output rows exceed 4095 pixels";
@@ -192,26 +216,28 @@ internal static class ConvPlanner
         return null;
     }
 
-    private static CostEstimate Estimate(NpuSpec spec, ConvLayer conv, ConvPlan plan, bool weightsPreloaded)
+    private static CostEstimate Estimate(NpuSpec spec, ConvLayer conv, ConvPlan plan, bool weightsPreloaded, bool inputResident)
     {
         long array = 0, vector = 0, bytes = 0, latency = 0;
         int lanes = spec.VectorLanes, taps = conv.Window.Taps, width = conv.Output.Width;
         long lastStep = 0;
         foreach (var block in plan.Blocks)
         {
-            if (!weightsPreloaded) bytes += plan.RowPairs ? PairedWeightBytes(conv, block[0]) : block.Sum(c => WeightBytes(conv, c, plan.OnVector));
-            bytes += block.Sum(ParameterWords) * 4L;
+            if (!weightsPreloaded) bytes += plan.RowPairs ? PairedWeightBytes(conv, block[0]) : plan.ColumnPairs ? ColumnPairedWeightBytes(conv, block[0]) : block.Sum(c => WeightBytes(conv, c, plan.OnVector));
+            bytes += block.Sum(c => ParameterWords(c, plan.ColumnPairs)) * 4L;
             for (int row = 0; row < conv.Output.Height; row += plan.BandRows)
             {
                 int rows = Math.Min(plan.BandRows, conv.Output.Height - row);
                 long pixels = (long)rows * width;
-                long inputBytes = (long)conv.Window.InputRows(rows) * conv.Input.Width * conv.Input.Channels;
+                long inputBytes = inputResident ? 0 : (long)conv.Window.InputRows(rows) * conv.Input.Width * conv.Input.Channels;
                 bytes += inputBytes + pixels * plan.BlockChannels(block);
                 long engineBefore = plan.OnVector ? vector : array;
                 foreach (var chunk in block)
                 {
                     long perRow = (chunk.Width + lanes - 1) / lanes;
-                    long epilogue = 2 * pixels * perRow + 2 * spec.VectorPipelineCycles;
+                    long epilogue = plan.ColumnPairs
+                        ? 2 * (pixels / 2) * ((2 * chunk.Width + lanes - 1) / lanes) + 2 * spec.VectorPipelineCycles
+                        : 2 * pixels * perRow + 2 * spec.VectorPipelineCycles;
                     if (plan.OnVector)
                     {
                         vector += taps * pixels * perRow + epilogue;
@@ -219,19 +245,19 @@ internal static class ConvPlanner
                     }
                     else
                     {
-                        long passes = Passes(spec, conv, chunk, plan.RowPairs);
-                        long streamed = plan.RowPairs ? pixels / 2 : pixels;
+                        long passes = Passes(spec, conv, chunk, plan.RowPairs, plan.ColumnPairs);
+                        long streamed = plan.RowPairs || plan.ColumnPairs ? pixels / 2 : pixels;
                         array += passes * Math.Max(streamed, spec.ArrayRows);
                         vector += epilogue;
                         lastStep = passes * Math.Max(streamed, spec.ArrayRows) + spec.ArrayRows + spec.ArrayColumns + epilogue;
                     }
                 }
                 long engine = (plan.OnVector ? vector : array) - engineBefore;
-                latency += Math.Max(engine, inputBytes / spec.DramBytesPerCycle + spec.DramLatencyCycles);
+                latency += inputResident ? engine : Math.Max(engine, inputBytes / spec.DramBytesPerCycle + spec.DramLatencyCycles);
             }
         }
         long dma = (bytes + spec.DramBytesPerCycle - 1) / spec.DramBytesPerCycle;
-        long firstLoad = InputSlot(conv, plan.BandRows) / spec.DramBytesPerCycle;
+        long firstLoad = inputResident ? 0 : InputSlot(conv, plan.BandRows) / spec.DramBytesPerCycle;
         long lastStore = (long)plan.BandRows * width * plan.BlockChannels(plan.Blocks[^1]) / spec.DramBytesPerCycle;
         long fillDrain = plan.Blocks.Count * (2L * spec.DramLatencyCycles + firstLoad + lastStep + lastStore);
         return new CostEstimate(array, vector, dma, latency, fillDrain, bytes);
