@@ -126,9 +126,10 @@ public sealed record CpuKernelOptions(int Threads, Gemm.GemmShape Shape)
     public int SerialBelowElements { get; init; } = CpuParallel.SerialBelowElements;
 
     /// <summary>Convolutions and matrix products with at least this many multiply-adds run in parallel even when
-    /// their inputs are small (16 per element of <see cref="SerialBelowElements"/>: 4M by default, about 0.1 ms
-    /// on one core; 0 when the tests set 0).</summary>
-    public long SerialBelowMacs => 16L * SerialBelowElements;
+    /// their inputs are small (64 per element of <see cref="SerialBelowElements"/>: 16M by default, about 0.3 ms
+    /// on one core, so a fork-join on shared cores still pays; 0 when the tests set 0). At 4M BlazeFace front's
+    /// stem (7M) went parallel and front at 2 threads doubled under load 18.</summary>
+    public long SerialBelowMacs => 64L * SerialBelowElements;
 
     public int ThreadCount => CpuParallel.Resolve(Threads);
 }
