@@ -54,6 +54,7 @@ public static class CpuBackend
             [("", "Resize")] = r => new FastResize(r, options),
             [("", "Upsample")] = r => new FastResize(r, options),
             [("", "Cast")] = r => new FastCast(r, options),
+            [("", "ConstantOfShape")] = r => new FastConstantOfShape(r, options),
         };
         var registry = new OperatorRegistry();
         foreach (var (domain, opType) in fallback.Keys)

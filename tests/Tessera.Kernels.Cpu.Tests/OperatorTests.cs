@@ -321,6 +321,47 @@ public sealed class OperatorTests
             RunNode(Fast, widen, [halves]).ToFloatArray().Select(BitConverter.SingleToInt32Bits));
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(0f)]
+    [InlineData(-2.5f)]
+    public void ConstantOfShape_fills_float32_like_the_reference(float? fill)
+    {
+        var node = new Node("ConstantOfShape", [new Value("shape")], [new Value("y")], "", "fill");
+        if (fill is { } f) node.SetAttribute(NodeAttribute.FromTensor("value", Tensor.Create([1], new[] { f })));
+        Assert.IsType<Operators.FastConstantOfShape>(Fast.Get(node));
+        foreach (long[] dims in new long[][] { [], [0], [1], [7], [1, 17, 7], [1, 24, 32, 32], [3, 0, 2] })
+        {
+            var shape = Tensor.FromInt64s(DataType.Int64, [dims.Length], dims);
+            var expected = RunNode(OperatorRegistry.Default, node, [shape]);
+            // Arena buffers come back used: the fill must overwrite whatever they held.
+            var context = new KernelContext(node, 22, [shape], null, new StaleBuffers());
+            Fast.Get(node).Execute(context);
+            var actual = (Tensor)context.Outputs[0]!;
+            Assert.Equal(expected.DataType, actual.DataType);
+            Assert.Equal(expected.Shape, actual.Shape);
+            Assert.Equal(expected.ToFloatArray(), actual.ToFloatArray());
+        }
+        // A value of another type stays with the reference.
+        var integer = new Node("ConstantOfShape", [new Value("shape")], [new Value("y")], "", "fill");
+        integer.SetAttribute(NodeAttribute.FromTensor("value", Tensor.FromInt64s(DataType.Int64, [1], [3])));
+        var dims2 = Tensor.FromInt64s(DataType.Int64, [2], [2, 3]);
+        Assert.Equal(RunNode(OperatorRegistry.Default, integer, [dims2]).As<long>().ToArray(), RunNode(Fast, integer, [dims2]).As<long>().ToArray());
+    }
+
+    /// <summary>Hands out buffers full of NaN, as a reused arena array may hold anything.</summary>
+    private sealed class StaleBuffers : IBufferProvider
+    {
+        public float[] RentFloats(int length)
+        {
+            var buffer = new float[length];
+            Array.Fill(buffer, float.NaN);
+            return buffer;
+        }
+
+        public bool CanOverwriteInput(KernelContext context, int input) => false;
+    }
+
     private static Tensor RunNode(OperatorRegistry registry, Node node, Tensor?[] inputs)
     {
         var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());

@@ -36,6 +36,16 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
             .ToArray();
     });
 
+    /// <summary>Multiply-adds = batch x output positions x weight elements; output positions estimated as the input
+    /// positions over the strides.</summary>
+    protected override bool RunsSerially(KernelContext context)
+    {
+        if (context.InputValue(0) is not Tensor { Rank: >= 3 } x || context.InputValue(1) is not Tensor w) return base.RunsSerially(context);
+        long positions = ShapeMath.ElementCount(x.Shape.AsSpan(2));
+        foreach (long s in context.GetInts("strides") ?? []) positions /= Math.Max(1, s);
+        return RunsSeriallyForMacs(context, x.Shape[0] * positions * w.Length);
+    }
+
     protected override bool TryExecute(KernelContext context)
     {
         var x = context.Input(0);

@@ -30,6 +30,14 @@ public sealed class FastMatrixMultiply(Operator reference, CpuKernelOptions opti
             : _packedPlain.Get(b, t => PackedMatrix.Right(Options.Shape, t.As<float>(), rows, columns, columns, 1));
     }
 
+    /// <summary>Multiply-adds = elements of A x columns of the result.</summary>
+    protected override bool RunsSerially(KernelContext context)
+    {
+        if (context.InputValue(0) is not Tensor { Rank: >= 1 } a || context.InputValue(1) is not Tensor { Rank: >= 2 } b) return base.RunsSerially(context);
+        int n = context.GetInt("transB", 0) != 0 ? b.Shape[^2] : b.Shape[^1];
+        return RunsSeriallyForMacs(context, a.Length * n);
+    }
+
     protected override bool TryExecute(KernelContext context)
     {
         var a = context.Input(0);

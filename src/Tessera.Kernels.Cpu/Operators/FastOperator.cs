@@ -32,6 +32,12 @@ public abstract class FastOperator(Operator reference, CpuKernelOptions options)
     /// output rather than its inputs (Resize) decides itself.</summary>
     protected virtual bool RunsSerially(KernelContext context) => IsSmall(context, Options.SerialBelowElements);
 
+    /// <summary>For kernels whose work is multiply-adds (convolution, MatMul): serial only when the inputs are small
+    /// and the node does fewer than <see cref="CpuKernelOptions.SerialBelowMacs"/> of them. A 3x3 convolution on a
+    /// 27x27 map has few input elements but tens of millions of multiply-adds, far more than a fork-join costs.</summary>
+    protected bool RunsSeriallyForMacs(KernelContext context, long macs) =>
+        IsSmall(context, Options.SerialBelowElements) && macs < Options.SerialBelowMacs;
+
     private static bool IsSmall(KernelContext context, int threshold)
     {
         long elements = 0;
@@ -118,6 +124,12 @@ public sealed record CpuKernelOptions(int Threads, Gemm.GemmShape Shape)
     /// <summary>Nodes with fewer input elements run on the calling thread (tests set 0 to run every node's
     /// parallel path).</summary>
     public int SerialBelowElements { get; init; } = CpuParallel.SerialBelowElements;
+
+    /// <summary>Convolutions and matrix products with at least this many multiply-adds run in parallel even when
+    /// their inputs are small (64 per element of <see cref="SerialBelowElements"/>: 16M by default, about 0.3 ms
+    /// on one core, so a fork-join on shared cores still pays; 0 when the tests set 0). At 4M BlazeFace front's
+    /// stem (7M) went parallel and front at 2 threads doubled under load 18.</summary>
+    public long SerialBelowMacs => 64L * SerialBelowElements;
 
     public int ThreadCount => CpuParallel.Resolve(Threads);
 }

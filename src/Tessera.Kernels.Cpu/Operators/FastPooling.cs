@@ -84,8 +84,8 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
     }
 
     /// <summary>Eight outputs per pass: the even and odd taps of two rows split by in-lane shuffles, the
-    /// reference's first-then-greater rule as compare-and-blend (a NaN tap after the first never wins, as in
-    /// the scalar loop), one cross-lane permute to restore the order. Returns the outputs written.</summary>
+    /// reference's first-then-greater rule as vmaxps(tap, best), which returns tap only when tap > best (a NaN tap
+    /// after the first never wins, a NaN best stays, -0/+0 ties keep best, as in the scalar loop), one cross-lane permute to restore the order. Returns the outputs written.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int MaxTwoByTwoRow(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> target)
     {
@@ -100,11 +100,11 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
                 var b1 = Avx.LoadVector256(b + 2 * ox + 8);
                 var best = Avx.Shuffle(t0, t1, 0b10_00_10_00);
                 var v = Avx.Shuffle(t0, t1, 0b11_01_11_01);
-                best = Avx.BlendVariable(best, v, Avx.CompareGreaterThan(v, best));
+                best = Avx.Max(v, best);
                 v = Avx.Shuffle(b0, b1, 0b10_00_10_00);
-                best = Avx.BlendVariable(best, v, Avx.CompareGreaterThan(v, best));
+                best = Avx.Max(v, best);
                 v = Avx.Shuffle(b0, b1, 0b11_01_11_01);
-                best = Avx.BlendVariable(best, v, Avx.CompareGreaterThan(v, best));
+                best = Avx.Max(v, best);
                 // Lanes hold outputs 0 1 4 5 | 2 3 6 7: swap the middle 64-bit pairs.
                 Avx.Store(o + ox, Avx2.Permute4x64(best.AsDouble(), 0b11_01_10_00).AsSingle());
             }
@@ -145,9 +145,9 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
                             var even = Avx.Shuffle(u0, u1, 0b10_00_10_00);
                             var odd = Avx.Shuffle(u0, u1, 0b11_01_11_01);
                             var next = Avx.Shuffle(w0, w1, 0b10_00_10_00);
-                            best = iy == top ? even : Avx.BlendVariable(best, even, Avx.CompareGreaterThan(even, best));
-                            best = Avx.BlendVariable(best, odd, Avx.CompareGreaterThan(odd, best));
-                            best = Avx.BlendVariable(best, next, Avx.CompareGreaterThan(next, best));
+                            best = iy == top ? even : Avx.Max(even, best);
+                            best = Avx.Max(odd, best);
+                            best = Avx.Max(next, best);
                         }
                         // Lanes hold outputs 0 1 4 5 | 2 3 6 7: swap the middle 64-bit pairs.
                         Avx.Store(outRow + ox, Avx2.Permute4x64(best.AsDouble(), 0b11_01_10_00).AsSingle());
