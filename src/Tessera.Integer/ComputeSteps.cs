@@ -305,6 +305,16 @@ public sealed class LayoutStep(Node node, long opset, Operator kernel, string in
 
     public override string Kind => "int." + Node.OpType;
 
+    /// <summary>The opset the node's kernel runs at.</summary>
+    public long Opset => opset;
+
+    /// <summary>The node's inputs as the kernel sees them: null at 0 (the int8 data) and for the inputs it does not
+    /// have, the constant tensors elsewhere.</summary>
+    public IReadOnlyList<Tensor?> Constants => constants;
+
+    /// <summary>Whether the output is uint8 (held as int8 shifted by -128).</summary>
+    public bool Unsigned => unsigned;
+
     public override void Execute(IntegerState state) => state.SetInt8(Outputs[0], Apply(state.Int8(Inputs[0])), unsigned);
 
     /// <summary>The node's kernel on any tensor in place of its data input, with the step's constant inputs (the

@@ -34,6 +34,11 @@ public sealed class QuantizeStep(string name, string input, string output, Activ
 {
     public override string Kind => "quantize";
 
+    public ActivationQuantization Quantization => quantization;
+
+    /// <summary>Whether the output is uint8 (held as int8 shifted by -128).</summary>
+    public bool Unsigned => unsigned;
+
     public override bool IsFloat => true;
 
     public override string Parameters => $"scale={quantization.Scale:R} zero={quantization.ZeroPoint}";
@@ -56,6 +61,8 @@ public sealed class DequantizeStep(string name, string input, string output, Act
     : IntegerStep(name, [input], [output])
 {
     public override string Kind => "dequantize";
+
+    public ActivationQuantization Quantization => quantization;
 
     public override bool IsFloat => true;
 

@@ -191,8 +191,9 @@ public sealed class Int8StepTests
     public void Fast_max_pool_equals_the_reference_step()
     {
         var random = new Random(23);
-        foreach (var (k, s, pad, ceil) in new[] { (2, 2, 0, 0), (3, 2, 1, 0), (3, 2, 0, 1), (1, 1, 0, 0) })
+        foreach (var (k, s, pad, ceil) in new[] { (2, 2, 0, 0), (3, 2, 1, 0), (3, 2, 0, 1), (1, 1, 0, 0), (2, 2, 0, 1), (2, 2, 1, 0) })
         foreach (int threads in new[] { 1, 2 })
+        foreach (int[] shape in new[] { new[] { 1, 7, 17, 255 }, [2, 5, 7, 7], [1, 3, 64, 66], [1, 2, 3, 33], [1, 1, 3, 3] })
         {
             var node = new Node("MaxPool", [new Value("x")], [new Value("y")], "", "pool");
             node.SetAttribute(NodeAttribute.Ints("kernel_shape", [k, k]));
@@ -200,8 +201,11 @@ public sealed class Int8StepTests
             node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
             node.SetAttribute(NodeAttribute.Int("ceil_mode", ceil));
             var step = new PoolStep(node, "x", "y", 0, null, unsigned: false);
-            var x = Tensor.Create([1, 7, 17, 255], Bytes(random, [1, 7, 17, 255]));
-            Same(step, new Int8MaxPool(step, threads), [("x", x)], $"MaxPool k{k} s{s} p{pad} ceil{ceil}");
+            var x = Tensor.Create(shape, Bytes(random, shape));
+            // Runs of the extreme values (ties and the ends of the int16 pairing).
+            x.As<sbyte>().AsSpan(0, Math.Min(x.Length, 40)).Fill(sbyte.MinValue);
+            if (x.Length > 80) x.As<sbyte>().AsSpan(40, 40).Fill(sbyte.MaxValue);
+            Same(step, new Int8MaxPool(step, threads), [("x", x)], $"MaxPool k{k} s{s} p{pad} ceil{ceil} {ShapeMath.Format(shape)}");
         }
     }
 

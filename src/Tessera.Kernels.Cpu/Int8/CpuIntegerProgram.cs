@@ -5,7 +5,7 @@ namespace Tessera.Kernels.Cpu.Int8;
 /// <summary>The cpu backend for quantized models: the integer program with the steps the fast int8 kernels
 /// cover (requantizing convolutions, depthwise included, ungrouped transposed convolutions, Add and Mul with equal
 /// shapes or a per-channel operand as table lookups, lookups, a lookup multiplied by its input as one lookup,
-/// MaxPool); a folded lookup's value is not made (it had no other use). The fast steps reuse their output arrays from run to run, so the
+/// MaxPool, GlobalAveragePool, nearest Resize, quantize and dequantize); a folded lookup's value is not made (it had no other use). The fast steps reuse their output arrays from run to run, so the
 /// values of one run's state stay valid until the next run of the same program (graph outputs are made by the
 /// final dequantize, a reference step, and are always fresh). replaced by them; every other step stays the integer
 /// reference step. The result is bit for bit the integer executor's.</summary>
@@ -44,6 +44,10 @@ public static class CpuIntegerProgram
             LookupStep lookup => Int8Lookup.Of(lookup, resolved),
             PoolStep pool when Int8MaxPool.Covers(pool) => new Int8MaxPool(pool, resolved),
             ConcatStep concat => new Int8Concat(concat),
+            PoolStep pool when Int8GlobalAveragePool.Covers(pool) => new Int8GlobalAveragePool(pool, resolved),
+            LayoutStep layout when Int8Resize.Covers(layout) => new Int8Resize(layout, resolved),
+            QuantizeStep quantize => new Int8Quantize(quantize, resolved),
+            DequantizeStep dequantize => new Int8Dequantize(dequantize),
             _ => step,
         }).ToList();
         return new IntegerProgram(steps, program.Islands, program.Constants, program.Inputs, program.Outputs, program.IntegerOutputs);
@@ -53,7 +57,8 @@ public static class CpuIntegerProgram
     public static int FastSteps(IntegerProgram program) => program.Steps.Count(IsFast);
 
     /// <summary>Whether a step is one of the fast int8 kernels.</summary>
-    public static bool IsFast(IntegerStep step) => step is Int8Convolution or Int8ConvolutionTranspose or Int8Binary or Int8Lookup or Int8MaxPool or Int8Concat;
+    public static bool IsFast(IntegerStep step) => step is Int8Convolution or Int8ConvolutionTranspose or Int8Binary or Int8Lookup or Int8MaxPool or Int8Concat
+        or Int8GlobalAveragePool or Int8Resize or Int8Quantize or Int8Dequantize;
 }
 
 /// <summary>A fast step's output array, kept from one run to the next (a new one only when the size changes):
