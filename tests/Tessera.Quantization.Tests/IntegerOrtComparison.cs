@@ -61,11 +61,7 @@ internal sealed class StepAgreement
 /// <param name="LocalByKind">The local comparison per step kind ("int.Conv", "int.Lookup(Sigmoid)", ...).</param>
 /// <param name="FusedOps">QLinear*/integer op count in ONNX Runtime's optimized graph (0 when not fused).</param>
 internal sealed record IntegerOrtResult(StepAgreement Final, StepAgreement Accumulated, StepAgreement Local,
-    IReadOnlyDictionary<string, StepAgreement> LocalByKind, IReadOnlyDictionary<string, StepAgreement> FinalByTensor, int FusedOps)
-{
-    /// <summary>The whole-model comparison per QuantizeLinear output, in the integer program's step order.</summary>
-    public IReadOnlyList<(string Tensor, StepAgreement Agreement)> AccumulatedByTensor { get; init; } = [];
-}
+    IReadOnlyDictionary<string, StepAgreement> LocalByKind, IReadOnlyDictionary<string, StepAgreement> FinalByTensor, int FusedOps);
 
 /// <summary>Runs a QDQ file in ONNX Runtime and in the integer reference executor and compares every int8 tensor in
 /// units of its quantization step. ONNX Runtime sees the file with every QuantizeLinear output made a graph output
@@ -123,8 +119,6 @@ internal sealed class IntegerOrtComparison
 
     public IntegerProgram Program { get; }
 
-    public static Action<string>? Diagnostics { get; set; }
-
     /// <summary>Graph output -> the int8 tensor compared for it.</summary>
     public IReadOnlyDictionary<string, string> FinalTensors => _finalTensors;
 
@@ -138,20 +132,12 @@ internal sealed class IntegerOrtComparison
         var byKind = new SortedDictionary<string, StepAgreement>(StringComparer.Ordinal);
         var byTensor = new SortedDictionary<string, StepAgreement>(StringComparer.Ordinal);
         int fused = 0;
-        var perTensor = new Dictionary<string, StepAgreement>(StringComparer.Ordinal);
         foreach (var inputs in samples)
         {
             var (ort, fusedOps) = RunOrt(_exposed, inputs, level);
             fused = fusedOps;
             var state = program.Run(inputs);
-            foreach (var name in _quantized.Where(state.Contains))
-            {
-                var one = new StepAgreement();
-                one.Add(ort[name], state.Original(name));
-                accumulated.Add(one);
-                if (!perTensor.TryGetValue(name, out var sum)) perTensor[name] = sum = new StepAgreement();
-                sum.Add(one);
-            }
+            foreach (var name in _quantized.Where(state.Contains)) accumulated.Add(ort[name], state.Original(name));
             foreach (var (output, tensor) in _finalTensors)
             {
                 if (!state.Contains(tensor)) continue;
@@ -174,33 +160,13 @@ internal sealed class IntegerOrtComparison
                 step.Execute(state);
                 var one = new StepAgreement();
                 one.Add(ort[output], state.Original(output));
-                if (Diagnostics is { } log && one.Exact < one.Count && step is ConvolutionStep { Scales: { } sc, Requantizer: { } rq } conv)
-                {
-                    var mine = state.Original(output);
-                    var theirs = ort[output];
-                    conv.WithRequantizer(null).Execute(state);
-                    var sums = state.Get(output);
-                    int inner = sums.Length / (sums.Shape[0] * sums.Shape[1]);
-                    int shown = 0;
-                    for (int i = 0; i < sums.Length && shown < 4; i++)
-                    {
-                        if (mine.GetInt64(i) == theirs.GetInt64(i)) continue;
-                        shown++;
-                        int c = i / inner % sums.Shape[1];
-                        int acc = (int)sums.GetInt64(i);
-                        float scale = sc.OnnxRuntimeScale(c);
-                        log($"{step.Name} groups={conv.Groups} c={c} acc={acc} scale={scale:R} prod={(float)acc * scale:R} dprod={acc * ((double)sc.Input * sc.WeightOf(c) / sc.Output):R} zp={rq.ZeroPoint} mine={mine.GetInt64(i)} ort={theirs.GetInt64(i)} in={sc.Input:R} w={sc.WeightOf(c):R} out={sc.Output:R} unsigned={state.IsUnsigned(step.Inputs[0])}");
-                    }
-                }
                 local.Add(one);
                 if (!byKind.TryGetValue(step.Kind, out var sum)) byKind[step.Kind] = sum = new StepAgreement();
                 sum.Add(one);
                 state.Set(output, ort[output]);
             }
         }
-        var order = program.Steps.SelectMany(s => s.Outputs).Where(perTensor.ContainsKey).Distinct().ToList();
-        foreach (var name in perTensor.Keys) if (!order.Contains(name)) order.Insert(0, name);
-        return new IntegerOrtResult(final, accumulated, local, byKind, byTensor, fused) { AccumulatedByTensor = order.Select(n => (n, perTensor[n])).ToList() };
+        return new IntegerOrtResult(final, accumulated, local, byKind, byTensor, fused);
     }
 
     private static bool IsEightBit(IntegerState state, string name) => state.Contains(name) && state.Get(name).DataType == DataType.Int8;
@@ -229,12 +195,6 @@ internal sealed class IntegerOrtComparison
                 {
                     foreach (var v in values) v.Dispose();
                 }
-            }
-            if (Diagnostics is { } log && File.Exists(optimized))
-            {
-                var g = OnnxImporter.Load(optimized).Graph;
-                log($"ORT {level}: " + string.Join(", ", g.Nodes.GroupBy(n => n.OpType).Select(k => $"{k.Key} {k.Count()}")));
-                foreach (var n in g.Nodes.Where(n => n.OpType == "Conv").Take(5)) log($"  unfused Conv {n.DisplayName}: inputs {string.Join(", ", n.Inputs.Select(i => i?.Producer?.OpType ?? i?.Name))}");
             }
             int fused = File.Exists(optimized)
                 ? OnnxImporter.Load(optimized).Graph.Nodes.Count(n => n.OpType.StartsWith("QLinear", StringComparison.Ordinal) || n.OpType.EndsWith("Integer", StringComparison.Ordinal))
