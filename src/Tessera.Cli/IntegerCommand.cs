@@ -32,7 +32,8 @@ internal static class IntegerCommand
         {
             Description = "Arithmetic of convolutions and matrix products: reference (two roundings, as the NPU), tflite (one rounding in "
                 + "CONV_2D/FULLY_CONNECTED, as deployed TFLite), float (float requantization, Add and average pool), "
-                + "armnn (float, and convolutions/fully connected summed in float32 as Arm NN's reference backend does)",
+                + "armnn (float, and convolutions/fully connected summed in float32 as Arm NN's reference backend does), "
+                + "ort (ONNX Runtime's CPU QLinear* arithmetic: float32 requantization rounded half to even)",
             DefaultValueFactory = _ => "reference",
         };
         var command = new Command("int-run", "Run a quantized model with the integer reference executor (int8 arithmetic, float islands reported)")
@@ -50,8 +51,9 @@ internal static class IntegerCommand
                 "tflite" => RequantizationProfile.TfLite,
                 "float" => RequantizationProfile.Float,
                 "armnn" => RequantizationProfile.ArmNn,
+                "ort" => RequantizationProfile.OnnxRuntime,
                 "reference" => RequantizationProfile.Reference,
-                var other => throw new InvalidInputException($"unknown requantization '{other}'", "--requantization", "choose reference, tflite, float or armnn"),
+                var other => throw new InvalidInputException($"unknown requantization '{other}'", "--requantization", "choose reference, tflite, float, armnn or ort"),
             });
             foreach (var name in bound.Keys) feeds.Remove(name);
             PrintProgram(program, parse.GetValue(show));

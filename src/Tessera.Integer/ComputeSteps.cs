@@ -8,9 +8,20 @@ namespace Tessera.Integer;
 /// requantized per output channel with the fused activation as the clamp range; without a
 /// <see cref="Requantizer"/> it returns the int32 sums (ConvInteger).</summary>
 public sealed class ConvolutionStep(Node node, string input, string output, int inputZero, Tensor weights, int[] weightZero,
-    int[]? bias, Requantizer? requantizer, bool unsigned, RealScales? scales = null, bool floatAccumulation = false)
+    int[]? bias, Requantizer? requantizer, bool unsigned, RealScales? scales = null, bool floatAccumulation = false, bool onnxRuntime = false)
     : IntegerStep(node.DisplayName, [input], [output])
 {
+    /// <summary>Compute as ONNX Runtime's CPU provider does; only with a requantizer and known scales. With uint8
+    /// activations it fuses the QDQ group into QLinearConv: the int32 sums requantized by
+    /// <see cref="OnnxRuntimeArithmetic.Requantize"/> with <see cref="RealScales.OnnxRuntimeScale"/>. With int8
+    /// activations it does not fuse on x64 and runs the float Conv (<see cref="IntegerKernels.ConvolutionOnnxRuntimeFloat"/>).</summary>
+    public bool OnnxRuntime { get; } = onnxRuntime && scales is not null && requantizer is not null;
+
+    /// <summary>This step requantizing as ONNX Runtime does (<see cref="OnnxRuntime"/>) where its scales are known.</summary>
+    public ConvolutionStep WithOnnxRuntimeArithmetic() => Scales is null || Requantizer is null || OnnxRuntime
+        ? this
+        : new(Node, Inputs[0], Outputs[0], InputZero, Weights, WeightZero, Bias, Requantizer.WithRounding(RequantizationRounding.Float), Unsigned, Scales, onnxRuntime: true);
+
     /// <summary>The real scales the step was lowered from, when known.</summary>
     public RealScales? Scales { get; } = scales;
 
@@ -47,7 +58,7 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
 
     /// <summary>The same step with another requantizer (null: the int32 sums).</summary>
     public ConvolutionStep WithRequantizer(Requantizer? requantizer) =>
-        new(Node, Inputs[0], Outputs[0], InputZero, Weights, WeightZero, Bias, requantizer, Unsigned, Scales, FloatAccumulation);
+        new(Node, Inputs[0], Outputs[0], InputZero, Weights, WeightZero, Bias, requantizer, Unsigned, Scales, FloatAccumulation, OnnxRuntime);
 
     public override string Parameters => $"input_zero={InputZero} weights={ShapeMath.Format(Weights.Shape)}" +
         (Requantizer is null ? string.Empty : $" output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]");
@@ -66,8 +77,17 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
             state.SetInt8(Outputs[0], Tensor.Create(outShape, real), Unsigned);
             return;
         }
+        if (OnnxRuntime && !state.IsUnsigned(Inputs[0]))
+        {
+            // ONNX Runtime fuses no QDQ convolution with int8 activations on x64: it runs the float Conv.
+            // 128: MLAS's SGEMM depth block on x64 (the measured models did not tell 128 from 256 or no blocking).
+            var real = IntegerKernels.ConvolutionOnnxRuntimeFloat(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window, Scales!, Requantizer!, 128);
+            state.SetInt8(Outputs[0], Tensor.Create(outShape, real), Unsigned);
+            return;
+        }
         var sums = IntegerKernels.ConvolutionAccumulators(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window);
         if (Requantizer is null) state.Set(Outputs[0], Tensor.Create(outShape, sums));
+        else if (OnnxRuntime) state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Scales!, Requantizer, channelLast: false), Unsigned);
         else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, outShape, Requantizer, channelLast: false), Unsigned);
     }
 }
@@ -75,9 +95,18 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
 /// <summary>int8 batched matrix product (MatMul, Gemm with a constant right operand, QLinearMatMul,
 /// MatMulInteger): either operand may be an activation; the right one may be a constant with per-column scales.</summary>
 public sealed class MatMulStep(string name, string left, string? right, int leftZero, Tensor? constantRight, int[] rightZero,
-    int[]? bias, Requantizer? requantizer, string output, bool unsigned, RealScales? scales = null, bool floatAccumulation = false)
+    int[]? bias, Requantizer? requantizer, string output, bool unsigned, RealScales? scales = null, bool floatAccumulation = false, bool onnxRuntime = false)
     : IntegerStep(name, right is null ? [left] : [left, right], [output])
 {
+    /// <summary>Requantize the int32 sums as ONNX Runtime's QLinearMatMul does (see <see cref="ConvolutionStep.OnnxRuntime"/>).</summary>
+    public bool OnnxRuntime { get; } = onnxRuntime && scales is not null && requantizer is not null;
+
+    /// <summary>This step requantizing as ONNX Runtime does where its scales are known.</summary>
+    public MatMulStep WithOnnxRuntimeArithmetic() => Scales is null || Requantizer is null || OnnxRuntime
+        ? this
+        : new(Name, Inputs[0], ConstantRight is null ? Inputs[1] : null, LeftZero, ConstantRight, RightZero, Bias, Requantizer.WithRounding(RequantizationRounding.Float),
+            Outputs[0], unsigned, Scales, onnxRuntime: true);
+
     /// <summary>The real scales the step was lowered from, when known (per output column).</summary>
     public RealScales? Scales { get; } = scales;
 
@@ -105,7 +134,7 @@ public sealed class MatMulStep(string name, string left, string? right, int left
 
     /// <summary>The same step with another requantizer (null: the int32 sums).</summary>
     public MatMulStep WithRequantizer(Requantizer? requantizer) =>
-        new(Name, Inputs[0], ConstantRight is null ? Inputs[1] : null, LeftZero, ConstantRight, RightZero, Bias, requantizer, Outputs[0], unsigned, Scales, FloatAccumulation);
+        new(Name, Inputs[0], ConstantRight is null ? Inputs[1] : null, LeftZero, ConstantRight, RightZero, Bias, requantizer, Outputs[0], unsigned, Scales, FloatAccumulation, OnnxRuntime);
 
     public override string Parameters => $"left_zero={LeftZero}" + (ConstantRight is null ? string.Empty : $" weights={ShapeMath.Format(ConstantRight.Shape)}") +
         (Requantizer is null ? string.Empty : $" output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]");
@@ -126,6 +155,7 @@ public sealed class MatMulStep(string name, string left, string? right, int left
         var (sums, shape) = IntegerKernels.MatMulAccumulators(a.As<sbyte>(), aShape, LeftZero, b.As<sbyte>(), bShape, RightZero, Bias);
         int[] outShape = OutputShape(shape, a.Rank, b.Rank);
         if (Requantizer is null) state.Set(Outputs[0], Tensor.Create(outShape, sums));
+        else if (OnnxRuntime) state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, shape, Scales!, Requantizer, channelLast: true).Reshape(outShape), unsigned);
         else state.SetInt8(Outputs[0], IntegerKernels.RequantizeAccumulators(sums, shape, Requantizer, channelLast: true).Reshape(outShape), unsigned);
     }
 
@@ -140,9 +170,19 @@ public sealed class MatMulStep(string name, string left, string? right, int left
 
 /// <summary>int8 Add or Mul with broadcasting; the fixed-point parameters follow TFLite's int8 spec.</summary>
 public sealed class BinaryStep(string name, string kind, string left, string right, string output, int[] parameters, bool unsigned,
-    (ActivationQuantization Left, ActivationQuantization Right, ActivationQuantization Output)? quantization = null, bool floatArithmetic = false)
+    (ActivationQuantization Left, ActivationQuantization Right, ActivationQuantization Output)? quantization = null, bool floatArithmetic = false,
+    bool onnxRuntime = false)
     : IntegerStep(name, [left, right], [output])
 {
+    /// <summary>Compute as ONNX Runtime's QLinearAdd/QLinearMul do on x64 (<see cref="OnnxRuntimeArithmetic.Add"/>,
+    /// <see cref="OnnxRuntimeArithmetic.Multiply"/>) where the real parameters are known.</summary>
+    public bool OnnxRuntime { get; } = onnxRuntime && quantization is not null;
+
+    /// <summary>This step in ONNX Runtime's arithmetic (<see cref="OnnxRuntime"/>).</summary>
+    public BinaryStep WithOnnxRuntimeArithmetic() => Quantization is null || OnnxRuntime
+        ? this
+        : new BinaryStep(Name, kind, Inputs[0], Inputs[1], Outputs[0], FixedPointParameters, Unsigned, Quantization, onnxRuntime: true);
+
     public override string Kind => "int." + kind;
 
     /// <summary>The real parameters the fixed-point ones were derived from, when known.</summary>
@@ -168,6 +208,17 @@ public sealed class BinaryStep(string name, string kind, string left, string rig
     public override void Execute(IntegerState state)
     {
         var p = FixedPointParameters;
+        if (OnnxRuntime)
+        {
+            var (l, r, o) = Quantization!.Value;
+            var left = state.Int8(Inputs[0]);
+            var right = state.Int8(Inputs[1]);
+            var result = kind == "Add"
+                ? OnnxRuntimeArithmetic.Add(left, l, state.IsUnsigned(Inputs[0]), right, r, state.IsUnsigned(Inputs[1]), o, Unsigned, p[^2], p[^1])
+                : OnnxRuntimeArithmetic.Multiply(left, l, state.IsUnsigned(Inputs[0]), right, r, state.IsUnsigned(Inputs[1]), o, Unsigned, p[^2], p[^1]);
+            state.SetInt8(Outputs[0], result, Unsigned);
+            return;
+        }
         if (FloatArithmetic)
         {
             var (l, r, o) = Quantization!.Value;
@@ -208,9 +259,22 @@ public sealed class LookupStep(string name, string function, string input, strin
 
 /// <summary>MaxPool, AveragePool and GlobalAveragePool on int8 (1-D or 2-D windows).</summary>
 public sealed class PoolStep(Node node, string input, string output, int inputZero, AverageRescale? averageOutput, bool unsigned,
-    ActivationQuantization? sharedQuantization = null, bool floatAverage = false)
+    ActivationQuantization? sharedQuantization = null, bool floatAverage = false,
+    (ActivationQuantization Input, ActivationQuantization Output)? realQuantization = null, bool onnxRuntime = false)
     : IntegerStep(node.DisplayName, [input], [output])
 {
+    /// <summary>The input's and output's scales and zero points, when known (QDQ average pools).</summary>
+    public (ActivationQuantization Input, ActivationQuantization Output)? RealQuantization { get; } = realQuantization;
+
+    /// <summary>Average as ONNX Runtime does (<see cref="OnnxRuntimeArithmetic.AveragePool"/>); only for average
+    /// pools whose real parameters are known.</summary>
+    public bool OnnxRuntime { get; } = onnxRuntime && realQuantization is not null && averageOutput is not null;
+
+    /// <summary>This pool in ONNX Runtime's arithmetic (<see cref="OnnxRuntime"/>) where it can.</summary>
+    public PoolStep WithOnnxRuntimeArithmetic() => RealQuantization is null || AverageOutput is null || OnnxRuntime
+        ? this
+        : new PoolStep(Node, Inputs[0], Outputs[0], InputZero, AverageOutput, Unsigned, SharedQuantization, FloatAverage, RealQuantization, onnxRuntime: true);
+
     public Node Node { get; } = node;
 
     /// <summary>The scale and zero point the input and output share (TFLite int8 average pools), when known.</summary>
@@ -224,7 +288,7 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
     /// <summary>This pool averaging in float32 (<see cref="FloatAverage"/>) where the shared parameters are known.</summary>
     public PoolStep WithFloatAverage() => SharedQuantization is null || AverageOutput is null || FloatAverage
         ? this
-        : new PoolStep(Node, Inputs[0], Outputs[0], InputZero, AverageOutput, Unsigned, SharedQuantization, floatAverage: true);
+        : new PoolStep(Node, Inputs[0], Outputs[0], InputZero, AverageOutput, Unsigned, SharedQuantization, floatAverage: true, RealQuantization);
 
     public int InputZero { get; } = inputZero;
 
@@ -256,6 +320,9 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
         }
         var data = AverageOutput is null
             ? IntegerKernels.MaxPool(x.As<sbyte>(), lifted, window)
+            : OnnxRuntime
+                ? OnnxRuntimeArithmetic.AveragePool(x.As<sbyte>(), lifted, window, RealQuantization!.Value.Input, RealQuantization.Value.Output,
+                    includePad, AverageOutput.ForCount(1), Node.OpType == "GlobalAveragePool")
             : FloatAverage
                 ? IntegerKernels.FloatAveragePool(x.As<sbyte>(), lifted, window, SharedQuantization!, includePad, AverageOutput.ForCount(1))
                 : IntegerKernels.AveragePool(x.As<sbyte>(), lifted, window, InputZero, includePad, AverageOutput.ForCount);
@@ -266,9 +333,24 @@ public sealed class PoolStep(Node node, string input, string output, int inputZe
 }
 
 /// <summary>Concat of int8 inputs, each first rescaled to the output's scale and zero point when they differ.</summary>
-public sealed class ConcatStep(Node node, long opset, Operator concat, string[] inputs, int[] inputZeros, Requantizer?[] rescale, string output, bool unsigned)
+public sealed class ConcatStep(Node node, long opset, Operator concat, string[] inputs, int[] inputZeros, Requantizer?[] rescale, string output, bool unsigned,
+    ActivationQuantization[]? inputQuantization = null, ActivationQuantization? outputQuantization = null, bool onnxRuntime = false)
     : IntegerStep(node.DisplayName, inputs, [output])
 {
+    /// <summary>Each input's scale and zero point, and the output's, when known.</summary>
+    public IReadOnlyList<ActivationQuantization>? InputQuantization { get; } = inputQuantization;
+
+    public ActivationQuantization? OutputQuantization { get; } = outputQuantization;
+
+    /// <summary>Rescale inputs as ONNX Runtime does (dequantize, then quantize in float32:
+    /// <see cref="IntegerKernels.RequantizeFloat"/>) where the real parameters are known.</summary>
+    public bool OnnxRuntime { get; } = onnxRuntime && inputQuantization is not null && outputQuantization is not null;
+
+    /// <summary>This step in ONNX Runtime's arithmetic (<see cref="OnnxRuntime"/>).</summary>
+    public ConcatStep WithOnnxRuntimeArithmetic() => InputQuantization is null || OutputQuantization is null || OnnxRuntime
+        ? this
+        : new ConcatStep(Node, opset, concat, [.. Inputs], [.. InputZeros], [.. Rescale], Outputs[0], Unsigned, [.. InputQuantization], OutputQuantization, onnxRuntime: true);
+
     public Node Node { get; } = node;
 
     public IReadOnlyList<int> InputZeros { get; } = inputZeros;
@@ -287,7 +369,9 @@ public sealed class ConcatStep(Node node, long opset, Operator concat, string[] 
         for (int i = 0; i < parts.Length; i++)
         {
             var x = state.Int8(Inputs[i]);
-            parts[i] = Rescale[i] is { } r ? IntegerKernels.Requantize(x, InputZeros[i], r) : x;
+            parts[i] = Rescale[i] is not { } r ? x
+                : OnnxRuntime ? IntegerKernels.RequantizeFloat(x, InputQuantization![i], OutputQuantization!)
+                : IntegerKernels.Requantize(x, InputZeros[i], r);
         }
         var context = new KernelContext(Node, opset, parts);
         concat.Execute(context);

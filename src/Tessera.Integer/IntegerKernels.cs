@@ -126,6 +126,67 @@ public static class IntegerKernels
         return result;
     }
 
+    /// <summary>The convolution as ONNX Runtime's CPU provider runs a QDQ one it does not fuse (int8 activations on
+    /// x64): inputs and weights dequantized to float32, each output summed by a chain of fused multiply-adds over
+    /// the im2col order input channel, kernel row, kernel column (padding taps included, adding zero) in blocks of
+    /// <paramref name="blockK"/> taps whose chain results are added up (MLAS's SGEMM), the float32 bias added,
+    /// then QuantizeLinear (divide by the output scale, round half to even, add the zero point, clamp).</summary>
+    public static sbyte[] ConvolutionOnnxRuntimeFloat(sbyte[] x, int[] xShape, int inputZero, sbyte[] w, int[] wShape,
+        int[] weightZero, int[]? bias, int group, Window window, RealScales scales, Requantizer output, int blockK)
+    {
+        int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
+        int outChannels = wShape[0], groupChannels = wShape[1];
+        CheckGroups(channels, groupChannels, outChannels, group);
+        var xReal = new float[x.Length];
+        for (int i = 0; i < x.Length; i++) xReal[i] = OnnxRuntimeArithmetic.Dequantize(x[i], inputZero, scales.Input);
+        int perOutput = w.Length / outChannels;
+        var wReal = new float[w.Length];
+        for (int i = 0; i < w.Length; i++)
+        {
+            int m = i / perOutput;
+            wReal[i] = OnnxRuntimeArithmetic.Dequantize(w[i], weightZero[weightZero.Length == 1 ? 0 : m], scales.WeightOf(m));
+        }
+        int outPerGroup = outChannels / group;
+        int oh = window.OutputHeight, ow = window.OutputWidth;
+        var result = new sbyte[batch * outChannels * oh * ow];
+        for (int n = 0; n < batch; n++)
+        for (int m = 0; m < outChannels; m++)
+        {
+            int g = m / outPerGroup;
+            float biasReal = bias is null ? 0f : bias[m] * scales.BiasOf(m);
+            for (int y = 0; y < oh; y++)
+            for (int xo = 0; xo < ow; xo++)
+            {
+                float total = 0, chain = 0;
+                int k = 0;
+                for (int c = 0; c < groupChannels; c++)
+                for (int ky = 0; ky < window.KernelHeight; ky++)
+                {
+                    int iy = y * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
+                    for (int kx = 0; kx < window.KernelWidth; kx++)
+                    {
+                        int ix = xo * window.StrideWidth - window.PadLeft + kx * window.DilationWidth;
+                        if (iy >= 0 && iy < height && ix >= 0 && ix < width)
+                        {
+                            float xv = xReal[((n * channels + g * groupChannels + c) * height + iy) * width + ix];
+                            float wv = wReal[((m * groupChannels + c) * window.KernelHeight + ky) * window.KernelWidth + kx];
+                            chain = MathF.FusedMultiplyAdd(xv, wv, chain);
+                        }
+                        if (++k % blockK == 0)
+                        {
+                            total = k == blockK ? chain : total + chain;
+                            chain = 0;
+                        }
+                    }
+                }
+                if (k % blockK != 0) total = k < blockK ? chain : total + chain;
+                float sum = total + biasReal;
+                result[((n * outChannels + m) * oh + y) * ow + xo] = OnnxRuntimeArithmetic.Quantize(sum, scales.Output, output.ZeroPoint, output.Minimum, output.Maximum);
+            }
+        }
+        return result;
+    }
+
     /// <summary>The matrix product as Arm NN's reference fully connected layer computes a quantized one: float32
     /// products of the dequantized operands summed along the inner dimension in order, the bias added last,
     /// quantized per output column (see <see cref="ConvolutionFloat"/>).</summary>
@@ -186,6 +247,36 @@ public static class IntegerKernels
         int inner = channelLast || shape.Length < 2 ? 1 : (int)ShapeMath.ElementCount(shape.AsSpan(2));
         for (int i = 0; i < data.Length; i++) data[i] = requantizer.Apply(accumulators[i], i / inner % channels);
         return Tensor.Create(shape, data);
+    }
+
+    /// <summary><see cref="RequantizeAccumulators(int[], int[], Requantizer, bool)"/> in ONNX Runtime's arithmetic: each
+    /// sum times its channel's <see cref="RealScales.OnnxRuntimeScale"/> (<see cref="OnnxRuntimeArithmetic.Requantize"/>),
+    /// with the requantizer's zero point and clamp.</summary>
+    public static Tensor RequantizeAccumulators(int[] accumulators, int[] shape, RealScales scales, Requantizer output, bool channelLast)
+    {
+        var data = new sbyte[accumulators.Length];
+        int channels = shape.Length == 0 ? 1 : channelLast ? shape[^1] : shape.Length > 1 ? shape[1] : 1;
+        int inner = channelLast || shape.Length < 2 ? 1 : (int)ShapeMath.ElementCount(shape.AsSpan(2));
+        var channelScale = new float[channels];
+        for (int c = 0; c < channels; c++) channelScale[c] = scales.OnnxRuntimeScale(c);
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = OnnxRuntimeArithmetic.Requantize(accumulators[i], channelScale[i / inner % channels], output.ZeroPoint, output.Minimum, output.Maximum);
+        }
+        return Tensor.Create(shape, data);
+    }
+
+    /// <summary>Rescales an int8 tensor as ONNX Runtime's DequantizeLinear -> QuantizeLinear pair does (float32,
+    /// half to even).</summary>
+    public static Tensor RequantizeFloat(Tensor x, ActivationQuantization from, ActivationQuantization to, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue)
+    {
+        var source = x.As<sbyte>();
+        var data = new sbyte[source.Length];
+        for (int i = 0; i < data.Length; i++)
+        {
+            data[i] = OnnxRuntimeArithmetic.Quantize(OnnxRuntimeArithmetic.Dequantize(source[i], from.ZeroPoint, from.Scale), to.Scale, to.ZeroPoint, minimum, maximum);
+        }
+        return Tensor.Create((int[])x.Shape.Clone(), data);
     }
 
     /// <summary>Rescales an int8 tensor to another scale and zero point.</summary>

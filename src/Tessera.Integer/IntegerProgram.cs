@@ -26,6 +26,12 @@ public enum RequantizationProfile
     /// from dequantized operands, in Arm NN's reference backend's summation order: what that runtime outputs, bit
     /// for bit where its float32 arithmetic is reproduced.</summary>
     ArmNn,
+
+    /// <summary>ONNX Runtime's CPU execution provider on the QDQ model with its default graph optimizations (the
+    /// QLinear* fusions): int32 accumulation requantized in float32 by the float32 scale input x weight / output,
+    /// rounded half to even; QLinearAdd/QLinearMul, average pools, Concat rescales and DequantizeLinear ->
+    /// QuantizeLinear pairs computed in float32 as MLAS does, quantized half to even. No fast int8 step runs it.</summary>
+    OnnxRuntime,
 }
 
 /// <summary>The integer graph: steps in execution order over named values, the constants they read, and the
@@ -36,8 +42,12 @@ public sealed class IntegerProgram(
     IReadOnlyDictionary<string, Tensor> constants,
     IReadOnlyList<string> inputs,
     IReadOnlyList<string> outputs,
-    IReadOnlyDictionary<string, string> integerOutputs)
+    IReadOnlyDictionary<string, string> integerOutputs,
+    RequantizationProfile profile = RequantizationProfile.Reference)
 {
+    /// <summary>The arithmetic profile the steps follow (<see cref="WithRequantization"/>).</summary>
+    public RequantizationProfile Profile { get; } = profile;
+
     public IReadOnlyList<IntegerStep> Steps { get; } = steps;
 
     public IReadOnlyList<FloatIsland> Islands { get; } = islands;
@@ -92,8 +102,15 @@ public sealed class IntegerProgram(
         };
         bool armNn = profile == RequantizationProfile.ArmNn;
         bool floatSteps = profile is RequantizationProfile.Float or RequantizationProfile.ArmNn;
+        bool ort = profile == RequantizationProfile.OnnxRuntime;
         IntegerStep Convert(IntegerStep step) => step switch
         {
+            ConvolutionStep conv when ort => conv.WithOnnxRuntimeArithmetic(),
+            MatMulStep matMul when ort => matMul.WithOnnxRuntimeArithmetic(),
+            BinaryStep binary when ort => binary.WithOnnxRuntimeArithmetic(),
+            PoolStep pool when ort => pool.WithOnnxRuntimeArithmetic(),
+            ConcatStep concat when ort => concat.WithOnnxRuntimeArithmetic(),
+            RequantizeStep requantize when ort => requantize.WithOnnxRuntimeArithmetic(),
             ConvolutionStep { Requantizer: { } r } conv when armNn => conv.WithRequantizer(r.WithRounding(Rounding(conv.Groups > 1))).WithFloatAccumulation(),
             ConvolutionStep { Requantizer: { } r } conv => conv.WithRequantizer(r.WithRounding(Rounding(conv.Groups > 1))),
             MatMulStep { Requantizer: { } r } matMul when armNn => matMul.WithRequantizer(r.WithRounding(Rounding(false))).WithFloatAccumulation(),
@@ -102,7 +119,7 @@ public sealed class IntegerProgram(
             BinaryStep binary when floatSteps => binary.WithFloatArithmetic(),
             _ => step,
         };
-        return new IntegerProgram(Steps.Select(Convert).ToList(), Islands, Constants, Inputs, Outputs, IntegerOutputs);
+        return new IntegerProgram(Steps.Select(Convert).ToList(), Islands, Constants, Inputs, Outputs, IntegerOutputs, profile);
     }
 
     /// <summary>One line per step, then one per island: the text form `tessera int-run --show` prints.</summary>

@@ -85,13 +85,27 @@ public sealed class RequantizeStep : IntegerStep
     private readonly Requantizer _requantizer;
     private readonly bool _unsigned;
 
-    public RequantizeStep(string name, string input, string output, ActivationQuantization from, ActivationQuantization to, bool unsigned)
+    public RequantizeStep(string name, string input, string output, ActivationQuantization from, ActivationQuantization to, bool unsigned, bool onnxRuntime = false)
         : base(name, [input], [output])
     {
         _inputZero = from.ZeroPoint;
         _requantizer = Requantizer.ForValues((double)from.Scale / to.Scale, to.ZeroPoint);
         _unsigned = unsigned;
+        From = from;
+        To = to;
+        OnnxRuntime = onnxRuntime;
     }
+
+    public ActivationQuantization From { get; }
+
+    public ActivationQuantization To { get; }
+
+    /// <summary>Dequantize and quantize in float32 as ONNX Runtime's DequantizeLinear -> QuantizeLinear pair does
+    /// (<see cref="IntegerKernels.RequantizeFloat"/>).</summary>
+    public bool OnnxRuntime { get; }
+
+    /// <summary>This step in ONNX Runtime's arithmetic (<see cref="OnnxRuntime"/>).</summary>
+    public RequantizeStep WithOnnxRuntimeArithmetic() => OnnxRuntime ? this : new RequantizeStep(Name, Inputs[0], Outputs[0], From, To, _unsigned, onnxRuntime: true);
 
     public override string Kind => "int.Requantize";
 
@@ -104,7 +118,7 @@ public sealed class RequantizeStep : IntegerStep
     public override void Execute(IntegerState state)
     {
         var x = state.Int8(Inputs[0]);
-        state.SetInt8(Outputs[0], IntegerKernels.Requantize(x, _inputZero, _requantizer), _unsigned);
+        state.SetInt8(Outputs[0], OnnxRuntime ? IntegerKernels.RequantizeFloat(x, From, To) : IntegerKernels.Requantize(x, _inputZero, _requantizer), _unsigned);
     }
 }
 

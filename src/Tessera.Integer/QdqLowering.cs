@@ -142,7 +142,7 @@ public sealed partial class IntegerLowering
             return Commit(new RequantizeStep(node.DisplayName, pooled, target.Name, xq, target.Quantization, target.Unsigned), target);
         }
         var rescale = new AverageRescale((double)xq.Scale / target.Quantization.Scale, target.Quantization.ZeroPoint, target.Minimum, target.Maximum);
-        return Commit(new PoolStep(node, x, target.Name, xq.ZeroPoint, rescale, target.Unsigned), target);
+        return Commit(new PoolStep(node, x, target.Name, xq.ZeroPoint, rescale, target.Unsigned, realQuantization: (xq, target.Quantization)), target);
     }
 
     private string? LowerConcat(Node node)
@@ -154,7 +154,8 @@ public sealed partial class IntegerLowering
         var rescale = parts.Select(p => p!.Value.Quantization == target.Quantization ? null
             : Requantizer.ForValues((double)p.Value.Quantization.Scale / target.Quantization.Scale, target.Quantization.ZeroPoint)).ToArray();
         var step = new ConcatStep(node, Opset(node), _operators.Get(node), parts.Select(p => p!.Value.Source).ToArray(),
-            parts.Select(p => p!.Value.Quantization.ZeroPoint).ToArray(), rescale, target.Name, target.Unsigned);
+            parts.Select(p => p!.Value.Quantization.ZeroPoint).ToArray(), rescale, target.Name, target.Unsigned,
+            parts.Select(p => p!.Value.Quantization).ToArray(), target.Quantization);
         return Commit(step, target);
     }
 

@@ -1,3 +1,4 @@
+using Tessera.Core;
 using Tessera.Hardware;
 
 namespace Tessera.Integer;
@@ -16,10 +17,138 @@ public sealed record RealScales(float Input, float[] Weights, float[] Bias, floa
 
     public float BiasOf(int channel) => Bias[Bias.Length == 1 ? 0 : channel];
 
+    /// <summary>ONNX Runtime's requantization scale of a channel: input x weight / output, each operation in
+    /// float32, in that order (its QLinearConv and QLinearMatMul kernels).</summary>
+    public float OnnxRuntimeScale(int channel) => Input * WeightOf(channel) / Output;
+
     /// <summary>Quantizes a float32 result as Arm NN does: divided by the output scale in float32, rounded half
     /// away from zero, the zero point added, clamped to the requantizer's range.</summary>
     public sbyte Quantize(float value, Requantizer output) =>
         (sbyte)Math.Clamp(MathF.Round(value / Output, MidpointRounding.AwayFromZero) + output.ZeroPoint, output.Minimum, output.Maximum);
+}
+
+/// <summary>The quantized arithmetic of ONNX Runtime's CPU execution provider (its MLAS kernels), for
+/// <see cref="RequantizationProfile.OnnxRuntime"/>. Everything is float32 and every rounding is half to even
+/// (the processor's default rounding mode); values are in the executor's int8 domain (uint8 shifted by -128, which
+/// changes neither the rounding nor the clamp).</summary>
+public static class OnnxRuntimeArithmetic
+{
+    /// <summary>An int32 accumulator (bias included) converted to float32, times the float32 scale, rounded, the
+    /// zero point added, clamped to [minimum, maximum].</summary>
+    public static sbyte Requantize(int accumulator, float scale, int zeroPoint, int minimum, int maximum) =>
+        Saturate(MathF.Round((float)accumulator * scale) + zeroPoint, minimum, maximum);
+
+    /// <summary>QuantizeLinear: the value divided by the scale in float32, rounded, the zero point added, clamped.</summary>
+    public static sbyte Quantize(float value, float scale, int zeroPoint, int minimum = sbyte.MinValue, int maximum = sbyte.MaxValue) =>
+        Saturate(MathF.Round(value / scale) + zeroPoint, minimum, maximum);
+
+    /// <summary>DequantizeLinear: (q - zero point) x scale in float32.</summary>
+    public static float Dequantize(int value, int zeroPoint, float scale) => (value - zeroPoint) * scale;
+
+    private static sbyte Saturate(float value, int minimum, int maximum) => (sbyte)Math.Clamp(value, minimum, maximum);
+
+    /// <summary>QLinearAdd as MLAS's AVX2 kernel computes it, on the values in their own type (uint8 values are not
+    /// shifted): ratios a/c and b/c in float32, a fixed part zc - (ra x za + rb x zb), then per element fused
+    /// multiply-adds b x rb + fixed and a x ra + that; a broadcast operand (one value along the innermost output
+    /// dimension) is folded into the fixed part with a separate multiply and add.</summary>
+    public static Tensor Add(Tensor a, ActivationQuantization aq, bool aUnsigned, Tensor b, ActivationQuantization bq, bool bUnsigned,
+        ActivationQuantization cq, bool cUnsigned, int minimum, int maximum)
+    {
+        var shape = ShapeMath.Broadcast(a.Shape, b.Shape);
+        var aMap = ShapeMath.BroadcastIndexMap(a.Shape, shape);
+        var bMap = ShapeMath.BroadcastIndexMap(b.Shape, shape);
+        var aData = a.As<sbyte>();
+        var bData = b.As<sbyte>();
+        int aOffset = aUnsigned ? 128 : 0, bOffset = bUnsigned ? 128 : 0, cOffset = cUnsigned ? 128 : 0;
+        float ra = aq.Scale / cq.Scale, rb = bq.Scale / cq.Scale;
+        float zeroA = aq.ZeroPoint + aOffset, zeroB = bq.ZeroPoint + bOffset;
+        float products = ra * zeroA + rb * zeroB;
+        float fixedPart = (float)(cq.ZeroPoint + cOffset) - products;
+        bool aScalar = IsInnerBroadcast(a.Shape, shape), bScalar = !aScalar && IsInnerBroadcast(b.Shape, shape);
+        var data = new sbyte[aMap.Length];
+        for (int i = 0; i < data.Length; i++)
+        {
+            float x = aData[aMap[i]] + aOffset, y = bData[bMap[i]] + bOffset;
+            float value = bScalar ? MathF.FusedMultiplyAdd(x, ra, fixedPart + y * rb)
+                : aScalar ? MathF.FusedMultiplyAdd(y, rb, fixedPart + x * ra)
+                : MathF.FusedMultiplyAdd(x, ra, MathF.FusedMultiplyAdd(y, rb, fixedPart));
+            data[i] = Saturate(MathF.Round(value) - cOffset, minimum, maximum);
+        }
+        return Tensor.Create(shape, data);
+    }
+
+    /// <summary>QLinearMul as MLAS's SSE2 kernel computes it: the int32 product (a - za)(b - zb) converted to
+    /// float32, times the float32 ratio a x b / c, plus the output zero point (in the output's own type), rounded.</summary>
+    public static Tensor Multiply(Tensor a, ActivationQuantization aq, bool aUnsigned, Tensor b, ActivationQuantization bq, bool bUnsigned,
+        ActivationQuantization cq, bool cUnsigned, int minimum, int maximum)
+    {
+        _ = aUnsigned;
+        _ = bUnsigned;
+        var shape = ShapeMath.Broadcast(a.Shape, b.Shape);
+        var aMap = ShapeMath.BroadcastIndexMap(a.Shape, shape);
+        var bMap = ShapeMath.BroadcastIndexMap(b.Shape, shape);
+        var aData = a.As<sbyte>();
+        var bData = b.As<sbyte>();
+        int cOffset = cUnsigned ? 128 : 0;
+        float ratio = aq.Scale * bq.Scale / cq.Scale;
+        float zeroC = cq.ZeroPoint + cOffset;
+        var data = new sbyte[aMap.Length];
+        for (int i = 0; i < data.Length; i++)
+        {
+            int product = (aData[aMap[i]] - aq.ZeroPoint) * (bData[bMap[i]] - bq.ZeroPoint);
+            float scaled = product * ratio;
+            data[i] = Saturate(MathF.Round(scaled + zeroC) - cOffset, minimum, maximum);
+        }
+        return Tensor.Create(shape, data);
+    }
+
+    /// <summary>Average pools: a global one as QLinearGlobalAveragePool (the int32 window sum minus count x zero
+    /// point, times x scale / (y scale x count) in float32, rounded); a windowed one as dequantize -> float average
+    /// -> quantize.</summary>
+    public static sbyte[] AveragePool(sbyte[] x, int[] xShape, Window window, ActivationQuantization input, ActivationQuantization output,
+        bool countIncludePad, Requantizer clamp, bool global)
+    {
+        int planes = xShape[0] * xShape[1], height = xShape[2], width = xShape[3];
+        var result = new sbyte[planes * window.OutputHeight * window.OutputWidth];
+        for (int p = 0; p < planes; p++)
+        for (int y = 0; y < window.OutputHeight; y++)
+        for (int xo = 0; xo < window.OutputWidth; xo++)
+        {
+            int sum = 0, count = 0;
+            float real = 0;
+            for (int ky = 0; ky < window.KernelHeight; ky++)
+            {
+                int iy = y * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
+                if (iy < 0 || iy >= height) continue;
+                for (int kx = 0; kx < window.KernelWidth; kx++)
+                {
+                    int ix = xo * window.StrideWidth - window.PadLeft + kx * window.DilationWidth;
+                    if (ix < 0 || ix >= width) continue;
+                    int q = x[(p * height + iy) * width + ix] - input.ZeroPoint;
+                    sum += q;
+                    real += q * input.Scale;
+                    count++;
+                }
+            }
+            if (countIncludePad) count = window.KernelHeight * window.KernelWidth;
+            count = Math.Max(1, count);
+            int index = (p * window.OutputHeight + y) * window.OutputWidth + xo;
+            result[index] = global
+                ? Requantize(sum, input.Scale / (output.Scale * count), output.ZeroPoint, clamp.Minimum, clamp.Maximum)
+                : Quantize(real / count, output.Scale, output.ZeroPoint, clamp.Minimum, clamp.Maximum);
+        }
+        return result;
+    }
+
+    // One value along the innermost output dimension (ONNX Runtime's broadcaster then passes it as a scalar).
+    private static bool IsInnerBroadcast(int[] shape, int[] output)
+    {
+        long length = 1;
+        foreach (int d in shape) length *= d;
+        long total = 1;
+        foreach (int d in output) total *= d;
+        return length < total && (shape.Length == 0 || shape[^1] == 1 || length == 1);
+    }
 }
 
 /// <summary>How a requantizer rounds an accumulator times its multiplier. The executor's default, and the only

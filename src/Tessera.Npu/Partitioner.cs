@@ -103,6 +103,10 @@ public static class Partitioner
         {
             return $"the NPU requantizes with two roundings (gemmlowp) only; this step rounds '{r.ToString().ToLowerInvariant()}'";
         }
+        if (step is BinaryStep { OnnxRuntime: true } or PoolStep { OnnxRuntime: true } or ConcatStep { OnnxRuntime: true } or RequantizeStep { OnnxRuntime: true })
+        {
+            return "the NPU has integer arithmetic only; this step follows ONNX Runtime's float32 arithmetic";
+        }
         if (StepMappers.For(step) is not { } mapper)
         {
             return step.IsFloat ? $"{step.Kind} runs in float on the host" : $"no NPU layer for {step.Kind} yet";

@@ -60,7 +60,7 @@ public sealed class TfLiteCommandTests : IDisposable
         NpyFile.Write(input, window);
         var program = Tessera.Integer.IntegerLowering.Lower(Tessera.TFLite.TfLiteImporter.Load(Model("ad01_int8.tflite")));
         var outputs = new Dictionary<string, sbyte[]>();
-        foreach (var (name, profile) in new[] { ("reference", Tessera.Integer.RequantizationProfile.Reference), ("float", Tessera.Integer.RequantizationProfile.Float), ("tflite", Tessera.Integer.RequantizationProfile.TfLite), ("armnn", Tessera.Integer.RequantizationProfile.ArmNn) })
+        foreach (var (name, profile) in new[] { ("reference", Tessera.Integer.RequantizationProfile.Reference), ("float", Tessera.Integer.RequantizationProfile.Float), ("tflite", Tessera.Integer.RequantizationProfile.TfLite), ("armnn", Tessera.Integer.RequantizationProfile.ArmNn), ("ort", Tessera.Integer.RequantizationProfile.OnnxRuntime) })
         {
             var folder = Path.Combine(_folder, name);
             var result = CliHarness.Run("int-run", Model("ad01_int8.tflite"), "-i", input, "-o", folder, "--requantization", name);

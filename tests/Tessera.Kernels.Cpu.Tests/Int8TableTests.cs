@@ -193,14 +193,16 @@ public sealed class Int8TableTests
             var fast = CpuIntegerProgram.Accelerate(profiled, threads);
             var fastKinds = fast.Steps.Select(CpuIntegerProgram.IsFast).ToArray();
             // Reference: everything fast. TfLite: the pointwise convolution rounds once (not fast); the depthwise one
-            // and the Add keep the reference arithmetic. Float and ArmNn: no convolution and no Add is fast.
+            // and the Add keep the reference arithmetic. Float, ArmNn and OnnxRuntime: no convolution and no Add is fast
+            // (OnnxRuntime: no step at all).
             bool[] want = profile switch
             {
                 RequantizationProfile.TfLite => [false, true, true],
-                RequantizationProfile.Float or RequantizationProfile.ArmNn => [false, false, false],
+                RequantizationProfile.Float or RequantizationProfile.ArmNn or RequantizationProfile.OnnxRuntime => [false, false, false],
                 _ => [true, true, true],
             };
             Assert.Equal(want, fastKinds);
+            if (profile == RequantizationProfile.OnnxRuntime) Assert.Equal(0, CpuIntegerProgram.FastSteps(fast));
             var expected = profiled.Run(inputs);
             var actual = fast.Run(inputs);
             foreach (var name in new[] { "h", "d", "y" })

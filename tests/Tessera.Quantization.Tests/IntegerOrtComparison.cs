@@ -152,7 +152,9 @@ internal sealed class IntegerOrtComparison
             foreach (var name in _quantized.Where(state.Contains)) state.Set(name, ort[name]);
             foreach (var step in program.Steps)
             {
-                if (step.IsFloat || step.Outputs.Count != 1 || !ort.ContainsKey(step.Outputs[0])) continue;
+                // The quantization of a graph input is compared too (both engines read the same float input).
+                bool inputQuantize = step is QuantizeStep && program.Inputs.Contains(step.Inputs[0]);
+                if ((step.IsFloat && !inputQuantize) || step.Outputs.Count != 1 || !ort.ContainsKey(step.Outputs[0])) continue;
                 var output = step.Outputs[0];
                 if (!step.Inputs.Where(i => i.Length > 0 && !program.Constants.ContainsKey(i)).All(i => ort.ContainsKey(i) || !IsEightBit(state, i))) continue;
                 step.Execute(state);

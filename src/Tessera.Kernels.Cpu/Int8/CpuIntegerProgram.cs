@@ -15,6 +15,7 @@ public static class CpuIntegerProgram
     /// (0: all cores) using <paramref name="isa"/> (default: the best the processor supports).</summary>
     public static IntegerProgram Accelerate(IntegerProgram program, int threads = 1, Int8Isa? isa = null)
     {
+        if (program.Profile == RequantizationProfile.OnnxRuntime) return program; // float32 requantization: no fast step reproduces it
         var chosen = isa ?? Int8Gemm.Best;
         if (!Int8Gemm.IsSupported(chosen)) throw new Core.UnsupportedException($"this processor does not support the {chosen} int8 kernels");
         int resolved = CpuParallel.Resolve(threads);
