@@ -10,6 +10,7 @@ namespace Tessera.Quantization.Tests;
 /// quantizations of <see cref="IntegerOrtAgreementTests"/>: with default graph optimizations (the QLinear* fusions,
 /// what users run) the whole-model agreement is asserted at the measured level; with optimizations off it is only
 /// printed. docs/quantization.md has the figures (x64 with AVX-512 VNNI; MLAS picks kernels by instruction set).</summary>
+[Collection("ort-int8")]
 public sealed class IntegerOrtProfileTests(ITestOutputHelper output)
 {
     [Theory]
@@ -24,7 +25,7 @@ public sealed class IntegerOrtProfileTests(ITestOutputHelper output)
     [InlineData("squeezenet", "minmax", 1.0, 1.0, true)]
     public void OnnxRuntimeProfileMatchesOnnxRuntime(string model, string method, double finalFloor, double accumulatedFloor, bool bitExact)
     {
-        var run = AcceptanceModels.Quantize(model, method);
+        var run = AcceptanceModels.Shared(model, method);
         var comparison = new IntegerOrtComparison(run.Quantized);
         var samples = run.Samples.Take(2)
             .Select(s => (IReadOnlyDictionary<string, Tensor>)new SampleFeeder(run.Quantized, run.Preset).Inputs(s).ToDictionary(p => p.Key, p => (Tensor)p.Value)).ToList();
