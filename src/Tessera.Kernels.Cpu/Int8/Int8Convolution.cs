@@ -478,6 +478,17 @@ public sealed unsafe class Int8Convolution : IntegerStep
                         (Avx2.ConvertToVector256Int16(bytes) - zero16).StoreUnsafe(ref dst[0], (nuint)j);
                     }
                 }
+                else if (sx == 2)
+                {
+                    // 32 bytes from column 2j + q - padLeft: the even bytes, sign-extended from the low byte of
+                    // each int16 lane, are this phase's 16 columns.
+                    ref sbyte s0 = ref MemoryMarshal.GetReference(source);
+                    for (; j + 16 <= last && 2 * j + q - window.PadLeft + 32 <= width; j += 16)
+                    {
+                        var pairsOfBytes = Vector256.LoadUnsafe(ref s0, (nuint)(2 * j + q - window.PadLeft)).AsInt16();
+                        (Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(pairsOfBytes, 8), 8) - zero16).StoreUnsafe(ref dst[0], (nuint)j);
+                    }
+                }
                 for (; j < last; j++) dst[j] = (short)(source[j * sx + q - window.PadLeft] - zx);
             }
         }
