@@ -15,7 +15,8 @@ namespace Tessera.Kernels.Cpu.Int8;
 /// x + 128, and the exact sum of (x - zx)(w - zw) is recovered as
 /// sum (x + 128) w - (128 + zx) sum w + K zx zw - zw sum x + bias (the last column term only when a weight zero
 /// point is not 0). Depthwise convolutions (one input channel per output channel) run a direct kernel on a
-/// padded, phase-split int32 plane of x - zx. The fixed-point requantization is fused into both.</summary>
+/// padded, phase-split plane of x - zx: int16 row pairs with VPMADDWD / VPDPWSSD under the Avx2 and AvxVnni ISAs,
+/// int32 under Scalar. The fixed-point requantization is fused into both.</summary>
 public sealed unsafe class Int8Convolution : IntegerStep
 {
     private readonly ConvolutionStep _reference;
