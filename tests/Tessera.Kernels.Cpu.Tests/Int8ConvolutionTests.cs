@@ -73,6 +73,54 @@ public sealed class Int8ConvolutionTests
         Compare(step, Tensor.Create([2, 5, 300], x), isa, 2, "1-D");
     }
 
+    /// <summary>Depthwise convolutions (the int16 pair-plane kernel) at the ends of the int16 range: input zero
+    /// points -128 and 127, weight zero points -128 and 127 (so x - zx and w - zw reach -255 and 255), inputs and
+    /// weights filled with extremes, sizes 1, 7 and 17, kernels 1/3/5 (odd heights: the unpaired last row),
+    /// strides 1 and 2, padding, dilation, per-channel multipliers.</summary>
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void Depthwise_convolution_at_extreme_zero_points_equals_the_reference_step(Int8Isa isa)
+    {
+        var random = new Random(13);
+        int count = 0;
+        foreach (int size in new[] { 1, 7, 17 })
+        foreach (int kernel in new[] { 5, 3, 1 })
+        foreach (int stride in new[] { 1, 2 })
+        foreach (int inputZero in new[] { -128, 127, 3 })
+        {
+            int pad = random.Next(0, kernel), dilation = kernel > 1 && random.Next(4) == 0 ? 2 : 1;
+            int channels = random.Next(1, 18), width = size == 17 ? 35 : size;
+            if ((size + 2 * pad - dilation * (kernel - 1) - 1) < 0) pad = kernel;
+            var node = new Node("Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], "", "dw");
+            node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kernel, kernel]));
+            node.SetAttribute(NodeAttribute.Ints("strides", [stride, stride]));
+            node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
+            node.SetAttribute(NodeAttribute.Ints("dilations", [dilation, dilation]));
+            node.SetAttribute(NodeAttribute.Int("group", channels));
+            // Extremes: the input opposite its zero point, the weights opposite theirs, in runs.
+            sbyte far = inputZero < 0 ? sbyte.MaxValue : sbyte.MinValue;
+            var x = RandomBytes(random, channels * size * width);
+            for (int i = 0; i < x.Length; i++) if (i / 13 % 3 == 0) x[i] = far;
+            var w = RandomBytes(random, channels * kernel * kernel);
+            int[] zeros = Enumerable.Range(0, channels).Select(m => m % 3 == 0 ? -128 : m % 3 == 1 ? 127 : 0).ToArray();
+            for (int i = 0; i < w.Length; i++)
+            {
+                int m = i / (kernel * kernel);
+                if (i % 2 == 0) w[i] = zeros[m] < 0 ? sbyte.MaxValue : zeros[m] > 0 ? sbyte.MinValue : w[i];
+            }
+            // Multipliers around 1 / (255 * 255 * taps) keep the outputs near the middle of int8, a few saturate.
+            double typical = 1.0 / (255.0 * 255 * kernel * kernel) * 64;
+            var real = Enumerable.Range(0, channels).Select(m => typical * Math.Exp(random.NextDouble() * 4 - 2) * (m % 5 == 2 ? 64 : 1)).ToArray();
+            var requantizer = Requantizer.FromRealMultipliers(real, random.Next(-20, 21), -128, 127);
+            var xt = Tensor.Create([1, channels, size, width], x);
+            var step = new ConvolutionStep(node, "x", "y", inputZero, Tensor.Create([channels, 1, kernel, kernel], w), zeros, RandomInts(random, channels, 5000), requantizer, unsigned: false);
+            foreach (int threads in new[] { 1, 2 })
+                Compare(step, xt, isa, threads, $"depthwise {channels}x{size}x{width} k{kernel} s{stride} p{pad} d{dilation} zx={inputZero} threads={threads}");
+            count++;
+        }
+        Assert.Equal(54, count);
+    }
+
     private static void Check(Random random, (int N, int C, int H, int W, int M, int G, int K, int S, int P, int D) c, bool perChannel, bool weightZero, Int8Isa isa, int threads, string what)
     {
         var node = new Node("Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], "", "conv");

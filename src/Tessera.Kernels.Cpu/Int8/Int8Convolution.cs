@@ -15,7 +15,8 @@ namespace Tessera.Kernels.Cpu.Int8;
 /// x + 128, and the exact sum of (x - zx)(w - zw) is recovered as
 /// sum (x + 128) w - (128 + zx) sum w + K zx zw - zw sum x + bias (the last column term only when a weight zero
 /// point is not 0). Depthwise convolutions (one input channel per output channel) run a direct kernel on a
-/// padded, phase-split int32 plane of x - zx. The fixed-point requantization is fused into both.</summary>
+/// padded, phase-split plane of x - zx: int16 row pairs with VPMADDWD / VPDPWSSD under the Avx2 and AvxVnni ISAs,
+/// int32 under Scalar. The fixed-point requantization is fused into both.</summary>
 public sealed unsafe class Int8Convolution : IntegerStep
 {
     private readonly ConvolutionStep _reference;
@@ -32,12 +33,17 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private readonly bool _columnSums;
     // Depthwise: (w - zw) per channel and tap.
     private readonly int[] _depthwiseWeights = [];
+    // Depthwise under AVX2/AVX-VNNI: per channel, pair of kernel rows (ky, ky + 1) and column kx, (w - zw) of both
+    // taps as two int16 in one int32 (the second 0 for the last row of an odd kernel height).
+    private readonly int[] _pairWeights = [];
+    private readonly int _kernelWidth;
     private readonly bool _depthwise;
     private (int[] Shape, int Group, Window Window, int[] OutShape)? _plan;
     private readonly ReusedBuffer<sbyte> _output = new();
 
     [ThreadStatic] private static byte[]? t_tile;
     [ThreadStatic] private static int[]? t_scratch;
+    [ThreadStatic] private static short[]? t_planes;
 
     public Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa)
         : base(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
@@ -65,6 +71,17 @@ public sealed unsafe class Int8Convolution : IntegerStep
         {
             _depthwiseWeights = new int[w.Length];
             for (int i = 0; i < w.Length; i++) _depthwiseWeights[i] = w[i] - _weightZero[i / _kernelArea];
+            _kernelWidth = shape[^1];
+            int kh = _kernelArea / _kernelWidth, khPairs = (kh + 1) / 2;
+            _pairWeights = new int[_outChannels * khPairs * _kernelWidth];
+            for (int m = 0; m < _outChannels; m++)
+            for (int kp = 0; kp < khPairs; kp++)
+            for (int kx = 0; kx < _kernelWidth; kx++)
+            {
+                int first = _depthwiseWeights[(m * kh + 2 * kp) * _kernelWidth + kx];
+                int second = 2 * kp + 1 < kh ? _depthwiseWeights[(m * kh + 2 * kp + 1) * _kernelWidth + kx] : 0;
+                _pairWeights[(m * khPairs + kp) * _kernelWidth + kx] = (ushort)(short)first | (second << 16);
+            }
             return;
         }
         int k = _groupChannels * _kernelArea;
@@ -327,6 +344,22 @@ public sealed unsafe class Int8Convolution : IntegerStep
         long macs = (long)planes * oh * ow * kh * kw;
         int threads = macs < (1 << 18) ? 1 : _threads;
         int chunks = Math.Min(planes, Math.Max(1, threads) * 4);
+        if (_isa != Int8Isa.Scalar && Avx2.IsSupported && kw == _kernelWidth && kh * kw == _kernelArea)
+        {
+            // int16 pair planes: rows padded to 8 columns for the interleave.
+            int pairRowLength = (rowLength + 7) / 8 * 8;
+            int shorts = sx * (rows + window.DilationHeight) * pairRowLength + sx * rows * pairRowLength * 2;
+            CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
+            {
+                var buffers = t_planes is { } b && b.Length >= shorts ? b : t_planes = new short[shorts];
+                var acc = t_scratch is { } s && s.Length >= ow + 16 ? s : t_scratch = new int[ow + 16];
+                for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
+                {
+                    DepthwisePairPlane(x, job, channels, height, width, window, rows, pairRowLength, zx, buffers, acc, y);
+                }
+            });
+            return;
+        }
         CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
         {
             int need = planeLength + (ow + 16) + 16;
@@ -357,7 +390,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
                 var dst = phases.Slice((q * rows + r) * rowLength, rowLength);
                 // Columns j with 0 <= j*s + q - padLeft < width.
                 int first = Math.Max(0, (window.PadLeft - q + sx - 1) / sx);
-                int last = Math.Min(rowLength, (width - 1 - q + window.PadLeft) / sx + 1);
+                int last = width - 1 - q + window.PadLeft < 0 ? 0 : Math.Min(rowLength, (width - 1 - q + window.PadLeft) / sx + 1);
                 int j = first;
                 if (sx == 1 && Avx2.IsSupported)
                 {
@@ -402,6 +435,140 @@ public sealed unsafe class Int8Convolution : IntegerStep
                     var w = Vector256.Create(weights[ky * kw + kx]);
                     a0 += Vector256.LoadUnsafe(ref plane, at) * w;
                     a1 += Vector256.LoadUnsafe(ref plane, at + 8) * w;
+                }
+            }
+            a0.StoreUnsafe(ref acc[0], (nuint)ox);
+            a1.StoreUnsafe(ref acc[0], (nuint)ox + 8);
+        }
+    }
+
+    /// <summary>The int16 depthwise kernel: a padded, phase-split int16 plane of x - zx (in [-255, 255]), then a
+    /// plane of row pairs (x[r][j], x[r + dilation][j]) so that one VPMADDWD (VPDPWSSD under AVX-VNNI) multiplies
+    /// two kernel rows' taps by their packed int16 weights and adds both products into int32, exactly: |x - zx| and
+    /// |w - zw| are at most 255, so a pair sums to at most 2 * 255 * 255.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DepthwisePairPlane(sbyte[] x, int job, int channels, int height, int width, Window window, int rows, int rowLength, int zx, short[] planes, int[] acc, sbyte[] y)
+    {
+        int oh = window.OutputHeight, ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth, sx = window.StrideWidth, dh = window.DilationHeight;
+        int c = job % channels;
+        int singleRows = rows + dh;
+        int singleLength = sx * singleRows * rowLength;
+        var input = x.AsSpan(job * height * width, height * width);
+        var single = planes.AsSpan(0, singleLength);
+        single.Clear();
+        // Phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] - zx (0 in the padding); rows
+        // from `rows` on stay 0 (the partner of the last row of an odd kernel height).
+        var zero16 = Vector256.Create((short)zx);
+        for (int r = 0; r < rows; r++)
+        {
+            int iy = r - window.PadTop;
+            if ((uint)iy >= (uint)height) continue;
+            var source = input.Slice(iy * width, width);
+            for (int q = 0; q < sx; q++)
+            {
+                var dst = single.Slice((q * singleRows + r) * rowLength, rowLength);
+                int first = Math.Max(0, (window.PadLeft - q + sx - 1) / sx);
+                int last = width - 1 - q + window.PadLeft < 0 ? 0 : Math.Min(rowLength, (width - 1 - q + window.PadLeft) / sx + 1);
+                int j = first;
+                if (sx == 1)
+                {
+                    ref sbyte s0 = ref MemoryMarshal.GetReference(source);
+                    for (; j + 16 <= last; j += 16)
+                    {
+                        var bytes = Vector128.LoadUnsafe(ref s0, (nuint)(j - window.PadLeft));
+                        (Avx2.ConvertToVector256Int16(bytes) - zero16).StoreUnsafe(ref dst[0], (nuint)j);
+                    }
+                }
+                else if (sx == 2)
+                {
+                    // 32 bytes from column 2j + q - padLeft: the even bytes, sign-extended from the low byte of
+                    // each int16 lane, are this phase's 16 columns.
+                    ref sbyte s0 = ref MemoryMarshal.GetReference(source);
+                    for (; j + 16 <= last && 2 * j + q - window.PadLeft + 32 <= width; j += 16)
+                    {
+                        var pairsOfBytes = Vector256.LoadUnsafe(ref s0, (nuint)(2 * j + q - window.PadLeft)).AsInt16();
+                        (Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(pairsOfBytes, 8), 8) - zero16).StoreUnsafe(ref dst[0], (nuint)j);
+                    }
+                }
+                for (; j < last; j++) dst[j] = (short)(source[j * sx + q - window.PadLeft] - zx);
+            }
+        }
+        // Row pairs: pair row r interleaves single rows r and r + dh.
+        var pairs = planes.AsSpan(singleLength, sx * rows * rowLength * 2);
+        ref short s = ref single[0];
+        ref short p = ref pairs[0];
+        for (int q = 0; q < sx; q++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                nuint a = (nuint)((q * singleRows + r) * rowLength), b = a + (nuint)(dh * rowLength);
+                nuint d = (nuint)((q * rows + r) * rowLength * 2);
+                for (nuint j = 0; j < (nuint)rowLength; j += 8)
+                {
+                    var top = Vector128.LoadUnsafe(ref s, a + j);
+                    var bottom = Vector128.LoadUnsafe(ref s, b + j);
+                    Sse2.UnpackLow(top, bottom).StoreUnsafe(ref p, d + 2 * j);
+                    Sse2.UnpackHigh(top, bottom).StoreUnsafe(ref p, d + 2 * j + 8);
+                }
+            }
+        }
+        int khPairs = (kh + 1) / 2;
+        var weights = _pairWeights.AsSpan(c * khPairs * kw, khPairs * kw);
+        var output = y.AsSpan(job * oh * ow, oh * ow);
+        bool vnni = _isa == Int8Isa.AvxVnni;
+        for (int oy = 0; oy < oh; oy++)
+        {
+            if (vnni) DepthwisePairRowVnni(pairs, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
+            else DepthwisePairRow(pairs, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
+            _channels[c].Row(acc.AsSpan(0, ow), _bias[c], default, 0, output.Slice(oy * ow, ow));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DepthwisePairRow(Span<short> pairs, int rows, int rowLength, int sx, int top, Window window, ReadOnlySpan<int> weights, int ow, int[] acc)
+    {
+        int kw = window.KernelWidth, khPairs = (window.KernelHeight + 1) / 2;
+        ref short plane = ref pairs[0];
+        for (int ox = 0; ox < ow; ox += 16)
+        {
+            var a0 = Vector256<int>.Zero;
+            var a1 = Vector256<int>.Zero;
+            for (int kp = 0; kp < khPairs; kp++)
+            {
+                int r = top + 2 * kp * window.DilationHeight;
+                for (int kx = 0; kx < kw; kx++)
+                {
+                    int dx = kx * window.DilationWidth, q = dx % sx;
+                    nuint at = (nuint)(((q * rows + r) * rowLength + ox + dx / sx) * 2);
+                    var w = Vector256.Create(weights[kp * kw + kx]).AsInt16();
+                    a0 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref plane, at), w);
+                    a1 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref plane, at + 16), w);
+                }
+            }
+            a0.StoreUnsafe(ref acc[0], (nuint)ox);
+            a1.StoreUnsafe(ref acc[0], (nuint)ox + 8);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DepthwisePairRowVnni(Span<short> pairs, int rows, int rowLength, int sx, int top, Window window, ReadOnlySpan<int> weights, int ow, int[] acc)
+    {
+        int kw = window.KernelWidth, khPairs = (window.KernelHeight + 1) / 2;
+        ref short plane = ref pairs[0];
+        for (int ox = 0; ox < ow; ox += 16)
+        {
+            var a0 = Vector256<int>.Zero;
+            var a1 = Vector256<int>.Zero;
+            for (int kp = 0; kp < khPairs; kp++)
+            {
+                int r = top + 2 * kp * window.DilationHeight;
+                for (int kx = 0; kx < kw; kx++)
+                {
+                    int dx = kx * window.DilationWidth, q = dx % sx;
+                    nuint at = (nuint)(((q * rows + r) * rowLength + ox + dx / sx) * 2);
+                    var w = Vector256.Create(weights[kp * kw + kx]).AsInt16();
+                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
                 }
             }
             a0.StoreUnsafe(ref acc[0], (nuint)ox);
