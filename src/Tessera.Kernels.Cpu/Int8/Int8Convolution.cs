@@ -518,14 +518,15 @@ public sealed unsafe class Int8Convolution : IntegerStep
         bool vnni = _isa == Int8Isa.AvxVnni;
         for (int oy = 0; oy < oh; oy++)
         {
-            if (vnni) DepthwisePairRowVnni(pairs, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
-            else DepthwisePairRow(pairs, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
+            if (vnni) DepthwisePairRow<VnniPairs>(pairs, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
+            else DepthwisePairRow<Avx2Pairs>(pairs, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
             _channels[c].Row(acc.AsSpan(0, ow), _bias[c], default, 0, output.Slice(oy * ow, ow));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DepthwisePairRow(Span<short> pairs, int rows, int rowLength, int sx, int top, Window window, ReadOnlySpan<int> weights, int ow, int[] acc)
+    private static void DepthwisePairRow<TPairs>(Span<short> pairs, int rows, int rowLength, int sx, int top, Window window, ReadOnlySpan<int> weights, int ow, int[] acc)
+        where TPairs : struct, IPairMultiplyAdd
     {
         int kw = window.KernelWidth, khPairs = (window.KernelHeight + 1) / 2;
         ref short plane = ref pairs[0];
@@ -541,8 +542,8 @@ public sealed unsafe class Int8Convolution : IntegerStep
                     int dx = kx * window.DilationWidth, q = dx % sx;
                     nuint at = (nuint)(((q * rows + r) * rowLength + ox + dx / sx) * 2);
                     var w = Vector256.Create(weights[kp * kw + kx]).AsInt16();
-                    a0 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref plane, at), w);
-                    a1 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref plane, at + 16), w);
+                    a0 = TPairs.Add(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                    a1 = TPairs.Add(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
                 }
             }
             a0.StoreUnsafe(ref acc[0], (nuint)ox);
@@ -550,29 +551,22 @@ public sealed unsafe class Int8Convolution : IntegerStep
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DepthwisePairRowVnni(Span<short> pairs, int rows, int rowLength, int sx, int top, Window window, ReadOnlySpan<int> weights, int ow, int[] acc)
+    /// <summary>acc + the sums of adjacent int16 products (exact in int32 for the plane's |values| <= 255): one
+    /// instruction per ISA, chosen at compile time of <see cref="DepthwisePairRow{TPairs}"/>.</summary>
+    private interface IPairMultiplyAdd
     {
-        int kw = window.KernelWidth, khPairs = (window.KernelHeight + 1) / 2;
-        ref short plane = ref pairs[0];
-        for (int ox = 0; ox < ow; ox += 16)
-        {
-            var a0 = Vector256<int>.Zero;
-            var a1 = Vector256<int>.Zero;
-            for (int kp = 0; kp < khPairs; kp++)
-            {
-                int r = top + 2 * kp * window.DilationHeight;
-                for (int kx = 0; kx < kw; kx++)
-                {
-                    int dx = kx * window.DilationWidth, q = dx % sx;
-                    nuint at = (nuint)(((q * rows + r) * rowLength + ox + dx / sx) * 2);
-                    var w = Vector256.Create(weights[kp * kw + kx]).AsInt16();
-                    a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.LoadUnsafe(ref plane, at), w);
-                    a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
-                }
-            }
-            a0.StoreUnsafe(ref acc[0], (nuint)ox);
-            a1.StoreUnsafe(ref acc[0], (nuint)ox + 8);
-        }
+        static abstract Vector256<int> Add(Vector256<int> acc, Vector256<short> x, Vector256<short> w);
+    }
+
+    private readonly struct Avx2Pairs : IPairMultiplyAdd
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> acc, Vector256<short> x, Vector256<short> w) => acc + Avx2.MultiplyAddAdjacent(x, w);
+    }
+
+    private readonly struct VnniPairs : IPairMultiplyAdd
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> acc, Vector256<short> x, Vector256<short> w) => AvxVnni.MultiplyWideningAndAdd(acc, x, w);
     }
 }
