@@ -38,15 +38,8 @@ public sealed class IntegerOrtAgreementTests(ITestOutputHelper output)
         {
             var result = comparison.Compare(program.WithRequantization(profile), samples, level);
             output.WriteLine($"{profile} vs ORT {level} ({result.FusedOps} fused QLinear/Integer nodes, {samples.Count} samples)");
-            output.WriteLine($"  final:       {result.Final}");
-            foreach (var (o, a) in result.FinalByTensor) output.WriteLine($"    {o}: {a}");
-            output.WriteLine($"  accumulated: {result.Accumulated}");
-            output.WriteLine($"  local:       {result.Local}");
-            foreach (var (kind, a) in result.LocalByKind) output.WriteLine($"    {kind}: {a}");
-            // Every integer step, fed ONNX Runtime's int8 inputs, is within one step of ONNX Runtime's output.
-            Assert.True(result.Local.Count > 100_000, $"only {result.Local.Count} elements compared locally");
-            Assert.True(result.Local.WithinOneStep >= 0.999, $"{profile} {level} local: {result.Local}");
-            Assert.True(result.Local.Maximum <= 1, $"{profile} {level} local: {result.Local}");
+            foreach (var line in result.Lines()) output.WriteLine(line);
+            result.AssertLocalWithinOneStep(100_000, $"{profile} {level}");
             if (level == GraphOptimizationLevel.ORT_ENABLE_ALL) Assert.True(result.FusedOps > 0, "ONNX Runtime fused no QDQ group");
             if (endToEnd && profile == RequantizationProfile.Float)
             {

@@ -61,7 +61,27 @@ internal sealed class StepAgreement
 /// <param name="LocalByKind">The local comparison per step kind ("int.Conv", "int.Lookup(Sigmoid)", ...).</param>
 /// <param name="FusedOps">QLinear*/integer op count in ONNX Runtime's optimized graph (0 when not fused).</param>
 internal sealed record IntegerOrtResult(StepAgreement Final, StepAgreement Accumulated, StepAgreement Local,
-    IReadOnlyDictionary<string, StepAgreement> LocalByKind, IReadOnlyDictionary<string, StepAgreement> FinalByTensor, int FusedOps);
+    IReadOnlyDictionary<string, StepAgreement> LocalByKind, IReadOnlyDictionary<string, StepAgreement> FinalByTensor, int FusedOps)
+{
+    /// <summary>The figures as the tests print them, one line each.</summary>
+    public IEnumerable<string> Lines()
+    {
+        yield return $"  final:       {Final}";
+        foreach (var (o, a) in FinalByTensor) yield return $"    {o}: {a}";
+        yield return $"  accumulated: {Accumulated}";
+        yield return $"  local:       {Local}";
+        foreach (var (kind, a) in LocalByKind) yield return $"    {kind}: {a} ({a.Count - a.Exact} not exact)";
+    }
+
+    /// <summary>Every integer step, fed ONNX Runtime's int8 inputs, is within one step of ONNX Runtime's output on
+    /// >= 99.9% of more than <paramref name="minimumCount"/> elements, and never more than one step off.</summary>
+    public void AssertLocalWithinOneStep(int minimumCount, string label)
+    {
+        Assert.True(Local.Count > minimumCount, $"only {Local.Count} elements compared locally");
+        Assert.True(Local.WithinOneStep >= 0.999, $"{label} local: {Local}");
+        Assert.True(Local.Maximum <= 1, $"{label} local: {Local}");
+    }
+}
 
 /// <summary>Runs a QDQ file in ONNX Runtime and in the integer reference executor and compares every int8 tensor in
 /// units of its quantization step. ONNX Runtime sees the file with every QuantizeLinear output made a graph output

@@ -34,10 +34,7 @@ public sealed class IntegerOrtProfileTests(ITestOutputHelper output)
         {
             var result = comparison.Compare(program, samples, level);
             output.WriteLine($"{model} OnnxRuntime profile vs ORT {level} ({result.FusedOps} fused nodes, {samples.Count} samples)");
-            output.WriteLine($"  final:       {result.Final}");
-            output.WriteLine($"  accumulated: {result.Accumulated}");
-            output.WriteLine($"  local:       {result.Local}");
-            foreach (var (kind, a) in result.LocalByKind) output.WriteLine($"    {kind}: {a} ({a.Count - a.Exact} not exact)");
+            foreach (var line in result.Lines()) output.WriteLine(line);
             Assert.True(result.Local.Maximum <= 1, $"{level} local: {result.Local}");
             if (level != GraphOptimizationLevel.ORT_ENABLE_ALL) continue;
             Assert.True(result.FusedOps > 0, "ONNX Runtime fused no QDQ group");
