@@ -35,7 +35,7 @@ public static class NetworkCompiler
         var memory = MemoryPlan.Build(network, placements, epilogues.ToDictionary(p => p.Value.Output.Name, p => p.Key));
         var builder = new ProgramBuilder(spec, memory.ArenaBytes);
         var plans = new List<LayerPlan>();
-        var (residentIn, residentOut, limits, residentOperands) = PlanFusion(spec, network, epilogues, placements);
+        var (residentIn, residentOut, limits, residentOperands, inputProducers) = PlanFusion(spec, network, epilogues, placements);
         var prepared = new Dictionary<int, (ConvLayer Conv, ConvPlan Plan)?>();
         (ConvLayer Conv, ConvPlan Plan)? Prepared(int index)
         {
@@ -85,6 +85,15 @@ public static class NetworkCompiler
             }
             Close();
         }
+        // A convolution reading its input from the scratchpad on the array starts on its producer's last vector
+        // instruction (which wrote that input) instead of the barrier: producer index -> consumer index.
+        var startsConsumer = new Dictionary<int, int>();
+        foreach (var j in residentIn.Keys)
+        {
+            if (Prepared(j) is not { Plan.OnVector: false }) continue;
+            int producer = inputProducers[j];
+            if (Prepared(producer) is not null) startsConsumer[producer] = j;
+        }
         var fusedInto = new Dictionary<int, string>();
         for (int index = 0; index < network.Layers.Count; index++)
         {
@@ -125,7 +134,8 @@ public static class NetworkCompiler
                 ElementwiseLayer when fusedInto.TryGetValue(index, out var producer) => ($"fused into the epilogue of '{producer}' (no instructions of its own)", 0L),
                 ConvLayer conv => Conv(builder, convPlan, conv, inputs[0], output,
                     residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index),
-                    placements.TryGetValue(conv.Output.Name, out var slice) ? Pitch(slice.Concat) : null, epilogue),
+                    placements.TryGetValue(conv.Output.Name, out var slice) ? Pitch(slice.Concat) : null, epilogue,
+                    startsConsumer.ContainsKey(index), startsConsumer.ContainsValue(index)),
                 MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
                 AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
                 ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output,
@@ -135,6 +145,8 @@ public static class NetworkCompiler
                 ReshapeLayer => ("alias of the input buffer, no instructions", 0L),
                 _ => ModelLayerLowering.Emit(builder, layer, inputs, output),
             };
+            // Only a convolution tells the next one which accumulator words it used.
+            if (layer is not (ConvLayer or ReshapeLayer) && !fusedInto.ContainsKey(index)) builder.AccumulatorInUse = null;
             plans.Add(new LayerPlan(layer, decision, estimate, first, builder.Code.Count - first));
         }
         builder.Finish();
@@ -176,7 +188,7 @@ public static class NetworkCompiler
     }
 
     private static (string, long) Conv(ProgramBuilder builder, (ConvLayer Conv, ConvPlan Plan)? prepared, ConvLayer conv, long input, long output, long? residentInput, ResidentOutput? residentOutput,
-        int? outputPitch, FusedElementwise? epilogue)
+        int? outputPitch, FusedElementwise? epilogue, bool signalConsumer, bool goFromProducer)
     {
         // Planning failed in the prepass: plan again so the planner's message reaches the caller.
         var (shaped, plan) = prepared ?? (AsGemmColumn(conv), ConvPlanner.Plan(builder.Spec, AsGemmColumn(conv)));
@@ -192,7 +204,8 @@ public static class NetworkCompiler
         // A strided 1x1 convolution planned as a stride-1 one over the pixels it reads loads only those.
         Subsample? subsample = shaped.Window.StrideX != conv.Window.StrideX || shaped.Window.StrideY != conv.Window.StrideY
             ? new Subsample(conv.Output.Width, (long)conv.Window.StrideX * conv.Input.Channels, (long)conv.Window.StrideY * conv.Input.Width * conv.Input.Channels) : null;
-        ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput, elementwise: epilogue, subsample: subsample);
+        ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput, elementwise: epilogue, subsample: subsample,
+            signalConsumer: signalConsumer, goFromProducer: goFromProducer);
         string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output {(residentOutput.AlsoStore ? "stored and a copy " : "")}kept in the scratchpad at {residentOutput.Base} for the next layer")
             + (outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "")
             + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand {(epilogue.OtherResident is null ? "loaded per band" : "read from the scratchpad")}, its output stored)");
@@ -208,8 +221,8 @@ public static class NetworkCompiler
     /// <remarks>Also the other operand of an elementwise layer fused into the next convolution's epilogue: a
     /// convolution whose output only that elementwise layer reads keeps it in the scratchpad (unpadded) and the
     /// consumer's epilogue reads each band's tile there instead of loading it (no store, no load). Consumer index ->
-    /// the operand's scratchpad address.</remarks>
-    private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits, Dictionary<int, long> ResidentOperands) PlanFusion(NpuSpec spec, Network network,
+    /// the operand's scratchpad address. <c>InputProducers</c>: consumer index -> the producer of its kept input.</remarks>
+    private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits, Dictionary<int, long> ResidentOperands, Dictionary<int, int> InputProducers) PlanFusion(NpuSpec spec, Network network,
         IReadOnlyDictionary<int, ElementwiseLayer> epilogues, IReadOnlyDictionary<string, (string Concat, int Offset)> placements)
     {
         var residentIn = new Dictionary<int, long>();
@@ -217,6 +230,7 @@ public static class NetworkCompiler
         var residentOut = new Dictionary<int, ResidentOutput>();
         var limits = new Dictionary<int, long>();
         var residentOperands = new Dictionary<int, long>();
+        var inputProducers = new Dictionary<int, int>();
         var readers = new Dictionary<string, int>();
         foreach (var layer in network.Layers)
         {
@@ -299,11 +313,12 @@ public static class NetworkCompiler
             if (copy && (planA.OnVector || planA.Blocks.Count != 1 || planA.BlockChannels(planA.Blocks[0]) != a.Output.Channels)) continue;
             residentOut[i] = kept with { Base = place.Start };
             residentIn[j] = place.Start;
+            inputProducers[j] = i;
             regions[j] = place;
             limits[i] = limitA;
             limits[j] = limitB;
         }
-        return (residentIn, residentOut, limits, residentOperands);
+        return (residentIn, residentOut, limits, residentOperands, inputProducers);
     }
 
     /// <summary>Elementwise fusion: an Add/Mul right after a (non-depthwise) convolution whose output only it reads

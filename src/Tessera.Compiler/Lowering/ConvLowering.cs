@@ -37,20 +37,28 @@ internal sealed record ResidentOutput(long Base, int Height, int Width, int Chan
         return pieces;
     }
 
+    /// <summary>Whether the layout has pad pixels (<see cref="FillPadding"/> emits loads).</summary>
+    public bool HasPadding => Padding.Top + Padding.Left + Padding.Bottom + Padding.Right > 0;
+
     /// <summary>Writes the pad value into the border pixels (DMA from a Channels-byte constant read with zero
-    /// DRAM strides), before the producer's first gemm so every later access is ordered after it.</summary>
-    public void FillPadding(ProgramBuilder builder)
+    /// DRAM strides), before the producer's first gemm so every later access is ordered after it, or sending
+    /// <paramref name="signal"/> with its last load (the producer's first vector instruction then waits for it).</summary>
+    public void FillPadding(ProgramBuilder builder, int signal = 0)
     {
         var (top, left, bottom, right) = (Padding.Top, Padding.Left, Padding.Bottom, Padding.Right);
         if (top + left + bottom + right == 0) return;
         long constant = builder.Constant($"pad {PadValue} x {Channels}", Enumerable.Repeat((byte)(sbyte)PadValue, Channels).ToArray());
         long rowBytes = (long)PaddedWidth * Channels;
-        void Fill(long sram, int pixels, int rows) =>
-            builder.Load(MemoryKind.Activation, sram, constant, Channels, pixels, rows, 0, 0, Channels, rowBytes);
-        if (top > 0) Fill(Base, PaddedWidth, top);
-        if (bottom > 0) Fill(Base + (long)(top + Height) * rowBytes, PaddedWidth, bottom);
-        if (left > 0) Fill(Base + top * rowBytes, left, Height);
-        if (right > 0) Fill(Base + top * rowBytes + (long)(left + Width) * Channels, right, Height);
+        var fills = new List<(long Sram, int Pixels, int Rows)>();
+        if (top > 0) fills.Add((Base, PaddedWidth, top));
+        if (bottom > 0) fills.Add((Base + (long)(top + Height) * rowBytes, PaddedWidth, bottom));
+        if (left > 0) fills.Add((Base + top * rowBytes, left, Height));
+        if (right > 0) fills.Add((Base + top * rowBytes + (long)(left + Width) * Channels, right, Height));
+        for (int i = 0; i < fills.Count; i++)
+        {
+            var (sram, pixels, rows) = fills[i];
+            builder.Load(MemoryKind.Activation, sram, constant, Channels, pixels, rows, 0, 0, Channels, rowBytes, signal: i == fills.Count - 1 ? signal : 0);
+        }
     }
 }
 
@@ -83,8 +91,11 @@ internal static class ConvLowering
     public delegate void BandStore(long sram, int firstRow, int rows, int blockStart, int blockChannels, int signal);
 
     public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null,
-        long? residentInput = null, ResidentOutput? residentOutput = null, FusedElementwise? elementwise = null, Subsample? subsample = null)
+        long? residentInput = null, ResidentOutput? residentOutput = null, FusedElementwise? elementwise = null, Subsample? subsample = null,
+        bool signalConsumer = false, bool goFromProducer = false)
     {
+        if (goFromProducer && (residentInput is null || plan.OnVector)) throw new InvalidOperationException($"layer '{conv.Name}': only an array convolution reading a kept input starts on its producer's token");
+        if (signalConsumer && residentOutput is null) throw new InvalidOperationException($"layer '{conv.Name}': only a kept output has a consumer to signal");
         if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is { AlsoStore: false } || store is not null))
         {
             throw new InvalidOperationException($"layer '{conv.Name}': an elementwise layer fuses only into a single-block array convolution that stores its output");
@@ -104,32 +115,73 @@ internal static class ConvLowering
         int engine = plan.OnVector ? Q.Vector : Q.Compute;
         int bands = (output.Height + plan.BandRows - 1) / plan.BandRows;
         var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector, plan.RowPairs, plan.ColumnPairs)).ToList();
+        // Parameters before the barrier: when the first block's weights are already in the weight scratchpad (loaded
+        // by earlier prefetches), its bias and requantization parameters (and a fused elementwise layer's) load while
+        // the previous layer still runs, into accumulator words that layer does not use (above this layer's two
+        // accumulator slots); the engine's go is then a sync on the barrier instead of a load with its DRAM latency.
+        int parameterWords = blockConstants.Max(b => b.Parameters.Length) + (elementwise?.Layer.Parameters.Length ?? 0);
+        long? earlyBase = null;
+        if (builder.AccumulatorInUse is { } inUse)
+        {
+            var candidates = new SortedSet<long> { parameterBase };
+            foreach (var (_, end) in inUse) if (end > parameterBase) candidates.Add(end);
+            foreach (long at in candidates)
+            {
+                if (at + parameterWords > spec.AccumulatorEntries) break;
+                if (inUse.All(r => r.End <= at || at + parameterWords <= r.Start))
+                {
+                    earlyBase = at;
+                    break;
+                }
+            }
+        }
+        var ring = builder.Ring;
+        var first = new WeightBlock($"{conv.Name} weights block 0", blockConstants[0].Weights);
+        bool weightsThere = ring is not null ? ring.NextMissing == 0
+            : builder.Prefetched is { } p0 && p0.Block.Key == first.Key && p0.Block.Bytes.AsSpan().SequenceEqual(first.Bytes);
+        // A resident input is ordered by the producer's token (its last vector instruction signals the array), not
+        // by the barrier, so only then may the early parameter load be the engine's go.
+        bool early = earlyBase is not null && weightsThere && (!fromScratchpad || goFromProducer);
+        if (early) parameterBase = earlyBase!.Value;
+        // The kept output's pad pixels: with a resident input and the array, after the engine's go (the first vector
+        // instruction waits for them), otherwise before it.
+        bool deferPadding = fromScratchpad && !plan.OnVector && residentOutput is { HasPadding: true };
+        // The first vector instruction waits for a load-queue token sent after the barrier (the pad pixels, or a sync
+        // when the engine started on its producer's token), so this layer's end is ordered after the previous one's.
+        bool vectorAfterBarrier = deferPadding || (early && fromScratchpad);
         for (int blockIndex = 0; blockIndex < plan.Blocks.Count; blockIndex++)
         {
             var block = plan.Blocks[blockIndex];
             int blockChannels = plan.BlockChannels(block);
             var (weights, parameters, weightAt, parameterAt) = blockConstants[blockIndex];
             var current = new WeightBlock($"{conv.Name} weights block {blockIndex}", weights);
+            long parameterDram = builder.Constant($"{conv.Name} parameters block {blockIndex}", parameters);
+            long elementwiseParameters = parameterBase + parameters.Length;
+            void LoadParameters(int signal)
+            {
+                builder.LoadBlock(MemoryKind.Accumulator, parameterBase, parameterDram, parameters.Length, signal: signal);
+                if (elementwise is not null)
+                {
+                    builder.LoadBlock(MemoryKind.Accumulator, elementwiseParameters, builder.Constant($"{elementwise.Layer.Name} parameters", elementwise.Layer.Parameters), elementwise.Layer.Parameters.Length);
+                }
+            }
+            bool earlyBlock = early && blockIndex == 0;
+            if (earlyBlock) builder.BeforeBarrier(() => LoadParameters(Q.If(fromScratchpad, engine)));
             // Weights already loaded by the previous block's prefetch sit in one half of the weight scratchpad;
             // otherwise they load now, after the barrier, from address 0.
             long weightBase = 0;
-            var ring = builder.Ring;
             if (ring is not null) weightBase = ring.Begin(builder, current);
             else if (builder.Prefetched is { } pre && pre.Block.Key == current.Key && pre.Block.Bytes.AsSpan().SequenceEqual(weights)) weightBase = pre.Base;
             else builder.LoadBlock(MemoryKind.Weight, 0, builder.WeightConstant(current), weights.Length);
             builder.Prefetched = null;
             // The kept output's pad pixels load before the parameters, whose load (or the first band's) is the
             // engine's go, so everything that touches the buffer later is ordered after them.
-            if (residentOutput is not null && blockIndex == 0) residentOutput.FillPadding(builder);
-            long parameterDram = builder.Constant($"{conv.Name} parameters block {blockIndex}", parameters);
+            if (residentOutput is not null && blockIndex == 0 && !deferPadding) residentOutput.FillPadding(builder);
             // A resident input has no band loads: the parameters' load is the engine's go (it comes after the
-            // producer's last vector instruction, which wrote the input).
-            builder.LoadBlock(MemoryKind.Accumulator, parameterBase, parameterDram, parameters.Length, signal: Q.If(fromScratchpad, engine));
-            long elementwiseParameters = parameterBase + parameters.Length;
-            if (elementwise is not null)
-            {
-                builder.LoadBlock(MemoryKind.Accumulator, elementwiseParameters, builder.Constant($"{elementwise.Layer.Name} parameters", elementwise.Layer.Parameters), elementwise.Layer.Parameters.Length);
-            }
+            // producer's last vector instruction, which wrote the input); parameters loaded early leave a sync.
+            if (!earlyBlock) LoadParameters(Q.If(fromScratchpad, engine));
+            if (deferPadding && blockIndex == 0) residentOutput!.FillPadding(builder, Q.Vector);
+            else if (vectorAfterBarrier && blockIndex == 0) builder.Go(Q.Vector);
             // Cross-block (and cross-layer) weight prefetch: when this block and the next fit half the weight
             // scratchpad each, the next block's weights load into the other half right after this block's first
             // input band (so after the barrier that ends every use of that half), overlapping this block's compute.
@@ -187,7 +239,9 @@ internal static class ConvLowering
                     // The engine's last instruction of a band frees the input slot for band + 2.
                     int releaseInput = Q.If(!fromScratchpad && lastChunk && band + 2 < bands, Q.Load);
                     int inputReady = Q.If(firstChunk && (!fromScratchpad || band == 0), Q.Load);
-                    int firstVectorWait = Q.If(!toScratchpad && firstChunk && band >= 2, Q.Store);
+                    int firstVectorWait = Q.If(!toScratchpad && firstChunk && band >= 2, Q.Store) | Q.If(vectorAfterBarrier && blockIndex == 0 && band == 0 && j == 0, Q.Load);
+                    // The producer's last vector instruction (it wrote this input) lets the first gemm go.
+                    int producerReady = Q.If(goFromProducer && step == 0, Q.Vector);
                     if (plan.OnVector)
                     {
                         for (int tap = 0; tap < window.Taps; tap++)
@@ -221,7 +275,7 @@ internal static class ConvLowering
                                 {
                                     int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, groupK - k0);
                                     long a = inAt + r * loader.RowBytes + chunk.InputStart + k0;
-                                    int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) : 0;
+                                    int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) | producerReady : 0;
                                     int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
                                     builder.Gemm(pass > 0, width, rows / 2, k, n2, a, window.StrideX * c, 2L * window.StrideY * loader.RowBytes,
                                         weightTile, n2, accAt, n2, wait, signal);
@@ -244,7 +298,7 @@ internal static class ConvLowering
                                 {
                                     int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, pairK - k0);
                                     long a = inAt + (long)ky * window.DilationY * loader.RowBytes + chunk.InputStart + k0;
-                                    int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) : 0;
+                                    int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) | producerReady : 0;
                                     int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
                                     builder.Gemm(pass > 0, width / 2, rows, k, n2, a, 2L * window.StrideX * c, window.StrideY * loader.RowBytes,
                                         weightTile, n2, accAt, n2, wait, signal);
@@ -259,7 +313,7 @@ internal static class ConvLowering
                             {
                                 int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, groupK - k0);
                                 long a = inAt + ((long)ky * window.DilationY * loader.PaddedWidth + kx * window.DilationX) * c + chunk.InputStart + k0;
-                                int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) : 0;
+                                int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) | producerReady : 0;
                                 int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
                                 builder.Gemm(pass > 0, width, rows, k, chunk.Width, a, window.StrideX * c, window.StrideY * loader.RowBytes,
                                     weightTile, chunk.Width, accAt, chunk.Width, wait, signal);
@@ -271,7 +325,8 @@ internal static class ConvLowering
                     int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
                     // Written into the scratchpad for the next layer: no store; the layer's last vector instruction
                     // of each weight block is the barrier (it lets the next block's or layer's first load go).
-                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) : Q.If(lastChunk && elementwise is null && !keepCopy, Q.Store);
+                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) | Q.If(signalConsumer && lastChunk && lastBand && blockIndex == plan.Blocks.Count - 1, Q.Compute)
+                        : Q.If(lastChunk && elementwise is null && !keepCopy, Q.Store);
                     long p = parameterBase + parameterAt[j];
                     if (plan.RowPairs)
                     {
@@ -376,7 +431,7 @@ internal static class ConvLowering
                         var (offset, count, at) = pieces[i];
                         int g = residentOutput.Channels == output.Channels ? PixelsPerVectorRow(spec, output.Channels, count) : 1;
                         builder.Vector(VectorFunction.Copy, count / g, 1, g * output.Channels, outAt + offset * output.Channels, g * output.Channels, 0, at, g * residentOutput.Channels,
-                            signal: Q.If(i == pieces.Count - 1, Q.Store));
+                            signal: Q.If(i == pieces.Count - 1, Q.Store | Q.If(signalConsumer && lastBand, Q.Compute)));
                     }
                 }
                 if (toScratchpad) continue;
@@ -397,6 +452,7 @@ internal static class ConvLowering
             }
             builder.EndLayer(toScratchpad ? QueueKind.Vector : QueueKind.Store);
         }
+        builder.AccumulatorInUse = [(0, 2 * accSlot), (parameterBase, parameterBase + parameterWords)];
         return plan;
     }
 

@@ -116,10 +116,32 @@ internal sealed class ProgramBuilder(NpuSpec spec, long constantBase)
             ("m0", m0), ("m1", m1), ("cols", columns), ("a", a), ("a_stride0", aStride0), ("a_stride1", aStride1), ("b", b), ("b_stride0", bStride0), ("b_stride1", bStride1),
             ("d", d), ("d_stride", dStride), ("p", p)));
 
-    /// <summary>Marks the end of a layer whose last instruction was a store signalling the load queue.</summary>
     /// <summary>Marks the end of a layer whose last instruction on <paramref name="from"/> (a store, or the vector
     /// unit when the output stays in the scratchpad) signalled the load queue.</summary>
     public void EndLayer(QueueKind from = QueueKind.Store) => (barrierPending, barrierFrom) = (true, from);
+
+    /// <summary>The accumulator word ranges the previous layer used (a convolution sets them after its last block,
+    /// the network compiler clears them after every other layer; null: unknown). The next convolution may load its
+    /// first block's parameters outside them before the barrier, while the previous layer still runs.</summary>
+    public IReadOnlyList<(long Start, long End)>? AccumulatorInUse { get; set; }
+
+    /// <summary>Emits loads that need not wait for the pending barrier (they touch nothing the layer before is still
+    /// using, and come after that layer's first load in the in-order load queue, so after everything earlier).</summary>
+    public void BeforeBarrier(Action emit)
+    {
+        bool pending = barrierPending;
+        barrierPending = false;
+        emit();
+        barrierPending = pending;
+    }
+
+    /// <summary>A load-queue <c>sync</c> that consumes the pending barrier and sends <paramref name="signal"/>: the go
+    /// of an engine whose inputs are already in the scratchpad when its own loads were issued before the barrier.</summary>
+    public void Go(int signal)
+    {
+        Code.Add(Instruction.Create(Opcode.Sync, ("queue", (long)QueueKind.Load), ("wait", barrierPending ? Q.Bit(barrierFrom) : 0), ("signal", signal)));
+        barrierPending = false;
+    }
 
     /// <summary>Consumes a pending barrier token and ends the stream.</summary>
     public void Finish()
