@@ -72,7 +72,7 @@ public static class NetworkCompiler
             {
                 if (run.Count == 0) return;
                 var blocks = run.SelectMany(k => Prepared(k)!.Value.Plan.Blocks.Select((b, bi) =>
-                    new WeightBlock($"{Prepared(k)!.Value.Conv.Name} weights block {bi}", ConvLowering.Constants(Prepared(k)!.Value.Conv, b, Prepared(k)!.Value.Plan.OnVector, Prepared(k)!.Value.Plan.RowPairs, Prepared(k)!.Value.Plan.ColumnPairs).Weights))).ToList();
+                    new WeightBlock($"{Prepared(k)!.Value.Conv.Name} weights block {bi}", ConvLowering.Constants(Prepared(k)!.Value.Conv, b, Prepared(k)!.Value.Plan.OnVector, Prepared(k)!.Value.Plan.RowPairs, Prepared(k)!.Value.Plan.ColumnPairs, Prepared(k)!.Value.Plan.VectorPixels).Weights))).ToList();
                 var ring = new WeightRing(blocks, spec.WeightScratchpadBytes);
                 foreach (int k in run) rings[k] = ring;
                 run = [];
@@ -111,7 +111,7 @@ public static class NetworkCompiler
                     if (following is ConvLayer)
                     {
                         if (Prepared(k) is not { } p) return null;
-                        return new WeightBlock($"{p.Conv.Name} weights block 0", ConvLowering.Constants(p.Conv, p.Plan.Blocks[0], p.Plan.OnVector, p.Plan.RowPairs, p.Plan.ColumnPairs).Weights);
+                        return new WeightBlock($"{p.Conv.Name} weights block 0", ConvLowering.Constants(p.Conv, p.Plan.Blocks[0], p.Plan.OnVector, p.Plan.RowPairs, p.Plan.ColumnPairs, p.Plan.VectorPixels).Weights);
                     }
                     if (following is not (MaxPoolLayer or AveragePoolLayer or ElementwiseLayer or LookupLayer or ConcatLayer or ReshapeLayer)) return null;
                 }

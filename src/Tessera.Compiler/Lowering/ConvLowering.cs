@@ -114,7 +114,9 @@ internal static class ConvLowering
         long accSlot = ConvPlanner.AccumulatorSlot(conv, plan), parameterBase = 2 * accSlot;
         int engine = plan.OnVector ? Q.Vector : Q.Compute;
         int bands = (output.Height + plan.BandRows - 1) / plan.BandRows;
-        var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector, plan.RowPairs, plan.ColumnPairs)).ToList();
+        var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector, plan.RowPairs, plan.ColumnPairs, plan.VectorPixels)).ToList();
+        // Depthwise on the vector unit: gp consecutive pixels per vector row (1 for every other plan).
+        int gp = plan.VectorPixels;
         // Parameters before the barrier: when the first block's weights are already in the weight scratchpad (loaded
         // by earlier prefetches), its bias and requantization parameters (and a fused elementwise layer's) load while
         // the previous layer still runs, into accumulator words that layer does not use (above this layer's two
@@ -249,9 +251,9 @@ internal static class ConvLowering
                             int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
                             long a = inAt + ((long)ky * window.DilationY * loader.PaddedWidth + kx * window.DilationX) * c + chunk.InputStart;
                             bool lastTap = tap == window.Taps - 1;
-                            builder.Vector(VectorFunction.MultiplyAccumulate, width, rows, chunk.Width, a, window.StrideX * c, window.StrideY * loader.RowBytes,
-                                accAt, chunk.Width, wait: tap == 0 ? inputReady | firstVectorWait : 0,
-                                signal: lastTap ? releaseInput : 0, b: weightBase + weightAt[j] + tap * chunk.Width, accumulate: tap > 0);
+                            builder.Vector(VectorFunction.MultiplyAccumulate, width / gp, rows, gp * chunk.Width, a, gp * window.StrideX * c, window.StrideY * loader.RowBytes,
+                                accAt, gp * chunk.Width, wait: tap == 0 ? inputReady | firstVectorWait : 0,
+                                signal: lastTap ? releaseInput : 0, b: weightBase + weightAt[j] + tap * gp * chunk.Width, accumulate: tap > 0);
                         }
                         firstVectorWait = 0;
                     }
@@ -385,7 +387,7 @@ internal static class ConvLowering
                     }
                     else if (hasBias)
                     {
-                        builder.Vector(VectorFunction.Bias, width, rows, chunk.Width, accAt, chunk.Width, (long)width * chunk.Width, accAt, chunk.Width,
+                        builder.Vector(VectorFunction.Bias, width / gp, rows, gp * chunk.Width, accAt, gp * chunk.Width, (long)width * chunk.Width, accAt, gp * chunk.Width,
                             wait: firstVectorWait, b: p);
                         firstVectorWait = 0;
                     }
@@ -399,14 +401,14 @@ internal static class ConvLowering
                         {
                             var (offset, count, at) = pieces[i];
                             var (w, sgl) = Streaming.Tokens(i, pieces.Count, firstVectorWait, releaseAccumulator | toStore);
-                            builder.Vector(VectorFunction.Requantize, count, 1, chunk.Width, accAt + offset * chunk.Width, chunk.Width, 0, at + chunk.OutputStart, residentOutput.Channels,
-                                wait: w, signal: sgl, p: p + chunk.Width, perChannel: true);
+                            builder.Vector(VectorFunction.Requantize, count / gp, 1, gp * chunk.Width, accAt + offset * chunk.Width, gp * chunk.Width, 0, at + chunk.OutputStart, gp * residentOutput.Channels,
+                                wait: w, signal: sgl, p: p + gp * chunk.Width, perChannel: true);
                         }
                     }
                     else
                     {
-                        builder.Vector(VectorFunction.Requantize, width, rows, chunk.Width, accAt, chunk.Width, (long)width * chunk.Width, outAt + columnOffset, blockChannels,
-                            wait: firstVectorWait, signal: releaseAccumulator | toStore, p: p + chunk.Width, perChannel: true);
+                        builder.Vector(VectorFunction.Requantize, width / gp, rows, gp * chunk.Width, accAt, gp * chunk.Width, (long)width * chunk.Width, outAt + columnOffset, gp * blockChannels,
+                            wait: firstVectorWait, signal: releaseAccumulator | toStore, p: p + gp * chunk.Width, perChannel: true);
                     }
                     columnOffset += chunk.Width;
                 }
@@ -485,7 +487,7 @@ internal static class ConvLowering
         {
             if (plan.OnVector)
             {
-                engine += conv.Window.Taps * pixels * ((chunk.Width + spec.VectorLanes - 1) / spec.VectorLanes);
+                engine += conv.Window.Taps * (pixels / plan.VectorPixels) * ((plan.VectorPixels * chunk.Width + spec.VectorLanes - 1) / spec.VectorLanes);
                 continue;
             }
             engine += ConvPlanner.Passes(spec, conv, chunk, plan.RowPairs, plan.ColumnPairs) * Math.Max(plan.RowPairs || plan.ColumnPairs ? pixels / 2 : pixels, spec.ArrayRows);
@@ -512,7 +514,8 @@ internal static class ConvLowering
         }
     }
 
-    internal static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector, bool rowPairs = false, bool columnPairs = false)
+    internal static (byte[] Weights, int[] Parameters, long[] WeightAt, long[] ParameterAt) Constants(ConvLayer conv, IReadOnlyList<ConvChunk> block, bool onVector, bool rowPairs = false, bool columnPairs = false,
+        int vectorPixels = 1)
     {
         var weights = new List<byte>();
         var parameters = new List<int>();
@@ -557,7 +560,9 @@ internal static class ConvLowering
                 int ky = tap / window.KernelWidth, kx = tap % window.KernelWidth;
                 if (onVector)
                 {
-                    // One row vector per tap: weight of channel c at column c (multiply_accumulate's b[c]).
+                    // One row vector per tap: weight of channel c at column c (multiply_accumulate's b[c]), repeated
+                    // for each pixel of a vector row.
+                    for (int r = 0; r < vectorPixels; r++)
                     for (int n = 0; n < chunk.Width; n++) weights.Add((byte)conv.Weight(chunk.OutputStart + n, ky, kx, 0));
                     continue;
                 }
@@ -566,8 +571,9 @@ internal static class ConvLowering
                     for (int n = 0; n < chunk.Width; n++) weights.Add((byte)conv.Weight(chunk.OutputStart + n, ky, kx, ic));
                 }
             }
-            // Column pairs: every per-channel word twice (the epilogue's rows are two pixels).
-            int copies = columnPairs ? 2 : 1;
+            // Column pairs: every per-channel word twice (the epilogue's rows are two pixels); depthwise on the
+            // vector unit, once per pixel of a vector row.
+            int copies = columnPairs ? 2 : vectorPixels;
             var chunkBias = bias.AsSpan(biasIndex, chunk.Width).ToArray();
             biasIndex += chunk.Width;
             for (int r = 0; r < copies; r++) parameters.AddRange(chunkBias);

@@ -12,15 +12,20 @@ internal sealed record ConvChunk(int OutputStart, int Width, int InputStart, int
 /// weights are resident in the weight scratchpad together (the input is streamed once per block).</summary>
 /// <param name="RowPairs">Output rows computed in pairs on twice the chunk's columns (<see cref="ConvPlanner.PairsRows"/>).</param>
 /// <param name="ColumnPairs">Output pixels computed in horizontal pairs on twice the chunk's columns (<see cref="ConvPlanner.PairsColumns"/>).</param>
-internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IReadOnlyList<ConvChunk>> Blocks, CostEstimate Cost, bool RowPairs = false, bool ColumnPairs = false)
+/// <param name="VectorPixels">Depthwise on the vector unit: output pixels per vector row (their channels side by side,
+/// weights and per-channel parameters repeated that many times), so narrow channel counts fill the lanes.</param>
+internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IReadOnlyList<ConvChunk>> Blocks, CostEstimate Cost, bool RowPairs = false, bool ColumnPairs = false, int VectorPixels = 1)
 {
+    /// <summary>How many times each per-channel parameter word is repeated (the epilogue's rows hold that many pixels).</summary>
+    public int ParameterCopies => ColumnPairs ? 2 : VectorPixels;
+
     public int MaxWidth => Blocks.SelectMany(b => b).Max(c => c.Width);
 
     public int BlockChannels(IReadOnlyList<ConvChunk> block) => block.Sum(c => c.Width);
 
     public string Describe(ConvLayer conv) =>
         $"{(OnVector ? "vector multiply_accumulate" : "array gemm")}, {BandRows} output rows x {conv.Output.Width} per band, " +
-        $"{Blocks.Sum(b => b.Count)} channel chunk(s) of <= {MaxWidth} in {Blocks.Count} weight block(s){(RowPairs ? ", output rows in pairs on 2 x " + MaxWidth + " columns" : "")}{(ColumnPairs ? ", output pixels in horizontal pairs on 2 x " + MaxWidth + " columns" : "")}; {Cost}";
+        $"{Blocks.Sum(b => b.Count)} channel chunk(s) of <= {MaxWidth} in {Blocks.Count} weight block(s){(RowPairs ? ", output rows in pairs on 2 x " + MaxWidth + " columns" : "")}{(ColumnPairs ? ", output pixels in horizontal pairs on 2 x " + MaxWidth + " columns" : "")}{(VectorPixels > 1 ? $", {VectorPixels} pixels per vector row" : "")}; {Cost}";
 }
 
 /// <summary>Cycles each resource needs (from <see cref="Tessera.Simulator.TimingModel"/>'s formulas) and DRAM
@@ -75,11 +80,12 @@ internal static class ConvPlanner
             var modes = new List<(bool Rows, bool Columns)> { (false, false) };
             if (PairsRows(spec, conv, chunks, onVector)) modes.Add((true, false));
             if (PairsColumns(spec, conv, chunks, onVector)) modes.Add((false, true));
+            int vectorPixels = onVector ? VectorPixels(spec, conv, blocks) : 1;
             foreach (var (pairs, columnPairs) in modes)
             {
                 for (int rows = pairs ? 2 : 1; rows <= conv.Output.Height; rows += pairs ? 2 : 1)
                 {
-                    var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0, 0), pairs, columnPairs);
+                    var plan = new ConvPlan(onVector, rows, blocks, new CostEstimate(0, 0, 0, 0, 0, 0), pairs, columnPairs, vectorPixels);
                     if (Fits(spec, conv, plan, activationBytes ?? spec.ActivationScratchpadBytes, elementwiseOperand) is { } problem)
                     {
                         if (rows == 1) problems.Add(problem);
@@ -163,7 +169,27 @@ internal static class ConvPlanner
 
     public static int WeightBytes(ConvLayer conv, ConvChunk chunk, bool onVector) => conv.Window.Taps * chunk.Width * (onVector ? 1 : chunk.InputCount);
 
-    public static int ParameterWords(ConvChunk chunk, bool columnPairs = false) => 3 + (columnPairs ? 6 : 3) * chunk.Width;
+    public static int ParameterWords(ConvChunk chunk, int copies = 1) => 3 + 3 * copies * chunk.Width;
+
+    /// <summary>Depthwise on the vector unit, stride 1 in x, one chunk of every channel: the number g of consecutive
+    /// output pixels (dividing the output width) per vector row that costs the fewest cycles per pixel,
+    /// ceil(g x channels / lanes) / g (24 channels on 32 lanes: 4 pixels in 3 cycles instead of 4); 1 otherwise.</summary>
+    public static int VectorPixels(NpuSpec spec, ConvLayer conv, IReadOnlyList<IReadOnlyList<ConvChunk>> blocks)
+    {
+        if (blocks.Count != 1 || blocks[0].Count != 1 || conv.Window.StrideX != 1) return 1;
+        var chunk = blocks[0][0];
+        int lanes = spec.VectorLanes, width = conv.Output.Width;
+        if (chunk.Width != conv.Output.Channels || chunk.Width != conv.Input.Channels || chunk.Width % lanes == 0) return 1;
+        int best = 1;
+        long bestRows = (chunk.Width + lanes - 1) / lanes;
+        for (int g = 2; g <= Math.Min(width, 64) && (long)g * chunk.Width <= 4095; g++)
+        {
+            if (width % g != 0) continue;
+            long rows = ((long)g * chunk.Width + lanes - 1) / lanes;
+            if (rows * best < bestRows * g) (best, bestRows) = (g, rows);
+        }
+        return best;
+    }
 
     private static List<IReadOnlyList<ConvChunk>>? Blocks(NpuSpec spec, ConvLayer conv, List<ConvChunk> chunks, bool onVector, long budget, out string? problem)
     {
@@ -207,7 +233,7 @@ internal static class ConvPlanner
         int rows = plan.BandRows;
         long activation = 2 * InputSlot(conv, rows) + (elementwiseOperand ? 4 : 2) * OutputSlot(conv, plan);
         if (activation > activationBytes) return $"{rows}-row band needs {activation} activation bytes, '{spec.Name}' has {activationBytes}";
-        long parameters = plan.Blocks.Max(b => b.Sum(c => ParameterWords(c, plan.ColumnPairs))) + (elementwiseOperand ? ElementwiseParameterWords : 0);
+        long parameters = plan.Blocks.Max(b => b.Sum(c => ParameterWords(c, plan.ParameterCopies))) + (elementwiseOperand ? ElementwiseParameterWords : 0);
         long accumulator = 2 * AccumulatorSlot(conv, plan) + parameters;
         if (accumulator > spec.AccumulatorEntries) return $"{rows}-row band needs {accumulator} accumulator entries, '{spec.Name}' has {spec.AccumulatorEntries}";
         if (conv.Output.Width > 4095 || rows > 4095) return "output rows exceed 4095 pixels";
@@ -223,8 +249,8 @@ internal static class ConvPlanner
         long lastStep = 0;
         foreach (var block in plan.Blocks)
         {
-            if (!weightsPreloaded) bytes += plan.RowPairs ? PairedWeightBytes(conv, block[0]) : plan.ColumnPairs ? ColumnPairedWeightBytes(conv, block[0]) : block.Sum(c => WeightBytes(conv, c, plan.OnVector));
-            bytes += block.Sum(c => ParameterWords(c, plan.ColumnPairs)) * 4L;
+            if (!weightsPreloaded) bytes += plan.RowPairs ? PairedWeightBytes(conv, block[0]) : plan.ColumnPairs ? ColumnPairedWeightBytes(conv, block[0]) : block.Sum(c => WeightBytes(conv, c, plan.OnVector)) * (long)plan.VectorPixels;
+            bytes += block.Sum(c => ParameterWords(c, plan.ParameterCopies)) * 4L;
             for (int row = 0; row < conv.Output.Height; row += plan.BandRows)
             {
                 int rows = Math.Min(plan.BandRows, conv.Output.Height - row);
@@ -234,14 +260,15 @@ internal static class ConvPlanner
                 long engineBefore = plan.OnVector ? vector : array;
                 foreach (var chunk in block)
                 {
-                    long perRow = (chunk.Width + lanes - 1) / lanes;
+                    int g = plan.OnVector ? plan.VectorPixels : 1;
+                    long perRow = (g * chunk.Width + lanes - 1) / lanes;
                     long epilogue = plan.ColumnPairs
                         ? 2 * (pixels / 2) * ((2 * chunk.Width + lanes - 1) / lanes) + 2 * spec.VectorPipelineCycles
-                        : 2 * pixels * perRow + 2 * spec.VectorPipelineCycles;
+                        : 2 * (pixels / g) * perRow + 2 * spec.VectorPipelineCycles;
                     if (plan.OnVector)
                     {
-                        vector += taps * pixels * perRow + epilogue;
-                        lastStep = taps * pixels * perRow + epilogue;
+                        vector += taps * (pixels / g) * perRow + epilogue;
+                        lastStep = taps * (pixels / g) * perRow + epilogue;
                     }
                     else
                     {
