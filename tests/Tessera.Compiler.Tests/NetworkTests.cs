@@ -218,6 +218,76 @@ public class NetworkTests(ITestOutputHelper output)
         Assert.Contains("kept in the scratchpad", compiled.Layers.Single(l => l.Layer.Name == "main").Decision, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("large")]
+    public void Kept_input_starts_on_its_producers_token_and_is_bit_exact(string config)
+    {
+        // a (input from DRAM) -> b (kept input, output stored for the graph and copied for c) -> c (kept input): b and c
+        // start on their producer's last vector instruction (their first gemm waits for the vector queue), load their
+        // parameters before the barrier (no wait) and fill their kept output's pad pixels after the go.
+        var random = new Random(31);
+        var network = new Network();
+        var x = Make.Tensor("x", 16, 16, 16, random);
+        network.Inputs.Add(x);
+        var a = Make.Conv("a", x, 32, new Window(3, 3, Padding: Padding.Same(1)), 1, random, 0, 127, "a:out");
+        var b = Make.Conv("b", a.Output, 32, new Window(3, 3, 2, 2, Padding: Padding.Same(1)), 1, random, 0, 127, "b:out");
+        var c = Make.Conv("c", b.Output, 48, new Window(3, 3, Padding: Padding.Same(1)), 1, random, -20, 127, "c:out");
+        network.Layers.AddRange([a, b, c]);
+        network.Outputs.AddRange(["b:out", "c:out"]);
+        var inputs = Make.Inputs(network.Inputs, random);
+        var expected = LayerOracle.Run(network, inputs);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), network);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        Assert.Equal(expected["b:out"], outputs["b:out"]);
+        Assert.Equal(expected["c:out"], outputs["c:out"]);
+        Assert.True(expected["c:out"].Distinct().Count() > 3);
+        int vector = 1 << (int)Tessera.Hardware.QueueKind.Vector;
+        foreach (var name in new[] { "b", "c" })
+        {
+            var plan = compiled.Layers.Single(l => l.Layer.Name == name);
+            if (!plan.Decision.Contains("input read from the scratchpad", StringComparison.Ordinal)) continue;
+            var code = compiled.Program.Instructions.Skip(plan.FirstInstruction).Take(plan.InstructionCount).ToList();
+            Assert.True((code.First(i => i.Opcode == Tessera.Hardware.Opcode.Gemm).WaitMask & vector) != 0, $"{config} {name}: the first gemm waits for the producer");
+        }
+        if (config != "tiny") Assert.Contains("input read from the scratchpad", compiled.Layers.Single(l => l.Layer.Name == "c").Decision, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tiny", 24)]
+    [InlineData("small", 24)]
+    [InlineData("small", 36)]
+    [InlineData("small", 72)]
+    [InlineData("large", 24)]
+    [InlineData("large", 40)]
+    public void Depthwise_with_several_pixels_per_vector_row_is_bit_exact(string config, int channels)
+    {
+        // Stride-1 depthwise on the vector unit with g output pixels per vector row (weights and per-channel
+        // parameters repeated g times): one kept in the scratchpad for a 1x1 (the BlazeFace block), one stored.
+        var random = new Random(37 + channels);
+        var network = new Network();
+        var x = Make.Tensor("x", 10, 16, channels, random);
+        network.Inputs.Add(x);
+        var dw = Make.Conv("dw", x, channels, new Window(3, 3, Padding: Padding.Same(1)), channels, random, -128, 127, "dw:out");
+        var pw = Make.Conv("pw", dw.Output, 32, new Window(1, 1), 1, random, outputName: "pw:out");
+        var dw2 = Make.Conv("dw2", pw.Output, 32, new Window(5, 5, Padding: Padding.Same(2)), 32, random, 0, 127, "dw2:out");
+        var dw3 = Make.Conv("dw3", x, channels, new Window(3, 3, Padding: new Padding(0, 1, 2, 1)), channels, random, 0, 100, "dw3:out");
+        network.Layers.AddRange([dw, pw, dw2, dw3]);
+        network.Outputs.AddRange(["dw2:out", "dw3:out"]);
+        var inputs = Make.Inputs(network.Inputs, random);
+        var expected = LayerOracle.Run(network, inputs);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), network);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        Assert.Equal(expected["dw2:out"], outputs["dw2:out"]);
+        Assert.Equal(expected["dw3:out"], outputs["dw3:out"]);
+        output.WriteLine(string.Join("\n", compiled.Layers.Select(l => $"{l.Layer.Name}: {l.Decision}")));
+        if (config != "tiny")
+        {
+            foreach (var name in new[] { "dw", "dw3" }) Assert.Contains("pixels per vector row", compiled.Layers.Single(l => l.Layer.Name == name).Decision, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Memory_plan_never_overlaps_live_tensors()
     {

@@ -243,7 +243,7 @@ internal static class ConvLowering
                     int inputReady = Q.If(firstChunk && (!fromScratchpad || band == 0), Q.Load);
                     int firstVectorWait = Q.If(!toScratchpad && firstChunk && band >= 2, Q.Store) | Q.If(vectorAfterBarrier && blockIndex == 0 && band == 0 && j == 0, Q.Load);
                     // The producer's last vector instruction (it wrote this input) lets the first gemm go.
-                    int producerReady = Q.If(goFromProducer && step == 0, Q.Vector);
+                    int producerReady = Q.If(goFromProducer && blockIndex == 0 && step == 0, Q.Vector);
                     if (plan.OnVector)
                     {
                         for (int tap = 0; tap < window.Taps; tap++)
