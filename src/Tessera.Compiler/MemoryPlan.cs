@@ -23,7 +23,10 @@ public sealed class MemoryPlan
     /// the concatenation's buffer lives from the first such part's producer.</param>
     /// <param name="earlyStarts">Tensors written before their producer's turn (an elementwise layer fused into the
     /// preceding convolution's epilogue): name -> the layer index their buffer must be live from.</param>
-    public static MemoryPlan Build(Network network, IReadOnlyDictionary<string, (string Concat, int Offset)>? placements = null, IReadOnlyDictionary<string, int>? earlyStarts = null)
+    /// <param name="alsoPlaced">Tensors that keep their own buffer and are also written into a concatenation's slice
+    /// by their producer (part name -> concat output name): the concatenation's buffer lives from that producer.</param>
+    public static MemoryPlan Build(Network network, IReadOnlyDictionary<string, (string Concat, int Offset)>? placements = null, IReadOnlyDictionary<string, int>? earlyStarts = null,
+        IReadOnlyDictionary<string, string>? alsoPlaced = null)
     {
         placements ??= new Dictionary<string, (string, int)>();
         var producedAt = new Dictionary<string, int>();
@@ -50,6 +53,10 @@ public sealed class MemoryPlan
             }
             if (placements.ContainsKey(layer.Output.Name)) continue;
             int first = placements.Where(p => p.Value.Concat == layer.Output.Name).Select(p => producedAt[p.Key]).DefaultIfEmpty(i).Min();
+            foreach (var (part, _) in (alsoPlaced ?? new Dictionary<string, string>()).Where(p => p.Value == layer.Output.Name))
+            {
+                first = Math.Min(first, earlyStarts?.TryGetValue(part, out int written) == true ? written : producedAt[part]);
+            }
             size[layer.Output.Name] = layer.Output.Length;
             if (earlyStarts?.TryGetValue(layer.Output.Name, out int early) == true) first = Math.Min(first, early);
             (start[layer.Output.Name], end[layer.Output.Name]) = (first, i);

@@ -32,7 +32,10 @@ public static class NetworkCompiler
         var placements = PlanPlacement(network);
         var epilogues = PlanElementwiseFusion(network, placements);
         // A fused elementwise layer's output is written while its convolution runs: it lives from there.
-        var memory = MemoryPlan.Build(network, placements, epilogues.ToDictionary(p => p.Value.Output.Name, p => p.Key));
+        var secondStores = PlanSecondStores(network, placements);
+        var memory = MemoryPlan.Build(network, placements, epilogues.ToDictionary(p => p.Value.Output.Name, p => p.Key), secondStores.ToDictionary(p => p.Key, p => p.Value.Concat));
+        // Parts whose producer did write them into their concatenation's slice (the concatenation skips them).
+        var storedTwice = new HashSet<string>();
         var builder = new ProgramBuilder(spec, memory.ArenaBytes);
         var plans = new List<LayerPlan>();
         var (residentIn, residentOut, limits, residentOperands, inputProducers) = PlanFusion(spec, network, epilogues, placements);
@@ -129,19 +132,33 @@ public static class NetworkCompiler
                 output = memory[fusedLayer.Output.Name];
                 fusedInto[network.Layers.IndexOf(fusedLayer)] = layer.Name;
             }
+            // A stored tensor the concatenation would copy: its producer's stores write it there too.
+            string stored = epilogue?.Layer.Output.Name ?? layer.Output.Name;
+            (long, int)? storeAlso = null;
+            if (layer is ConvLayer && convPlan is not null && !residentOut.ContainsKey(index) && !placements.ContainsKey(stored) && secondStores.TryGetValue(stored, out var second)
+                && (epilogue is not null || !epilogues.ContainsKey(index)))
+            {
+                storeAlso = (memory[second.Concat] + second.Offset, Pitch(second.Concat));
+                storedTwice.Add(stored);
+            }
+            else if (layer is ConvLayer && convPlan is not null && residentOut.TryGetValue(index, out var keptOut) && keptOut.AlsoStore && secondStores.TryGetValue(stored, out var secondKept))
+            {
+                storeAlso = (memory[secondKept.Concat] + secondKept.Offset, Pitch(secondKept.Concat));
+                storedTwice.Add(stored);
+            }
             (string decision, long estimate) = layer switch
             {
                 ElementwiseLayer when fusedInto.TryGetValue(index, out var producer) => ($"fused into the epilogue of '{producer}' (no instructions of its own)", 0L),
                 ConvLayer conv => Conv(builder, convPlan, conv, inputs[0], output,
                     residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index),
                     placements.TryGetValue(conv.Output.Name, out var slice) ? Pitch(slice.Concat) : null, epilogue,
-                    startsConsumer.ContainsKey(index), startsConsumer.ContainsValue(index)),
+                    startsConsumer.ContainsKey(index), startsConsumer.ContainsValue(index), storeAlso),
                 MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
                 AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
                 ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output,
                     placements.TryGetValue(layer.Output.Name, out var part) ? Pitch(part.Concat) : null), 0L),
                 ConcatLayer concat => (VectorLowering.Concat(builder, concat, inputs, output,
-                    Enumerable.Range(0, concat.Parts.Count).Where(p => placements.ContainsKey(concat.Parts[p].Name)).ToHashSet()), 0L),
+                    Enumerable.Range(0, concat.Parts.Count).Where(p => placements.ContainsKey(concat.Parts[p].Name) || (storedTwice.Contains(concat.Parts[p].Name) && secondStores[concat.Parts[p].Name].Concat == concat.Output.Name)).ToHashSet()), 0L),
                 ReshapeLayer => ("alias of the input buffer, no instructions", 0L),
                 _ => ModelLayerLowering.Emit(builder, layer, inputs, output),
             };
@@ -188,7 +205,7 @@ public static class NetworkCompiler
     }
 
     private static (string, long) Conv(ProgramBuilder builder, (ConvLayer Conv, ConvPlan Plan)? prepared, ConvLayer conv, long input, long output, long? residentInput, ResidentOutput? residentOutput,
-        int? outputPitch, FusedElementwise? epilogue, bool signalConsumer, bool goFromProducer)
+        int? outputPitch, FusedElementwise? epilogue, bool signalConsumer, bool goFromProducer, (long Dram, int Pitch)? storeAlso)
     {
         // Planning failed in the prepass: plan again so the planner's message reaches the caller.
         var (shaped, plan) = prepared ?? (AsGemmColumn(conv), ConvPlanner.Plan(builder.Spec, AsGemmColumn(conv)));
@@ -205,9 +222,10 @@ public static class NetworkCompiler
         Subsample? subsample = shaped.Window.StrideX != conv.Window.StrideX || shaped.Window.StrideY != conv.Window.StrideY
             ? new Subsample(conv.Output.Width, (long)conv.Window.StrideX * conv.Input.Channels, (long)conv.Window.StrideY * conv.Input.Width * conv.Input.Channels) : null;
         ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput, elementwise: epilogue, subsample: subsample,
-            signalConsumer: signalConsumer, goFromProducer: goFromProducer);
+            signalConsumer: signalConsumer, goFromProducer: goFromProducer, storeAlso: storeAlso);
         string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output {(residentOutput.AlsoStore ? "stored and a copy " : "")}kept in the scratchpad at {residentOutput.Base} for the next layer")
             + (outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "")
+            + (storeAlso is { } also ? $"; also stored into a {also.Pitch}-channel concatenation" : "")
             + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand {(epilogue.OtherResident is null ? "loaded per band" : "read from the scratchpad")}, its output stored)");
         return (plan.Describe(shaped) + fused, plan.Cost.Cycles);
     }
@@ -351,6 +369,32 @@ public static class NetworkCompiler
             fused[i] = e;
         }
         return fused;
+    }
+
+    /// <summary>Second stores: a concatenation part that the placement cannot take (it has other readers, or is a
+    /// network output) but whose producer is a convolution or an elementwise layer that may be fused into one is also
+    /// written by that convolution's band stores into its channel slice (one more store of the tile, instead of the
+    /// concatenation's load and store); the network compiler applies it only where the convolution stores that tensor
+    /// itself. Part name -> (concat output, offset).</summary>
+    private static Dictionary<string, (string Concat, int Offset)> PlanSecondStores(Network network, IReadOnlyDictionary<string, (string Concat, int Offset)> placements)
+    {
+        var second = new Dictionary<string, (string, int)>();
+        var producers = network.Layers.ToDictionary(l => l.Output.Name);
+        var inputs = network.Inputs.Select(i => i.Name).ToHashSet();
+        foreach (var concat in network.Layers.OfType<ConcatLayer>())
+        {
+            int offset = 0;
+            foreach (var part in concat.Parts)
+            {
+                if (!placements.ContainsKey(part.Name) && !second.ContainsKey(part.Name) && !inputs.Contains(part.Name) && part.Pixels == concat.Output.Pixels
+                    && concat.Parts.Count(p => p.Name == part.Name) == 1 && producers.TryGetValue(part.Name, out var producer) && producer is ConvLayer or ElementwiseLayer)
+                {
+                    second[part.Name] = (concat.Output.Name, offset);
+                }
+                offset += part.Channels;
+            }
+        }
+        return second;
     }
 
     /// <summary>Concat by placement: a concatenation part that only the concatenation reads, that is not a network

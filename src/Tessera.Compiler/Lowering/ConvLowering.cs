@@ -92,8 +92,9 @@ internal static class ConvLowering
 
     public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null,
         long? residentInput = null, ResidentOutput? residentOutput = null, FusedElementwise? elementwise = null, Subsample? subsample = null,
-        bool signalConsumer = false, bool goFromProducer = false)
+        bool signalConsumer = false, bool goFromProducer = false, (long Dram, int Pitch)? storeAlso = null)
     {
+        if (storeAlso is not null && (store is not null || residentOutput is { AlsoStore: false })) throw new InvalidOperationException($"layer '{conv.Name}': a second store needs the layer's own stores");
         if (goFromProducer && (residentInput is null || plan.OnVector)) throw new InvalidOperationException($"layer '{conv.Name}': only an array convolution reading a kept input starts on its producer's token");
         if (signalConsumer && residentOutput is null) throw new InvalidOperationException($"layer '{conv.Name}': only a kept output has a consumer to signal");
         if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is { AlsoStore: false } || store is not null))
@@ -439,17 +440,24 @@ internal static class ConvLowering
                 if (toScratchpad) continue;
                 long dram = outputDram + (long)firstRow * width * output.Channels + block[0].OutputStart;
                 int storeSignal = Q.If(band + 2 < bands, Q.Vector) | Q.If(lastBand, Q.Load);
+                // With a second store (the tile also into a concatenation's channel slice) that one sends the signals.
+                int mainSignal = storeAlso is null ? storeSignal : 0;
                 if (store is not null)
                 {
-                    store(outAt, firstRow, rows, block[0].OutputStart, blockChannels, storeSignal);
+                    store(outAt, firstRow, rows, block[0].OutputStart, blockChannels, mainSignal);
                 }
                 else if (blockChannels == output.Channels && (long)width * output.Channels <= 65535)
                 {
-                    builder.Store(MemoryKind.Activation, outAt, dram, width * output.Channels, rows, 1, (long)width * output.Channels, 0, (long)width * blockChannels, 0, Q.Vector, storeSignal);
+                    builder.Store(MemoryKind.Activation, outAt, dram, width * output.Channels, rows, 1, (long)width * output.Channels, 0, (long)width * blockChannels, 0, Q.Vector, mainSignal);
                 }
                 else
                 {
-                    builder.Store(MemoryKind.Activation, outAt, dram, blockChannels, width, rows, output.Channels, (long)width * output.Channels, blockChannels, (long)width * blockChannels, Q.Vector, storeSignal);
+                    builder.Store(MemoryKind.Activation, outAt, dram, blockChannels, width, rows, output.Channels, (long)width * output.Channels, blockChannels, (long)width * blockChannels, Q.Vector, mainSignal);
+                }
+                if (storeAlso is { } also)
+                {
+                    builder.Store(MemoryKind.Activation, outAt, also.Dram + (long)firstRow * width * also.Pitch + block[0].OutputStart, blockChannels, width, rows, also.Pitch, (long)width * also.Pitch,
+                        blockChannels, (long)width * blockChannels, 0, storeSignal);
                 }
             }
             builder.EndLayer(toScratchpad ? QueueKind.Vector : QueueKind.Store);
