@@ -153,8 +153,8 @@ public static class NetworkCompiler
                     residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index),
                     placements.TryGetValue(conv.Output.Name, out var slice) ? Pitch(slice.Concat) : null, epilogue,
                     startsConsumer.ContainsKey(index), startsConsumer.ContainsValue(index), storeAlso),
-                MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
-                AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output), 0L),
+                MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool)), 0L),
+                AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool)), 0L),
                 ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output,
                     placements.TryGetValue(layer.Output.Name, out var part) ? Pitch(part.Concat) : null), 0L),
                 ConcatLayer concat => (VectorLowering.Concat(builder, concat, inputs, output,
@@ -181,6 +181,13 @@ public static class NetworkCompiler
             }
         }
         int Pitch(string concat) => network.Layers.First(l => l.Output.Name == concat).Output.Channels;
+        // A pool's output the concatenation would copy: its band stores write it into the slice too.
+        (long, int)? PoolStoreAlso(Layer pool)
+        {
+            if (!secondStores.TryGetValue(pool.Output.Name, out var second)) return null;
+            storedTwice.Add(pool.Output.Name);
+            return (memory[second.Concat] + second.Offset, Pitch(second.Concat));
+        }
         program.Instructions.AddRange(builder.Code);
         program.Constants.AddRange(builder.Constants);
         foreach (var input in network.Inputs) program.Tensors.Add(new TensorBinding(input.Name, TensorRole.Input, NpuDataType.Int8, memory[input.Name], [input.Height, input.Width, input.Channels]));
@@ -372,10 +379,10 @@ public static class NetworkCompiler
     }
 
     /// <summary>Second stores: a concatenation part that the placement cannot take (it has other readers, or is a
-    /// network output) but whose producer is a convolution or an elementwise layer that may be fused into one is also
-    /// written by that convolution's band stores into its channel slice (one more store of the tile, instead of the
-    /// concatenation's load and store); the network compiler applies it only where the convolution stores that tensor
-    /// itself. Part name -> (concat output, offset).</summary>
+    /// network output) but whose producer is a convolution, an elementwise layer that may be fused into one, or a pool
+    /// is also written by that convolution's (or pool's) band stores into its channel slice (one more store of the tile,
+    /// instead of the concatenation's load and store); the network compiler applies it only where the convolution
+    /// stores that tensor itself. Part name -> (concat output, offset).</summary>
     private static Dictionary<string, (string Concat, int Offset)> PlanSecondStores(Network network, IReadOnlyDictionary<string, (string Concat, int Offset)> placements)
     {
         var second = new Dictionary<string, (string, int)>();
@@ -387,7 +394,7 @@ public static class NetworkCompiler
             foreach (var part in concat.Parts)
             {
                 if (!placements.ContainsKey(part.Name) && !second.ContainsKey(part.Name) && !inputs.Contains(part.Name) && part.Pixels == concat.Output.Pixels
-                    && concat.Parts.Count(p => p.Name == part.Name) == 1 && producers.TryGetValue(part.Name, out var producer) && producer is ConvLayer or ElementwiseLayer)
+                    && concat.Parts.Count(p => p.Name == part.Name) == 1 && producers.TryGetValue(part.Name, out var producer) && producer is ConvLayer or ElementwiseLayer or MaxPoolLayer or AveragePoolLayer)
                 {
                     second[part.Name] = (concat.Output.Name, offset);
                 }

@@ -9,7 +9,9 @@ namespace Tessera.Compiler.Lowering;
 /// cost model's only lever is amortising the DRAM latency and per-instruction pipeline over longer bands.</summary>
 internal static class VectorLowering
 {
-    public static string Pool(ProgramBuilder builder, Layer layer, NpuTensor input, NpuTensor output, Window window, long inputDram, long outputDram)
+    /// <param name="storeAlso">Each band is stored a second time there (a concatenation's channel slice: address of
+    /// the slice, pixel pitch).</param>
+    public static string Pool(ProgramBuilder builder, Layer layer, NpuTensor input, NpuTensor output, Window window, long inputDram, long outputDram, (long Dram, int Pitch)? storeAlso = null)
     {
         var spec = builder.Spec;
         bool max = layer is MaxPoolLayer;
@@ -73,8 +75,13 @@ internal static class VectorLowering
                     builder.Vector(VectorFunction.Requantize, width, r, c, accAt, c, (long)width * c, outAt, c, w2, s2, p: parameters + c);
                 }
             },
-            (band, wait, signal) => StoreRows(builder, 2 * inSlot + (band % 2) * outSlot, outputDram + (long)band * rows * width * c, BandRows(band) * width, c, c, wait, signal));
-        return $"vector unit, {rows} output rows x {width} per band, {window.Taps} taps";
+            (band, wait, signal) =>
+            {
+                long sram = 2 * inSlot + (band % 2) * outSlot;
+                StoreRows(builder, sram, outputDram + (long)band * rows * width * c, BandRows(band) * width, c, c, wait, storeAlso is null ? signal : 0);
+                if (storeAlso is { } also) StoreRows(builder, sram, also.Dram + (long)band * rows * width * also.Pitch, BandRows(band) * width, c, also.Pitch, 0, signal);
+            });
+        return $"vector unit, {rows} output rows x {width} per band, {window.Taps} taps" + (storeAlso is { } a ? $"; also stored into a {a.Pitch}-channel concatenation" : "");
 
         int BandRows(int band) => Math.Min(rows, output.Height - band * rows);
     }
