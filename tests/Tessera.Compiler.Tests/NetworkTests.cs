@@ -288,6 +288,43 @@ public class NetworkTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("large")]
+    public void Concat_parts_with_other_readers_are_stored_twice_and_bit_exact(string config)
+    {
+        // BlazeFace's block: e = conv(x) + y (Add fused into the 1x1) is read by the next convolution and by a
+        // concatenation, and so is a max pool of that concatenation; the producers store those tensors into the
+        // concatenations' slices too, and the concatenations have no instructions left.
+        var random = new Random(41);
+        var network = new Network();
+        var x = Make.Tensor("x", 12, 12, 16, random);
+        var y = Make.Tensor("y", 12, 12, 24, random);
+        network.Inputs.AddRange([x, y]);
+        var a = Make.Conv("a", x, 24, new Window(1, 1), 1, random, outputName: "a:out");
+        var e = new NpuTensor("e:out", 12, 12, 24, random.Next(-10, 10));
+        var add = new ElementwiseLayer("add", a.Output, y, e, false, Make.AddParameters(a.Output, y, e, random));
+        var b = Make.Conv("b", e, 8, new Window(3, 3, Padding: Padding.Same(1)), 1, random, outputName: "b:out");
+        var concat1 = new ConcatLayer("concat1", [e, b.Output], new NpuTensor("concat1:out", 12, 12, 32));
+        var pool = new MaxPoolLayer("pool", concat1.Output, new NpuTensor("pool:out", 6, 6, 32), new Window(2, 2, 2, 2));
+        var c = Make.Conv("c", pool.Output, 8, new Window(1, 1), 1, random, outputName: "c:out");
+        var concat2 = new ConcatLayer("concat2", [pool.Output, c.Output], new NpuTensor("concat2:out", 6, 6, 40));
+        network.Layers.AddRange([a, add, b, concat1, pool, c, concat2]);
+        network.Outputs.Add("concat2:out");
+        var inputs = Make.Inputs(network.Inputs, random);
+        var expected = LayerOracle.Run(network, inputs);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), network);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        Assert.Equal(expected["concat2:out"], outputs["concat2:out"]);
+        Assert.True(expected["concat2:out"].Distinct().Count() > 3);
+        string Decision(string name) => compiled.Layers.Single(l => l.Layer.Name == name).Decision;
+        Assert.Contains("also stored into a 32-channel concatenation", Decision("a"), StringComparison.Ordinal);
+        Assert.Contains("also stored into a 40-channel concatenation", Decision("pool"), StringComparison.Ordinal);
+        Assert.Contains("no instructions", Decision("concat1"), StringComparison.Ordinal);
+        Assert.Contains("no instructions", Decision("concat2"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Memory_plan_never_overlaps_live_tensors()
     {
