@@ -65,10 +65,11 @@ public sealed class UtilizationTests(ITestOutputHelper output)
 
     /// <summary>The thresholds this branch reaches on ResNet-8 (MLPerf Tiny IC) on small, after proving the run
     /// bit-identical (weight residency across layers, strided 1x1 loads, a kept copy of a stored output for the
-    /// next convolution, column pairs for the 16-channel layers, the residual operand kept in the scratchpad): the
-    /// stride-1 3x3 layers with >= 32 channels at >= 85 % in the program, the stride-2 32->64 3x3 at >= 65 %, the
-    /// four wide layers together >= 75 %, the two 16->16 3x3 layers >= 62 %, the whole model >= 55 % (it was 47.0 %;
-    /// NVDLA's published end-to-end figure on ResNet-50 is about 54 %).</summary>
+    /// next convolution, column pairs for the 16-channel layers, the residual operand kept in the scratchpad, a kept
+    /// input's convolution starting on its producer's token with its parameters loaded before the barrier): the
+    /// stride-1 3x3 layers with >= 32 channels at >= 90 % in the program, the stride-2 32->64 3x3 at >= 90 %, the
+    /// four wide layers together >= 85 %, the two 16->16 3x3 layers >= 65 %, the whole model >= 59 % (it was 55.4 %
+    /// before round 4; NVDLA's published end-to-end figure on ResNet-50 is about 54 %).</summary>
     [Fact]
     public void Resnet8_on_small_reaches_its_utilization_thresholds()
     {
@@ -79,15 +80,27 @@ public sealed class UtilizationTests(ITestOutputHelper output)
         Assert.Equal(4, wide.Count);
         foreach (var (conv, report) in wide.Where(w => w.Conv.Window.Taps == 9))
         {
-            Assert.True(report.ProgramUtilization >= (conv.Window.StrideY == 1 ? 0.85 : 0.65), $"{conv.Name}: {report.ProgramUtilization:P1}");
+            Assert.True(report.ProgramUtilization >= 0.90, $"{conv.Name}: {report.ProgramUtilization:P1}");
         }
         double together = wide.Sum(w => w.Report.Macs) / (wide.Sum(w => w.Report.ProgramCycles) * (double)hybrid.Report.ArrayMacs);
-        Assert.True(together >= 0.75, $"wide layers together {together:P1}");
+        Assert.True(together >= 0.85, $"wide layers together {together:P1}");
         var narrow = partition.Segments.Zip(hybrid.Report.Segments, (s, r) => s.Compiled.Network.Layers.Zip(r.Network.Layers)).SelectMany(p => p)
             .Where(p => p.First is ConvLayer c && c.InputChannelsPerGroup == 16 && c.Output.Channels == 16 && c.Window.Taps == 9).ToList();
         Assert.Equal(2, narrow.Count);
-        foreach (var (layer, report) in narrow) Assert.True(report.ProgramUtilization >= 0.62, $"{layer.Name}: {report.ProgramUtilization:P1}");
-        Assert.True(hybrid.Report.MacUtilization >= 0.55, $"whole model {hybrid.Report.MacUtilization:P1}");
+        foreach (var (layer, report) in narrow) Assert.True(report.ProgramUtilization >= 0.65, $"{layer.Name}: {report.ProgramUtilization:P1}");
+        Assert.True(hybrid.Report.MacUtilization >= 0.59, $"whole model {hybrid.Report.MacUtilization:P1}");
+    }
+
+    /// <summary>Whole-model thresholds on small after round 4, after proving the run bit-identical: BlazeFace front
+    /// (depthwise layers with several pixels per vector row, concatenation parts stored twice by their producers:
+    /// 8.1 % -> 9.8 %) and SqueezeNet (24.3 % -> 24.6 %).</summary>
+    [Theory]
+    [InlineData("blazeface-front", 0.097)]
+    [InlineData("squeezenet", 0.245)]
+    public void Whole_model_on_small_reaches_its_threshold(string name, double threshold)
+    {
+        var (_, hybrid) = Run(name, "small");
+        Assert.True(hybrid.Report.MacUtilization >= threshold, $"{name}: whole model {hybrid.Report.MacUtilization:P1}");
     }
 
     /// <summary>Whole-model MAC utilization as deployed (only the graph's outputs and values read on the CPU
