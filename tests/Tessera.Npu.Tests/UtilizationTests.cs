@@ -92,10 +92,10 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     }
 
     /// <summary>Whole-model thresholds on small after round 4, after proving the run bit-identical: BlazeFace front
-    /// (depthwise layers with several pixels per vector row, concatenation parts stored twice by their producers:
-    /// 8.1 % -> 9.8 %) and SqueezeNet (24.3 % -> 24.6 %).</summary>
+    /// (depthwise layers and standalone elementwise layers with several pixels per vector row, concatenation parts
+    /// stored twice by their producers: 8.1 % -> 10.0 %) and SqueezeNet (24.3 % -> 24.6 %).</summary>
     [Theory]
-    [InlineData("blazeface-front", 0.097)]
+    [InlineData("blazeface-front", 0.099)]
     [InlineData("squeezenet", 0.245)]
     public void Whole_model_on_small_reaches_its_threshold(string name, double threshold)
     {

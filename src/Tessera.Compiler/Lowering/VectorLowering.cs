@@ -127,14 +127,17 @@ internal static class VectorLowering
             {
                 int r = BandRows(band);
                 long d = SlotAt(operands, band);
+                // The tiles are contiguous and the operation does not depend on the channel: g pixels per vector row
+                // fill the lanes (4 channels on 32 lanes: 8 pixels in one cycle instead of 8).
+                int g = PixelsPerRow(spec, c, r), cols = g * c;
                 switch (layer)
                 {
                     case LookupLayer:
-                        builder.Vector(VectorFunction.Lookup, r, 1, c, SlotAt(0, band), c, 0, d, c, wait, signal, b: 0);
+                        builder.Vector(VectorFunction.Lookup, r / g, 1, cols, SlotAt(0, band), cols, 0, d, cols, wait, signal, b: 0);
                         break;
                     case ElementwiseLayer elementwise:
-                        builder.Vector(elementwise.Multiply ? VectorFunction.Multiply : VectorFunction.Add, r, 1, c, SlotAt(0, band), c, 0, d, c, wait, signal,
-                            b: SlotAt(1, band), bStride0: c, p: 0);
+                        builder.Vector(elementwise.Multiply ? VectorFunction.Multiply : VectorFunction.Add, r / g, 1, cols, SlotAt(0, band), cols, 0, d, cols, wait, signal,
+                            b: SlotAt(1, band), bStride0: cols, p: 0);
                         break;
                 }
             },
@@ -194,6 +197,23 @@ internal static class VectorLowering
             var (w, s) = Streaming.Tokens(i, pieces, wait, signal);
             builder.Store(MemoryKind.Activation, sram + (long)first * columns, dram + (long)first * dramStride, columns, count, 1, dramStride, 0, columns, 0, w, s);
         }
+    }
+
+    /// <summary>Pixels per vector row for an operation over <paramref name="pixels"/> consecutive pixels of
+    /// <paramref name="channels"/> contiguous channels that does not depend on the channel: the divisor g of the pixel
+    /// count (at most 64, g x channels within the 4095 columns) with the fewest ceil(g x channels / lanes) / g cycles
+    /// per pixel.</summary>
+    internal static int PixelsPerRow(NpuSpec spec, int channels, int pixels)
+    {
+        int lanes = spec.VectorLanes, best = 1;
+        long bestRows = (channels + lanes - 1) / lanes;
+        for (int g = 2; g <= Math.Min(pixels, 64) && (long)g * channels <= MaximumColumns; g++)
+        {
+            if (pixels % g != 0) continue;
+            long rows = ((long)g * channels + lanes - 1) / lanes;
+            if (rows * best < bestRows * g) (best, bestRows) = (g, rows);
+        }
+        return best;
     }
 
     private static int LargestBand(int limit, Func<int, bool> fits)
