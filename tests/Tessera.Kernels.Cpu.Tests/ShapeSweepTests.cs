@@ -159,6 +159,8 @@ public sealed class ShapeSweepTests
 
     [Theory]
     [InlineData(1, 1, 1, "Relu")]
+    [InlineData(1, 1, 1, "Clip")]
+    [InlineData(1, 1, 1, "")]
     [InlineData(1, 3, 1, "")]
     [InlineData(1, 3, 2, "Clip")]
     [InlineData(2, 3, 1, "Relu")]
@@ -214,6 +216,14 @@ public sealed class ShapeSweepTests
     [InlineData(2, 3, 1, 0, 1, 4, 64)]
     [InlineData(3, 3, 2, 0, 0, 111, 111)]
     [InlineData(1, 3, 2, 1, 0, 3, 255)]
+    [InlineData(1, 3, 2, 0, 0, 1, 17)]
+    [InlineData(3, 3, 2, 0, 0, 7, 18)]
+    [InlineData(3, 3, 2, 0, 1, 17, 19)]
+    [InlineData(3, 3, 2, 1, 0, 17, 27)]
+    [InlineData(3, 3, 2, 0, 1, 13, 55)]
+    [InlineData(3, 3, 2, 1, 1, 7, 33)]
+    [InlineData(1, 3, 2, 0, 0, 17, 7)]
+    [InlineData(3, 3, 1, 1, 0, 1, 1)]
     public void Three_wide_stride_two_max_pooling_matches_the_reference(int kh, int kw, int sy, int pad, int ceil, int height, int width)
     {
         // SqueezeNet's 3x3 stride-2 pools on the vector row kernel: padding on either side, ceil mode, other
