@@ -110,7 +110,7 @@ public sealed class SgemmTests
         var random = new Random(11 + (int)activation * 5 + threads);
         var act = activation == ActivationKind.Clip ? new Activation(ActivationKind.Clip, -0.25f, 0.75f) : new Activation(activation);
         int cases = 0;
-        foreach (int m in (int[])[0, 1, 7, 17, 255])
+        foreach (int m in (int[])[0, 1, 7, 12, 17, 255])
         {
             foreach (int n in (int[])[0, 1, 7, 17, 32, 64, 255])
             {
@@ -155,7 +155,7 @@ public sealed class SgemmTests
                 }
             }
         }
-        Assert.Equal(175, cases);
+        Assert.Equal(210, cases);
     }
 
     [Fact]

@@ -202,6 +202,15 @@ public static unsafe class Sgemm
             int rows = Math.Min(mr, m - i * mr);
             float* aPanel = a + (long)i * k * mr;
             float* tile = c + (long)i * mr * ldc + (long)j * nr;
+            if (columns == nr && m - i * mr >= 2 * mr)
+            {
+                // Two whole row panels at once: each B row loaded once for 12 output rows.
+                float* residual = epilogue.Residual is null ? null : epilogue.Residual + (long)i * mr * epilogue.ResidualStride + (long)j * nr;
+                float* bias = epilogue.RowBias is null ? null : epilogue.RowBias + i * mr;
+                MicroKernels.Avx512Strided12(aPanel, aPanel + (long)k * mr, bPanel, ldb, k, tile, ldc, bias, residual, epilogue.ResidualStride, kind, low, high);
+                i++;
+                continue;
+            }
             if (rows == mr && columns == nr)
             {
                 float* residual = epilogue.Residual is null ? null : epilogue.Residual + (long)i * mr * epilogue.ResidualStride + (long)j * nr;
