@@ -75,6 +75,32 @@ public sealed class ShapeSweepTests
     }
 
     [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void Stride_two_depthwise_convolution_matches_the_reference_at_every_left_padding(int kernel)
+    {
+        // The stride-2 phase planes are filled by a vector de-interleave: odd and even widths, rows shorter and longer
+        // than one vector pass, left padding 0-2 (which phase the first column lands in) and right padding 0-1.
+        var random = new Random(kernel);
+        foreach (int width in (int[])[1, 2, 7, 17, 18, 33, 255])
+        {
+            foreach (int padLeft in (int[])[0, 1, 2])
+            {
+                foreach (int padRight in (int[])[0, 1])
+                {
+                    if (width + padLeft + padRight < kernel) continue;
+                    int height = width > 100 ? 3 : 7;
+                    var node = Conv(4, kernel, kernel, 2, 2, 1, 1, [kernel / 2, padLeft, kernel / 2, padRight], "Relu");
+                    var inputs = new[] { Random(random, 1, 4, height, width), Random(random, 4, 1, kernel, kernel), Random(random, 4) };
+                    string label = $"depthwise stride 2 k{kernel} width {width} pads {padLeft},{padRight}";
+                    Check(Fast, node, inputs, label);
+                    Check(FastTwoThreads, node, inputs, label + ", two threads");
+                }
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 2)]
     [InlineData(3, 3)]
