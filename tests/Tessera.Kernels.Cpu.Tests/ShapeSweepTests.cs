@@ -82,7 +82,7 @@ public sealed class ShapeSweepTests
         // The stride-2 phase planes are filled by a vector de-interleave: odd and even widths, rows shorter and longer
         // than one vector pass, left padding 0-2 (which phase the first column lands in) and right padding 0-1.
         var random = new Random(kernel);
-        foreach (int width in (int[])[1, 2, 7, 17, 18, 33, 255])
+        foreach (int width in (int[])[1, 2, 7, 17, 18, 32, 33, 64, 255])
         {
             foreach (int padLeft in (int[])[0, 1, 2])
             {

@@ -110,9 +110,18 @@ public static class DepthwiseConvolution
         fixed (float* w = weights)
         fixed (int* tap = offsets)
         fixed (float* target = row)
+        fixed (float* result = output)
         {
+            // Rows of whole vectors (16 lanes covers both widths) are summed straight into the output; others go through
+            // the row buffer, as the vector loop writes past the last column.
+            bool direct = outWidth % 16 == 0;
             for (int oy = 0; oy < p.OutHeight; oy++)
             {
+                if (direct)
+                {
+                    SumRow(phases + oy * p.StrideY * rowLength, tap, w, taps, bias, result + (long)oy * outWidth, outWidth);
+                    continue;
+                }
                 SumRow(phases + oy * p.StrideY * rowLength, tap, w, taps, bias, target, outWidth);
                 row[..outWidth].CopyTo(output.Slice(oy * outWidth, outWidth));
             }
