@@ -28,11 +28,6 @@ internal sealed class OrtBenchmark : IDisposable
             // Errors only: ORT warns about every unused initializer of some models, which buries the results.
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
-        // ORT's intra-op workers spin (about 16 ms on this AMD EPYC) after every Run before they block. Iterations
-        // alternate between the engines in one process, so that spin would hold one of the cores through the next
-        // Tessera run (at 2 threads on 2 cores it halved Tessera's cores and doubled its process CPU time). Stopping
-        // the spin when Run returns keeps ORT's spinning inside its own runs.
-        if (threads > 1) _options.AddSessionConfigEntry("session.force_spinning_stop", "1");
         _session = new OrtSession(modelPath, _options);
         _names = inputs.Keys.ToArray();
         _values = _names.Select(n => ToOrt(inputs[n])).ToArray();
