@@ -75,6 +75,20 @@ public sealed class ShapeSweepTests
     }
 
     [Theory]
+    [InlineData(64, 17)]
+    [InlineData(33, 7)]
+    [InlineData(32, 18)]
+    public void Few_input_channel_stems_with_many_outputs_match_the_reference(int outChannels, int size)
+    {
+        // Above FewChannelConvolution.MaxOutputChannels a 3-channel stem goes to im2col + GEMM (SqueezeNet's 3 -> 64).
+        var random = new Random(outChannels + size);
+        var node = Conv(1, 3, 3, 2, 2, 1, 1, [0, 0, 1, 1], "Relu");
+        var inputs = new[] { Random(random, 1, 3, size, size), Random(random, outChannels, 3, 3, 3), Random(random, outChannels) };
+        Check(Fast, node, inputs, $"stem 3 -> {outChannels} on {size}x{size}");
+        Check(FastTwoThreads, node, inputs, $"stem 3 -> {outChannels} on {size}x{size}, two threads");
+    }
+
+    [Theory]
     [InlineData(3)]
     [InlineData(5)]
     public void Stride_two_depthwise_convolution_matches_the_reference_at_every_left_padding(int kernel)

@@ -79,7 +79,7 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         {
             FewPixels(xData, x.Shape, w.As<float>(), w.Shape[0], group, plane, bias, residual, activation.Value, y);
         }
-        else if (FewChannelConvolution.Applies(group, x.Shape[1] / group, plane))
+        else if (FewChannelConvolution.Applies(group, x.Shape[1] / group, w.Shape[0], plane))
         {
             FewChannelConvolution.Run(xData, x.Shape[0], x.Shape[1], plane, w.As<float>(), w.Shape[0], bias, residual, activation.Value, y, Options.ThreadCount);
         }
