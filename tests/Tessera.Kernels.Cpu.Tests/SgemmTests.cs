@@ -95,6 +95,69 @@ public sealed class SgemmTests
         }
     }
 
+    [Theory]
+    [InlineData(ActivationKind.None, true, true, 1)]
+    [InlineData(ActivationKind.Relu, true, true, 2)]
+    [InlineData(ActivationKind.Clip, false, true, 1)]
+    [InlineData(ActivationKind.Relu, true, false, 2)]
+    [InlineData(ActivationKind.None, false, false, 1)]
+    public unsafe void Strided_right_operand_matches_the_plain_product_with_its_epilogue(ActivationKind activation, bool withBias, bool withResidual, int threads)
+    {
+        // B read in place (a pointwise convolution's input channels): an offset into a larger array, a row stride
+        // wider than the row, sizes 0/1/7/17/255 and whole and partial 32-column panels, against a double loop.
+        if (!GemmShape.Supported.Contains(MicroKernelKind.Avx512)) return;
+        var shape = GemmShape.For(MicroKernelKind.Avx512);
+        var random = new Random(11 + (int)activation * 5 + threads);
+        var act = activation == ActivationKind.Clip ? new Activation(ActivationKind.Clip, -0.25f, 0.75f) : new Activation(activation);
+        int cases = 0;
+        foreach (int m in (int[])[0, 1, 7, 12, 17, 255])
+        {
+            foreach (int n in (int[])[0, 1, 7, 17, 32, 64, 255])
+            {
+                foreach (int k in (int[])[0, 1, 7, 17, 256])
+                {
+                    int offset = 5, ldb = n + 3, ldc = n + 1, residualStride = n + 2;
+                    var a = Random(random, m * k);
+                    var b = Random(random, offset + k * ldb);
+                    var bias = Random(random, Math.Max(1, m));
+                    var residual = Random(random, Math.Max(1, m * residualStride));
+                    var c = new float[Math.Max(1, m * ldc)];
+                    var packed = PackedMatrix.Left(shape, a, m, k, k, 1);
+                    fixed (float* pBias = bias, pResidual = residual)
+                    {
+                        var epilogue = new Epilogue
+                        {
+                            RowBias = withBias ? pBias : null,
+                            Residual = withResidual ? pResidual : null,
+                            ResidualStride = residualStride,
+                            Activation = act,
+                        };
+                        Assert.True(Sgemm.StridedRightApplies(shape, k, epilogue));
+                        Sgemm.MultiplyStridedRight(shape, packed, b, offset, ldb, n, c, ldc, epilogue, threads);
+                    }
+                    for (int i = 0; i < m; i++)
+                    {
+                        for (int j = 0; j < n; j++)
+                        {
+                            double sum = (withBias ? bias[i] : 0) + (withResidual ? residual[i * residualStride + j] : 0);
+                            for (int p = 0; p < k; p++) sum += (double)a[i * k + p] * b[offset + p * ldb + j];
+                            double expected = activation switch
+                            {
+                                ActivationKind.Relu => Math.Max(sum, 0),
+                                ActivationKind.Clip => Math.Clamp(sum, -0.25, 0.75),
+                                _ => sum,
+                            };
+                            Assert.True(Math.Abs(expected - c[i * ldc + j]) <= 1e-4 * Math.Max(1, Math.Sqrt(k)),
+                                $"m={m} n={n} k={k} at ({i},{j}): {c[i * ldc + j]} vs {expected}");
+                        }
+                    }
+                    cases++;
+                }
+            }
+        }
+        Assert.Equal(210, cases);
+    }
+
     [Fact]
     public void The_processor_runs_the_portable_kernel_at_least() =>
         Assert.Contains(MicroKernelKind.Portable, GemmShape.Supported);

@@ -75,6 +75,46 @@ public sealed class ShapeSweepTests
     }
 
     [Theory]
+    [InlineData(64, 17)]
+    [InlineData(33, 7)]
+    [InlineData(32, 18)]
+    public void Few_input_channel_stems_with_many_outputs_match_the_reference(int outChannels, int size)
+    {
+        // Above FewChannelConvolution.MaxOutputChannels a 3-channel stem goes to im2col + GEMM (SqueezeNet's 3 -> 64).
+        var random = new Random(outChannels + size);
+        var node = Conv(1, 3, 3, 2, 2, 1, 1, [0, 0, 1, 1], "Relu");
+        var inputs = new[] { Random(random, 1, 3, size, size), Random(random, outChannels, 3, 3, 3), Random(random, outChannels) };
+        Check(Fast, node, inputs, $"stem 3 -> {outChannels} on {size}x{size}");
+        Check(FastTwoThreads, node, inputs, $"stem 3 -> {outChannels} on {size}x{size}, two threads");
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void Stride_two_depthwise_convolution_matches_the_reference_at_every_left_padding(int kernel)
+    {
+        // The stride-2 phase planes are filled by a vector de-interleave: odd and even widths, rows shorter and longer
+        // than one vector pass, left padding 0-2 (which phase the first column lands in) and right padding 0-1.
+        var random = new Random(kernel);
+        foreach (int width in (int[])[1, 2, 7, 17, 18, 32, 33, 64, 255])
+        {
+            foreach (int padLeft in (int[])[0, 1, 2])
+            {
+                foreach (int padRight in (int[])[0, 1])
+                {
+                    if (width + padLeft + padRight < kernel) continue;
+                    int height = width > 100 ? 3 : 7;
+                    var node = Conv(4, kernel, kernel, 2, 2, 1, 1, [kernel / 2, padLeft, kernel / 2, padRight], "Relu");
+                    var inputs = new[] { Random(random, 1, 4, height, width), Random(random, 4, 1, kernel, kernel), Random(random, 4) };
+                    string label = $"depthwise stride 2 k{kernel} width {width} pads {padLeft},{padRight}";
+                    Check(Fast, node, inputs, label);
+                    Check(FastTwoThreads, node, inputs, label + ", two threads");
+                }
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 2)]
     [InlineData(3, 3)]
@@ -159,6 +199,8 @@ public sealed class ShapeSweepTests
 
     [Theory]
     [InlineData(1, 1, 1, "Relu")]
+    [InlineData(1, 1, 1, "Clip")]
+    [InlineData(1, 1, 1, "")]
     [InlineData(1, 3, 1, "")]
     [InlineData(1, 3, 2, "Clip")]
     [InlineData(2, 3, 1, "Relu")]
@@ -214,6 +256,14 @@ public sealed class ShapeSweepTests
     [InlineData(2, 3, 1, 0, 1, 4, 64)]
     [InlineData(3, 3, 2, 0, 0, 111, 111)]
     [InlineData(1, 3, 2, 1, 0, 3, 255)]
+    [InlineData(1, 3, 2, 0, 0, 1, 17)]
+    [InlineData(3, 3, 2, 0, 0, 7, 18)]
+    [InlineData(3, 3, 2, 0, 1, 17, 19)]
+    [InlineData(3, 3, 2, 1, 0, 17, 27)]
+    [InlineData(3, 3, 2, 0, 1, 13, 55)]
+    [InlineData(3, 3, 2, 1, 1, 7, 33)]
+    [InlineData(1, 3, 2, 0, 0, 17, 7)]
+    [InlineData(3, 3, 1, 1, 0, 1, 1)]
     public void Three_wide_stride_two_max_pooling_matches_the_reference(int kh, int kw, int sy, int pad, int ceil, int height, int width)
     {
         // SqueezeNet's 3x3 stride-2 pools on the vector row kernel: padding on either side, ceil mode, other

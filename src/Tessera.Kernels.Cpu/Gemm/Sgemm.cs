@@ -130,6 +130,103 @@ public static unsafe class Sgemm
         }
     }
 
+    /// <summary>Whether <see cref="MultiplyStridedRight"/> takes this product: the AVX-512 kernel, a depth of one cache
+    /// block, and an epilogue it applies in registers (no column bias; None, Relu or Clip).</summary>
+    public static bool StridedRightApplies(GemmShape shape, int depth, in Epilogue epilogue) =>
+        shape.Kind == MicroKernelKind.Avx512 && depth <= GemmShape.DepthBlock && epilogue.ColumnBias is null
+        && MicroKernels.StridedHandles(epilogue.Activation.Kind);
+
+    /// <summary>C = A B with B read where it lies, row k at b[bOffset + k * ldb] (a pointwise convolution's input
+    /// channels): whole 32-column panels go to <see cref="MicroKernels.Avx512Strided"/> with no packing and the
+    /// epilogue applied before the store; the last partial panel is packed, and tiles with fewer than 6 rows or 32
+    /// columns are computed into a scratch tile and finished by <see cref="Epilogue.Apply"/>. Parallel over column
+    /// panels. Only where <see cref="StridedRightApplies"/>.</summary>
+    public static void MultiplyStridedRight(GemmShape shape, PackedMatrix a, float[] b, int bOffset, int ldb, int n, Span<float> c, int ldc,
+        in Epilogue epilogue, int threads)
+    {
+        if (!a.IsLeft || a.PanelWidth != shape.Rows || !StridedRightApplies(shape, a.Depth, epilogue)) throw new ArgumentException("not a product for the strided kernel");
+        int m = a.Outer, k = a.Depth, mr = shape.Rows, nr = shape.Columns;
+        if (m == 0 || n == 0) return;
+        if (c.Length < (long)(m - 1) * ldc + n) throw new ArgumentException("C is too small");
+        if (k > 0 && (bOffset < 0 || b.Length < bOffset + (long)(k - 1) * ldb + n)) throw new ArgumentException("B is too small");
+        int panels = (n + nr - 1) / nr, fullPanels = n / nr, rowPanels = a.Panels;
+        int threadCount = CpuParallel.Resolve(threads);
+        int chunks = threadCount <= 1 ? 1 : Math.Min(panels, threadCount * 3);
+        var copy = epilogue;
+        var kind = epilogue.Activation.Kind;
+        float low = epilogue.Activation.Alpha, high = epilogue.Activation.Beta;
+        fixed (float* pa = a.Data, pb = b, pc = c)
+        {
+            float* aPointer = pa, bPointer = pb + bOffset, cPointer = pc;
+            CpuParallel.For(chunks, threadCount, chunk =>
+            {
+                int first = panels * chunk / chunks, end = panels * (chunk + 1) / chunks;
+                float* edge = stackalloc float[mr * nr];
+                float[]? packed = null;
+                try
+                {
+                    for (int j = first; j < end; j++)
+                    {
+                        int columns = Math.Min(nr, n - j * nr);
+                        float* panel = bPointer + (long)j * nr;
+                        int stride = ldb;
+                        if (j >= fullPanels)
+                        {
+                            packed ??= ArrayPool<float>.Shared.Rent(Math.Max(1, k * nr));
+                            var span = packed.AsSpan(0, Math.Max(1, k * nr));
+                            span.Clear();
+                            for (int d = 0; d < k; d++) new ReadOnlySpan<float>(bPointer + (long)d * ldb + j * nr, columns).CopyTo(span.Slice(d * nr));
+                            fixed (float* pp = packed)
+                            {
+                                RowPanels(aPointer, pp, nr, k, cPointer, ldc, m, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
+                            }
+                            continue;
+                        }
+                        RowPanels(aPointer, panel, stride, k, cPointer, ldc, m, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
+                    }
+                }
+                finally
+                {
+                    if (packed is not null) ArrayPool<float>.Shared.Return(packed);
+                }
+            });
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowPanels(float* a, float* bPanel, int ldb, int k, float* c, int ldc, int m, int rowPanels, int mr, int nr, int j, int columns,
+        float* edge, in Epilogue epilogue, ActivationKind kind, float low, float high)
+    {
+        for (int i = 0; i < rowPanels; i++)
+        {
+            int rows = Math.Min(mr, m - i * mr);
+            float* aPanel = a + (long)i * k * mr;
+            float* tile = c + (long)i * mr * ldc + (long)j * nr;
+            if (columns == nr && m - i * mr >= 2 * mr)
+            {
+                // Two whole row panels at once: each B row loaded once for 12 output rows.
+                float* residual = epilogue.Residual is null ? null : epilogue.Residual + (long)i * mr * epilogue.ResidualStride + (long)j * nr;
+                float* bias = epilogue.RowBias is null ? null : epilogue.RowBias + i * mr;
+                MicroKernels.Avx512Strided12(aPanel, aPanel + (long)k * mr, bPanel, ldb, k, tile, ldc, bias, residual, epilogue.ResidualStride, kind, low, high);
+                i++;
+                continue;
+            }
+            if (rows == mr && columns == nr)
+            {
+                float* residual = epilogue.Residual is null ? null : epilogue.Residual + (long)i * mr * epilogue.ResidualStride + (long)j * nr;
+                float* bias = epilogue.RowBias is null ? null : epilogue.RowBias + i * mr;
+                MicroKernels.Avx512Strided(aPanel, bPanel, ldb, k, tile, ldc, bias, residual, epilogue.ResidualStride, kind, low, high);
+                continue;
+            }
+            MicroKernels.Avx512Strided(aPanel, bPanel, ldb, k, edge, nr, null, null, 0, ActivationKind.None, 0f, 0f);
+            for (int r = 0; r < rows; r++)
+            {
+                new ReadOnlySpan<float>(edge + (long)r * nr, columns).CopyTo(new Span<float>(tile + (long)r * ldc, columns));
+            }
+            epilogue.Apply(tile, ldc, i * mr, rows, j * nr, columns);
+        }
+    }
+
     /// <summary>Floats of packed B per block: 64K floats (256 KiB) sit in a core's L2 beside A's panels.</summary>
     public const int BlockFloats = 1 << 16;
 

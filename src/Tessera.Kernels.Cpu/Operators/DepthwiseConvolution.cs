@@ -70,7 +70,19 @@ public static class DepthwiseConvolution
                 continue;
             }
             // Input column ix is padded column ix + padLeft: phase (ix + padLeft) % s, position (ix + padLeft) / s.
-            int phase = p.PadLeft % s, position = p.PadLeft / s, phaseStride = layout.Rows * rowLength;
+            int phaseStride = layout.Rows * rowLength;
+            if (s == 2)
+            {
+                // Each phase is every other input column from its first one: a vector de-interleave.
+                for (int q = 0; q < 2; q++)
+                {
+                    int first = ((q - p.PadLeft) % 2 + 2) % 2, start = (first + p.PadLeft) / 2;
+                    int count = Math.Min((p.Width - first + 1) / 2, rowLength - start);
+                    if (count > 0) PatchPacker.EvenElements(source, first, scratch.AsSpan(q * phaseStride + r * rowLength + start, count));
+                }
+                continue;
+            }
+            int phase = p.PadLeft % s, position = p.PadLeft / s;
             var phases = scratch.AsSpan(r * rowLength);
             for (int ix = 0; ix < p.Width && position < rowLength; ix++)
             {
@@ -98,9 +110,18 @@ public static class DepthwiseConvolution
         fixed (float* w = weights)
         fixed (int* tap = offsets)
         fixed (float* target = row)
+        fixed (float* result = output)
         {
+            // Rows of whole vectors (16 lanes covers both widths) are summed straight into the output; others go through
+            // the row buffer, as the vector loop writes past the last column.
+            bool direct = outWidth % 16 == 0;
             for (int oy = 0; oy < p.OutHeight; oy++)
             {
+                if (direct)
+                {
+                    SumRow(phases + oy * p.StrideY * rowLength, tap, w, taps, bias, result + (long)oy * outWidth, outWidth);
+                    continue;
+                }
                 SumRow(phases + oy * p.StrideY * rowLength, tap, w, taps, bias, target, outWidth);
                 row[..outWidth].CopyTo(output.Slice(oy * outWidth, outWidth));
             }

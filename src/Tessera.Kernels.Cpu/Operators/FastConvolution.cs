@@ -79,7 +79,7 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         {
             FewPixels(xData, x.Shape, w.As<float>(), w.Shape[0], group, plane, bias, residual, activation.Value, y);
         }
-        else if (FewChannelConvolution.Applies(group, x.Shape[1] / group, plane))
+        else if (FewChannelConvolution.Applies(group, x.Shape[1] / group, w.Shape[0], plane))
         {
             FewChannelConvolution.Run(xData, x.Shape[0], x.Shape[1], plane, w.As<float>(), w.Shape[0], bias, residual, activation.Value, y, Options.ThreadCount);
         }
@@ -173,6 +173,13 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
                         ResidualStride = outPlane,
                         Activation = activation,
                     };
+                    if (direct && Sgemm.StridedRightApplies(shape, depth, epilogue))
+                    {
+                        // Pointwise with a short depth on AVX-512: the micro-kernel reads X's channel rows in place and
+                        // applies bias, residual and activation before its one store.
+                        Sgemm.MultiplyStridedRight(shape, weights[g], x, origin, inPlane, outPlane, output, outPlane, epilogue, Options.ThreadCount);
+                        continue;
+                    }
                     // B is X itself (pointwise) or its patches (im2col), packed block by block as the GEMM goes.
                     Sgemm.PanelPacker pack = direct
                         ? (first, end, target) => PackedMatrix.PackRight(nr, x.AsSpan(origin, groupIn * inPlane), depth, outPlane, inPlane, 1, first, end, target, first)

@@ -114,8 +114,12 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
 
     /// <summary>Max pooling with windows three wide at horizontal stride 2 (SqueezeNet's 3x3 stride-2 pools), any
     /// height and vertical stride: eight outputs per pass where the window lies inside the row, each input row
-    /// split into its even taps, odd taps and even taps one output on (two loads and a shuffle each), taps taken
-    /// in the reference's row-major order with its first-then-greater rule; the row ends tap by tap.</summary>
+    /// split into its even taps, odd taps and even taps one output on (two loads and a shuffle each; the second
+    /// load of the last group starts one column early and keeps its odd lanes, so a pass reads columns
+    /// x0 .. x0 + 16, exactly its windows), taps taken in the reference's row-major order with its
+    /// first-then-greater rule. The last pass of a row starts at OutWidth - 8, overlapping the one before (it
+    /// recomputes the same outputs), so no output of a row wider than 8 goes through the scalar tail unless its
+    /// window crosses the padding.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MaxWidthThreeStrideTwo(ReadOnlySpan<float> input, Plane p, Span<float> output)
     {
@@ -127,13 +131,15 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
                 int top = Math.Max(y0, 0), bottom = Math.Min(y0 + p.KernelHeight, p.Height);
                 float* outRow = target + oy * p.OutWidth;
                 int ox = 0;
-                // Scalar until the window starts inside the row; vectors while all 18 loaded columns are inside.
+                // Scalar until the window starts inside the row; vectors while all 17 loaded columns are inside.
                 for (; ox < p.OutWidth && ox * 2 - p.PadLeft < 0; ox++) outRow[ox] = MaxAt(data, p, top, bottom, ox);
-                if (top < bottom)
+                // Last start whose 17 columns lie inside the row.
+                int lastStart = Math.Min(p.OutWidth - 8, (p.Width - 17 + p.PadLeft) >> 1);
+                if (top < bottom && lastStart >= ox)
                 {
-                    for (; ox + 8 <= p.OutWidth && ox * 2 - p.PadLeft + 17 < p.Width; ox += 8)
+                    while (true)
                     {
-                        int x0 = ox * 2 - p.PadLeft;
+                        int start = Math.Min(ox, lastStart), x0 = start * 2 - p.PadLeft;
                         Vector256<float> best = default;
                         for (int iy = top; iy < bottom; iy++)
                         {
@@ -141,16 +147,19 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
                             var u0 = Avx.LoadVector256(row);
                             var u1 = Avx.LoadVector256(row + 8);
                             var w0 = Avx.LoadVector256(row + 2);
-                            var w1 = Avx.LoadVector256(row + 10);
+                            var w1 = Avx.LoadVector256(row + 9);
                             var even = Avx.Shuffle(u0, u1, 0b10_00_10_00);
                             var odd = Avx.Shuffle(u0, u1, 0b11_01_11_01);
-                            var next = Avx.Shuffle(w0, w1, 0b10_00_10_00);
+                            // Columns 2 4 | 10 12 and 6 8 | 14 16: w0's even lanes, w1's odd lanes.
+                            var next = Avx.Shuffle(w0, w1, 0b11_01_10_00);
                             best = iy == top ? even : Avx.Max(even, best);
                             best = Avx.Max(odd, best);
                             best = Avx.Max(next, best);
                         }
                         // Lanes hold outputs 0 1 4 5 | 2 3 6 7: swap the middle 64-bit pairs.
-                        Avx.Store(outRow + ox, Avx2.Permute4x64(best.AsDouble(), 0b11_01_10_00).AsSingle());
+                        Avx.Store(outRow + start, Avx2.Permute4x64(best.AsDouble(), 0b11_01_10_00).AsSingle());
+                        ox = start + 8;
+                        if (start == lastStart) break;
                     }
                 }
                 for (; ox < p.OutWidth; ox++) outRow[ox] = MaxAt(data, p, top, bottom, ox);

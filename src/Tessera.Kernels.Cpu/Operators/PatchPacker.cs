@@ -35,7 +35,7 @@ public static class PatchPacker
     /// <summary>target[i] = line[start + 2 i]: eight per pass on AVX2 (two loads, an in-lane shuffle of the
     /// even lanes, one cross-lane permute), the rest one by one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void EvenElements(ReadOnlySpan<float> line, int start, Span<float> target)
+    internal static unsafe void EvenElements(ReadOnlySpan<float> line, int start, Span<float> target)
     {
         int i = 0;
         if (Avx2.IsSupported)
