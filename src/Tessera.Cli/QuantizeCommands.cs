@@ -59,9 +59,10 @@ internal static class QuantizeCommands
         var count = new Option<int>("--count") { Description = "With --augment: variants per calibration file", DefaultValueFactory = _ => 4 };
         var noEqualize = new Option<bool>("--no-equalize") { Description = "Skip cross-layer equalization of Conv -> Relu -> Conv pairs" };
         var int32Outputs = new Option<bool>("--int32-outputs") { Description = "A Conv/Gemm/MatMul that is a model output dequantizes its int32 accumulator instead of requantizing to int8 (MACs stay int8)" };
+        var biasCorrection = new Option<bool>("--bias-correction") { Description = "Subtract from each Conv/Gemm bias the mean error quantization adds to its output channels, measured on the calibration data" };
         var command = new Command("quantize", "Calibrate a float model and write an int8 QDQ ONNX model (ONNX Runtime's format)")
         {
-            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize, int32Outputs,
+            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize, int32Outputs, biasCorrection,
         };
         var data = AddDataOptions(command);
         command.SetAction(parse =>
@@ -85,6 +86,7 @@ internal static class QuantizeCommands
             bool equalize = !parse.GetValue(noEqualize);
             var calibrated = CalibrateWithProgress(loaded, folder, preprocessing, maxSamples, !parse.GetValue(data.NoOptimize), augmentation, equalize);
             if (calibrated.Equalized.Count > 0) Console.WriteLine($"cross-layer equalization: {calibrated.Equalized.Count} Conv -> Relu -> Conv pairs rescaled");
+            if (parse.GetValue(biasCorrection)) options = WithBiasCorrection(calibrated, options, CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples, augmentation).ToList(), preprocessing);
             Model quantized;
             QuantizationReport report;
             if (parse.GetValue(fallback) is { } target)
@@ -99,7 +101,7 @@ internal static class QuantizeCommands
                 (quantized, report) = Quantizer.Rewrite(calibrated, options);
             }
             quantized.Metadata[MetadataKey] = string.Create(CultureInfo.InvariantCulture,
-                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric};int32_outputs={options.Int32Outputs};equalize={equalize}");
+                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric};int32_outputs={options.Int32Outputs};equalize={equalize};bias_correction={options.BiasCorrections.Count > 0}");
             PrintReport(report);
             var destination = parse.GetValue(output)!;
             AtomicFile.WriteAllBytes(destination.FullName, OnnxExporter.ToBytes(quantized));
@@ -107,6 +109,14 @@ internal static class QuantizeCommands
             return 0;
         });
         return command;
+    }
+
+    private static QuantizationOptions WithBiasCorrection(Calibration calibrated, QuantizationOptions options, IReadOnlyList<CalibrationSample> samples, Preprocessing? preprocessing)
+    {
+        var corrections = BiasCorrection.Measure(calibrated, options, samples, preprocessing);
+        double largest = corrections.Count == 0 ? 0 : corrections.Values.Max(c => c.Max(System.Math.Abs));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bias correction: {corrections.Count} layers, largest channel shift {largest:G4} (measured on {samples.Count} samples)"));
+        return options with { BiasCorrections = corrections };
     }
 
     private static Calibration CalibrateWithProgress(Model model, string folder, Preprocessing? preprocessing, int maxSamples, bool optimize, CalibrationAugmentation? augmentation = null, bool equalize = true)
@@ -190,6 +200,7 @@ internal static class QuantizeCommands
             if (parse.GetValue(fallback) is { } target)
             {
                 var options = OptionsOf(quantized);
+                if (quantized.Metadata.GetValueOrDefault(MetadataKey)?.Contains("bias_correction=True", StringComparison.Ordinal) ?? false) options = WithBiasCorrection(calibrated, options, samples, preprocessing);
                 var fallen = AutoFallback.Run(calibrated, options, samples, preprocessing, target, log: Console.WriteLine);
                 fallen.Model.Metadata[MetadataKey] = quantized.Metadata.GetValueOrDefault(MetadataKey) ?? "";
                 PrintFallback(fallen, target);

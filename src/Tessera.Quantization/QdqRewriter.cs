@@ -266,7 +266,7 @@ public sealed class QdqRewriter
     private void RaiseForBias(Node node, int biasIndex, float[] scales, int weightCount)
     {
         if (node.Input(biasIndex)?.Constant is not { DataType: DataType.Float32 } bias || ActivationOf(node.Input(0)) is not { } input) return;
-        var values = bias.As<float>();
+        var values = BiasValues(node, bias);
         if (values.Length == 0 || (scales.Length > 1 && values.Length != scales.Length)) return;
         double depth = (double)weightCount / values.Length;
         double limit = int.MaxValue - depth * 127 * 255;
@@ -276,6 +276,14 @@ public sealed class QdqRewriter
             int c = scales.Length == 1 ? 0 : i;
             scales[c] = System.Math.Max(scales[c], BiasScaleFloor(values[i], input.Parameters.Scale, limit));
         }
+    }
+
+    /// <summary>The float bias less the node's correction (<see cref="QuantizationOptions.BiasCorrections"/>), if any.</summary>
+    private float[] BiasValues(Node node, Tensor bias)
+    {
+        var values = bias.As<float>();
+        if (!_options.BiasCorrections.TryGetValue(node.Name, out var correction) || correction.Length != values.Length) return values;
+        return values.Select((v, i) => v - correction[i]).ToArray();
     }
 
     /// <summary>The smallest weight scale for which bias / (input_scale x weight_scale) stays within limit.</summary>
@@ -301,7 +309,7 @@ public sealed class QdqRewriter
         if (perChannel && tensor.Length != channels) return;
         var scales = new float[channels];
         for (int c = 0; c < channels; c++) scales[c] = input.Value.Parameters.Scale * weightScales[c];
-        var values = tensor.As<float>();
+        var values = BiasValues(node, tensor);
         var quantized = new int[values.Length];
         for (int i = 0; i < values.Length; i++)
         {

@@ -26,25 +26,7 @@ public static class QuantizationAnalysis
     /// same prepared float model (tensor names line up: a QDQ output keeps the float tensor's name).</summary>
     public static AnalysisResult Compare(Model floatModel, Model qdqModel, IReadOnlyList<CalibrationSample> samples, Preprocessing? preprocessing, IReadOnlyDictionary<string, long>? macs = null)
     {
-        var quantizers = qdqModel.Graph.Nodes.Where(n => n.OpType == "QuantizeLinear" && n.Input(0)?.Constant is null).ToList();
-        // The float tensor each QuantizeLinear reads, by the name it has in the float model.
-        var originals = new Dictionary<Node, string>();
-        foreach (var q in quantizers)
-        {
-            var dequantize = qdqModel.Graph.Nodes.FirstOrDefault(n => n.OpType == "DequantizeLinear" && n.Input(0) == q.Output(0));
-            bool isInput = q.Input(0)!.Producer is null;
-            originals[q] = isInput || dequantize is null ? q.Input(0)!.Name : dequantize.Output(0)!.Name;
-        }
-        var local = Quantizer.Copy(qdqModel);
-        var referenceInputs = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var q in local.Graph.Nodes.Where(n => n.OpType == "QuantizeLinear" && n.Input(0)?.Constant is null).ToList())
-        {
-            var original = originals.First(kv => kv.Key.Name == q.Name).Value;
-            var input = new Value(q.Name + "_reference", q.Input(0)!.Type);
-            local.Graph.Inputs.Add(input);
-            q.SetInput(0, input);
-            referenceInputs[input.Name] = original;
-        }
+        var (local, referenceInputs, quantizers, originals) = LocalModel(qdqModel);
 
         var layers = new List<(Node Node, string Compared, Node? Quantize)>();
         foreach (var node in qdqModel.Graph.Nodes.Where(n => n.OpType is not ("QuantizeLinear" or "DequantizeLinear" or "Constant")))
@@ -93,9 +75,37 @@ public static class QuantizationAnalysis
         return new AnalysisResult(result, outputs.Where(kv => kv.Value.Count > 0).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
     }
 
+    /// <summary>A copy of <paramref name="qdqModel"/> in which every activation QuantizeLinear reads a new graph
+    /// input instead of its producer (feed it the float model's value, named in ReferenceInputs, to see each
+    /// layer's own quantization error); also the QuantizeLinear nodes of the QDQ model and the float tensor name
+    /// each one quantizes.</summary>
+    internal static (Model Local, Dictionary<string, string> ReferenceInputs, List<Node> Quantizers, Dictionary<Node, string> Originals) LocalModel(Model qdqModel)
+    {
+        var quantizers = qdqModel.Graph.Nodes.Where(n => n.OpType == "QuantizeLinear" && n.Input(0)?.Constant is null).ToList();
+        // The float tensor each QuantizeLinear reads, by the name it has in the float model.
+        var originals = new Dictionary<Node, string>();
+        foreach (var q in quantizers)
+        {
+            var dequantize = qdqModel.Graph.Nodes.FirstOrDefault(n => n.OpType == "DequantizeLinear" && n.Input(0) == q.Output(0));
+            bool isInput = q.Input(0)!.Producer is null;
+            originals[q] = isInput || dequantize is null ? q.Input(0)!.Name : dequantize.Output(0)!.Name;
+        }
+        var local = Quantizer.Copy(qdqModel);
+        var referenceInputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var q in local.Graph.Nodes.Where(n => n.OpType == "QuantizeLinear" && n.Input(0)?.Constant is null).ToList())
+        {
+            var original = originals.First(kv => kv.Key.Name == q.Name).Value;
+            var input = new Value(q.Name + "_reference", q.Input(0)!.Type);
+            local.Graph.Inputs.Add(input);
+            q.SetInput(0, input);
+            referenceInputs[input.Name] = original;
+        }
+        return (local, referenceInputs, quantizers, originals);
+    }
+
     /// <summary>Runs one model over a stream of samples (carrying recurrent state) and keeps every float
     /// tensor of the latest run by name, as float32.</summary>
-    private sealed class Recorder
+    internal sealed class Recorder
     {
         private readonly InferenceSession _session;
         private readonly SampleFeeder _feeder;

@@ -22,6 +22,11 @@ public sealed record QuantizationOptions
     /// default: the integer executor and the NPU run such a layer as a float island.</summary>
     public bool Int32Outputs { get; init; }
 
+    /// <summary>Per Conv/ConvTranspose/Gemm node name, a per-output-channel amount subtracted from its float bias
+    /// before the bias is quantized (<see cref="BiasCorrection.Measure"/>: the mean error quantization adds to
+    /// that channel). Empty: no correction.</summary>
+    public IReadOnlyDictionary<string, float[]> BiasCorrections { get; init; } = new Dictionary<string, float[]>(StringComparer.Ordinal);
+
     /// <summary>Names of nodes to leave in float (what auto-fallback chose).</summary>
     public IReadOnlySet<string> KeepFloat { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 }

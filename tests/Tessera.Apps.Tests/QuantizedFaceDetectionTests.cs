@@ -23,7 +23,7 @@ public sealed class QuantizedFaceDetectionTests(ITestOutputHelper output)
     /// longer side): the detector sees a 128 or 256 pixel grid, so its own resolution is the scale-free unit.</summary>
     internal sealed record Comparison(int FloatFaces, int QuantizedFaces, int Matched, double LowestIoU, double LargestKeypointPixels, double LargestKeypointInputPixels);
 
-    internal static Model Quantize(BlazeFaceVariant variant, string method, IReadOnlySet<string>? keepFloat = null)
+    internal static Model Quantize(BlazeFaceVariant variant, string method, IReadOnlySet<string>? keepFloat = null, bool biasCorrection = false)
     {
         var folder = Directory.CreateTempSubdirectory("tessera-faces-int8-").FullName;
         try
@@ -33,7 +33,13 @@ public sealed class QuantizedFaceDetectionTests(ITestOutputHelper output)
             var augmentation = new CalibrationAugmentation(CalibrationSpec, Count: 3, Seed: 1);
             var calibration = Quantizer.Calibrate(OnnxImporter.Load(TestAssets.Model(variant.CatalogName)),
                 m => CalibrationData.Read(folder, m, preset, 16, augmentation), preset, optimize: true);
-            return Quantizer.Rewrite(calibration, new QuantizationOptions { Method = RangeSelection.Parse(method), Int32Outputs = true, KeepFloat = keepFloat ?? new HashSet<string>() }).Model;
+            var options = new QuantizationOptions { Method = RangeSelection.Parse(method), Int32Outputs = true, KeepFloat = keepFloat ?? new HashSet<string>() };
+            if (biasCorrection)
+            {
+                var samples = CalibrationData.Read(folder, calibration.FloatModel, preset, 16, augmentation).ToList();
+                options = options with { BiasCorrections = BiasCorrection.Measure(calibration, options, samples, preset) };
+            }
+            return Quantizer.Rewrite(calibration, options).Model;
         }
         finally
         {
@@ -95,10 +101,16 @@ public sealed class QuantizedFaceDetectionTests(ITestOutputHelper output)
     public void BackInt8WithFallbackLayersFindsTheSameFacesAsFloat() =>
         AssertSameFaces(BlazeFaceVariant.Back, "mse", 0.85, File.ReadAllLines(TestAssets.File("quantization", "blazeface-back-fallback.txt")).ToHashSet(StringComparer.Ordinal));
 
-    private void AssertSameFaces(BlazeFaceVariant variant, string method, double lowestIoU, IReadOnlySet<string>? keepFloat = null)
+    [Fact]
+    public void BackInt8WithBiasCorrectionFindsTheSameFacesAsFloat() => AssertSameFaces(BlazeFaceVariant.Back, "percentile", 0.8, biasCorrection: true);
+
+    [Fact]
+    public void BackInt8MseWithBiasCorrectionFindsTheSameFacesAsFloat() => AssertSameFaces(BlazeFaceVariant.Back, "mse", 0.8, biasCorrection: true);
+
+    private void AssertSameFaces(BlazeFaceVariant variant, string method, double lowestIoU, IReadOnlySet<string>? keepFloat = null, bool biasCorrection = false)
     {
         var floatDetector = new FaceDetector(variant);
-        var int8Detector = new FaceDetector(variant, Quantize(variant, method, keepFloat));
+        var int8Detector = new FaceDetector(variant, Quantize(variant, method, keepFloat, biasCorrection));
         var results = new List<Comparison>();
         foreach (var (name, image) in EvaluationImages(variants: 3))
         {
