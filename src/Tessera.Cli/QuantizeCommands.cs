@@ -59,7 +59,7 @@ internal static class QuantizeCommands
         var count = new Option<int>("--count") { Description = "With --augment: variants per calibration file", DefaultValueFactory = _ => 4 };
         var noEqualize = new Option<bool>("--no-equalize") { Description = "Skip cross-layer equalization of Conv -> Relu -> Conv pairs" };
         var int32Outputs = new Option<bool>("--int32-outputs") { Description = "A Conv/Gemm/MatMul that is a model output dequantizes its int32 accumulator instead of requantizing to int8 (MACs stay int8)" };
-        var biasCorrection = new Option<bool>("--bias-correction") { Description = "Subtract from each Conv/Gemm bias the mean error quantization adds to its output channels, measured on the calibration data" };
+        var biasCorrection = new Option<string?>("--bias-correction") { Description = "local|sequential: subtract from each Conv/Gemm bias the mean error quantization adds to its output channels, measured on the calibration data (local: each layer on float inputs, one pass; sequential: the QDQ model level by level, one pass per level)" };
         var command = new Command("quantize", "Calibrate a float model and write an int8 QDQ ONNX model (ONNX Runtime's format)")
         {
             model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize, int32Outputs, biasCorrection,
@@ -82,11 +82,12 @@ internal static class QuantizeCommands
             int maxSamples = parse.GetValue(data.MaxSamples);
             var augmentation = parse.GetValue(augment) is { } spec ? new CalibrationAugmentation(spec, parse.GetValue(count)) : null;
             if (augmentation is { Count: < 1 }) throw new InvalidInputException($"--count must be at least 1, got {augmentation.Count}", "--count", "give the number of variants per file");
+            if (parse.GetValue(biasCorrection) is { } givenMode) ParseBiasCorrection(givenMode);
             var loaded = ModelLoader.Load(argument);
             bool equalize = !parse.GetValue(noEqualize);
             var calibrated = CalibrateWithProgress(loaded, folder, preprocessing, maxSamples, !parse.GetValue(data.NoOptimize), augmentation, equalize);
             if (calibrated.Equalized.Count > 0) Console.WriteLine($"cross-layer equalization: {calibrated.Equalized.Count} Conv -> Relu -> Conv pairs rescaled");
-            if (parse.GetValue(biasCorrection)) options = WithBiasCorrection(calibrated, options, CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples, augmentation).ToList(), preprocessing);
+            if (parse.GetValue(biasCorrection) is { } correctionMode) options = WithBiasCorrection(calibrated, options, CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples, augmentation).ToList(), preprocessing, ParseBiasCorrection(correctionMode));
             Model quantized;
             QuantizationReport report;
             if (parse.GetValue(fallback) is { } target)
@@ -101,7 +102,7 @@ internal static class QuantizeCommands
                 (quantized, report) = Quantizer.Rewrite(calibrated, options);
             }
             quantized.Metadata[MetadataKey] = string.Create(CultureInfo.InvariantCulture,
-                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric};int32_outputs={options.Int32Outputs};equalize={equalize};bias_correction={options.BiasCorrections.Count > 0}");
+                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric};int32_outputs={options.Int32Outputs};equalize={equalize};bias_correction={(options.BiasCorrections.Count > 0 ? parse.GetValue(biasCorrection) : "none")}");
             PrintReport(report);
             var destination = parse.GetValue(output)!;
             AtomicFile.WriteAllBytes(destination.FullName, OnnxExporter.ToBytes(quantized));
@@ -111,11 +112,31 @@ internal static class QuantizeCommands
         return command;
     }
 
-    private static QuantizationOptions WithBiasCorrection(Calibration calibrated, QuantizationOptions options, IReadOnlyList<CalibrationSample> samples, Preprocessing? preprocessing)
+    private static BiasCorrectionMode ParseBiasCorrection(string text) => text.ToLowerInvariant() switch
     {
-        var corrections = BiasCorrection.Measure(calibrated, options, samples, preprocessing);
+        "local" => BiasCorrectionMode.Local,
+        "sequential" => BiasCorrectionMode.Sequential,
+        _ => throw new InvalidInputException($"unknown bias correction '{text}'", "--bias-correction", "use local or sequential"),
+    };
+
+    /// <summary>The bias correction recorded in the QDQ model's metadata (null: none).</summary>
+    private static BiasCorrectionMode? BiasCorrectionOf(Model model)
+    {
+        var text = model.Metadata.GetValueOrDefault(MetadataKey) ?? "";
+        var entry = text.Split(';').FirstOrDefault(p => p.StartsWith("bias_correction=", StringComparison.Ordinal));
+        return entry?["bias_correction=".Length..] switch
+        {
+            "local" => BiasCorrectionMode.Local,
+            "sequential" => BiasCorrectionMode.Sequential,
+            _ => null,
+        };
+    }
+
+    private static QuantizationOptions WithBiasCorrection(Calibration calibrated, QuantizationOptions options, IReadOnlyList<CalibrationSample> samples, Preprocessing? preprocessing, BiasCorrectionMode mode)
+    {
+        var corrections = BiasCorrection.Measure(calibrated, options, samples, preprocessing, mode);
         double largest = corrections.Count == 0 ? 0 : corrections.Values.Max(c => c.Max(System.Math.Abs));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bias correction: {corrections.Count} layers, largest channel shift {largest:G4} (measured on {samples.Count} samples)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bias correction ({mode.ToString().ToLowerInvariant()}): {corrections.Count} layers, largest channel shift {largest:G4} (measured on {samples.Count} samples)"));
         return options with { BiasCorrections = corrections };
     }
 
@@ -200,7 +221,7 @@ internal static class QuantizeCommands
             if (parse.GetValue(fallback) is { } target)
             {
                 var options = OptionsOf(quantized);
-                if (quantized.Metadata.GetValueOrDefault(MetadataKey)?.Contains("bias_correction=True", StringComparison.Ordinal) ?? false) options = WithBiasCorrection(calibrated, options, samples, preprocessing);
+                if (BiasCorrectionOf(quantized) is { } mode) options = WithBiasCorrection(calibrated, options, samples, preprocessing, mode);
                 var fallen = AutoFallback.Run(calibrated, options, samples, preprocessing, target, log: Console.WriteLine);
                 fallen.Model.Metadata[MetadataKey] = quantized.Metadata.GetValueOrDefault(MetadataKey) ?? "";
                 PrintFallback(fallen, target);

@@ -13,47 +13,126 @@ namespace Tessera.Quantization;
 /// before it is quantized (<see cref="QuantizationOptions.BiasCorrections"/>).</summary>
 public static class BiasCorrection
 {
-    /// <summary>Per node name, the per-output-channel mean error to subtract from the bias.</summary>
-    public static Dictionary<string, float[]> Measure(Calibration calibration, QuantizationOptions options, IReadOnlyList<CalibrationSample> samples, Preprocessing? preprocessing)
+    /// <summary>Per node name, the per-output-channel mean error to subtract from the bias. Local: one run of the
+    /// QDQ model with every layer fed the float model's inputs, each layer's own error. Sequential: layers in
+    /// order of depth (a layer's level is one more than the deepest corrected layer before it); per level the QDQ
+    /// model with all shallower layers already corrected runs on its own, so a layer's correction also takes up
+    /// the bias the error of earlier layers leaves after rounding and Relu (noise through a Relu has a positive
+    /// mean), at the cost of one pass over the samples per level.</summary>
+    public static Dictionary<string, float[]> Measure(Calibration calibration, QuantizationOptions options, IReadOnlyList<CalibrationSample> samples, Preprocessing? preprocessing, BiasCorrectionMode mode = BiasCorrectionMode.Local, Action<string>? log = null)
     {
-        var (qdq, _) = Quantizer.Rewrite(calibration, options with { BiasCorrections = new Dictionary<string, float[]>(StringComparer.Ordinal) });
-        var (local, referenceInputs, _, _) = QuantizationAnalysis.LocalModel(qdq);
-        var floatOutputs = calibration.FloatModel.Graph.Nodes.Where(n => n.Outputs.Count > 0 && n.Output(0) is not null)
-            .ToDictionary(n => n.Name, n => n.Output(0)!.Name, StringComparer.Ordinal);
-        // Layers whose weight and bias are both read through DequantizeLinear (the ones the rewrite quantized).
-        var targets = new List<(string Node, string FloatOutput, string LocalOutput, int Axis)>();
-        foreach (var node in local.Graph.Nodes)
-        {
-            if (node.OpType is not ("Conv" or "ConvTranspose" or "Gemm") || node.Inputs.Count < 3) continue;
-            if (node.Input(1)?.Producer?.OpType != "DequantizeLinear" || node.Input(2)?.Producer?.OpType != "DequantizeLinear") continue;
-            if (!floatOutputs.TryGetValue(node.Name, out var floatOutput) || node.Output(0) is not { } output) continue;
-            targets.Add((node.Name, floatOutput, output.Name, node.OpType == "Gemm" ? -1 : 1));
-        }
-        var sums = new Dictionary<string, double[]>(StringComparer.Ordinal);
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var none = options with { BiasCorrections = new Dictionary<string, float[]>(StringComparer.Ordinal) };
+        var (qdq, _) = Quantizer.Rewrite(calibration, none);
+        var targets = Targets(calibration.FloatModel, qdq);
+        var floatMeans = new ChannelMeans();
         var floatRun = new QuantizationAnalysis.Recorder(calibration.FloatModel, preprocessing);
-        var localRun = new QuantizationAnalysis.Recorder(local, preprocessing);
+        if (mode == BiasCorrectionMode.Local)
+        {
+            var (local, referenceInputs, _, _) = QuantizationAnalysis.LocalModel(qdq);
+            var localMeans = new ChannelMeans();
+            var localRun = new QuantizationAnalysis.Recorder(local, preprocessing);
+            foreach (var sample in samples)
+            {
+                var reference = floatRun.Run(sample, null);
+                var values = localRun.Run(sample, referenceInputs.ToDictionary(kv => kv.Key, kv => reference[kv.Value], StringComparer.Ordinal));
+                foreach (var t in targets)
+                {
+                    if (!reference.TryGetValue(t.FloatOutput, out var expected) || !values.TryGetValue(t.QdqOutput, out var actual) || actual.Length != expected.Length) continue;
+                    floatMeans.Add(t.Node, expected, t.Axis);
+                    localMeans.Add(t.Node, actual, t.Axis);
+                }
+            }
+            return Difference(localMeans, floatMeans, targets.Select(t => t.Node));
+        }
+
         foreach (var sample in samples)
         {
             var reference = floatRun.Run(sample, null);
-            var values = localRun.Run(sample, referenceInputs.ToDictionary(kv => kv.Key, kv => reference[kv.Value], StringComparer.Ordinal));
-            foreach (var (name, floatOutput, localOutput, axis) in targets)
-            {
-                if (!reference.TryGetValue(floatOutput, out var expected) || !values.TryGetValue(localOutput, out var actual) || actual.Length != expected.Length) continue;
-                var shape = expected.Shape;
-                int channelAxis = axis < 0 ? shape.Length - 1 : axis;
-                if (channelAxis >= shape.Length) continue;
-                int channels = shape[channelAxis];
-                int inner = shape.Skip(channelAxis + 1).Aggregate(1, (a, b) => a * b);
-                if (!sums.TryGetValue(name, out var sum)) sums[name] = sum = new double[channels];
-                if (sum.Length != channels) continue;
-                var e = expected.As<float>();
-                var q = actual.As<float>();
-                for (int i = 0; i < e.Length; i++) sum[i / inner % channels] += q[i] - e[i];
-                counts[name] = counts.GetValueOrDefault(name) + e.Length / channels;
-            }
+            foreach (var t in targets) if (reference.TryGetValue(t.FloatOutput, out var expected)) floatMeans.Add(t.Node, expected, t.Axis);
         }
-        return sums.Where(kv => counts.GetValueOrDefault(kv.Key) > 0)
-            .ToDictionary(kv => kv.Key, kv => kv.Value.Select(s => (float)(s / counts[kv.Key])).ToArray(), StringComparer.Ordinal);
+        var corrections = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var level in targets.GroupBy(t => t.Level).OrderBy(g => g.Key))
+        {
+            var (model, _) = Quantizer.Rewrite(calibration, options with { BiasCorrections = corrections });
+            var outputs = Targets(calibration.FloatModel, model).ToDictionary(t => t.Node, t => t.QdqOutput, StringComparer.Ordinal);
+            var means = new ChannelMeans();
+            var run = new QuantizationAnalysis.Recorder(model, preprocessing);
+            foreach (var sample in samples)
+            {
+                var values = run.Run(sample, null);
+                foreach (var t in level)
+                {
+                    if (outputs.TryGetValue(t.Node, out var name) && values.TryGetValue(name, out var actual)) means.Add(t.Node, actual, t.Axis);
+                }
+            }
+            foreach (var (name, shift) in Difference(means, floatMeans, level.Select(t => t.Node))) corrections[name] = shift;
+            log?.Invoke($"bias correction level {level.Key}: {level.Count()} layers");
+        }
+        return corrections;
     }
+
+    private sealed record Target(string Node, string FloatOutput, string QdqOutput, int Axis, int Level);
+
+    /// <summary>Conv/ConvTranspose/Gemm nodes whose weight and bias the rewrite quantized (both read through
+    /// DequantizeLinear), with their depth counted in such layers.</summary>
+    private static List<Target> Targets(Model floatModel, Model qdq)
+    {
+        var floatOutputs = floatModel.Graph.Nodes.Where(n => n.Outputs.Count > 0 && n.Output(0) is not null)
+            .ToDictionary(n => n.Name, n => n.Output(0)!.Name, StringComparer.Ordinal);
+        var depth = new Dictionary<Value, int>();
+        var result = new List<Target>();
+        foreach (var node in qdq.Graph.Nodes)
+        {
+            int level = node.Inputs.Where(i => i is not null).Select(i => depth.GetValueOrDefault(i!)).DefaultIfEmpty(0).Max();
+            bool target = node.OpType is "Conv" or "ConvTranspose" or "Gemm" && node.Inputs.Count >= 3
+                && node.Input(1)?.Producer?.OpType == "DequantizeLinear" && node.Input(2)?.Producer?.OpType == "DequantizeLinear"
+                && floatOutputs.ContainsKey(node.Name) && node.Output(0) is not null;
+            if (target) result.Add(new Target(node.Name, floatOutputs[node.Name], node.Output(0)!.Name, node.OpType == "Gemm" ? -1 : 1, level));
+            foreach (var output in node.Outputs) if (output is not null) depth[output] = level + (target ? 1 : 0);
+        }
+        return result;
+    }
+
+    private static Dictionary<string, float[]> Difference(ChannelMeans quantized, ChannelMeans reference, IEnumerable<string> nodes)
+    {
+        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var node in nodes)
+        {
+            if (quantized.Mean(node) is not { } q || reference.Mean(node) is not { } f || q.Length != f.Length) continue;
+            result[node] = q.Select((v, i) => (float)(v - f[i])).ToArray();
+        }
+        return result;
+    }
+
+    /// <summary>Per node, the mean of every output channel over samples and positions.</summary>
+    private sealed class ChannelMeans
+    {
+        private readonly Dictionary<string, (double[] Sum, long Count)> _sums = new(StringComparer.Ordinal);
+
+        public void Add(string node, Tensor tensor, int axis)
+        {
+            var shape = tensor.Shape;
+            int channelAxis = axis < 0 ? shape.Length - 1 : axis;
+            if (channelAxis >= shape.Length) return;
+            int channels = shape[channelAxis];
+            int inner = shape.Skip(channelAxis + 1).Aggregate(1, (a, b) => a * b);
+            if (!_sums.TryGetValue(node, out var entry)) entry = (new double[channels], 0);
+            if (entry.Sum.Length != channels) return;
+            var values = tensor.As<float>();
+            for (int i = 0; i < values.Length; i++) entry.Sum[i / inner % channels] += values[i];
+            _sums[node] = (entry.Sum, entry.Count + values.Length / channels);
+        }
+
+        public double[]? Mean(string node) => _sums.TryGetValue(node, out var e) && e.Count > 0 ? e.Sum.Select(s => s / e.Count).ToArray() : null;
+    }
+}
+
+/// <summary>How <see cref="BiasCorrection"/> measures a layer's mean error.</summary>
+public enum BiasCorrectionMode
+{
+    /// <summary>Each layer on the float model's inputs (through their Q/DQ): its own error; one pass.</summary>
+    Local,
+
+    /// <summary>The QDQ model on its own, level by level with shallower layers corrected: own and inherited error.</summary>
+    Sequential,
 }

@@ -42,7 +42,9 @@ public static class QuantizationAnalysis
         // Recurrent state carried to the next frame is not a result; its error shows in the outputs it feeds.
         var outputs = floatModel.Graph.Outputs.Where(o => preprocessing is null || !preprocessing.State.ContainsValue(o.Name))
             .ToDictionary(o => o.Name, _ => new ErrorMetrics(), StringComparer.Ordinal);
-        var parameters = quantizers.ToDictionary(q => q.Name, q => new QuantizationParameters(q.Input(1)!.Constant!.ToFloatArray()[0], (sbyte)q.Input(2)!.Constant!.GetInt64(0)));
+        // Scale, zero point and level range of each activation QuantizeLinear (int8, or int16 where the options asked).
+        var parameters = quantizers.ToDictionary(q => q.Name, q => (Scale: q.Input(1)!.Constant!.ToFloatArray()[0], Zero: q.Input(2)!.Constant!.GetInt64(0),
+            Wide: q.Input(2)!.Constant!.DataType == DataType.Int16));
 
         var floatRun = new Recorder(floatModel, preprocessing);
         var qdqRun = new Recorder(qdqModel, preprocessing);
@@ -59,7 +61,7 @@ public static class QuantizationAnalysis
                 if (q is not null && localValues.TryGetValue(q.Input(0)!.Name, out var raw) && raw.Length == expected.Length)
                 {
                     var p = parameters[q.Name];
-                    var requantized = raw.As<float>().Select(v => p.Dequantize(p.Quantize(v))).ToArray();
+                    var requantized = raw.As<float>().Select(v => Requantize(v, p.Scale, p.Zero, p.Wide)).ToArray();
                     localMetrics[compared].Add(expected.As<float>(), requantized);
                 }
             }
@@ -73,6 +75,12 @@ public static class QuantizationAnalysis
             .Where(l => l.Accumulated.Count > 0)
             .OrderBy(l => l.RankingCosine).ToList();
         return new AnalysisResult(result, outputs.Where(kv => kv.Value.Count > 0).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
+    }
+
+    private static float Requantize(float value, float scale, long zero, bool wide)
+    {
+        double q = System.Math.Clamp(System.Math.Round(value / scale, MidpointRounding.ToEven) + zero, wide ? short.MinValue : sbyte.MinValue, wide ? short.MaxValue : sbyte.MaxValue);
+        return (float)(q - zero) * scale;
     }
 
     /// <summary>A copy of <paramref name="qdqModel"/> in which every activation QuantizeLinear reads a new graph

@@ -27,6 +27,13 @@ public sealed record QuantizationOptions
     /// that channel). Empty: no correction.</summary>
     public IReadOnlyDictionary<string, float[]> BiasCorrections { get; init; } = new Dictionary<string, float[]>(StringComparer.Ordinal);
 
+    /// <summary>Activation tensors (by their name in the prepared float model) quantized to int16 instead of int8:
+    /// Q/DQ with an int16 zero point (65,536 levels over the same range), the readers' weights stay int8 (W8A16).
+    /// For tensors whose range is wide but whose small values matter (an audio spectrum's magnitude). ONNX
+    /// QuantizeLinear takes int16 from opset 21 (ONNX Runtime also as com.microsoft); the integer executor runs
+    /// such a tensor's readers as float islands.</summary>
+    public IReadOnlySet<string> Int16Tensors { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>Names of nodes to leave in float (what auto-fallback chose).</summary>
     public IReadOnlySet<string> KeepFloat { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 }
