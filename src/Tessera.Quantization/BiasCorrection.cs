@@ -13,82 +13,47 @@ namespace Tessera.Quantization;
 /// before it is quantized (<see cref="QuantizationOptions.BiasCorrections"/>).</summary>
 public static class BiasCorrection
 {
-    /// <summary>Per node name, the per-output-channel mean error to subtract from the bias. Local: one run of the
-    /// QDQ model with every layer fed the float model's inputs, each layer's own error. Sequential: layers in
-    /// order of depth (a layer's level is one more than the deepest corrected layer before it); per level the QDQ
-    /// model with all shallower layers already corrected runs on its own, so a layer's correction also takes up
-    /// the bias the error of earlier layers leaves after rounding and Relu (noise through a Relu has a positive
-    /// mean), at the cost of one pass over the samples per level.</summary>
-    public static Dictionary<string, float[]> Measure(Calibration calibration, QuantizationOptions options, IReadOnlyList<CalibrationSample> samples, Preprocessing? preprocessing, BiasCorrectionMode mode = BiasCorrectionMode.Local, Action<string>? log = null)
+    /// <summary>Per node name, the per-output-channel mean error to subtract from the bias, from one run of the
+    /// QDQ model with every layer fed the float model's inputs (each layer's own error).</summary>
+    public static Dictionary<string, float[]> Measure(Calibration calibration, QuantizationOptions options, IReadOnlyList<CalibrationSample> samples, Preprocessing? preprocessing)
     {
         var none = options with { BiasCorrections = new Dictionary<string, float[]>(StringComparer.Ordinal) };
         var (qdq, _) = Quantizer.Rewrite(calibration, none);
         var targets = Targets(calibration.FloatModel, qdq);
         var floatMeans = new ChannelMeans();
         var floatRun = new QuantizationAnalysis.Recorder(calibration.FloatModel, preprocessing);
-        if (mode == BiasCorrectionMode.Local)
-        {
-            var (local, referenceInputs, _, _) = QuantizationAnalysis.LocalModel(qdq);
-            var localMeans = new ChannelMeans();
-            var localRun = new QuantizationAnalysis.Recorder(local, preprocessing);
-            foreach (var sample in samples)
-            {
-                var reference = floatRun.Run(sample, null);
-                var values = localRun.Run(sample, referenceInputs.ToDictionary(kv => kv.Key, kv => reference[kv.Value], StringComparer.Ordinal));
-                foreach (var t in targets)
-                {
-                    if (!reference.TryGetValue(t.FloatOutput, out var expected) || !values.TryGetValue(t.QdqOutput, out var actual) || actual.Length != expected.Length) continue;
-                    floatMeans.Add(t.Node, expected, t.Axis);
-                    localMeans.Add(t.Node, actual, t.Axis);
-                }
-            }
-            return Difference(localMeans, floatMeans, targets.Select(t => t.Node));
-        }
-
+        var (local, referenceInputs, _, _) = QuantizationAnalysis.LocalModel(qdq);
+        var localMeans = new ChannelMeans();
+        var localRun = new QuantizationAnalysis.Recorder(local, preprocessing);
         foreach (var sample in samples)
         {
             var reference = floatRun.Run(sample, null);
-            foreach (var t in targets) if (reference.TryGetValue(t.FloatOutput, out var expected)) floatMeans.Add(t.Node, expected, t.Axis);
-        }
-        var corrections = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        foreach (var level in targets.GroupBy(t => t.Level).OrderBy(g => g.Key))
-        {
-            var (model, _) = Quantizer.Rewrite(calibration, options with { BiasCorrections = corrections });
-            var outputs = Targets(calibration.FloatModel, model).ToDictionary(t => t.Node, t => t.QdqOutput, StringComparer.Ordinal);
-            var means = new ChannelMeans();
-            var run = new QuantizationAnalysis.Recorder(model, preprocessing);
-            foreach (var sample in samples)
+            var values = localRun.Run(sample, referenceInputs.ToDictionary(kv => kv.Key, kv => reference[kv.Value], StringComparer.Ordinal));
+            foreach (var t in targets)
             {
-                var values = run.Run(sample, null);
-                foreach (var t in level)
-                {
-                    if (outputs.TryGetValue(t.Node, out var name) && values.TryGetValue(name, out var actual)) means.Add(t.Node, actual, t.Axis);
-                }
+                if (!reference.TryGetValue(t.FloatOutput, out var expected) || !values.TryGetValue(t.QdqOutput, out var actual) || actual.Length != expected.Length) continue;
+                floatMeans.Add(t.Node, expected, t.Axis);
+                localMeans.Add(t.Node, actual, t.Axis);
             }
-            foreach (var (name, shift) in Difference(means, floatMeans, level.Select(t => t.Node))) corrections[name] = shift;
-            log?.Invoke($"bias correction level {level.Key}: {level.Count()} layers");
         }
-        return corrections;
+        return Difference(localMeans, floatMeans, targets.Select(t => t.Node));
     }
 
-    private sealed record Target(string Node, string FloatOutput, string QdqOutput, int Axis, int Level);
+    private sealed record Target(string Node, string FloatOutput, string QdqOutput, int Axis);
 
     /// <summary>Conv/ConvTranspose/Gemm nodes whose weight and bias the rewrite quantized (both read through
-    /// DequantizeLinear), with their depth counted in such layers.</summary>
+    /// DequantizeLinear).</summary>
     private static List<Target> Targets(Model floatModel, Model qdq)
     {
         var floatOutputs = floatModel.Graph.Nodes.Where(n => n.Outputs.Count > 0 && n.Output(0) is not null)
             .ToDictionary(n => n.Name, n => n.Output(0)!.Name, StringComparer.Ordinal);
-        var depth = new Dictionary<Value, int>();
         var result = new List<Target>();
         foreach (var node in qdq.Graph.Nodes)
         {
-            int level = node.Inputs.Where(i => i is not null).Select(i => depth.GetValueOrDefault(i!)).DefaultIfEmpty(0).Max();
             bool target = node.OpType is "Conv" or "ConvTranspose" or "Gemm" && node.Inputs.Count >= 3
                 && node.Input(1)?.Producer?.OpType == "DequantizeLinear" && node.Input(2)?.Producer?.OpType == "DequantizeLinear"
                 && floatOutputs.ContainsKey(node.Name) && node.Output(0) is not null;
-            if (target) result.Add(new Target(node.Name, floatOutputs[node.Name], node.Output(0)!.Name, node.OpType == "Gemm" ? -1 : 1, level));
-            foreach (var output in node.Outputs) if (output is not null) depth[output] = level + (target ? 1 : 0);
+            if (target) result.Add(new Target(node.Name, floatOutputs[node.Name], node.Output(0)!.Name, node.OpType == "Gemm" ? -1 : 1));
         }
         return result;
     }
@@ -125,14 +90,4 @@ public static class BiasCorrection
 
         public double[]? Mean(string node) => _sums.TryGetValue(node, out var e) && e.Count > 0 ? e.Sum.Select(s => s / e.Count).ToArray() : null;
     }
-}
-
-/// <summary>How <see cref="BiasCorrection"/> measures a layer's mean error.</summary>
-public enum BiasCorrectionMode
-{
-    /// <summary>Each layer on the float model's inputs (through their Q/DQ): its own error; one pass.</summary>
-    Local,
-
-    /// <summary>The QDQ model on its own, level by level with shallower layers corrected: own and inherited error.</summary>
-    Sequential,
 }
