@@ -164,6 +164,7 @@ internal static class QuantizeCommands
         }
         double share = report.TotalMacs == 0 ? 0 : 100.0 * report.Int8Macs / report.TotalMacs;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"MACs in int8: {Count(report.Int8Macs)} of {Count(report.TotalMacs)} ({share:F1}%); {report.QuantizedTensors} activations quantized"));
+        if (report.Int16Tensors > 0) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"int16 activations: {report.Int16Tensors}; MACs reading them (int8 weights x int16 inputs): {Count(report.Int16ActivationMacs)} ({100.0 * report.Int16ActivationMacs / System.Math.Max(1, report.TotalMacs):F1}%)"));
     }
 
     private static void PrintFallback(FallbackResult result, double target)

@@ -84,7 +84,12 @@ public sealed class QdqRewriter
         foreach (var node in quantized) QuantizeConstants(node);
         _graph.SortTopologically();
         var byOp = quantized.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return new QuantizationReport(byOp, kept, quantized.Select(n => n.Name).ToList(), int8, total, _activations.Count);
+        long wideMacs = quantized.Where(n => n.Inputs.Any(i => i is not null && _wide.Contains(i))).Sum(n => Macs(n));
+        return new QuantizationReport(byOp, kept, quantized.Select(n => n.Name).ToList(), int8, total, _activations.Count)
+        {
+            Int16ActivationMacs = wideMacs,
+            Int16Tensors = _wide.Count,
+        };
     }
 
     /// <summary>True when no quantized node reads <paramref name="value"/>: it is a model output or read only by ops

@@ -48,4 +48,11 @@ public sealed record QuantizationReport(
     IReadOnlyList<string> QuantizedNodes,
     long Int8Macs,
     long TotalMacs,
-    int QuantizedTensors);
+    int QuantizedTensors)
+{
+    /// <summary>Of <see cref="Int8Macs"/>, those of layers reading an int16 activation (int8 weights x int16 inputs).</summary>
+    public long Int16ActivationMacs { get; init; }
+
+    /// <summary>Of <see cref="QuantizedTensors"/>, those quantized to int16.</summary>
+    public int Int16Tensors { get; init; }
+}

@@ -62,10 +62,15 @@ public sealed class Int16AndBiasCorrectionTests
     {
         var samples = Samples();
         var calibration = Quantizer.Calibrate(ConvModel(), _ => samples, null, optimize: true, equalize: false);
-        var (int8, _) = Quantizer.Rewrite(calibration, new QuantizationOptions());
-        var (int16, _) = Quantizer.Rewrite(calibration, new QuantizationOptions { Int16Tensors = new HashSet<string>(["x", "y"], StringComparer.Ordinal) });
+        var (int8, int8Report) = Quantizer.Rewrite(calibration, new QuantizationOptions());
+        var (int16, report) = Quantizer.Rewrite(calibration, new QuantizationOptions { Int16Tensors = new HashSet<string>(["x", "y"], StringComparer.Ordinal) });
         var quantizers = int16.Graph.Nodes.Where(n => n.OpType == "QuantizeLinear").ToList();
         Assert.Equal(2, quantizers.Count);
+        Assert.Equal(2, report.Int16Tensors);
+        Assert.Equal(0, int8Report.Int16Tensors);
+        // The Conv reads the int16 x: all its MACs are int8 weights x int16 activations.
+        Assert.Equal(6L * 4 * 9 * 64, report.Int16ActivationMacs);
+        Assert.Equal(report.Int8Macs, report.Int16ActivationMacs);
         Assert.All(quantizers, q => Assert.Equal(DataType.Int16, q.Input(2)!.Constant!.DataType));
         Assert.All(quantizers, q => Assert.Equal(DataType.Int16, q.Output(0)!.TensorType!.ElementType));
         Assert.All(int8.Graph.Nodes.Where(n => n.OpType == "QuantizeLinear"), q => Assert.Equal(DataType.Int8, q.Input(2)!.Constant!.DataType));
