@@ -155,7 +155,8 @@ public sealed class QdqRewriter
         bool wide = _options.Int16Tensors.Contains(name);
         // int16 (W8A16): the same range in 65,536 levels; the zero point's type makes Q/DQ int16.
         var (scaleValue, zeroPointTensor, elementType) = wide ? Int16Parameters(min, max, _options.Symmetric) : Int8Parameters(min, max, _options.Symmetric);
-        var parameters = new QuantizationParameters(scaleValue, 0);
+        // The rewrite reads only the scale back (bias scale = input scale x weight scale); int16 keeps its own zero point tensor.
+        var parameters = wide ? new QuantizationParameters(scaleValue, 0) : QuantizationParameters.FromRange(min, max, _options.Symmetric);
         var producer = value.Producer;
         bool isInput = producer is null;
         var dequantized = new Value(isInput ? Unique(name + "_dequantized") : name, value.Type);
