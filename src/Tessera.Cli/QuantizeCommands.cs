@@ -59,9 +59,12 @@ internal static class QuantizeCommands
         var count = new Option<int>("--count") { Description = "With --augment: variants per calibration file", DefaultValueFactory = _ => 4 };
         var noEqualize = new Option<bool>("--no-equalize") { Description = "Skip cross-layer equalization of Conv -> Relu -> Conv pairs" };
         var int32Outputs = new Option<bool>("--int32-outputs") { Description = "A Conv/Gemm/MatMul that is a model output dequantizes its int32 accumulator instead of requantizing to int8 (MACs stay int8)" };
+        var biasCorrection = new Option<bool>("--bias-correction") { Description = "Subtract from each Conv/Gemm bias the mean error quantization adds to its output channels, measured on the calibration data (each layer on the float model's inputs)" };
+        var int16 = new Option<string?>("--int16") { Description = "Comma-separated activation tensors (names in the prepared float model, as tessera analyze lists them) quantized to int16 instead of int8 (W8A16)" };
+        var int16Worst = new Option<int>("--int16-worst") { Description = "Quantize the N activations with the lowest local SNR (one analysis run on the calibration data) to int16 instead of int8" };
         var command = new Command("quantize", "Calibrate a float model and write an int8 QDQ ONNX model (ONNX Runtime's format)")
         {
-            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize, int32Outputs,
+            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize, int32Outputs, biasCorrection, int16, int16Worst,
         };
         var data = AddDataOptions(command);
         command.SetAction(parse =>
@@ -81,10 +84,24 @@ internal static class QuantizeCommands
             int maxSamples = parse.GetValue(data.MaxSamples);
             var augmentation = parse.GetValue(augment) is { } spec ? new CalibrationAugmentation(spec, parse.GetValue(count)) : null;
             if (augmentation is { Count: < 1 }) throw new InvalidInputException($"--count must be at least 1, got {augmentation.Count}", "--count", "give the number of variants per file");
+            if (parse.GetValue(int16Worst) < 0) throw new InvalidInputException($"--int16-worst must be 0 or more, got {parse.GetValue(int16Worst)}", "--int16-worst", "give a number of tensors");
             var loaded = ModelLoader.Load(argument);
             bool equalize = !parse.GetValue(noEqualize);
             var calibrated = CalibrateWithProgress(loaded, folder, preprocessing, maxSamples, !parse.GetValue(data.NoOptimize), augmentation, equalize);
             if (calibrated.Equalized.Count > 0) Console.WriteLine($"cross-layer equalization: {calibrated.Equalized.Count} Conv -> Relu -> Conv pairs rescaled");
+            if (parse.GetValue(int16) is { } names)
+            {
+                var listed = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+                if (listed.FirstOrDefault(n => !calibrated.Observers.ContainsKey(n)) is { } unknown) throw new InvalidInputException($"--int16: the model has no activation '{unknown}'", "--int16", "use tensor names from tessera analyze");
+                options = options with { Int16Tensors = listed };
+            }
+            if (parse.GetValue(int16Worst) is > 0 and var worst)
+            {
+                var chosen = Int16Selection.Worst(calibrated, options, CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples, augmentation).ToList(), preprocessing, worst);
+                options = options with { Int16Tensors = options.Int16Tensors.Concat(chosen).ToHashSet(StringComparer.Ordinal) };
+                Console.WriteLine($"int16 activations (lowest local SNR): {string.Join(", ", chosen)}");
+            }
+            if (parse.GetValue(biasCorrection)) options = WithBiasCorrection(calibrated, options, CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples, augmentation).ToList(), preprocessing);
             Model quantized;
             QuantizationReport report;
             if (parse.GetValue(fallback) is { } target)
@@ -99,7 +116,7 @@ internal static class QuantizeCommands
                 (quantized, report) = Quantizer.Rewrite(calibrated, options);
             }
             quantized.Metadata[MetadataKey] = string.Create(CultureInfo.InvariantCulture,
-                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric};int32_outputs={options.Int32Outputs};equalize={equalize}");
+                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric};int32_outputs={options.Int32Outputs};equalize={equalize};bias_correction={options.BiasCorrections.Count > 0};int16={string.Join(',', options.Int16Tensors.Order(StringComparer.Ordinal))}");
             PrintReport(report);
             var destination = parse.GetValue(output)!;
             AtomicFile.WriteAllBytes(destination.FullName, OnnxExporter.ToBytes(quantized));
@@ -107,6 +124,14 @@ internal static class QuantizeCommands
             return 0;
         });
         return command;
+    }
+
+    private static QuantizationOptions WithBiasCorrection(Calibration calibrated, QuantizationOptions options, IReadOnlyList<CalibrationSample> samples, Preprocessing? preprocessing)
+    {
+        var corrections = BiasCorrection.Measure(calibrated, options, samples, preprocessing);
+        double largest = corrections.Count == 0 ? 0 : corrections.Values.Max(c => c.Max(System.Math.Abs));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bias correction: {corrections.Count} layers, largest channel shift {largest:G4} (measured on {samples.Count} samples)"));
+        return options with { BiasCorrections = corrections };
     }
 
     private static Calibration CalibrateWithProgress(Model model, string folder, Preprocessing? preprocessing, int maxSamples, bool optimize, CalibrationAugmentation? augmentation = null, bool equalize = true)
@@ -139,6 +164,7 @@ internal static class QuantizeCommands
         }
         double share = report.TotalMacs == 0 ? 0 : 100.0 * report.Int8Macs / report.TotalMacs;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"MACs in int8: {Count(report.Int8Macs)} of {Count(report.TotalMacs)} ({share:F1}%); {report.QuantizedTensors} activations quantized"));
+        if (report.Int16Tensors > 0) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"int16 activations: {report.Int16Tensors}; MACs reading them (int8 weights x int16 inputs): {Count(report.Int16ActivationMacs)} ({100.0 * report.Int16ActivationMacs / System.Math.Max(1, report.TotalMacs):F1}%)"));
     }
 
     private static void PrintFallback(FallbackResult result, double target)
@@ -190,6 +216,7 @@ internal static class QuantizeCommands
             if (parse.GetValue(fallback) is { } target)
             {
                 var options = OptionsOf(quantized);
+                if (quantized.Metadata.GetValueOrDefault(MetadataKey)?.Contains("bias_correction=True", StringComparison.Ordinal) ?? false) options = WithBiasCorrection(calibrated, options, samples, preprocessing);
                 var fallen = AutoFallback.Run(calibrated, options, samples, preprocessing, target, log: Console.WriteLine);
                 fallen.Model.Metadata[MetadataKey] = quantized.Metadata.GetValueOrDefault(MetadataKey) ?? "";
                 PrintFallback(fallen, target);
@@ -218,6 +245,7 @@ internal static class QuantizeCommands
                 "per_channel" => options with { PerChannel = parts[1] == "True" },
                 "symmetric" => options with { Symmetric = parts[1] == "True" },
                 "int32_outputs" => options with { Int32Outputs = parts[1] == "True" },
+                "int16" => options with { Int16Tensors = parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal) },
                 _ => options,
             };
         }

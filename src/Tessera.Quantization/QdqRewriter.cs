@@ -25,6 +25,9 @@ public sealed class QdqRewriter
     private readonly Dictionary<Value, (Value Dequantized, float[] Scales)> _weights = new();
     private readonly HashSet<Value> _dequantized = [];
 
+    /// <summary>Dequantized values of int16 activations (<see cref="QuantizationOptions.Int16Tensors"/>).</summary>
+    private readonly HashSet<Value> _wide = [];
+
     /// <summary>Outputs whose only reader is a quantized Relu or Clip: the integer op applies the activation
     /// before requantizing (as ONNX Runtime fuses them), so only the activation's output gets Q/DQ.</summary>
     private readonly HashSet<Value> _fused = [];
@@ -81,7 +84,12 @@ public sealed class QdqRewriter
         foreach (var node in quantized) QuantizeConstants(node);
         _graph.SortTopologically();
         var byOp = quantized.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return new QuantizationReport(byOp, kept, quantized.Select(n => n.Name).ToList(), int8, total, _activations.Count);
+        long wideMacs = quantized.Where(n => n.Inputs.Any(i => i is not null && _wide.Contains(i))).Sum(n => Macs(n));
+        return new QuantizationReport(byOp, kept, quantized.Select(n => n.Name).ToList(), int8, total, _activations.Count)
+        {
+            Int16ActivationMacs = wideMacs,
+            Int16Tensors = _wide.Count,
+        };
     }
 
     /// <summary>True when no quantized node reads <paramref name="value"/>: it is a model output or read only by ops
@@ -143,8 +151,12 @@ public sealed class QdqRewriter
     {
         if (_activations.ContainsKey(value) || _dequantized.Contains(value) || _fused.Contains(value) || _accumulatorOutputs.Contains(value)) return;
         var (min, max) = RangeSelection.Select(_observers[value.Name], _options.Method, _options.Percentile);
-        var parameters = QuantizationParameters.FromRange(min, max, _options.Symmetric);
         var name = value.Name;
+        bool wide = _options.Int16Tensors.Contains(name);
+        // int16 (W8A16): the same range in 65,536 levels; the zero point's type makes Q/DQ int16.
+        var (scaleValue, zeroPointTensor, elementType) = wide ? Int16Parameters(min, max, _options.Symmetric) : Int8Parameters(min, max, _options.Symmetric);
+        // The rewrite reads only the scale back (bias scale = input scale x weight scale); int16 keeps its own zero point tensor.
+        var parameters = wide ? new QuantizationParameters(scaleValue, 0) : QuantizationParameters.FromRange(min, max, _options.Symmetric);
         var producer = value.Producer;
         bool isInput = producer is null;
         var dequantized = new Value(isInput ? Unique(name + "_dequantized") : name, value.Type);
@@ -155,15 +167,38 @@ public sealed class QdqRewriter
             _names.Add(name);
         }
         _graph.ReplaceAllUses(value, dequantized);
-        var scale = Constant(name + "_scale", Tensor.Scalar(parameters.Scale));
-        var zeroPoint = Constant(name + "_zero_point", Tensor.Scalar(parameters.ZeroPoint));
-        var quantizedValue = new Value(Unique(name + "_quantized"), new TensorType(DataType.Int8, value.TensorType?.Shape));
+        var scale = Constant(name + "_scale", Tensor.Scalar(scaleValue));
+        var zeroPoint = Constant(name + "_zero_point", zeroPointTensor);
+        var quantizedValue = new Value(Unique(name + "_quantized"), new TensorType(elementType, value.TensorType?.Shape));
         var quantize = new Node("QuantizeLinear", [value, scale, zeroPoint], [quantizedValue], string.Empty, Unique(name + "_QuantizeLinear"));
         var dequantize = new Node("DequantizeLinear", [quantizedValue, scale, zeroPoint], [dequantized], string.Empty, Unique(name + "_DequantizeLinear"));
         int at = producer is null ? 0 : _graph.Nodes.IndexOf(producer) + 1;
         _graph.Nodes.InsertRange(at, [quantize, dequantize]);
         _activations[value] = (dequantized, parameters);
         _dequantized.Add(dequantized);
+        if (wide) _wide.Add(dequantized);
+    }
+
+    private static (float Scale, Tensor ZeroPoint, DataType Type) Int8Parameters(double min, double max, bool symmetric)
+    {
+        var p = QuantizationParameters.FromRange(min, max, symmetric);
+        return (p.Scale, Tensor.Scalar(p.ZeroPoint), DataType.Int8);
+    }
+
+    /// <summary>int16 parameters covering [min, max] widened to include 0: symmetric max|x|/32767 with zero point 0,
+    /// else the 65,536 levels span the range.</summary>
+    internal static (float Scale, Tensor ZeroPoint, DataType Type) Int16Parameters(double min, double max, bool symmetric)
+    {
+        min = System.Math.Min(min, 0);
+        max = System.Math.Max(max, 0);
+        if (symmetric || max - min <= 0)
+        {
+            double bound = System.Math.Max(-min, max);
+            return (bound > 0 ? (float)(bound / 32767) : 1f, Tensor.Scalar((short)0), DataType.Int16);
+        }
+        float scale = (float)((max - min) / 65535);
+        double zero = System.Math.Round(-32768 - min / scale, MidpointRounding.ToEven);
+        return (scale, Tensor.Scalar((short)System.Math.Clamp(zero, short.MinValue, short.MaxValue)), DataType.Int16);
     }
 
     private (Value Dequantized, QuantizationParameters Parameters)? ActivationOf(Value? dequantized)
@@ -266,16 +301,25 @@ public sealed class QdqRewriter
     private void RaiseForBias(Node node, int biasIndex, float[] scales, int weightCount)
     {
         if (node.Input(biasIndex)?.Constant is not { DataType: DataType.Float32 } bias || ActivationOf(node.Input(0)) is not { } input) return;
-        var values = bias.As<float>();
+        var values = BiasValues(node, bias);
         if (values.Length == 0 || (scales.Length > 1 && values.Length != scales.Length)) return;
         double depth = (double)weightCount / values.Length;
-        double limit = int.MaxValue - depth * 127 * 255;
+        double levels = node.Input(0) is { } x && _wide.Contains(x) ? 65535 : 255;
+        double limit = int.MaxValue - depth * 127 * levels;
         if (limit <= 0) return;
         for (int i = 0; i < values.Length; i++)
         {
             int c = scales.Length == 1 ? 0 : i;
             scales[c] = System.Math.Max(scales[c], BiasScaleFloor(values[i], input.Parameters.Scale, limit));
         }
+    }
+
+    /// <summary>The float bias less the node's correction (<see cref="QuantizationOptions.BiasCorrections"/>), if any.</summary>
+    private float[] BiasValues(Node node, Tensor bias)
+    {
+        var values = bias.As<float>();
+        if (!_options.BiasCorrections.TryGetValue(node.Name, out var correction) || correction.Length != values.Length) return values;
+        return values.Select((v, i) => v - correction[i]).ToArray();
     }
 
     /// <summary>The smallest weight scale for which bias / (input_scale x weight_scale) stays within limit.</summary>
@@ -301,7 +345,7 @@ public sealed class QdqRewriter
         if (perChannel && tensor.Length != channels) return;
         var scales = new float[channels];
         for (int c = 0; c < channels; c++) scales[c] = input.Value.Parameters.Scale * weightScales[c];
-        var values = tensor.As<float>();
+        var values = BiasValues(node, tensor);
         var quantized = new int[values.Length];
         for (int i = 0; i < values.Length; i++)
         {

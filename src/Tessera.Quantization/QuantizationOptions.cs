@@ -22,6 +22,18 @@ public sealed record QuantizationOptions
     /// default: the integer executor and the NPU run such a layer as a float island.</summary>
     public bool Int32Outputs { get; init; }
 
+    /// <summary>Per Conv/ConvTranspose/Gemm node name, a per-output-channel amount subtracted from its float bias
+    /// before the bias is quantized (<see cref="BiasCorrection.Measure"/>: the mean error quantization adds to
+    /// that channel). Empty: no correction.</summary>
+    public IReadOnlyDictionary<string, float[]> BiasCorrections { get; init; } = new Dictionary<string, float[]>(StringComparer.Ordinal);
+
+    /// <summary>Activation tensors (by their name in the prepared float model) quantized to int16 instead of int8:
+    /// Q/DQ with an int16 zero point (65,536 levels over the same range), the readers' weights stay int8 (W8A16).
+    /// For tensors whose range is wide but whose small values matter (an audio spectrum's magnitude). ONNX
+    /// QuantizeLinear takes int16 from opset 21 (ONNX Runtime also as com.microsoft); the integer executor runs
+    /// such a tensor's readers as float islands.</summary>
+    public IReadOnlySet<string> Int16Tensors { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>Names of nodes to leave in float (what auto-fallback chose).</summary>
     public IReadOnlySet<string> KeepFloat { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 }
@@ -36,4 +48,11 @@ public sealed record QuantizationReport(
     IReadOnlyList<string> QuantizedNodes,
     long Int8Macs,
     long TotalMacs,
-    int QuantizedTensors);
+    int QuantizedTensors)
+{
+    /// <summary>Of <see cref="Int8Macs"/>, those of layers reading an int16 activation (int8 weights x int16 inputs).</summary>
+    public long Int16ActivationMacs { get; init; }
+
+    /// <summary>Of <see cref="QuantizedTensors"/>, those quantized to int16.</summary>
+    public int Int16Tensors { get; init; }
+}

@@ -56,6 +56,22 @@ public sealed class QuantizeCommandTests : IDisposable
         AssertUserError(CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Folder("faces", "astronaut.png"), "--method", "median"), "unknown calibration method");
 
     [Fact]
+    public void UnknownInt16TensorIsAUserError() =>
+        AssertUserError(CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Folder("faces", "astronaut.png"), "--int16", "no_such_tensor"), "no activation 'no_such_tensor'");
+
+    [Fact]
+    public void Int16WorstAndBiasCorrectionWriteInt16QdqPairs()
+    {
+        var result = CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Folder("faces", "astronaut.png"), "--int16-worst", "3", "--bias-correction");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("int16 activations: 3", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("bias correction:", result.Stdout, StringComparison.Ordinal);
+        var model = OnnxImporter.Load(Output);
+        Assert.Equal(3, model.Graph.Nodes.Count(n => n.OpType == "QuantizeLinear" && n.Input(2)?.Constant?.DataType == DataType.Int16));
+        Assert.Contains("bias_correction=True", model.Metadata["tessera.quantization"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void QuantizeWritesAQdqModelAndAnalyzeComparesIt()
     {
         var faces = Folder("faces", "astronaut.png", "messi5.jpg");
