@@ -170,14 +170,27 @@ public sealed class QdqRewriter
         var scale = Constant(name + "_scale", Tensor.Scalar(scaleValue));
         var zeroPoint = Constant(name + "_zero_point", zeroPointTensor);
         var quantizedValue = new Value(Unique(name + "_quantized"), new TensorType(elementType, value.TensorType?.Shape));
-        var quantize = new Node("QuantizeLinear", [value, scale, zeroPoint], [quantizedValue], string.Empty, Unique(name + "_QuantizeLinear"));
-        var dequantize = new Node("DequantizeLinear", [quantizedValue, scale, zeroPoint], [dequantized], string.Empty, Unique(name + "_DequantizeLinear"));
+        var domain = wide ? WideDomain() : string.Empty;
+        var quantize = new Node("QuantizeLinear", [value, scale, zeroPoint], [quantizedValue], domain, Unique(name + "_QuantizeLinear"));
+        var dequantize = new Node("DequantizeLinear", [quantizedValue, scale, zeroPoint], [dequantized], domain, Unique(name + "_DequantizeLinear"));
         int at = producer is null ? 0 : _graph.Nodes.IndexOf(producer) + 1;
         _graph.Nodes.InsertRange(at, [quantize, dequantize]);
         _activations[value] = (dequantized, parameters);
         _dequantized.Add(dequantized);
         if (wide) _wide.Add(dequantized);
     }
+
+    /// <summary>The domain of an int16 Q/DQ pair: ONNX QuantizeLinear/DequantizeLinear take int16 from opset 21; below
+    /// that the pair is written as ONNX Runtime's com.microsoft QuantizeLinear/DequantizeLinear (same inputs and
+    /// arithmetic, int16 allowed), so the file stays a valid model that ONNX Runtime loads.</summary>
+    private string WideDomain()
+    {
+        if (_model.OpsetOf(string.Empty) >= 21) return string.Empty;
+        _model.Opsets.TryAdd(MicrosoftDomain, 1);
+        return MicrosoftDomain;
+    }
+
+    private const string MicrosoftDomain = "com.microsoft";
 
     private static (float Scale, Tensor ZeroPoint, DataType Type) Int8Parameters(double min, double max, bool symmetric)
     {

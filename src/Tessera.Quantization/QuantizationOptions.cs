@@ -30,7 +30,8 @@ public sealed record QuantizationOptions
     /// <summary>Activation tensors (by their name in the prepared float model) quantized to int16 instead of int8:
     /// Q/DQ with an int16 zero point (65,536 levels over the same range), the readers' weights stay int8 (W8A16).
     /// For tensors whose range is wide but whose small values matter (an audio spectrum's magnitude). ONNX
-    /// QuantizeLinear takes int16 from opset 21 (ONNX Runtime also as com.microsoft); the integer executor runs
+    /// QuantizeLinear takes int16 from opset 21; below that the pair is written in ONNX Runtime's com.microsoft
+    /// domain, which takes int16 with the same arithmetic. The integer executor runs
     /// such a tensor's readers as float islands.</summary>
     public IReadOnlySet<string> Int16Tensors { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 

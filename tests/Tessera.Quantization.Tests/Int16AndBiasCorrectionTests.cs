@@ -88,6 +88,35 @@ public sealed class Int16AndBiasCorrectionTests
         Assert.Equal(65535.0 / 255, Scale(int8, "x") / Scale(int16, "x"), 2);
     }
 
+    /// <summary>ONNX QuantizeLinear takes int16 only from opset 21: below it the int16 pairs are ONNX Runtime's
+    /// com.microsoft Q/DQ, so the file loads in ONNX Runtime, which computes what Tessera's reference does.</summary>
+    [Theory]
+    [InlineData(13, "com.microsoft")]
+    [InlineData(21, "")]
+    public void Int16PairsAreAModelOnnxRuntimeRuns(int opset, string domain)
+    {
+        var samples = Samples();
+        var model = ConvModel();
+        model.Opsets[string.Empty] = opset;
+        var calibration = Quantizer.Calibrate(model, _ => samples, null, optimize: true, equalize: false);
+        var (int16, _) = Quantizer.Rewrite(calibration, new QuantizationOptions { Int16Tensors = new HashSet<string>(["x"], StringComparer.Ordinal) });
+        var wide = int16.Graph.Nodes.Where(n => n.OpType is "QuantizeLinear" or "DequantizeLinear" && n.Input(2)!.Constant!.DataType == DataType.Int16).ToList();
+        Assert.Equal(2, wide.Count);
+        Assert.All(wide, n => Assert.Equal(domain, n.Domain));
+        // The int8 pairs (weights, y) stay in the ONNX domain.
+        Assert.All(int16.Graph.Nodes.Where(n => n.OpType is "QuantizeLinear" or "DequantizeLinear").Except(wide), n => Assert.Equal(string.Empty, n.Domain));
+
+        var input = samples[0].Inputs["x"];
+        var (ort, _) = IntegerOrtComparison.RunOrt(Tessera.Onnx.OnnxExporter.ToBytes(int16), new Dictionary<string, Tensor> { ["x"] = input }, Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_DISABLE_ALL);
+        var ours = ModelOutputs(int16, [samples[0]])[0];
+        var theirs = ort["y"].As<float>().ToArray();
+        Assert.Equal(ours.Length, theirs.Length);
+        // Both dequantize the same int8 y: equal, or one step apart where a float32 sum rounds across a half.
+        float step = int16.Graph.Nodes.Single(n => n.OpType == "QuantizeLinear" && n.Input(0)!.Name.StartsWith("y", StringComparison.Ordinal)).Input(1)!.Constant!.As<float>()[0];
+        Assert.All(ours.Zip(theirs), p => Assert.True(System.Math.Abs(p.First - p.Second) <= step * 1.001f, $"{p.First} against ONNX Runtime {p.Second}"));
+        Assert.True(ours.Zip(theirs).Count(p => p.First == p.Second) >= ours.Length * 0.99);
+    }
+
     [Fact]
     public void BiasCorrectionRemovesTheMeanErrorOfEachOutputChannel()
     {

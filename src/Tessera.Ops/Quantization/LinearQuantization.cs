@@ -8,6 +8,8 @@ namespace Tessera.Ops.Quantization;
 /// ONNX reference: the division and the product are rounded to float32.</summary>
 [Op("QuantizeLinear")]
 [Op("DequantizeLinear")]
+[Op("QuantizeLinear", "com.microsoft")]
+[Op("DequantizeLinear", "com.microsoft")]
 [Op("DynamicQuantizeLinear")]
 public sealed class LinearQuantization : Operator
 {
