@@ -285,7 +285,22 @@ public sealed unsafe class Int8Convolution : IntegerStep
                     }
                     else
                     {
-                        for (int j = 0; j < length; j++)
+                        int j = 0;
+                        if (window.StrideWidth == 2 && Sse2.IsSupported)
+                        {
+                            // Taps left of the input read the zero point; then 16 columns at a time are the even
+                            // bytes of 32 input bytes (masked to the low byte of each int16, packed back).
+                            for (; j < length && ix0 + 2 * j < 0; j++) destination[j] = pad;
+                            var low = Vector128.Create((short)0xFF);
+                            for (; j + 16 <= length && ix0 + 2 * j + 32 <= width; j += 16)
+                            {
+                                sbyte* from = source + ix0 + 2 * j;
+                                var a = Vector128.Load((short*)from) & low;
+                                var b = Vector128.Load((short*)(from + 16)) & low;
+                                Sse2.PackUnsignedSaturate(a, b).AsSByte().Store(buffer + j0 + j);
+                            }
+                        }
+                        for (; j < length; j++)
                         {
                             int ix = ix0 + j * window.StrideWidth;
                             destination[j] = (uint)ix < (uint)width ? source[ix] : pad;
@@ -528,26 +543,76 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private static void DepthwisePairRow<TPairs>(Span<short> pairs, int rows, int rowLength, int sx, int top, Window window, ReadOnlySpan<int> weights, int ow, int[] acc)
         where TPairs : struct, IPairMultiplyAdd
     {
-        int kw = window.KernelWidth, khPairs = (window.KernelHeight + 1) / 2;
+        int kw = window.KernelWidth, khPairs = (window.KernelHeight + 1) / 2, taps = khPairs * kw;
         ref short plane = ref pairs[0];
-        for (int ox = 0; ox < ow; ox += 16)
+        // Tap t's offset in the pair plane (in shorts) from the row's first output column.
+        Span<int> offsets = stackalloc int[taps];
+        for (int kp = 0; kp < khPairs; kp++)
+        for (int kx = 0; kx < kw; kx++)
         {
-            var a0 = Vector256<int>.Zero;
-            var a1 = Vector256<int>.Zero;
-            for (int kp = 0; kp < khPairs; kp++)
+            int r = top + 2 * kp * window.DilationHeight, dx = kx * window.DilationWidth, q = dx % sx;
+            offsets[kp * kw + kx] = ((q * rows + r) * rowLength + dx / sx) * 2;
+        }
+        ref int weight = ref MemoryMarshal.GetReference(weights);
+        ref int offset = ref MemoryMarshal.GetReference(offsets);
+        // The multiply-adds of one accumulator form a dependent chain (VPDPWSSD's latency is several cycles), so
+        // 32 outputs at a time run on eight accumulators: four vectors, even and odd taps apart, summed at the end.
+        int ow16 = (ow + 15) / 16 * 16, ox = 0;
+        for (; ox + 32 <= ow16; ox += 32)
+        {
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+            int t = 0;
+            for (; t + 2 <= taps; t += 2)
             {
-                int r = top + 2 * kp * window.DilationHeight;
-                for (int kx = 0; kx < kw; kx++)
-                {
-                    int dx = kx * window.DilationWidth, q = dx % sx;
-                    nuint at = (nuint)(((q * rows + r) * rowLength + ox + dx / sx) * 2);
-                    var w = Vector256.Create(weights[kp * kw + kx]).AsInt16();
-                    a0 = TPairs.Add(a0, Vector256.LoadUnsafe(ref plane, at), w);
-                    a1 = TPairs.Add(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
-                }
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 2), bt = (nuint)(Unsafe.Add(ref offset, t + 1) + ox * 2);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsInt16();
+                var v = Vector256.Create(Unsafe.Add(ref weight, t + 1)).AsInt16();
+                a0 = TPairs.Add(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = TPairs.Add(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
+                a2 = TPairs.Add(a2, Vector256.LoadUnsafe(ref plane, at + 32), w);
+                a3 = TPairs.Add(a3, Vector256.LoadUnsafe(ref plane, at + 48), w);
+                b0 = TPairs.Add(b0, Vector256.LoadUnsafe(ref plane, bt), v);
+                b1 = TPairs.Add(b1, Vector256.LoadUnsafe(ref plane, bt + 16), v);
+                b2 = TPairs.Add(b2, Vector256.LoadUnsafe(ref plane, bt + 32), v);
+                b3 = TPairs.Add(b3, Vector256.LoadUnsafe(ref plane, bt + 48), v);
             }
-            a0.StoreUnsafe(ref acc[0], (nuint)ox);
-            a1.StoreUnsafe(ref acc[0], (nuint)ox + 8);
+            if (t < taps)
+            {
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 2);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsInt16();
+                a0 = TPairs.Add(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = TPairs.Add(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
+                a2 = TPairs.Add(a2, Vector256.LoadUnsafe(ref plane, at + 32), w);
+                a3 = TPairs.Add(a3, Vector256.LoadUnsafe(ref plane, at + 48), w);
+            }
+            (a0 + b0).StoreUnsafe(ref acc[0], (nuint)ox);
+            (a1 + b1).StoreUnsafe(ref acc[0], (nuint)ox + 8);
+            (a2 + b2).StoreUnsafe(ref acc[0], (nuint)ox + 16);
+            (a3 + b3).StoreUnsafe(ref acc[0], (nuint)ox + 24);
+        }
+        for (; ox < ow; ox += 16)
+        {
+            Vector256<int> a0 = default, a1 = default, b0 = default, b1 = default;
+            int t = 0;
+            for (; t + 2 <= taps; t += 2)
+            {
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 2), bt = (nuint)(Unsafe.Add(ref offset, t + 1) + ox * 2);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsInt16();
+                var v = Vector256.Create(Unsafe.Add(ref weight, t + 1)).AsInt16();
+                a0 = TPairs.Add(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = TPairs.Add(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
+                b0 = TPairs.Add(b0, Vector256.LoadUnsafe(ref plane, bt), v);
+                b1 = TPairs.Add(b1, Vector256.LoadUnsafe(ref plane, bt + 16), v);
+            }
+            if (t < taps)
+            {
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 2);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsInt16();
+                a0 = TPairs.Add(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = TPairs.Add(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
+            }
+            (a0 + b0).StoreUnsafe(ref acc[0], (nuint)ox);
+            (a1 + b1).StoreUnsafe(ref acc[0], (nuint)ox + 8);
         }
     }
 
