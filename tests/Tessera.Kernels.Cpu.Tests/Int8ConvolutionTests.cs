@@ -40,6 +40,8 @@ public sealed class Int8ConvolutionTests
         (1, 3, 7, 255, 8, 1, 5, 2, 2, 1),       // stem 5x5 stride 2, wide rows (16-column even-byte gathers)
         (1, 3, 5, 66, 5, 1, 3, 2, 0, 1),        // stride 2 without padding, even width (a gather ending at the row's end)
         (1, 2, 9, 71, 4, 1, 3, 2, 1, 2),        // stride 2, dilation 2, odd width
+        (1, 5, 5, 70, 6, 1, 3, 1, 1, 1),        // 3x3 stride 1, wide rows (taps read straight from the input row)
+        (1, 4, 6, 67, 5, 1, 3, 1, 2, 2),        // 3x3 stride 1, dilation 2, wide rows
     ];
 
     [Theory]

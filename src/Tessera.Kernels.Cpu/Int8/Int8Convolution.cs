@@ -252,17 +252,32 @@ public sealed unsafe class Int8Convolution : IntegerStep
         }
         runStart[runs] = valid;
         sbyte* rows = stackalloc sbyte[4 * columns];
+        nint* sources = stackalloc nint[4];
         sbyte pad = (sbyte)zx;
+        // A full tile inside one output row at stride 1: a tap whose 32 inputs all lie inside the input row is
+        // interleaved straight from the input (no copy).
+        bool whole = runs == 1 && valid == columns && window.StrideWidth == 1;
         for (int q = 0; q < kGroups; q++)
         {
             for (int t4 = 0; t4 < 4; t4++)
             {
                 int t = q * 4 + t4;
                 sbyte* buffer = rows + t4 * columns;
+                sources[t4] = (nint)buffer;
                 if (t >= k || valid < columns) new Span<sbyte>(buffer, columns).Clear();
                 if (t >= k) continue;
                 int c = t / (kh * kw), ky = t / kw % kh, kx = t % kw;
                 sbyte* plane = x + (long)c * height * width;
+                if (whole)
+                {
+                    int iy = runRow[0] * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
+                    int ix0 = runColumn[0] - window.PadLeft + kx * window.DilationWidth;
+                    if ((uint)iy < (uint)height && ix0 >= 0 && ix0 + columns <= width)
+                    {
+                        sources[t4] = (nint)(plane + (long)iy * width + ix0);
+                        continue;
+                    }
+                }
                 for (int r = 0; r < runs; r++)
                 {
                     int j0 = runStart[r], length = runStart[r + 1] - j0;
@@ -308,7 +323,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
                     }
                 }
             }
-            Interleave((byte*)rows, (byte*)rows + columns, (byte*)rows + 2 * columns, (byte*)rows + 3 * columns, tile + q * columns * 4);
+            Interleave((byte*)sources[0], (byte*)sources[1], (byte*)sources[2], (byte*)sources[3], tile + q * columns * 4);
         }
     }
 

@@ -11,14 +11,37 @@ namespace Tessera.Kernels.Cpu.Int8;
 /// gemmlowp's saturating rounding doubling high multiply on 64-bit lanes, the rounding divide by a power of
 /// two with ties away from zero, the zero point and the clamp. The channel's parameters are scalars, so the
 /// whole row shares them.</summary>
-internal readonly struct ChannelRequantization(int multiplier, int shift, int inputShift, int zeroPoint, int minimum, int maximum)
+internal readonly struct ChannelRequantization
 {
-    public int Multiplier { get; } = multiplier;
-    public int Shift { get; } = shift;
-    public int InputShift { get; } = inputShift;
-    public int ZeroPoint { get; } = zeroPoint;
-    public int Minimum { get; } = minimum;
-    public int Maximum { get; } = maximum;
+    // The sixteen-lane form's constants, made once per channel (a row is often 16-32 values, so building them per
+    // call cost as much as the arithmetic).
+    private readonly Vector512<int> _multiplier, _zero;
+    private readonly Vector512<long> _add, _correction;
+    private readonly Vector128<sbyte> _lo, _hi;
+    private readonly int _total, _left;
+    private readonly bool _wide;
+
+    public ChannelRequantization(int multiplier, int shift, int inputShift, int zeroPoint, int minimum, int maximum)
+    {
+        (Multiplier, Shift, InputShift, ZeroPoint, Minimum, Maximum) = (multiplier, shift, inputShift, zeroPoint, minimum, maximum);
+        int right = shift > 0 ? 0 : -shift;
+        _left = shift > 0 ? shift : 0;
+        _multiplier = Vector512.Create((long)multiplier).AsInt32();
+        _add = Vector512.Create((1L << 30) + (right > 0 ? 1L << (30 + right) : 0));
+        _correction = Vector512.Create(right > 0 ? 1L << 31 : 0);
+        _total = 31 + right;
+        _zero = Vector512.Create(zeroPoint);
+        _wide = Avx512F.IsSupported && minimum >= sbyte.MinValue && minimum <= maximum && maximum <= sbyte.MaxValue;
+        _lo = Vector128.Create((sbyte)Math.Clamp(minimum, sbyte.MinValue, sbyte.MaxValue));
+        _hi = Vector128.Create((sbyte)Math.Clamp(maximum, sbyte.MinValue, sbyte.MaxValue));
+    }
+
+    public int Multiplier { get; }
+    public int Shift { get; }
+    public int InputShift { get; }
+    public int ZeroPoint { get; }
+    public int Minimum { get; }
+    public int Maximum { get; }
 
     public sbyte Apply(int accumulator) => FixedPoint.Requantize(accumulator << InputShift, Multiplier, Shift, ZeroPoint, Minimum, Maximum);
 
@@ -28,7 +51,7 @@ internal readonly struct ChannelRequantization(int multiplier, int shift, int in
     {
         int n = y.Length, i = 0;
         bool columns = !columnTerm.IsEmpty;
-        if (Avx512F.IsSupported && n >= 16 && Minimum >= sbyte.MinValue && Minimum <= Maximum && Maximum <= sbyte.MaxValue)
+        if (_wide && n >= 16)
         {
             i = Row16(acc, offset, columnTerm, columnScale, y);
         }
@@ -63,20 +86,19 @@ internal readonly struct ChannelRequantization(int multiplier, int shift, int in
     /// (floor((floor(a / b) + c) / d) = floor((a + c b) / (b d)) for integer c), where h &lt; 0 exactly when
     /// p &lt; -2^30; for s = 0 it is h itself. The zero point is added in int32 (wrapping, as the scalar form),
     /// VPMOVSDB saturates to int8 and the byte clamp applies the fused range.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Row16(ReadOnlySpan<int> acc, int offset, ReadOnlySpan<int> columnTerm, int columnScale, Span<sbyte> y)
     {
-        int n = y.Length & ~15, left = Shift > 0 ? Shift : 0, right = Shift > 0 ? 0 : -Shift, inputShift = InputShift;
+        int n = y.Length & ~15, left = _left, inputShift = InputShift, total = _total;
         bool columns = !columnTerm.IsEmpty, shifts = left != 0 || inputShift != 0;
-        var multiplier = Vector512.Create((long)Multiplier).AsInt32();
-        var add = Vector512.Create((1L << 30) + (right > 0 ? 1L << (30 + right) : 0));
+        var multiplier = _multiplier;
+        var add = _add;
         var below = Vector512.Create(-(1L << 30));
-        var correction = Vector512.Create(right > 0 ? 1L << 31 : 0);
-        int total = 31 + right;
+        var correction = _correction;
         var oddLanes = Vector512.Create(0xFFFF_FFFF_0000_0000).AsInt32();
-        var zero = Vector512.Create(ZeroPoint);
-        var lo = Vector128.Create((sbyte)Minimum);
-        var hi = Vector128.Create((sbyte)Maximum);
+        var zero = _zero;
+        var lo = _lo;
+        var hi = _hi;
         var offsetV = Vector512.Create(offset);
         var scaleV = Vector512.Create(columnScale);
         ref int a = ref MemoryMarshal.GetReference(acc);
