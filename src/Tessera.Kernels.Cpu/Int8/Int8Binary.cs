@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Tessera.Core;
@@ -20,9 +19,6 @@ public sealed class Int8Binary : IntegerStep
     private readonly int _threads;
     private readonly sbyte[] _pairs;
     private sbyte[]? _transposed;
-    // Add on equal shapes under AVX-512F: FixedPoint.Add itself on sixteen lanes (the table's lookups are bound by
-    // the cache, the arithmetic is not); null when a parameter is outside the range the lanes reproduce.
-    private readonly int[]? _add;
     private readonly ReusedBuffer<sbyte> _output = new();
 
     public Int8Binary(BinaryStep reference, int threads) : base(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
@@ -31,13 +27,6 @@ public sealed class Int8Binary : IntegerStep
         _reference = reference;
         _threads = threads;
         _pairs = Table(reference);
-        var p = reference.FixedPointParameters;
-        bool shifts = p.Length == 12 && p[2] is >= 0 and <= 30 && p[4] is >= -31 and <= 30 && p[6] is >= -31 and <= 30 && p[8] is >= -31 and <= 30;
-        if (!reference.IsMultiply && Avx512F.IsSupported && shifts && p[10] >= sbyte.MinValue && p[10] <= p[11] && p[11] <= sbyte.MaxValue
-            && p[3] >= 0 && p[5] >= 0 && p[7] >= 0)
-        {
-            _add = [.. p];
-        }
     }
 
     public override string Kind => _reference.Kind;
@@ -122,12 +111,9 @@ public sealed class Int8Binary : IntegerStep
         if (same)
         {
             int chunks = Math.Max(1, Math.Min(workers * 4, total / 8192));
-            var add = _add;
             CpuParallel.For(chunks, workers, (int chunk) =>
             {
                 int start = (int)((long)total * chunk / chunks) & ~63, end = chunk == chunks - 1 ? total : (int)((long)total * (chunk + 1) / chunks) & ~63;
-                int done = add is null ? 0 : Add16(full.AsSpan(start, end - start), other.AsSpan(start, end - start), add, y.AsSpan(start, end - start));
-                start += done;
                 ByteTable.Binary(full.AsSpan(start, end - start), other.AsSpan(start, end - start), pairs, y.AsSpan(start, end - start));
             });
             return;
@@ -143,67 +129,6 @@ public sealed class Int8Binary : IntegerStep
                 ByteTable.Unary(full.AsSpan(o * inner, inner), rows.AsSpan((byte)other[o] << 8, 256), y.AsSpan(o * inner, inner));
             }
         });
-    }
-
-    /// <summary><see cref="FixedPoint.Add"/> on the first n - n % 16 pairs, sixteen lanes at a time; returns how
-    /// many. Each <see cref="FixedPoint.MultiplyByQuantizedMultiplier"/> is <see cref="ChannelRequantization"/>'s
-    /// one-shift form (both roundings in one 64-bit arithmetic shift); sums wrap in int32 as the scalar code;
-    /// VPMOVSDB and a byte clamp (the clamp lies inside int8).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static int Add16(ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b, int[] p, Span<sbyte> y)
-    {
-        int n = y.Length & ~15;
-        var za = Vector512.Create(p[0]);
-        var zb = Vector512.Create(p[1]);
-        int headroom = p[2];
-        var ma = new Multiplier16(p[3], p[4]);
-        var mb = new Multiplier16(p[5], p[6]);
-        var mo = new Multiplier16(p[7], p[8]);
-        var zo = Vector512.Create(p[9]);
-        var lo = Vector128.Create((sbyte)p[10]);
-        var hi = Vector128.Create((sbyte)p[11]);
-        ref sbyte ar = ref MemoryMarshal.GetReference(a);
-        ref sbyte br = ref MemoryMarshal.GetReference(b);
-        ref sbyte yr = ref MemoryMarshal.GetReference(y);
-        for (int i = 0; i < n; i += 16)
-        {
-            var x = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref ar, (nuint)i));
-            var w = Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref br, (nuint)i));
-            var sum = ma.Apply(Vector512.ShiftLeft(x - za, headroom)) + mb.Apply(Vector512.ShiftLeft(w - zb, headroom));
-            var bytes = Avx512F.ConvertToVector128SByteWithSaturation(mo.Apply(sum) + zo);
-            Vector128.Min(Vector128.Max(bytes, lo), hi).StoreUnsafe(ref yr, (nuint)i);
-        }
-        return n;
-    }
-
-    /// <summary>MultiplyByQuantizedMultiplier on sixteen int32 lanes (multiplier >= 0, shift in [-31, 30]).</summary>
-    private readonly struct Multiplier16
-    {
-        private readonly Vector512<int> _multiplier;
-        private readonly Vector512<long> _add, _correction;
-        private readonly int _left, _total;
-
-        public Multiplier16(int multiplier, int shift)
-        {
-            int right = shift > 0 ? 0 : -shift;
-            _left = shift > 0 ? shift : 0;
-            _multiplier = Vector512.Create((long)multiplier).AsInt32();
-            _add = Vector512.Create((1L << 30) + (right > 0 ? 1L << (30 + right) : 0));
-            _correction = Vector512.Create(right > 0 ? 1L << 31 : 0);
-            _total = 31 + right;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public Vector512<int> Apply(Vector512<int> x)
-        {
-            x = Vector512.ShiftLeft(x, _left);
-            var below = Vector512.Create(-(1L << 30));
-            var even = Avx512F.Multiply(x, _multiplier);
-            var odd = Avx512F.Multiply(Avx512F.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), _multiplier);
-            even = Vector512.ShiftRightArithmetic(even + _add - (Vector512.GreaterThan(below, even) & _correction), _total);
-            odd = Vector512.ShiftRightArithmetic(odd + _add - (Vector512.GreaterThan(below, odd) & _correction), _total);
-            return Vector512.ConditionalSelect(Vector512.Create(0xFFFF_FFFF_0000_0000).AsInt32(), Avx512F.ShiftLeftLogical(odd, 32).AsInt32(), even.AsInt32());
-        }
     }
 
     private static sbyte[] Transpose(sbyte[] pairs)
