@@ -200,6 +200,12 @@ internal static class BenchCommand
         }
         table.Caption = new TableTitle($"least of {runs} run(s) per step ({(cpuClock ? "cpu time" : "wall time")}), {F(total)} ms in all");
         AnsiConsole.Write(table);
+        var slowest = new Table().AddColumns("slowest step", "kind", "ms");
+        foreach (int i in Enumerable.Range(0, least.Length).OrderByDescending(i => least[i]).Take(12))
+        {
+            slowest.AddRow(Markup.Escape(program.Steps[i].Name), Markup.Escape(program.Steps[i].Kind), F(least[i]));
+        }
+        AnsiConsole.Write(slowest);
     }
 
     private static Figures Summarize(double[] times, double[] cpuTimes, double allocated, double peak)

@@ -37,6 +37,11 @@ public sealed class Int8ConvolutionTests
         (1, 4, 1, 1, 255, 1, 1, 1, 0, 1),       // 255 output channels
         (0, 4, 5, 5, 8, 1, 3, 1, 1, 1),         // empty batch
         (1, 6, 3, 4, 5, 1, 3, 3, 0, 1),         // one output position, stride 3
+        (1, 3, 7, 255, 8, 1, 5, 2, 2, 1),       // stem 5x5 stride 2, wide rows (16-column even-byte gathers)
+        (1, 3, 5, 66, 5, 1, 3, 2, 0, 1),        // stride 2 without padding, even width (a gather ending at the row's end)
+        (1, 2, 9, 71, 4, 1, 3, 2, 1, 2),        // stride 2, dilation 2, odd width
+        (1, 5, 5, 70, 6, 1, 3, 1, 1, 1),        // 3x3 stride 1, wide rows (taps read straight from the input row)
+        (1, 4, 6, 67, 5, 1, 3, 1, 2, 2),        // 3x3 stride 1, dilation 2, wide rows
     ];
 
     [Theory]

@@ -172,4 +172,45 @@ public sealed class Int8LayoutTests
             Assert.Equal(expected.Get("y").As<float>(), actual.Get("y").As<float>());
         }
     }
+    private static FloatNodeStep TransposeIsland(string input, string output, long[]? perm)
+    {
+        var node = new Node("Transpose", [new Value(input)], [new Value(output)], "", "transpose");
+        if (perm is not null) node.SetAttribute(NodeAttribute.Ints("perm", perm));
+        return new FloatNodeStep(node, 13, new Tessera.Ops.TensorOps.Permutations(), "an input is not a per-tensor dequantized int8/uint8 tensor");
+    }
+
+    [Fact]
+    public void Transpose_island_read_by_a_quantize_runs_as_one_step_equal_to_the_executor()
+    {
+        // f -> Transpose (float island) -> t -> quantize -> y: one quantize-and-permute step, every byte the executor's.
+        var random = new Random(97);
+        var cases = new (int[] Shape, long[]? Perm)[]
+        {
+            ([1, 17, 7, 3], [0, 3, 1, 2]), ([1, 7, 17, 3], [0, 3, 1, 2]), ([1, 1, 1, 1], [0, 3, 1, 2]), ([0, 7, 7, 3], [0, 3, 1, 2]),
+            ([1, 7, 0, 3], [0, 3, 1, 2]), ([2, 7, 17, 5], [0, 2, 3, 1]), ([1, 3, 17, 7], null), ([17, 7], [1, 0]), ([7], [0]),
+            ([2, 3, 7, 17, 1], [4, 2, 0, 3, 1]), ([1, 256, 256, 3], [0, 3, 1, 2]),
+        };
+        foreach (var q in new[] { new ActivationQuantization(0.05f, 3), new ActivationQuantization(0.0031f, -128), new ActivationQuantization(1.7f, 127) })
+        foreach (bool unsigned in new[] { false, true })
+        foreach (var (shape, perm) in cases)
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var program = new IntegerProgram([TransposeIsland("f", "t", perm), new QuantizeStep("q", "t", "y", q, unsigned)], [],
+                new Dictionary<string, Tensor>(), ["f"], ["y"], new Dictionary<string, string>());
+            var fast = CpuIntegerProgram.Accelerate(program, threads);
+            Assert.IsType<Int8QuantizeTranspose>(Assert.Single(fast.Steps));
+            var inputs = new Dictionary<string, Tensor> { ["f"] = Tensor.Create(shape, Floats(random, (int)ShapeMath.ElementCount(shape), q.Scale)) };
+            var expected = program.Run(inputs);
+            var actual = fast.Run(inputs);
+            fast.Run(inputs); // the reused arrays
+            var what = $"{ShapeMath.Format(shape)} perm {(perm is null ? "reversed" : string.Join(",", perm))} {q.Scale}/{q.ZeroPoint} unsigned={unsigned}, {threads} thread(s)";
+            Assert.True(expected.Get("y").Shape.AsSpan().SequenceEqual(actual.Get("y").Shape), what + ": shape");
+            Assert.True(expected.Get("y").As<sbyte>().AsSpan().SequenceEqual(actual.Get("y").As<sbyte>()), what + ": values");
+            Assert.Equal(expected.IsUnsigned("y"), actual.IsUnsigned("y"));
+        }
+        // The transposed float value read again (here: a graph output) keeps the two reference-form steps.
+        var shared = new IntegerProgram([TransposeIsland("f", "t", [0, 3, 1, 2]), new QuantizeStep("q", "t", "y", new ActivationQuantization(0.05f, 3), false)], [],
+            new Dictionary<string, Tensor>(), ["f"], ["y", "t"], new Dictionary<string, string>());
+        Assert.DoesNotContain(CpuIntegerProgram.Accelerate(shared, 1).Steps, s => s is Int8QuantizeTranspose);
+    }
 }

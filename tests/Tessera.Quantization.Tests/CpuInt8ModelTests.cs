@@ -21,12 +21,20 @@ public sealed class CpuInt8ModelTests
         {
             var fast = CpuIntegerProgram.Accelerate(program, threads);
             // Every convolution, Add and MaxPool of the model runs on a fast kernel.
-            Assert.All(program.Steps.Where(s => s is ConvolutionStep or BinaryStep), s => Assert.True(CpuIntegerProgram.IsFast(fast.Steps[program.Steps.ToList().IndexOf(s)]), s.ToString()));
+            // (Fast steps are matched by output name: the input Transpose island and its quantize became one step.)
+            Assert.All(program.Steps.Where(s => s is ConvolutionStep or BinaryStep), s => Assert.True(CpuIntegerProgram.IsFast(fast.Steps.Single(f => f.Outputs[0] == s.Outputs[0])), s.ToString()));
             var actual = fast.Run(inputs);
             int compared = 0;
             foreach (var step in program.Steps)
             foreach (var name in step.Outputs.Where(n => n.Length > 0))
             {
+                if (!actual.Contains(name))
+                {
+                    // Only the transposed float input, read by nothing but the fused quantize, is not made.
+                    Assert.True(step is FloatNodeStep { Node.OpType: "Transpose" }, $"{name} ({step.Kind}) was not computed");
+                    Assert.Contains(fast.Steps, f => f is Int8QuantizeTranspose && f.Inputs[0] == step.Inputs[0]);
+                    continue;
+                }
                 var e = expected.Original(name);
                 var a = actual.Original(name);
                 Assert.Equal(e.Shape, a.Shape);

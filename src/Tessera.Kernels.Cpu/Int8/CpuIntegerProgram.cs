@@ -5,7 +5,8 @@ namespace Tessera.Kernels.Cpu.Int8;
 /// <summary>The cpu backend for quantized models: the integer program with the steps the fast int8 kernels
 /// cover (requantizing convolutions, depthwise included, ungrouped transposed convolutions, Add and Mul with equal
 /// shapes or a per-channel operand as table lookups, lookups, a lookup multiplied by its input as one lookup,
-/// MaxPool, GlobalAveragePool, nearest Resize, quantize and dequantize); a folded lookup's value is not made (it had no other use). The fast steps reuse their output arrays from run to run, so the
+/// MaxPool, GlobalAveragePool, nearest Resize, quantize and dequantize, a float Transpose read only by a quantize as one
+/// quantize-and-permute step); a folded lookup's value is not made (it had no other use). The fast steps reuse their output arrays from run to run, so the
 /// values of one run's state stay valid until the next run of the same program (graph outputs are made by the
 /// final dequantize, a reference step, and are always fresh). replaced by them; every other step stays the integer
 /// reference step. The result is bit for bit the integer executor's.</summary>
@@ -35,9 +36,20 @@ public static class CpuIntegerProgram
                 folded[user] = lookup;
             }
         }
-        var dropped = folded.Values.ToHashSet();
-        var steps = source.Where(s => !(s is LookupStep l && dropped.Contains(l))).Select(step => step switch
+        var dropped = new HashSet<IntegerStep>(folded.Values);
+        // A float Transpose read only by a quantize runs as one quantize-and-permute step.
+        var permuted = new Dictionary<QuantizeStep, FloatNodeStep>();
+        foreach (var transpose in source.OfType<FloatNodeStep>())
         {
+            if (source.FirstOrDefault(s => s.Inputs.Contains(transpose.Outputs[0])) is QuantizeStep quantize && Int8QuantizeTranspose.Covers(transpose, quantize, uses))
+            {
+                permuted[quantize] = transpose;
+                dropped.Add(transpose);
+            }
+        }
+        var steps = source.Where(s => !dropped.Contains(s)).Select(step => step switch
+        {
+            QuantizeStep quantize when permuted.TryGetValue(quantize, out var transpose) => new Int8QuantizeTranspose(transpose, quantize, resolved),
             ConvolutionStep conv when Int8Convolution.Covers(conv) => new Int8Convolution(conv, resolved, chosen),
             TransposedConvolutionStep transposed when Int8ConvolutionTranspose.Covers(transposed) => new Int8ConvolutionTranspose(transposed, resolved, chosen),
             BinaryStep binary when folded.TryGetValue(binary, out var lookup) => Int8Lookup.Product(lookup, binary, resolved),
@@ -59,7 +71,7 @@ public static class CpuIntegerProgram
 
     /// <summary>Whether a step is one of the fast int8 kernels.</summary>
     public static bool IsFast(IntegerStep step) => step is Int8Convolution or Int8ConvolutionTranspose or Int8Binary or Int8Lookup or Int8MaxPool or Int8Concat
-        or Int8GlobalAveragePool or Int8Resize or Int8Quantize or Int8Dequantize;
+        or Int8GlobalAveragePool or Int8Resize or Int8Quantize or Int8Dequantize or Int8QuantizeTranspose;
 }
 
 /// <summary>A fast step's output array, kept from one run to the next (a new one only when the size changes):

@@ -252,17 +252,32 @@ public sealed unsafe class Int8Convolution : IntegerStep
         }
         runStart[runs] = valid;
         sbyte* rows = stackalloc sbyte[4 * columns];
+        nint* sources = stackalloc nint[4];
         sbyte pad = (sbyte)zx;
+        // A full tile inside one output row at stride 1: a tap whose 32 inputs all lie inside the input row is
+        // interleaved straight from the input (no copy).
+        bool whole = runs == 1 && valid == columns && window.StrideWidth == 1;
         for (int q = 0; q < kGroups; q++)
         {
             for (int t4 = 0; t4 < 4; t4++)
             {
                 int t = q * 4 + t4;
                 sbyte* buffer = rows + t4 * columns;
+                sources[t4] = (nint)buffer;
                 if (t >= k || valid < columns) new Span<sbyte>(buffer, columns).Clear();
                 if (t >= k) continue;
                 int c = t / (kh * kw), ky = t / kw % kh, kx = t % kw;
                 sbyte* plane = x + (long)c * height * width;
+                if (whole)
+                {
+                    int iy = runRow[0] * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
+                    int ix0 = runColumn[0] - window.PadLeft + kx * window.DilationWidth;
+                    if ((uint)iy < (uint)height && ix0 >= 0 && ix0 + columns <= width)
+                    {
+                        sources[t4] = (nint)(plane + (long)iy * width + ix0);
+                        continue;
+                    }
+                }
                 for (int r = 0; r < runs; r++)
                 {
                     int j0 = runStart[r], length = runStart[r + 1] - j0;
@@ -285,7 +300,22 @@ public sealed unsafe class Int8Convolution : IntegerStep
                     }
                     else
                     {
-                        for (int j = 0; j < length; j++)
+                        int j = 0;
+                        if (window.StrideWidth == 2 && Sse2.IsSupported)
+                        {
+                            // Taps left of the input read the zero point; then 16 columns at a time are the even
+                            // bytes of 32 input bytes (masked to the low byte of each int16, packed back).
+                            for (; j < length && ix0 + 2 * j < 0; j++) destination[j] = pad;
+                            var low = Vector128.Create((short)0xFF);
+                            for (; j + 16 <= length && ix0 + 2 * j + 32 <= width; j += 16)
+                            {
+                                sbyte* from = source + ix0 + 2 * j;
+                                var a = Vector128.Load((short*)from) & low;
+                                var b = Vector128.Load((short*)(from + 16)) & low;
+                                Sse2.PackUnsignedSaturate(a, b).AsSByte().Store(buffer + j0 + j);
+                            }
+                        }
+                        for (; j < length; j++)
                         {
                             int ix = ix0 + j * window.StrideWidth;
                             destination[j] = (uint)ix < (uint)width ? source[ix] : pad;
@@ -293,7 +323,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
                     }
                 }
             }
-            Interleave((byte*)rows, (byte*)rows + columns, (byte*)rows + 2 * columns, (byte*)rows + 3 * columns, tile + q * columns * 4);
+            Interleave((byte*)sources[0], (byte*)sources[1], (byte*)sources[2], (byte*)sources[3], tile + q * columns * 4);
         }
     }
 
@@ -528,26 +558,76 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private static void DepthwisePairRow<TPairs>(Span<short> pairs, int rows, int rowLength, int sx, int top, Window window, ReadOnlySpan<int> weights, int ow, int[] acc)
         where TPairs : struct, IPairMultiplyAdd
     {
-        int kw = window.KernelWidth, khPairs = (window.KernelHeight + 1) / 2;
+        int kw = window.KernelWidth, khPairs = (window.KernelHeight + 1) / 2, taps = khPairs * kw;
         ref short plane = ref pairs[0];
-        for (int ox = 0; ox < ow; ox += 16)
+        // Tap t's offset in the pair plane (in shorts) from the row's first output column.
+        Span<int> offsets = stackalloc int[taps];
+        for (int kp = 0; kp < khPairs; kp++)
+        for (int kx = 0; kx < kw; kx++)
         {
-            var a0 = Vector256<int>.Zero;
-            var a1 = Vector256<int>.Zero;
-            for (int kp = 0; kp < khPairs; kp++)
+            int r = top + 2 * kp * window.DilationHeight, dx = kx * window.DilationWidth, q = dx % sx;
+            offsets[kp * kw + kx] = ((q * rows + r) * rowLength + dx / sx) * 2;
+        }
+        ref int weight = ref MemoryMarshal.GetReference(weights);
+        ref int offset = ref MemoryMarshal.GetReference(offsets);
+        // The multiply-adds of one accumulator form a dependent chain (VPDPWSSD's latency is several cycles), so
+        // 32 outputs at a time run on eight accumulators: four vectors, even and odd taps apart, summed at the end.
+        int ow16 = (ow + 15) / 16 * 16, ox = 0;
+        for (; ox + 32 <= ow16; ox += 32)
+        {
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+            int t = 0;
+            for (; t + 2 <= taps; t += 2)
             {
-                int r = top + 2 * kp * window.DilationHeight;
-                for (int kx = 0; kx < kw; kx++)
-                {
-                    int dx = kx * window.DilationWidth, q = dx % sx;
-                    nuint at = (nuint)(((q * rows + r) * rowLength + ox + dx / sx) * 2);
-                    var w = Vector256.Create(weights[kp * kw + kx]).AsInt16();
-                    a0 = TPairs.Add(a0, Vector256.LoadUnsafe(ref plane, at), w);
-                    a1 = TPairs.Add(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
-                }
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 2), bt = (nuint)(Unsafe.Add(ref offset, t + 1) + ox * 2);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsInt16();
+                var v = Vector256.Create(Unsafe.Add(ref weight, t + 1)).AsInt16();
+                a0 = TPairs.Add(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = TPairs.Add(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
+                a2 = TPairs.Add(a2, Vector256.LoadUnsafe(ref plane, at + 32), w);
+                a3 = TPairs.Add(a3, Vector256.LoadUnsafe(ref plane, at + 48), w);
+                b0 = TPairs.Add(b0, Vector256.LoadUnsafe(ref plane, bt), v);
+                b1 = TPairs.Add(b1, Vector256.LoadUnsafe(ref plane, bt + 16), v);
+                b2 = TPairs.Add(b2, Vector256.LoadUnsafe(ref plane, bt + 32), v);
+                b3 = TPairs.Add(b3, Vector256.LoadUnsafe(ref plane, bt + 48), v);
             }
-            a0.StoreUnsafe(ref acc[0], (nuint)ox);
-            a1.StoreUnsafe(ref acc[0], (nuint)ox + 8);
+            if (t < taps)
+            {
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 2);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsInt16();
+                a0 = TPairs.Add(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = TPairs.Add(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
+                a2 = TPairs.Add(a2, Vector256.LoadUnsafe(ref plane, at + 32), w);
+                a3 = TPairs.Add(a3, Vector256.LoadUnsafe(ref plane, at + 48), w);
+            }
+            (a0 + b0).StoreUnsafe(ref acc[0], (nuint)ox);
+            (a1 + b1).StoreUnsafe(ref acc[0], (nuint)ox + 8);
+            (a2 + b2).StoreUnsafe(ref acc[0], (nuint)ox + 16);
+            (a3 + b3).StoreUnsafe(ref acc[0], (nuint)ox + 24);
+        }
+        for (; ox < ow; ox += 16)
+        {
+            Vector256<int> a0 = default, a1 = default, b0 = default, b1 = default;
+            int t = 0;
+            for (; t + 2 <= taps; t += 2)
+            {
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 2), bt = (nuint)(Unsafe.Add(ref offset, t + 1) + ox * 2);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsInt16();
+                var v = Vector256.Create(Unsafe.Add(ref weight, t + 1)).AsInt16();
+                a0 = TPairs.Add(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = TPairs.Add(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
+                b0 = TPairs.Add(b0, Vector256.LoadUnsafe(ref plane, bt), v);
+                b1 = TPairs.Add(b1, Vector256.LoadUnsafe(ref plane, bt + 16), v);
+            }
+            if (t < taps)
+            {
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 2);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsInt16();
+                a0 = TPairs.Add(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = TPairs.Add(a1, Vector256.LoadUnsafe(ref plane, at + 16), w);
+            }
+            (a0 + b0).StoreUnsafe(ref acc[0], (nuint)ox);
+            (a1 + b1).StoreUnsafe(ref acc[0], (nuint)ox + 8);
         }
     }
 

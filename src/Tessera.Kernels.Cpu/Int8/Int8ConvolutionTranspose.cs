@@ -92,6 +92,9 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
                 var tile = new byte[kGroups * Int8Gemm.TileColumns * 4];
                 var c = new int[Int8Gemm.RowBlock * Int8Gemm.TileColumns];
                 Span<int> columnSum = stackalloc int[Int8Gemm.TileColumns];
+                // Per tile column: the output row and column its (0, 0) tap lands on (no division per tap).
+                Span<int> rowBase = stackalloc int[Int8Gemm.TileColumns];
+                Span<int> columnBase = stackalloc int[Int8Gemm.TileColumns];
                 fixed (sbyte* xp = xs)
                 fixed (byte* tp = tile)
                 fixed (int* cp = c)
@@ -102,6 +105,12 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
                         int n = item / tiles, p0 = item % tiles * Int8Gemm.TileColumns, valid = Math.Min(Int8Gemm.TileColumns, positions - p0);
                         Int8Convolution.PackPointwise(xp + (long)n * _inChannels * positions, positions, _inChannels, p0, valid, tp);
                         if (_columnSums) Int8Convolution.ColumnSums(tp, _inChannels, valid, columnSum);
+                        for (int j = 0; j < valid; j++)
+                        {
+                            int p = p0 + j;
+                            rowBase[j] = p / width * window.StrideHeight - window.PadTop;
+                            columnBase[j] = p % width * window.StrideWidth - window.PadLeft;
+                        }
                         for (int r0 = 0; r0 < _rows; r0 += Int8Gemm.RowBlock)
                         {
                             Int8Gemm.Tile(_isa, tp, ap + (long)r0 * kGroups * 4, kGroups, cp);
@@ -111,11 +120,10 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
                                 int offset = _rowOffset[r], zw = _rowZero[r];
                                 int* row = cp + (r - r0) * Int8Gemm.TileColumns;
                                 int baseIndex = (n * _outChannels + m) * plane;
+                                int dy = ky * window.DilationHeight, dx = kx * window.DilationWidth;
                                 for (int j = 0; j < valid; j++)
                                 {
-                                    int p = p0 + j, iy = p / width, ix = p % width;
-                                    int oy = iy * window.StrideHeight + ky * window.DilationHeight - window.PadTop;
-                                    int ox = ix * window.StrideWidth + kx * window.DilationWidth - window.PadLeft;
+                                    int oy = rowBase[j] + dy, ox = columnBase[j] + dx;
                                     if ((uint)oy >= (uint)oh || (uint)ox >= (uint)ow) continue;
                                     sums[baseIndex + oy * ow + ox] += row[j] + offset - (_columnSums ? zw * columnSum[j] : 0);
                                 }

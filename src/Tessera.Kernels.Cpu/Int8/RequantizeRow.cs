@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Tessera.Hardware;
@@ -10,14 +11,37 @@ namespace Tessera.Kernels.Cpu.Int8;
 /// gemmlowp's saturating rounding doubling high multiply on 64-bit lanes, the rounding divide by a power of
 /// two with ties away from zero, the zero point and the clamp. The channel's parameters are scalars, so the
 /// whole row shares them.</summary>
-internal readonly struct ChannelRequantization(int multiplier, int shift, int inputShift, int zeroPoint, int minimum, int maximum)
+internal readonly struct ChannelRequantization
 {
-    public int Multiplier { get; } = multiplier;
-    public int Shift { get; } = shift;
-    public int InputShift { get; } = inputShift;
-    public int ZeroPoint { get; } = zeroPoint;
-    public int Minimum { get; } = minimum;
-    public int Maximum { get; } = maximum;
+    // The sixteen-lane form's constants, made once per channel (a row is often 16-32 values, so building them per
+    // call cost as much as the arithmetic).
+    private readonly Vector512<int> _multiplier, _zero;
+    private readonly Vector512<long> _add, _correction;
+    private readonly Vector128<sbyte> _lo, _hi;
+    private readonly int _total, _left;
+    private readonly bool _wide;
+
+    public ChannelRequantization(int multiplier, int shift, int inputShift, int zeroPoint, int minimum, int maximum)
+    {
+        (Multiplier, Shift, InputShift, ZeroPoint, Minimum, Maximum) = (multiplier, shift, inputShift, zeroPoint, minimum, maximum);
+        int right = shift > 0 ? 0 : -shift;
+        _left = shift > 0 ? shift : 0;
+        _multiplier = Vector512.Create((long)multiplier).AsInt32();
+        _add = Vector512.Create((1L << 30) + (right > 0 ? 1L << (30 + right) : 0));
+        _correction = Vector512.Create(right > 0 ? 1L << 31 : 0);
+        _total = 31 + right;
+        _zero = Vector512.Create(zeroPoint);
+        _wide = Avx512F.IsSupported && minimum >= sbyte.MinValue && minimum <= maximum && maximum <= sbyte.MaxValue;
+        _lo = Vector128.Create((sbyte)Math.Clamp(minimum, sbyte.MinValue, sbyte.MaxValue));
+        _hi = Vector128.Create((sbyte)Math.Clamp(maximum, sbyte.MinValue, sbyte.MaxValue));
+    }
+
+    public int Multiplier { get; }
+    public int Shift { get; }
+    public int InputShift { get; }
+    public int ZeroPoint { get; }
+    public int Minimum { get; }
+    public int Maximum { get; }
 
     public sbyte Apply(int accumulator) => FixedPoint.Requantize(accumulator << InputShift, Multiplier, Shift, ZeroPoint, Minimum, Maximum);
 
@@ -27,7 +51,11 @@ internal readonly struct ChannelRequantization(int multiplier, int shift, int in
     {
         int n = y.Length, i = 0;
         bool columns = !columnTerm.IsEmpty;
-        if (Vector256.IsHardwareAccelerated && n >= 8)
+        if (_wide && n >= 16)
+        {
+            i = Row16(acc, offset, columnTerm, columnScale, y);
+        }
+        if (Vector256.IsHardwareAccelerated && n - i >= 8)
         {
             var scale = new MultiplierVector(Multiplier, Shift);
             var zero = Vector256.Create(ZeroPoint);
@@ -49,6 +77,47 @@ internal readonly struct ChannelRequantization(int multiplier, int shift, int in
             int x = acc[i] + offset + (columns ? columnTerm[i] * columnScale : 0);
             y[i] = Apply(x);
         }
+    }
+
+    /// <summary>The first n - n % 16 values of <see cref="Row"/> on sixteen lanes (AVX-512F, a clamp inside int8);
+    /// returns how many. Both roundings in one 64-bit step: with p = x * multiplier (|p| &lt; 2^62), gemmlowp's high
+    /// half h = floor((p + 2^30) / 2^31) and the divide by 2^s with ties away from zero,
+    /// floor((h + 2^(s-1) - [h &lt; 0]) / 2^s), nest into floor((p + 2^30 + (2^(s-1) - [h &lt; 0]) 2^31) / 2^(31+s))
+    /// (floor((floor(a / b) + c) / d) = floor((a + c b) / (b d)) for integer c), where h &lt; 0 exactly when
+    /// p &lt; -2^30; for s = 0 it is h itself. The zero point is added in int32 (wrapping, as the scalar form),
+    /// VPMOVSDB saturates to int8 and the byte clamp applies the fused range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Row16(ReadOnlySpan<int> acc, int offset, ReadOnlySpan<int> columnTerm, int columnScale, Span<sbyte> y)
+    {
+        int n = y.Length & ~15, left = _left, inputShift = InputShift, total = _total;
+        bool columns = !columnTerm.IsEmpty, shifts = left != 0 || inputShift != 0;
+        var multiplier = _multiplier;
+        var add = _add;
+        var below = Vector512.Create(-(1L << 30));
+        var correction = _correction;
+        var oddLanes = Vector512.Create(0xFFFF_FFFF_0000_0000).AsInt32();
+        var zero = _zero;
+        var lo = _lo;
+        var hi = _hi;
+        var offsetV = Vector512.Create(offset);
+        var scaleV = Vector512.Create(columnScale);
+        ref int a = ref MemoryMarshal.GetReference(acc);
+        ref int column = ref MemoryMarshal.GetReference(columnTerm);
+        ref sbyte destination = ref MemoryMarshal.GetReference(y);
+        for (int i = 0; i < n; i += 16)
+        {
+            var x = Vector512.LoadUnsafe(ref a, (nuint)i) + offsetV;
+            if (columns) x += Vector512.LoadUnsafe(ref column, (nuint)i) * scaleV;
+            if (shifts) x = Vector512.ShiftLeft(Vector512.ShiftLeft(x, inputShift), left);
+            var even = Avx512F.Multiply(x, multiplier);
+            var odd = Avx512F.Multiply(Avx512F.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), multiplier);
+            even = Vector512.ShiftRightArithmetic(even + add - (Vector512.GreaterThan(below, even) & correction), total);
+            odd = Vector512.ShiftRightArithmetic(odd + add - (Vector512.GreaterThan(below, odd) & correction), total);
+            var r = Vector512.ConditionalSelect(oddLanes, Avx512F.ShiftLeftLogical(odd, 32).AsInt32(), even.AsInt32()) + zero;
+            var bytes = Avx512F.ConvertToVector128SByteWithSaturation(r);
+            Vector128.Min(Vector128.Max(bytes, lo), hi).StoreUnsafe(ref destination, (nuint)i);
+        }
+        return n;
     }
 }
 
