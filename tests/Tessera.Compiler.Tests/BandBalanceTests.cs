@@ -53,6 +53,24 @@ public class BandBalanceTests
         Assert.True(pixels < y.Pixels, $"{config}: one band of {pixels} pixels, the balanced schedule needs several");
     }
 
+    /// <summary>A Concat part's rescale is an Add of the part with itself: the operand is loaded once per band and
+    /// both vector operands read its slot; bit-exact, and half the load bytes of two operands.</summary>
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void Add_of_a_tensor_with_itself_loads_it_once_and_is_bit_exact(string config)
+    {
+        var random = new Random(49);
+        var a = Make.Tensor("a", 23, 23, 64, random);
+        var y = Make.Tensor("y", 23, 23, 64, random);
+        var add = new ElementwiseLayer("rescale", a, a, y, false, Make.AddParameters(a, a, y, random));
+        LayerTests.AssertBitExact(config, add, 50);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), add);
+        Assert.Contains("loaded once", compiled.Layers[0].Decision);
+        var (_, report) = NpuExecution.Run(compiled, Make.Inputs(add.Inputs, random), layerReports: false);
+        Assert.InRange(report.Total.DramBytesRead, a.Length, a.Length + 4L * add.Parameters.Length);
+        Assert.Equal(y.Length, report.Total.DramBytesWritten);
+    }
+
     /// <summary>On small the balanced bands beat the largest band by a wide margin on SqueezeNet's first pool
     /// (the largest, 17 + 6 rows, simulated at 16,859 cycles before): simulated, deterministic cycles.</summary>
     [Fact]

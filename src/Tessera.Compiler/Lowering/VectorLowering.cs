@@ -105,7 +105,11 @@ internal static class VectorLowering
         var output = layer.Output;
         int c = output.Channels;
         if (c > 4095) throw new UnsupportedException($"layer '{layer.Name}': {c} channels exceed the vector unit's 4095 columns", layer.Name);
-        int operands = inputDram.Count;
+        // An operand read twice (a Concat part's rescale is an Add of the part with itself) is loaded once and
+        // both vector operands point at its slot: same address, same shape, same bytes.
+        var distinct = inputDram.Distinct().ToList();
+        int operands = distinct.Count;
+        int[] slotOf = [.. inputDram.Select(d => distinct.IndexOf(d))];
         long tableBytes = layer is LookupLayer ? 256 : 0;
         int rows = LargestBand(output.Pixels, r => tableBytes + 2L * (operands + 1) * r * c <= spec.ActivationScratchpadBytes && r <= 4095);
         if (rows == 0) throw new UnsupportedException($"layer '{layer.Name}': one row of {c} channels does not fit '{spec.Name}'", layer.Name);
@@ -135,7 +139,7 @@ internal static class VectorLowering
                 for (int i = 0; i < operands; i++)
                 {
                     var (w, s) = Streaming.Tokens(i, operands, wait, signal);
-                    builder.Load(MemoryKind.Activation, SlotAt(i, band), inputDram[i] + (long)band * rows * c, c, BandRows(band), 1, c, 0, c, 0, w, s);
+                    builder.Load(MemoryKind.Activation, SlotAt(i, band), distinct[i] + (long)band * rows * c, c, BandRows(band), 1, c, 0, c, 0, w, s);
                 }
             },
             (band, wait, signal) =>
@@ -148,16 +152,16 @@ internal static class VectorLowering
                 switch (layer)
                 {
                     case LookupLayer:
-                        builder.Vector(VectorFunction.Lookup, r / g, 1, cols, SlotAt(0, band), cols, 0, d, cols, wait, signal, b: 0);
+                        builder.Vector(VectorFunction.Lookup, r / g, 1, cols, SlotAt(slotOf[0], band), cols, 0, d, cols, wait, signal, b: 0);
                         break;
                     case ElementwiseLayer elementwise:
-                        builder.Vector(elementwise.Multiply ? VectorFunction.Multiply : VectorFunction.Add, r / g, 1, cols, SlotAt(0, band), cols, 0, d, cols, wait, signal,
-                            b: SlotAt(1, band), bStride0: cols, p: 0);
+                        builder.Vector(elementwise.Multiply ? VectorFunction.Multiply : VectorFunction.Add, r / g, 1, cols, SlotAt(slotOf[0], band), cols, 0, d, cols, wait, signal,
+                            b: SlotAt(slotOf[1], band), bStride0: cols, p: 0);
                         break;
                 }
             },
             (band, wait, signal) => StoreRows(builder, SlotAt(operands, band), outputDram + (long)band * rows * (outputPitch ?? c), BandRows(band), c, outputPitch ?? c, wait, signal));
-        return $"vector unit, {rows} pixels per band" + (outputPitch is { } pitch && pitch != c ? $"; written in place into a {pitch}-channel concatenation" : "");
+        return $"vector unit, {rows} pixels per band" + (operands < inputDram.Count ? "; one operand read twice, loaded once" : "") + (outputPitch is { } pitch && pitch != c ? $"; written in place into a {pitch}-channel concatenation" : "");
 
         int BandRows(int band) => Math.Min(rows, output.Pixels - band * rows);
     }
