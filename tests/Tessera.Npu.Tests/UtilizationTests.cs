@@ -93,11 +93,11 @@ public sealed class UtilizationTests(ITestOutputHelper output)
 
     /// <summary>Whole-model thresholds on small after round 5, after proving the run bit-identical: BlazeFace front
     /// (depthwise layers and standalone elementwise layers with several pixels per vector row, concatenation parts
-    /// stored twice by their producers: 8.1 % -> 10.0 %; pool and elementwise bands balanced: 10.3 %) and SqueezeNet
-    /// (24.3 % -> 24.6 %; balanced max pool bands: 26.1 %).</summary>
+    /// stored twice by their producers: 8.1 % -> 10.0 %; pool and elementwise bands balanced, a rescale operand loaded once: 10.4 %) and SqueezeNet
+    /// (24.3 % -> 24.6 %; balanced max pool bands and rescales loading their operand once: 27.1 %).</summary>
     [Theory]
-    [InlineData("blazeface-front", 0.102)]
-    [InlineData("squeezenet", 0.26)]
+    [InlineData("blazeface-front", 0.103)]
+    [InlineData("squeezenet", 0.27)]
     public void Whole_model_on_small_reaches_its_threshold(string name, double threshold)
     {
         var (_, hybrid) = Run(name, "small");
