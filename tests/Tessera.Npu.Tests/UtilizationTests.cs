@@ -91,12 +91,13 @@ public sealed class UtilizationTests(ITestOutputHelper output)
         Assert.True(hybrid.Report.MacUtilization >= 0.59, $"whole model {hybrid.Report.MacUtilization:P1}");
     }
 
-    /// <summary>Whole-model thresholds on small after round 4, after proving the run bit-identical: BlazeFace front
+    /// <summary>Whole-model thresholds on small after round 5, after proving the run bit-identical: BlazeFace front
     /// (depthwise layers and standalone elementwise layers with several pixels per vector row, concatenation parts
-    /// stored twice by their producers: 8.1 % -> 10.0 %) and SqueezeNet (24.3 % -> 24.6 %).</summary>
+    /// stored twice by their producers: 8.1 % -> 10.0 %; pool and elementwise bands balanced, a rescale operand loaded once: 10.4 %) and SqueezeNet
+    /// (24.3 % -> 24.6 %; balanced max pool bands and rescales loading their operand once: 27.1 %).</summary>
     [Theory]
-    [InlineData("blazeface-front", 0.099)]
-    [InlineData("squeezenet", 0.245)]
+    [InlineData("blazeface-front", 0.103)]
+    [InlineData("squeezenet", 0.27)]
     public void Whole_model_on_small_reaches_its_threshold(string name, double threshold)
     {
         var (_, hybrid) = Run(name, "small");

@@ -25,6 +25,13 @@ internal static class VectorLowering
             2 * window.InputRows(r) * paddedRow + 2L * r * width * c <= spec.ActivationScratchpadBytes
             && (max || 2L * r * width * c + parameterWords <= spec.AccumulatorEntries) && r <= 4095);
         if (rows == 0) throw new UnsupportedException($"layer '{layer.Name}': one output row of a {window.KernelHeight}x{window.KernelWidth} window over {input.ShapeText} does not fit '{spec.Name}'", layer.Name);
+        {
+            int instructions = window.Taps + (max ? 1 : 3), chunks = (c + spec.VectorLanes - 1) / spec.VectorLanes;
+            rows = BalancedBand(spec, output.Height, rows,
+                r => window.InputRows(r) * (long)input.Width * c,
+                r => instructions * ((long)r * width * chunks + spec.VectorPipelineCycles),
+                r => (storeAlso is null ? 1L : 2L) * r * width * c);
+        }
         long inSlot = window.InputRows(rows) * paddedRow, outSlot = (long)rows * width * c, accSlot = max ? 0 : (long)rows * width * c, parameters = 2 * accSlot;
         var loader = new BandLoader(builder, input, inputDram, window.Padding, max ? -128 : input.ZeroPoint);
         int[] block = max
@@ -98,10 +105,22 @@ internal static class VectorLowering
         var output = layer.Output;
         int c = output.Channels;
         if (c > 4095) throw new UnsupportedException($"layer '{layer.Name}': {c} channels exceed the vector unit's 4095 columns", layer.Name);
-        int operands = inputDram.Count;
+        // An operand read twice (a Concat part's rescale is an Add of the part with itself) is loaded once and
+        // both vector operands point at its slot: same address, same shape, same bytes.
+        var distinct = inputDram.Distinct().ToList();
+        int operands = distinct.Count;
+        int[] slotOf = [.. inputDram.Select(d => distinct.IndexOf(d))];
         long tableBytes = layer is LookupLayer ? 256 : 0;
         int rows = LargestBand(output.Pixels, r => tableBytes + 2L * (operands + 1) * r * c <= spec.ActivationScratchpadBytes && r <= 4095);
         if (rows == 0) throw new UnsupportedException($"layer '{layer.Name}': one row of {c} channels does not fit '{spec.Name}'", layer.Name);
+        rows = BalancedBand(spec, output.Pixels, rows,
+            r => (long)operands * r * c,
+            r =>
+            {
+                int g = PixelsPerRow(spec, c, r);
+                return (long)(r / g) * ((g * c + spec.VectorLanes - 1) / spec.VectorLanes) + spec.VectorPipelineCycles;
+            },
+            r => (long)r * c);
         long slot = (long)rows * c;
         long SlotAt(int operand, int band) => tableBytes + (operand * 2 + band % 2) * slot;
         switch (layer)
@@ -120,7 +139,7 @@ internal static class VectorLowering
                 for (int i = 0; i < operands; i++)
                 {
                     var (w, s) = Streaming.Tokens(i, operands, wait, signal);
-                    builder.Load(MemoryKind.Activation, SlotAt(i, band), inputDram[i] + (long)band * rows * c, c, BandRows(band), 1, c, 0, c, 0, w, s);
+                    builder.Load(MemoryKind.Activation, SlotAt(i, band), distinct[i] + (long)band * rows * c, c, BandRows(band), 1, c, 0, c, 0, w, s);
                 }
             },
             (band, wait, signal) =>
@@ -133,16 +152,16 @@ internal static class VectorLowering
                 switch (layer)
                 {
                     case LookupLayer:
-                        builder.Vector(VectorFunction.Lookup, r / g, 1, cols, SlotAt(0, band), cols, 0, d, cols, wait, signal, b: 0);
+                        builder.Vector(VectorFunction.Lookup, r / g, 1, cols, SlotAt(slotOf[0], band), cols, 0, d, cols, wait, signal, b: 0);
                         break;
                     case ElementwiseLayer elementwise:
-                        builder.Vector(elementwise.Multiply ? VectorFunction.Multiply : VectorFunction.Add, r / g, 1, cols, SlotAt(0, band), cols, 0, d, cols, wait, signal,
-                            b: SlotAt(1, band), bStride0: cols, p: 0);
+                        builder.Vector(elementwise.Multiply ? VectorFunction.Multiply : VectorFunction.Add, r / g, 1, cols, SlotAt(slotOf[0], band), cols, 0, d, cols, wait, signal,
+                            b: SlotAt(slotOf[1], band), bStride0: cols, p: 0);
                         break;
                 }
             },
             (band, wait, signal) => StoreRows(builder, SlotAt(operands, band), outputDram + (long)band * rows * (outputPitch ?? c), BandRows(band), c, outputPitch ?? c, wait, signal));
-        return $"vector unit, {rows} pixels per band" + (outputPitch is { } pitch && pitch != c ? $"; written in place into a {pitch}-channel concatenation" : "");
+        return $"vector unit, {rows} pixels per band" + (operands < inputDram.Count ? "; one operand read twice, loaded once" : "") + (outputPitch is { } pitch && pitch != c ? $"; written in place into a {pitch}-channel concatenation" : "");
 
         int BandRows(int band) => Math.Min(rows, output.Pixels - band * rows);
     }
@@ -221,5 +240,61 @@ internal static class VectorLowering
         int best = 0;
         for (int r = 1; r <= limit && fits(r); r++) best = r;
         return best;
+    }
+
+    /// <summary>The band height (1..<paramref name="largest"/>) with the fewest estimated cycles for the
+    /// double-buffered load -> vector -> store pipeline of <see cref="Streaming"/> over <paramref name="total"/>
+    /// rows. The largest band that fits is not always best: its first load and last store do not overlap anything,
+    /// so a layer of two bands (SqueezeNet's first max pool on small: 17 + 6 output rows) runs its load, vector and
+    /// store work almost one after another. The estimate follows the simulator's rules without being part of it:
+    /// loads and stores share the one DRAM channel (bytes / bytes per cycle, then the DRAM latency), vector
+    /// instructions take rows x ceil(columns / lanes) cycles plus the pipeline depth, a load waits for the vector
+    /// work two bands back, the vector work for its load and for the store two bands back. Ties go to the larger
+    /// band (fewer instructions).</summary>
+    /// <param name="loadBytes">DRAM bytes loaded for a band of the given rows.</param>
+    /// <param name="vectorCycles">Vector unit cycles (pipeline depth included) for a band of the given rows.</param>
+    /// <param name="storeBytes">DRAM bytes stored for a band of the given rows.</param>
+    internal static int BalancedBand(NpuSpec spec, int total, int largest, Func<int, long> loadBytes, Func<int, long> vectorCycles, Func<int, long> storeBytes)
+    {
+        int best = largest;
+        long bestCycles = long.MaxValue;
+        for (int r = largest; r >= 1; r--)
+        {
+            long cycles = EstimateBands(spec, total, r, loadBytes, vectorCycles, storeBytes);
+            if (cycles < bestCycles) (best, bestCycles) = (r, cycles);
+        }
+        return best;
+    }
+
+    internal static long EstimateBands(NpuSpec spec, int total, int rows, Func<int, long> loadBytes, Func<int, long> vectorCycles, Func<int, long> storeBytes)
+    {
+        int bands = (total + rows - 1) / rows;
+        long Transfer(long bytes) => (bytes + spec.DramBytesPerCycle - 1) / spec.DramBytesPerCycle;
+        int Rows(int band) => Math.Min(rows, total - band * rows);
+        var loadEnd = new long[bands];
+        var vectorEnd = new long[bands];
+        var storeEnd = new long[bands];
+        long dramFree = 0, loadQueue = 0;
+        void Load(int band)
+        {
+            long start = Math.Max(loadQueue, band >= 2 ? vectorEnd[band - 2] : 0);
+            long channel = Math.Max(start, dramFree);
+            dramFree = channel + Transfer(loadBytes(Rows(band)));
+            loadQueue = dramFree;
+            loadEnd[band] = dramFree + spec.DramLatencyCycles;
+        }
+        Load(0);
+        for (int band = 0; band < bands; band++)
+        {
+            long start = Math.Max(loadEnd[band], band >= 1 ? vectorEnd[band - 1] : 0);
+            if (band >= 2) start = Math.Max(start, storeEnd[band - 2]);
+            vectorEnd[band] = start + vectorCycles(Rows(band));
+            if (band + 1 < bands) Load(band + 1);
+            long storeStart = Math.Max(vectorEnd[band], band >= 1 ? storeEnd[band - 1] : 0);
+            long channel = Math.Max(storeStart, dramFree);
+            dramFree = channel + Transfer(storeBytes(Rows(band)));
+            storeEnd[band] = dramFree + spec.DramLatencyCycles;
+        }
+        return storeEnd[bands - 1];
     }
 }
