@@ -62,9 +62,10 @@ internal static class QuantizeCommands
         var biasCorrection = new Option<bool>("--bias-correction") { Description = "Subtract from each Conv/Gemm bias the mean error quantization adds to its output channels, measured on the calibration data (each layer on the float model's inputs)" };
         var int16 = new Option<string?>("--int16") { Description = "Comma-separated activation tensors (names in the prepared float model, as tessera analyze lists them) quantized to int16 instead of int8 (W8A16)" };
         var int16Worst = new Option<int>("--int16-worst") { Description = "Quantize the N activations with the lowest local SNR (one analysis run on the calibration data) to int16 instead of int8" };
+        var keepFloat = new Option<string?>("--keep-float") { Description = "Comma-separated nodes (names in the prepared float model, as tessera analyze lists them; * and ? match any text / one character) left in float" };
         var command = new Command("quantize", "Calibrate a float model and write an int8 QDQ ONNX model (ONNX Runtime's format)")
         {
-            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize, int32Outputs, biasCorrection, int16, int16Worst,
+            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize, int32Outputs, biasCorrection, int16, int16Worst, keepFloat,
         };
         var data = AddDataOptions(command);
         command.SetAction(parse =>
@@ -95,6 +96,7 @@ internal static class QuantizeCommands
                 if (listed.FirstOrDefault(n => !calibrated.Observers.ContainsKey(n)) is { } unknown) throw new InvalidInputException($"--int16: the model has no activation '{unknown}'", "--int16", "use tensor names from tessera analyze");
                 options = options with { Int16Tensors = listed };
             }
+            if (parse.GetValue(keepFloat) is { } patterns) options = options with { KeepFloat = MatchNodes(calibrated.FloatModel, patterns) };
             if (parse.GetValue(int16Worst) is > 0 and var worst)
             {
                 var chosen = Int16Selection.Worst(calibrated, options, CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples, augmentation).ToList(), preprocessing, worst);
@@ -124,6 +126,22 @@ internal static class QuantizeCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The names of the nodes of <paramref name="model"/> that the comma-separated <paramref name="patterns"/>
+    /// match (a pattern without * or ? is a name); a pattern matching no node is a user error.</summary>
+    private static HashSet<string> MatchNodes(Model model, string patterns)
+    {
+        var names = model.AllNodes().Select(n => n.Name).Where(n => n.Length > 0).ToList();
+        var matched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var pattern in patterns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var hits = names.Where(n => System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(pattern, n, ignoreCase: false)).ToList();
+            if (hits.Count == 0) throw new InvalidInputException($"--keep-float: no node of the model matches '{pattern}'", "--keep-float", "use node names from tessera analyze (* matches any text)");
+            matched.UnionWith(hits);
+        }
+        Console.WriteLine($"kept float by --keep-float: {matched.Count} nodes");
+        return matched;
     }
 
     private static QuantizationOptions WithBiasCorrection(Calibration calibrated, QuantizationOptions options, IReadOnlyList<CalibrationSample> samples, Preprocessing? preprocessing)

@@ -60,6 +60,30 @@ public sealed class QuantizeCommandTests : IDisposable
         AssertUserError(CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Folder("faces", "astronaut.png"), "--int16", "no_such_tensor"), "no activation 'no_such_tensor'");
 
     [Fact]
+    public void KeepFloatPatternMatchingNoNodeIsAUserError() =>
+        AssertUserError(CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Folder("faces", "astronaut.png"), "--keep-float", "no_such_node*"), "no node of the model matches 'no_such_node*'");
+
+    [Fact]
+    public void KeepFloatLeavesTheMatchedConvolutionsInFloat()
+    {
+        var faces = Folder("faces", "astronaut.png");
+        var plain = CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", faces);
+        Assert.True(plain.ExitCode == 0, plain.Stderr);
+        int QuantizedWeights() => OnnxImporter.Load(Output).Graph.Nodes.Count(n => n.OpType == "Conv" && n.Input(1)?.Producer?.OpType == "DequantizeLinear");
+        int before = QuantizedWeights();
+        var kept = CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", faces, "--keep-float", "*depthwise*");
+        Assert.True(kept.ExitCode == 0, kept.Stderr);
+        var match = System.Text.RegularExpressions.Regex.Match(kept.Stdout, @"kept float by --keep-float: (\d+) nodes");
+        Assert.True(match.Success, kept.Stdout);
+        int count = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(count > 0);
+        // Every matched depthwise convolution reads float weights now; the other convolutions stay int8.
+        int after = QuantizedWeights();
+        Assert.True(after > 0 && after < before, $"{after} int8-weight convolutions with --keep-float, {before} without");
+        Assert.DoesNotContain(OnnxImporter.Load(Output).Graph.Nodes, n => n.OpType == "Conv" && n.Name.Contains("depthwise", StringComparison.Ordinal) && n.Input(1)?.Producer?.OpType == "DequantizeLinear");
+    }
+
+    [Fact]
     public void Int16WorstAndBiasCorrectionWriteInt16QdqPairs()
     {
         var result = CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Folder("faces", "astronaut.png"), "--int16-worst", "3", "--bias-correction");
