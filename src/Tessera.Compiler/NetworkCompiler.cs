@@ -307,6 +307,11 @@ public static class NetworkCompiler
                 var pool = network.Layers[j];
                 var poolWindow = pool is MaxPoolLayer mp ? mp.Window : ((AveragePoolLayer)pool).Window;
                 if (BandLoader.Check(a.Output, poolWindow.Padding) is not null) continue;
+                // Only a pool that also compiles from DRAM (one output row, double-buffered): fusion must not make a
+                // layer supported that the per-layer reports and the partitioner would compile alone.
+                long poolRow = (long)pool.Output.Width * pool.Output.Channels;
+                if (2L * poolWindow.InputRows(1) * (a.Output.Width + poolWindow.Padding.Left + poolWindow.Padding.Right) * a.Output.Channels + 2 * poolRow > capacity
+                    || (pool is AveragePoolLayer && 2 * poolRow + a.Output.Channels + 5 > spec.AccumulatorEntries)) continue;
                 var keptForPool = new ResidentOutput(0, a.Output.Height, a.Output.Width, a.Output.Channels, poolWindow.Padding, pool is MaxPoolLayer ? -128 : a.Output.ZeroPoint);
                 long poolBytes = ProgramBuilder.Align(keptForPool.Bytes);
                 (long Start, long End)? producerRegion = regions.TryGetValue(i, out var pin) ? pin : null;

@@ -97,7 +97,7 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     /// (24.3 % -> 24.6 %; balanced max pool bands and rescales loading their operand once: 27.1 %).</summary>
     [Theory]
     [InlineData("blazeface-front", 0.103)]
-    [InlineData("squeezenet", 0.27)]
+    [InlineData("squeezenet", 0.28)]
     public void Whole_model_on_small_reaches_its_threshold(string name, double threshold)
     {
         var (_, hybrid) = Run(name, "small");
