@@ -153,8 +153,8 @@ public static class NetworkCompiler
                     residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index),
                     placements.TryGetValue(conv.Output.Name, out var slice) ? Pitch(slice.Concat) : null, epilogue,
                     startsConsumer.ContainsKey(index), startsConsumer.ContainsValue(index), storeAlso),
-                MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool)), 0L),
-                AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool)), 0L),
+                MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index)), 0L),
+                AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index)), 0L),
                 ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output,
                     placements.TryGetValue(layer.Output.Name, out var part) ? Pitch(part.Concat) : null), 0L),
                 ConcatLayer concat => (VectorLowering.Concat(builder, concat, inputs, output,
@@ -180,6 +180,9 @@ public static class NetworkCompiler
                 name = next.Output.Name;
             }
         }
+        // A pool fused after its convolution: where that convolution kept its output, and the pool's slot limit.
+        long? PoolInput(int k) => residentIn.TryGetValue(k, out long at) ? at : null;
+        long? PoolLimit(int k) => residentIn.ContainsKey(k) && limits.TryGetValue(k, out long l) ? l : null;
         int Pitch(string concat) => network.Layers.First(l => l.Output.Name == concat).Output.Channels;
         // A pool's output the concatenation would copy: its band stores write it into the slice too.
         (long, int)? PoolStoreAlso(Layer pool)
@@ -293,6 +296,38 @@ public static class NetworkCompiler
                 }
                 aliases.Add(reshape.Output.Name);
                 j++;
+            }
+            if (chain && j == i + 1 && fusedLayer is null && network.Layers[j] is MaxPoolLayer or AveragePoolLayer && network.Layers[j].Inputs.Count == 1
+                && network.Layers[j].Inputs[0].Name == a.Output.Name && readers.GetValueOrDefault(a.Output.Name) == 1 && !outputs.Contains(a.Output.Name)
+                && !placements.ContainsKey(a.Output.Name) && a.Output.Channels <= 4095)
+            {
+                // Pool fusion: the pool right after this convolution reads the convolution's requantized output
+                // where the convolution left it, in the pool's padded layout (max pools pad with -128, average pools
+                // with the zero point, as the band loads would); the unpooled tensor is never stored or loaded.
+                var pool = network.Layers[j];
+                var poolWindow = pool is MaxPoolLayer mp ? mp.Window : ((AveragePoolLayer)pool).Window;
+                if (BandLoader.Check(a.Output, poolWindow.Padding) is not null) continue;
+                // Only a pool that also compiles from DRAM (one output row, double-buffered): fusion must not make a
+                // layer supported that the per-layer reports and the partitioner would compile alone.
+                long poolRow = (long)pool.Output.Width * pool.Output.Channels;
+                if (2L * poolWindow.InputRows(1) * (a.Output.Width + poolWindow.Padding.Left + poolWindow.Padding.Right) * a.Output.Channels + 2 * poolRow > capacity
+                    || (pool is AveragePoolLayer && 2 * poolRow + a.Output.Channels + 5 > spec.AccumulatorEntries)) continue;
+                var keptForPool = new ResidentOutput(0, a.Output.Height, a.Output.Width, a.Output.Channels, poolWindow.Padding, pool is MaxPoolLayer ? -128 : a.Output.ZeroPoint);
+                long poolBytes = ProgramBuilder.Align(keptForPool.Bytes);
+                (long Start, long End)? producerRegion = regions.TryGetValue(i, out var pin) ? pin : null;
+                (long Start, long End) poolPlace = (capacity - poolBytes, capacity);
+                if (producerRegion is { } q && poolPlace.Start < q.End) poolPlace = (q.Start - poolBytes, q.Start);
+                // At least one output row of the pool, double-buffered, below the kept tensor.
+                if (poolPlace.Start < 2L * pool.Output.Width * pool.Output.Channels) continue;
+                long limitProducer = Math.Min(producerRegion?.Start ?? capacity, poolPlace.Start);
+                if (Planned(a, limitProducer, i) is null) continue;
+                residentOut[i] = keptForPool with { Base = poolPlace.Start };
+                residentIn[j] = poolPlace.Start;
+                inputProducers[j] = i;
+                regions[j] = poolPlace;
+                limits[i] = limitProducer;
+                limits[j] = poolPlace.Start;
+                continue;
             }
             if (!chain || j >= network.Layers.Count || network.Layers[j] is not ConvLayer b) continue;
             if (b.Inputs.Count == 1 && !aliases.Contains(b.Input.Name) && fusedLayer is null && epilogues.TryGetValue(j, out var consumer) && !regions.ContainsKey(j)

@@ -10,11 +10,20 @@ internal static class Streaming
 {
     public delegate void Stage(int band, int wait, int signal);
 
-    public static void Emit(ProgramBuilder builder, int bands, Stage load, Stage? vector, Stage store)
+    /// <remarks>Without loads (the input already in the scratchpad) the first vector instruction waits for one
+    /// load-queue token the caller sends after the barrier, and the vector unit frees no input slot.</remarks>
+    public static void Emit(ProgramBuilder builder, int bands, Stage? load, Stage? vector, Stage store)
     {
         for (int band = 0; band < bands; band++)
         {
             bool reuse = band >= 2, freeLater = band + 2 < bands, last = band == bands - 1;
+            if (load is null)
+            {
+                if (vector is null) throw new InvalidOperationException("a band pipeline without loads needs a vector stage");
+                vector(band, Q.If(band == 0, Q.Load) | Q.If(reuse, Q.Store), Q.Store);
+                store(band, Q.Vector, Q.If(freeLater, Q.Vector) | Q.If(last, Q.Load));
+                continue;
+            }
             if (vector is null)
             {
                 load(band, Q.If(reuse, Q.Store), Q.Store);

@@ -11,7 +11,11 @@ internal static class VectorLowering
 {
     /// <param name="storeAlso">Each band is stored a second time there (a concatenation's channel slice: address of
     /// the slice, pixel pitch).</param>
-    public static string Pool(ProgramBuilder builder, Layer layer, NpuTensor input, NpuTensor output, Window window, long inputDram, long outputDram, (long Dram, int Pitch)? storeAlso = null)
+    /// <param name="residentInput">The input is kept in the activation scratchpad at this address (written by the
+    /// producing convolution in this pool's padded layout, <see cref="ResidentOutput"/>): no band loads, the vector
+    /// unit reads each band's window there; band slots stay below <paramref name="limit"/>.</param>
+    public static string Pool(ProgramBuilder builder, Layer layer, NpuTensor input, NpuTensor output, Window window, long inputDram, long outputDram, (long Dram, int Pitch)? storeAlso = null,
+        long? residentInput = null, long? limit = null)
     {
         var spec = builder.Spec;
         bool max = layer is MaxPoolLayer;
@@ -21,31 +25,35 @@ internal static class VectorLowering
         if (BandLoader.Check(input, window.Padding) is { } problem) throw new UnsupportedException($"layer '{layer.Name}': {problem}", layer.Name);
         long paddedRow = (long)(input.Width + window.Padding.Left + window.Padding.Right) * c;
         int parameterWords = max ? 2 : c + 5;
+        bool resident = residentInput is not null;
+        long capacity = limit ?? spec.ActivationScratchpadBytes;
         int rows = LargestBand(output.Height, r =>
-            2 * window.InputRows(r) * paddedRow + 2L * r * width * c <= spec.ActivationScratchpadBytes
+            (resident ? 0 : 2 * window.InputRows(r) * paddedRow) + 2L * r * width * c <= capacity
             && (max || 2L * r * width * c + parameterWords <= spec.AccumulatorEntries) && r <= 4095);
         if (rows == 0) throw new UnsupportedException($"layer '{layer.Name}': one output row of a {window.KernelHeight}x{window.KernelWidth} window over {input.ShapeText} does not fit '{spec.Name}'", layer.Name);
         {
             int instructions = window.Taps + (max ? 1 : 3), chunks = (c + spec.VectorLanes - 1) / spec.VectorLanes;
             rows = BalancedBand(spec, output.Height, rows,
-                r => window.InputRows(r) * (long)input.Width * c,
+                r => resident ? 0 : window.InputRows(r) * (long)input.Width * c,
                 r => instructions * ((long)r * width * chunks + spec.VectorPipelineCycles),
                 r => (storeAlso is null ? 1L : 2L) * r * width * c);
         }
-        long inSlot = window.InputRows(rows) * paddedRow, outSlot = (long)rows * width * c, accSlot = max ? 0 : (long)rows * width * c, parameters = 2 * accSlot;
+        long inSlot = resident ? 0 : window.InputRows(rows) * paddedRow, outSlot = (long)rows * width * c, accSlot = max ? 0 : (long)rows * width * c, parameters = 2 * accSlot;
         var loader = new BandLoader(builder, input, inputDram, window.Padding, max ? -128 : input.ZeroPoint);
         int[] block = max
             ? [(layer as MaxPoolLayer)!.Minimum, (layer as MaxPoolLayer)!.Maximum]
             : [.. Enumerable.Repeat(unchecked(-window.Taps * input.ZeroPoint), c), output.ZeroPoint, average!.Minimum, average.Maximum, average.Multiplier, average.Shift];
         bool clip = max && (block[0] > -128 || block[1] < 127);
-        builder.LoadBlock(MemoryKind.Accumulator, parameters, builder.Constant($"{layer.Name} parameters", block), block.Length);
+        // A resident input: the parameter load (after the barrier, so after the producer's last vector instruction,
+        // which wrote the input) is the vector unit's go.
+        builder.LoadBlock(MemoryKind.Accumulator, parameters, builder.Constant($"{layer.Name} parameters", block), block.Length, signal: Q.If(resident, Q.Vector));
         int bands = (output.Height + rows - 1) / rows;
         Streaming.Emit(builder, bands,
-            (band, wait, signal) => loader.Emit((band % 2) * inSlot, band * rows * window.StrideY, window.InputRows(BandRows(band)), wait, signal),
+            resident ? null : (band, wait, signal) => loader.Emit((band % 2) * inSlot, band * rows * window.StrideY, window.InputRows(BandRows(band)), wait, signal),
             (band, wait, signal) =>
             {
                 int r = BandRows(band);
-                long inAt = (band % 2) * inSlot, outAt = 2 * inSlot + (band % 2) * outSlot, accAt = (band % 2) * accSlot;
+                long inAt = resident ? residentInput!.Value + (long)band * rows * window.StrideY * paddedRow : (band % 2) * inSlot, outAt = 2 * inSlot + (band % 2) * outSlot, accAt = (band % 2) * accSlot;
                 int doublings = average is null ? 0 : average.InputShift * DoublingPieces(r * width * c);
                 int count = window.Taps + (max ? (clip ? 1 : 0) : (input.ZeroPoint != 0 ? 2 : 1) + doublings), index = 0;
                 for (int tap = 0; tap < window.Taps; tap++, index++)
@@ -88,7 +96,7 @@ internal static class VectorLowering
                 StoreRows(builder, sram, outputDram + (long)band * rows * width * c, BandRows(band) * width, c, c, wait, storeAlso is null ? signal : 0);
                 if (storeAlso is { } also) StoreRows(builder, sram, also.Dram + (long)band * rows * width * also.Pitch, BandRows(band) * width, c, also.Pitch, 0, signal);
             });
-        return $"vector unit, {rows} output rows x {width} per band, {window.Taps} taps" + (storeAlso is { } a ? $"; also stored into a {a.Pitch}-channel concatenation" : "");
+        return $"vector unit, {rows} output rows x {width} per band, {window.Taps} taps" + (resident ? $"; input read from the scratchpad at {residentInput} (kept by its producer)" : "") + (storeAlso is { } a ? $"; also stored into a {a.Pitch}-channel concatenation" : "");
 
         int BandRows(int band) => Math.Min(rows, output.Height - band * rows);
     }

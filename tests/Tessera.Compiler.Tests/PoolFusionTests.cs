@@ -1,0 +1,67 @@
+using Tessera.Compiler.Layers;
+
+namespace Tessera.Compiler.Tests;
+
+/// <summary>A pool right after a convolution (SqueezeNet's conv1 -> relu -> max pool 3x3 stride 2) reads the
+/// convolution's requantized output where the convolution kept it in the activation scratchpad, laid out with the
+/// pool's padding (-128 for max, the zero point for average): the unpooled tensor is neither stored nor loaded. Every
+/// program must stay bit-identical to the integer oracle and pass the simulator's hazard tracker.</summary>
+public class PoolFusionTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    public static TheoryData<string> Configs() => new(Make.Configs);
+
+    [Theory]
+    [MemberData(nameof(Configs))]
+    public void Pool_after_a_convolution_reads_the_kept_output_and_is_bit_exact(string config)
+    {
+        var spec = Make.Spec(config);
+        // (input size, conv output channels, pool padding, max pool?): SqueezeNet's conv1 shape where it fits
+        // (96x96x3 -> 47x47x64), a ceil-mode pool (one bottom/right row of -128) and a padded average pool.
+        var cases = new List<(int Size, int Channels, Padding Padding, bool Max)>
+        {
+            (31, 24, Padding.None, true),
+            (29, 16, new Padding(0, 0, 1, 1), true),
+            (27, 20, Padding.Same(1), false),
+        };
+        if (config != "tiny") cases.Add((96, 64, Padding.None, true));
+        int seed = 61;
+        foreach (var (size, channels, padding, max) in cases)
+        {
+            var random = new Random(seed++);
+            var network = new Network();
+            var x = Make.Tensor("x", size, size, 3, random);
+            network.Inputs.Add(x);
+            var conv = Make.Conv("conv", x, channels, new Window(3, 3, 2, 2), 1, random, 0, 127, "conv:out");
+            var window = new Window(3, 3, 2, 2, Padding: padding);
+            var pooled = new NpuTensor("pool:out", window.OutputHeight(conv.Output.Height), window.OutputWidth(conv.Output.Width), channels, max ? conv.Output.ZeroPoint : 3);
+            Layer pool;
+            if (max) pool = new MaxPoolLayer("pool", conv.Output, pooled, window, -128, 127);
+            else
+            {
+                var (m, s) = Tessera.Hardware.FixedPoint.QuantizeMultiplier(1.3 / 9);
+                pool = new AveragePoolLayer("pool", conv.Output, pooled, window, m, s);
+            }
+            network.Layers.AddRange([conv, pool]);
+            network.Outputs.Add("pool:out");
+            var inputs = Make.Inputs(network.Inputs, random);
+            var expected = LayerOracle.Run(network, inputs);
+            var compiled = NetworkCompiler.Compile(spec, network);
+            var (outputs, report) = NpuExecution.Run(compiled, inputs, layerReports: false);
+            output.WriteLine($"{config} {size}x{size} -> {channels} {(max ? "max" : "average")} {padding}: {report.Total.TotalCycles} cycles");
+            output.WriteLine(string.Join("\n", compiled.Layers.Select(l => $"  {l.Layer.Name}: {l.Decision}")));
+            Assert.Equal(expected["pool:out"], outputs["pool:out"]);
+            Assert.True(expected["pool:out"].Distinct().Count() > 3);
+            Assert.Contains("input read from the scratchpad", compiled.Layers.Single(l => l.Layer.Name == "pool").Decision, StringComparison.Ordinal);
+            Assert.Contains("kept in the scratchpad", compiled.Layers.Single(l => l.Layer.Name == "conv").Decision, StringComparison.Ordinal);
+            // The convolution's output never goes through DRAM: the convolution stores nothing, the pool loads only its
+            // parameters into the accumulators.
+            var code = compiled.Program.Instructions;
+            var convPlan = compiled.Layers.Single(l => l.Layer.Name == "conv");
+            var poolPlan = compiled.Layers.Single(l => l.Layer.Name == "pool");
+            Assert.DoesNotContain(code.Skip(convPlan.FirstInstruction).Take(convPlan.InstructionCount), i => i.Opcode == Tessera.Hardware.Opcode.Store);
+            Assert.All(code.Skip(poolPlan.FirstInstruction).Take(poolPlan.InstructionCount).Where(i => i.Opcode == Tessera.Hardware.Opcode.Load),
+                i => Assert.Equal((long)Tessera.Hardware.MemoryKind.Accumulator, i["memory"]));
+            Assert.True(report.Total.DramBytesRead < 2L * x.Length + 16 * 1024, $"{config}: {report.Total.DramBytesRead} bytes read");
+        }
+    }
+}
