@@ -101,10 +101,13 @@ public sealed class SgemmTests
     [InlineData(ActivationKind.Clip, false, true, 1)]
     [InlineData(ActivationKind.Relu, true, false, 2)]
     [InlineData(ActivationKind.None, false, false, 1)]
+    [InlineData(ActivationKind.HardSwish, true, true, 1)]
+    [InlineData(ActivationKind.HardSwish, true, false, 2)]
     public unsafe void Strided_right_operand_matches_the_plain_product_with_its_epilogue(ActivationKind activation, bool withBias, bool withResidual, int threads)
     {
         // B read in place (a pointwise convolution's input channels): an offset into a larger array, a row stride
-        // wider than the row, sizes 0/1/7/17/255 and whole and partial 32-column panels, against a double loop.
+        // wider than the row, sizes 0/1/7/17/255 and whole and partial 32-column panels, depths up to the kernel's
+        // limit (512: SqueezeNet's conv10; 1024), against a double loop.
         if (!GemmShape.Supported.Contains(MicroKernelKind.Avx512)) return;
         var shape = GemmShape.For(MicroKernelKind.Avx512);
         var random = new Random(11 + (int)activation * 5 + threads);
@@ -114,7 +117,7 @@ public sealed class SgemmTests
         {
             foreach (int n in (int[])[0, 1, 7, 17, 32, 64, 255])
             {
-                foreach (int k in (int[])[0, 1, 7, 17, 256])
+                foreach (int k in (int[])[0, 1, 7, 17, 256, 512, Sgemm.StridedMaxDepth])
                 {
                     int offset = 5, ldb = n + 3, ldc = n + 1, residualStride = n + 2;
                     var a = Random(random, m * k);
@@ -145,6 +148,7 @@ public sealed class SgemmTests
                             {
                                 ActivationKind.Relu => Math.Max(sum, 0),
                                 ActivationKind.Clip => Math.Clamp(sum, -0.25, 0.75),
+                                ActivationKind.HardSwish => sum * Math.Clamp(sum / 6 + 0.5, 0, 1),
                                 _ => sum,
                             };
                             Assert.True(Math.Abs(expected - c[i * ldc + j]) <= 1e-4 * Math.Max(1, Math.Sqrt(k)),
@@ -155,7 +159,7 @@ public sealed class SgemmTests
                 }
             }
         }
-        Assert.Equal(210, cases);
+        Assert.Equal(294, cases);
     }
 
     [Fact]

@@ -74,7 +74,7 @@ internal static unsafe class MicroKernels
     /// <summary>6 x 32 tile over the whole depth with B read in place (row k at b + k * ldb: the channel rows of an
     /// NCHW input, so a pointwise convolution packs nothing) and the epilogue applied to the accumulators before
     /// the one store: c[r, j] = act(sum over k of a[k * 6 + r] * b[k * ldb + j] + rowBias[r] + residual[r, j]),
-    /// with the activation None, Relu or Clip(low, high), in <see cref="EpilogueVectors"/>' arithmetic order.</summary>
+    /// with the activation None, Relu, Clip(low, high) or HardSwish, in <see cref="EpilogueVectors"/>' arithmetic order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx512Strided(float* a, float* b, int ldb, int depth, float* c, int ldc, float* rowBias, float* residual, int residualStride,
         ActivationKind kind, float low, float high)
@@ -219,7 +219,8 @@ internal static unsafe class MicroKernels
     }
 
     /// <summary>Whether <see cref="Avx512Strided"/> applies this activation itself.</summary>
-    public static bool StridedHandles(ActivationKind kind) => kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
+    public static bool StridedHandles(ActivationKind kind) => kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip
+        or ActivationKind.HardSwish;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Finish(Vector512<float> v, float* rowBias, int row, float* residual, int offset, ActivationKind kind,
@@ -229,6 +230,10 @@ internal static unsafe class MicroKernels
         if (residual is not null) v += Vector512.Load(residual + offset);
         if (kind == ActivationKind.Relu) v = Vector512.Max(v, Vector512<float>.Zero);
         else if (kind == ActivationKind.Clip) v = Vector512.Min(Vector512.Max(v, low), high);
+        else if (kind == ActivationKind.HardSwish)
+        {
+            v *= Vector512.Min(Vector512.Max(v * Vector512.Create(1f / 6f) + Vector512.Create(0.5f), Vector512<float>.Zero), Vector512<float>.One);
+        }
         return v;
     }
 

@@ -130,10 +130,16 @@ public static unsafe class Sgemm
         }
     }
 
-    /// <summary>Whether <see cref="MultiplyStridedRight"/> takes this product: the AVX-512 kernel, a depth of one cache
-    /// block, and an epilogue it applies in registers (no column bias; None, Relu or Clip).</summary>
+    /// <summary>Deepest product <see cref="MultiplyStridedRight"/> takes. A's panels hold the whole depth contiguously, so
+    /// the kernel runs any depth; up to 1024 the 12 x 32 tile's B strip (128 bytes a row) and A pair stay within L2
+    /// (SqueezeNet's conv10, K = 512, 1000 x 169).</summary>
+    public const int StridedMaxDepth = 1024;
+
+    /// <summary>Whether <see cref="MultiplyStridedRight"/> takes this product: the AVX-512 kernel, a depth of at most
+    /// <see cref="StridedMaxDepth"/>, and an epilogue it applies in registers (no column bias; None, Relu, Clip or
+    /// HardSwish).</summary>
     public static bool StridedRightApplies(GemmShape shape, int depth, in Epilogue epilogue) =>
-        shape.Kind == MicroKernelKind.Avx512 && depth <= GemmShape.DepthBlock && epilogue.ColumnBias is null
+        shape.Kind == MicroKernelKind.Avx512 && depth <= StridedMaxDepth && epilogue.ColumnBias is null
         && MicroKernels.StridedHandles(epilogue.Activation.Kind);
 
     /// <summary>C = A B with B read where it lies, row k at b[bOffset + k * ldb] (a pointwise convolution's input
