@@ -96,14 +96,16 @@ internal static class QuantizeCommands
                 if (listed.FirstOrDefault(n => !calibrated.Observers.ContainsKey(n)) is { } unknown) throw new InvalidInputException($"--int16: the model has no activation '{unknown}'", "--int16", "use tensor names from tessera analyze");
                 options = options with { Int16Tensors = listed };
             }
+            // The preprocessed (and augmented) calibration samples, read once for --int16-worst and --bias-correction.
+            var augmented = new Lazy<List<CalibrationSample>>(() => CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples, augmentation).ToList());
             if (parse.GetValue(keepFloat) is { } patterns) options = options with { KeepFloat = MatchNodes(calibrated.FloatModel, patterns) };
             if (parse.GetValue(int16Worst) is > 0 and var worst)
             {
-                var chosen = Int16Selection.Worst(calibrated, options, CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples, augmentation).ToList(), preprocessing, worst);
+                var chosen = Int16Selection.Worst(calibrated, options, augmented.Value, preprocessing, worst);
                 options = options with { Int16Tensors = options.Int16Tensors.Concat(chosen).ToHashSet(StringComparer.Ordinal) };
                 Console.WriteLine($"int16 activations (lowest local SNR): {string.Join(", ", chosen)}");
             }
-            if (parse.GetValue(biasCorrection)) options = WithBiasCorrection(calibrated, options, CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples, augmentation).ToList(), preprocessing);
+            if (parse.GetValue(biasCorrection)) options = WithBiasCorrection(calibrated, options, augmented.Value, preprocessing);
             Model quantized;
             QuantizationReport report;
             if (parse.GetValue(fallback) is { } target)

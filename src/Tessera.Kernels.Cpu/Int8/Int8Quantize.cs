@@ -31,7 +31,15 @@ public sealed class Int8Quantize(QuantizeStep reference, int threads) : IntegerS
             return;
         }
         var y = _output.Get(x.Length);
-        float scale = reference.Quantization.Scale, zero = reference.Quantization.ZeroPoint;
+        QuantizeInChunks(x, y, reference.Quantization.Scale, reference.Quantization.ZeroPoint, threads);
+        state.SetInt8(Outputs[0], Tensor.Create((int[])input.Shape.Clone(), y), reference.Unsigned);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary><see cref="Quantize"/> over all of <paramref name="x"/>, in 32-aligned chunks on
+    /// <paramref name="threads"/> threads when it is large (64 K elements or more).</summary>
+    internal static void QuantizeInChunks(float[] x, sbyte[] y, float scale, float zero, int threads)
+    {
         int n = x.Length;
         int chunks = n < (1 << 16) ? 1 : Math.Max(1, threads * 4);
         CpuParallel.For(chunks, chunks == 1 ? 1 : threads, chunk =>
@@ -39,10 +47,8 @@ public sealed class Int8Quantize(QuantizeStep reference, int threads) : IntegerS
             int begin = (int)((long)n * chunk / chunks) & ~31, end = chunk == chunks - 1 ? n : (int)((long)n * (chunk + 1) / chunks) & ~31;
             Quantize(x.AsSpan(begin, end - begin), y.AsSpan(begin, end - begin), scale, zero);
         });
-        state.SetInt8(Outputs[0], Tensor.Create((int[])input.Shape.Clone(), y), reference.Unsigned);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Quantize(ReadOnlySpan<float> x, Span<sbyte> y, float scale, float zero)
     {
         int n = x.Length, i = 0;

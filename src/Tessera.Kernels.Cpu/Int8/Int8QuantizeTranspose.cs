@@ -64,15 +64,9 @@ public sealed class Int8QuantizeTranspose : IntegerStep
             seen[p] = true;
             perm[d] = (int)p;
         }
-        var q = _quantized.Get(x.Length);
-        float scale = _quantize.Quantization.Scale, zero = _quantize.Quantization.ZeroPoint;
         int n = x.Length;
-        int chunks = n < (1 << 16) ? 1 : Math.Max(1, _threads * 4);
-        CpuParallel.For(chunks, chunks == 1 ? 1 : _threads, chunk =>
-        {
-            int begin = (int)((long)n * chunk / chunks) & ~31, end = chunk == chunks - 1 ? n : (int)((long)n * (chunk + 1) / chunks) & ~31;
-            Int8Quantize.Quantize(x.AsSpan(begin, end - begin), q.AsSpan(begin, end - begin), scale, zero);
-        });
+        var q = _quantized.Get(n);
+        Int8Quantize.QuantizeInChunks(x, q, _quantize.Quantization.Scale, _quantize.Quantization.ZeroPoint, _threads);
         var shape = new int[rank];
         for (int d = 0; d < rank; d++) shape[d] = input.Shape[perm[d]];
         var y = _output.Get(n);
