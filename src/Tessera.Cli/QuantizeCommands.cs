@@ -60,12 +60,13 @@ internal static class QuantizeCommands
         var noEqualize = new Option<bool>("--no-equalize") { Description = "Skip cross-layer equalization of Conv -> Relu -> Conv pairs" };
         var int32Outputs = new Option<bool>("--int32-outputs") { Description = "A Conv/Gemm/MatMul that is a model output dequantizes its int32 accumulator instead of requantizing to int8 (MACs stay int8)" };
         var biasCorrection = new Option<bool>("--bias-correction") { Description = "Subtract from each Conv/Gemm bias the mean error quantization adds to its output channels, measured on the calibration data (each layer on the float model's inputs)" };
+        var adaptiveRounding = new Option<bool>("--adaptive-rounding") { Description = "Round each Conv weight up or down to lower the layer's output error on the calibration data (input patch statistics) instead of to the nearest level" };
         var int16 = new Option<string?>("--int16") { Description = "Comma-separated activation tensors (names in the prepared float model, as tessera analyze lists them) quantized to int16 instead of int8 (W8A16)" };
         var int16Worst = new Option<int>("--int16-worst") { Description = "Quantize the N activations with the lowest local SNR (one analysis run on the calibration data) to int16 instead of int8" };
         var keepFloat = new Option<string?>("--keep-float") { Description = "Comma-separated nodes (names in the prepared float model, as tessera analyze lists them; * and ? match any text / one character) left in float" };
         var command = new Command("quantize", "Calibrate a float model and write an int8 QDQ ONNX model (ONNX Runtime's format)")
         {
-            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize, int32Outputs, biasCorrection, int16, int16Worst, keepFloat,
+            model, output, calibration, method, percentile, perChannel, perTensor, symmetric, fallback, augment, count, noEqualize, int32Outputs, biasCorrection, adaptiveRounding, int16, int16Worst, keepFloat,
         };
         var data = AddDataOptions(command);
         command.SetAction(parse =>
@@ -96,7 +97,7 @@ internal static class QuantizeCommands
                 if (listed.FirstOrDefault(n => !calibrated.Observers.ContainsKey(n)) is { } unknown) throw new InvalidInputException($"--int16: the model has no activation '{unknown}'", "--int16", "use tensor names from tessera analyze");
                 options = options with { Int16Tensors = listed };
             }
-            // The preprocessed (and augmented) calibration samples, read once for --int16-worst and --bias-correction.
+            // The preprocessed (and augmented) calibration samples, read once for --int16-worst, --bias-correction and --adaptive-rounding.
             var augmented = new Lazy<List<CalibrationSample>>(() => CalibrationData.Read(folder, calibrated.FloatModel, preprocessing, maxSamples, augmentation).ToList());
             if (parse.GetValue(keepFloat) is { } patterns) options = options with { KeepFloat = MatchNodes(calibrated.FloatModel, patterns) };
             if (parse.GetValue(int16Worst) is > 0 and var worst)
@@ -106,6 +107,7 @@ internal static class QuantizeCommands
                 Console.WriteLine($"int16 activations (lowest local SNR): {string.Join(", ", chosen)}");
             }
             if (parse.GetValue(biasCorrection)) options = WithBiasCorrection(calibrated, options, augmented.Value, preprocessing);
+            if (parse.GetValue(adaptiveRounding)) options = WithAdaptiveRounding(calibrated, options, augmented.Value, preprocessing);
             Model quantized;
             QuantizationReport report;
             if (parse.GetValue(fallback) is { } target)
@@ -120,7 +122,7 @@ internal static class QuantizeCommands
                 (quantized, report) = Quantizer.Rewrite(calibrated, options);
             }
             quantized.Metadata[MetadataKey] = string.Create(CultureInfo.InvariantCulture,
-                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric};int32_outputs={options.Int32Outputs};equalize={equalize};bias_correction={options.BiasCorrections.Count > 0};int16={string.Join(',', options.Int16Tensors.Order(StringComparer.Ordinal))}");
+                $"method={options.Method.ToString().ToLowerInvariant()};percentile={options.Percentile};per_channel={options.PerChannel};symmetric={options.Symmetric};int32_outputs={options.Int32Outputs};equalize={equalize};bias_correction={options.BiasCorrections.Count > 0};adaptive_rounding={options.WeightRounding.Count > 0};int16={string.Join(',', options.Int16Tensors.Order(StringComparer.Ordinal))}");
             PrintReport(report);
             var destination = parse.GetValue(output)!;
             AtomicFile.WriteAllBytes(destination.FullName, OnnxExporter.ToBytes(quantized));
@@ -152,6 +154,14 @@ internal static class QuantizeCommands
         double largest = corrections.Count == 0 ? 0 : corrections.Values.Max(c => c.Max(System.Math.Abs));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bias correction: {corrections.Count} layers, largest channel shift {largest:G4} (measured on {samples.Count} samples)"));
         return options with { BiasCorrections = corrections };
+    }
+
+    private static QuantizationOptions WithAdaptiveRounding(Calibration calibrated, QuantizationOptions options, IReadOnlyList<CalibrationSample> samples, Preprocessing? preprocessing)
+    {
+        var statistics = AdaptiveRounding.Measure(calibrated, samples, preprocessing);
+        long positions = statistics.Count == 0 ? 0 : statistics.Values.Min(s => s.Positions);
+        Console.WriteLine($"adaptive rounding: {statistics.Count} Conv layers (at least {positions} input patches each, from {samples.Count} samples)");
+        return options with { WeightRounding = statistics };
     }
 
     private static Calibration CalibrateWithProgress(Model model, string folder, Preprocessing? preprocessing, int maxSamples, bool optimize, CalibrationAugmentation? augmentation = null, bool equalize = true)
@@ -237,6 +247,7 @@ internal static class QuantizeCommands
             {
                 var options = OptionsOf(quantized);
                 if (quantized.Metadata.GetValueOrDefault(MetadataKey)?.Contains("bias_correction=True", StringComparison.Ordinal) ?? false) options = WithBiasCorrection(calibrated, options, samples, preprocessing);
+                if (quantized.Metadata.GetValueOrDefault(MetadataKey)?.Contains("adaptive_rounding=True", StringComparison.Ordinal) ?? false) options = WithAdaptiveRounding(calibrated, options, samples, preprocessing);
                 var fallen = AutoFallback.Run(calibrated, options, samples, preprocessing, target, log: Console.WriteLine);
                 fallen.Model.Metadata[MetadataKey] = quantized.Metadata.GetValueOrDefault(MetadataKey) ?? "";
                 PrintFallback(fallen, target);

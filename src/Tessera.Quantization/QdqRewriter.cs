@@ -292,6 +292,7 @@ public sealed class QdqRewriter
         {
             quantized[i] = (sbyte)System.Math.Clamp(System.Math.Round(values[i] / scales[i / inner % channels], MidpointRounding.ToEven), -127, 127);
         }
+        if (node.OpType == "Conv" && index == 1 && _options.WeightRounding.TryGetValue(node.Name, out var patches)) RoundAdaptively(values, scales, axis, tensor.Shape[0], patches, quantized);
         var name = weight.Name;
         var q = Constant(name + "_quantized", Tensor.Create((int[])tensor.Shape.Clone(), quantized));
         var scale = Constant(name + "_scale", axis is null ? Tensor.Scalar(scales[0]) : Tensor.Create([channels], scales));
@@ -303,6 +304,21 @@ public sealed class QdqRewriter
         node.SetInput(index, dequantized);
         _weights[weight] = (dequantized, scales);
         if (!_graph.Nodes.Any(n => n.Inputs.Contains(weight)) && !_graph.Outputs.Contains(weight)) _graph.Initializers.Remove(weight.Name);
+    }
+
+    /// <summary>Replaces nearest rounding of a Conv weight [Cout, Cin/group, taps...] by <see cref="AdaptiveRounding"/>'s,
+    /// output channel by output channel, when the statistics match the weight's layout.</summary>
+    private static void RoundAdaptively(float[] values, float[] scales, int? axis, int rows, PatchStatistics patches, sbyte[] quantized)
+    {
+        if (rows == 0 || values.Length % rows != 0 || values.Length / rows != patches.Patch || rows % patches.Groups != 0) return;
+        int patch = patches.Patch, perGroup = rows / patches.Groups;
+        var scaled = new float[patch];
+        for (int r = 0; r < rows; r++)
+        {
+            float scale = scales[axis is null ? 0 : r];
+            for (int k = 0; k < patch; k++) scaled[k] = values[r * patch + k] / scale;
+            AdaptiveRounding.Round(scaled, patches, r / perGroup).CopyTo(quantized, r * patch);
+        }
     }
 
     /// <summary>A channel whose weights are tiny next to its bias gets a weight scale so small that the bias,

@@ -27,6 +27,11 @@ public sealed record QuantizationOptions
     /// that channel). Empty: no correction.</summary>
     public IReadOnlyDictionary<string, float[]> BiasCorrections { get; init; } = new Dictionary<string, float[]>(StringComparer.Ordinal);
 
+    /// <summary>Per Conv node name, the input patch statistics (<see cref="AdaptiveRounding.Measure"/>) with which its
+    /// int8 weights are rounded up or down to lower the output error instead of to the nearest level. Empty:
+    /// nearest rounding everywhere.</summary>
+    public IReadOnlyDictionary<string, PatchStatistics> WeightRounding { get; init; } = new Dictionary<string, PatchStatistics>(StringComparer.Ordinal);
+
     /// <summary>Activation tensors (by their name in the prepared float model) quantized to int16 instead of int8:
     /// Q/DQ with an int16 zero point (65,536 levels over the same range), the readers' weights stay int8 (W8A16).
     /// For tensors whose range is wide but whose small values matter (an audio spectrum's magnitude). ONNX

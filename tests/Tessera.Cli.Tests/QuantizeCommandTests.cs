@@ -95,6 +95,40 @@ public sealed class QuantizeCommandTests : IDisposable
         Assert.Contains("bias_correction=True", model.Metadata["tessera.quantization"], StringComparison.Ordinal);
     }
 
+    /// <summary>--adaptive-rounding changes some int8 Conv weights by one level against nearest rounding (the same
+    /// calibration otherwise) and records itself in the metadata.</summary>
+    [Fact]
+    public void AdaptiveRoundingMovesConvWeightsByOneLevel()
+    {
+        var faces = Folder("faces", "astronaut.png");
+        var nearest = CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", faces);
+        Assert.True(nearest.ExitCode == 0, nearest.Stderr);
+        var before = Int8ConvWeights(OnnxImporter.Load(Output));
+        var adaptive = CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", faces, "--adaptive-rounding");
+        Assert.True(adaptive.ExitCode == 0, adaptive.Stderr);
+        var match = System.Text.RegularExpressions.Regex.Match(adaptive.Stdout, @"adaptive rounding: (\d+) Conv layers");
+        Assert.True(match.Success, adaptive.Stdout);
+        var model = OnnxImporter.Load(Output);
+        Assert.Contains("adaptive_rounding=True", model.Metadata["tessera.quantization"], StringComparison.Ordinal);
+        var after = Int8ConvWeights(model);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        int changed = 0, layers = 0;
+        foreach (var (name, levels) in before)
+        {
+            var moved = levels.Zip(after[name]).Count(p => p.First != p.Second);
+            Assert.All(levels.Zip(after[name]), p => Assert.InRange(p.First - p.Second, -1, 1));
+            changed += moved;
+            if (moved > 0) layers++;
+        }
+        int measured = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(layers, 1, measured);
+        Assert.InRange(changed, 1, before.Values.Sum(v => v.Length) / 2);
+    }
+
+    private static Dictionary<string, sbyte[]> Int8ConvWeights(Model model) =>
+        model.Graph.Nodes.Where(n => n.OpType == "Conv" && n.Input(1)?.Producer is { OpType: "DequantizeLinear" } dq && dq.Input(0)?.Constant is { DataType: DataType.Int8 })
+            .ToDictionary(n => n.Name, n => n.Input(1)!.Producer!.Input(0)!.Constant!.As<sbyte>().ToArray(), StringComparer.Ordinal);
+
     [Fact]
     public void QuantizeWritesAQdqModelAndAnalyzeComparesIt()
     {
