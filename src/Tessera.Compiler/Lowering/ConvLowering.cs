@@ -158,8 +158,13 @@ internal static class ConvLowering
         // The first vector instruction waits for a load-queue token sent after the barrier (the pad pixels, or a sync
         // when the engine started on its producer's token), so this layer's end is ordered after the previous one's.
         bool vectorAfterBarrier = deferPadding || (early && fromScratchpad);
+        // At most two bands (one per input slot) and several weight blocks: the slots still hold every band's input
+        // when a later block starts, so only the first block loads it.
+        bool reuseInput = ConvPlanner.ReusesInput(conv, plan, fromScratchpad);
         for (int blockIndex = 0; blockIndex < plan.Blocks.Count; blockIndex++)
         {
+            // The input is in the scratchpad for this block (kept by its producer, or loaded by the first block).
+            bool inputThere = fromScratchpad || (reuseInput && blockIndex > 0);
             var block = plan.Blocks[blockIndex];
             int blockChannels = plan.BlockChannels(block);
             var (weights, parameters, weightAt, parameterAt) = blockConstants[blockIndex];
@@ -188,7 +193,7 @@ internal static class ConvLowering
             if (residentOutput is not null && blockIndex == 0 && !deferPadding) residentOutput.FillPadding(builder);
             // A resident input has no band loads: the parameters' load is the engine's go (it comes after the
             // producer's last vector instruction, which wrote the input); parameters loaded early leave a sync.
-            if (!earlyBlock) LoadParameters(Q.If(fromScratchpad, engine));
+            if (!earlyBlock) LoadParameters(Q.If(inputThere, engine));
             if (deferPadding && blockIndex == 0) residentOutput!.FillPadding(builder, Q.Vector);
             else if (vectorAfterBarrier && blockIndex == 0) builder.Go(Q.Vector);
             // Cross-block (and cross-layer) weight prefetch: when this block and the next fit half the weight
@@ -205,7 +210,7 @@ internal static class ConvLowering
                 long inAt = fromScratchpad ? residentInput!.Value + (long)firstRow * window.StrideY * loader.RowBytes : (band % 2) * inSlot;
                 long outAt = 2 * inSlot + (band % 2) * outSlot;
                 bool lastBand = band == bands - 1;
-                if (!fromScratchpad) loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
+                if (!inputThere) loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
                 if (ring is not null)
                 {
                     // Later blocks' weights in the time the DMA channel is free while this band computes (its
@@ -248,7 +253,7 @@ internal static class ConvLowering
                     bool firstChunk = j == 0, lastChunk = j == block.Count - 1;
                     // The engine's last instruction of a band frees the input slot for band + 2.
                     int releaseInput = Q.If(!fromScratchpad && lastChunk && band + 2 < bands, Q.Load);
-                    int inputReady = Q.If(firstChunk && (!fromScratchpad || band == 0), Q.Load);
+                    int inputReady = Q.If(firstChunk && (!inputThere || band == 0), Q.Load);
                     int firstVectorWait = Q.If(!toScratchpad && firstChunk && band >= 2, Q.Store) | Q.If(vectorAfterBarrier && blockIndex == 0 && band == 0 && j == 0, Q.Load);
                     // The producer's last vector instruction (it wrote this input) lets the first gemm go.
                     int producerReady = Q.If(goFromProducer && blockIndex == 0 && step == 0, Q.Vector);
