@@ -294,7 +294,17 @@ internal static class ConvPlanner
         long dma = (bytes + spec.DramBytesPerCycle - 1) / spec.DramBytesPerCycle;
         long firstLoad = inputResident ? 0 : InputSlot(conv, plan.BandRows) / spec.DramBytesPerCycle;
         long lastStore = (long)plan.BandRows * width * plan.BlockChannels(plan.Blocks[^1]) / spec.DramBytesPerCycle;
-        long fillDrain = plan.Blocks.Count * (2L * spec.DramLatencyCycles + firstLoad + lastStep + lastStore) - (reuse ? (plan.Blocks.Count - 1) * firstLoad : 0);
+        long perBlock = 2L * spec.DramLatencyCycles + firstLoad + lastStep + lastStore;
+        long fillDrain = plan.Blocks.Count * perBlock - (reuse ? (plan.Blocks.Count - 1) * firstLoad : 0);
+        if (!plan.OnVector && plan.Blocks.Count > 1)
+        {
+            // Blocks are separated by a barrier: each block's start and drain hold up the array, while the DMA channel
+            // keeps loading later blocks' weights (WeightRing) through them. The later blocks' fill/drain is serial with
+            // the array, not with the DMA time: a weight-bound layer (SqueezeNet's conv10, 8 blocks) then prefers bands
+            // that fill the array's rows over short ones that keep it busy as long as the DMA.
+            array += fillDrain - perBlock;
+            fillDrain = perBlock;
+        }
         return new CostEstimate(array, vector, dma, latency, fillDrain, bytes);
     }
 }
