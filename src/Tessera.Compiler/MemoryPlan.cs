@@ -52,7 +52,8 @@ public sealed class MemoryPlan
                 continue;
             }
             if (placements.ContainsKey(layer.Output.Name)) continue;
-            int first = placements.Where(p => p.Value.Concat == layer.Output.Name).Select(p => producedAt[p.Key]).DefaultIfEmpty(i).Min();
+            int first = placements.Where(p => p.Value.Concat == layer.Output.Name)
+                .Select(p => earlyStarts?.TryGetValue(p.Key, out int written) == true ? Math.Min(written, producedAt[p.Key]) : producedAt[p.Key]).DefaultIfEmpty(i).Min();
             foreach (var (part, _) in (alsoPlaced ?? new Dictionary<string, string>()).Where(p => p.Value == layer.Output.Name))
             {
                 first = Math.Min(first, earlyStarts?.TryGetValue(part, out int written) == true ? written : producedAt[part]);

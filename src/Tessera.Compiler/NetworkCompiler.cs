@@ -50,7 +50,7 @@ public static class NetworkCompiler
                 {
                     var shaped = AsGemmColumn(conv, subsample: !residentIn.ContainsKey(index));
                     long? limit = limits.TryGetValue(index, out long l) ? l : null;
-                    var plan = ConvPlanner.Plan(spec, shaped, limit, epilogues.ContainsKey(index), weightsPreloaded.Contains(index), residentIn.ContainsKey(index));
+                    var plan = ConvPlanner.Plan(spec, shaped, limit, LoadsOperand(epilogues, index), weightsPreloaded.Contains(index), residentIn.ContainsKey(index));
                     if (epilogues.ContainsKey(index) && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != shaped.Output.Channels))
                     {
                         // The elementwise layer cannot ride on this plan: it runs as a layer of its own.
@@ -128,7 +128,7 @@ public static class NetworkCompiler
             {
                 bool convIsLeft = Reaches(layer.Output.Name, fusedLayer.Left.Name);
                 epilogue = new FusedElementwise(fusedLayer, memory[(convIsLeft ? fusedLayer.Right : fusedLayer.Left).Name], convIsLeft,
-                    residentOperands.TryGetValue(index, out long operandAt) ? operandAt : null);
+                    residentOperands.TryGetValue(index, out long operandAt) ? operandAt : null, Self: IsSelf(fusedLayer));
                 output = memory[fusedLayer.Output.Name];
                 fusedInto[network.Layers.IndexOf(fusedLayer)] = layer.Name;
             }
@@ -151,7 +151,7 @@ public static class NetworkCompiler
                 ElementwiseLayer when fusedInto.TryGetValue(index, out var producer) => ($"fused into the epilogue of '{producer}' (no instructions of its own)", 0L),
                 ConvLayer conv => Conv(builder, convPlan, conv, inputs[0], output,
                     residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index),
-                    placements.TryGetValue(conv.Output.Name, out var slice) ? Pitch(slice.Concat) : null, epilogue,
+                    placements.TryGetValue(stored, out var slice) ? Pitch(slice.Concat) : null, epilogue,
                     startsConsumer.ContainsKey(index), startsConsumer.ContainsValue(index), storeAlso),
                 MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index)), 0L),
                 AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index)), 0L),
@@ -203,6 +203,13 @@ public static class NetworkCompiler
         program.DramBytes = program.Footprint;
         return new CompiledNetwork(spec, network, program, memory, plans);
     }
+
+    /// <summary>An elementwise layer whose two operands are the same tensor (a concatenation part's rescale).</summary>
+    private static bool IsSelf(ElementwiseLayer layer) => layer.Left.Name == layer.Right.Name;
+
+    /// <summary>Whether the convolution's fused elementwise layer (if any) loads another operand per band (two more
+    /// output-sized slots in its plan).</summary>
+    private static bool LoadsOperand(IReadOnlyDictionary<int, ElementwiseLayer> epilogues, int index) => epilogues.TryGetValue(index, out var e) && !IsSelf(e);
 
     /// <summary>Compiles one layer as a network of its own (inputs are the layer's inputs).</summary>
     public static CompiledNetwork Compile(NpuSpec spec, Layer layer)
@@ -270,7 +277,7 @@ public static class NetworkCompiler
         {
             try
             {
-                return ConvPlanner.Plan(spec, AsGemmColumn(conv), limit, epilogues.ContainsKey(index));
+                return ConvPlanner.Plan(spec, AsGemmColumn(conv), limit, LoadsOperand(epilogues, index));
             }
             catch (UnsupportedException)
             {
@@ -285,6 +292,9 @@ public static class NetworkCompiler
             // With an elementwise layer fused into its epilogue the producer's finished tile is that layer's output.
             var tensor = epilogues.TryGetValue(i, out var fusedLayer) ? fusedLayer.Output : a.Output;
             int j = fusedLayer is null ? i + 1 : network.Layers.IndexOf(fusedLayer) + 1;
+            // A rescale fused from further on (other layers between): those layers' slots are not planned around a
+            // kept tensor, so nothing is kept for the layer after it.
+            if (fusedLayer is not null && network.Layers.Skip(i + 1).Take(j - 1 - (i + 1)).Any(l => l is not ReshapeLayer)) continue;
             var aliases = new HashSet<string> { tensor.Name };
             bool chain = true;
             while (j < network.Layers.Count && network.Layers[j] is ReshapeLayer reshape)
@@ -405,10 +415,20 @@ public static class NetworkCompiler
                 name = reshape.Output.Name;
                 j++;
             }
-            if (j >= network.Layers.Count || network.Layers[j] is not ElementwiseLayer e) continue;
-            if ((e.Left.Name == name) == (e.Right.Name == name) || readers.GetValueOrDefault(name) != 1 || outputs.Contains(name)) continue;
-            if (placements.ContainsKey(e.Output.Name) || placements.ContainsKey(name) || conv.Output.Channels > 4095) continue;
-            fused[i] = e;
+            if (j < network.Layers.Count && network.Layers[j] is ElementwiseLayer e && (e.Left.Name == name) != (e.Right.Name == name) && readers.GetValueOrDefault(name) == 1
+                && !outputs.Contains(name) && !placements.ContainsKey(e.Output.Name) && !placements.ContainsKey(name) && conv.Output.Channels <= 4095)
+            {
+                fused[i] = e;
+                continue;
+            }
+            // A concatenation part's rescale (ConcatMapper: the part added to itself with the concatenation's scale),
+            // the only reader of the convolution's output, anywhere later (SqueezeNet: expand1x1, expand3x3, rescale):
+            // the epilogue combines the requantized tile with itself and the band store writes the rescaled part
+            // (into its concatenation slice when placed). Its output is written at the convolution's turn.
+            string own = conv.Output.Name;
+            if (readers.GetValueOrDefault(own) != 2 || outputs.Contains(own) || placements.ContainsKey(own) || conv.Output.Channels > 4095) continue;
+            var rescale = network.Layers.Skip(i + 1).OfType<ElementwiseLayer>().FirstOrDefault(l => l.Left.Name == own && l.Right.Name == own);
+            if (rescale is not null && rescale.Output.Pixels == conv.Output.Pixels && rescale.Output.Channels == conv.Output.Channels) fused[i] = rescale;
         }
         return fused;
     }

@@ -126,9 +126,53 @@ public class NetworkTests(ITestOutputHelper output)
         Assert.Contains("every part written into its channel slice by its producer", compiled.Layers.Single(l => l.Layer.Name == "concat").Decision, StringComparison.Ordinal);
         Assert.Contains("also stored into a 128-channel concatenation", compiled.Layers.Single(l => l.Layer.Name == "squeeze").Decision, StringComparison.Ordinal);
         Assert.Contains("written in place into a 128-channel concatenation", compiled.Layers.Single(l => l.Layer.Name == "e3").Decision, StringComparison.Ordinal);
-        Assert.Contains("written in place into a 128-channel concatenation", compiled.Layers.Single(l => l.Layer.Name == "rescale").Decision, StringComparison.Ordinal);
+        // The rescale (e1 + e1) runs in e1's epilogue, whose band stores write it into its slice.
+        var e1Decision = compiled.Layers.Single(l => l.Layer.Name == "e1").Decision;
+        Assert.Contains("fused into the epilogue", e1Decision, StringComparison.Ordinal);
+        Assert.Contains("written in place into a 128-channel concatenation", e1Decision, StringComparison.Ordinal);
+        Assert.Equal(0, compiled.Layers.Single(l => l.Layer.Name == "rescale").InstructionCount);
         // The parts written in place have no buffer of their own: their addresses are the concatenation's slices.
         Assert.Equal(compiled.Memory["concat:out"] + 40, compiled.Memory["e3:out"]);
+    }
+
+    [Theory]
+    [InlineData("tiny")]
+    [InlineData("small")]
+    [InlineData("large")]
+    public void Rescale_of_a_convolution_fused_into_its_epilogue_is_bit_exact(string config)
+    {
+        // A concatenation part's rescale (x + x with the concatenation's scale) that is not the next layer: the
+        // convolution combines its requantized tile with itself and stores the rescaled tile, into its concatenation
+        // slice (a) or, when another layer also reads the rescaled tensor, into its own buffer (b, a network output
+        // too); several bands (60x50 pixels), odd channel counts, no loads of the convolution's own output.
+        var random = new Random(23);
+        var network = new Network();
+        var image = Make.Tensor("image", 60, 50, 12, random);
+        network.Inputs.Add(image);
+        var a = Make.Conv("a", image, 40, new Window(1, 1), 1, random, 0, 127, "a:out");
+        var b = Make.Conv("b", image, 24, new Window(3, 3, Padding: Padding.Same(1)), 1, random, -128, 127, "b:out");
+        var c = Make.Conv("c", image, 36, new Window(3, 3, Padding: Padding.Same(1)), 1, random, -20, 100, "c:out");
+        var aRescaled = new NpuTensor("ra:out", 60, 50, 40, random.Next(-10, 10));
+        var ra = new ElementwiseLayer("ra", a.Output, a.Output, aRescaled, false, Make.AddParameters(a.Output, a.Output, aRescaled, random));
+        var cRescaled = new NpuTensor("rc:out", 60, 50, 36, random.Next(-10, 10));
+        var rc = new ElementwiseLayer("rc", c.Output, c.Output, cRescaled, false, Make.AddParameters(c.Output, c.Output, cRescaled, random));
+        var concat = new ConcatLayer("concat", [ra.Output, b.Output], new NpuTensor("concat:out", 60, 50, 64, 3));
+        var after = Make.Conv("after", rc.Output, 8, new Window(1, 1), 1, random, outputName: "after:out");
+        network.Layers.AddRange([a, b, c, ra, concat, rc, after]);
+        network.Outputs.AddRange(["concat:out", "rc:out", "after:out"]);
+        var inputs = Make.Inputs(network.Inputs, new Random(29));
+        var expected = LayerOracle.Run(network, inputs);
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), network);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs, layerReports: false);
+        foreach (var name in network.Outputs) Assert.Equal(expected[name], outputs[name]);
+        foreach (var (conv, rescale) in new[] { ("a", "ra"), ("c", "rc") })
+        {
+            var plan = compiled.Layers.Single(l => l.Layer.Name == conv);
+            Assert.Contains($"'{rescale}' fused into the epilogue", plan.Decision, StringComparison.Ordinal);
+            Assert.Equal(0, compiled.Layers.Single(l => l.Layer.Name == rescale).InstructionCount);
+        }
+        Assert.Contains("written in place into a 64-channel concatenation", compiled.Layers.Single(l => l.Layer.Name == "a").Decision, StringComparison.Ordinal);
+        Assert.Equal(0, compiled.Layers.Single(l => l.Layer.Name == "concat").InstructionCount);
     }
 
     [Theory]

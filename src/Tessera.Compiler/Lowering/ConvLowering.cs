@@ -68,7 +68,13 @@ internal sealed record ResidentOutput(long Base, int Height, int Width, int Chan
 /// store writes the elementwise layer's output. Single weight block, array engine only.</summary>
 /// <param name="OtherResident">The other operand is kept in the activation scratchpad (unpadded, written by an
 /// earlier convolution): each band's tile is read there, nothing is loaded.</param>
-internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft, long? OtherResident = null);
+/// <param name="Self">Both operands are the convolution's output (a concatenation part's rescale, x + x with the
+/// concatenation's scale): the requantized tile is combined with itself, nothing is loaded.</param>
+internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft, long? OtherResident = null, bool Self = false)
+{
+    /// <summary>Whether each band loads the other operand's tile (double-buffered, load &lt;-&gt; vector tokens).</summary>
+    public bool LoadsOperand => OtherResident is null && !Self;
+}
 
 /// <summary>Emits a convolution as a pipelined band loop. Per weight block: its weights (laid out in the
 /// constant section exactly as the array consumes them: chunk, tap, k-slice, k x n row-major) and its bias and
@@ -97,7 +103,7 @@ internal static class ConvLowering
         if (storeAlso is not null && (store is not null || residentOutput is { AlsoStore: false })) throw new InvalidOperationException($"layer '{conv.Name}': a second store needs the layer's own stores");
         if (goFromProducer && (residentInput is null || plan.OnVector)) throw new InvalidOperationException($"layer '{conv.Name}': only an array convolution reading a kept input starts on its producer's token");
         if (signalConsumer && residentOutput is null) throw new InvalidOperationException($"layer '{conv.Name}': only a kept output has a consumer to signal");
-        if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is { AlsoStore: false } || store is not null))
+        if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is { AlsoStore: false }))
         {
             throw new InvalidOperationException($"layer '{conv.Name}': an elementwise layer fuses only into a single-block array convolution that stores its output");
         }
@@ -152,8 +158,13 @@ internal static class ConvLowering
         // The first vector instruction waits for a load-queue token sent after the barrier (the pad pixels, or a sync
         // when the engine started on its producer's token), so this layer's end is ordered after the previous one's.
         bool vectorAfterBarrier = deferPadding || (early && fromScratchpad);
+        // At most two bands (one per input slot) and several weight blocks: the slots still hold every band's input
+        // when a later block starts, so only the first block loads it.
+        bool reuseInput = ConvPlanner.ReusesInput(conv, plan, fromScratchpad);
         for (int blockIndex = 0; blockIndex < plan.Blocks.Count; blockIndex++)
         {
+            // The input is in the scratchpad for this block (kept by its producer, or loaded by the first block).
+            bool inputThere = fromScratchpad || (reuseInput && blockIndex > 0);
             var block = plan.Blocks[blockIndex];
             int blockChannels = plan.BlockChannels(block);
             var (weights, parameters, weightAt, parameterAt) = blockConstants[blockIndex];
@@ -182,7 +193,7 @@ internal static class ConvLowering
             if (residentOutput is not null && blockIndex == 0 && !deferPadding) residentOutput.FillPadding(builder);
             // A resident input has no band loads: the parameters' load is the engine's go (it comes after the
             // producer's last vector instruction, which wrote the input); parameters loaded early leave a sync.
-            if (!earlyBlock) LoadParameters(Q.If(fromScratchpad, engine));
+            if (!earlyBlock) LoadParameters(Q.If(inputThere, engine));
             if (deferPadding && blockIndex == 0) residentOutput!.FillPadding(builder, Q.Vector);
             else if (vectorAfterBarrier && blockIndex == 0) builder.Go(Q.Vector);
             // Cross-block (and cross-layer) weight prefetch: when this block and the next fit half the weight
@@ -199,13 +210,13 @@ internal static class ConvLowering
                 long inAt = fromScratchpad ? residentInput!.Value + (long)firstRow * window.StrideY * loader.RowBytes : (band % 2) * inSlot;
                 long outAt = 2 * inSlot + (band % 2) * outSlot;
                 bool lastBand = band == bands - 1;
-                if (!fromScratchpad) loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
+                if (!inputThere) loader.Emit(inAt, firstRow * window.StrideY, window.InputRows(rows), Q.If(band >= 2, engine), engine);
                 if (ring is not null)
                 {
                     // Later blocks' weights in the time the DMA channel is free while this band computes (its
                     // store, the other operand's load and the next band's load taken out); the next block's in
                     // full by the last band, so it does not wait after the barrier.
-                    long budget = PrefetchGap(spec, conv, plan, block, band, bands, fromScratchpad, toScratchpad, elementwise is not null) * spec.DramBytesPerCycle;
+                    long budget = PrefetchGap(spec, conv, plan, block, band, bands, fromScratchpad, toScratchpad, elementwise is { LoadsOperand: true }) * spec.DramBytesPerCycle;
                     ring.Prefetch(builder, lastBand ? Math.Max(budget, ring.NextMissing) : budget);
                 }
                 else if (prefetch && prefetched < next!.Bytes.Length)
@@ -226,7 +237,8 @@ internal static class ConvLowering
                 long operandAt = elementwise?.OtherResident is long residentOperand
                     ? residentOperand + (long)firstRow * width * output.Channels
                     : 2 * inSlot + 2 * outSlot + (band % 2) * outSlot;
-                if (elementwise is { OtherResident: null })
+                if (elementwise is { Self: true }) operandAt = outAt;
+                if (elementwise is { LoadsOperand: true })
                 {
                     // The other operand's tile for this band (slot band % 2, free once the vector unit used it two
                     // bands ago).
@@ -241,7 +253,7 @@ internal static class ConvLowering
                     bool firstChunk = j == 0, lastChunk = j == block.Count - 1;
                     // The engine's last instruction of a band frees the input slot for band + 2.
                     int releaseInput = Q.If(!fromScratchpad && lastChunk && band + 2 < bands, Q.Load);
-                    int inputReady = Q.If(firstChunk && (!fromScratchpad || band == 0), Q.Load);
+                    int inputReady = Q.If(firstChunk && (!inputThere || band == 0), Q.Load);
                     int firstVectorWait = Q.If(!toScratchpad && firstChunk && band >= 2, Q.Store) | Q.If(vectorAfterBarrier && blockIndex == 0 && band == 0 && j == 0, Q.Load);
                     // The producer's last vector instruction (it wrote this input) lets the first gemm go.
                     int producerReady = Q.If(goFromProducer && blockIndex == 0 && step == 0, Q.Vector);
@@ -421,7 +433,7 @@ internal static class ConvLowering
                     long pitch = (long)g * output.Channels;
                     var (a, b) = elementwise.ConvIsLeft ? (outAt, operandAt) : (operandAt, outAt);
                     builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, rows * width / g, 1, g * output.Channels, a, pitch, 0, outAt, pitch,
-                        wait: Q.If(elementwise.OtherResident is null, Q.Load), signal: Q.If(!keepCopy, Q.Store) | Q.If(elementwise.OtherResident is null && band + 2 < bands, Q.Load),
+                        wait: Q.If(elementwise.LoadsOperand, Q.Load), signal: Q.If(!keepCopy, Q.Store) | Q.If(elementwise.LoadsOperand && band + 2 < bands, Q.Load),
                         b: b, bStride0: pitch, bStride1: 0, p: elementwiseParameters);
                 }
                 if (keepCopy)

@@ -218,6 +218,12 @@ internal static class ConvPlanner
         return blocks;
     }
 
+    /// <summary>A plan with several weight blocks whose input is at most two bands (one per input slot), loaded from
+    /// DRAM: the later blocks find every band's input still in its slot and load none (SqueezeNet's conv10, 8 blocks
+    /// over one 5x5x512 input).</summary>
+    public static bool ReusesInput(ConvLayer conv, ConvPlan plan, bool inputResident) =>
+        !inputResident && plan.Blocks.Count > 1 && 2L * plan.BandRows >= conv.Output.Height;
+
     public static long InputSlot(ConvLayer conv, int rows) =>
         (long)conv.Window.InputRows(rows) * (conv.Input.Width + conv.Window.Padding.Left + conv.Window.Padding.Right) * conv.Input.Channels;
 
@@ -247,15 +253,17 @@ internal static class ConvPlanner
         long array = 0, vector = 0, bytes = 0, latency = 0;
         int lanes = spec.VectorLanes, taps = conv.Window.Taps, width = conv.Output.Width;
         long lastStep = 0;
+        bool reuse = ReusesInput(conv, plan, inputResident);
         foreach (var block in plan.Blocks)
         {
+            bool inputThere = inputResident || (reuse && !ReferenceEquals(block, plan.Blocks[0]));
             if (!weightsPreloaded) bytes += plan.RowPairs ? PairedWeightBytes(conv, block[0]) : plan.ColumnPairs ? ColumnPairedWeightBytes(conv, block[0]) : block.Sum(c => WeightBytes(conv, c, plan.OnVector)) * (long)plan.VectorPixels;
             bytes += block.Sum(c => ParameterWords(c, plan.ParameterCopies)) * 4L;
             for (int row = 0; row < conv.Output.Height; row += plan.BandRows)
             {
                 int rows = Math.Min(plan.BandRows, conv.Output.Height - row);
                 long pixels = (long)rows * width;
-                long inputBytes = inputResident ? 0 : (long)conv.Window.InputRows(rows) * conv.Input.Width * conv.Input.Channels;
+                long inputBytes = inputThere ? 0 : (long)conv.Window.InputRows(rows) * conv.Input.Width * conv.Input.Channels;
                 bytes += inputBytes + pixels * plan.BlockChannels(block);
                 long engineBefore = plan.OnVector ? vector : array;
                 foreach (var chunk in block)
@@ -280,13 +288,23 @@ internal static class ConvPlanner
                     }
                 }
                 long engine = (plan.OnVector ? vector : array) - engineBefore;
-                latency += inputResident ? engine : Math.Max(engine, inputBytes / spec.DramBytesPerCycle + spec.DramLatencyCycles);
+                latency += inputThere ? engine : Math.Max(engine, inputBytes / spec.DramBytesPerCycle + spec.DramLatencyCycles);
             }
         }
         long dma = (bytes + spec.DramBytesPerCycle - 1) / spec.DramBytesPerCycle;
         long firstLoad = inputResident ? 0 : InputSlot(conv, plan.BandRows) / spec.DramBytesPerCycle;
         long lastStore = (long)plan.BandRows * width * plan.BlockChannels(plan.Blocks[^1]) / spec.DramBytesPerCycle;
-        long fillDrain = plan.Blocks.Count * (2L * spec.DramLatencyCycles + firstLoad + lastStep + lastStore);
+        long perBlock = 2L * spec.DramLatencyCycles + firstLoad + lastStep + lastStore;
+        long fillDrain = plan.Blocks.Count * perBlock - (reuse ? (plan.Blocks.Count - 1) * firstLoad : 0);
+        if (!plan.OnVector && plan.Blocks.Count > 1)
+        {
+            // Blocks are separated by a barrier: each block's start and drain hold up the array, while the DMA channel
+            // keeps loading later blocks' weights (WeightRing) through them. The later blocks' fill/drain is serial with
+            // the array, not with the DMA time: a weight-bound layer (SqueezeNet's conv10, 8 blocks) then prefers bands
+            // that fill the array's rows over short ones that keep it busy as long as the DMA.
+            array += fillDrain - perBlock;
+            fillDrain = perBlock;
+        }
         return new CostEstimate(array, vector, dma, latency, fillDrain, bytes);
     }
 }
