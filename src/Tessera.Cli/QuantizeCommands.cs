@@ -61,7 +61,7 @@ internal static class QuantizeCommands
         var int32Outputs = new Option<bool>("--int32-outputs") { Description = "A Conv/Gemm/MatMul that is a model output dequantizes its int32 accumulator instead of requantizing to int8 (MACs stay int8)" };
         var biasCorrection = new Option<bool>("--bias-correction") { Description = "Subtract from each Conv/Gemm bias the mean error quantization adds to its output channels, measured on the calibration data (each layer on the float model's inputs)" };
         var adaptiveRounding = new Option<bool>("--adaptive-rounding") { Description = "Round each Conv weight up or down to lower the layer's output error on the calibration data (input patch statistics) instead of to the nearest level" };
-        var int16 = new Option<string?>("--int16") { Description = "Comma-separated activation tensors (names in the prepared float model, as tessera analyze lists them) quantized to int16 instead of int8 (W8A16)" };
+        var int16 = new Option<string?>("--int16") { Description = "Comma-separated activation tensors (names in the prepared float model, as tessera analyze lists them; * and ? match any text / one character, \"*\" is every activation) quantized to int16 instead of int8 (W8A16)" };
         var int16Worst = new Option<int>("--int16-worst") { Description = "Quantize the N activations with the lowest local SNR (one analysis run on the calibration data) to int16 instead of int8" };
         var keepFloat = new Option<string?>("--keep-float") { Description = "Comma-separated nodes (names in the prepared float model, as tessera analyze lists them; * and ? match any text / one character) left in float" };
         var command = new Command("quantize", "Calibrate a float model and write an int8 QDQ ONNX model (ONNX Runtime's format)")
@@ -93,8 +93,13 @@ internal static class QuantizeCommands
             if (calibrated.Equalized.Count > 0) Console.WriteLine($"cross-layer equalization: {calibrated.Equalized.Count} Conv -> Relu -> Conv pairs rescaled");
             if (parse.GetValue(int16) is { } names)
             {
-                var listed = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-                if (listed.FirstOrDefault(n => !calibrated.Observers.ContainsKey(n)) is { } unknown) throw new InvalidInputException($"--int16: the model has no activation '{unknown}'", "--int16", "use tensor names from tessera analyze");
+                var listed = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var pattern in names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    var hits = calibrated.Observers.Keys.Where(n => System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(pattern, n, ignoreCase: false)).ToList();
+                    if (hits.Count == 0) throw new InvalidInputException($"--int16: the model has no activation matching '{pattern}'", "--int16", "use tensor names from tessera analyze (* matches any text)");
+                    listed.UnionWith(hits);
+                }
                 options = options with { Int16Tensors = listed };
             }
             // The preprocessed (and augmented) calibration samples, read once for --int16-worst, --bias-correction and --adaptive-rounding.

@@ -57,7 +57,20 @@ public sealed class QuantizeCommandTests : IDisposable
 
     [Fact]
     public void UnknownInt16TensorIsAUserError() =>
-        AssertUserError(CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Folder("faces", "astronaut.png"), "--int16", "no_such_tensor"), "no activation 'no_such_tensor'");
+        AssertUserError(CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Folder("faces", "astronaut.png"), "--int16", "no_such_tensor"), "no activation matching 'no_such_tensor'");
+
+    /// <summary>"*" makes every activation int16: no int8 activation pair is left, the weights stay int8.</summary>
+    [Fact]
+    public void Int16StarMakesEveryActivationInt16()
+    {
+        var result = CliHarness.Run("quantize", "blazeface-front", "-o", Output, "--calibration", Folder("faces", "astronaut.png"), "--int16", "*");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var model = OnnxImporter.Load(Output);
+        var quantizers = model.Graph.Nodes.Where(n => n.OpType == "QuantizeLinear").ToList();
+        Assert.True(quantizers.Count > 10);
+        Assert.All(quantizers, q => Assert.Equal(DataType.Int16, q.Input(2)!.Constant!.DataType));
+        Assert.Contains(model.Graph.Nodes, n => n.OpType == "DequantizeLinear" && n.Input(0)?.Constant is { DataType: DataType.Int8 });
+    }
 
     [Fact]
     public void KeepFloatPatternMatchingNoNodeIsAUserError() =>
