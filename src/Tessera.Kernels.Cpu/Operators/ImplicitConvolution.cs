@@ -17,12 +17,18 @@ internal static unsafe class ImplicitConvolution
     public const int MaxDepth = 1024;
 
     /// <summary>Whether this convolution runs here: the AVX-512 micro-kernel, no residual, an activation the kernel
-    /// applies itself, not pointwise (that reads X in place already), stride 1 (other strides keep im2col), a depth of
-    /// at most <see cref="MaxDepth"/>, and a wide output of at least one whole 32-column panel.</summary>
-    public static bool Applies(GemmShape shape, Plane p, int depth, Activation activation, bool residual) =>
-        shape.Kind == MicroKernelKind.Avx512 && !residual && !p.IsPointwise && MicroKernels.StridedHandles(activation.Kind)
-        && p.StrideY == 1 && p.StrideX == 1 && depth > 0 && depth <= MaxDepth && p.OutHeight > 0 && p.OutWidth > 0
-        && (long)p.OutHeight * WideWidth(p) >= 32;
+    /// applies itself, not pointwise (that reads X in place already), a depth (input channels per group x taps) of at
+    /// most <see cref="MaxDepth"/>, a wide output of at least one whole 32-column panel, and stride 1, or any stride
+    /// with at most <see cref="FewChannelConvolution.MaxInputChannels"/> input channels per group (stems such as
+    /// SqueezeNet's 3 -> 64 3x3 stride 2, whose im2col packing costs about as much as its multiply; other strided
+    /// convolutions keep the packed im2col GEMM).</summary>
+    public static bool Applies(GemmShape shape, Plane p, int groupIn, Activation activation, bool residual)
+    {
+        int depth = groupIn * p.KernelHeight * p.KernelWidth;
+        return shape.Kind == MicroKernelKind.Avx512 && !residual && !p.IsPointwise && MicroKernels.StridedHandles(activation.Kind)
+            && ((p.StrideY == 1 && p.StrideX == 1) || groupIn <= FewChannelConvolution.MaxInputChannels)
+            && depth > 0 && depth <= MaxDepth && p.OutHeight > 0 && p.OutWidth > 0 && (long)p.OutHeight * WideWidth(p) >= 32;
+    }
 
     private static int WideWidth(Plane p) => p.OutWidth + (p.KernelWidth - 1) * p.DilationX / p.StrideX;
 
@@ -198,11 +204,14 @@ internal static unsafe class ImplicitConvolution
                             row.Slice(start + length).Clear();
                             continue;
                         }
-                        for (int qx = 0; qx < wq; qx++)
-                        {
-                            int ix = qx * sx + b - p.PadLeft;
-                            row[qx] = (uint)ix < (uint)width ? input[ix] : 0f;
-                        }
+                        // Column qx reads input column qx * sx + b - padLeft: zeros before first, a strided gather, zeros from end.
+                        int shift = b - p.PadLeft;
+                        int first = shift >= 0 ? 0 : Math.Min(wq, (-shift + sx - 1) / sx);
+                        int end = width - 1 - shift < 0 ? 0 : Math.Min(wq, (width - 1 - shift) / sx + 1);
+                        end = Math.Max(first, end);
+                        row.Slice(0, first).Clear();
+                        for (int qx = first; qx < end; qx++) row[qx] = input[qx * sx + shift];
+                        row.Slice(end).Clear();
                     }
                 }
             }
