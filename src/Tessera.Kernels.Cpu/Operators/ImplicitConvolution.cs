@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.Intrinsics;
 using Tessera.Kernels.Cpu.Gemm;
 
 namespace Tessera.Kernels.Cpu.Operators;
@@ -95,6 +96,7 @@ internal static unsafe class ImplicitConvolution
                         for (int j = firstPanel; j < endPanel; j++)
                         {
                             int count = Segments(j * nr, Math.Min(wide, j * nr + nr), wq, p.OutWidth, segments);
+                            bool contiguous = count == 1 && segments[2] == nr;
                             for (int g = 0; g < group; g++)
                             {
                                 fixed (float* pa = weights[g].Data)
@@ -106,18 +108,16 @@ internal static unsafe class ImplicitConvolution
                                         int i = 2 * block;
                                         float* aPanel = pa + (long)i * depth * mr;
                                         float* rowBias = biasPointer + (g * rowPanels + i) * mr;
-                                        int rows;
-                                        if (i + 1 < rowPanels)
-                                        {
-                                            MicroKernels.Avx512Taps12(aPanel, aPanel + (long)depth * mr, groupB, offsetPointer, depth, tile, nr, rowBias, kind, low, high);
-                                            rows = Math.Min(2 * mr, groupOut - i * mr);
-                                        }
-                                        else
-                                        {
-                                            MicroKernels.Avx512Taps(aPanel, groupB, offsetPointer, depth, tile, nr, rowBias, kind, low, high);
-                                            rows = Math.Min(mr, groupOut - i * mr);
-                                        }
-                                        Scatter(tile, nr, rows, segments, count, groupY + (long)i * mr * outPlane, outPlane);
+                                        bool pair = i + 1 < rowPanels;
+                                        int rows = Math.Min(pair ? 2 * mr : mr, groupOut - i * mr);
+                                        // A tile whose 32 positions are one run of output pixels and whose rows are all real is
+                                        // stored straight into Y; otherwise into the scratch tile, then its runs are copied.
+                                        bool direct = contiguous && rows == (pair ? 2 * mr : mr);
+                                        float* target = direct ? groupY + (long)i * mr * outPlane + segments[1] : tile;
+                                        int ldt = direct ? outPlane : nr;
+                                        if (pair) MicroKernels.Avx512Taps12(aPanel, aPanel + (long)depth * mr, groupB, offsetPointer, depth, target, ldt, rowBias, kind, low, high);
+                                        else MicroKernels.Avx512Taps(aPanel, groupB, offsetPointer, depth, target, ldt, rowBias, kind, low, high);
+                                        if (!direct) Scatter(tile, nr, rows, segments, count, groupY + (long)i * mr * outPlane, outPlane);
                                     }
                                 }
                             }
@@ -166,7 +166,15 @@ internal static unsafe class ImplicitConvolution
             for (int s = 0; s < count; s++)
             {
                 int column = segments[3 * s], pixel = segments[3 * s + 1], length = segments[3 * s + 2];
-                new ReadOnlySpan<float>(source + column, length).CopyTo(new Span<float>(target + pixel, length));
+                float* from = source + column, to = target + pixel;
+                int e = 0;
+                for (; e + 16 <= length; e += 16) Vector512.Store(Vector512.Load(from + e), to + e);
+                if (e + 8 <= length)
+                {
+                    Vector256.Store(Vector256.Load(from + e), to + e);
+                    e += 8;
+                }
+                for (; e < length; e++) to[e] = from[e];
             }
         }
     }
