@@ -218,6 +218,149 @@ internal static unsafe class MicroKernels
         Vector512.Store(Finish(c111, rowBias, 11, residual, 11 * residualStride + 16, kind, lo, hi), c + 11 * ldc + 16);
     }
 
+    /// <summary>6 x 32 tile of an implicit convolution: B row k is 32 consecutive floats at b + offsets[k] (tap k of the
+    /// convolution read from a zero-padded, phase-split copy of the input, see <c>ImplicitConvolution</c>), so nothing is
+    /// packed; c[r, j] = act(sum over k of a[k * 6 + r] * b[offsets[k] + j] + rowBias[r]) with the activation None, Relu,
+    /// Clip(low, high) or HardSwish. <paramref name="rowBias"/> holds 6 values (may be null).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx512Taps(float* a, float* b, int* offsets, int depth, float* c, int ldc, float* rowBias, ActivationKind kind, float low, float high)
+    {
+        var c00 = Vector512<float>.Zero; var c01 = Vector512<float>.Zero;
+        var c10 = Vector512<float>.Zero; var c11 = Vector512<float>.Zero;
+        var c20 = Vector512<float>.Zero; var c21 = Vector512<float>.Zero;
+        var c30 = Vector512<float>.Zero; var c31 = Vector512<float>.Zero;
+        var c40 = Vector512<float>.Zero; var c41 = Vector512<float>.Zero;
+        var c50 = Vector512<float>.Zero; var c51 = Vector512<float>.Zero;
+        for (int k = 0; k < depth; k++)
+        {
+            float* row = b + offsets[k];
+            var b0 = Vector512.Load(row);
+            var b1 = Vector512.Load(row + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Avx512F.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Avx512F.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Avx512F.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Avx512F.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Avx512F.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Avx512F.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Avx512F.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Avx512F.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Avx512F.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Avx512F.FusedMultiplyAdd(a5, b1, c51);
+            a += 6;
+        }
+        var lo = Vector512.Create(low);
+        var hi = Vector512.Create(high);
+        Vector512.Store(Finish(c00, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc);
+        Vector512.Store(Finish(c01, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc + 16);
+        Vector512.Store(Finish(c10, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc);
+        Vector512.Store(Finish(c11, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc + 16);
+        Vector512.Store(Finish(c20, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc);
+        Vector512.Store(Finish(c21, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc + 16);
+        Vector512.Store(Finish(c30, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc);
+        Vector512.Store(Finish(c31, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc + 16);
+        Vector512.Store(Finish(c40, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc);
+        Vector512.Store(Finish(c41, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc + 16);
+        Vector512.Store(Finish(c50, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc);
+        Vector512.Store(Finish(c51, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc + 16);
+    }
+
+    /// <summary><see cref="Avx512Taps"/> on two consecutive 6-row panels of A (a 12 x 32 tile in 24 accumulators): each
+    /// tap's two B vectors are loaded once per 12 output rows. <paramref name="second"/> is the second panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx512Taps12(float* a, float* second, float* b, int* offsets, int depth, float* c, int ldc, float* rowBias, ActivationKind kind, float low, float high)
+    {
+        var c00 = Vector512<float>.Zero; var c01 = Vector512<float>.Zero;
+        var c10 = Vector512<float>.Zero; var c11 = Vector512<float>.Zero;
+        var c20 = Vector512<float>.Zero; var c21 = Vector512<float>.Zero;
+        var c30 = Vector512<float>.Zero; var c31 = Vector512<float>.Zero;
+        var c40 = Vector512<float>.Zero; var c41 = Vector512<float>.Zero;
+        var c50 = Vector512<float>.Zero; var c51 = Vector512<float>.Zero;
+        var c60 = Vector512<float>.Zero; var c61 = Vector512<float>.Zero;
+        var c70 = Vector512<float>.Zero; var c71 = Vector512<float>.Zero;
+        var c80 = Vector512<float>.Zero; var c81 = Vector512<float>.Zero;
+        var c90 = Vector512<float>.Zero; var c91 = Vector512<float>.Zero;
+        var c100 = Vector512<float>.Zero; var c101 = Vector512<float>.Zero;
+        var c110 = Vector512<float>.Zero; var c111 = Vector512<float>.Zero;
+        for (int k = 0; k < depth; k++)
+        {
+            float* row = b + offsets[k];
+            var b0 = Vector512.Load(row);
+            var b1 = Vector512.Load(row + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Avx512F.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Avx512F.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Avx512F.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Avx512F.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Avx512F.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Avx512F.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Avx512F.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Avx512F.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Avx512F.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Avx512F.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector512.Create(second[0]);
+            c60 = Avx512F.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Avx512F.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector512.Create(second[1]);
+            c70 = Avx512F.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Avx512F.FusedMultiplyAdd(a7, b1, c71);
+            var a8 = Vector512.Create(second[2]);
+            c80 = Avx512F.FusedMultiplyAdd(a8, b0, c80);
+            c81 = Avx512F.FusedMultiplyAdd(a8, b1, c81);
+            var a9 = Vector512.Create(second[3]);
+            c90 = Avx512F.FusedMultiplyAdd(a9, b0, c90);
+            c91 = Avx512F.FusedMultiplyAdd(a9, b1, c91);
+            var a10 = Vector512.Create(second[4]);
+            c100 = Avx512F.FusedMultiplyAdd(a10, b0, c100);
+            c101 = Avx512F.FusedMultiplyAdd(a10, b1, c101);
+            var a11 = Vector512.Create(second[5]);
+            c110 = Avx512F.FusedMultiplyAdd(a11, b0, c110);
+            c111 = Avx512F.FusedMultiplyAdd(a11, b1, c111);
+            a += 6;
+            second += 6;
+        }
+        var lo = Vector512.Create(low);
+        var hi = Vector512.Create(high);
+        Vector512.Store(Finish(c00, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc);
+        Vector512.Store(Finish(c01, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc + 16);
+        Vector512.Store(Finish(c10, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc);
+        Vector512.Store(Finish(c11, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc + 16);
+        Vector512.Store(Finish(c20, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc);
+        Vector512.Store(Finish(c21, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc + 16);
+        Vector512.Store(Finish(c30, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc);
+        Vector512.Store(Finish(c31, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc + 16);
+        Vector512.Store(Finish(c40, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc);
+        Vector512.Store(Finish(c41, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc + 16);
+        Vector512.Store(Finish(c50, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc);
+        Vector512.Store(Finish(c51, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc + 16);
+        Vector512.Store(Finish(c60, rowBias, 6, null, 0, kind, lo, hi), c + 6 * ldc);
+        Vector512.Store(Finish(c61, rowBias, 6, null, 0, kind, lo, hi), c + 6 * ldc + 16);
+        Vector512.Store(Finish(c70, rowBias, 7, null, 0, kind, lo, hi), c + 7 * ldc);
+        Vector512.Store(Finish(c71, rowBias, 7, null, 0, kind, lo, hi), c + 7 * ldc + 16);
+        Vector512.Store(Finish(c80, rowBias, 8, null, 0, kind, lo, hi), c + 8 * ldc);
+        Vector512.Store(Finish(c81, rowBias, 8, null, 0, kind, lo, hi), c + 8 * ldc + 16);
+        Vector512.Store(Finish(c90, rowBias, 9, null, 0, kind, lo, hi), c + 9 * ldc);
+        Vector512.Store(Finish(c91, rowBias, 9, null, 0, kind, lo, hi), c + 9 * ldc + 16);
+        Vector512.Store(Finish(c100, rowBias, 10, null, 0, kind, lo, hi), c + 10 * ldc);
+        Vector512.Store(Finish(c101, rowBias, 10, null, 0, kind, lo, hi), c + 10 * ldc + 16);
+        Vector512.Store(Finish(c110, rowBias, 11, null, 0, kind, lo, hi), c + 11 * ldc);
+        Vector512.Store(Finish(c111, rowBias, 11, null, 0, kind, lo, hi), c + 11 * ldc + 16);
+    }
+
     /// <summary>Whether <see cref="Avx512Strided"/> applies this activation itself.</summary>
     public static bool StridedHandles(ActivationKind kind) => kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip
         or ActivationKind.HardSwish;

@@ -83,6 +83,12 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         {
             FewChannelConvolution.Run(xData, x.Shape[0], x.Shape[1], plane, w.As<float>(), w.Shape[0], bias, residual, activation.Value, y, Options.ThreadCount);
         }
+        else if (ImplicitConvolution.Applies(Options.Shape, plane, w.Shape[1], activation.Value, residual is not null))
+        {
+            // Stride-1 convolutions and few-channel stems on AVX-512 (SqueezeNet's 3x3 expands and its stem): taps read
+            // from a padded copy, no im2col matrix.
+            ImplicitConvolution.Run(xData, x.Shape[0], x.Shape[1], group, plane, PackedWeights(w, group), bias, activation.Value, y, Options.ThreadCount);
+        }
         else
         {
             Grouped(xData, x.Shape, PackedWeights(w, group), group, plane, bias, residual, activation.Value, y);

@@ -1,0 +1,148 @@
+using Tessera.Core;
+using Tessera.Kernels.Cpu.Gemm;
+using Tessera.Kernels.Cpu.Operators;
+using Tessera.Ops;
+
+namespace Tessera.Kernels.Cpu.Tests;
+
+/// <summary>The implicit stride-1 convolution (taps read from a zero-padded copy of the input by the AVX-512 micro-kernel,
+/// no im2col matrix) against the reference Conv / FusedConv: random channel counts that leave 12- and 6-row blocks partly
+/// empty, groups, sizes 1, 7, 13, 17 and odd widths, kernels 1xk / kx1 / 3x3 / 5x5, dilations 1 to 3, asymmetric
+/// padding, the activations the kernel applies, batches of two, one and two threads; and SqueezeNet's expand shapes.</summary>
+public sealed class ImplicitConvolutionTests
+{
+    private static readonly OperatorRegistry Fast = CpuBackend.CreateOperators(1);
+    private static readonly OperatorRegistry FastTwoThreads = CpuBackend.CreateOperators(2, serialBelowElements: 0);
+    private static readonly int[] Sizes = [1, 7, 13, 17, 31];
+    private static readonly int[] StemHeights = [17, 31, 45];
+    private static readonly int[] StemWidths = [7, 17, 33, 45];
+    private static readonly string[] Activations = ["", "Relu", "Clip", "HardSwish"];
+
+    private static Tensor Random(Random random, params int[] shape) =>
+        Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
+
+    private static Node Conv(int group, int kh, int kw, int sy, int sx, int dy, int dx, int[] pads, string activation)
+    {
+        var node = new Node(activation.Length > 0 ? "FusedConv" : "Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")],
+            activation.Length > 0 ? "tessera" : "", "conv");
+        node.SetAttribute(NodeAttribute.Int("group", group));
+        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kh, kw]));
+        node.SetAttribute(NodeAttribute.Ints("strides", [sy, sx]));
+        node.SetAttribute(NodeAttribute.Ints("dilations", [dy, dx]));
+        node.SetAttribute(NodeAttribute.Ints("pads", pads.Select(p => (long)p).ToArray()));
+        if (activation.Length > 0)
+        {
+            node.SetAttribute(NodeAttribute.String("activation", activation));
+            node.SetAttribute(NodeAttribute.Floats("activation_params", activation == "Clip" ? [-0.25f, 0.5f] : []));
+        }
+        return node;
+    }
+
+    private static void Check(OperatorRegistry fast, Node node, Tensor?[] inputs, string label)
+    {
+        Tensor Run(OperatorRegistry registry)
+        {
+            var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
+            registry.Get(node).Execute(context);
+            return (Tensor)context.Outputs[0]!;
+        }
+        var expected = Run(OperatorRegistry.Default);
+        var actual = Run(fast);
+        Assert.Equal(expected.Shape, actual.Shape);
+        var e = expected.ToFloatArray();
+        var a = actual.ToFloatArray();
+        double scale = Math.Max(1, e.Length == 0 ? 0 : e.Max(Math.Abs));
+        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= 1e-4 * scale, $"{label} at {i}: {a[i]} vs {e[i]}");
+    }
+
+    /// <summary>Checks the shape on one and two threads; returns whether the implicit kernel took it (on AVX-512).</summary>
+    private static bool CheckShape(Random random, int batch, int group, int inChannels, int outChannels, int height, int width, int kh, int kw, int dy, int dx,
+        int[] pads, string activation, bool bias = true, int sy = 1, int sx = 1)
+    {
+        int spanY = height + pads[0] + pads[2] - (kh - 1) * dy - 1, spanX = width + pads[1] + pads[3] - (kw - 1) * dx - 1;
+        if (spanY < 0 || spanX < 0) return false;
+        int outHeight = spanY / sy + 1, outWidth = spanX / sx + 1;
+        var node = Conv(group, kh, kw, sy, sx, dy, dx, pads, activation);
+        var inputs = new[] { Random(random, batch, inChannels, height, width), Random(random, outChannels, inChannels / group, kh, kw), bias ? Random(random, outChannels) : null };
+        string label = $"conv n{batch} {inChannels}->{outChannels} g{group} {height}x{width} k{kh}x{kw} d{dy},{dx} pads {string.Join(",", pads)} s{sy},{sx} {activation}";
+        Check(Fast, node, inputs, label);
+        Check(FastTwoThreads, node, inputs, label + ", two threads");
+        var plane = new Plane(height, width, kh, kw, sy, sx, dy, dx, pads[0], pads[1], outHeight, outWidth);
+        bool fewPixels = outHeight * outWidth * 4 <= GemmShape.Best.Columns;
+        bool fewChannels = FewChannelConvolution.Applies(group, inChannels / group, outChannels, plane);
+        return !fewPixels && !fewChannels && ImplicitConvolution.Applies(GemmShape.Best, plane, inChannels / group,
+            Activation.FromFused(activation, activation == "Clip" ? [-0.25f, 0.5f] : [])!.Value, residual: false);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Implicit_convolution_matches_the_reference_on_random_shapes(int seed)
+    {
+        var random = new Random(seed * 101);
+        int implicitShapes = 0;
+        for (int trial = 0; trial < 14; trial++)
+        {
+            int group = random.Next(1, 4), inChannels = group * random.Next(1, 12), outChannels = group * random.Next(1, 30);
+            int height = Sizes[random.Next(Sizes.Length)], width = Sizes[random.Next(Sizes.Length)];
+            (int kh, int kw) = (trial % 5) switch { 0 => (1, 3), 1 => (3, 1), 2 => (5, 5), _ => (3, 3) };
+            int dy = random.Next(1, 4), dx = random.Next(1, 4);
+            int[] pads = [random.Next(0, kh + 1), random.Next(0, kw + 1), random.Next(0, kh + 1), random.Next(0, kw + 1)];
+            string activation = Activations[random.Next(Activations.Length)];
+            if (CheckShape(random, trial % 3 == 0 ? 2 : 1, group, inChannels, outChannels, height, width, kh, kw, dy, dx, pads, activation, bias: trial % 4 != 3))
+            {
+                implicitShapes++;
+            }
+        }
+        if (GemmShape.Best.Kind == MicroKernelKind.Avx512) Assert.True(implicitShapes >= 5, $"only {implicitShapes} shapes took the implicit kernel");
+    }
+
+    [Theory]
+    [InlineData(16, 64, 55)]
+    [InlineData(32, 128, 27)]
+    [InlineData(48, 192, 13)]
+    [InlineData(64, 256, 13)]
+    [InlineData(5, 7, 1)]
+    [InlineData(9, 17, 7)]
+    public void SqueezeNet_expand_shapes_match_the_reference(int inChannels, int outChannels, int size)
+    {
+        var random = new Random(inChannels * 7 + size);
+        bool taken = CheckShape(random, 1, 1, inChannels, outChannels, size, size, 3, 3, 1, 1, [1, 1, 1, 1], "Relu");
+        if (GemmShape.Best.Kind == MicroKernelKind.Avx512 && size > 1) Assert.True(taken, "the implicit kernel did not take the shape");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Strided_few_channel_stems_match_the_reference(int seed)
+    {
+        // 1 to 4 input channels and more than 32 outputs (SqueezeNet's 3 -> 64 3x3 stride 2 stem): strides 2 and 3 through the
+        // phase planes, odd sizes, dilations, asymmetric padding, groups of few channels.
+        var random = new Random(seed * 13);
+        int implicitShapes = 0;
+        for (int trial = 0; trial < 8; trial++)
+        {
+            int group = trial % 4 == 3 ? 2 : 1, inChannels = group * random.Next(1, 5), outChannels = group * random.Next(33, 71);
+            int height = StemHeights[random.Next(StemHeights.Length)], width = StemWidths[random.Next(StemWidths.Length)];
+            int kh = random.Next(1, 6), kw = random.Next(2, 6), sy = random.Next(1, 4), sx = random.Next(2, 4), dy = random.Next(1, 3), dx = random.Next(1, 3);
+            int[] pads = [random.Next(0, kh), random.Next(0, kw), random.Next(0, kh), random.Next(0, kw)];
+            if (CheckShape(random, trial % 3 == 0 ? 2 : 1, group, inChannels, outChannels, height, width, kh, kw, dy, dx, pads,
+                Activations[random.Next(Activations.Length)], bias: trial % 4 != 1, sy: sy, sx: sx))
+            {
+                implicitShapes++;
+            }
+        }
+        if (GemmShape.Best.Kind == MicroKernelKind.Avx512) Assert.True(implicitShapes >= 5, $"only {implicitShapes} shapes took the implicit kernel");
+    }
+
+    [Fact]
+    public void SqueezeNet_stem_matches_the_reference()
+    {
+        var random = new Random(224);
+        bool taken = CheckShape(random, 1, 1, 3, 64, 63, 63, 3, 3, 1, 1, [0, 0, 0, 0], "Relu", sy: 2, sx: 2);
+        if (GemmShape.Best.Kind == MicroKernelKind.Avx512) Assert.True(taken, "the implicit kernel did not take the stem");
+    }
+}
