@@ -141,11 +141,11 @@ public static class IntegerKernels
 
     /// <summary>The float32 output of the convolution as ONNX Runtime's CPU provider (MLAS, x64) computes it from the
     /// dequantized inputs and weights, bias included, before QuantizeLinear. Each output sums the taps in im2col order
-    /// (input channel, kernel row, kernel column; a padding tap adds zero) in blocks of <paramref name="blockK"/> taps
-    /// whose results are added up, then the float32 bias is added. Within a block, <paramref name="summation"/>:
-    /// <see cref="OnnxRuntimeSummation.FusedChain"/> (its SGEMM kernels and the NCHWc depthwise kernel: one
-    /// fused multiply-add per tap) or <see cref="OnnxRuntimeSummation.SingleRowGemm"/> (its SGEMM for one filter row,
-    /// M = 1: rounded products, see <see cref="OnnxRuntimeSummation"/>).</summary>
+    /// (input channel, kernel row, kernel column; a padding tap adds zero), then the float32 bias is added. The taps,
+    /// by <paramref name="summation"/>: <see cref="OnnxRuntimeSummation.FusedChain"/> (its packed SGEMM: one fused
+    /// multiply-add per tap, in blocks of <paramref name="blockK"/> taps whose results are added up) or
+    /// <see cref="OnnxRuntimeSummation.SingleRowGemm"/> (its SGEMM for one filter row, M = 1: rounded products, see
+    /// <see cref="OnnxRuntimeSummation"/>).</summary>
     public static float[] ConvolutionOnnxRuntimeFloatSums(sbyte[] x, int[] xShape, int inputZero, sbyte[] w, int[] wShape,
         int[] weightZero, int[]? bias, int group, Window window, RealScales scales, int blockK, OnnxRuntimeSummation summation)
     {
@@ -190,13 +190,14 @@ public static class IntegerKernels
                 }
                 int wBase = m * taps;
                 float total = 0;
-                for (int start = 0; start < taps; start += blockK)
+                if (summation == OnnxRuntimeSummation.SingleRowGemm) total = SingleRowSum(column, wReal, wBase, taps);
+                else
                 {
-                    int end = Math.Min(taps, start + blockK);
-                    float block = summation == OnnxRuntimeSummation.SingleRowGemm
-                        ? SingleRowBlock(column, wReal, wBase, start, end)
-                        : FusedChainBlock(column, wReal, wBase, start, end);
-                    total = start == 0 ? block : total + block;
+                    for (int start = 0; start < taps; start += blockK)
+                    {
+                        float block = FusedChainBlock(column, wReal, wBase, start, Math.Min(taps, start + blockK));
+                        total = start == 0 ? block : total + block;
+                    }
                 }
                 result[((n * outChannels + m) * oh + y) * ow + xo] = total + biasReal;
             }
@@ -213,25 +214,27 @@ public static class IntegerKernels
     }
 
     // MLAS's single-row SGEMM (x64 AVX kernel): every product rounded to float32; four taps at a time summed left to
-    // right, ((p0 + p1) + p2) + p3, that sum added to the running result; then two taps (p0 + p1), then one.
-    private static float SingleRowBlock(float[] x, float[] w, int wBase, int start, int end)
+    // right, ((p0 + p1) + p2) + p3, that sum added to the running result; then two taps (p0 + p1), then one. Its
+    // depth blocks (the Conv's K slices, 128 x 2^n taps) continue the same running result and are multiples of four,
+    // so the whole depth is one sequence of groups.
+    private static float SingleRowSum(float[] x, float[] w, int wBase, int taps)
     {
         float sum = 0;
-        int k = start;
-        for (; k + 4 <= end; k += 4)
+        int k = 0;
+        for (; k + 4 <= taps; k += 4)
         {
             float group = x[k] * w[wBase + k] + x[k + 1] * w[wBase + k + 1];
             group += x[k + 2] * w[wBase + k + 2];
             group += x[k + 3] * w[wBase + k + 3];
-            sum = k == start ? group : group + sum;
+            sum = k == 0 ? group : group + sum;
         }
-        if (end - k >= 2)
+        if (taps - k >= 2)
         {
             float pair = x[k] * w[wBase + k] + x[k + 1] * w[wBase + k + 1];
-            sum = k == start ? pair : pair + sum;
+            sum = k == 0 ? pair : pair + sum;
             k += 2;
         }
-        if (k < end) sum = k == start ? x[k] * w[wBase + k] : x[k] * w[wBase + k] + sum;
+        if (k < taps) sum = k == 0 ? x[k] * w[wBase + k] : x[k] * w[wBase + k] + sum;
         return sum;
     }
 

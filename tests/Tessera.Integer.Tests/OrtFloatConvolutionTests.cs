@@ -13,13 +13,15 @@ public sealed class OrtFloatConvolutionTests(ITestOutputHelper output)
 {
     [Theory]
     // channels, kernel, stride, pad, group: depthwise with a channel count that is not a multiple of 16 and one
-    // that is, strides 1 and 2, 3x3 and 5x5; a one-output-channel convolution; a plain one (several filters).
+    // that is, strides 1 and 2, 3x3 and 5x5; one-output-channel convolutions (72 taps, and 288 taps: more than
+    // MLAS's 128-deep block); a plain one (several filters).
     [InlineData(24, 24, 3, 1, 1, 24)]
     [InlineData(24, 24, 3, 2, 1, 24)]
     [InlineData(32, 32, 3, 1, 1, 32)]
     [InlineData(48, 48, 5, 2, 2, 48)]
     [InlineData(20, 20, 5, 1, 2, 20)]
     [InlineData(8, 1, 3, 1, 1, 1)]
+    [InlineData(32, 1, 3, 1, 1, 1)]
     [InlineData(8, 16, 3, 1, 1, 1)]
     public void FloatConvolutionIsBitExact(int inChannels, int outChannels, int kernel, int stride, int pad, int group)
     {
