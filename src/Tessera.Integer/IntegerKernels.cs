@@ -174,7 +174,7 @@ public static class IntegerKernels
             for (int y = 0; y < oh; y++)
             for (int xo = 0; xo < ow; xo++)
             {
-                // The im2col column of this output: input value and weight per tap (0 for a padding tap).
+                // The im2col column of this output: the input value under each tap (0 for a padding tap).
                 int k = 0;
                 for (int c = 0; c < groupChannels; c++)
                 for (int ky = 0; ky < window.KernelHeight; ky++)
