@@ -63,6 +63,28 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
     public override string Parameters => $"input_zero={InputZero} weights={ShapeMath.Format(Weights.Shape)}" +
         (Requantizer is null ? string.Empty : $" output_zero={Requantizer.ZeroPoint} clamp=[{Requantizer.Minimum},{Requantizer.Maximum}]");
 
+    /// <summary>How ONNX Runtime (1.31, x64, default optimizations) sums this convolution when it runs it as a float
+    /// Conv (int8 activations): a convolution with one filter per group (depthwise, or a single output channel) is
+    /// an SGEMM with one row (M = 1) in its plain Conv kernel, <see cref="Tessera.Integer.OnnxRuntimeSummation.SingleRowGemm"/>;
+    /// everything else, <see cref="Tessera.Integer.OnnxRuntimeSummation.FusedChain"/>.</summary>
+    public OnnxRuntimeSummation OnnxRuntimeSummation => Weights.Shape[0] / Groups == 1
+        ? OnnxRuntimeSummation.SingleRowGemm
+        : OnnxRuntimeSummation.FusedChain;
+
+    /// <summary>The float32 output ONNX Runtime computes before QuantizeLinear when it runs this convolution as a float
+    /// Conv (<see cref="IntegerKernels.ConvolutionOnnxRuntimeFloatSums"/>), from the int8 input in
+    /// <paramref name="state"/>; needs the real scales.</summary>
+    public Tensor OnnxRuntimeFloatOutput(IntegerState state, OnnxRuntimeSummation summation)
+    {
+        if (Scales is null) throw new InvalidOperationException($"{Name}: the real scales are not known");
+        var x = state.Int8(Inputs[0]);
+        var (geometry, group) = Convolution.Prepare(new KernelContext(Node, 0, []), x.Shape, Weights.Shape);
+        var window = Windows.FromGeometry(geometry, Node.DisplayName);
+        var sums = IntegerKernels.ConvolutionOnnxRuntimeFloatSums(x.As<sbyte>(), Windows.Lift(x.Shape), InputZero, Weights.As<sbyte>(), Windows.Lift(Weights.Shape),
+            WeightZero, Bias, group, window, Scales, 128, summation);
+        return Tensor.Create(Convolution.OutputShape(x.Shape, Weights.Shape[0], geometry), sums);
+    }
+
     public override void Execute(IntegerState state)
     {
         var x = state.Int8(Inputs[0]);
@@ -81,7 +103,7 @@ public sealed class ConvolutionStep(Node node, string input, string output, int 
         {
             // ONNX Runtime fuses no QDQ convolution with int8 activations on x64: it runs the float Conv.
             // 128: MLAS's SGEMM depth block on x64 (the measured models did not tell 128 from 256 or no blocking).
-            var real = IntegerKernels.ConvolutionOnnxRuntimeFloat(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window, Scales!, Requantizer!, 128);
+            var real = IntegerKernels.ConvolutionOnnxRuntimeFloat(x.As<sbyte>(), xShape, InputZero, Weights.As<sbyte>(), wShape, WeightZero, Bias, group, window, Scales!, Requantizer!, 128, OnnxRuntimeSummation);
             state.SetInt8(Outputs[0], Tensor.Create(outShape, real), Unsigned);
             return;
         }

@@ -127,12 +127,27 @@ public static class IntegerKernels
     }
 
     /// <summary>The convolution as ONNX Runtime's CPU provider runs a QDQ one it does not fuse (int8 activations on
-    /// x64): inputs and weights dequantized to float32, each output summed by a chain of fused multiply-adds over
-    /// the im2col order input channel, kernel row, kernel column (padding taps included, adding zero) in blocks of
-    /// <paramref name="blockK"/> taps whose chain results are added up (MLAS's SGEMM), the float32 bias added,
-    /// then QuantizeLinear (divide by the output scale, round half to even, add the zero point, clamp).</summary>
+    /// x64): <see cref="ConvolutionOnnxRuntimeFloatSums"/>, then QuantizeLinear (divide by the output scale, round
+    /// half to even, add the zero point, clamp).</summary>
     public static sbyte[] ConvolutionOnnxRuntimeFloat(sbyte[] x, int[] xShape, int inputZero, sbyte[] w, int[] wShape,
-        int[] weightZero, int[]? bias, int group, Window window, RealScales scales, Requantizer output, int blockK)
+        int[] weightZero, int[]? bias, int group, Window window, RealScales scales, Requantizer output, int blockK,
+        OnnxRuntimeSummation summation = OnnxRuntimeSummation.FusedChain)
+    {
+        var sums = ConvolutionOnnxRuntimeFloatSums(x, xShape, inputZero, w, wShape, weightZero, bias, group, window, scales, blockK, summation);
+        var result = new sbyte[sums.Length];
+        for (int i = 0; i < sums.Length; i++) result[i] = OnnxRuntimeArithmetic.Quantize(sums[i], scales.Output, output.ZeroPoint, output.Minimum, output.Maximum);
+        return result;
+    }
+
+    /// <summary>The float32 output of the convolution as ONNX Runtime's CPU provider (MLAS, x64) computes it from the
+    /// dequantized inputs and weights, bias included, before QuantizeLinear. Each output sums the taps in im2col order
+    /// (input channel, kernel row, kernel column; a padding tap adds zero), then the float32 bias is added. The taps,
+    /// by <paramref name="summation"/>: <see cref="OnnxRuntimeSummation.FusedChain"/> (its packed SGEMM: one fused
+    /// multiply-add per tap, in blocks of <paramref name="blockK"/> taps whose results are added up) or
+    /// <see cref="OnnxRuntimeSummation.SingleRowGemm"/> (its SGEMM for one filter row, M = 1: rounded products, see
+    /// <see cref="OnnxRuntimeSummation"/>).</summary>
+    public static float[] ConvolutionOnnxRuntimeFloatSums(sbyte[] x, int[] xShape, int inputZero, sbyte[] w, int[] wShape,
+        int[] weightZero, int[]? bias, int group, Window window, RealScales scales, int blockK, OnnxRuntimeSummation summation)
     {
         int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
         int outChannels = wShape[0], groupChannels = wShape[1];
@@ -148,7 +163,9 @@ public static class IntegerKernels
         }
         int outPerGroup = outChannels / group;
         int oh = window.OutputHeight, ow = window.OutputWidth;
-        var result = new sbyte[batch * outChannels * oh * ow];
+        int taps = groupChannels * window.KernelHeight * window.KernelWidth;
+        var column = new float[taps];
+        var result = new float[batch * outChannels * oh * ow];
         for (int n = 0; n < batch; n++)
         for (int m = 0; m < outChannels; m++)
         {
@@ -157,34 +174,68 @@ public static class IntegerKernels
             for (int y = 0; y < oh; y++)
             for (int xo = 0; xo < ow; xo++)
             {
-                float total = 0, chain = 0;
+                // The im2col column of this output: the input value under each tap (0 for a padding tap).
                 int k = 0;
                 for (int c = 0; c < groupChannels; c++)
                 for (int ky = 0; ky < window.KernelHeight; ky++)
                 {
                     int iy = y * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
-                    for (int kx = 0; kx < window.KernelWidth; kx++)
+                    for (int kx = 0; kx < window.KernelWidth; kx++, k++)
                     {
                         int ix = xo * window.StrideWidth - window.PadLeft + kx * window.DilationWidth;
-                        if (iy >= 0 && iy < height && ix >= 0 && ix < width)
-                        {
-                            float xv = xReal[((n * channels + g * groupChannels + c) * height + iy) * width + ix];
-                            float wv = wReal[((m * groupChannels + c) * window.KernelHeight + ky) * window.KernelWidth + kx];
-                            chain = MathF.FusedMultiplyAdd(xv, wv, chain);
-                        }
-                        if (++k % blockK == 0)
-                        {
-                            total = k == blockK ? chain : total + chain;
-                            chain = 0;
-                        }
+                        column[k] = iy >= 0 && iy < height && ix >= 0 && ix < width
+                            ? xReal[((n * channels + g * groupChannels + c) * height + iy) * width + ix]
+                            : 0f;
                     }
                 }
-                if (k % blockK != 0) total = k < blockK ? chain : total + chain;
-                float sum = total + biasReal;
-                result[((n * outChannels + m) * oh + y) * ow + xo] = OnnxRuntimeArithmetic.Quantize(sum, scales.Output, output.ZeroPoint, output.Minimum, output.Maximum);
+                int wBase = m * taps;
+                float total = 0;
+                if (summation == OnnxRuntimeSummation.SingleRowGemm) total = SingleRowSum(column, wReal, wBase, taps);
+                else
+                {
+                    for (int start = 0; start < taps; start += blockK)
+                    {
+                        float block = FusedChainBlock(column, wReal, wBase, start, Math.Min(taps, start + blockK));
+                        total = start == 0 ? block : total + block;
+                    }
+                }
+                result[((n * outChannels + m) * oh + y) * ow + xo] = total + biasReal;
             }
         }
         return result;
+    }
+
+    // One fused multiply-add per tap, in order, from zero.
+    private static float FusedChainBlock(float[] x, float[] w, int wBase, int start, int end)
+    {
+        float chain = 0;
+        for (int k = start; k < end; k++) chain = MathF.FusedMultiplyAdd(x[k], w[wBase + k], chain);
+        return chain;
+    }
+
+    // MLAS's single-row SGEMM (x64 AVX kernel): every product rounded to float32; four taps at a time summed left to
+    // right, ((p0 + p1) + p2) + p3, that sum added to the running result; then two taps (p0 + p1), then one. Its
+    // depth blocks (the Conv's K slices, 128 x 2^n taps) continue the same running result and are multiples of four,
+    // so the whole depth is one sequence of groups.
+    private static float SingleRowSum(float[] x, float[] w, int wBase, int taps)
+    {
+        float sum = 0;
+        int k = 0;
+        for (; k + 4 <= taps; k += 4)
+        {
+            float group = x[k] * w[wBase + k] + x[k + 1] * w[wBase + k + 1];
+            group += x[k + 2] * w[wBase + k + 2];
+            group += x[k + 3] * w[wBase + k + 3];
+            sum = k == 0 ? group : group + sum;
+        }
+        if (taps - k >= 2)
+        {
+            float pair = x[k] * w[wBase + k] + x[k + 1] * w[wBase + k + 1];
+            sum = k == 0 ? pair : pair + sum;
+            k += 2;
+        }
+        if (k < taps) sum = k == 0 ? x[k] * w[wBase + k] : x[k] * w[wBase + k] + sum;
+        return sum;
     }
 
     /// <summary>The matrix product as Arm NN's reference fully connected layer computes a quantized one: float32
@@ -423,4 +474,19 @@ public static class IntegerKernels
         }
         return rows * columns;
     }
+}
+
+/// <summary>How ONNX Runtime's MLAS (x64) sums a float convolution's taps (see
+/// <see cref="IntegerKernels.ConvolutionOnnxRuntimeFloatSums"/>).</summary>
+public enum OnnxRuntimeSummation
+{
+    /// <summary>One fused multiply-add per tap into a running sum: its packed SGEMM kernels (FMA3/AVX-512, more
+    /// than one filter row) and its NCHWc depthwise kernel.</summary>
+    FusedChain,
+
+    /// <summary>Its SGEMM special case for one filter row (M = 1, the AVX kernel <c>MlasSgemmKernelM1Avx</c>), which
+    /// the plain CPU Conv reaches for a depthwise convolution (one filter per group) that is not rewritten to NCHWc:
+    /// no fused multiply-add; each product rounded, four taps summed left to right, their sum added to the running
+    /// result, then a remaining pair, then a remaining single tap.</summary>
+    SingleRowGemm,
 }

@@ -15,13 +15,13 @@ public sealed class IntegerOrtProfileTests(ITestOutputHelper output)
 {
     [Theory]
     // Whole-model floors: the int8 tensors the outputs dequantize (final) and every QuantizeLinear output
-    // (accumulated), fraction within one step, as measured on 2026-12-06; bitExact: every int8 tensor of the whole
-    // model equal to ONNX Runtime's.
+    // (accumulated), fraction within one step, as measured on 2026-12-07 (depthwise convolutions summed as ORT's
+    // single-row SGEMM); bitExact: every int8 tensor of the whole model equal to ONNX Runtime's.
     [InlineData("ppocr-cls", "minmax", 1.0, 1.0, true)]
     [InlineData("ppocr-det", "percentile", 0.99991, 0.99999, false)]
     [InlineData("blazeface-front", "minmax", 1.0, 1.0, true)]
-    [InlineData("blazeface-back", "mse", 0.72718, 0.99511, false)]
-    [InlineData("ppocr-rec", "entropy", 0.99955, 0.99669, false)]
+    [InlineData("blazeface-back", "mse", 1.0, 1.0, true)]
+    [InlineData("ppocr-rec", "entropy", 0.99985, 0.99975, false)]
     [InlineData("squeezenet", "minmax", 1.0, 1.0, true)]
     public void OnnxRuntimeProfileMatchesOnnxRuntime(string model, string method, double finalFloor, double accumulatedFloor, bool bitExact)
     {
@@ -39,13 +39,12 @@ public sealed class IntegerOrtProfileTests(ITestOutputHelper output)
             if (level != GraphOptimizationLevel.ORT_ENABLE_ALL) continue;
             Assert.True(result.FusedOps > 0, "ONNX Runtime fused no QDQ group");
             // The arithmetic reproduced exactly: QLinearAdd/QLinearMul (MLAS), QLinearConcat, QLinearGlobalAveragePool,
-            // MaxPool, the input QuantizeLinear; convolutions (QLinearConv, or float Conv for int8 activations) to
-            // all but a handful of float32 near-ties.
-            foreach (var kind in new[] { "int.Add", "int.Mul", "int.Concat", "int.GlobalAveragePool", "int.MaxPool", "quantize" })
+            // MaxPool, the input QuantizeLinear, and every convolution: QLinearConv, and the float Conv ORT runs for
+            // int8 activations (its SGEMM's fused multiply-add chain, or for depthwise its single-row SGEMM).
+            foreach (var kind in new[] { "int.Add", "int.Mul", "int.Concat", "int.GlobalAveragePool", "int.MaxPool", "int.Conv", "quantize" })
             {
                 if (result.LocalByKind.TryGetValue(kind, out var a)) Assert.True(a.Exact == a.Count, $"{kind}: {a}");
             }
-            if (result.LocalByKind.TryGetValue("int.Conv", out var conv)) Assert.True(conv.ExactFraction >= 0.99999, $"int.Conv: {conv}");
             Assert.True(result.Final.WithinOneStep >= finalFloor, $"final: {result.Final}");
             Assert.True(result.Accumulated.WithinOneStep >= accumulatedFloor, $"accumulated: {result.Accumulated}");
             if (bitExact) Assert.True(result.Accumulated.Exact == result.Accumulated.Count && result.Final.Exact == result.Final.Count, $"accumulated: {result.Accumulated}");
