@@ -171,17 +171,22 @@ public sealed unsafe class Int8Convolution : IntegerStep
     /// than it saves (BlazeFace front at 2 threads ran slower than at 1).</summary>
     internal static bool Small(long inputs, long outputs) => Math.Max(inputs, outputs) < CpuParallel.SerialBelowElements;
 
+    /// <summary>Tiles per work item: the requantization of one channel runs over this many tiles' columns at once
+    /// (one call per 128 outputs, not per 32: its per-call set-up was a large part of a pointwise convolution).</summary>
+    internal const int TilesPerItem = 4;
+
     private void Gemm(sbyte[] x, int[] xShape, int group, Window window, sbyte[] y)
     {
         int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
         int oh = window.OutputHeight, ow = window.OutputWidth, positions = oh * ow;
         int perGroup = _outChannels / group, k = _groupChannels * _kernelArea, kGroups = Int8Gemm.KGroups(k);
-        int tiles = (positions + Int8Gemm.TileColumns - 1) / Int8Gemm.TileColumns;
-        int items = batch * group * tiles;
+        const int span = TilesPerItem * Int8Gemm.TileColumns;
+        int spans = (positions + span - 1) / span;
+        int items = batch * group * spans;
         if (items == 0) return;
         bool pointwise = window is { KernelHeight: 1, KernelWidth: 1, StrideHeight: 1, StrideWidth: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 };
         int zx = _reference.InputZero;
-        long macs = (long)items * Int8Gemm.TileColumns * k * perGroup;
+        long macs = (long)batch * group * positions * k * perGroup;
         int threads = macs < (1 << 20) || Small(x.Length, y.Length) ? 1 : _threads;
         fixed (sbyte* xp = x)
         fixed (sbyte* yp = y)
@@ -192,32 +197,41 @@ public sealed unsafe class Int8Convolution : IntegerStep
             {
                 int chunks = Math.Min(items, Math.Max(1, threads) * 8);
                 int tileBytes = kGroups * Int8Gemm.TileColumns * 4;
-                var tile = t_tile is { } t && t.Length >= tileBytes ? t : t_tile = new byte[Math.Max(tileBytes, 4096)];
-                var scratch = t_scratch is { } s && s.Length >= Int8Gemm.RowBlock * Int8Gemm.TileColumns + Int8Gemm.TileColumns ? s : t_scratch = new int[Int8Gemm.RowBlock * Int8Gemm.TileColumns + Int8Gemm.TileColumns];
-                var columnSum = scratch.AsSpan(Int8Gemm.RowBlock * Int8Gemm.TileColumns, Int8Gemm.TileColumns);
+                var tile = t_tile is { } t && t.Length >= TilesPerItem * tileBytes ? t : t_tile = new byte[Math.Max(TilesPerItem * tileBytes, 4096)];
+                const int scratchLength = Int8Gemm.RowBlock * span + span;
+                var scratch = t_scratch is { } s && s.Length >= scratchLength ? s : t_scratch = new int[scratchLength];
+                var columnSum = scratch.AsSpan(Int8Gemm.RowBlock * span, span);
                 fixed (byte* tp = tile)
                 fixed (int* cp = scratch)
                 {
                     for (int item = (int)((long)items * chunk / chunks), end = (int)((long)items * (chunk + 1) / chunks); item < end; item++)
                     {
-                        int n = item / (group * tiles), g = item / tiles % group, p0 = item % tiles * Int8Gemm.TileColumns;
-                        int valid = Math.Min(Int8Gemm.TileColumns, positions - p0);
+                        int n = item / (group * spans), g = item / spans % group, p0 = item % spans * span;
+                        int valid = Math.Min(span, positions - p0);
+                        int tiles = (valid + Int8Gemm.TileColumns - 1) / Int8Gemm.TileColumns;
                         sbyte* xg = xBase + ((long)n * channels + g * _groupChannels) * height * width;
-                        if (pointwise) PackPointwise(xg, height * width, _groupChannels, p0, valid, tp);
-                        else PackPatches(xg, height, width, window, _groupChannels, zx, p0, valid, tp);
-                        if (_columnSums) ColumnSums(tp, k, valid, columnSum);
+                        for (int i = 0; i < tiles; i++)
+                        {
+                            int q0 = p0 + i * Int8Gemm.TileColumns, part = Math.Min(Int8Gemm.TileColumns, valid - i * Int8Gemm.TileColumns);
+                            if (pointwise) PackPointwise(xg, height * width, _groupChannels, q0, part, tp + i * tileBytes);
+                            else PackPatches(xg, height, width, window, _groupChannels, zx, q0, part, tp + i * tileBytes);
+                            if (_columnSums) ColumnSums(tp + i * tileBytes, k, part, columnSum.Slice(i * Int8Gemm.TileColumns, part));
+                        }
                         var packed = _packed[g];
                         fixed (sbyte* ap = packed)
                         {
                             for (int r0 = 0; r0 < perGroup; r0 += Int8Gemm.RowBlock)
                             {
-                                Int8Gemm.Tile(_isa, tp, ap + (long)r0 * kGroups * 4, kGroups, cp);
+                                for (int i = 0; i < tiles; i++)
+                                {
+                                    Int8Gemm.Tile(_isa, tp + i * tileBytes, ap + (long)r0 * kGroups * 4, kGroups, cp + i * Int8Gemm.TileColumns, span);
+                                }
                                 int rows = Math.Min(Int8Gemm.RowBlock, perGroup - r0);
                                 for (int r = 0; r < rows; r++)
                                 {
                                     int m = g * perGroup + r0 + r;
                                     var output = new Span<sbyte>(yBase + ((long)n * _outChannels + m) * positions + p0, valid);
-                                    _channels[m].Row(new ReadOnlySpan<int>(cp + r * Int8Gemm.TileColumns, valid), _rowOffset[m],
+                                    _channels[m].Row(new ReadOnlySpan<int>(cp + r * span, valid), _rowOffset[m],
                                         _columnSums ? columnSum[..valid] : default, -_weightZero[m], output);
                                 }
                             }
@@ -744,13 +758,37 @@ public sealed unsafe class Int8Convolution : IntegerStep
         ref byte b0 = ref buffer[0];
         int quadBase = sx * byteRows * length;
         var flip = Vector128.Create((byte)0x80);
+        var flip256 = Vector256.Create((byte)0x80);
         for (int q = 0; q < sx; q++)
         {
             for (int r = 0; r < rows; r++)
             {
                 nuint a = (nuint)((q * byteRows + r) * length), step = (nuint)(dh * length);
                 nuint d = (nuint)(quadBase + (q * rows + r) * length * 4);
-                for (nuint j = 0; j < (nuint)length; j += 16)
+                nuint j = 0;
+                // 32 columns per step on 256-bit unpacks (within 128-bit halves: column blocks 0-3 | 16-19 and so
+                // on), the halves stored to their places.
+                for (; j + 32 <= (nuint)length; j += 32)
+                {
+                    var v0 = Vector256.LoadUnsafe(ref b0, a + j) ^ flip256;
+                    var v1 = Vector256.LoadUnsafe(ref b0, a + step + j) ^ flip256;
+                    var v2 = Vector256.LoadUnsafe(ref b0, a + 2 * step + j) ^ flip256;
+                    var v3 = Vector256.LoadUnsafe(ref b0, a + 3 * step + j) ^ flip256;
+                    var lo01 = Avx2.UnpackLow(v0, v1).AsInt16();
+                    var hi01 = Avx2.UnpackHigh(v0, v1).AsInt16();
+                    var lo23 = Avx2.UnpackLow(v2, v3).AsInt16();
+                    var hi23 = Avx2.UnpackHigh(v2, v3).AsInt16();
+                    var c0 = Avx2.UnpackLow(lo01, lo23).AsByte();   // columns 0-3 | 16-19
+                    var c1 = Avx2.UnpackHigh(lo01, lo23).AsByte();  // 4-7 | 20-23
+                    var c2 = Avx2.UnpackLow(hi01, hi23).AsByte();   // 8-11 | 24-27
+                    var c3 = Avx2.UnpackHigh(hi01, hi23).AsByte();  // 12-15 | 28-31
+                    nuint o = d + 4 * j;
+                    Avx2.Permute2x128(c0, c1, 0x20).StoreUnsafe(ref b0, o);
+                    Avx2.Permute2x128(c2, c3, 0x20).StoreUnsafe(ref b0, o + 32);
+                    Avx2.Permute2x128(c0, c1, 0x31).StoreUnsafe(ref b0, o + 64);
+                    Avx2.Permute2x128(c2, c3, 0x31).StoreUnsafe(ref b0, o + 96);
+                }
+                for (; j < (nuint)length; j += 16)
                 {
                     var v0 = Vector128.LoadUnsafe(ref b0, a + j) ^ flip;
                     var v1 = Vector128.LoadUnsafe(ref b0, a + step + j) ^ flip;
