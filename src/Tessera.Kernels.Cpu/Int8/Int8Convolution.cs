@@ -432,7 +432,8 @@ public sealed unsafe class Int8Convolution : IntegerStep
             CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
             {
                 var buffer = t_quads is { } b && b.Length >= bytes ? b : t_quads = new byte[bytes];
-                var acc = t_scratch is { } s && s.Length >= ow + 32 ? s : t_scratch = new int[ow + 32];
+                int accLength = QuadBatchRows(oh, ow) * ow + 32;
+                var acc = t_scratch is { } s && s.Length >= accLength ? s : t_scratch = new int[accLength];
                 for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
                 {
                     DepthwiseQuadPlane(x, job, channels, height, width, window, rows, length, zx, buffer, acc, y);
@@ -809,16 +810,24 @@ public sealed unsafe class Int8Convolution : IntegerStep
         var weights = _quadWeights.AsSpan(c * khQuads * window.KernelWidth, khQuads * window.KernelWidth);
         var quads = buffer.AsSpan(quadBase, sx * rows * length * 4);
         var output = y.AsSpan(job * oh * ow, oh * ow);
-        for (int oy = 0; oy < oh; oy++)
+        // Several output rows per requantization call (up to 512 values): its set-up is a large part of a short row.
+        int batch = QuadBatchRows(oh, ow);
+        for (int oy0 = 0; oy0 < oh; oy0 += batch)
         {
-            DepthwiseQuadRow(quads, rows, length, sx, oy * window.StrideHeight, window, weights, ow, acc);
-            _channels[c].Row(acc.AsSpan(0, ow), _quadOffset[c], default, 0, output.Slice(oy * ow, ow));
+            int count = Math.Min(batch, oh - oy0);
+            for (int i = 0; i < count; i++) DepthwiseQuadRow(quads, rows, length, sx, (oy0 + i) * window.StrideHeight, window, weights, ow, acc, i * ow);
+            _channels[c].Row(acc.AsSpan(0, count * ow), _quadOffset[c], default, 0, output.Slice(oy0 * ow, count * ow));
         }
     }
 
+    /// <summary>Output rows per requantization call in the quad kernel: up to 512 values, at least one row.</summary>
+    private static int QuadBatchRows(int oh, int ow) => Math.Max(1, Math.Min(oh, 512 / Math.Max(ow, 1)));
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DepthwiseQuadRow(Span<byte> quads, int rows, int length, int sx, int top, Window window, ReadOnlySpan<int> weights, int ow, int[] acc)
+    private static void DepthwiseQuadRow(Span<byte> quads, int rows, int length, int sx, int top, Window window, ReadOnlySpan<int> weights, int ow, int[] acc, int accOffset)
     {
+        // Writes acc[accOffset .. accOffset + ow rounded up to 16): the rounding is overwritten by the next row.
+        ref int sum = ref acc[accOffset];
         int kw = window.KernelWidth, khQuads = (window.KernelHeight + 3) / 4, taps = khQuads * kw;
         ref byte plane = ref quads[0];
         // Tap t's offset in the quad plane (in bytes) from the row's first output column.
@@ -860,10 +869,10 @@ public sealed unsafe class Int8Convolution : IntegerStep
                 a2 = AvxVnni.MultiplyWideningAndAdd(a2, Vector256.LoadUnsafe(ref plane, at + 64), w);
                 a3 = AvxVnni.MultiplyWideningAndAdd(a3, Vector256.LoadUnsafe(ref plane, at + 96), w);
             }
-            (a0 + b0).StoreUnsafe(ref acc[0], (nuint)ox);
-            (a1 + b1).StoreUnsafe(ref acc[0], (nuint)ox + 8);
-            (a2 + b2).StoreUnsafe(ref acc[0], (nuint)ox + 16);
-            (a3 + b3).StoreUnsafe(ref acc[0], (nuint)ox + 24);
+            (a0 + b0).StoreUnsafe(ref sum, (nuint)ox);
+            (a1 + b1).StoreUnsafe(ref sum, (nuint)ox + 8);
+            (a2 + b2).StoreUnsafe(ref sum, (nuint)ox + 16);
+            (a3 + b3).StoreUnsafe(ref sum, (nuint)ox + 24);
         }
         for (; ox < ow; ox += 16)
         {
@@ -886,8 +895,8 @@ public sealed unsafe class Int8Convolution : IntegerStep
                 a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.LoadUnsafe(ref plane, at), w);
                 a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.LoadUnsafe(ref plane, at + 32), w);
             }
-            (a0 + b0).StoreUnsafe(ref acc[0], (nuint)ox);
-            (a1 + b1).StoreUnsafe(ref acc[0], (nuint)ox + 8);
+            (a0 + b0).StoreUnsafe(ref sum, (nuint)ox);
+            (a1 + b1).StoreUnsafe(ref sum, (nuint)ox + 8);
         }
     }
 
