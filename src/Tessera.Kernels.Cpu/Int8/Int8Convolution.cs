@@ -760,10 +760,19 @@ public sealed unsafe class Int8Convolution : IntegerStep
         int quadBase = sx * byteRows * length;
         var flip = Vector128.Create((byte)0x80);
         var flip256 = Vector256.Create((byte)0x80);
+        int sy = window.StrideHeight, khQuads = (kh + 3) / 4;
         for (int q = 0; q < sx; q++)
         {
             for (int r = 0; r < rows; r++)
             {
+                // Only the quad rows some output row reads: r = oy * sy + 4 kq d (at stride 2, the even rows).
+                bool read = false;
+                for (int kq = 0; kq < khQuads && !read; kq++)
+                {
+                    int t = r - 4 * kq * dh;
+                    read = t >= 0 && t % sy == 0 && t / sy < oh;
+                }
+                if (!read) continue;
                 nuint a = (nuint)((q * byteRows + r) * length), step = (nuint)(dh * length);
                 nuint d = (nuint)(quadBase + (q * rows + r) * length * 4);
                 nuint j = 0;
@@ -806,7 +815,6 @@ public sealed unsafe class Int8Convolution : IntegerStep
                 }
             }
         }
-        int khQuads = (kh + 3) / 4;
         var weights = _quadWeights.AsSpan(c * khQuads * window.KernelWidth, khQuads * window.KernelWidth);
         var quads = buffer.AsSpan(quadBase, sx * rows * length * 4);
         var output = y.AsSpan(job * oh * ow, oh * ow);
