@@ -126,6 +126,68 @@ public sealed class Int8ConvolutionTests
         Assert.Equal(54, count);
     }
 
+    /// <summary>The byte-quad depthwise kernel (AVX-VNNI, every w - zw a signed byte): weight zero points 0, -1 and
+    /// 5 with the weights at the far ends of what still fits (w - zw = -128 and 127), input zero points -128, 127
+    /// and 3 with the inputs opposite, heights 1, 7 and 17, odd widths (1, 7, 17, 35, 131), kernels 1/3/5/7
+    /// (rows past the last quad's), strides 1, 2 and 3, padding up to past the kernel, dilation 2, and one plane
+    /// large enough to run on two threads. Under AVX-VNNI the step must take the quad kernel; a channel whose
+    /// w - zw leaves the byte range keeps the int16 kernel, equally exact.</summary>
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void Depthwise_byte_quad_kernel_equals_the_reference_step(Int8Isa isa)
+    {
+        var random = new Random(14);
+        int count = 0;
+        foreach (int size in new[] { 1, 7, 17 })
+        foreach (int kernel in new[] { 5, 3, 7, 1 })
+        foreach (int stride in new[] { 1, 2, 3 })
+        foreach (int inputZero in new[] { -128, 127, 3 })
+        {
+            int width = new[] { 1, 7, 17, 35, 131 }[random.Next(5)];
+            int dilation = kernel > 1 && random.Next(4) == 0 ? 2 : 1, extent = dilation * (kernel - 1) + 1;
+            int pad = random.Next(0, kernel + 2);
+            if (size + 2 * pad < extent || width + 2 * pad < extent) pad = extent;
+            Run(random, isa, random.Next(1, 18), size, width, kernel, stride, pad, dilation, inputZero, fits: true, threads: 1 + count % 2);
+            count++;
+        }
+        // Large enough (more than 2^18 values) for two threads; and one step whose weights leave the byte range.
+        Run(random, isa, 24, 96, 131, 5, 1, 2, 1, -7, fits: true, threads: 2);
+        Run(random, isa, 5, 17, 35, 3, 1, 1, 1, 127, fits: false, threads: 1);
+        Assert.Equal(108, count);
+    }
+
+    private static void Run(Random random, Int8Isa isa, int channels, int height, int width, int kernel, int stride, int pad, int dilation, int inputZero, bool fits, int threads)
+    {
+        var node = new Node("Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], "", "dwq");
+        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kernel, kernel]));
+        node.SetAttribute(NodeAttribute.Ints("strides", [stride, stride]));
+        node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
+        node.SetAttribute(NodeAttribute.Ints("dilations", [dilation, dilation]));
+        node.SetAttribute(NodeAttribute.Int("group", channels));
+        sbyte far = inputZero < 0 ? sbyte.MaxValue : sbyte.MinValue;
+        var x = RandomBytes(random, channels * height * width);
+        for (int i = 0; i < x.Length; i++) if (i / 11 % 3 == 0) x[i] = far;
+        int[] zeros = Enumerable.Range(0, channels).Select(m => m % 3 == 0 ? 0 : m % 3 == 1 ? -1 : 5).ToArray();
+        if (!fits) zeros[0] = 127;
+        var w = new sbyte[channels * kernel * kernel];
+        for (int i = 0; i < w.Length; i++)
+        {
+            int m = i / (kernel * kernel), z = zeros[m];
+            // The extremes that keep w - zw inside [-128, 127] (w itself inside int8), in runs; random between.
+            int lowest = Math.Max(-128, -128 + z), highest = Math.Min(127, 127 + z);
+            w[i] = (sbyte)(i % 4 == 0 ? lowest : i % 4 == 1 ? highest : random.Next(lowest, highest + 1));
+            if (!fits && m == 0) w[i] = sbyte.MinValue;
+        }
+        double typical = 1.0 / (255.0 * 128 * kernel * kernel) * 64;
+        var real = Enumerable.Range(0, channels).Select(m => typical * Math.Exp(random.NextDouble() * 4 - 2) * (m % 5 == 2 ? 64 : 1)).ToArray();
+        var requantizer = Requantizer.FromRealMultipliers(real, random.Next(-20, 21), -128, random.Next(0, 128));
+        var step = new ConvolutionStep(node, "x", "y", inputZero, Tensor.Create([channels, 1, kernel, kernel], w), zeros, RandomInts(random, channels, 5000), requantizer, unsigned: false);
+        bool quads = new Int8Convolution(step, threads, isa).Parameters.Contains("depthwise-quads");
+        Assert.Equal(fits && isa == Int8Isa.AvxVnni, quads);
+        Compare(step, Tensor.Create([1, channels, height, width], x), isa, threads,
+            $"quad depthwise {channels}x{height}x{width} k{kernel} s{stride} p{pad} d{dilation} zx={inputZero} threads={threads}");
+    }
+
     private static void Check(Random random, (int N, int C, int H, int W, int M, int G, int K, int S, int P, int D) c, bool perChannel, bool weightZero, Int8Isa isa, int threads, string what)
     {
         var node = new Node("Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], "", "conv");

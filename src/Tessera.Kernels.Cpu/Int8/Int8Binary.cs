@@ -106,7 +106,7 @@ public sealed class Int8Binary : IntegerStep
         bool same = outer == 1 && other.Length == full.Length && full.Length == inner;
         int total = outer * inner;
         if (total == 0) return;
-        int workers = total < (1 << 17) ? 1 : _threads;
+        int workers = total < CpuParallel.SerialBelowElements ? 1 : _threads;
         var pairs = _pairs;
         if (same)
         {

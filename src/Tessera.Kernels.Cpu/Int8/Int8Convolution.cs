@@ -38,12 +38,20 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private readonly int[] _pairWeights = [];
     private readonly int _kernelWidth;
     private readonly bool _depthwise;
+    // Depthwise under AVX-VNNI when every w - zw fits in a signed byte: per channel, quad of kernel rows
+    // (4kq .. 4kq + 3) and column kx, the four taps' w - zw as bytes of one int32 (0 past the kernel's last row),
+    // and per channel bias - (128 + zx) * sum (w - zw), the offset that turns sum (x + 128)(w - zw) into
+    // sum (x - zx)(w - zw) + bias.
+    private readonly int[] _quadWeights = [];
+    private readonly int[] _quadOffset = [];
+    private readonly bool _quads;
     private (int[] Shape, int Group, Window Window, int[] OutShape)? _plan;
     private readonly ReusedBuffer<sbyte> _output = new();
 
     [ThreadStatic] private static byte[]? t_tile;
     [ThreadStatic] private static int[]? t_scratch;
     [ThreadStatic] private static short[]? t_planes;
+    [ThreadStatic] private static byte[]? t_quads;
 
     public Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa)
         : base(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
@@ -82,6 +90,30 @@ public sealed unsafe class Int8Convolution : IntegerStep
                 int second = 2 * kp + 1 < kh ? _depthwiseWeights[(m * kh + 2 * kp + 1) * _kernelWidth + kx] : 0;
                 _pairWeights[(m * khPairs + kp) * _kernelWidth + kx] = (ushort)(short)first | (second << 16);
             }
+            _quads = isa == Int8Isa.AvxVnni && AvxVnni.IsSupported && _depthwiseWeights.All(v => v is >= sbyte.MinValue and <= sbyte.MaxValue);
+            if (_quads)
+            {
+                int khQuads = (kh + 3) / 4, zx0 = reference.InputZero;
+                _quadWeights = new int[_outChannels * khQuads * _kernelWidth];
+                _quadOffset = new int[_outChannels];
+                for (int m = 0; m < _outChannels; m++)
+                {
+                    long sum = 0;
+                    for (int t = 0; t < _kernelArea; t++) sum += _depthwiseWeights[m * _kernelArea + t];
+                    _quadOffset[m] = unchecked((int)(_bias[m] - (128L + zx0) * sum));
+                    for (int kq = 0; kq < khQuads; kq++)
+                    for (int kx = 0; kx < _kernelWidth; kx++)
+                    {
+                        int packed = 0;
+                        for (int b = 0; b < 4; b++)
+                        {
+                            int ky = 4 * kq + b;
+                            if (ky < kh) packed |= (byte)(sbyte)_depthwiseWeights[(m * kh + ky) * _kernelWidth + kx] << (8 * b);
+                        }
+                        _quadWeights[(m * khQuads + kq) * _kernelWidth + kx] = packed;
+                    }
+                }
+            }
             return;
         }
         int k = _groupChannels * _kernelArea;
@@ -105,7 +137,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
 
     public override string Kind => _reference.Kind;
 
-    public override string Parameters => _reference.Parameters + (_depthwise ? " cpu=depthwise" : $" cpu={_isa}");
+    public override string Parameters => _reference.Parameters + (_quads ? " cpu=depthwise-quads" : _depthwise ? " cpu=depthwise" : $" cpu={_isa}");
 
     /// <summary>Whether the fast kernels cover the step (a requantizing 1-D or 2-D convolution).</summary>
     public static bool Covers(ConvolutionStep step) => step.Requantizer is { Rounding: RequantizationRounding.Double } && step.Weights.Rank is 3 or 4;
@@ -134,18 +166,28 @@ public sealed unsafe class Int8Convolution : IntegerStep
         return plan;
     }
 
+    /// <summary>A step whose input and output both hold fewer than <see cref="CpuParallel.SerialBelowElements"/>
+    /// values runs on the calling thread, the float kernels' rule: handing its chunks to a second thread costs more
+    /// than it saves (BlazeFace front at 2 threads ran slower than at 1).</summary>
+    internal static bool Small(long inputs, long outputs) => Math.Max(inputs, outputs) < CpuParallel.SerialBelowElements;
+
+    /// <summary>Tiles per work item: the requantization of one channel runs over this many tiles' columns at once
+    /// (one call per 128 outputs, not per 32: its per-call set-up was a large part of a pointwise convolution).</summary>
+    internal const int TilesPerItem = 4;
+
     private void Gemm(sbyte[] x, int[] xShape, int group, Window window, sbyte[] y)
     {
         int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
         int oh = window.OutputHeight, ow = window.OutputWidth, positions = oh * ow;
         int perGroup = _outChannels / group, k = _groupChannels * _kernelArea, kGroups = Int8Gemm.KGroups(k);
-        int tiles = (positions + Int8Gemm.TileColumns - 1) / Int8Gemm.TileColumns;
-        int items = batch * group * tiles;
+        const int span = TilesPerItem * Int8Gemm.TileColumns;
+        int spans = (positions + span - 1) / span;
+        int items = batch * group * spans;
         if (items == 0) return;
         bool pointwise = window is { KernelHeight: 1, KernelWidth: 1, StrideHeight: 1, StrideWidth: 1, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 };
         int zx = _reference.InputZero;
-        long macs = (long)items * Int8Gemm.TileColumns * k * perGroup;
-        int threads = macs < (1 << 20) ? 1 : _threads;
+        long macs = (long)batch * group * positions * k * perGroup;
+        int threads = macs < (1 << 20) || Small(x.Length, y.Length) ? 1 : _threads;
         fixed (sbyte* xp = x)
         fixed (sbyte* yp = y)
         {
@@ -155,32 +197,41 @@ public sealed unsafe class Int8Convolution : IntegerStep
             {
                 int chunks = Math.Min(items, Math.Max(1, threads) * 8);
                 int tileBytes = kGroups * Int8Gemm.TileColumns * 4;
-                var tile = t_tile is { } t && t.Length >= tileBytes ? t : t_tile = new byte[Math.Max(tileBytes, 4096)];
-                var scratch = t_scratch is { } s && s.Length >= Int8Gemm.RowBlock * Int8Gemm.TileColumns + Int8Gemm.TileColumns ? s : t_scratch = new int[Int8Gemm.RowBlock * Int8Gemm.TileColumns + Int8Gemm.TileColumns];
-                var columnSum = scratch.AsSpan(Int8Gemm.RowBlock * Int8Gemm.TileColumns, Int8Gemm.TileColumns);
+                var tile = t_tile is { } t && t.Length >= TilesPerItem * tileBytes ? t : t_tile = new byte[Math.Max(TilesPerItem * tileBytes, 4096)];
+                const int scratchLength = Int8Gemm.RowBlock * span + span;
+                var scratch = t_scratch is { } s && s.Length >= scratchLength ? s : t_scratch = new int[scratchLength];
+                var columnSum = scratch.AsSpan(Int8Gemm.RowBlock * span, span);
                 fixed (byte* tp = tile)
                 fixed (int* cp = scratch)
                 {
                     for (int item = (int)((long)items * chunk / chunks), end = (int)((long)items * (chunk + 1) / chunks); item < end; item++)
                     {
-                        int n = item / (group * tiles), g = item / tiles % group, p0 = item % tiles * Int8Gemm.TileColumns;
-                        int valid = Math.Min(Int8Gemm.TileColumns, positions - p0);
+                        int n = item / (group * spans), g = item / spans % group, p0 = item % spans * span;
+                        int valid = Math.Min(span, positions - p0);
+                        int tiles = (valid + Int8Gemm.TileColumns - 1) / Int8Gemm.TileColumns;
                         sbyte* xg = xBase + ((long)n * channels + g * _groupChannels) * height * width;
-                        if (pointwise) PackPointwise(xg, height * width, _groupChannels, p0, valid, tp);
-                        else PackPatches(xg, height, width, window, _groupChannels, zx, p0, valid, tp);
-                        if (_columnSums) ColumnSums(tp, k, valid, columnSum);
+                        for (int i = 0; i < tiles; i++)
+                        {
+                            int q0 = p0 + i * Int8Gemm.TileColumns, part = Math.Min(Int8Gemm.TileColumns, valid - i * Int8Gemm.TileColumns);
+                            if (pointwise) PackPointwise(xg, height * width, _groupChannels, q0, part, tp + i * tileBytes);
+                            else PackPatches(xg, height, width, window, _groupChannels, zx, q0, part, tp + i * tileBytes);
+                            if (_columnSums) ColumnSums(tp + i * tileBytes, k, part, columnSum.Slice(i * Int8Gemm.TileColumns, part));
+                        }
                         var packed = _packed[g];
                         fixed (sbyte* ap = packed)
                         {
                             for (int r0 = 0; r0 < perGroup; r0 += Int8Gemm.RowBlock)
                             {
-                                Int8Gemm.Tile(_isa, tp, ap + (long)r0 * kGroups * 4, kGroups, cp);
+                                for (int i = 0; i < tiles; i++)
+                                {
+                                    Int8Gemm.Tile(_isa, tp + i * tileBytes, ap + (long)r0 * kGroups * 4, kGroups, cp + i * Int8Gemm.TileColumns, span);
+                                }
                                 int rows = Math.Min(Int8Gemm.RowBlock, perGroup - r0);
                                 for (int r = 0; r < rows; r++)
                                 {
                                     int m = g * perGroup + r0 + r;
                                     var output = new Span<sbyte>(yBase + ((long)n * _outChannels + m) * positions + p0, valid);
-                                    _channels[m].Row(new ReadOnlySpan<int>(cp + r * Int8Gemm.TileColumns, valid), _rowOffset[m],
+                                    _channels[m].Row(new ReadOnlySpan<int>(cp + r * span, valid), _rowOffset[m],
                                         _columnSums ? columnSum[..valid] : default, -_weightZero[m], output);
                                 }
                             }
@@ -372,8 +423,24 @@ public sealed unsafe class Int8Convolution : IntegerStep
         if (planes == 0 || oh * ow == 0) return;
         int zx = _reference.InputZero;
         long macs = (long)planes * oh * ow * kh * kw;
-        int threads = macs < (1 << 18) ? 1 : _threads;
+        int threads = macs < (1 << 18) || Small(x.Length, y.Length) ? 1 : _threads;
         int chunks = Math.Min(planes, Math.Max(1, threads) * 4);
+        if (_quads && kw == _kernelWidth && kh * kw == _kernelArea)
+        {
+            int length = (rowLength + 15) / 16 * 16, dh = window.DilationHeight;
+            int bytes = sx * (rows + 3 * dh) * length + sx * rows * length * 4;
+            CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
+            {
+                var buffer = t_quads is { } b && b.Length >= bytes ? b : t_quads = new byte[bytes];
+                int accLength = QuadBatchRows(oh, ow) * ow + 32;
+                var acc = t_scratch is { } s && s.Length >= accLength ? s : t_scratch = new int[accLength];
+                for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
+                {
+                    DepthwiseQuadPlane(x, job, channels, height, width, window, rows, length, zx, buffer, acc, y);
+                }
+            });
+            return;
+        }
         if (_isa != Int8Isa.Scalar && Avx2.IsSupported && kw == _kernelWidth && kh * kw == _kernelArea)
         {
             // int16 pair planes: rows padded to 8 columns for the interleave.
@@ -628,6 +695,216 @@ public sealed unsafe class Int8Convolution : IntegerStep
             }
             (a0 + b0).StoreUnsafe(ref acc[0], (nuint)ox);
             (a1 + b1).StoreUnsafe(ref acc[0], (nuint)ox + 8);
+        }
+    }
+
+    /// <summary>The int8 depthwise kernel under AVX-VNNI: a padded, phase-split byte plane of x (the padding
+    /// holding zx), then a plane of row quads (x[r][j], x[r + d][j], x[r + 2d][j], x[r + 3d][j]) as u = x + 128, so
+    /// that one VPDPBUSD multiplies four kernel rows' taps by their packed signed weights w - zw (0 past the last
+    /// row) and adds the four products into int32: 32 multiply-adds per instruction, twice the int16 pair kernel's.
+    /// sum u (w - zw) = sum (x - zx)(w - zw) + (128 + zx) sum (w - zw) (a padded tap reads zx, adding nothing to
+    /// the first sum), so the channel's offset bias - (128 + zx) sum (w - zw) makes it exact.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DepthwiseQuadPlane(sbyte[] x, int job, int channels, int height, int width, Window window, int rows, int length, int zx, byte[] buffer, int[] acc, sbyte[] y)
+    {
+        int oh = window.OutputHeight, ow = window.OutputWidth, kh = window.KernelHeight, sx = window.StrideWidth, dh = window.DilationHeight;
+        int c = job % channels, padLeft = window.PadLeft;
+        int byteRows = rows + 3 * dh;
+        var input = x.AsSpan(job * height * width, height * width);
+        var raw = MemoryMarshal.Cast<byte, sbyte>(buffer.AsSpan(0, sx * byteRows * length));
+        sbyte pad = (sbyte)zx;
+        // Phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] (zx in the padding); the 3d rows
+        // past `rows` are only read against zero weights.
+        for (int r = 0; r < byteRows; r++)
+        {
+            int iy = r - window.PadTop;
+            for (int q = 0; q < sx; q++)
+            {
+                var dst = raw.Slice((q * byteRows + r) * length, length);
+                if ((uint)iy >= (uint)height)
+                {
+                    dst.Fill(pad);
+                    continue;
+                }
+                var source = input.Slice(iy * width, width);
+                // Columns j with 0 <= j*s + q - padLeft < width.
+                int first = Math.Min(length, Math.Max(0, (padLeft - q + sx - 1) / sx));
+                int last = width - 1 - q + padLeft < 0 ? first : Math.Max(first, Math.Min(length, (width - 1 - q + padLeft) / sx + 1));
+                dst[..first].Fill(pad);
+                dst[last..].Fill(pad);
+                int j = first;
+                if (sx == 1)
+                {
+                    if (last > first) source.Slice(first - padLeft, last - first).CopyTo(dst[first..last]);
+                    continue;
+                }
+                if (sx == 2)
+                {
+                    // 16 columns are the even bytes (from column 2j + q - padLeft) of 32 input bytes.
+                    ref sbyte s0 = ref MemoryMarshal.GetReference(source);
+                    ref sbyte d0 = ref MemoryMarshal.GetReference(dst);
+                    var low = Vector128.Create((short)0xFF);
+                    for (; j + 16 <= last && 2 * j + q - padLeft + 32 <= width; j += 16)
+                    {
+                        nuint from = (nuint)(2 * j + q - padLeft);
+                        var a = Vector128.LoadUnsafe(ref s0, from).AsInt16() & low;
+                        var b = Vector128.LoadUnsafe(ref s0, from + 16).AsInt16() & low;
+                        Sse2.PackUnsignedSaturate(a, b).AsSByte().StoreUnsafe(ref d0, (nuint)j);
+                    }
+                }
+                for (; j < last; j++) dst[j] = source[j * sx + q - padLeft];
+            }
+        }
+        // Quad row r interleaves byte rows r, r + d, r + 2d, r + 3d, flipped to u = x + 128.
+        ref byte b0 = ref buffer[0];
+        int quadBase = sx * byteRows * length;
+        var flip = Vector128.Create((byte)0x80);
+        var flip256 = Vector256.Create((byte)0x80);
+        int sy = window.StrideHeight, khQuads = (kh + 3) / 4;
+        for (int q = 0; q < sx; q++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                // Only the quad rows some output row reads: r = oy * sy + 4 kq d (at stride 2, the even rows).
+                bool read = false;
+                for (int kq = 0; kq < khQuads && !read; kq++)
+                {
+                    int t = r - 4 * kq * dh;
+                    read = t >= 0 && t % sy == 0 && t / sy < oh;
+                }
+                if (!read) continue;
+                nuint a = (nuint)((q * byteRows + r) * length), step = (nuint)(dh * length);
+                nuint d = (nuint)(quadBase + (q * rows + r) * length * 4);
+                nuint j = 0;
+                // 32 columns per step on 256-bit unpacks (within 128-bit halves: column blocks 0-3 | 16-19 and so
+                // on), the halves stored to their places.
+                for (; j + 32 <= (nuint)length; j += 32)
+                {
+                    var v0 = Vector256.LoadUnsafe(ref b0, a + j) ^ flip256;
+                    var v1 = Vector256.LoadUnsafe(ref b0, a + step + j) ^ flip256;
+                    var v2 = Vector256.LoadUnsafe(ref b0, a + 2 * step + j) ^ flip256;
+                    var v3 = Vector256.LoadUnsafe(ref b0, a + 3 * step + j) ^ flip256;
+                    var lo01 = Avx2.UnpackLow(v0, v1).AsInt16();
+                    var hi01 = Avx2.UnpackHigh(v0, v1).AsInt16();
+                    var lo23 = Avx2.UnpackLow(v2, v3).AsInt16();
+                    var hi23 = Avx2.UnpackHigh(v2, v3).AsInt16();
+                    var c0 = Avx2.UnpackLow(lo01, lo23).AsByte();   // columns 0-3 | 16-19
+                    var c1 = Avx2.UnpackHigh(lo01, lo23).AsByte();  // 4-7 | 20-23
+                    var c2 = Avx2.UnpackLow(hi01, hi23).AsByte();   // 8-11 | 24-27
+                    var c3 = Avx2.UnpackHigh(hi01, hi23).AsByte();  // 12-15 | 28-31
+                    nuint o = d + 4 * j;
+                    Avx2.Permute2x128(c0, c1, 0x20).StoreUnsafe(ref b0, o);
+                    Avx2.Permute2x128(c2, c3, 0x20).StoreUnsafe(ref b0, o + 32);
+                    Avx2.Permute2x128(c0, c1, 0x31).StoreUnsafe(ref b0, o + 64);
+                    Avx2.Permute2x128(c2, c3, 0x31).StoreUnsafe(ref b0, o + 96);
+                }
+                for (; j < (nuint)length; j += 16)
+                {
+                    var v0 = Vector128.LoadUnsafe(ref b0, a + j) ^ flip;
+                    var v1 = Vector128.LoadUnsafe(ref b0, a + step + j) ^ flip;
+                    var v2 = Vector128.LoadUnsafe(ref b0, a + 2 * step + j) ^ flip;
+                    var v3 = Vector128.LoadUnsafe(ref b0, a + 3 * step + j) ^ flip;
+                    var lo01 = Sse2.UnpackLow(v0, v1).AsInt16();
+                    var hi01 = Sse2.UnpackHigh(v0, v1).AsInt16();
+                    var lo23 = Sse2.UnpackLow(v2, v3).AsInt16();
+                    var hi23 = Sse2.UnpackHigh(v2, v3).AsInt16();
+                    Sse2.UnpackLow(lo01, lo23).AsByte().StoreUnsafe(ref b0, d + 4 * j);
+                    Sse2.UnpackHigh(lo01, lo23).AsByte().StoreUnsafe(ref b0, d + 4 * j + 16);
+                    Sse2.UnpackLow(hi01, hi23).AsByte().StoreUnsafe(ref b0, d + 4 * j + 32);
+                    Sse2.UnpackHigh(hi01, hi23).AsByte().StoreUnsafe(ref b0, d + 4 * j + 48);
+                }
+            }
+        }
+        var weights = _quadWeights.AsSpan(c * khQuads * window.KernelWidth, khQuads * window.KernelWidth);
+        var quads = buffer.AsSpan(quadBase, sx * rows * length * 4);
+        var output = y.AsSpan(job * oh * ow, oh * ow);
+        // Several output rows per requantization call (up to 512 values): its set-up is a large part of a short row.
+        int batch = QuadBatchRows(oh, ow);
+        for (int oy0 = 0; oy0 < oh; oy0 += batch)
+        {
+            int count = Math.Min(batch, oh - oy0);
+            for (int i = 0; i < count; i++) DepthwiseQuadRow(quads, rows, length, sx, (oy0 + i) * window.StrideHeight, window, weights, ow, acc, i * ow);
+            _channels[c].Row(acc.AsSpan(0, count * ow), _quadOffset[c], default, 0, output.Slice(oy0 * ow, count * ow));
+        }
+    }
+
+    /// <summary>Output rows per requantization call in the quad kernel: up to 512 values, at least one row.</summary>
+    private static int QuadBatchRows(int oh, int ow) => Math.Max(1, Math.Min(oh, 512 / Math.Max(ow, 1)));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DepthwiseQuadRow(Span<byte> quads, int rows, int length, int sx, int top, Window window, ReadOnlySpan<int> weights, int ow, int[] acc, int accOffset)
+    {
+        // Writes acc[accOffset .. accOffset + ow rounded up to 16): the rounding is overwritten by the next row.
+        ref int sum = ref acc[accOffset];
+        int kw = window.KernelWidth, khQuads = (window.KernelHeight + 3) / 4, taps = khQuads * kw;
+        ref byte plane = ref quads[0];
+        // Tap t's offset in the quad plane (in bytes) from the row's first output column.
+        Span<int> offsets = stackalloc int[taps];
+        for (int kq = 0; kq < khQuads; kq++)
+        for (int kx = 0; kx < kw; kx++)
+        {
+            int r = top + 4 * kq * window.DilationHeight, dx = kx * window.DilationWidth, q = dx % sx;
+            offsets[kq * kw + kx] = ((q * rows + r) * length + dx / sx) * 4;
+        }
+        ref int weight = ref MemoryMarshal.GetReference(weights);
+        ref int offset = ref MemoryMarshal.GetReference(offsets);
+        // 32 outputs at a time on eight accumulators (four vectors, even and odd taps apart): VPDPBUSD's latency.
+        int ow16 = (ow + 15) / 16 * 16, ox = 0;
+        for (; ox + 32 <= ow16; ox += 32)
+        {
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+            int t = 0;
+            for (; t + 2 <= taps; t += 2)
+            {
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 4), bt = (nuint)(Unsafe.Add(ref offset, t + 1) + ox * 4);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsSByte();
+                var v = Vector256.Create(Unsafe.Add(ref weight, t + 1)).AsSByte();
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.LoadUnsafe(ref plane, at + 32), w);
+                a2 = AvxVnni.MultiplyWideningAndAdd(a2, Vector256.LoadUnsafe(ref plane, at + 64), w);
+                a3 = AvxVnni.MultiplyWideningAndAdd(a3, Vector256.LoadUnsafe(ref plane, at + 96), w);
+                b0 = AvxVnni.MultiplyWideningAndAdd(b0, Vector256.LoadUnsafe(ref plane, bt), v);
+                b1 = AvxVnni.MultiplyWideningAndAdd(b1, Vector256.LoadUnsafe(ref plane, bt + 32), v);
+                b2 = AvxVnni.MultiplyWideningAndAdd(b2, Vector256.LoadUnsafe(ref plane, bt + 64), v);
+                b3 = AvxVnni.MultiplyWideningAndAdd(b3, Vector256.LoadUnsafe(ref plane, bt + 96), v);
+            }
+            if (t < taps)
+            {
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 4);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsSByte();
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.LoadUnsafe(ref plane, at + 32), w);
+                a2 = AvxVnni.MultiplyWideningAndAdd(a2, Vector256.LoadUnsafe(ref plane, at + 64), w);
+                a3 = AvxVnni.MultiplyWideningAndAdd(a3, Vector256.LoadUnsafe(ref plane, at + 96), w);
+            }
+            (a0 + b0).StoreUnsafe(ref sum, (nuint)ox);
+            (a1 + b1).StoreUnsafe(ref sum, (nuint)ox + 8);
+            (a2 + b2).StoreUnsafe(ref sum, (nuint)ox + 16);
+            (a3 + b3).StoreUnsafe(ref sum, (nuint)ox + 24);
+        }
+        for (; ox < ow; ox += 16)
+        {
+            Vector256<int> a0 = default, a1 = default, b0 = default, b1 = default;
+            int t = 0;
+            for (; t + 2 <= taps; t += 2)
+            {
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 4), bt = (nuint)(Unsafe.Add(ref offset, t + 1) + ox * 4);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsSByte();
+                var v = Vector256.Create(Unsafe.Add(ref weight, t + 1)).AsSByte();
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.LoadUnsafe(ref plane, at + 32), w);
+                b0 = AvxVnni.MultiplyWideningAndAdd(b0, Vector256.LoadUnsafe(ref plane, bt), v);
+                b1 = AvxVnni.MultiplyWideningAndAdd(b1, Vector256.LoadUnsafe(ref plane, bt + 32), v);
+            }
+            if (t < taps)
+            {
+                nuint at = (nuint)(Unsafe.Add(ref offset, t) + ox * 4);
+                var w = Vector256.Create(Unsafe.Add(ref weight, t)).AsSByte();
+                a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.LoadUnsafe(ref plane, at), w);
+                a1 = AvxVnni.MultiplyWideningAndAdd(a1, Vector256.LoadUnsafe(ref plane, at + 32), w);
+            }
+            (a0 + b0).StoreUnsafe(ref sum, (nuint)ox);
+            (a1 + b1).StoreUnsafe(ref sum, (nuint)ox + 8);
         }
     }
 

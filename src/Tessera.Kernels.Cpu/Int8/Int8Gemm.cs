@@ -66,17 +66,22 @@ public static unsafe class Int8Gemm
     /// <summary>One tile: c[r, j] (r below <see cref="RowBlock"/>, j below <see cref="TileColumns"/>) for the
     /// row block at <paramref name="a"/> and the packed tile at <paramref name="b"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(Int8Isa isa, byte* b, sbyte* a, int groups, int* c)
+    public static void Tile(Int8Isa isa, byte* b, sbyte* a, int groups, int* c) => Tile(isa, b, a, groups, c, TileColumns);
+
+    /// <summary><see cref="Tile(Int8Isa, byte*, sbyte*, int, int*)"/> with row r of the result at
+    /// c + r * <paramref name="stride"/> (several tiles side by side make one longer row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile(Int8Isa isa, byte* b, sbyte* a, int groups, int* c, int stride)
     {
         switch (isa)
         {
-            case Int8Isa.AvxVnni: TileVnni256(b, a, groups, c); break;
-            case Int8Isa.Avx2: TileAvx2(b, a, groups, c); break;
-            default: TileScalar(b, a, groups, c); break;
+            case Int8Isa.AvxVnni: TileVnni256(b, a, groups, c, stride); break;
+            case Int8Isa.Avx2: TileAvx2(b, a, groups, c, stride); break;
+            default: TileScalar(b, a, groups, c, stride); break;
         }
     }
 
-    private static void TileScalar(byte* b, sbyte* a, int groups, int* c)
+    private static void TileScalar(byte* b, sbyte* a, int groups, int* c, int stride)
     {
         for (int r = 0; r < RowBlock; r++)
         for (int j = 0; j < TileColumns; j++)
@@ -88,13 +93,13 @@ public static unsafe class Int8Gemm
                 sbyte* w = a + (g * RowBlock + r) * 4;
                 sum += u[0] * w[0] + u[1] * w[1] + u[2] * w[2] + u[3] * w[3];
             }
-            c[r * TileColumns + j] = sum;
+            c[r * stride + j] = sum;
         }
     }
 
     /// <summary>AVX-VNNI: four rows at a time over the tile's four 8-column quarters (16 accumulators).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileVnni256(byte* b, sbyte* a, int groups, int* c)
+    private static void TileVnni256(byte* b, sbyte* a, int groups, int* c, int stride)
     {
         for (int half = 0; half < 2; half++)
         {
@@ -124,11 +129,11 @@ public static unsafe class Int8Gemm
                 bp += TileColumns * 4;
                 w += RowBlock;
             }
-            int* o = c + rowBase * TileColumns;
+            int* o = c + rowBase * stride, o1 = o + stride, o2 = o1 + stride, o3 = o2 + stride;
             c00.Store(o); c01.Store(o + 8); c02.Store(o + 16); c03.Store(o + 24);
-            c10.Store(o + 32); c11.Store(o + 40); c12.Store(o + 48); c13.Store(o + 56);
-            c20.Store(o + 64); c21.Store(o + 72); c22.Store(o + 80); c23.Store(o + 88);
-            c30.Store(o + 96); c31.Store(o + 104); c32.Store(o + 112); c33.Store(o + 120);
+            c10.Store(o1); c11.Store(o1 + 8); c12.Store(o1 + 16); c13.Store(o1 + 24);
+            c20.Store(o2); c21.Store(o2 + 8); c22.Store(o2 + 16); c23.Store(o2 + 24);
+            c30.Store(o3); c31.Store(o3 + 8); c32.Store(o3 + 16); c33.Store(o3 + 24);
         }
     }
 
@@ -136,7 +141,7 @@ public static unsafe class Int8Gemm
     /// multiplied by the row's 4 weights (repeated) with VPMADDWD, giving two partial sums per column; the pairs
     /// are added once at the end. Exact: no int16 saturation anywhere.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileAvx2(byte* b, sbyte* a, int groups, int* c)
+    private static void TileAvx2(byte* b, sbyte* a, int groups, int* c, int stride)
     {
         for (int r = 0; r < RowBlock; r += 2)
         {
@@ -169,7 +174,7 @@ public static unsafe class Int8Gemm
             }
             // Each p holds (column, pair) int32s: column j's two partial sums are adjacent; a horizontal add of two
             // vectors gives 8 columns, in the lane order (0,1,4,5 | 2,3,6,7) that the permute restores.
-            int* o0 = c + r * TileColumns, o1 = o0 + TileColumns;
+            int* o0 = c + r * stride, o1 = o0 + stride;
             StorePairs(p00, p01, o0); StorePairs(p02, p03, o0 + 8); StorePairs(p04, p05, o0 + 16); StorePairs(p06, p07, o0 + 24);
             StorePairs(p10, p11, o1); StorePairs(p12, p13, o1 + 8); StorePairs(p14, p15, o1 + 16); StorePairs(p16, p17, o1 + 24);
         }
