@@ -187,6 +187,65 @@ public sealed class ShapeSweepTests
         Assert.True(checkedShapes >= 5, $"only {checkedShapes} shapes had at most 8 output pixels");
     }
 
+    [Theory]
+    [InlineData(1, 4, 1)]
+    [InlineData(1, 8, 1)]
+    [InlineData(2, 2, 2)]
+    [InlineData(1, 2, 4)]
+    [InlineData(1, 16, 2)]
+    public void Pointwise_convolutions_over_a_few_pixels_match_the_reference(int height, int width, int group)
+    {
+        // 1x1 stride-1 convolutions over 4 or 8 pixels (Silero's encoder): PointwiseFewPixels reads X's channel
+        // rows in place; depths 1, 7, 17, 255 and row counts that leave 0 to 3 rows after the blocks of four.
+        var random = new Random(height * 31 + width * 7 + group);
+        int[] depths = [1, 7, 17, 255, 258];
+        int[] rows = [1, 3, 4, 16, 17, 258];
+        for (int i = 0; i < depths.Length; i++)
+        {
+            int inChannels = group * depths[i], outChannels = group * rows[(i + height + width) % rows.Length];
+            bool fused = i % 2 == 1;
+            var node = Conv(group, 1, 1, 1, 1, 1, 1, [0, 0, 0, 0], fused ? "" : i % 4 == 0 ? "Relu" : "");
+            var inputs = new List<Tensor?> { Random(random, 2, inChannels, height, width), Random(random, outChannels, inChannels / group, 1, 1), i == 2 ? null : Random(random, outChannels) };
+            if (fused)
+            {
+                node = new Node("FusedConv", [.. node.Inputs, new Value("z")], node.Outputs, "tessera", "conv");
+                foreach (var a in Conv(group, 1, 1, 1, 1, 1, 1, [0, 0, 0, 0], "Relu").Attributes.Values) node.SetAttribute(a);
+                inputs.Add(Random(random, 2, outChannels, height, width));
+            }
+            string label = $"pointwise {inChannels}->{outChannels} g{group} {height}x{width}{(fused ? " residual" : "")}";
+            Check(Fast, node, [.. inputs], label);
+            Check(FastTwoThreads, node, [.. inputs], label + ", two threads");
+        }
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(8)]
+    [InlineData(24)]
+    public void Pointwise_few_pixel_kernel_matches_a_plain_loop(int pixels)
+    {
+        if (!Operators.PointwiseFewPixels.Applies(pixels)) return;
+        var random = new Random(pixels);
+        foreach (var (rows, depth) in new[] { (1, 1), (7, 17), (17, 7), (5, 255), (0, 3) })
+        {
+            var w = Enumerable.Range(0, rows * depth).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            var x = Enumerable.Range(0, depth * pixels).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            var bias = Enumerable.Range(0, rows).Select(_ => (float)random.NextDouble()).ToArray();
+            var residual = Enumerable.Range(0, rows * pixels).Select(_ => (float)random.NextDouble()).ToArray();
+            var y = new float[rows * pixels];
+            Operators.PointwiseFewPixels.Run(w, rows, depth, x, pixels, bias, residual, y);
+            for (int m = 0; m < rows; m++)
+            {
+                for (int p = 0; p < pixels; p++)
+                {
+                    double expected = bias[m] + residual[m * pixels + p];
+                    for (int c = 0; c < depth; c++) expected += (double)w[m * depth + c] * x[c * pixels + p];
+                    Assert.True(Math.Abs(y[m * pixels + p] - expected) <= 1e-4 * (1 + Math.Abs(expected)), $"{rows}x{depth}x{pixels} at {m},{p}: {y[m * pixels + p]} vs {expected}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Convolution_whose_taps_mostly_fall_in_the_padding_matches_the_reference()
     {

@@ -109,6 +109,20 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         int batch = xShape[0], channels = xShape[1], groupIn = channels / group, groupOut = outChannels / group;
         int inPlane = plane.Height * plane.Width, outPlane = plane.OutHeight * plane.OutWidth;
         int kh = plane.KernelHeight, kw = plane.KernelWidth, depth = groupIn * kh * kw;
+        if (plane.IsPointwise && PointwiseFewPixels.Applies(outPlane))
+        {
+            for (int n = 0; n < batch; n++)
+            {
+                for (int g = 0; g < group; g++)
+                {
+                    int origin = (n * channels + g * groupIn) * inPlane, outOrigin = (n * outChannels + g * groupOut) * outPlane;
+                    PointwiseFewPixels.Run(w.AsSpan(g * groupOut * depth, groupOut * depth), groupOut, depth, x.AsSpan(origin, depth * outPlane), outPlane,
+                        bias is null ? default : bias.AsSpan(g * groupOut, groupOut), residual is null ? default : residual.AsSpan(outOrigin, groupOut * outPlane), y.AsSpan(outOrigin, groupOut * outPlane));
+                    activation.Apply(y.AsSpan(outOrigin, groupOut * outPlane));
+                }
+            }
+            return;
+        }
         int padded = (outPlane + 3) / 4 * 4;
         var patches = System.Buffers.ArrayPool<float>.Shared.Rent(padded * depth);
         try
@@ -130,6 +144,14 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
                                 {
                                     int iy = oy * plane.StrideY - plane.PadTop + ky * plane.DilationY;
                                     int row = origin + c * inPlane + iy * plane.Width;
+                                    int first = ox * plane.StrideX - plane.PadLeft;
+                                    if (plane.DilationX == 1 && (uint)iy < (uint)plane.Height && first >= 0 && first + kw <= plane.Width)
+                                    {
+                                        // The whole kernel row lies inside the input (Silero's 256-tap STFT): one copy.
+                                        x.AsSpan(row + first, kw).CopyTo(patches.AsSpan(k, kw));
+                                        k += kw;
+                                        continue;
+                                    }
                                     for (int kx = 0; kx < kw; kx++, k++)
                                     {
                                         int ix = ox * plane.StrideX - plane.PadLeft + kx * plane.DilationX;
