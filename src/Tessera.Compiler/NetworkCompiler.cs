@@ -59,6 +59,13 @@ public static class NetworkCompiler
                         plan = ConvPlanner.Plan(spec, shaped, limit, weightsPreloaded: weightsPreloaded.Contains(index), inputResident: residentIn.ContainsKey(index));
                     }
                     result = (shaped, plan);
+                    // Stacked kernel rows (a stem with few input channels), when the cost model finds it faster.
+                    if (!residentIn.ContainsKey(index) && ConvPlanner.StackRows(spec, conv) is { } stacked)
+                    {
+                        var stackedPlan = ConvPlanner.Plan(spec, stacked, limit, LoadsOperand(epilogues, index), weightsPreloaded.Contains(index));
+                        bool keepsEpilogue = !epilogues.ContainsKey(index) || (!stackedPlan.OnVector && stackedPlan.Blocks.Count == 1 && stackedPlan.BlockChannels(stackedPlan.Blocks[0]) == stacked.Output.Channels);
+                        if (keepsEpilogue && stackedPlan.Cost.Cycles < plan.Cost.Cycles) result = (stacked, stackedPlan);
+                    }
                 }
                 catch (UnsupportedException)
                 {
@@ -236,13 +243,16 @@ public static class NetworkCompiler
                     blockChannels, (long)width * blockChannels, Lowering.Q.Vector, signal);
         }
         // A strided 1x1 convolution planned as a stride-1 one over the pixels it reads loads only those.
-        Subsample? subsample = shaped.Window.StrideX != conv.Window.StrideX || shaped.Window.StrideY != conv.Window.StrideY
+        // Stacked kernel rows: the loader builds the stacked rows from the original input.
+        StackedRows? stackedRows = shaped.Window.KernelHeight != conv.Window.KernelHeight ? new StackedRows(conv.Input, conv.Window) : null;
+        Subsample? subsample = stackedRows is null && (shaped.Window.StrideX != conv.Window.StrideX || shaped.Window.StrideY != conv.Window.StrideY)
             ? new Subsample(conv.Output.Width, (long)conv.Window.StrideX * conv.Input.Channels, (long)conv.Window.StrideY * conv.Input.Width * conv.Input.Channels) : null;
         ConvLowering.Emit(builder, shaped, plan, input, output, store, residentInput: residentInput, residentOutput: residentOutput, elementwise: epilogue, subsample: subsample,
-            signalConsumer: signalConsumer, goFromProducer: goFromProducer, storeAlso: storeAlso);
+            signalConsumer: signalConsumer, goFromProducer: goFromProducer, storeAlso: storeAlso, stacked: stackedRows);
         string fused = (residentInput is null ? "" : "; input read from the scratchpad") + (residentOutput is null ? "" : $"; output {(residentOutput.AlsoStore ? "stored and a copy " : "")}kept in the scratchpad at {residentOutput.Base} for the next layer")
             + (outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "")
             + (storeAlso is { } also ? $"; also stored into a {also.Pitch}-channel concatenation" : "")
+            + (stackedRows is null ? "" : $"; kernel rows stacked ({conv.Window.KernelHeight} x {conv.Input.Channels} channels per pixel, k = {conv.Window.Taps * conv.Input.Channels})")
             + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand {(epilogue.OtherResident is null ? "loaded per band" : "read from the scratchpad")}, its output stored)");
         return (plan.Describe(shaped) + fused, plan.Cost.Cycles);
     }

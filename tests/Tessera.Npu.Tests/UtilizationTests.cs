@@ -61,6 +61,8 @@ public sealed class UtilizationTests(ITestOutputHelper output)
         output.WriteLine(string.Create(c, $"{name} on small: {wide.Count(p => p.Second.ProgramUtilization >= 0.70)} of {wide.Count} layers with >= 32 in/out channels at >= 70 % MAC utilization in the program " +
             $"({wide.Count(p => p.Second.MacUtilization >= 0.70)} compiled alone); those layers together {wideMacs / (wideShare * (double)hybrid.Report.ArrayMacs) * 100:F1} % in the program " +
             $"({wideMacs / (wideCycles * (double)hybrid.Report.ArrayMacs) * 100:F1} % alone); whole model {hybrid.Report.MacUtilization * 100:F1} % ({hybrid.Report.Cycles} cycles)"));
+        var stem = hybrid.Report.Layers[0];
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  first layer {stem.Name}: {stem.ProgramCycles} cycles in the program, {stem.ProgramUtilization * 100:F1} %; {stem.Decision}"));
     }
 
     /// <summary>The thresholds this branch reaches on ResNet-8 (MLPerf Tiny IC) on small, after proving the run
@@ -95,10 +97,10 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     /// (depthwise layers and standalone elementwise layers with several pixels per vector row, concatenation parts
     /// stored twice by their producers: 8.1 % -> 10.0 %; pool and elementwise bands balanced, a rescale operand loaded once: 10.4 %) and SqueezeNet
     /// (24.3 % -> 24.6 %; balanced max pool bands and rescales loading their operand once: 27.1 %; pool1 reading conv1's kept output: 28.1 %; round 7: the concatenation rescales in the expand1x1 epilogues, conv10's
-    /// input loaded once for its 8 weight blocks and 25-pixel bands: 32.1 %).</summary>
+    /// input loaded once for its 8 weight blocks and 25-pixel bands: 32.1 %; round 8: stacked kernel rows in the stems: SqueezeNet 33.0 %, BlazeFace 10.5 %).</summary>
     [Theory]
-    [InlineData("blazeface-front", 0.103)]
-    [InlineData("squeezenet", 0.32)]
+    [InlineData("blazeface-front", 0.1045)]
+    [InlineData("squeezenet", 0.325)]
     public void Whole_model_on_small_reaches_its_threshold(string name, double threshold)
     {
         var (_, hybrid) = Run(name, "small");
@@ -121,6 +123,9 @@ public sealed class UtilizationTests(ITestOutputHelper output)
         Assert.Equal(partition.NpuMacs, hybrid.Report.Layers.Sum(l => l.Macs));
         Assert.Equal(hybrid.Report.Cycles, hybrid.Report.Layers.Sum(l => l.ProgramCycles));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} on {configuration} as deployed: whole model {hybrid.Report.MacUtilization * 100:F1} % ({hybrid.Report.Cycles} cycles, DRAM {hybrid.Report.DramBytes} bytes)"));
+        // The stem (the first layer): its share of the program and how it was planned.
+        var stem = hybrid.Report.Layers[0];
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  first layer {stem.Name}: {stem.ProgramCycles} cycles in the program, {stem.ProgramUtilization * 100:F1} %; {stem.Decision}"));
     }
 
     private static (ModelPartition Partition, HybridResult Hybrid) Run(string name, string configuration, List<Tessera.Simulator.TraceEvent>? trace = null)

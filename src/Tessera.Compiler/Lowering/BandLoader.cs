@@ -13,9 +13,17 @@ namespace Tessera.Compiler.Lowering;
 /// <paramref name="PixelStride"/>, so only those pixels are loaded.</summary>
 internal sealed record Subsample(int OutputWidth, long PixelStride, long RowStride);
 
+/// <summary>Stacked kernel rows (<see cref="ConvPlanner.StackRows"/>): the convolution is planned as a 1 x KernelWidth
+/// one over a tensor whose row oy holds, per input pixel x, the KernelHeight input rows StrideY x oy + r x DilationY -
+/// Padding.Top (r = 0..KernelHeight-1) of <paramref name="Source"/>'s channels side by side; the loader builds those rows
+/// from <paramref name="Source"/>'s HWC rows in DRAM (one strided load per kernel row and band, vertical pad rows from
+/// the pad constant), so a gemm's k covers the whole kernel.</summary>
+internal sealed record StackedRows(NpuTensor Source, Window Window);
+
 internal sealed class BandLoader
 {
     private readonly Subsample? subsample;
+    private readonly StackedRows? stacked;
     private readonly ProgramBuilder builder;
     private readonly NpuTensor input;
     private readonly long dram;
@@ -23,10 +31,15 @@ internal sealed class BandLoader
     private readonly int padValue;
     private long padRowAddress = -1;
 
-    public BandLoader(ProgramBuilder builder, NpuTensor input, long dram, Padding padding, int padValue, Subsample? subsample = null)
+    public BandLoader(ProgramBuilder builder, NpuTensor input, long dram, Padding padding, int padValue, Subsample? subsample = null, StackedRows? stacked = null)
     {
-        (this.builder, this.input, this.dram, this.padding, this.padValue, this.subsample) = (builder, input, dram, padding, padValue, subsample);
+        (this.builder, this.input, this.dram, this.padding, this.padValue, this.subsample, this.stacked) = (builder, input, dram, padding, padValue, subsample, stacked);
         if (subsample is not null && (input.Width != 1 || padding != Padding.None)) throw new InvalidOperationException("a subsampled input is an unpadded column of pixels");
+        if (stacked is not null && (subsample is not null || padding.Top != 0 || padding.Bottom != 0 || input.Width != stacked.Source.Width
+            || input.Channels != stacked.Window.KernelHeight * stacked.Source.Channels))
+        {
+            throw new InvalidOperationException("a stacked-rows input has KernelHeight x the source's channels, its width and no vertical padding");
+        }
         if (padding.Left > 15 || padding.Right > 15 || padding.Top > 15 || padding.Bottom > 15)
         {
             throw new UnsupportedException($"padding {padding} exceeds the DMA's 15 pad pixels per side");
@@ -70,6 +83,11 @@ internal sealed class BandLoader
             }
             return;
         }
+        if (stacked is not null)
+        {
+            EmitStacked(sram, first, count, wait, signal);
+            return;
+        }
         int top = Math.Clamp(padding.Top - first, 0, count);
         int realStart = Math.Max(first - padding.Top, 0);
         int realEnd = Math.Min(first + count - padding.Top, input.Height);
@@ -96,9 +114,48 @@ internal sealed class BandLoader
         for (int i = 0; i < actions.Count; i++) actions[i](i == 0 ? wait : 0, i == actions.Count - 1 ? signal : 0);
     }
 
-    private void PadRows(long sram, int rows, int wait, int signal)
+    /// <summary>Stacked rows [first, first + count) (output rows): per kernel row r, the source rows those output rows
+    /// read are one load (C bytes per pixel at a pixel stride of KernelHeight x C, the left/right pad pixels from the
+    /// DMA's plane padding); output rows whose row r falls in the vertical padding take the pad constant.</summary>
+    private void EmitStacked(long sram, int first, int count, int wait, int signal)
+    {
+        var (source, window) = (stacked!.Source, stacked.Window);
+        int c = source.Channels, sy = window.StrideY, end = first + count;
+        var actions = new List<Action<int, int>>();
+        for (int r = 0; r < window.KernelHeight; r++)
+        {
+            int offset = r * window.DilationY - window.Padding.Top; // source row of output row oy: sy x oy + offset
+            int lo = Math.Clamp(offset >= 0 ? 0 : (-offset + sy - 1) / sy, first, end);
+            int hi = source.Height - 1 - offset < 0 ? lo : Math.Clamp((source.Height - 1 - offset) / sy + 1, lo, end);
+            long column = (long)r * c;
+            if (lo > first) AddPad(first, lo - first);
+            if (hi > lo)
+            {
+                long at = sram + (lo - first) * RowBytes + column, from = dram + ((long)sy * lo + offset) * source.Width * c;
+                int rows = hi - lo;
+                actions.Add((w, s) => builder.Load(MemoryKind.Activation, at, from, c, source.Width, rows, c, (long)sy * source.Width * c, input.Channels, RowBytes, w, s,
+                    padTop: padding.Left, padBottom: padding.Right, padValue: padValue));
+            }
+            if (end > hi) AddPad(hi, end - hi);
+
+            void AddPad(int from, int rows)
+            {
+                long at = sram + (from - first) * RowBytes + column;
+                actions.Add((w, s) => builder.Load(MemoryKind.Activation, at, PadConstant(), c, PaddedWidth, rows, 0, 0, input.Channels, RowBytes, w, s));
+            }
+        }
+        for (int i = 0; i < actions.Count; i++) actions[i](i == 0 ? wait : 0, i == actions.Count - 1 ? signal : 0);
+    }
+
+    private long PadConstant()
     {
         if (padRowAddress < 0) padRowAddress = builder.Constant($"pad {padValue} x {input.Channels}", Enumerable.Repeat((byte)(sbyte)padValue, input.Channels).ToArray());
+        return padRowAddress;
+    }
+
+    private void PadRows(long sram, int rows, int wait, int signal)
+    {
+        PadConstant();
         builder.Load(MemoryKind.Activation, sram, padRowAddress, input.Channels, PaddedWidth, rows, 0, 0, input.Channels, RowBytes, wait, signal);
     }
 }

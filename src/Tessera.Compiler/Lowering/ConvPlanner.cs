@@ -127,6 +127,36 @@ internal static class ConvPlanner
             ? (conv.Window.KernelWidth, conv.Window.KernelWidth * chunk.InputCount)
             : (1, chunk.InputCount);
 
+    /// <summary>Stacked kernel rows: a convolution with few input channels (a stem: 3x3 over 3 channels packs a kernel
+    /// row into k = 9 of 32 array rows, one pass per kernel row) rewritten as a 1 x KernelWidth one, stride (1, StrideX),
+    /// over a tensor of Output.Height rows whose pixels hold the KernelHeight input rows they meet side by side
+    /// (KernelHeight x channels; <see cref="StackedRows"/> loads it), so one k of KernelHeight x KernelWidth x channels
+    /// covers the whole kernel: 1 pass instead of 3 for 3x3x3 on 32 rows. Weights [o][kx][r][c]. Null when it would not
+    /// save array passes (or the layout does not apply: groups, horizontal dilation). The input rows are loaded
+    /// KernelHeight / StrideY times; the cost model weighs that against the passes saved.</summary>
+    public static ConvLayer? StackRows(NpuSpec spec, ConvLayer conv)
+    {
+        var w = conv.Window;
+        int c = conv.Input.Channels, rows = spec.ArrayRows;
+        // Only stems: a packed kernel row that fills less than one pass of the array's rows.
+        if (conv.Groups != 1 || w.KernelHeight < 2 || w.DilationX != 1 || w.KernelWidth * c >= rows || w.KernelWidth * c > 4095 || w.Taps * c > 4095 || conv.Output.Height > 4095) return null;
+        long before = w.KernelHeight * ((w.KernelWidth * c + rows - 1) / rows), after = (w.Taps * c + rows - 1) / rows;
+        if (after >= before) return null;
+        int n = conv.Output.Channels, kh = w.KernelHeight, kw = w.KernelWidth;
+        var weights = new sbyte[conv.Weights.Length];
+        for (int o = 0; o < n; o++)
+        for (int r = 0; r < kh; r++)
+        for (int x = 0; x < kw; x++)
+        for (int ci = 0; ci < c; ci++)
+            weights[((long)o * kw + x) * kh * c + r * c + ci] = conv.Weight(o, r, x, ci);
+        return conv with
+        {
+            Input = conv.Input with { Height = conv.Output.Height, Channels = kh * c },
+            Window = new Window(1, kw, 1, w.StrideX, 1, 1, new Padding(0, w.Padding.Left, 0, w.Padding.Right)),
+            Weights = weights,
+        };
+    }
+
     /// <summary>Row pairs: when one chunk holds every output channel and fills at most half the array's columns,
     /// output rows o and o + 1 are computed together on 2 x width columns: input row o*sy + r meets the weights of
     /// kernel row r (columns 0..width-1, output row o) and r - sy (the other half, output row o + 1), so KernelHeight
