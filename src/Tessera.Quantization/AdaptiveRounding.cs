@@ -1,5 +1,7 @@
 using System.Numerics;
 using Tessera.Core;
+using Tessera.Ops;
+using Tessera.Ops.NN;
 
 namespace Tessera.Quantization;
 
@@ -95,24 +97,16 @@ public static class AdaptiveRounding
     {
         ArgumentNullException.ThrowIfNull(statistics);
         ArgumentOutOfRangeException.ThrowIfNotEqual(scaled.Length, statistics.Patch);
-        return Round(scaled, statistics.Second[group], statistics.Patch);
-    }
-
-    private static sbyte[] Round(ReadOnlySpan<float> scaled, double[] h, int patch)
-    {
+        var h = statistics.Second[group];
         int n = scaled.Length;
         var q = new sbyte[n];
-        var d = new double[n];
-        for (int k = 0; k < n; k++)
-        {
-            q[k] = (sbyte)System.Math.Clamp(System.Math.Round(scaled[k], MidpointRounding.ToEven), -127, 127);
-            d[k] = q[k] - (double)scaled[k];
-        }
+        for (int k = 0; k < n; k++) q[k] = (sbyte)System.Math.Clamp(System.Math.Round(scaled[k], MidpointRounding.ToEven), -127, 127);
+        // g = H d for d = q - w/s, kept up to date as single levels flip.
         var g = new double[n];
         for (int i = 0; i < n; i++)
         {
             double s = 0;
-            for (int j = 0; j < n; j++) s += h[i * patch + j] * d[j];
+            for (int j = 0; j < n; j++) s += h[i * n + j] * (q[j] - (double)scaled[j]);
             g[i] = s;
         }
         for (int pass = 0; pass < 50; pass++)
@@ -124,12 +118,11 @@ public static class AdaptiveRounding
                 int other = q[k] > w ? (int)System.Math.Floor(w) : (int)System.Math.Ceiling(w);
                 if (other == q[k] || other is < -127 or > 127) continue;
                 int delta = other - q[k];
-                double hkk = h[k * patch + k];
+                double hkk = h[k * n + k];
                 double change = 2 * delta * g[k] + hkk;
                 if (change >= -1e-12 * (hkk + 1e-30)) continue;
                 q[k] = (sbyte)other;
-                d[k] += delta;
-                for (int i = 0; i < n; i++) g[i] += delta * h[i * patch + k];
+                for (int i = 0; i < n; i++) g[i] += delta * h[i * n + k];
                 changed = true;
             }
             if (!changed) break;
@@ -140,56 +133,42 @@ public static class AdaptiveRounding
     private sealed class Accumulator
     {
         private readonly int _groups, _channelsPerGroup, _patch;
-        private readonly int[] _kernel, _strides, _dilations, _padsBegin;
+        private readonly int[] _kernel;
+        private readonly KernelContext _attributes;
         private readonly double[][] _upper;
         private readonly double[] _x;
 
         public Accumulator(Node node, Tensor weight)
         {
-            int spatial = weight.Rank - 2;
-            _groups = (int)(node.Attribute("group")?.Value as long? ?? 1);
+            _attributes = new KernelContext(node, 0, []);
+            _groups = (int)_attributes.GetInt("group", 1);
             _channelsPerGroup = weight.Shape[1];
             _kernel = weight.Shape.Skip(2).ToArray();
             _patch = _channelsPerGroup * _kernel.Aggregate(1, (a, b) => a * b);
-            _strides = Ints(node, "strides", spatial, 1);
-            _dilations = Ints(node, "dilations", spatial, 1);
-            var pads = Ints(node, "pads", 2 * spatial, 0);
-            _padsBegin = pads.Take(spatial).ToArray();
-            PadsEnd = pads.Skip(spatial).ToArray();
             _upper = Enumerable.Range(0, _groups).Select(_ => new double[_patch * _patch]).ToArray();
             _x = new double[_patch];
         }
 
-        private int[] PadsEnd { get; }
-
         public long Positions { get; private set; }
-
-        private static int[] Ints(Node node, string name, int count, int fallback) =>
-            node.Attribute(name)?.Value is long[] values && values.Length == count ? values.Select(v => (int)v).ToArray() : Enumerable.Repeat(fallback, count).ToArray();
 
         public void Add(float[] input, int[] shape, int positionsPerSample)
         {
-            int spatial = shape.Length - 2;
             int channels = shape[1];
             if (channels != _groups * _channelsPerGroup) return;
-            var size = shape.Skip(2).ToArray();
-            var output = new int[spatial];
-            for (int a = 0; a < spatial; a++)
-            {
-                output[a] = (size[a] + _padsBegin[a] + PadsEnd[a] - _dilations[a] * (_kernel[a] - 1) - 1) / _strides[a] + 1;
-                if (output[a] <= 0) return;
-            }
-            int plane = size.Aggregate(1, (a, b) => a * b);
-            long perImage = output.Aggregate(1L, (a, b) => a * b);
+            var size = shape[2..];
+            var g = WindowGeometry.Resolve(_attributes, size.Select(v => (long)v).ToArray(), _kernel);
+            if (g.Output.Any(o => o <= 0)) return;
+            // A 1-D Conv is a 2-D one with one row.
+            static int Row(int[] values, int oneRow) => values.Length == 2 ? values[0] : oneRow;
+            int kh = Row(g.Kernel, 1), kw = g.Kernel[^1];
+            int inH = Row(size, 1), inW = size[^1], outW = g.Output[^1];
+            int strideH = Row(g.Strides, 1), strideW = g.Strides[^1];
+            int dilH = Row(g.Dilations, 1), dilW = g.Dilations[^1];
+            int padH = Row(g.PadBegin, 0), padW = g.PadBegin[^1];
+            int plane = inH * inW, taps = kh * kw;
+            long perImage = (long)Row(g.Output, 1) * outW;
             long total = perImage * shape[0];
             long step = System.Math.Max(1, (total + positionsPerSample - 1) / positionsPerSample);
-            int taps = _patch / _channelsPerGroup;
-            int kh = spatial == 2 ? _kernel[0] : 1, kw = _kernel[^1];
-            int outW = output[^1];
-            int inH = spatial == 2 ? size[0] : 1, inW = size[^1];
-            int strideH = spatial == 2 ? _strides[0] : 1, strideW = _strides[^1];
-            int dilH = spatial == 2 ? _dilations[0] : 1, dilW = _dilations[^1];
-            int padH = spatial == 2 ? _padsBegin[0] : 0, padW = _padsBegin[^1];
             for (long p = step / 2; p < total; p += step)
             {
                 int image = (int)(p / perImage);
