@@ -93,13 +93,7 @@ internal static class QuantizeCommands
             if (calibrated.Equalized.Count > 0) Console.WriteLine($"cross-layer equalization: {calibrated.Equalized.Count} Conv -> Relu -> Conv pairs rescaled");
             if (parse.GetValue(int16) is { } names)
             {
-                var listed = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var pattern in names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                {
-                    var hits = calibrated.Observers.Keys.Where(n => System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(pattern, n, ignoreCase: false)).ToList();
-                    if (hits.Count == 0) throw new InvalidInputException($"--int16: the model has no activation matching '{pattern}'", "--int16", "use tensor names from tessera analyze (* matches any text)");
-                    listed.UnionWith(hits);
-                }
+                var listed = MatchNames(calibrated.Observers.Keys, names, "--int16", pattern => $"the model has no activation matching '{pattern}'", "use tensor names from tessera analyze (* matches any text)");
                 options = options with { Int16Tensors = listed };
             }
             // The preprocessed (and augmented) calibration samples, read once for --int16-worst, --bias-correction and --adaptive-rounding.
@@ -138,18 +132,28 @@ internal static class QuantizeCommands
     }
 
     /// <summary>The names of the nodes of <paramref name="model"/> that the comma-separated <paramref name="patterns"/>
-    /// match (a pattern without * or ? is a name); a pattern matching no node is a user error.</summary>
+    /// match; a pattern matching no node is a user error.</summary>
     private static HashSet<string> MatchNodes(Model model, string patterns)
     {
-        var names = model.AllNodes().Select(n => n.Name).Where(n => n.Length > 0).ToList();
+        var matched = MatchNames(model.AllNodes().Select(n => n.Name).Where(n => n.Length > 0), patterns, "--keep-float",
+            pattern => $"no node of the model matches '{pattern}'", "use node names from tessera analyze (* matches any text)");
+        Console.WriteLine($"kept float by --keep-float: {matched.Count} nodes");
+        return matched;
+    }
+
+    /// <summary>The <paramref name="names"/> that the comma-separated <paramref name="patterns"/> of
+    /// <paramref name="option"/> match (* and ? match any text / one character; a pattern without them is a name); a
+    /// pattern matching none is a user error.</summary>
+    private static HashSet<string> MatchNames(IEnumerable<string> names, string patterns, string option, Func<string, string> noMatch, string fix)
+    {
+        var candidates = names.ToList();
         var matched = new HashSet<string>(StringComparer.Ordinal);
         foreach (var pattern in patterns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var hits = names.Where(n => System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(pattern, n, ignoreCase: false)).ToList();
-            if (hits.Count == 0) throw new InvalidInputException($"--keep-float: no node of the model matches '{pattern}'", "--keep-float", "use node names from tessera analyze (* matches any text)");
+            var hits = candidates.Where(n => System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(pattern, n, ignoreCase: false)).ToList();
+            if (hits.Count == 0) throw new InvalidInputException($"{option}: {noMatch(pattern)}", option, fix);
             matched.UnionWith(hits);
         }
-        Console.WriteLine($"kept float by --keep-float: {matched.Count} nodes");
         return matched;
     }
 
