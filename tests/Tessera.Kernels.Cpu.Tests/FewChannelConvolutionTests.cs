@@ -3,6 +3,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Tessera.Core;
 using Tessera.Ops;
+using static Tessera.Kernels.Cpu.Tests.KernelCheck;
 
 namespace Tessera.Kernels.Cpu.Tests;
 
@@ -17,50 +18,15 @@ public sealed class FewChannelConvolutionTests
     private static readonly OperatorRegistry FastTwoThreads = CpuBackend.CreateOperators(2, serialBelowElements: 0);
     private static readonly string[] Activations = ["", "Relu", "Clip", "LeakyRelu", "HardSigmoid", "HardSwish", "Sigmoid", "Tanh"];
 
-    private static Tensor Random(Random random, params int[] shape) =>
-        Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
-
-    private static Node Conv(int kh, int kw, int sy, int sx, int dy, int dx, int[] pads, string activation, bool residual)
-    {
-        bool fused = activation.Length > 0 || residual;
-        List<Value> inputs = [new Value("x"), new Value("w"), new Value("b")];
-        if (residual) inputs.Add(new Value("z"));
-        var node = new Node(fused ? "FusedConv" : "Conv", inputs, [new Value("y")], fused ? "tessera" : "", "conv");
-        node.SetAttribute(NodeAttribute.Int("group", 1));
-        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kh, kw]));
-        node.SetAttribute(NodeAttribute.Ints("strides", [sy, sx]));
-        node.SetAttribute(NodeAttribute.Ints("dilations", [dy, dx]));
-        node.SetAttribute(NodeAttribute.Ints("pads", pads.Select(p => (long)p).ToArray()));
-        if (activation.Length > 0)
+    /// <summary>A 2-D Conv with one group; FusedConv with an activation (and its usual parameters) or a residual.</summary>
+    private static Node Conv(int kh, int kw, int sy, int sx, int dy, int dx, int[] pads, string activation, bool residual) =>
+        KernelCheck.Conv(1, kh, kw, sy, sx, dy, dx, pads, activation, activation switch
         {
-            node.SetAttribute(NodeAttribute.String("activation", activation));
-            node.SetAttribute(NodeAttribute.Floats("activation_params", activation switch
-            {
-                "Clip" => [0f, 6f],
-                "LeakyRelu" => [0.1f],
-                "HardSigmoid" => [0.2f, 0.5f],
-                _ => [],
-            }));
-        }
-        return node;
-    }
-
-    private static void Check(OperatorRegistry fast, Node node, Tensor?[] inputs, string label)
-    {
-        Tensor Run(OperatorRegistry registry)
-        {
-            var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
-            registry.Get(node).Execute(context);
-            return (Tensor)context.Outputs[0]!;
-        }
-        var expected = Run(OperatorRegistry.Default);
-        var actual = Run(fast);
-        Assert.Equal(expected.Shape, actual.Shape);
-        var e = expected.ToFloatArray();
-        var a = actual.ToFloatArray();
-        double scale = Math.Max(1, e.Max(Math.Abs));
-        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= 1e-4 * scale, $"{label} at {i}: {a[i]} vs {e[i]}");
-    }
+            "Clip" => [0f, 6f],
+            "LeakyRelu" => [0.1f],
+            "HardSigmoid" => [0.2f, 0.5f],
+            _ => [],
+        }, residual);
 
     [Property(MaxTest = 60)]
     public Property Few_channel_convolutions_match_the_reference(PositiveInt seedValue)
@@ -79,8 +45,8 @@ public sealed class FewChannelConvolutionTests
         string activation = Activations[random.Next(Activations.Length)];
         bool residual = random.Next(2) == 0;
         var node = Conv(kh, kw, sy, sx, dy, dx, pads, activation, residual);
-        var inputs = new List<Tensor?> { Random(random, batch, inChannels, height, width), Random(random, outChannels, inChannels, kh, kw), Random(random, outChannels) };
-        if (residual) inputs.Add(Random(random, batch, outChannels, outHeight, outWidth));
+        var inputs = new List<Tensor?> { RandomTensor(random, batch, inChannels, height, width), RandomTensor(random, outChannels, inChannels, kh, kw), RandomTensor(random, outChannels) };
+        if (residual) inputs.Add(RandomTensor(random, batch, outChannels, outHeight, outWidth));
         string label = $"{batch}x{inChannels}x{height}x{width} -> {outChannels}x{outHeight}x{outWidth} k{kh}x{kw} s{sy},{sx} d{dy},{dx} pads {string.Join(",", pads)} '{activation}' residual {residual}";
         Check(seedValue.Get % 2 == 0 ? Fast : FastTwoThreads, node, [.. inputs], label);
         return true.ToProperty();
@@ -96,8 +62,8 @@ public sealed class FewChannelConvolutionTests
         var random = new Random(size + outChannels);
         var node = Conv(5, 5, 2, 2, 1, 1, [1, 1, 2, 2], "Relu", residual);
         int outSize = (size + 3 - 5) / 2 + 1;
-        var inputs = new List<Tensor?> { Random(random, 1, 3, size, size), Random(random, outChannels, 3, 5, 5), Random(random, outChannels) };
-        if (residual) inputs.Add(Random(random, 1, outChannels, outSize, outSize));
+        var inputs = new List<Tensor?> { RandomTensor(random, 1, 3, size, size), RandomTensor(random, outChannels, 3, 5, 5), RandomTensor(random, outChannels) };
+        if (residual) inputs.Add(RandomTensor(random, 1, outChannels, outSize, outSize));
         Check(Fast, node, [.. inputs], $"stem {size} -> {outChannels}");
         Check(FastTwoThreads, node, [.. inputs], $"stem {size} -> {outChannels}, two threads");
     }
@@ -112,6 +78,6 @@ public sealed class FewChannelConvolutionTests
         node.SetAttribute(NodeAttribute.Ints("strides", [3]));
         node.SetAttribute(NodeAttribute.Ints("dilations", [2]));
         node.SetAttribute(NodeAttribute.Ints("pads", [4, 1]));
-        Check(Fast, node, [Random(random, 2, 2, 300), Random(random, 9, 2, 7), Random(random, 9)], "1-D");
+        Check(Fast, node, [RandomTensor(random, 2, 2, 300), RandomTensor(random, 9, 2, 7), RandomTensor(random, 9)], "1-D");
     }
 }

@@ -2,6 +2,7 @@ using Tessera.Core;
 using Tessera.Kernels.Cpu.Gemm;
 using Tessera.Kernels.Cpu.Operators;
 using Tessera.Ops;
+using static Tessera.Kernels.Cpu.Tests.KernelCheck;
 
 namespace Tessera.Kernels.Cpu.Tests;
 
@@ -18,42 +19,9 @@ public sealed class ImplicitConvolutionTests
     private static readonly int[] StemWidths = [7, 17, 33, 45];
     private static readonly string[] Activations = ["", "Relu", "Clip", "HardSwish"];
 
-    private static Tensor Random(Random random, params int[] shape) =>
-        Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
-
-    private static Node Conv(int group, int kh, int kw, int sy, int sx, int dy, int dx, int[] pads, string activation)
-    {
-        var node = new Node(activation.Length > 0 ? "FusedConv" : "Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")],
-            activation.Length > 0 ? "tessera" : "", "conv");
-        node.SetAttribute(NodeAttribute.Int("group", group));
-        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kh, kw]));
-        node.SetAttribute(NodeAttribute.Ints("strides", [sy, sx]));
-        node.SetAttribute(NodeAttribute.Ints("dilations", [dy, dx]));
-        node.SetAttribute(NodeAttribute.Ints("pads", pads.Select(p => (long)p).ToArray()));
-        if (activation.Length > 0)
-        {
-            node.SetAttribute(NodeAttribute.String("activation", activation));
-            node.SetAttribute(NodeAttribute.Floats("activation_params", activation == "Clip" ? [-0.25f, 0.5f] : []));
-        }
-        return node;
-    }
-
-    private static void Check(OperatorRegistry fast, Node node, Tensor?[] inputs, string label)
-    {
-        Tensor Run(OperatorRegistry registry)
-        {
-            var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
-            registry.Get(node).Execute(context);
-            return (Tensor)context.Outputs[0]!;
-        }
-        var expected = Run(OperatorRegistry.Default);
-        var actual = Run(fast);
-        Assert.Equal(expected.Shape, actual.Shape);
-        var e = expected.ToFloatArray();
-        var a = actual.ToFloatArray();
-        double scale = Math.Max(1, e.Length == 0 ? 0 : e.Max(Math.Abs));
-        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= 1e-4 * scale, $"{label} at {i}: {a[i]} vs {e[i]}");
-    }
+    /// <summary>A 2-D Conv; FusedConv with Clip(-0.25, 0.5) or a parameterless activation.</summary>
+    private static Node Conv(int group, int kh, int kw, int sy, int sx, int dy, int dx, int[] pads, string activation) =>
+        KernelCheck.Conv(group, kh, kw, sy, sx, dy, dx, pads, activation, activation == "Clip" ? [-0.25f, 0.5f] : []);
 
     /// <summary>Checks the shape on one and two threads; returns whether the implicit kernel took it (on AVX-512).</summary>
     private static bool CheckShape(Random random, int batch, int group, int inChannels, int outChannels, int height, int width, int kh, int kw, int dy, int dx,
@@ -63,7 +31,7 @@ public sealed class ImplicitConvolutionTests
         if (spanY < 0 || spanX < 0) return false;
         int outHeight = spanY / sy + 1, outWidth = spanX / sx + 1;
         var node = Conv(group, kh, kw, sy, sx, dy, dx, pads, activation);
-        var inputs = new[] { Random(random, batch, inChannels, height, width), Random(random, outChannels, inChannels / group, kh, kw), bias ? Random(random, outChannels) : null };
+        var inputs = new[] { RandomTensor(random, batch, inChannels, height, width), RandomTensor(random, outChannels, inChannels / group, kh, kw), bias ? RandomTensor(random, outChannels) : null };
         string label = $"conv n{batch} {inChannels}->{outChannels} g{group} {height}x{width} k{kh}x{kw} d{dy},{dx} pads {string.Join(",", pads)} s{sy},{sx} {activation}";
         Check(Fast, node, inputs, label);
         Check(FastTwoThreads, node, inputs, label + ", two threads");

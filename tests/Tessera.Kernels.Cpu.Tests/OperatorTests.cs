@@ -1,6 +1,7 @@
 using Tessera.Core;
 using Tessera.Kernels.Cpu.Gemm;
 using Tessera.Ops;
+using static Tessera.Kernels.Cpu.Tests.KernelCheck;
 
 namespace Tessera.Kernels.Cpu.Tests;
 
@@ -12,26 +13,8 @@ public sealed class OperatorTests
     // Every node on its parallel path, however small (the session default runs small nodes on one thread).
     private static readonly OperatorRegistry Fast = CpuBackend.CreateOperators(2, serialBelowElements: 0);
 
-    private static Tensor Random(Random random, params int[] shape) =>
-        Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
-
     /// <summary>Runs one node on the fast registry and on the reference and compares the first output.</summary>
-    private static void Check(Node node, Tensor?[] inputs, string label)
-    {
-        Tensor Run(OperatorRegistry registry)
-        {
-            var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
-            registry.Get(node).Execute(context);
-            return (Tensor)context.Outputs[0]!;
-        }
-        var expected = Run(OperatorRegistry.Default);
-        var actual = Run(Fast);
-        Assert.Equal(expected.Shape, actual.Shape);
-        var e = expected.ToFloatArray();
-        var a = actual.ToFloatArray();
-        double scale = Math.Max(1, e.Length == 0 ? 0 : e.Max(Math.Abs));
-        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= 1e-4 * scale, $"{label} at {i}: {a[i]} vs {e[i]}");
-    }
+    private static void Check(Node node, Tensor?[] inputs, string label) => KernelCheck.Check(Fast, node, inputs, label);
 
     private static Node Conv(string op, int group, int[] kernel, int[] strides, int[] dilations, int[] pads, string activation = "")
     {
@@ -64,7 +47,7 @@ public sealed class OperatorTests
         foreach (int group in channels == outChannels ? (int[])[1, channels] : channels % 2 == 0 && outChannels % 2 == 0 ? [1, 2] : [1])
         {
             var node = Conv(activation.Length > 0 ? "FusedConv" : "Conv", group, [kernel, kernel], [stride, stride], [dilation, dilation], [pad, pad, pad, pad], activation);
-            var inputs = new[] { Random(random, batch, channels, height, width), Random(random, outChannels, channels / group, kernel, kernel), Random(random, outChannels) };
+            var inputs = new[] { RandomTensor(random, batch, channels, height, width), RandomTensor(random, outChannels, channels / group, kernel, kernel), RandomTensor(random, outChannels) };
             Check(node, inputs, $"conv group {group}");
         }
     }
@@ -76,7 +59,7 @@ public sealed class OperatorTests
         var node = new Node("Conv", [new Value("x"), new Value("w")], [new Value("y")], "", "conv1d");
         node.SetAttribute(NodeAttribute.Ints("strides", [3]));
         node.SetAttribute(NodeAttribute.Ints("pads", [2, 1]));
-        Check(node, [Random(random, 1, 5, 255), Random(random, 9, 5, 7)], "conv1d");
+        Check(node, [RandomTensor(random, 1, 5, 255), RandomTensor(random, 9, 5, 7)], "conv1d");
     }
 
     [Fact]
@@ -85,7 +68,7 @@ public sealed class OperatorTests
         var random = new Random(2);
         var node = Conv("FusedConv", 1, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1], "Relu");
         node.SetAttribute(NodeAttribute.Ints("output_perm", [0, 2, 3, 1]));
-        Check(node, [Random(random, 1, 6, 9, 11), Random(random, 10, 6, 3, 3), Random(random, 10)], "conv nhwc");
+        Check(node, [RandomTensor(random, 1, 6, 9, 11), RandomTensor(random, 10, 6, 3, 3), RandomTensor(random, 10)], "conv nhwc");
     }
 
     [Theory]
@@ -100,9 +83,9 @@ public sealed class OperatorTests
     public void Broadcast_arithmetic_matches_the_reference(string op, int[] left, int[] right)
     {
         var random = new Random(left.Sum() + right.Length);
-        var b = Random(random, right);
+        var b = RandomTensor(random, right);
         if (op == "Div") b = Tensor.Create(right, b.ToFloatArray().Select(v => v + MathF.CopySign(0.5f, v)).ToArray());
-        Check(new Node(op, [new Value("a"), new Value("b")], [new Value("y")], "", op), [Random(random, left), b], op);
+        Check(new Node(op, [new Value("a"), new Value("b")], [new Value("y")], "", op), [RandomTensor(random, left), b], op);
     }
 
     [Theory]
@@ -116,7 +99,7 @@ public sealed class OperatorTests
     public void Activations_match_the_reference(string op, string domain)
     {
         var random = new Random(op.Length);
-        var x = Tensor.Create([3, 255], Random(random, 3, 255).ToFloatArray().Select(v => v * 8).ToArray());
+        var x = Tensor.Create([3, 255], RandomTensor(random, 3, 255).ToFloatArray().Select(v => v * 8).ToArray());
         Check(new Node(op, [new Value("x")], [new Value("y")], domain, op), [x], op);
     }
 
@@ -134,8 +117,8 @@ public sealed class OperatorTests
         node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
         node.SetAttribute(NodeAttribute.Int("ceil_mode", ceil));
         node.SetAttribute(NodeAttribute.Int("count_include_pad", includePad));
-        Check(node, [Random(new Random(kernel), 2, 3, 17, 7)], op);
-        Check(new Node("GlobalAveragePool", [new Value("x")], [new Value("y")], "", "gap"), [Random(new Random(4), 2, 3, 7, 17)], "global average");
+        Check(node, [RandomTensor(new Random(kernel), 2, 3, 17, 7)], op);
+        Check(new Node("GlobalAveragePool", [new Value("x")], [new Value("y")], "", "gap"), [RandomTensor(new Random(4), 2, 3, 7, 17)], "global average");
     }
 
     [Theory]
@@ -146,16 +129,16 @@ public sealed class OperatorTests
     {
         var random = new Random(m + k + n);
         var matmul = new Node("MatMul", [new Value("a"), new Value("b")], [new Value("y")], "", "matmul");
-        Check(matmul, [Random(random, batch, m, k), Random(random, k, n)], "matmul 2-D weights");
-        Check(matmul, [Random(random, batch, m, k), Random(random, batch, k, n)], "batched matmul");
+        Check(matmul, [RandomTensor(random, batch, m, k), RandomTensor(random, k, n)], "matmul 2-D weights");
+        Check(matmul, [RandomTensor(random, batch, m, k), RandomTensor(random, batch, k, n)], "batched matmul");
         var gemm = new Node("Gemm", [new Value("a"), new Value("b"), new Value("c")], [new Value("y")], "", "gemm");
         gemm.SetAttribute(NodeAttribute.Int("transA", transA ? 1 : 0));
         gemm.SetAttribute(NodeAttribute.Int("transB", transB ? 1 : 0));
         gemm.SetAttribute(NodeAttribute.Float("beta", 0.5f));
-        var a = transA ? Random(random, k, m) : Random(random, m, k);
-        var b = transB ? Random(random, n, k) : Random(random, k, n);
-        Check(gemm, [a, b, Random(random, n)], "gemm column bias");
-        Check(gemm, [a, b, Random(random, m, n)], "gemm residual");
+        var a = transA ? RandomTensor(random, k, m) : RandomTensor(random, m, k);
+        var b = transB ? RandomTensor(random, n, k) : RandomTensor(random, k, n);
+        Check(gemm, [a, b, RandomTensor(random, n)], "gemm column bias");
+        Check(gemm, [a, b, RandomTensor(random, m, n)], "gemm residual");
     }
 
     [Fact]
@@ -163,7 +146,7 @@ public sealed class OperatorTests
     {
         var random = new Random(9);
         var node = Conv("Conv", 1, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]);
-        Tensor?[] inputs = [Random(random, 1, 5, 13, 11), Random(random, 19, 5, 3, 3), Random(random, 19)];
+        Tensor?[] inputs = [RandomTensor(random, 1, 5, 13, 11), RandomTensor(random, 19, 5, 3, 3), RandomTensor(random, 19)];
         var results = GemmShape.Supported.Select(kind =>
         {
             var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
@@ -184,14 +167,14 @@ public sealed class OperatorTests
     {
         var random = new Random(16);
         var conv = Conv("Conv", 1, [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]);
-        conv.Inputs[1]!.Constant = ToHalf(Random(random, 8, 4, 3, 3));
+        conv.Inputs[1]!.Constant = ToHalf(RandomTensor(random, 8, 4, 3, 3));
         var cases = new List<(Node Node, Tensor[] Inputs, string Label)>
         {
-            (conv, [ToHalf(Random(random, 1, 4, 9, 11)), conv.Inputs[1]!.Constant!, ToHalf(Random(random, 8))], "conv 3x3"),
-            (Conv("Conv", 6, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1]), [ToHalf(Random(random, 1, 6, 17, 7)), ToHalf(Random(random, 6, 1, 3, 3)), ToHalf(Random(random, 6))], "depthwise"),
-            (new Node("MatMul", [new Value("a"), new Value("b")], [new Value("y")], "", "matmul"), [ToHalf(Random(random, 7, 255)), ToHalf(Random(random, 255, 17))], "matmul"),
-            (new Node("Add", [new Value("a"), new Value("b")], [new Value("y")], "", "add"), [ToHalf(Random(random, 2, 3, 5)), ToHalf(Random(random, 5))], "add"),
-            (new Node("Relu", [new Value("x")], [new Value("y")], "", "relu"), [ToHalf(Random(random, 3, 17))], "relu"),
+            (conv, [ToHalf(RandomTensor(random, 1, 4, 9, 11)), conv.Inputs[1]!.Constant!, ToHalf(RandomTensor(random, 8))], "conv 3x3"),
+            (Conv("Conv", 6, [3, 3], [2, 2], [1, 1], [1, 1, 1, 1]), [ToHalf(RandomTensor(random, 1, 6, 17, 7)), ToHalf(RandomTensor(random, 6, 1, 3, 3)), ToHalf(RandomTensor(random, 6))], "depthwise"),
+            (new Node("MatMul", [new Value("a"), new Value("b")], [new Value("y")], "", "matmul"), [ToHalf(RandomTensor(random, 7, 255)), ToHalf(RandomTensor(random, 255, 17))], "matmul"),
+            (new Node("Add", [new Value("a"), new Value("b")], [new Value("y")], "", "add"), [ToHalf(RandomTensor(random, 2, 3, 5)), ToHalf(RandomTensor(random, 5))], "add"),
+            (new Node("Relu", [new Value("x")], [new Value("y")], "", "relu"), [ToHalf(RandomTensor(random, 3, 17))], "relu"),
         };
         foreach (var (node, inputs, label) in cases)
         {
@@ -233,7 +216,7 @@ public sealed class OperatorTests
             if (trial % 5 == 0) ends[0] = long.MaxValue;
             var inputs = new List<Tensor?>
             {
-                Random(random, shape),
+                RandomTensor(random, shape),
                 Tensor.FromInt64s(DataType.Int64, [axes.Length], starts),
                 Tensor.FromInt64s(DataType.Int64, [axes.Length], ends),
                 Tensor.FromInt64s(DataType.Int64, [axes.Length], axes.Select(a => (long)(trial % 2 == 0 ? a - rank : a)).ToArray()),
@@ -253,7 +236,7 @@ public sealed class OperatorTests
     {
         // Exponent 2 runs as x * x; other exponents on the reference.
         var node = new Node("Pow", [new Value("x"), new Value("e")], [new Value("y")], "", "pow");
-        var x = Random(new Random(7), 3, 129, 4);
+        var x = RandomTensor(new Random(7), 3, 129, 4);
         Check(node, [x, Tensor.Scalar((float)exponent)], $"pow {exponent}");
         var context = new KernelContext(node, 22, [x, Tensor.Scalar((float)exponent)]);
         Fast.Get(node).Execute(context);
@@ -281,7 +264,7 @@ public sealed class OperatorTests
             node.SetAttribute(NodeAttribute.String("coordinate_transformation_mode", transform));
             node.SetAttribute(NodeAttribute.String("nearest_mode", nearestMode));
             Assert.IsType<Operators.FastResize>(Fast.Get(node));
-            var x = Random(random, shape);
+            var x = RandomTensor(random, shape);
             var inputs = new Tensor?[] { x, Tensor.Create([0], Array.Empty<float>()), Tensor.Create([4], scales) };
             var expected = RunNode(OperatorRegistry.Default, node, inputs);
             var actual = RunNode(Fast, node, inputs);
@@ -291,7 +274,7 @@ public sealed class OperatorTests
         var sized = new Node("Resize", [new Value("x"), new Value("roi"), new Value("scales"), new Value("sizes")], [new Value("y")], "", "resize");
         sized.SetAttribute(NodeAttribute.String("coordinate_transformation_mode", transform));
         sized.SetAttribute(NodeAttribute.String("nearest_mode", nearestMode));
-        var input = Random(random, 1, 3, 7, 17);
+        var input = RandomTensor(random, 1, 3, 7, 17);
         var sizedInputs = new Tensor?[] { input, null, null, Tensor.FromInt64s(DataType.Int64, [4], [1, 3, 20, 9]) };
         Assert.Equal(RunNode(OperatorRegistry.Default, sized, sizedInputs).ToFloatArray(), RunNode(Fast, sized, sizedInputs).ToFloatArray());
         var linear = new Node("Resize", [new Value("x"), new Value("roi"), new Value("scales")], [new Value("y")], "", "resize");

@@ -1,5 +1,6 @@
 using Tessera.Core;
 using Tessera.Ops;
+using static Tessera.Kernels.Cpu.Tests.KernelCheck;
 
 namespace Tessera.Kernels.Cpu.Tests;
 
@@ -13,42 +14,9 @@ public sealed class ShapeSweepTests
     private static readonly OperatorRegistry FastTwoThreads = CpuBackend.CreateOperators(2, serialBelowElements: 0);
     private static readonly int[] EdgeSizes = [1, 7, 17, 255];
 
-    private static Tensor Random(Random random, params int[] shape) =>
-        Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray());
-
-    private static void Check(OperatorRegistry fast, Node node, Tensor?[] inputs, string label)
-    {
-        Tensor Run(OperatorRegistry registry)
-        {
-            var context = new KernelContext(node, 22, inputs.Cast<DataValue?>().ToList());
-            registry.Get(node).Execute(context);
-            return (Tensor)context.Outputs[0]!;
-        }
-        var expected = Run(OperatorRegistry.Default);
-        var actual = Run(fast);
-        Assert.Equal(expected.Shape, actual.Shape);
-        var e = expected.ToFloatArray();
-        var a = actual.ToFloatArray();
-        double scale = Math.Max(1, e.Length == 0 ? 0 : e.Max(Math.Abs));
-        for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= 1e-4 * scale, $"{label} at {i}: {a[i]} vs {e[i]}");
-    }
-
-    private static Node Conv(int group, int kh, int kw, int sy, int sx, int dy, int dx, int[] pads, string activation)
-    {
-        var node = new Node(activation.Length > 0 ? "FusedConv" : "Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")],
-            activation.Length > 0 ? "tessera" : "", "conv");
-        node.SetAttribute(NodeAttribute.Int("group", group));
-        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kh, kw]));
-        node.SetAttribute(NodeAttribute.Ints("strides", [sy, sx]));
-        node.SetAttribute(NodeAttribute.Ints("dilations", [dy, dx]));
-        node.SetAttribute(NodeAttribute.Ints("pads", pads.Select(p => (long)p).ToArray()));
-        if (activation.Length > 0)
-        {
-            node.SetAttribute(NodeAttribute.String("activation", activation));
-            node.SetAttribute(NodeAttribute.Floats("activation_params", activation == "Clip" ? [0f, 6f] : []));
-        }
-        return node;
-    }
+    /// <summary>A 2-D Conv; FusedConv with Clip(0, 6) or a parameterless activation.</summary>
+    private static Node Conv(int group, int kh, int kw, int sy, int sx, int dy, int dx, int[] pads, string activation) =>
+        KernelCheck.Conv(group, kh, kw, sy, sx, dy, dx, pads, activation, activation == "Clip" ? [0f, 6f] : []);
 
     [Theory]
     [InlineData(1)]
@@ -68,7 +36,7 @@ public sealed class ShapeSweepTests
             if (height + pads[0] + pads[2] < (kh - 1) * dy + 1 || width + pads[1] + pads[3] < (kw - 1) * dx + 1) continue;
             string activation = (string[])["", "Relu", "Clip", "HardSwish"] is var names ? names[random.Next(names.Length)] : "";
             var node = Conv(channels, kh, kw, sy, sx, dy, dx, pads, activation);
-            var inputs = new[] { Random(random, batch, channels, height, width), Random(random, channels, 1, kh, kw), Random(random, channels) };
+            var inputs = new[] { RandomTensor(random, batch, channels, height, width), RandomTensor(random, channels, 1, kh, kw), RandomTensor(random, channels) };
             string label = $"depthwise {batch}x{channels}x{height}x{width} k{kh}x{kw} s{sy},{sx} d{dy},{dx} pads {string.Join(",", pads)} {activation}";
             Check(trial % 2 == 0 ? Fast : FastTwoThreads, node, inputs, label);
         }
@@ -83,7 +51,7 @@ public sealed class ShapeSweepTests
         // Above FewChannelConvolution.MaxOutputChannels a 3-channel stem goes to im2col + GEMM (SqueezeNet's 3 -> 64).
         var random = new Random(outChannels + size);
         var node = Conv(1, 3, 3, 2, 2, 1, 1, [0, 0, 1, 1], "Relu");
-        var inputs = new[] { Random(random, 1, 3, size, size), Random(random, outChannels, 3, 3, 3), Random(random, outChannels) };
+        var inputs = new[] { RandomTensor(random, 1, 3, size, size), RandomTensor(random, outChannels, 3, 3, 3), RandomTensor(random, outChannels) };
         Check(Fast, node, inputs, $"stem 3 -> {outChannels} on {size}x{size}");
         Check(FastTwoThreads, node, inputs, $"stem 3 -> {outChannels} on {size}x{size}, two threads");
     }
@@ -105,7 +73,7 @@ public sealed class ShapeSweepTests
                     if (width + padLeft + padRight < kernel) continue;
                     int height = width > 100 ? 3 : 7;
                     var node = Conv(4, kernel, kernel, 2, 2, 1, 1, [kernel / 2, padLeft, kernel / 2, padRight], "Relu");
-                    var inputs = new[] { Random(random, 1, 4, height, width), Random(random, 4, 1, kernel, kernel), Random(random, 4) };
+                    var inputs = new[] { RandomTensor(random, 1, 4, height, width), RandomTensor(random, 4, 1, kernel, kernel), RandomTensor(random, 4) };
                     string label = $"depthwise stride 2 k{kernel} width {width} pads {padLeft},{padRight}";
                     Check(Fast, node, inputs, label);
                     Check(FastTwoThreads, node, inputs, label + ", two threads");
@@ -132,7 +100,7 @@ public sealed class ShapeSweepTests
             int[] pads = [random.Next(0, kh), random.Next(0, kw), random.Next(0, kh), random.Next(0, kw)];
             if (height + pads[0] + pads[2] < kh || width + pads[1] + pads[3] < (kw - 1) * dx + 1) continue;
             var node = Conv(1, kh, kw, stride, stride, 1, dx, pads, trial % 2 == 0 ? "Relu" : "");
-            var inputs = new[] { Random(random, 1, inChannels, height, width), Random(random, outChannels, inChannels, kh, kw), Random(random, outChannels) };
+            var inputs = new[] { RandomTensor(random, 1, inChannels, height, width), RandomTensor(random, outChannels, inChannels, kh, kw), RandomTensor(random, outChannels) };
             Check(Fast, node, inputs, $"conv {inChannels}->{outChannels} {height}x{width} k{kh}x{kw} s{stride} dx{dx} pads {string.Join(",", pads)}");
         }
     }
@@ -148,7 +116,7 @@ public sealed class ShapeSweepTests
         var random = new Random(width * 3 + kernel);
         var node = Conv(1, kernel, kernel, 2, 2, 1, 1, [padLeft, padLeft, padRight, padRight], "Relu");
         // Five input channels: with four or fewer the convolution takes FewChannelConvolution, not the packer.
-        var inputs = new[] { Random(random, 1, 5, 9, width), Random(random, 5, 5, kernel, kernel), Random(random, 5) };
+        var inputs = new[] { RandomTensor(random, 1, 5, 9, width), RandomTensor(random, 5, 5, kernel, kernel), RandomTensor(random, 5) };
         Check(Fast, node, inputs, $"stride 2 width {width} k{kernel}");
         Check(FastTwoThreads, node, inputs, $"stride 2 width {width} k{kernel}, two threads");
     }
@@ -172,12 +140,12 @@ public sealed class ShapeSweepTests
             int outHeight = (height + pads[0] + pads[2] - kh) / sy + 1, outWidth = (width + pads[1] + pads[3] - (kw - 1) * dx - 1) / sx + 1;
             if (outHeight * outWidth > 8) continue;
             var node = Conv(group, kh, kw, sy, sx, 1, dx, pads, trial % 3 == 0 ? "Relu" : trial % 3 == 1 ? "Clip" : "");
-            var inputs = new List<Tensor?> { Random(random, 2, inChannels, height, width), Random(random, outChannels, inChannels / group, kh, kw), Random(random, outChannels) };
+            var inputs = new List<Tensor?> { RandomTensor(random, 2, inChannels, height, width), RandomTensor(random, outChannels, inChannels / group, kh, kw), RandomTensor(random, outChannels) };
             if (trial % 2 == 1)
             {
                 node = new Node("FusedConv", [.. node.Inputs, new Value("z")], node.Outputs, "tessera", "conv");
                 foreach (var a in Conv(group, kh, kw, sy, sx, 1, dx, pads, "Relu").Attributes.Values) node.SetAttribute(a);
-                inputs.Add(Random(random, 2, outChannels, outHeight, outWidth));
+                inputs.Add(RandomTensor(random, 2, outChannels, outHeight, outWidth));
             }
             string label = $"conv {inChannels}->{outChannels} g{group} {height}x{width} k{kh}x{kw} s{sy},{sx} dx{dx} pads {string.Join(",", pads)} -> {outHeight}x{outWidth}";
             Check(Fast, node, [.. inputs], label);
@@ -205,12 +173,12 @@ public sealed class ShapeSweepTests
             int inChannels = group * depths[i], outChannels = group * rows[(i + height + width) % rows.Length];
             bool fused = i % 2 == 1;
             var node = Conv(group, 1, 1, 1, 1, 1, 1, [0, 0, 0, 0], fused ? "" : i % 4 == 0 ? "Relu" : "");
-            var inputs = new List<Tensor?> { Random(random, 2, inChannels, height, width), Random(random, outChannels, inChannels / group, 1, 1), i == 2 ? null : Random(random, outChannels) };
+            var inputs = new List<Tensor?> { RandomTensor(random, 2, inChannels, height, width), RandomTensor(random, outChannels, inChannels / group, 1, 1), i == 2 ? null : RandomTensor(random, outChannels) };
             if (fused)
             {
                 node = new Node("FusedConv", [.. node.Inputs, new Value("z")], node.Outputs, "tessera", "conv");
                 foreach (var a in Conv(group, 1, 1, 1, 1, 1, 1, [0, 0, 0, 0], "Relu").Attributes.Values) node.SetAttribute(a);
-                inputs.Add(Random(random, 2, outChannels, height, width));
+                inputs.Add(RandomTensor(random, 2, outChannels, height, width));
             }
             string label = $"pointwise {inChannels}->{outChannels} g{group} {height}x{width}{(fused ? " residual" : "")}";
             Check(Fast, node, [.. inputs], label);
@@ -252,8 +220,8 @@ public sealed class ShapeSweepTests
         // One input column, kernel 5, pads 2: most taps of the only output read padding (ONNX's Conv1d_pad2size1).
         var random = new Random(4);
         var node = Conv(1, 1, 5, 1, 1, 1, 1, [0, 2, 0, 2], "");
-        Check(Fast, node, [Random(random, 1, 4, 1, 1), Random(random, 4, 4, 1, 5), Random(random, 4)], "conv 1x1 input, 1x5 kernel, pads 2");
-        Check(Fast, node, [Random(random, 1, 4, 1, 3), Random(random, 4, 4, 1, 5), Random(random, 4)], "conv 1x3 input, 1x5 kernel, pads 2");
+        Check(Fast, node, [RandomTensor(random, 1, 4, 1, 1), RandomTensor(random, 4, 4, 1, 5), RandomTensor(random, 4)], "conv 1x1 input, 1x5 kernel, pads 2");
+        Check(Fast, node, [RandomTensor(random, 1, 4, 1, 3), RandomTensor(random, 4, 4, 1, 5), RandomTensor(random, 4)], "conv 1x3 input, 1x5 kernel, pads 2");
     }
 
     [Theory]
@@ -281,10 +249,10 @@ public sealed class ShapeSweepTests
                 node.SetAttribute(NodeAttribute.String("activation", activation));
                 node.SetAttribute(NodeAttribute.Floats("activation_params", activation == "Clip" ? [0f, 0.5f] : []));
             }
-            var x = Random(random, 2, 6, size, size);
-            var w = Random(random, 6, 6 / group, kernel, kernel);
-            var b = Random(random, 6);
-            var z = Random(random, 2, 6, outSize, outSize);
+            var x = RandomTensor(random, 2, 6, size, size);
+            var w = RandomTensor(random, 6, 6 / group, kernel, kernel);
+            var b = RandomTensor(random, 6);
+            var z = RandomTensor(random, 2, 6, outSize, outSize);
             string label = $"group {group} kernel {kernel} stride {stride} {activation} size {size}";
             // Against the reference FusedConv with the residual ...
             Check(Fast, node, [x, w, b, z], label);
@@ -332,7 +300,7 @@ public sealed class ShapeSweepTests
         node.SetAttribute(NodeAttribute.Ints("strides", [sy, 2]));
         node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
         node.SetAttribute(NodeAttribute.Int("ceil_mode", ceil));
-        var x = Random(new Random(height * width + kh), 2, 3, height, width);
+        var x = RandomTensor(new Random(height * width + kh), 2, 3, height, width);
         foreach (int at in new[] { 4, 7, 32, width + 16, width + 19, 2 * width + 40, 3 * width - 1 }) x.As<float>()[at % x.Length] = float.NaN;
         foreach (var registry in new[] { Fast, FastTwoThreads })
         {
@@ -355,7 +323,7 @@ public sealed class ShapeSweepTests
         var node = new Node("MaxPool", [new Value("x")], [new Value("y")], "", "pool");
         node.SetAttribute(NodeAttribute.Ints("kernel_shape", [2, 2]));
         node.SetAttribute(NodeAttribute.Ints("strides", [2, 2]));
-        var x = Random(new Random(height * width), 2, 3, height, width);
+        var x = RandomTensor(new Random(height * width), 2, 3, height, width);
         // NaNs on each tap of a window (first, second, bottom row), in the vector body and the scalar tail.
         foreach (int at in new[] { 5, 32, width + 16, width + 19, 2 * width + 40 }) x.As<float>()[at % x.Length] = float.NaN;
         var reference = new KernelContext(node, 22, [x]);
@@ -376,7 +344,7 @@ public sealed class ShapeSweepTests
         int[] Shape(int along) => axis switch { 0 => [along, 7, 17], 1 => [2, along, 17], _ => [2, 7, along] };
         var node = new Node("Concat", [new Value("a"), new Value("b"), new Value("c")], [new Value("y")], "", "concat");
         node.SetAttribute(NodeAttribute.Int("axis", axis));
-        Check(Fast, node, [Random(random, Shape(1)), Random(random, Shape(0)), Random(random, Shape(255))], $"concat axis {axis}");
+        Check(Fast, node, [RandomTensor(random, Shape(1)), RandomTensor(random, Shape(0)), RandomTensor(random, Shape(255))], $"concat axis {axis}");
     }
 
     [Theory]
@@ -397,7 +365,7 @@ public sealed class ShapeSweepTests
             var node = Conv(group, kh, kw, sy, sx, 1, dx, pads, trial % 3 == 0 ? "Relu" : "");
             node.OpType = node.Domain == "tessera" ? "FusedConvTranspose" : "ConvTranspose";
             if (trial % 4 == 1) node.SetAttribute(NodeAttribute.Ints("output_padding", [sy - 1, sx - 1]));
-            var inputs = new[] { Random(random, 1, inChannels, height, width), Random(random, inChannels, groupOut, kh, kw), Random(random, group * groupOut) };
+            var inputs = new[] { RandomTensor(random, 1, inChannels, height, width), RandomTensor(random, inChannels, groupOut, kh, kw), RandomTensor(random, group * groupOut) };
             Check(trial % 2 == 0 ? Fast : FastTwoThreads, node, inputs,
                 $"conv transpose g{group} {inChannels}->{group * groupOut} {height}x{width} k{kh}x{kw} s{sy},{sx} dx{dx} pads {string.Join(",", pads)}");
         }
@@ -415,7 +383,7 @@ public sealed class ShapeSweepTests
         var random = new Random(outChannels * 100 + height + width);
         var node = Conv(1, 2, 2, 2, 2, 1, 1, [0, 0, 0, 0], activation);
         node.OpType = node.Domain == "tessera" ? "FusedConvTranspose" : "ConvTranspose";
-        var inputs = new[] { Random(random, 2, 4, height, width), Random(random, 4, outChannels, 2, 2), Random(random, outChannels) };
+        var inputs = new[] { RandomTensor(random, 2, 4, height, width), RandomTensor(random, 4, outChannels, 2, 2), RandomTensor(random, outChannels) };
         Check(Fast, node, inputs, $"upsampling conv transpose 1 thread {outChannels} {height}x{width}");
         Check(FastTwoThreads, node, inputs, $"upsampling conv transpose 2 threads {outChannels} {height}x{width}");
     }
@@ -431,7 +399,7 @@ public sealed class ShapeSweepTests
     {
         var node = new Node(op, [new Value("x")], [new Value("y")], "", op);
         node.SetAttribute(NodeAttribute.Int("axis", axis));
-        var x = Tensor.Create(shape, Random(new Random(shape.Sum()), shape).ToFloatArray().Select(v => v * 20).ToArray());
+        var x = Tensor.Create(shape, RandomTensor(new Random(shape.Sum()), shape).ToFloatArray().Select(v => v * 20).ToArray());
         Tensor Run(OperatorRegistry registry)
         {
             var context = new KernelContext(node, opset, [x]);
@@ -456,8 +424,8 @@ public sealed class ShapeSweepTests
         node.SetAttribute(NodeAttribute.String("direction", direction));
         Tensor?[] inputs =
         [
-            Random(random, seq, batch, input), Random(random, 1, 4 * hidden, input), Random(random, 1, 4 * hidden, hidden),
-            Random(random, 1, 8 * hidden), null, withState ? Random(random, 1, batch, hidden) : null, withState ? Random(random, 1, batch, hidden) : null,
+            RandomTensor(random, seq, batch, input), RandomTensor(random, 1, 4 * hidden, input), RandomTensor(random, 1, 4 * hidden, hidden),
+            RandomTensor(random, 1, 8 * hidden), null, withState ? RandomTensor(random, 1, batch, hidden) : null, withState ? RandomTensor(random, 1, batch, hidden) : null,
         ];
         KernelContext Run(OperatorRegistry registry)
         {
