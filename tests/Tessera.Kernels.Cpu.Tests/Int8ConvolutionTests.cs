@@ -96,12 +96,7 @@ public sealed class Int8ConvolutionTests
             int pad = random.Next(0, kernel), dilation = kernel > 1 && random.Next(4) == 0 ? 2 : 1;
             int channels = random.Next(1, 18), width = size == 17 ? 35 : size;
             if ((size + 2 * pad - dilation * (kernel - 1) - 1) < 0) pad = kernel;
-            var node = new Node("Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], "", "dw");
-            node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kernel, kernel]));
-            node.SetAttribute(NodeAttribute.Ints("strides", [stride, stride]));
-            node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
-            node.SetAttribute(NodeAttribute.Ints("dilations", [dilation, dilation]));
-            node.SetAttribute(NodeAttribute.Int("group", channels));
+            var node = Depthwise("dw", channels, kernel, stride, pad, dilation);
             // Extremes: the input opposite its zero point, the weights opposite theirs, in runs.
             sbyte far = inputZero < 0 ? sbyte.MaxValue : sbyte.MinValue;
             var x = RandomBytes(random, channels * size * width);
@@ -156,14 +151,21 @@ public sealed class Int8ConvolutionTests
         Assert.Equal(108, count);
     }
 
-    private static void Run(Random random, Int8Isa isa, int channels, int height, int width, int kernel, int stride, int pad, int dilation, int inputZero, bool fits, int threads)
+    /// <summary>A depthwise Conv (one channel a group) with a square kernel, stride, dilation and padding on every side.</summary>
+    private static Node Depthwise(string name, int channels, int kernel, int stride, int pad, int dilation)
     {
-        var node = new Node("Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], "", "dwq");
+        var node = new Node("Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], "", name);
         node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kernel, kernel]));
         node.SetAttribute(NodeAttribute.Ints("strides", [stride, stride]));
         node.SetAttribute(NodeAttribute.Ints("pads", [pad, pad, pad, pad]));
         node.SetAttribute(NodeAttribute.Ints("dilations", [dilation, dilation]));
         node.SetAttribute(NodeAttribute.Int("group", channels));
+        return node;
+    }
+
+    private static void Run(Random random, Int8Isa isa, int channels, int height, int width, int kernel, int stride, int pad, int dilation, int inputZero, bool fits, int threads)
+    {
+        var node = Depthwise("dwq", channels, kernel, stride, pad, dilation);
         sbyte far = inputZero < 0 ? sbyte.MaxValue : sbyte.MinValue;
         var x = RandomBytes(random, channels * height * width);
         for (int i = 0; i < x.Length; i++) if (i / 11 % 3 == 0) x[i] = far;
