@@ -144,14 +144,6 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
                                 {
                                     int iy = oy * plane.StrideY - plane.PadTop + ky * plane.DilationY;
                                     int row = origin + c * inPlane + iy * plane.Width;
-                                    int first = ox * plane.StrideX - plane.PadLeft;
-                                    if (plane.DilationX == 1 && (uint)iy < (uint)plane.Height && first >= 0 && first + kw <= plane.Width)
-                                    {
-                                        // The whole kernel row lies inside the input (Silero's 256-tap STFT): one copy.
-                                        x.AsSpan(row + first, kw).CopyTo(patches.AsSpan(k, kw));
-                                        k += kw;
-                                        continue;
-                                    }
                                     for (int kx = 0; kx < kw; kx++, k++)
                                     {
                                         int ix = ox * plane.StrideX - plane.PadLeft + kx * plane.DilationX;
