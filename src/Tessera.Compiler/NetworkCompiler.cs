@@ -51,7 +51,7 @@ public static class NetworkCompiler
                     var shaped = AsGemmColumn(conv, subsample: !residentIn.ContainsKey(index));
                     long? limit = limits.TryGetValue(index, out long l) ? l : null;
                     var plan = ConvPlanner.Plan(spec, shaped, limit, LoadsOperand(epilogues, index), weightsPreloaded.Contains(index), residentIn.ContainsKey(index));
-                    if (epilogues.ContainsKey(index) && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != shaped.Output.Channels))
+                    if (epilogues.ContainsKey(index) && !plan.OneArrayBlock(shaped.Output.Channels))
                     {
                         // The elementwise layer cannot ride on this plan: it runs as a layer of its own.
                         if (residentOperands.ContainsKey(index)) throw new InvalidOperationException($"layer '{conv.Name}': its fused elementwise operand is kept in the scratchpad but the plan cannot fuse it");
@@ -63,7 +63,7 @@ public static class NetworkCompiler
                     if (!residentIn.ContainsKey(index) && ConvPlanner.StackRows(spec, conv) is { } stacked)
                     {
                         var stackedPlan = ConvPlanner.Plan(spec, stacked, limit, LoadsOperand(epilogues, index), weightsPreloaded.Contains(index));
-                        bool keepsEpilogue = !epilogues.ContainsKey(index) || (!stackedPlan.OnVector && stackedPlan.Blocks.Count == 1 && stackedPlan.BlockChannels(stackedPlan.Blocks[0]) == stacked.Output.Channels);
+                        bool keepsEpilogue = !epilogues.ContainsKey(index) || stackedPlan.OneArrayBlock(stacked.Output.Channels);
                         if (keepsEpilogue && stackedPlan.Cost.Cycles < plan.Cost.Cycles) result = (stacked, stackedPlan);
                     }
                 }
@@ -365,7 +365,7 @@ public static class NetworkCompiler
                 long limitProducer = Math.Min(producerInput?.Start ?? capacity, region.Start), limitConsumer = Math.Min(limits.GetValueOrDefault(j, capacity), region.Start);
                 if (Planned(a, limitProducer, i) is not { } producerPlan || producerPlan.OnVector) continue;
                 // The elementwise layer must stay fused (a single-block array plan), or it would read the operand from DRAM.
-                if (Planned(b, limitConsumer, j) is not { OnVector: false } consumerPlan || consumerPlan.Blocks.Count != 1 || consumerPlan.BlockChannels(consumerPlan.Blocks[0]) != b.Output.Channels) continue;
+                if (Planned(b, limitConsumer, j) is not { } consumerPlan || !consumerPlan.OneArrayBlock(b.Output.Channels)) continue;
                 residentOut[i] = operand with { Base = region.Start };
                 residentOperands[j] = region.Start;
                 regions[j] = region;
@@ -390,7 +390,7 @@ public static class NetworkCompiler
             long limitA = Math.Min(input?.Start ?? capacity, place.Start), limitB = place.Start;
             var planA = Planned(a, limitA, i);
             if (planA is null || !Plans(b, limitB, j)) continue;
-            if (copy && (planA.OnVector || planA.Blocks.Count != 1 || planA.BlockChannels(planA.Blocks[0]) != a.Output.Channels)) continue;
+            if (copy && !planA.OneArrayBlock(a.Output.Channels)) continue;
             residentOut[i] = kept with { Base = place.Start };
             residentIn[j] = place.Start;
             inputProducers[j] = i;

@@ -103,12 +103,12 @@ internal static class ConvLowering
         if (storeAlso is not null && (store is not null || residentOutput is { AlsoStore: false })) throw new InvalidOperationException($"layer '{conv.Name}': a second store needs the layer's own stores");
         if (goFromProducer && (residentInput is null || plan.OnVector)) throw new InvalidOperationException($"layer '{conv.Name}': only an array convolution reading a kept input starts on its producer's token");
         if (signalConsumer && residentOutput is null) throw new InvalidOperationException($"layer '{conv.Name}': only a kept output has a consumer to signal");
-        if (elementwise is not null && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || residentOutput is { AlsoStore: false }))
+        if (elementwise is not null && (!plan.OneArrayBlock(conv.Output.Channels) || residentOutput is { AlsoStore: false }))
         {
             throw new InvalidOperationException($"layer '{conv.Name}': an elementwise layer fuses only into a single-block array convolution that stores its output");
         }
         bool keepCopy = residentOutput is { AlsoStore: true };
-        if (keepCopy && (plan.OnVector || plan.Blocks.Count != 1 || plan.BlockChannels(plan.Blocks[0]) != conv.Output.Channels || store is not null))
+        if (keepCopy && (!plan.OneArrayBlock(conv.Output.Channels) || store is not null))
         {
             throw new InvalidOperationException($"layer '{conv.Name}': a stored output keeps a copy in the scratchpad only from a single-block array convolution");
         }

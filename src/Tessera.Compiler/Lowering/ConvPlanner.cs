@@ -23,6 +23,10 @@ internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IRead
 
     public int BlockChannels(IReadOnlyList<ConvChunk> block) => block.Sum(c => c.Width);
 
+    /// <summary>The array computes all <paramref name="channels"/> output channels in one weight block, so a band's whole
+    /// output tile is finished at once (what a fused elementwise epilogue or a kept copy needs).</summary>
+    public bool OneArrayBlock(int channels) => !OnVector && Blocks.Count == 1 && BlockChannels(Blocks[0]) == channels;
+
     public string Describe(ConvLayer conv) =>
         $"{(OnVector ? "vector multiply_accumulate" : "array gemm")}, {BandRows} output rows x {conv.Output.Width} per band, " +
         $"{Blocks.Sum(b => b.Count)} channel chunk(s) of <= {MaxWidth} in {Blocks.Count} weight block(s){(RowPairs ? ", output rows in pairs on 2 x " + MaxWidth + " columns" : "")}{(ColumnPairs ? ", output pixels in horizontal pairs on 2 x " + MaxWidth + " columns" : "")}{(VectorPixels > 1 ? $", {VectorPixels} pixels per vector row" : "")}; {Cost}";
