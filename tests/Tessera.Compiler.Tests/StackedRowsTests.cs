@@ -39,6 +39,38 @@ public class StackedRowsTests
         Assert.Equal(LayerOracle.Run(conv, [inputs["x"]]), outputs["y"]);
     }
 
+    public static TheoryData<string, int, int, int, int> Wider()
+    {
+        var data = new TheoryData<string, int, int, int, int>();
+        foreach (var config in Make.Configs)
+        {
+            // config, height/width, channels, output channels, stacked on small (1 yes, 0 no, -1 the cost model's
+            // choice, not asserted); 3x3, stride 1, padding 1
+            data.Add(config, 23, 16, 64, 1);   // SqueezeNet fire2/fire3 expand3x3: 6 passes -> 5 (k = 144)
+            data.Add(config, 11, 48, 192, 1);  // 15 passes -> 14 (k = 432, several passes per pixel)
+            data.Add(config, 5, 48, 192, -1);  // fire6/fire7 expand3x3 (stacked in SqueezeNet, where its weights are preloaded)
+            data.Add(config, 12, 16, 16, 0);   // 16 output channels: column pairs apply, stacking is not tried
+        }
+        return data;
+    }
+
+    /// <summary>Beyond the stems: a packed kernel row over more channels than the array has rows is stacked too when
+    /// that saves passes and the output channels exceed half the array's columns (otherwise column pairs are the
+    /// plan for it); bit-identical to the layer oracle on every configuration.</summary>
+    [Theory]
+    [MemberData(nameof(Wider))]
+    public void Wider_layers_with_stacked_kernel_rows_are_bit_exact(string config, int size, int channels, int outputChannels, int stackedOnSmall)
+    {
+        var random = new Random(size * 131 + channels);
+        var conv = Make.Conv("e3", Make.Tensor("x", size, size, channels, random), outputChannels, new Window(3, 3, 1, 1, 1, 1, new Padding(1, 1, 1, 1)), 1, random, 0, 127, "y");
+        var compiled = NetworkCompiler.Compile(Make.Spec(config), conv);
+        string decision = compiled.Layers[0].Decision;
+        if (config == "small" && stackedOnSmall >= 0) Assert.True(stackedOnSmall == 1 == decision.Contains("kernel rows stacked", StringComparison.Ordinal), decision);
+        var inputs = Make.Inputs(conv.Inputs, random);
+        var (outputs, _) = NpuExecution.Run(compiled, inputs);
+        Assert.Equal(LayerOracle.Run(conv, [inputs["x"]]), outputs["y"]);
+    }
+
     [Fact]
     public void Squeezenet_stem_on_small_takes_one_pass_per_chunk()
     {

@@ -142,8 +142,10 @@ internal static class ConvPlanner
     {
         var w = conv.Window;
         int c = conv.Input.Channels, rows = spec.ArrayRows;
-        // Only stems: a packed kernel row that fills less than one pass of the array's rows.
-        if (conv.Groups != 1 || w.KernelHeight < 2 || w.DilationX != 1 || w.KernelWidth * c >= rows || w.KernelWidth * c > 4095 || w.Taps * c > 4095 || conv.Output.Height > 4095) return null;
+        if (conv.Groups != 1 || w.KernelHeight < 2 || w.DilationX != 1 || w.KernelWidth * c > 4095 || w.Taps * c > 4095 || conv.Output.Height > 4095) return null;
+        // Beyond stems (a packed kernel row that fills less than one pass of the array's rows) only where column
+        // pairs cannot apply (output channels over half the array's columns): those layers keep the column-pair plan.
+        if (w.KernelWidth * c >= rows && 2 * conv.Output.Channels <= spec.ArrayColumns) return null;
         long before = w.KernelHeight * ((w.KernelWidth * c + rows - 1) / rows), after = (w.Taps * c + rows - 1) / rows;
         if (after >= before) return null;
         int n = conv.Output.Channels, kh = w.KernelHeight, kw = w.KernelWidth;
