@@ -78,20 +78,30 @@ public static class NetworkCompiler
         var rings = new Dictionary<int, WeightRing>();
         {
             var run = new List<int>();
+            // Every layer from the run's first convolution on: the vector layers between its convolutions prefetch
+            // later blocks too (the DMA channel is mostly free while a pool reads a kept input).
+            var members = new List<int>();
             void Close()
             {
+                var inRun = members;
+                members = [];
                 if (run.Count == 0) return;
                 var blocks = run.SelectMany(k => Prepared(k)!.Value.Plan.Blocks.Select((b, bi) =>
                     new WeightBlock($"{Prepared(k)!.Value.Conv.Name} weights block {bi}", ConvLowering.Constants(Prepared(k)!.Value.Conv, b, Prepared(k)!.Value.Plan.OnVector, Prepared(k)!.Value.Plan.RowPairs, Prepared(k)!.Value.Plan.ColumnPairs, Prepared(k)!.Value.Plan.VectorPixels).Weights))).ToList();
                 var ring = new WeightRing(blocks, spec.WeightScratchpadBytes);
-                foreach (int k in run) rings[k] = ring;
+                foreach (int k in inRun) rings[k] = ring;
                 run = [];
             }
             for (int index = 0; index < network.Layers.Count; index++)
             {
                 var layer = network.Layers[index];
-                if (layer is ConvLayer && Prepared(index) is not null) run.Add(index);
+                if (layer is ConvLayer && Prepared(index) is not null)
+                {
+                    run.Add(index);
+                    members.Add(index);
+                }
                 else if (layer is not (MaxPoolLayer or AveragePoolLayer or ElementwiseLayer or LookupLayer or ConcatLayer or ReshapeLayer)) Close();
+                else if (run.Count > 0) members.Add(index);
             }
             Close();
         }

@@ -48,6 +48,15 @@ internal static class VectorLowering
         // which wrote the input) is the vector unit's go.
         builder.LoadBlock(MemoryKind.Accumulator, parameters, builder.Constant($"{layer.Name} parameters", block), block.Length, signal: Q.If(resident, Q.Vector));
         int bands = (output.Height + rows - 1) / rows;
+        long VectorCycles(int r) => (window.Taps + (max ? 1 : 3)) * ((long)r * width * ((c + spec.VectorLanes - 1) / spec.VectorLanes) + spec.VectorPipelineCycles);
+        long StoreCycles(int r) => ((storeAlso is null ? 1L : 2L) * r * width * c + spec.DramBytesPerCycle - 1) / spec.DramBytesPerCycle;
+        // Later convolutions' weights (WeightRing) in the DMA time the pool leaves free: with a kept input the load
+        // queue has nothing else to do, so all of it after the parameter load.
+        if (resident && builder.Ring is { } ring)
+        {
+            long free = Enumerable.Range(0, bands).Sum(b => VectorCycles(BandRows(b)) - StoreCycles(BandRows(b)));
+            ring.Prefetch(builder, Math.Max(0, free) * spec.DramBytesPerCycle);
+        }
         Streaming.Emit(builder, bands,
             resident ? null : (band, wait, signal) => loader.Emit((band % 2) * inSlot, band * rows * window.StrideY, window.InputRows(BandRows(band)), wait, signal),
             (band, wait, signal) =>
