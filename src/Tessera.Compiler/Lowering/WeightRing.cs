@@ -29,7 +29,9 @@ internal sealed class WeightRing
 
     /// <summary>Places the blocks (program order) in a weight scratchpad of <paramref name="capacity"/> bytes:
     /// of the candidate addresses (0, the end of an earlier block, the top) the one whose overwritten blocks were
-    /// used earliest.</summary>
+    /// used earliest; on a tie an end of the scratchpad (top, then 0), which keeps the rest in one piece: SqueezeNet's
+    /// conv10 placed its first 64 KB block right after fire9's last one, so its second block overlapped the first and
+    /// loaded only once that one had finished.</summary>
     public WeightRing(IReadOnlyList<WeightBlock> blocks, long capacity)
     {
         var placed = new List<(long Start, long End)>();
@@ -37,10 +39,12 @@ internal sealed class WeightRing
         {
             long size = block.Bytes.Length;
             if (size > capacity) throw new InvalidOperationException($"{block.Key}: {size} bytes exceed the {capacity}-byte weight scratchpad");
-            var candidates = new SortedSet<long> { 0, (capacity - size) / 64 * 64 };
+            long top = (capacity - size) / 64 * 64;
+            var candidates = new SortedSet<long> { 0, top };
             foreach (var (_, end) in placed) candidates.Add(ProgramBuilder.Align(end));
             (long Address, int Reused)? best = null;
-            foreach (long at in candidates)
+            // The two ends first: on a tie they leave the rest in one piece for the next blocks.
+            foreach (long at in new[] { top, 0L }.Concat(candidates))
             {
                 if (at < 0 || at + size > capacity) continue;
                 int reused = -1;
