@@ -97,10 +97,11 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     /// (depthwise layers and standalone elementwise layers with several pixels per vector row, concatenation parts
     /// stored twice by their producers: 8.1 % -> 10.0 %; pool and elementwise bands balanced, a rescale operand loaded once: 10.4 %) and SqueezeNet
     /// (24.3 % -> 24.6 %; balanced max pool bands and rescales loading their operand once: 27.1 %; pool1 reading conv1's kept output: 28.1 %; round 7: the concatenation rescales in the expand1x1 epilogues, conv10's
-    /// input loaded once for its 8 weight blocks and 25-pixel bands: 32.1 %; round 8: stacked kernel rows in the stems: SqueezeNet 33.0 %, BlazeFace 10.5 %).</summary>
+    /// input loaded once for its 8 weight blocks and 25-pixel bands: 32.1 %; round 8: stacked kernel rows in the stems: SqueezeNet 33.0 %, BlazeFace 10.5 %;
+    /// round 9: stacked kernel rows beyond the stems, weight prefetch during pools, weight blocks placed at the scratchpad's ends: SqueezeNet 33.8 %).</summary>
     [Theory]
     [InlineData("blazeface-front", 0.1045)]
-    [InlineData("squeezenet", 0.325)]
+    [InlineData("squeezenet", 0.336)]
     public void Whole_model_on_small_reaches_its_threshold(string name, double threshold)
     {
         var (_, hybrid) = Run(name, "small");
@@ -109,15 +110,16 @@ public sealed class UtilizationTests(ITestOutputHelper output)
 
     /// <summary>Whole-model MAC utilization as deployed (only the graph's outputs and values read on the CPU
     /// leave the NPU, as `tessera compile` builds it; the bit-exactness tests expose every value instead, which
-    /// rules out fusion), after proving the run bit-identical.</summary>
+    /// rules out fusion), after proving the run bit-identical, and the threshold reached (round 9, 2026-12-07: ResNet-8
+    /// tiny 88.7 %, large 22.2 %; SqueezeNet tiny 69.5 %, large 15.4 %; BlazeFace front tiny 37.2 %, large 4.4 %).</summary>
     [Theory]
-    [InlineData("resnet-8", "tiny")]
-    [InlineData("resnet-8", "large")]
-    [InlineData("squeezenet", "tiny")]
-    [InlineData("squeezenet", "large")]
-    [InlineData("blazeface-front", "tiny")]
-    [InlineData("blazeface-front", "large")]
-    public void Whole_model_as_deployed(string name, string configuration)
+    [InlineData("resnet-8", "tiny", 0.885)]
+    [InlineData("resnet-8", "large", 0.22)]
+    [InlineData("squeezenet", "tiny", 0.69)]
+    [InlineData("squeezenet", "large", 0.15)]
+    [InlineData("blazeface-front", "tiny", 0.37)]
+    [InlineData("blazeface-front", "large", 0.043)]
+    public void Whole_model_as_deployed(string name, string configuration, double threshold)
     {
         var (partition, hybrid) = Run(name, configuration);
         Assert.Equal(partition.NpuMacs, hybrid.Report.Layers.Sum(l => l.Macs));
@@ -126,6 +128,7 @@ public sealed class UtilizationTests(ITestOutputHelper output)
         // The stem (the first layer): its share of the program and how it was planned.
         var stem = hybrid.Report.Layers[0];
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  first layer {stem.Name}: {stem.ProgramCycles} cycles in the program, {stem.ProgramUtilization * 100:F1} %; {stem.Decision}"));
+        Assert.True(hybrid.Report.MacUtilization >= threshold, $"{name} on {configuration}: whole model {hybrid.Report.MacUtilization:P1}");
     }
 
     private static (ModelPartition Partition, HybridResult Hybrid) Run(string name, string configuration, List<Tessera.Simulator.TraceEvent>? trace = null)
