@@ -21,8 +21,11 @@ public static class CpuParallel
     /// costs tens of microseconds (far more when the cores are shared), more than such a node saves.</summary>
     public const int SerialBelowElements = 1 << 18;
 
-    /// <summary>How long an idle worker (and a caller waiting for the last index) spins before it blocks.</summary>
-    public const int SpinMicroseconds = 50;
+    /// <summary>How long an idle worker (and a caller waiting for the last index) spins before it blocks, in
+    /// microseconds: <see cref="DefaultSpinMicroseconds"/>, or the environment variable TESSERA_CPU_SPIN_US.</summary>
+    public static int SpinMicroseconds { get; } = int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CPU_SPIN_US"), out int spin) && spin >= 0 ? spin : DefaultSpinMicroseconds;
+
+    public const int DefaultSpinMicroseconds = 50;
 
     /// <summary>Most worker threads the process creates (threads beyond 65 per loop are not used).</summary>
     private const int MaxWorkers = 64;
@@ -34,7 +37,7 @@ public static class CpuParallel
     private static readonly SemaphoreSlim s_posted = new(0, int.MaxValue);
     private static readonly object s_grow = new();
     private static volatile int s_workers;
-    private static readonly long s_spinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
+    private static readonly long s_spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
 
     public static int Resolve(int threads) => threads > 0 ? threads : Environment.ProcessorCount;
 
