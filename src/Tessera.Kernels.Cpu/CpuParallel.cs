@@ -11,8 +11,7 @@ namespace Tessera.Kernels.Cpu;
 /// long-lived worker threads (created on first use, never more than the largest N - 1 asked for): the caller
 /// posts N - 1 tickets for the loop, then every participant, the caller included, takes the next index from one
 /// atomic counter until none is left, and the caller returns once every index taken has finished. A worker
-/// with no ticket spins for <see cref="SpinMicroseconds"/> (yielding its core to any other runnable thread
-/// between checks) and then blocks, so between inferences the workers use no CPU. Since the caller itself takes
+/// with no ticket spins for <see cref="SpinMicroseconds"/> and then blocks, so between inferences the workers use no CPU. Since the caller itself takes
 /// indices, a loop finishes even when no worker is free or awake (two sessions at once, a loaded machine); a
 /// <see cref="For"/> called from inside a body runs serially on that thread. Measured hand-off (docs/cpu-backend.md):
 /// under a microsecond to a spinning worker, where Parallel.For took 5-15 us.</remarks>
@@ -134,14 +133,9 @@ public static class CpuParallel
         }
     }
 
-    /// <summary>One step of a spin: a short pause, then the rest of the time slice to any other thread waiting for
-    /// this core (on an idle machine sched_yield returns at once, so the spin stays hot; on a loaded one the spinner
-    /// does not hold a core that another process, or a worker of this loop, could use).</summary>
-    private static void Pause()
-    {
-        Thread.SpinWait(20);
-        Thread.Yield();
-    }
+    /// <summary>One step of a spin. No Thread.Yield: with it, on the shared 2-core machine (load 17-21) a worker gave its
+    /// core away and missed the next loop (2 threads sped a loop up in 1 of 20 same-run cells, against 5 of 20 without).</summary>
+    private static void Pause() => Thread.SpinWait(20);
 
     /// <summary>One <see cref="For"/>: the next index to take, how many have finished, the first errors.</summary>
     private sealed class Loop(int count, Action<int> body)
