@@ -1,19 +1,54 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+
 namespace Tessera.Kernels.Cpu;
 
 /// <summary>Intra-op parallelism with a fixed degree: the session's thread count, so a benchmark at N
 /// threads uses N cores, as ONNX Runtime's IntraOpNumThreads does. Work inside a <see cref="SerialScope"/>
 /// (a node too small to repay handing chunks to other threads) runs on the calling thread.</summary>
+/// <remarks>A <see cref="For"/> at N threads runs on the calling thread plus N - 1 of a process-wide set of
+/// long-lived worker threads (created on first use, never more than the largest N - 1 asked for): the caller
+/// posts N - 1 tickets for the loop, then every participant, the caller included, takes the next index from one
+/// atomic counter until none is left, and the caller returns once every index taken has finished. A worker
+/// with no ticket spins for <see cref="SpinMicroseconds"/> and then blocks, so between inferences the workers use no CPU. Since the caller itself takes
+/// indices, a loop finishes even when no worker is free or awake (two sessions at once, a loaded machine); a
+/// <see cref="For"/> called from inside a body runs serially on that thread. Measured hand-off (docs/cpu-backend.md):
+/// under a microsecond to a spinning worker, where Parallel.For took 5-15 us.</remarks>
 public static class CpuParallel
 {
-    /// <summary>Nodes whose inputs hold fewer elements than this run on the calling thread: a fork-join
-    /// costs tens of microseconds (far more when the cores are shared), more than such a node saves.</summary>
+    /// <summary>Nodes whose inputs hold fewer elements than this run on the calling thread: waking a blocked
+    /// worker costs tens of microseconds (far more when the cores are shared), more than such a node saves.</summary>
     public const int SerialBelowElements = 1 << 18;
+
+    /// <summary>How long an idle worker (and a caller waiting for the last index) spins before it blocks, in
+    /// microseconds: <see cref="DefaultSpinMicroseconds"/>, or the environment variable TESSERA_CPU_SPIN_US.</summary>
+    public static int SpinMicroseconds { get; } = int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CPU_SPIN_US"), out int spin) && spin >= 0 ? spin : DefaultSpinMicroseconds;
+
+    /// <summary>50 us: longer spins (300 us, 2 ms) measured no better on the shared 2-core machine, 2 ms clearly worse.</summary>
+    public const int DefaultSpinMicroseconds = 50;
+
+    /// <summary>Most worker threads the process creates (threads beyond 65 per loop are not used).</summary>
+    private const int MaxWorkers = 64;
 
     [ThreadStatic]
     private static bool t_serial;
 
+    private static readonly ConcurrentQueue<Loop> s_tickets = new();
+    private static readonly SemaphoreSlim s_posted = new(0, int.MaxValue);
+    private static readonly object s_grow = new();
+    private static volatile int s_workers;
+    private static readonly long s_spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+
     public static int Resolve(int threads) => threads > 0 ? threads : Environment.ProcessorCount;
 
+    /// <summary>Worker threads created so far (process-wide).</summary>
+    public static int WorkerCount => s_workers;
+
+    /// <summary>Runs <paramref name="body"/>(i) for every i in [0, count) exactly once, on at most
+    /// <paramref name="threads"/> threads (the caller one of them). An exception from a body stops the
+    /// indices not yet taken and is rethrown to the caller as it is (stack trace kept; several at once in an
+    /// <see cref="AggregateException"/>), as at one thread.</summary>
     public static void For(int count, int threads, Action<int> body)
     {
         if (count <= 0) return;
@@ -22,7 +57,26 @@ public static class CpuParallel
             for (int i = 0; i < count; i++) body(i);
             return;
         }
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        int helpers = Math.Min(Math.Min(threads, count) - 1, MaxWorkers);
+        EnsureWorkers(helpers);
+        var loop = new Loop(count, body);
+        for (int h = 0; h < helpers; h++) s_tickets.Enqueue(loop);
+        s_posted.Release(helpers);
+        t_serial = true;
+        try
+        {
+            loop.Work();
+        }
+        finally
+        {
+            t_serial = false;
+        }
+        loop.WaitFinished();
+        if (loop.Errors is { } errors)
+        {
+            if (errors.Count == 1) ExceptionDispatchInfo.Throw(errors[0]);
+            throw new AggregateException(errors);
+        }
     }
 
     /// <summary>Runs every <see cref="For"/> on this thread until disposed (when <paramref name="serial"/>).</summary>
@@ -39,5 +93,93 @@ public static class CpuParallel
         }
 
         public void Dispose() => t_serial = _previous;
+    }
+
+    private static void EnsureWorkers(int wanted)
+    {
+        if (s_workers >= wanted) return;
+        lock (s_grow)
+        {
+            while (s_workers < wanted)
+            {
+                var thread = new Thread(WorkerMain, 256 * 1024) { IsBackground = true, Name = $"Tessera CPU worker {s_workers + 1}" };
+                thread.Start();
+                s_workers++;
+            }
+        }
+    }
+
+    private static void WorkerMain()
+    {
+        t_serial = true;
+        while (true)
+        {
+            if (!s_posted.Wait(0))
+            {
+                long until = Stopwatch.GetTimestamp() + s_spinTicks;
+                bool taken = false;
+                while (Stopwatch.GetTimestamp() < until)
+                {
+                    if (s_posted.CurrentCount > 0 && s_posted.Wait(0))
+                    {
+                        taken = true;
+                        break;
+                    }
+                    Pause();
+                }
+                if (!taken) s_posted.Wait();
+            }
+            if (s_tickets.TryDequeue(out var loop)) loop.Work();
+        }
+    }
+
+    /// <summary>One step of a spin. No Thread.Yield: with it, on the shared 2-core machine (load 17-21) a worker gave its
+    /// core away and missed the next loop (2 threads sped a loop up in 1 of 20 same-run cells, against 5 of 20 without).</summary>
+    private static void Pause() => Thread.SpinWait(20);
+
+    /// <summary>One <see cref="For"/>: the next index to take, how many have finished, the first errors.</summary>
+    private sealed class Loop(int count, Action<int> body)
+    {
+        private int _next;
+        private int _finished;
+        private volatile bool _failed;
+        private readonly ManualResetEventSlim _done = new(false, 1);
+        private List<Exception>? _errors;
+
+        public List<Exception>? Errors => _errors;
+
+        public void Work()
+        {
+            int ran = 0;
+            while (true)
+            {
+                int i = Interlocked.Increment(ref _next) - 1;
+                if (i >= count) break;
+                ran++;
+                if (_failed) continue;
+                try
+                {
+                    body(i);
+                }
+                catch (Exception e)
+                {
+                    lock (this) (_errors ??= []).Add(e);
+                    _failed = true;
+                }
+            }
+            if (ran > 0 && Interlocked.Add(ref _finished, ran) == count) _done.Set();
+        }
+
+        public void WaitFinished()
+        {
+            if (Volatile.Read(ref _finished) == count) return;
+            long until = Stopwatch.GetTimestamp() + s_spinTicks;
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                if (Volatile.Read(ref _finished) == count) return;
+                Pause();
+            }
+            _done.Wait();
+        }
     }
 }

@@ -50,7 +50,20 @@ internal static unsafe class ImplicitConvolution
         int bufferLength = channels * channelFloats + wq + nr;
         int threadCount = CpuParallel.Resolve(threads);
         int wanted = threadCount <= 1 ? 1 : threadCount * 3;
-        int columnChunks = Math.Min(panels, wanted), rowChunks = Math.Min(rowBlocks, Math.Max(1, wanted / columnChunks));
+        // Chunks of whole panels when each gets at least two; on a small map (SqueezeNet's 13x13: 7 panels, which made
+        // chunks of 1 and 2 panels that each streamed all of A, 590 KB for 256 outputs) chunks of output channels, so each
+        // thread reads only its share of A and the chunks are near equal.
+        int columnChunks, rowChunks;
+        if (panels >= 2 * wanted || rowBlocks == 1)
+        {
+            columnChunks = Math.Min(panels, wanted);
+            rowChunks = Math.Min(rowBlocks, Math.Max(1, wanted / columnChunks));
+        }
+        else
+        {
+            rowChunks = Math.Min(rowBlocks, wanted);
+            columnChunks = Math.Min(panels, Math.Max(1, wanted / rowChunks));
+        }
         var kind = activation.Kind;
         float low = activation.Alpha, high = activation.Beta;
 

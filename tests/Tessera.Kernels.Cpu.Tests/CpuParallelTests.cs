@@ -1,0 +1,159 @@
+using Tessera.Kernels.Cpu;
+
+namespace Tessera.Kernels.Cpu.Tests;
+
+/// <summary><see cref="CpuParallel.For"/> on its persistent workers: every index exactly once at any thread
+/// count, errors reach the caller, a loop inside a body runs serially, and two callers at once each get all
+/// their indices.</summary>
+public sealed class CpuParallelTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(2, 2)]
+    [InlineData(3, 2)]
+    [InlineData(1000, 2)]
+    [InlineData(7, 4)]
+    [InlineData(10_000, 3)]
+    [InlineData(5, 100)]
+    [InlineData(0, 2)]
+    public void Runs_every_index_exactly_once(int count, int threads)
+    {
+        for (int round = 0; round < 20; round++)
+        {
+            var runs = new int[count];
+            CpuParallel.For(count, threads, i => Interlocked.Increment(ref runs[i]));
+            Assert.All(runs, r => Assert.Equal(1, r));
+        }
+    }
+
+    [Fact]
+    public void Uses_other_threads_at_two_threads_and_only_the_caller_at_one()
+    {
+        int caller = Environment.CurrentManagedThreadId;
+        var seen = new HashSet<int>();
+        CpuParallel.For(64, 1, _ =>
+        {
+            lock (seen) seen.Add(Environment.CurrentManagedThreadId);
+        });
+        Assert.Equal([caller], seen);
+        // Each body blocks until a second thread has entered one: only true if the workers take part.
+        using var both = new CountdownEvent(2);
+        CpuParallel.For(2, 2, _ =>
+        {
+            both.Signal();
+            Assert.True(both.Wait(TimeSpan.FromSeconds(30)), "the second index never ran beside the first");
+        });
+        Assert.True(CpuParallel.WorkerCount >= 1);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void An_exception_in_a_body_reaches_the_caller_and_the_loop_still_ends(int threads)
+    {
+        int ran = 0;
+        var error = Assert.Throws<InvalidOperationException>(() => CpuParallel.For(100, threads, i =>
+        {
+            Interlocked.Increment(ref ran);
+            if (i == 37) throw new InvalidOperationException("index 37");
+        }));
+        Assert.Equal("index 37", error.Message);
+        // At one thread the indices after the failing one are not started; at more, the other threads may run
+        // some while index 37 is failing, and skip any they take after it.
+        if (threads == 1) Assert.Equal(38, ran);
+        else Assert.InRange(ran, 1, 100);
+        // The workers are still usable afterwards.
+        var runs = new int[50];
+        CpuParallel.For(50, threads, i => Interlocked.Increment(ref runs[i]));
+        Assert.All(runs, r => Assert.Equal(1, r));
+    }
+
+    [Fact]
+    public void Errors_from_several_bodies_at_once_arrive_together()
+    {
+        // Both indices are running before either throws, so both errors are caught.
+        using var both = new CountdownEvent(2);
+        var error = Assert.Throws<AggregateException>(() => CpuParallel.For(2, 2, i =>
+        {
+            both.Signal();
+            both.Wait(TimeSpan.FromSeconds(30));
+            throw new ArgumentException($"index {i}");
+        }));
+        Assert.Equal(["index 0", "index 1"], error.InnerExceptions.Select(e => e.Message).Order());
+    }
+
+    [Fact]
+    public void A_loop_inside_a_body_runs_serially_on_that_thread()
+    {
+        var runs = new int[16 * 32];
+        int nestedOnOtherThreads = 0;
+        CpuParallel.For(16, 2, outer =>
+        {
+            int thread = Environment.CurrentManagedThreadId;
+            CpuParallel.For(32, 2, inner =>
+            {
+                if (Environment.CurrentManagedThreadId != thread) Interlocked.Increment(ref nestedOnOtherThreads);
+                Interlocked.Increment(ref runs[outer * 32 + inner]);
+            });
+        });
+        Assert.Equal(0, nestedOnOtherThreads);
+        Assert.All(runs, r => Assert.Equal(1, r));
+    }
+
+    [Fact]
+    public void A_serial_scope_keeps_the_loop_on_the_calling_thread()
+    {
+        int caller = Environment.CurrentManagedThreadId, elsewhere = 0;
+        using (CpuParallel.Serial(true))
+        {
+            CpuParallel.For(100, 2, _ =>
+            {
+                if (Environment.CurrentManagedThreadId != caller) Interlocked.Increment(ref elsewhere);
+            });
+        }
+        Assert.Equal(0, elsewhere);
+    }
+
+    [Fact]
+    public void Two_sessions_calling_at_once_each_run_all_their_indices()
+    {
+        const int rounds = 300, count = 97;
+        var sums = new long[2];
+        var threads = new Thread[2];
+        Exception? failure = null;
+        for (int t = 0; t < 2; t++)
+        {
+            int session = t;
+            threads[t] = new Thread(() =>
+            {
+                try
+                {
+                    for (int r = 0; r < rounds; r++)
+                    {
+                        var runs = new int[count];
+                        CpuParallel.For(count, 2, i =>
+                        {
+                            Interlocked.Increment(ref runs[i]);
+                            Thread.SpinWait(50);
+                        });
+                        foreach (int v in runs)
+                        {
+                            if (v != 1) throw new InvalidOperationException($"session {session} round {r}: an index ran {v} times");
+                        }
+                        sums[session] += runs.Length;
+                    }
+                }
+                catch (Exception e)
+                {
+                    failure = e;
+                }
+            });
+            threads[t].Start();
+        }
+        foreach (var thread in threads) Assert.True(thread.Join(TimeSpan.FromMinutes(2)), "a caller never finished");
+        Assert.Null(failure);
+        Assert.Equal([(long)rounds * count, (long)rounds * count], sums);
+    }
+}
