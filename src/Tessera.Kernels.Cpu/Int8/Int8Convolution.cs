@@ -487,6 +487,9 @@ public sealed unsafe class Int8Convolution : IntegerStep
             CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
             {
                 var buffer = t_quads is { } b && b.Length >= bytes ? b : t_quads = new byte[bytes];
+                // The padded byte planes' padding (zx) is the same for every plane of the step: filled once here,
+                // then each plane writes only its values (not two Fill calls per row).
+                buffer.AsSpan(0, sx * (rows + 3 * dh) * length).Fill((byte)zx);
                 int accLength = QuadBatchRows(oh, ow) * ow + 32;
                 var acc = t_scratch is { } s && s.Length >= accLength ? s : t_scratch = new int[accLength];
                 for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
@@ -767,26 +770,19 @@ public sealed unsafe class Int8Convolution : IntegerStep
         int byteRows = rows + 3 * dh;
         var input = x.AsSpan(job * height * width, height * width);
         var raw = MemoryMarshal.Cast<byte, sbyte>(buffer.AsSpan(0, sx * byteRows * length));
-        sbyte pad = (sbyte)zx;
-        // Phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] (zx in the padding); the 3d rows
-        // past `rows` are only read against zero weights.
-        for (int r = 0; r < byteRows; r++)
+        // Phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] (zx in the padding, filled once per
+        // step by the caller: only the values are written here); the 3d rows past `rows` are only read against zero
+        // weights.
+        for (int r = Math.Max(0, window.PadTop), rowEnd = Math.Min(byteRows, height + window.PadTop); r < rowEnd; r++)
         {
             int iy = r - window.PadTop;
             for (int q = 0; q < sx; q++)
             {
                 var dst = raw.Slice((q * byteRows + r) * length, length);
-                if ((uint)iy >= (uint)height)
-                {
-                    dst.Fill(pad);
-                    continue;
-                }
                 var source = input.Slice(iy * width, width);
                 // Columns j with 0 <= j*s + q - padLeft < width.
                 int first = Math.Min(length, Math.Max(0, (padLeft - q + sx - 1) / sx));
                 int last = width - 1 - q + padLeft < 0 ? first : Math.Max(first, Math.Min(length, (width - 1 - q + padLeft) / sx + 1));
-                dst[..first].Fill(pad);
-                dst[last..].Fill(pad);
                 int j = first;
                 if (sx == 1)
                 {
