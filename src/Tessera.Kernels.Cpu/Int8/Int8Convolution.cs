@@ -218,12 +218,17 @@ public sealed unsafe class Int8Convolution : IntegerStep
     /// (one call per 128 outputs, not per 32: its per-call set-up was a large part of a pointwise convolution).</summary>
     internal const int TilesPerItem = 4;
 
+    /// <summary>Tiles per work item at depth <paramref name="k"/>: twice <see cref="TilesPerItem"/> (256 outputs per
+    /// requantization and fused-Add call) while the item's packed tiles stay within 16 KB (k &lt;= 64: BlazeFace's
+    /// pointwise convolutions made 24 calls of each kind per 128 outputs).</summary>
+    internal static int TilesAt(int k) => k <= 64 ? 2 * TilesPerItem : TilesPerItem;
+
     private void Gemm(sbyte[] x, int[] xShape, int group, Window window, sbyte[] y, sbyte[]? residual)
     {
         int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
         int oh = window.OutputHeight, ow = window.OutputWidth, positions = oh * ow;
         int perGroup = _outChannels / group, k = _groupChannels * _kernelArea, kGroups = Int8Gemm.KGroups(k);
-        const int span = TilesPerItem * Int8Gemm.TileColumns;
+        int tilesPerItem = TilesAt(k), span = tilesPerItem * Int8Gemm.TileColumns;
         int spans = (positions + span - 1) / span;
         int items = batch * group * spans;
         if (items == 0) return;
@@ -244,11 +249,11 @@ public sealed unsafe class Int8Convolution : IntegerStep
             {
                 int chunks = Math.Min(items, Math.Max(1, threads) * 8);
                 int tileBytes = kGroups * Int8Gemm.TileColumns * 4;
-                var tile = t_tile is { } t && t.Length >= TilesPerItem * tileBytes ? t : t_tile = new byte[Math.Max(TilesPerItem * tileBytes, 4096)];
-                const int scratchLength = Int8Gemm.RowBlock * span + span;
+                var tile = t_tile is { } t && t.Length >= tilesPerItem * tileBytes ? t : t_tile = new byte[Math.Max(tilesPerItem * tileBytes, 4096)];
+                int scratchLength = Int8Gemm.RowBlock * span + span;
                 var scratch = t_scratch is { } s && s.Length >= scratchLength ? s : t_scratch = new int[scratchLength];
                 var columnSum = scratch.AsSpan(Int8Gemm.RowBlock * span, span);
-                sbyte[] row = planes is null ? [] : t_row ??= new sbyte[span];
+                sbyte[] row = planes is null ? [] : t_row is { } w && w.Length >= span ? w : t_row = new sbyte[span];
                 fixed (byte* tp = tile)
                 fixed (int* cp = scratch)
                 {
