@@ -97,6 +97,47 @@ public sealed class Int8TableTests
     }
 
     [Fact]
+    public void Add_as_two_operand_tables_and_a_requantization_equals_the_pair_table()
+    {
+        var random = new Random(34);
+        var sets = AddParameterSets().ToList();
+        // A positive output shift (a left shift before the multiply) and a clamp outside int8 (no plane form).
+        var (mo, eo) = FixedPoint.QuantizeMultiplier(3.0 / (1 << 20));
+        sets.Add([3, -7, 20, sets[2][3], sets[2][4], sets[2][5], sets[2][6], mo, eo, 5, -128, 127]);
+        foreach (var p in sets.Append([0, 0, 20, sets[0][3], sets[0][4], sets[0][5], sets[0][6], sets[0][7], sets[0][8], 0, -200, 127]))
+        {
+            var step = new BinaryStep("op", "Add", "a", "b", "y", p, unsigned: false);
+            var planes = AddPlanes.For(step);
+            if (p[10] < sbyte.MinValue || !System.Runtime.Intrinsics.X86.Avx512Vbmi.IsSupported)
+            {
+                Assert.Null(planes);
+                Assert.False(new Int8Binary(step, 1).Planes);
+                continue;
+            }
+            Assert.NotNull(planes);
+            Assert.True(new Int8Binary(step, 1).Planes);
+            var table = Int8Binary.Table(step);
+            string what = $"Add [{string.Join(",", p)}]";
+            // Every pair through the 64-value kernel, then sizes around the vector through its tail.
+            var (a, b) = AllPairs(1);
+            var y = new sbyte[65536];
+            planes.Run(a.As<sbyte>(), b.As<sbyte>(), y);
+            for (int i = 0; i < y.Length; i++) Assert.True(table[((byte)a.As<sbyte>()[i] << 8) | (byte)b.As<sbyte>()[i]] == y[i], $"{what} at pair {i}");
+            foreach (int size in new[] { 0, 1, 7, 17, 63, 64, 65, 127, 129, 1000 })
+            {
+                var x = Enumerable.Range(0, size).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
+                var z = Enumerable.Range(0, size).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
+                // One extra output byte that must stay untouched.
+                var output = new sbyte[size + 1];
+                output[size] = 77;
+                planes.Run(x, z, output.AsSpan(0, size));
+                for (int i = 0; i < size; i++) Assert.True(table[((byte)x[i] << 8) | (byte)z[i]] == output[i], $"{what}, size {size}, at {i}");
+                Assert.Equal(77, output[size]);
+            }
+        }
+    }
+
+    [Fact]
     public void Fast_lookup_equals_the_reference_step()
     {
         var random = new Random(33);

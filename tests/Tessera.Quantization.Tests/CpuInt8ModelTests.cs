@@ -21,13 +21,22 @@ public sealed class CpuInt8ModelTests
         {
             var fast = CpuIntegerProgram.Accelerate(program, threads);
             // Every convolution, Add and MaxPool of the model runs on a fast kernel.
-            // (Fast steps are matched by output name: the input Transpose island and its quantize became one step.)
-            Assert.All(program.Steps.Where(s => s is ConvolutionStep or BinaryStep), s => Assert.True(CpuIntegerProgram.IsFast(fast.Steps.Single(f => f.Outputs[0] == s.Outputs[0])), s.ToString()));
+            // (Fast steps are matched by output name: the input Transpose island and its quantize became one step, and
+            // a convolution read only by an Add runs with it as one step that makes the Add's output.)
+            bool Fused(IntegerStep conv) => conv is ConvolutionStep && fast.Steps.Any(f => f.Kind == "int.Conv+Add" && f.Name == conv.Name);
+            Assert.All(program.Steps.Where(s => s is ConvolutionStep or BinaryStep && !Fused(s)), s => Assert.True(CpuIntegerProgram.IsFast(fast.Steps.Single(f => f.Outputs[0] == s.Outputs[0])), s.ToString()));
+            if (System.Runtime.Intrinsics.X86.Avx512Vbmi.IsSupported) Assert.Contains(fast.Steps, f => f.Kind == "int.Conv+Add");
             var actual = fast.Run(inputs);
             int compared = 0;
             foreach (var step in program.Steps)
             foreach (var name in step.Outputs.Where(n => n.Length > 0))
             {
+                if (!actual.Contains(name) && Fused(step))
+                {
+                    // The fused step made the Add's output (compared below), not the convolution's.
+                    Assert.Single(program.Steps, s => s.Inputs.Contains(name));
+                    continue;
+                }
                 if (!actual.Contains(name))
                 {
                     // Only the transposed float input, read by nothing but the fused quantize, is not made.
@@ -53,7 +62,7 @@ public sealed class CpuInt8ModelTests
                 }
                 compared++;
             }
-            Assert.True(compared > 50, $"only {compared} values compared");
+            Assert.True(compared > 40, $"only {compared} values compared");
             foreach (var output in program.Outputs) Assert.Equal(expected.Original(output).ToDoubleArray(), actual.Original(output).ToDoubleArray());
         }
     }

@@ -6,7 +6,8 @@ namespace Tessera.Kernels.Cpu.Int8;
 /// cover (requantizing convolutions, depthwise included, ungrouped transposed convolutions, Add and Mul with equal
 /// shapes or a per-channel operand as table lookups, lookups, a lookup multiplied by its input as one lookup,
 /// MaxPool, GlobalAveragePool, nearest Resize, quantize and dequantize, a float Transpose read only by a quantize as one
-/// quantize-and-permute step); a folded lookup's value is not made (it had no other use). The fast steps reuse their output arrays from run to run, so the
+/// quantize-and-permute step, a convolution and the Add that is its only reader as one step); a folded lookup's
+/// value, and a convolution's output that only its fused Add read, is not made (it had no other use). The fast steps reuse their output arrays from run to run, so the
 /// values of one run's state stay valid until the next run of the same program (graph outputs are made by the
 /// final dequantize, a reference step, and are always fresh). replaced by them; every other step stays the integer
 /// reference step. The result is bit for bit the integer executor's.</summary>
@@ -47,9 +48,26 @@ public static class CpuIntegerProgram
                 dropped.Add(transpose);
             }
         }
+        // A convolution whose only reader is an Add of equal shapes runs the Add in its epilogue, when the Add's
+        // other operand is made before the convolution (the fused step runs in the convolution's place).
+        var residual = new Dictionary<ConvolutionStep, BinaryStep>();
+        var producer = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < source.Count; i++)
+        foreach (var name in source[i].Outputs) producer[name] = i;
+        for (int i = 0; i < source.Count; i++)
+        {
+            if (source[i] is not ConvolutionStep conv || !Int8Convolution.Covers(conv) || uses.GetValueOrDefault(conv.Outputs[0]) != 1) continue;
+            if (source.FirstOrDefault(s => s.Inputs.Contains(conv.Outputs[0])) is not BinaryStep { IsMultiply: false } add || folded.ContainsKey(add)) continue;
+            if (!Int8Convolution.CanFuse(conv, add)) continue;
+            string other = add.Inputs[add.Inputs[0] == conv.Outputs[0] ? 1 : 0];
+            if (producer.TryGetValue(other, out int made) && made >= i) continue;
+            residual[conv] = add;
+            dropped.Add(add);
+        }
         var steps = source.Where(s => !dropped.Contains(s)).Select(step => step switch
         {
             QuantizeStep quantize when permuted.TryGetValue(quantize, out var transpose) => new Int8QuantizeTranspose(transpose, quantize, resolved),
+            ConvolutionStep conv when residual.TryGetValue(conv, out var add) => new Int8Convolution(conv, add, resolved, chosen),
             ConvolutionStep conv when Int8Convolution.Covers(conv) => new Int8Convolution(conv, resolved, chosen),
             TransposedConvolutionStep transposed when Int8ConvolutionTranspose.Covers(transposed) => new Int8ConvolutionTranspose(transposed, resolved, chosen),
             BinaryStep binary when folded.TryGetValue(binary, out var lookup) => Int8Lookup.Product(lookup, binary, resolved),

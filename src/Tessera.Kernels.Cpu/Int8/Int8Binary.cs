@@ -18,6 +18,7 @@ public sealed class Int8Binary : IntegerStep
     private readonly BinaryStep _reference;
     private readonly int _threads;
     private readonly sbyte[] _pairs;
+    private readonly AddPlanes? _planes;
     private sbyte[]? _transposed;
     private readonly ReusedBuffer<sbyte> _output = new();
 
@@ -27,7 +28,11 @@ public sealed class Int8Binary : IntegerStep
         _reference = reference;
         _threads = threads;
         _pairs = Table(reference);
+        _planes = AddPlanes.For(reference);
     }
+
+    /// <summary>Whether equal-shape operands run on <see cref="AddPlanes"/> (an Add, AVX512-VBMI).</summary>
+    internal bool Planes => _planes is not null;
 
     public override string Kind => _reference.Kind;
 
@@ -108,13 +113,15 @@ public sealed class Int8Binary : IntegerStep
         if (total == 0) return;
         int workers = total < CpuParallel.SerialBelowElements ? 1 : _threads;
         var pairs = _pairs;
+        var planes = _planes;
         if (same)
         {
             int chunks = Math.Max(1, Math.Min(workers * 4, total / 8192));
             CpuParallel.For(chunks, workers, (int chunk) =>
             {
                 int start = (int)((long)total * chunk / chunks) & ~63, end = chunk == chunks - 1 ? total : (int)((long)total * (chunk + 1) / chunks) & ~63;
-                ByteTable.Binary(full.AsSpan(start, end - start), other.AsSpan(start, end - start), pairs, y.AsSpan(start, end - start));
+                if (planes is not null) planes.Run(full.AsSpan(start, end - start), other.AsSpan(start, end - start), y.AsSpan(start, end - start));
+                else ByteTable.Binary(full.AsSpan(start, end - start), other.AsSpan(start, end - start), pairs, y.AsSpan(start, end - start));
             });
             return;
         }

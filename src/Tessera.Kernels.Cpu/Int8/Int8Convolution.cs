@@ -47,15 +47,39 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private readonly bool _quads;
     private (int[] Shape, int Group, Window Window, int[] OutShape)? _plan;
     private readonly ReusedBuffer<sbyte> _output = new();
+    // A residual Add fused into the GEMM epilogue: each requantized row of up to 128 outputs is added to the other
+    // operand's row (the Add's own arithmetic, AddPlanes) and only the Add's output is written.
+    private readonly BinaryStep? _add;
+    private readonly AddPlanes? _addPlanes;
+    private readonly bool _convOnLeft;
 
     [ThreadStatic] private static byte[]? t_tile;
     [ThreadStatic] private static int[]? t_scratch;
     [ThreadStatic] private static short[]? t_planes;
     [ThreadStatic] private static byte[]? t_quads;
+    [ThreadStatic] private static sbyte[]? t_row;
 
-    public Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa)
-        : base(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
+    public Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa) : this(reference, threads, isa, null) { }
+
+    /// <summary>A convolution followed by <paramref name="add"/> (equal shapes, fixed point) of its output and another
+    /// value, as one step: the inputs are the convolution's input and the Add's other operand, the output the
+    /// Add's; the convolution's own output is not made. Only a GEMM (not depthwise) convolution
+    /// (<see cref="CanFuse"/>).</summary>
+    internal Int8Convolution(ConvolutionStep reference, BinaryStep add, int threads, Int8Isa isa)
+        : this(reference, threads, isa, (add, add.Inputs[0] == reference.Outputs[0]))
     {
+    }
+
+    private Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa, (BinaryStep Add, bool ConvOnLeft)? residual)
+        : base(reference.Name, residual is null ? [.. reference.Inputs] : [reference.Inputs[0], Other(residual.Value.Add, residual.Value.ConvOnLeft)],
+            residual is null ? [.. reference.Outputs] : [.. residual.Value.Add.Outputs])
+    {
+        if (residual is { } fused)
+        {
+            _add = fused.Add;
+            _convOnLeft = fused.ConvOnLeft;
+            _addPlanes = AddPlanes.For(fused.Add) ?? throw new ArgumentException("the Add has no plane form", nameof(residual));
+        }
         _reference = reference;
         _requantizer = reference.Requantizer ?? throw new ArgumentException("only a requantizing convolution has a fast form", nameof(reference));
         _threads = threads;
@@ -74,7 +98,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
         var w = reference.Weights.As<sbyte>();
         // A group with one input channel and one output channel is depthwise.
         int groups = (int)new KernelContext(reference.Node, 0, []).GetInt("group", 1);
-        _depthwise = _groupChannels == 1 && groups == _outChannels;
+        _depthwise = IsDepthwise(reference);
         if (_depthwise)
         {
             _depthwiseWeights = new int[w.Length];
@@ -135,12 +159,23 @@ public sealed unsafe class Int8Convolution : IntegerStep
         _columnSums = _weightZero.Any(z => z != 0);
     }
 
-    public override string Kind => _reference.Kind;
+    private static string Other(BinaryStep add, bool convOnLeft) => add.Inputs[convOnLeft ? 1 : 0];
 
-    public override string Parameters => _reference.Parameters + (_quads ? " cpu=depthwise-quads" : _depthwise ? " cpu=depthwise" : $" cpu={_isa}");
+    public override string Kind => _add is null ? _reference.Kind : _reference.Kind + "+Add";
+
+    public override string Parameters => _reference.Parameters + (_add is null ? "" : " add " + _add.Parameters) + (_quads ? " cpu=depthwise-quads" : _depthwise ? " cpu=depthwise" : $" cpu={_isa}");
 
     /// <summary>Whether the fast kernels cover the step (a requantizing 1-D or 2-D convolution).</summary>
     public static bool Covers(ConvolutionStep step) => step.Requantizer is { Rounding: RequantizationRounding.Double } && step.Weights.Rank is 3 or 4;
+
+    /// <summary>Whether <paramref name="add"/>, reading the output of <paramref name="conv"/> (covered), can run in
+    /// its epilogue: a GEMM (not depthwise) convolution, an Add with a plane form, the other operand not the
+    /// convolution's own output. Equal shapes are checked when the step runs (otherwise it fails).</summary>
+    internal static bool CanFuse(ConvolutionStep conv, BinaryStep add) =>
+        AddPlanes.For(add) is not null && add.Inputs[0] != add.Inputs[1] && !IsDepthwise(conv);
+
+    private static bool IsDepthwise(ConvolutionStep conv) =>
+        conv.Weights.Shape[1] == 1 && new KernelContext(conv.Node, 0, []).GetInt("group", 1) == conv.Weights.Shape[0];
 
     public override void Execute(IntegerState state)
     {
@@ -148,8 +183,16 @@ public sealed unsafe class Int8Convolution : IntegerStep
         var plan = Plan(x.Shape);
         int[] lifted = Windows.Lift(x.Shape);
         var y = _output.Get(ShapeMath.ElementCount(plan.OutShape));
+        if (_add is not null)
+        {
+            var other = state.Int8(Inputs[1]);
+            if (!other.Shape.AsSpan().SequenceEqual(plan.OutShape)) throw new InvalidInputException($"the fused Add's operand has shape [{string.Join(",", other.Shape)}], the convolution's output [{string.Join(",", plan.OutShape)}]", Name);
+            Gemm(x.As<sbyte>(), lifted, plan.Group, plan.Window, y, other.As<sbyte>());
+            state.SetInt8(Outputs[0], Tensor.Create(plan.OutShape, y), _add.Unsigned);
+            return;
+        }
         if (_depthwise) Depthwise(x.As<sbyte>(), lifted, plan.Window, y);
-        else Gemm(x.As<sbyte>(), lifted, plan.Group, plan.Window, y);
+        else Gemm(x.As<sbyte>(), lifted, plan.Group, plan.Window, y, null);
         state.SetInt8(Outputs[0], Tensor.Create(plan.OutShape, y), _reference.Unsigned);
     }
 
@@ -175,12 +218,17 @@ public sealed unsafe class Int8Convolution : IntegerStep
     /// (one call per 128 outputs, not per 32: its per-call set-up was a large part of a pointwise convolution).</summary>
     internal const int TilesPerItem = 4;
 
-    private void Gemm(sbyte[] x, int[] xShape, int group, Window window, sbyte[] y)
+    /// <summary>Tiles per work item at depth <paramref name="k"/>: twice <see cref="TilesPerItem"/> (256 outputs per
+    /// requantization and fused-Add call) while the item's packed tiles stay within 16 KB (k &lt;= 64: BlazeFace's
+    /// pointwise convolutions made 24 calls of each kind per 128 outputs).</summary>
+    internal static int TilesAt(int k) => k <= 64 ? 2 * TilesPerItem : TilesPerItem;
+
+    private void Gemm(sbyte[] x, int[] xShape, int group, Window window, sbyte[] y, sbyte[]? residual)
     {
         int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
         int oh = window.OutputHeight, ow = window.OutputWidth, positions = oh * ow;
         int perGroup = _outChannels / group, k = _groupChannels * _kernelArea, kGroups = Int8Gemm.KGroups(k);
-        const int span = TilesPerItem * Int8Gemm.TileColumns;
+        int tilesPerItem = TilesAt(k), span = tilesPerItem * Int8Gemm.TileColumns;
         int spans = (positions + span - 1) / span;
         int items = batch * group * spans;
         if (items == 0) return;
@@ -188,19 +236,24 @@ public sealed unsafe class Int8Convolution : IntegerStep
         int zx = _reference.InputZero;
         long macs = (long)batch * group * positions * k * perGroup;
         int threads = macs < (1 << 20) || Small(x.Length, y.Length) ? 1 : _threads;
+        var planes = _addPlanes;
+        bool convOnLeft = _convOnLeft;
         fixed (sbyte* xp = x)
         fixed (sbyte* yp = y)
+        fixed (sbyte* rp = residual)
         {
             sbyte* xBase = xp;
             sbyte* yBase = yp;
+            sbyte* rBase = rp;
             CpuParallel.For(Math.Min(items, Math.Max(1, threads) * 8), threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
             {
                 int chunks = Math.Min(items, Math.Max(1, threads) * 8);
                 int tileBytes = kGroups * Int8Gemm.TileColumns * 4;
-                var tile = t_tile is { } t && t.Length >= TilesPerItem * tileBytes ? t : t_tile = new byte[Math.Max(TilesPerItem * tileBytes, 4096)];
-                const int scratchLength = Int8Gemm.RowBlock * span + span;
+                var tile = t_tile is { } t && t.Length >= tilesPerItem * tileBytes ? t : t_tile = new byte[Math.Max(tilesPerItem * tileBytes, 4096)];
+                int scratchLength = Int8Gemm.RowBlock * span + span;
                 var scratch = t_scratch is { } s && s.Length >= scratchLength ? s : t_scratch = new int[scratchLength];
                 var columnSum = scratch.AsSpan(Int8Gemm.RowBlock * span, span);
+                sbyte[] row = planes is null ? [] : t_row is { } w && w.Length >= span ? w : t_row = new sbyte[span];
                 fixed (byte* tp = tile)
                 fixed (int* cp = scratch)
                 {
@@ -230,9 +283,16 @@ public sealed unsafe class Int8Convolution : IntegerStep
                                 for (int r = 0; r < rows; r++)
                                 {
                                     int m = g * perGroup + r0 + r;
-                                    var output = new Span<sbyte>(yBase + ((long)n * _outChannels + m) * positions + p0, valid);
+                                    long at = ((long)n * _outChannels + m) * positions + p0;
+                                    var output = new Span<sbyte>(yBase + at, valid);
                                     _channels[m].Row(new ReadOnlySpan<int>(cp + r * span, valid), _rowOffset[m],
-                                        _columnSums ? columnSum[..valid] : default, -_weightZero[m], output);
+                                        _columnSums ? columnSum[..valid] : default, -_weightZero[m], planes is null ? output : row.AsSpan(0, valid));
+                                    if (planes is not null)
+                                    {
+                                        var other = new ReadOnlySpan<sbyte>(rBase + at, valid);
+                                        if (convOnLeft) planes.Run(row.AsSpan(0, valid), other, output);
+                                        else planes.Run(other, row.AsSpan(0, valid), output);
+                                    }
                                 }
                             }
                         }
@@ -432,6 +492,9 @@ public sealed unsafe class Int8Convolution : IntegerStep
             CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
             {
                 var buffer = t_quads is { } b && b.Length >= bytes ? b : t_quads = new byte[bytes];
+                // The padded byte planes' padding (zx) is the same for every plane of the step: filled once here,
+                // then each plane writes only its values (not two Fill calls per row).
+                buffer.AsSpan(0, sx * (rows + 3 * dh) * length).Fill((byte)zx);
                 int accLength = QuadBatchRows(oh, ow) * ow + 32;
                 var acc = t_scratch is { } s && s.Length >= accLength ? s : t_scratch = new int[accLength];
                 for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
@@ -712,26 +775,19 @@ public sealed unsafe class Int8Convolution : IntegerStep
         int byteRows = rows + 3 * dh;
         var input = x.AsSpan(job * height * width, height * width);
         var raw = MemoryMarshal.Cast<byte, sbyte>(buffer.AsSpan(0, sx * byteRows * length));
-        sbyte pad = (sbyte)zx;
-        // Phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] (zx in the padding); the 3d rows
-        // past `rows` are only read against zero weights.
-        for (int r = 0; r < byteRows; r++)
+        // Phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] (zx in the padding, filled once per
+        // step by the caller: only the values are written here); the 3d rows past `rows` are only read against zero
+        // weights.
+        for (int r = Math.Max(0, window.PadTop), rowEnd = Math.Min(byteRows, height + window.PadTop); r < rowEnd; r++)
         {
             int iy = r - window.PadTop;
             for (int q = 0; q < sx; q++)
             {
                 var dst = raw.Slice((q * byteRows + r) * length, length);
-                if ((uint)iy >= (uint)height)
-                {
-                    dst.Fill(pad);
-                    continue;
-                }
                 var source = input.Slice(iy * width, width);
                 // Columns j with 0 <= j*s + q - padLeft < width.
                 int first = Math.Min(length, Math.Max(0, (padLeft - q + sx - 1) / sx));
                 int last = width - 1 - q + padLeft < 0 ? first : Math.Max(first, Math.Min(length, (width - 1 - q + padLeft) / sx + 1));
-                dst[..first].Fill(pad);
-                dst[last..].Fill(pad);
                 int j = first;
                 if (sx == 1)
                 {

@@ -109,15 +109,32 @@ internal readonly struct ChannelRequantization
             var x = Vector512.LoadUnsafe(ref a, (nuint)i) + offsetV;
             if (columns) x += Vector512.LoadUnsafe(ref column, (nuint)i) * scaleV;
             if (shifts) x = Vector512.ShiftLeft(Vector512.ShiftLeft(x, inputShift), left);
-            var even = Avx512F.Multiply(x, multiplier);
-            var odd = Avx512F.Multiply(Avx512F.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), multiplier);
-            even = Vector512.ShiftRightArithmetic(even + add - (Vector512.GreaterThan(below, even) & correction), total);
-            odd = Vector512.ShiftRightArithmetic(odd + add - (Vector512.GreaterThan(below, odd) & correction), total);
-            var r = Vector512.ConditionalSelect(oddLanes, Avx512F.ShiftLeftLogical(odd, 32).AsInt32(), even.AsInt32()) + zero;
-            var bytes = Avx512F.ConvertToVector128SByteWithSaturation(r);
-            Vector128.Min(Vector128.Max(bytes, lo), hi).StoreUnsafe(ref destination, (nuint)i);
+            Sixteen(x, multiplier, add, below, correction, oddLanes, total, zero, lo, hi).StoreUnsafe(ref destination, (nuint)i);
         }
         return n;
+    }
+
+    /// <summary>Whether the sixteen-lane form applies (AVX-512F and a clamp inside int8).</summary>
+    public bool Wide => _wide;
+
+    /// <summary>Sixteen int32 values requantized to int8 as <see cref="Row16"/> does (no offset; the input shift is
+    /// not applied, so only for a requantization made with input shift 0); only when <see cref="Wide"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<sbyte> Requantize16(Vector512<int> x) =>
+        Sixteen(_left == 0 ? x : Vector512.ShiftLeft(x, _left), _multiplier, _add, Vector512.Create(-(1L << 30)), _correction,
+            Vector512.Create(0xFFFF_FFFF_0000_0000).AsInt32(), _total, _zero, _lo, _hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<sbyte> Sixteen(Vector512<int> x, Vector512<int> multiplier, Vector512<long> add, Vector512<long> below,
+        Vector512<long> correction, Vector512<int> oddLanes, int total, Vector512<int> zero, Vector128<sbyte> lo, Vector128<sbyte> hi)
+    {
+        var even = Avx512F.Multiply(x, multiplier);
+        var odd = Avx512F.Multiply(Avx512F.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), multiplier);
+        even = Vector512.ShiftRightArithmetic(even + add - (Vector512.GreaterThan(below, even) & correction), total);
+        odd = Vector512.ShiftRightArithmetic(odd + add - (Vector512.GreaterThan(below, odd) & correction), total);
+        var r = Vector512.ConditionalSelect(oddLanes, Avx512F.ShiftLeftLogical(odd, 32).AsInt32(), even.AsInt32()) + zero;
+        var bytes = Avx512F.ConvertToVector128SByteWithSaturation(r);
+        return Vector128.Min(Vector128.Max(bytes, lo), hi);
     }
 }
 
