@@ -117,12 +117,19 @@ public static class DepthwiseConvolution
             bool direct = outWidth % 16 == 0;
             for (int oy = 0; oy < p.OutHeight; oy++)
             {
+                // Only the kernel rows that land on input rows: on the short planes of late MobileNet stages (2 or 3 rows
+                // under a 5x5 kernel) most kernel rows read vertical padding.
+                int top = oy * p.StrideY - p.PadTop;
+                int ky0 = top >= 0 ? 0 : Math.Min(kh, (-top + p.DilationY - 1) / p.DilationY);
+                int ky1 = Math.Max(ky0, Math.Min(kh, (p.Height - top + p.DilationY - 1) / p.DilationY));
+                float* source = phases + oy * p.StrideY * rowLength;
+                int first = ky0 * kw, count = (ky1 - ky0) * kw;
                 if (direct)
                 {
-                    SumRow(phases + oy * p.StrideY * rowLength, tap, w, taps, bias, result + (long)oy * outWidth, outWidth);
+                    SumRow(source, tap + first, w + first, count, bias, result + (long)oy * outWidth, outWidth);
                     continue;
                 }
-                SumRow(phases + oy * p.StrideY * rowLength, tap, w, taps, bias, target, outWidth);
+                SumRow(source, tap + first, w + first, count, bias, target, outWidth);
                 row[..outWidth].CopyTo(output.Slice(oy * outWidth, outWidth));
             }
         }
@@ -145,19 +152,36 @@ public static class DepthwiseConvolution
     }
 
     /// <summary>The vector part of <see cref="SumRow(float*, int*, float*, int, float, float*, int)"/> at one width:
-    /// every output column (the rows over-read past the end); returns the columns done.</summary>
+    /// every output column (the rows over-read past the end); returns the columns done. Each vector of the row has
+    /// two sums, even and odd taps, so that a block of four vectors keeps eight independent multiply-add chains and
+    /// the last one to three vectors of a row (96 columns are four vectors and two) still keep four or more.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int SumRow<TVector>(float* source, int* tap, float* w, int taps, float bias, float* target, int outWidth)
         where TVector : unmanaged, IFloatVector<TVector>
     {
         int lanes = TVector.Count, ox = 0;
+        var start = TVector.Splat(bias);
+        var zero = TVector.Splat(0f);
         for (; ox + 3 * lanes < outWidth; ox += 4 * lanes)
         {
-            var a0 = TVector.Splat(bias);
-            var a1 = a0;
-            var a2 = a0;
-            var a3 = a0;
-            for (int t = 0; t < taps; t++)
+            TVector a0 = start, a1 = start, a2 = start, a3 = start, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+            int t = 0;
+            for (; t + 1 < taps; t += 2)
+            {
+                float* x = source + tap[t] + ox;
+                var weight = TVector.Splat(w[t]);
+                a0 = TVector.MultiplyAdd(TVector.Load(x), weight, a0);
+                a1 = TVector.MultiplyAdd(TVector.Load(x + lanes), weight, a1);
+                a2 = TVector.MultiplyAdd(TVector.Load(x + 2 * lanes), weight, a2);
+                a3 = TVector.MultiplyAdd(TVector.Load(x + 3 * lanes), weight, a3);
+                float* u = source + tap[t + 1] + ox;
+                var next = TVector.Splat(w[t + 1]);
+                b0 = TVector.MultiplyAdd(TVector.Load(u), next, b0);
+                b1 = TVector.MultiplyAdd(TVector.Load(u + lanes), next, b1);
+                b2 = TVector.MultiplyAdd(TVector.Load(u + 2 * lanes), next, b2);
+                b3 = TVector.MultiplyAdd(TVector.Load(u + 3 * lanes), next, b3);
+            }
+            if (t < taps)
             {
                 float* x = source + tap[t] + ox;
                 var weight = TVector.Splat(w[t]);
@@ -166,16 +190,62 @@ public static class DepthwiseConvolution
                 a2 = TVector.MultiplyAdd(TVector.Load(x + 2 * lanes), weight, a2);
                 a3 = TVector.MultiplyAdd(TVector.Load(x + 3 * lanes), weight, a3);
             }
-            a0.Store(target + ox);
-            a1.Store(target + ox + lanes);
-            a2.Store(target + ox + 2 * lanes);
-            a3.Store(target + ox + 3 * lanes);
+            (a0 + b0).Store(target + ox);
+            (a1 + b1).Store(target + ox + lanes);
+            (a2 + b2).Store(target + ox + 2 * lanes);
+            (a3 + b3).Store(target + ox + 3 * lanes);
         }
-        for (; ox < outWidth; ox += lanes)
+        int rest = (outWidth - ox + lanes - 1) / lanes;
+        if (rest >= 2)
         {
-            var acc = TVector.Splat(bias);
-            for (int t = 0; t < taps; t++) acc = TVector.MultiplyAdd(TVector.Load(source + tap[t] + ox), TVector.Splat(w[t]), acc);
-            acc.Store(target + ox);
+            // Two vectors (and a third when three are left), even and odd taps apart.
+            bool third = rest == 3;
+            TVector a0 = start, a1 = start, a2 = start, b0 = zero, b1 = zero, b2 = zero;
+            int t = 0;
+            for (; t + 1 < taps; t += 2)
+            {
+                float* x = source + tap[t] + ox;
+                float* u = source + tap[t + 1] + ox;
+                var weight = TVector.Splat(w[t]);
+                var next = TVector.Splat(w[t + 1]);
+                a0 = TVector.MultiplyAdd(TVector.Load(x), weight, a0);
+                a1 = TVector.MultiplyAdd(TVector.Load(x + lanes), weight, a1);
+                b0 = TVector.MultiplyAdd(TVector.Load(u), next, b0);
+                b1 = TVector.MultiplyAdd(TVector.Load(u + lanes), next, b1);
+                if (third)
+                {
+                    a2 = TVector.MultiplyAdd(TVector.Load(x + 2 * lanes), weight, a2);
+                    b2 = TVector.MultiplyAdd(TVector.Load(u + 2 * lanes), next, b2);
+                }
+            }
+            if (t < taps)
+            {
+                float* x = source + tap[t] + ox;
+                var weight = TVector.Splat(w[t]);
+                a0 = TVector.MultiplyAdd(TVector.Load(x), weight, a0);
+                a1 = TVector.MultiplyAdd(TVector.Load(x + lanes), weight, a1);
+                if (third) a2 = TVector.MultiplyAdd(TVector.Load(x + 2 * lanes), weight, a2);
+            }
+            (a0 + b0).Store(target + ox);
+            (a1 + b1).Store(target + ox + lanes);
+            if (third) (a2 + b2).Store(target + ox + 2 * lanes);
+            return ox + rest * lanes;
+        }
+        if (rest == 1)
+        {
+            // One vector: four sums over taps t, t + 1, t + 2, t + 3.
+            TVector a0 = start, a1 = zero, a2 = zero, a3 = zero;
+            int t = 0;
+            for (; t + 3 < taps; t += 4)
+            {
+                a0 = TVector.MultiplyAdd(TVector.Load(source + tap[t] + ox), TVector.Splat(w[t]), a0);
+                a1 = TVector.MultiplyAdd(TVector.Load(source + tap[t + 1] + ox), TVector.Splat(w[t + 1]), a1);
+                a2 = TVector.MultiplyAdd(TVector.Load(source + tap[t + 2] + ox), TVector.Splat(w[t + 2]), a2);
+                a3 = TVector.MultiplyAdd(TVector.Load(source + tap[t + 3] + ox), TVector.Splat(w[t + 3]), a3);
+            }
+            for (; t < taps; t++) a0 = TVector.MultiplyAdd(TVector.Load(source + tap[t] + ox), TVector.Splat(w[t]), a0);
+            ((a0 + a1) + (a2 + a3)).Store(target + ox);
+            ox += lanes;
         }
         return ox;
     }
