@@ -20,7 +20,7 @@ public static class DepthwiseConvolution
         var layout = phased ? PhaseLayout.Of(plane) : default;
         CpuParallel.For(chunks, threads, chunk =>
         {
-            var scratch = phased ? System.Buffers.ArrayPool<float>.Shared.Rent(layout.Length) : [];
+            var scratch = phased ? System.Buffers.ArrayPool<float>.Shared.Rent(layout.Length + AlignmentSlack) : [];
             for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
             {
                 int c = job % channels;
@@ -48,16 +48,35 @@ public static class DepthwiseConvolution
             int lanes = Vector512.IsHardwareAccelerated ? 16 : 8;
             int roundedOut = (p.OutWidth + lanes - 1) / lanes * lanes;
             int rowLength = roundedOut + (p.KernelWidth - 1) * p.DilationX / p.StrideX + 1;
+            // Whole 64-byte lines per row, so that (with the plane's start aligned) every row starts on a line.
+            rowLength = (rowLength + 15) / 16 * 16;
             return new PhaseLayout(rows, rowLength, p.StrideX);
         }
     }
 
+    /// <summary>Floats past a phase layout's length in a scratch array, so that the plane can start on a 64-byte line.</summary>
+    private const int AlignmentSlack = 16;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, float[] scratch, ReadOnlySpan<float> weights, float bias, Span<float> output)
+    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, float[] buffer, ReadOnlySpan<float> weights, float bias, Span<float> output)
+    {
+        // The buffer stays pinned throughout, so the plane's start, moved to a 64-byte line, stays there: with whole-line
+        // rows the first tap of each kernel row is then an aligned load (line-crossing loads cost two).
+        fixed (float* pinned = buffer)
+        {
+            int align = (int)((64 - ((nint)pinned & 63)) & 63) / sizeof(float);
+            PhasedPlane(input, p, layout, buffer.AsSpan(align, layout.Length), weights, bias, output);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, Span<float> scratch, ReadOnlySpan<float> weights, float bias, Span<float> output)
     {
         int s = layout.Phases, rowLength = layout.RowLength;
-        // Fill the phases: phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] or 0.
-        scratch.AsSpan(0, layout.Length).Clear();
+        // Fill the phases: phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] or 0. At stride 1 only
+        // the rows of the input are written (padding columns zeroed, the rest copied): rows in the vertical padding are
+        // never read, since each output row sums only the kernel rows that land on input rows.
+        if (s != 1) scratch.Clear();
         for (int r = 0; r < layout.Rows; r++)
         {
             int iy = r - p.PadTop;
@@ -65,8 +84,11 @@ public static class DepthwiseConvolution
             var source = input.Slice(iy * p.Width, p.Width);
             if (s == 1)
             {
-                int count = Math.Min(p.Width, rowLength - p.PadLeft);
-                if (count > 0) source[..count].CopyTo(scratch.AsSpan(r * rowLength + p.PadLeft, count));
+                var target = scratch.Slice(r * rowLength, rowLength);
+                int left = Math.Min(p.PadLeft, rowLength), count = Math.Max(0, Math.Min(p.Width, rowLength - p.PadLeft));
+                target[..left].Clear();
+                source[..count].CopyTo(target.Slice(left, count));
+                target[(left + count)..].Clear();
                 continue;
             }
             // Input column ix is padded column ix + padLeft: phase (ix + padLeft) % s, position (ix + padLeft) / s.
@@ -78,12 +100,12 @@ public static class DepthwiseConvolution
                 {
                     int first = ((q - p.PadLeft) % 2 + 2) % 2, start = (first + p.PadLeft) / 2;
                     int count = Math.Min((p.Width - first + 1) / 2, rowLength - start);
-                    if (count > 0) PatchPacker.EvenElements(source, first, scratch.AsSpan(q * phaseStride + r * rowLength + start, count));
+                    if (count > 0) PatchPacker.EvenElements(source, first, scratch.Slice(q * phaseStride + r * rowLength + start, count));
                 }
                 continue;
             }
             int phase = p.PadLeft % s, position = p.PadLeft / s;
-            var phases = scratch.AsSpan(r * rowLength);
+            var phases = scratch.Slice(r * rowLength);
             for (int ix = 0; ix < p.Width && position < rowLength; ix++)
             {
                 phases[phase * phaseStride + position] = source[ix];
