@@ -71,6 +71,25 @@ public sealed class ShapeSweepTests
     }
 
     [Theory]
+    [InlineData("HardSwish")]
+    [InlineData("Clip")]
+    [InlineData("Relu")]
+    public void Depthwise_convolution_on_large_planes_applies_the_activation_row_by_row(string activation)
+    {
+        // Output planes above 8192 floats get the fused activation per row as it is summed: odd sizes (97 x 101, 7 channels),
+        // whole-vector rows (128 x 128), stride 2, and the plane just above and below the threshold.
+        var random = new Random(activation.Length);
+        foreach (var (channels, height, width, kernel, stride) in ((int, int, int, int, int)[])[(7, 97, 101, 3, 1), (3, 128, 128, 3, 1), (5, 181, 183, 5, 2), (1, 64, 129, 3, 1), (1, 64, 128, 3, 1)])
+        {
+            var node = Conv(channels, kernel, kernel, stride, stride, 1, 1, [kernel / 2, kernel / 2, kernel / 2, kernel / 2], activation);
+            var inputs = new[] { RandomTensor(random, 1, channels, height, width), RandomTensor(random, channels, 1, kernel, kernel), RandomTensor(random, channels) };
+            string label = $"depthwise {channels}x{height}x{width} k{kernel} s{stride} {activation}";
+            Check(Fast, node, inputs, label);
+            Check(FastTwoThreads, node, inputs, label + ", two threads");
+        }
+    }
+
+    [Theory]
     [InlineData(64, 17)]
     [InlineData(33, 7)]
     [InlineData(32, 18)]

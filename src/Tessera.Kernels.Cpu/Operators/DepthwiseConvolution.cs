@@ -28,7 +28,12 @@ public static class DepthwiseConvolution
                 var weights = w.AsSpan(c * plane.KernelHeight * plane.KernelWidth, plane.KernelHeight * plane.KernelWidth);
                 var output = y.AsSpan(job * plane.OutHeight * plane.OutWidth, plane.OutHeight * plane.OutWidth);
                 float b = bias?[c] ?? 0f;
-                if (phased) PhasedPlane(input, plane, layout, scratch, weights, b, output);
+                if (phased && output.Length > RowActivationAbove)
+                {
+                    PhasedPlane(input, plane, layout, scratch, weights, b, output, activation);
+                    continue;
+                }
+                if (phased) PhasedPlane(input, plane, layout, scratch, weights, b, output, Activation.None);
                 else RowPlane(input, plane, weights, b, output);
                 activation.Apply(output);
             }
@@ -54,23 +59,27 @@ public static class DepthwiseConvolution
         }
     }
 
+    /// <summary>Output planes of more floats than this (more than L1 holds next to the phase plane: det's 320x320 and 160x160)
+    /// get the activation row by row while each row is in cache; smaller ones in one pass per plane.</summary>
+    private const int RowActivationAbove = 8192;
+
     /// <summary>Floats past a phase layout's length in a scratch array, so that the plane can start on a 64-byte line.</summary>
     private const int AlignmentSlack = 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, float[] buffer, ReadOnlySpan<float> weights, float bias, Span<float> output)
+    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, float[] buffer, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation)
     {
         // The buffer stays pinned throughout, so the plane's start, moved to a 64-byte line, stays there: with whole-line
         // rows the first tap of each kernel row is then an aligned load (line-crossing loads cost two).
         fixed (float* pinned = buffer)
         {
             int align = (int)((64 - ((nint)pinned & 63)) & 63) / sizeof(float);
-            PhasedPlane(input, p, layout, buffer.AsSpan(align, layout.Length), weights, bias, output);
+            PhasedPlane(input, p, layout, buffer.AsSpan(align, layout.Length), weights, bias, output, activation);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, Span<float> scratch, ReadOnlySpan<float> weights, float bias, Span<float> output)
+    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, Span<float> scratch, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation)
     {
         int s = layout.Phases, rowLength = layout.RowLength;
         // Fill the phases: phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] or 0. At stride 1 only
@@ -149,10 +158,13 @@ public static class DepthwiseConvolution
                 if (direct)
                 {
                     SumRow(source, tap + first, w + first, count, bias, result + (long)oy * outWidth, outWidth);
-                    continue;
                 }
-                SumRow(source, tap + first, w + first, count, bias, target, outWidth);
-                row[..outWidth].CopyTo(output.Slice(oy * outWidth, outWidth));
+                else
+                {
+                    SumRow(source, tap + first, w + first, count, bias, target, outWidth);
+                    row[..outWidth].CopyTo(output.Slice(oy * outWidth, outWidth));
+                }
+                activation.Apply(output.Slice(oy * outWidth, outWidth));
             }
         }
     }
