@@ -16,6 +16,9 @@ internal sealed class BufferArena : IBufferProvider
     private readonly List<float[]> _rentedByNode = new();
     private IReadOnlyList<DataValue?> _nodeInputs = [];
     private List<Value> _releasedAfterNode = [];
+    // Graph outputs handed to callers, which they may give back with Recycle (weak: an output the caller keeps is
+    // not kept alive by the arena).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<float[], object> _handedOut = new();
 
     /// <summary>Bytes of every array the arena has created: the peak of simultaneously live activations
     /// (plus the graph outputs handed to callers, which leave the arena).</summary>
@@ -88,7 +91,7 @@ internal sealed class BufferArena : IBufferProvider
     {
         foreach (var result in results)
         {
-            if (result is Tensor { Data: float[] array }) _holders.Remove(array);
+            if (result is Tensor { Data: float[] array } && _holders.Remove(array)) _handedOut.AddOrUpdate(array, this);
         }
         foreach (var value in remaining)
         {
@@ -98,6 +101,14 @@ internal sealed class BufferArena : IBufferProvider
         _holders.Clear();
         _rentedByNode.Clear();
         _nodeInputs = [];
+    }
+
+    /// <summary>A graph output of an earlier run that its caller will not read again: its array is reused like a
+    /// dead value's. Only arrays this arena handed out, each once; anything else (an input passed through, a
+    /// constant, an output given back twice) is left alone.</summary>
+    public void Recycle(DataValue? value)
+    {
+        if (value is Tensor { Data: float[] array } && _handedOut.Remove(array)) GiveBack(array);
     }
 
     private void GiveBack(float[] array)

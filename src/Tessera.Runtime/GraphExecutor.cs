@@ -32,6 +32,13 @@ internal sealed class GraphExecutor : ISubgraphRunner
     /// <summary>Bytes of activation arrays the arena created (0 without reuse).</summary>
     public long ArenaBytes => _arena?.CreatedBytes ?? 0;
 
+    /// <summary>Gives results of an earlier main-graph run back to the arena (see <see cref="BufferArena.Recycle"/>).</summary>
+    public void Recycle(IEnumerable<DataValue?> results)
+    {
+        if (_arena is null) return;
+        foreach (var result in results) _arena.Recycle(result);
+    }
+
     private sealed class Environment(Environment? parent)
     {
         public Dictionary<Value, DataValue?> Values { get; } = new();

@@ -70,6 +70,12 @@ public sealed class InferenceSession
     /// or no kernel takes its outputs from the arena).</summary>
     public long ArenaBytes => _executor.ArenaBytes;
 
+    /// <summary>Hands the results of an earlier <see cref="Run"/> back to the session: their arrays are reused by later
+    /// runs, so the caller must not read them again (as disposing ONNX Runtime's outputs returns them to its arena). A
+    /// loop that reads each result and recycles it allocates no output arrays after its first run; results the caller
+    /// keeps are simply not recycled. Values that are not the arena's (an input passed through, a constant) are ignored.</summary>
+    public void Recycle(IReadOnlyDictionary<string, DataValue> results) => _executor.Recycle(results.Values);
+
     /// <summary>Throws <see cref="InvalidInputException"/> when <paramref name="names"/> holds a name that is
     /// not an input of <paramref name="model"/> (also called by <see cref="Run"/>); callers that rewrite the
     /// model before creating a session check the names first.</summary>

@@ -94,6 +94,62 @@ public sealed class ArenaTests
     }
 
     [Fact]
+    public void Recycled_results_are_reused_and_later_runs_still_equal_the_reference()
+    {
+        var model = Model();
+        var reference = new InferenceSession(model);
+        var cpu = new InferenceSession(model, new SessionOptions { Backend = CpuBackend.Name, Threads = 1 });
+        cpu.Recycle(cpu.Run(Feed(1)));
+        cpu.Recycle(cpu.Run(Feed(2)));
+        long settled = cpu.ArenaBytes;
+        for (int run = 0; run < 3; run++)
+        {
+            var feeds = Feed(3 + run);
+            var expected = reference.Run(feeds);
+            var actual = cpu.Run(feeds);
+            foreach (var name in (string[])["scaled", "conv"])
+            {
+                var e = Output(expected, name);
+                var a = Output(actual, name);
+                for (int i = 0; i < e.Length; i++) Assert.True(Math.Abs(e[i] - a[i]) <= 1e-4 * Math.Max(1, Math.Abs(e[i])), $"run {run} {name}[{i}]: {a[i]} vs {e[i]}");
+            }
+            cpu.Recycle(actual);
+            cpu.Recycle(actual); // a second give-back of the same results is ignored
+        }
+        // The outputs' arrays went back, so no run after the first two created any array.
+        Assert.Equal(settled, cpu.ArenaBytes);
+    }
+
+    [Fact]
+    public void Recycling_leaves_arrays_the_arena_did_not_create_alone()
+    {
+        // y = Identity(x) hands the caller's own input array back as an output; z = Relu(x) is the arena's.
+        var graph = new Graph();
+        var x = new Value("x", new TensorType(DataType.Float32, new TensorShape(1, 4, 5, 3)));
+        graph.Inputs.Add(x);
+        Value y = new("y"), z = new("z");
+        graph.AddNode("Identity", [x], [y], name: "same");
+        graph.AddNode("Relu", [x], [z], name: "relu");
+        graph.Outputs.Add(y);
+        graph.Outputs.Add(z);
+        var model = new Model(graph);
+        model.Opsets[string.Empty] = 17;
+        var cpu = new InferenceSession(model, new SessionOptions { Backend = CpuBackend.Name, Threads = 1 });
+        var first = Random(7, 1, 4, 5, 3);
+        var kept = first.ToFloatArray();
+        cpu.Recycle(cpu.Run(new Dictionary<string, DataValue> { ["x"] = first }));
+        for (int run = 0; run < 3; run++)
+        {
+            var other = Random(20 + run, 1, 4, 5, 3);
+            var outputs = cpu.Run(new Dictionary<string, DataValue> { ["x"] = other });
+            Assert.Equal(other.ToFloatArray().Select(v => Math.Max(v, 0f)).ToArray(), Output(outputs, "z"));
+            cpu.Recycle(outputs);
+        }
+        // The first input went out as output y and back through Recycle, but no later run wrote into it.
+        Assert.Equal(kept, first.ToFloatArray());
+    }
+
+    [Fact]
     public void Without_reuse_the_arena_is_empty_and_results_are_the_same()
     {
         var model = Model();

@@ -43,6 +43,53 @@ public sealed class ShapeSweepTests
     }
 
     [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    [InlineData(7)]
+    public void Depthwise_convolution_on_short_planes_skips_only_the_kernel_rows_in_the_padding(int kernel)
+    {
+        // Late MobileNet stages (PP-OCR cls: 2 or 3 rows under a 5x5 kernel): the kernel rows whose input row lies in the
+        // vertical padding are left out of each output row's sum; every row count of 1-7 with top and bottom pads from 0 to
+        // past the kernel, strides 1 and 2, dilation 1 and 2, widths of 1 to 7 vectors and partial vectors, odd channel counts.
+        var random = new Random(kernel * 31);
+        foreach (int height in (int[])[1, 2, 3, 7])
+        {
+            foreach (int width in (int[])[1, 7, 17, 48, 96, 113])
+            {
+                int padTop = random.Next(0, kernel), padBottom = random.Next(0, kernel);
+                int sy = random.Next(1, 3), sx = random.Next(1, 3), dy = sx == 1 ? random.Next(1, 3) : 1;
+                int channels = ((int[])[1, 7, 17])[random.Next(3)];
+                if (height + padTop + padBottom < (kernel - 1) * dy + 1 || width + 2 * (kernel / 2) < kernel) continue;
+                string activation = (string[])["", "Relu", "HardSwish"] is var names ? names[random.Next(names.Length)] : "";
+                var node = Conv(channels, kernel, kernel, sy, sx, dy, 1, [padTop, kernel / 2, padBottom, kernel / 2], activation);
+                var inputs = new[] { RandomTensor(random, 1, channels, height, width), RandomTensor(random, channels, 1, kernel, kernel), RandomTensor(random, channels) };
+                string label = $"depthwise {channels}x{height}x{width} k{kernel} s{sy},{sx} d{dy} pads {padTop},{padBottom} {activation}";
+                Check(Fast, node, inputs, label);
+                Check(FastTwoThreads, node, inputs, label + ", two threads");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("HardSwish")]
+    [InlineData("Clip")]
+    [InlineData("Relu")]
+    public void Depthwise_convolution_on_large_planes_applies_the_activation_row_by_row(string activation)
+    {
+        // Output planes above 8192 floats get the fused activation per row as it is summed: odd sizes (97 x 101, 7 channels),
+        // whole-vector rows (128 x 128), stride 2, and the plane just above and below the threshold.
+        var random = new Random(activation.Length);
+        foreach (var (channels, height, width, kernel, stride) in ((int, int, int, int, int)[])[(7, 97, 101, 3, 1), (3, 128, 128, 3, 1), (5, 181, 183, 5, 2), (1, 64, 129, 3, 1), (1, 64, 128, 3, 1)])
+        {
+            var node = Conv(channels, kernel, kernel, stride, stride, 1, 1, [kernel / 2, kernel / 2, kernel / 2, kernel / 2], activation);
+            var inputs = new[] { RandomTensor(random, 1, channels, height, width), RandomTensor(random, channels, 1, kernel, kernel), RandomTensor(random, channels) };
+            string label = $"depthwise {channels}x{height}x{width} k{kernel} s{stride} {activation}";
+            Check(Fast, node, inputs, label);
+            Check(FastTwoThreads, node, inputs, label + ", two threads");
+        }
+    }
+
+    [Theory]
     [InlineData(64, 17)]
     [InlineData(33, 7)]
     [InlineData(32, 18)]

@@ -20,7 +20,7 @@ public static class DepthwiseConvolution
         var layout = phased ? PhaseLayout.Of(plane) : default;
         CpuParallel.For(chunks, threads, chunk =>
         {
-            var scratch = phased ? System.Buffers.ArrayPool<float>.Shared.Rent(layout.Length) : [];
+            var scratch = phased ? System.Buffers.ArrayPool<float>.Shared.Rent(layout.Length + AlignmentSlack) : [];
             for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
             {
                 int c = job % channels;
@@ -28,7 +28,12 @@ public static class DepthwiseConvolution
                 var weights = w.AsSpan(c * plane.KernelHeight * plane.KernelWidth, plane.KernelHeight * plane.KernelWidth);
                 var output = y.AsSpan(job * plane.OutHeight * plane.OutWidth, plane.OutHeight * plane.OutWidth);
                 float b = bias?[c] ?? 0f;
-                if (phased) PhasedPlane(input, plane, layout, scratch, weights, b, output);
+                if (phased && output.Length > RowActivationAbove)
+                {
+                    PhasedPlane(input, plane, layout, scratch, weights, b, output, activation);
+                    continue;
+                }
+                if (phased) PhasedPlane(input, plane, layout, scratch, weights, b, output, Activation.None);
                 else RowPlane(input, plane, weights, b, output);
                 activation.Apply(output);
             }
@@ -48,16 +53,39 @@ public static class DepthwiseConvolution
             int lanes = Vector512.IsHardwareAccelerated ? 16 : 8;
             int roundedOut = (p.OutWidth + lanes - 1) / lanes * lanes;
             int rowLength = roundedOut + (p.KernelWidth - 1) * p.DilationX / p.StrideX + 1;
+            // Whole 64-byte lines per row, so that (with the plane's start aligned) every row starts on a line.
+            rowLength = (rowLength + 15) / 16 * 16;
             return new PhaseLayout(rows, rowLength, p.StrideX);
         }
     }
 
+    /// <summary>Output planes of more floats than this (more than L1 holds next to the phase plane: det's 320x320 and 160x160)
+    /// get the activation row by row while each row is in cache; smaller ones in one pass per plane.</summary>
+    private const int RowActivationAbove = 8192;
+
+    /// <summary>Floats past a phase layout's length in a scratch array, so that the plane can start on a 64-byte line.</summary>
+    private const int AlignmentSlack = 16;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, float[] scratch, ReadOnlySpan<float> weights, float bias, Span<float> output)
+    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, float[] buffer, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation)
+    {
+        // The buffer stays pinned throughout, so the plane's start, moved to a 64-byte line, stays there: with whole-line
+        // rows the first tap of each kernel row is then an aligned load (line-crossing loads cost two).
+        fixed (float* pinned = buffer)
+        {
+            int align = (int)((64 - ((nint)pinned & 63)) & 63) / sizeof(float);
+            PhasedPlane(input, p, layout, buffer.AsSpan(align, layout.Length), weights, bias, output, activation);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, Span<float> scratch, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation)
     {
         int s = layout.Phases, rowLength = layout.RowLength;
-        // Fill the phases: phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] or 0.
-        scratch.AsSpan(0, layout.Length).Clear();
+        // Fill the phases: phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] or 0. At stride 1 only
+        // the rows of the input are written (padding columns zeroed, the rest copied): rows in the vertical padding are
+        // never read, since each output row sums only the kernel rows that land on input rows.
+        if (s != 1) scratch.Clear();
         for (int r = 0; r < layout.Rows; r++)
         {
             int iy = r - p.PadTop;
@@ -65,8 +93,11 @@ public static class DepthwiseConvolution
             var source = input.Slice(iy * p.Width, p.Width);
             if (s == 1)
             {
-                int count = Math.Min(p.Width, rowLength - p.PadLeft);
-                if (count > 0) source[..count].CopyTo(scratch.AsSpan(r * rowLength + p.PadLeft, count));
+                var target = scratch.Slice(r * rowLength, rowLength);
+                int left = Math.Min(p.PadLeft, rowLength), count = Math.Max(0, Math.Min(p.Width, rowLength - p.PadLeft));
+                target[..left].Clear();
+                source[..count].CopyTo(target.Slice(left, count));
+                target[(left + count)..].Clear();
                 continue;
             }
             // Input column ix is padded column ix + padLeft: phase (ix + padLeft) % s, position (ix + padLeft) / s.
@@ -78,12 +109,12 @@ public static class DepthwiseConvolution
                 {
                     int first = ((q - p.PadLeft) % 2 + 2) % 2, start = (first + p.PadLeft) / 2;
                     int count = Math.Min((p.Width - first + 1) / 2, rowLength - start);
-                    if (count > 0) PatchPacker.EvenElements(source, first, scratch.AsSpan(q * phaseStride + r * rowLength + start, count));
+                    if (count > 0) PatchPacker.EvenElements(source, first, scratch.Slice(q * phaseStride + r * rowLength + start, count));
                 }
                 continue;
             }
             int phase = p.PadLeft % s, position = p.PadLeft / s;
-            var phases = scratch.AsSpan(r * rowLength);
+            var phases = scratch.Slice(r * rowLength);
             for (int ix = 0; ix < p.Width && position < rowLength; ix++)
             {
                 phases[phase * phaseStride + position] = source[ix];
@@ -117,13 +148,23 @@ public static class DepthwiseConvolution
             bool direct = outWidth % 16 == 0;
             for (int oy = 0; oy < p.OutHeight; oy++)
             {
+                // Only the kernel rows that land on input rows: on the short planes of late MobileNet stages (2 or 3 rows
+                // under a 5x5 kernel) most kernel rows read vertical padding.
+                int top = oy * p.StrideY - p.PadTop;
+                int ky0 = top >= 0 ? 0 : Math.Min(kh, (-top + p.DilationY - 1) / p.DilationY);
+                int ky1 = Math.Max(ky0, Math.Min(kh, (p.Height - top + p.DilationY - 1) / p.DilationY));
+                float* source = phases + oy * p.StrideY * rowLength;
+                int first = ky0 * kw, count = (ky1 - ky0) * kw;
                 if (direct)
                 {
-                    SumRow(phases + oy * p.StrideY * rowLength, tap, w, taps, bias, result + (long)oy * outWidth, outWidth);
-                    continue;
+                    SumRow(source, tap + first, w + first, count, bias, result + (long)oy * outWidth, outWidth);
                 }
-                SumRow(phases + oy * p.StrideY * rowLength, tap, w, taps, bias, target, outWidth);
-                row[..outWidth].CopyTo(output.Slice(oy * outWidth, outWidth));
+                else
+                {
+                    SumRow(source, tap + first, w + first, count, bias, target, outWidth);
+                    row[..outWidth].CopyTo(output.Slice(oy * outWidth, outWidth));
+                }
+                activation.Apply(output.Slice(oy * outWidth, outWidth));
             }
         }
     }
@@ -145,19 +186,36 @@ public static class DepthwiseConvolution
     }
 
     /// <summary>The vector part of <see cref="SumRow(float*, int*, float*, int, float, float*, int)"/> at one width:
-    /// every output column (the rows over-read past the end); returns the columns done.</summary>
+    /// every output column (the rows over-read past the end); returns the columns done. Each vector of the row has
+    /// two sums, even and odd taps, so that a block of four vectors keeps eight independent multiply-add chains and
+    /// the last one to three vectors of a row (96 columns are four vectors and two) still keep four or more.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int SumRow<TVector>(float* source, int* tap, float* w, int taps, float bias, float* target, int outWidth)
         where TVector : unmanaged, IFloatVector<TVector>
     {
         int lanes = TVector.Count, ox = 0;
+        var start = TVector.Splat(bias);
+        var zero = TVector.Splat(0f);
         for (; ox + 3 * lanes < outWidth; ox += 4 * lanes)
         {
-            var a0 = TVector.Splat(bias);
-            var a1 = a0;
-            var a2 = a0;
-            var a3 = a0;
-            for (int t = 0; t < taps; t++)
+            TVector a0 = start, a1 = start, a2 = start, a3 = start, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+            int t = 0;
+            for (; t + 1 < taps; t += 2)
+            {
+                float* x = source + tap[t] + ox;
+                var weight = TVector.Splat(w[t]);
+                a0 = TVector.MultiplyAdd(TVector.Load(x), weight, a0);
+                a1 = TVector.MultiplyAdd(TVector.Load(x + lanes), weight, a1);
+                a2 = TVector.MultiplyAdd(TVector.Load(x + 2 * lanes), weight, a2);
+                a3 = TVector.MultiplyAdd(TVector.Load(x + 3 * lanes), weight, a3);
+                float* u = source + tap[t + 1] + ox;
+                var next = TVector.Splat(w[t + 1]);
+                b0 = TVector.MultiplyAdd(TVector.Load(u), next, b0);
+                b1 = TVector.MultiplyAdd(TVector.Load(u + lanes), next, b1);
+                b2 = TVector.MultiplyAdd(TVector.Load(u + 2 * lanes), next, b2);
+                b3 = TVector.MultiplyAdd(TVector.Load(u + 3 * lanes), next, b3);
+            }
+            if (t < taps)
             {
                 float* x = source + tap[t] + ox;
                 var weight = TVector.Splat(w[t]);
@@ -166,16 +224,62 @@ public static class DepthwiseConvolution
                 a2 = TVector.MultiplyAdd(TVector.Load(x + 2 * lanes), weight, a2);
                 a3 = TVector.MultiplyAdd(TVector.Load(x + 3 * lanes), weight, a3);
             }
-            a0.Store(target + ox);
-            a1.Store(target + ox + lanes);
-            a2.Store(target + ox + 2 * lanes);
-            a3.Store(target + ox + 3 * lanes);
+            (a0 + b0).Store(target + ox);
+            (a1 + b1).Store(target + ox + lanes);
+            (a2 + b2).Store(target + ox + 2 * lanes);
+            (a3 + b3).Store(target + ox + 3 * lanes);
         }
-        for (; ox < outWidth; ox += lanes)
+        int rest = (outWidth - ox + lanes - 1) / lanes;
+        if (rest >= 2)
         {
-            var acc = TVector.Splat(bias);
-            for (int t = 0; t < taps; t++) acc = TVector.MultiplyAdd(TVector.Load(source + tap[t] + ox), TVector.Splat(w[t]), acc);
-            acc.Store(target + ox);
+            // Two vectors (and a third when three are left), even and odd taps apart.
+            bool third = rest == 3;
+            TVector a0 = start, a1 = start, a2 = start, b0 = zero, b1 = zero, b2 = zero;
+            int t = 0;
+            for (; t + 1 < taps; t += 2)
+            {
+                float* x = source + tap[t] + ox;
+                float* u = source + tap[t + 1] + ox;
+                var weight = TVector.Splat(w[t]);
+                var next = TVector.Splat(w[t + 1]);
+                a0 = TVector.MultiplyAdd(TVector.Load(x), weight, a0);
+                a1 = TVector.MultiplyAdd(TVector.Load(x + lanes), weight, a1);
+                b0 = TVector.MultiplyAdd(TVector.Load(u), next, b0);
+                b1 = TVector.MultiplyAdd(TVector.Load(u + lanes), next, b1);
+                if (third)
+                {
+                    a2 = TVector.MultiplyAdd(TVector.Load(x + 2 * lanes), weight, a2);
+                    b2 = TVector.MultiplyAdd(TVector.Load(u + 2 * lanes), next, b2);
+                }
+            }
+            if (t < taps)
+            {
+                float* x = source + tap[t] + ox;
+                var weight = TVector.Splat(w[t]);
+                a0 = TVector.MultiplyAdd(TVector.Load(x), weight, a0);
+                a1 = TVector.MultiplyAdd(TVector.Load(x + lanes), weight, a1);
+                if (third) a2 = TVector.MultiplyAdd(TVector.Load(x + 2 * lanes), weight, a2);
+            }
+            (a0 + b0).Store(target + ox);
+            (a1 + b1).Store(target + ox + lanes);
+            if (third) (a2 + b2).Store(target + ox + 2 * lanes);
+            return ox + rest * lanes;
+        }
+        if (rest == 1)
+        {
+            // One vector: four sums over taps t, t + 1, t + 2, t + 3.
+            TVector a0 = start, a1 = zero, a2 = zero, a3 = zero;
+            int t = 0;
+            for (; t + 3 < taps; t += 4)
+            {
+                a0 = TVector.MultiplyAdd(TVector.Load(source + tap[t] + ox), TVector.Splat(w[t]), a0);
+                a1 = TVector.MultiplyAdd(TVector.Load(source + tap[t + 1] + ox), TVector.Splat(w[t + 1]), a1);
+                a2 = TVector.MultiplyAdd(TVector.Load(source + tap[t + 2] + ox), TVector.Splat(w[t + 2]), a2);
+                a3 = TVector.MultiplyAdd(TVector.Load(source + tap[t + 3] + ox), TVector.Splat(w[t + 3]), a3);
+            }
+            for (; t < taps; t++) a0 = TVector.MultiplyAdd(TVector.Load(source + tap[t] + ox), TVector.Splat(w[t]), a0);
+            ((a0 + a1) + (a2 + a3)).Store(target + ox);
+            ox += lanes;
         }
         return ox;
     }

@@ -80,9 +80,18 @@ public sealed class FastConvolutionTranspose(Operator reference, CpuKernelOption
                 for (int gi = 0; gi < group; gi++)
                 {
                     int origin = (n * channels + gi * groupIn) * pixels;
-                    Sgemm.PanelPacker pack = (first, end, target) =>
-                        PackedMatrix.PackRight(nr, x.AsSpan(origin, groupIn * pixels), groupIn, pixels, pixels, 1, first, end, target, first);
-                    Sgemm.MultiplyPackingBlocks(shape, weights[gi], pixels, pack, columns.AsSpan(0, rows * pixels), pixels, default, threads);
+                    if (Sgemm.StridedRightApplies(shape, groupIn, default))
+                    {
+                        // AVX-512: the micro-kernel reads X's channel rows where they lie, no packing (det's last
+                        // ConvTranspose, 24 -> 1 x 2x2 on 320x320: packing X cost more than its 4-row product).
+                        Sgemm.MultiplyStridedRight(shape, weights[gi], x, origin, pixels, pixels, columns.AsSpan(0, rows * pixels), pixels, default, threads);
+                    }
+                    else
+                    {
+                        Sgemm.PanelPacker pack = (first, end, target) =>
+                            PackedMatrix.PackRight(nr, x.AsSpan(origin, groupIn * pixels), groupIn, pixels, pixels, 1, first, end, target, first);
+                        Sgemm.MultiplyPackingBlocks(shape, weights[gi], pixels, pack, columns.AsSpan(0, rows * pixels), pixels, default, threads);
+                    }
                     int firstChannel = n * group * groupOut + gi * groupOut;
                     int outRows = groupOut * p.OutHeight;
                     int chunks = Math.Min(outRows, threads <= 1 ? 1 : threads * 4);

@@ -119,15 +119,28 @@ internal static unsafe class FewChannelConvolution
     private static void FillPhases(ReadOnlySpan<float> x, int channels, Plane p, int rows, int rowLength, float[] scratch)
     {
         int sx = p.StrideX, phaseLength = rows * rowLength;
-        scratch.AsSpan(0, channels * sx * phaseLength).Clear();
         for (int c = 0; c < channels; c++)
         {
             for (int r = 0; r < rows; r++)
             {
+                int rowStart = c * sx * phaseLength + r * rowLength;
+                // Each phase row is cleared just before it is filled, while it is in cache (one pass over the scratch, not
+                // a clear of all of it and then the copies: det's 640x640 stem scratch is 5 MB).
+                for (int q = 0; q < sx; q++) scratch.AsSpan(rowStart + q * phaseLength, rowLength).Clear();
                 int iy = r - p.PadTop;
                 if ((uint)iy >= (uint)p.Height) continue;
                 var source = x.Slice((c * p.Height + iy) * p.Width, p.Width);
-                int rowStart = c * sx * phaseLength + r * rowLength;
+                if (sx == 2)
+                {
+                    // Each phase is every other input column from its first one: the vector de-interleave.
+                    for (int q = 0; q < 2; q++)
+                    {
+                        int first = ((q - p.PadLeft) % 2 + 2) % 2, start = (first + p.PadLeft) / 2;
+                        int count = Math.Min((p.Width - first + 1) / 2, rowLength - start);
+                        if (count > 0) PatchPacker.EvenElements(source, first, scratch.AsSpan(rowStart + q * phaseLength + start, count));
+                    }
+                    continue;
+                }
                 if (sx == 1)
                 {
                     int from = Math.Max(0, -p.PadLeft), to = Math.Min(p.Width, rowLength - p.PadLeft);
