@@ -6,14 +6,19 @@ using static Tessera.Kernels.Cpu.Tests.KernelCheck;
 
 namespace Tessera.Kernels.Cpu.Tests;
 
-/// <summary>The implicit stride-1 convolution (taps read from a zero-padded copy of the input by the AVX-512 micro-kernel,
-/// no im2col matrix) against the reference Conv / FusedConv: random channel counts that leave 12- and 6-row blocks partly
+/// <summary>The implicit stride-1 convolution (taps read from a zero-padded copy of the input by the AVX-512 or AVX2
+/// micro-kernel, no im2col matrix) against the reference Conv / FusedConv, with every implicit kernel this processor runs: random channel counts that leave 12- and 6-row blocks partly
 /// empty, groups, sizes 1, 7, 13, 17 and odd widths, kernels 1xk / kx1 / 3x3 / 5x5, dilations 1 to 3, asymmetric
 /// padding, the activations the kernel applies, batches of two, one and two threads; and SqueezeNet's expand shapes.</summary>
 public sealed class ImplicitConvolutionTests
 {
-    private static readonly OperatorRegistry Fast = CpuBackend.CreateOperators(1);
-    private static readonly OperatorRegistry FastTwoThreads = CpuBackend.CreateOperators(2, serialBelowElements: 0);
+    /// <summary>The micro-kernels with an implicit convolution that this processor runs (none on a processor without AVX2).</summary>
+    private static readonly GemmShape[] Implicit = GemmShape.Supported.Where(k => k is MicroKernelKind.Avx512 or MicroKernelKind.Avx2).Select(GemmShape.For).ToArray();
+
+    /// <summary>One- and two-thread registries per implicit kernel, or for the best kernel where there is none.</summary>
+    private static readonly (GemmShape Shape, OperatorRegistry One, OperatorRegistry Two)[] Registries =
+        (Implicit.Length > 0 ? Implicit : [GemmShape.Best])
+        .Select(s => (s, CpuBackend.CreateOperators(1, shape: s), CpuBackend.CreateOperators(2, shape: s, serialBelowElements: 0))).ToArray();
     private static readonly int[] Sizes = [1, 7, 13, 17, 31];
     private static readonly int[] StemHeights = [17, 31, 45];
     private static readonly int[] StemWidths = [7, 17, 33, 45];
@@ -23,7 +28,8 @@ public sealed class ImplicitConvolutionTests
     private static Node Conv(int group, int kh, int kw, int sy, int sx, int dy, int dx, int[] pads, string activation) =>
         KernelCheck.Conv(group, kh, kw, sy, sx, dy, dx, pads, activation, activation == "Clip" ? [-0.25f, 0.5f] : []);
 
-    /// <summary>Checks the shape on one and two threads; returns whether the implicit kernel took it (on AVX-512).</summary>
+    /// <summary>Checks the shape on one and two threads with each kernel; returns whether the implicit convolution took it
+    /// (with every implicit kernel; false where there is none).</summary>
     private static bool CheckShape(Random random, int batch, int group, int inChannels, int outChannels, int height, int width, int kh, int kw, int dy, int dx,
         int[] pads, string activation, bool bias = true, int sy = 1, int sx = 1)
     {
@@ -33,13 +39,18 @@ public sealed class ImplicitConvolutionTests
         var node = Conv(group, kh, kw, sy, sx, dy, dx, pads, activation);
         var inputs = new[] { RandomTensor(random, batch, inChannels, height, width), RandomTensor(random, outChannels, inChannels / group, kh, kw), bias ? RandomTensor(random, outChannels) : null };
         string label = $"conv n{batch} {inChannels}->{outChannels} g{group} {height}x{width} k{kh}x{kw} d{dy},{dx} pads {string.Join(",", pads)} s{sy},{sx} {activation}";
-        Check(Fast, node, inputs, label);
-        Check(FastTwoThreads, node, inputs, label + ", two threads");
         var plane = new Plane(height, width, kh, kw, sy, sx, dy, dx, pads[0], pads[1], outHeight, outWidth);
-        bool fewPixels = outHeight * outWidth * 4 <= GemmShape.Best.Columns;
         bool fewChannels = FewChannelConvolution.Applies(group, inChannels / group, outChannels, plane);
-        return !fewPixels && !fewChannels && ImplicitConvolution.Applies(GemmShape.Best, plane, inChannels / group,
-            Activation.FromFused(activation, activation == "Clip" ? [-0.25f, 0.5f] : [])!.Value, residual: false);
+        bool taken = Implicit.Length > 0;
+        foreach (var (shape, one, two) in Registries)
+        {
+            Check(one, node, inputs, $"{label} ({shape.Kind})");
+            Check(two, node, inputs, $"{label} ({shape.Kind}), two threads");
+            bool fewPixels = outHeight * outWidth * 4 <= shape.Columns;
+            taken &= !fewPixels && !fewChannels && ImplicitConvolution.Applies(shape, plane, inChannels / group,
+                Activation.FromFused(activation, activation == "Clip" ? [-0.25f, 0.5f] : [])!.Value, residual: false);
+        }
+        return taken;
     }
 
     [Theory]
@@ -64,7 +75,7 @@ public sealed class ImplicitConvolutionTests
                 implicitShapes++;
             }
         }
-        if (GemmShape.Best.Kind == MicroKernelKind.Avx512) Assert.True(implicitShapes >= 5, $"only {implicitShapes} shapes took the implicit kernel");
+        if (Implicit.Length > 0) Assert.True(implicitShapes >= 5, $"only {implicitShapes} shapes took the implicit kernel");
     }
 
     [Theory]
@@ -78,7 +89,7 @@ public sealed class ImplicitConvolutionTests
     {
         var random = new Random(inChannels * 7 + size);
         bool taken = CheckShape(random, 1, 1, inChannels, outChannels, size, size, 3, 3, 1, 1, [1, 1, 1, 1], "Relu");
-        if (GemmShape.Best.Kind == MicroKernelKind.Avx512 && size > 1) Assert.True(taken, "the implicit kernel did not take the shape");
+        if (Implicit.Length > 0 && size > 1) Assert.True(taken, "the implicit kernel did not take the shape");
     }
 
     [Theory]
@@ -103,7 +114,7 @@ public sealed class ImplicitConvolutionTests
                 implicitShapes++;
             }
         }
-        if (GemmShape.Best.Kind == MicroKernelKind.Avx512) Assert.True(implicitShapes >= 5, $"only {implicitShapes} shapes took the implicit kernel");
+        if (Implicit.Length > 0) Assert.True(implicitShapes >= 5, $"only {implicitShapes} shapes took the implicit kernel");
     }
 
     [Fact]
@@ -111,6 +122,6 @@ public sealed class ImplicitConvolutionTests
     {
         var random = new Random(224);
         bool taken = CheckShape(random, 1, 1, 3, 64, 63, 63, 3, 3, 1, 1, [0, 0, 0, 0], "Relu", sy: 2, sx: 2);
-        if (GemmShape.Best.Kind == MicroKernelKind.Avx512) Assert.True(taken, "the implicit kernel did not take the stem");
+        if (Implicit.Length > 0) Assert.True(taken, "the implicit kernel did not take the stem");
     }
 }

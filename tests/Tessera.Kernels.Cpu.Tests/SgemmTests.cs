@@ -103,19 +103,29 @@ public sealed class SgemmTests
     [InlineData(ActivationKind.None, false, false, 1)]
     [InlineData(ActivationKind.HardSwish, true, true, 1)]
     [InlineData(ActivationKind.HardSwish, true, false, 2)]
-    public unsafe void Strided_right_operand_matches_the_plain_product_with_its_epilogue(ActivationKind activation, bool withBias, bool withResidual, int threads)
+    public void Strided_right_operand_matches_the_plain_product_with_its_epilogue(ActivationKind activation, bool withBias, bool withResidual, int threads)
+    {
+        // Every strided kernel this processor runs: AVX-512 (6 x 32 and 12 x 32 tiles) and AVX2 (6 x 16).
+        int kinds = 0;
+        foreach (var kind in GemmShape.Supported.Where(k => k is MicroKernelKind.Avx512 or MicroKernelKind.Avx2))
+        {
+            StridedRightMatches(GemmShape.For(kind), activation, withBias, withResidual, threads);
+            kinds++;
+        }
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported) Assert.True(kinds > 0);
+    }
+
+    private static unsafe void StridedRightMatches(GemmShape shape, ActivationKind activation, bool withBias, bool withResidual, int threads)
     {
         // B read in place (a pointwise convolution's input channels): an offset into a larger array, a row stride
-        // wider than the row, sizes 0/1/7/17/255 and whole and partial 32-column panels, depths up to the kernel's
-        // limit (512: SqueezeNet's conv10; 1024), against a double loop.
-        if (!GemmShape.Supported.Contains(MicroKernelKind.Avx512)) return;
-        var shape = GemmShape.For(MicroKernelKind.Avx512);
+        // wider than the row, sizes 0/1/7/17/255 and whole and partial 16- and 32-column panels, depths up to the
+        // kernel's limit (512: SqueezeNet's conv10; 1024), against a double loop.
         var random = new Random(11 + (int)activation * 5 + threads);
         var act = activation == ActivationKind.Clip ? new Activation(ActivationKind.Clip, -0.25f, 0.75f) : new Activation(activation);
         int cases = 0;
         foreach (int m in (int[])[0, 1, 7, 12, 17, 255])
         {
-            foreach (int n in (int[])[0, 1, 7, 17, 32, 64, 255])
+            foreach (int n in (int[])[0, 1, 7, 16, 17, 32, 64, 255])
             {
                 foreach (int k in (int[])[0, 1, 7, 17, 256, 512, Sgemm.StridedMaxDepth])
                 {
@@ -152,14 +162,14 @@ public sealed class SgemmTests
                                 _ => sum,
                             };
                             Assert.True(Math.Abs(expected - c[i * ldc + j]) <= 1e-4 * Math.Max(1, Math.Sqrt(k)),
-                                $"m={m} n={n} k={k} at ({i},{j}): {c[i * ldc + j]} vs {expected}");
+                                $"{shape.Kind} m={m} n={n} k={k} at ({i},{j}): {c[i * ldc + j]} vs {expected}");
                         }
                     }
                     cases++;
                 }
             }
         }
-        Assert.Equal(294, cases);
+        Assert.Equal(336, cases);
     }
 
     [Fact]

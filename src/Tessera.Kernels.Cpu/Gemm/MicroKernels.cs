@@ -380,6 +380,130 @@ internal static unsafe class MicroKernels
         return v;
     }
 
+    /// <summary>AVX2 counterpart of <see cref="Avx512Strided"/>: a 6 x 16 tile in twelve 256-bit accumulators (with two B
+    /// vectors and one broadcast, 15 of the 16 ymm registers) over the whole depth, B row k read in place at b + k * ldb,
+    /// and the epilogue (row bias, residual, None/Relu/Clip/HardSwish) applied before the one store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx2Strided(float* a, float* b, int ldb, int depth, float* c, int ldc, float* rowBias, float* residual, int residualStride,
+        ActivationKind kind, float low, float high)
+    {
+        var c00 = Vector256<float>.Zero; var c01 = Vector256<float>.Zero;
+        var c10 = Vector256<float>.Zero; var c11 = Vector256<float>.Zero;
+        var c20 = Vector256<float>.Zero; var c21 = Vector256<float>.Zero;
+        var c30 = Vector256<float>.Zero; var c31 = Vector256<float>.Zero;
+        var c40 = Vector256<float>.Zero; var c41 = Vector256<float>.Zero;
+        var c50 = Vector256<float>.Zero; var c51 = Vector256<float>.Zero;
+        for (int k = 0; k < depth; k++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Fma.MultiplyAdd(a0, b0, c00);
+            c01 = Fma.MultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Fma.MultiplyAdd(a1, b0, c10);
+            c11 = Fma.MultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Fma.MultiplyAdd(a2, b0, c20);
+            c21 = Fma.MultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Fma.MultiplyAdd(a3, b0, c30);
+            c31 = Fma.MultiplyAdd(a3, b1, c31);
+            var a4 = Vector256.Create(a[4]);
+            c40 = Fma.MultiplyAdd(a4, b0, c40);
+            c41 = Fma.MultiplyAdd(a4, b1, c41);
+            var a5 = Vector256.Create(a[5]);
+            c50 = Fma.MultiplyAdd(a5, b0, c50);
+            c51 = Fma.MultiplyAdd(a5, b1, c51);
+            a += 6;
+            b += ldb;
+        }
+        var lo = Vector256.Create(low);
+        var hi = Vector256.Create(high);
+        Vector256.Store(Finish(c00, rowBias, 0, residual, 0, kind, lo, hi), c + 0 * ldc);
+        Vector256.Store(Finish(c01, rowBias, 0, residual, 8, kind, lo, hi), c + 0 * ldc + 8);
+        Vector256.Store(Finish(c10, rowBias, 1, residual, residualStride, kind, lo, hi), c + 1 * ldc);
+        Vector256.Store(Finish(c11, rowBias, 1, residual, residualStride + 8, kind, lo, hi), c + 1 * ldc + 8);
+        Vector256.Store(Finish(c20, rowBias, 2, residual, 2 * residualStride, kind, lo, hi), c + 2 * ldc);
+        Vector256.Store(Finish(c21, rowBias, 2, residual, 2 * residualStride + 8, kind, lo, hi), c + 2 * ldc + 8);
+        Vector256.Store(Finish(c30, rowBias, 3, residual, 3 * residualStride, kind, lo, hi), c + 3 * ldc);
+        Vector256.Store(Finish(c31, rowBias, 3, residual, 3 * residualStride + 8, kind, lo, hi), c + 3 * ldc + 8);
+        Vector256.Store(Finish(c40, rowBias, 4, residual, 4 * residualStride, kind, lo, hi), c + 4 * ldc);
+        Vector256.Store(Finish(c41, rowBias, 4, residual, 4 * residualStride + 8, kind, lo, hi), c + 4 * ldc + 8);
+        Vector256.Store(Finish(c50, rowBias, 5, residual, 5 * residualStride, kind, lo, hi), c + 5 * ldc);
+        Vector256.Store(Finish(c51, rowBias, 5, residual, 5 * residualStride + 8, kind, lo, hi), c + 5 * ldc + 8);
+    }
+
+    /// <summary>AVX2 counterpart of <see cref="Avx512Taps"/>: a 6 x 16 tile of an implicit convolution, B row k the 16
+    /// consecutive floats at b + offsets[k]; c[r, j] = act(sum over k of a[k * 6 + r] * b[offsets[k] + j] + rowBias[r]).
+    /// <paramref name="rowBias"/> holds 6 values (may be null).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx2Taps(float* a, float* b, int* offsets, int depth, float* c, int ldc, float* rowBias, ActivationKind kind, float low, float high)
+    {
+        var c00 = Vector256<float>.Zero; var c01 = Vector256<float>.Zero;
+        var c10 = Vector256<float>.Zero; var c11 = Vector256<float>.Zero;
+        var c20 = Vector256<float>.Zero; var c21 = Vector256<float>.Zero;
+        var c30 = Vector256<float>.Zero; var c31 = Vector256<float>.Zero;
+        var c40 = Vector256<float>.Zero; var c41 = Vector256<float>.Zero;
+        var c50 = Vector256<float>.Zero; var c51 = Vector256<float>.Zero;
+        for (int k = 0; k < depth; k++)
+        {
+            float* row = b + offsets[k];
+            var b0 = Vector256.Load(row);
+            var b1 = Vector256.Load(row + 8);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Fma.MultiplyAdd(a0, b0, c00);
+            c01 = Fma.MultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Fma.MultiplyAdd(a1, b0, c10);
+            c11 = Fma.MultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Fma.MultiplyAdd(a2, b0, c20);
+            c21 = Fma.MultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Fma.MultiplyAdd(a3, b0, c30);
+            c31 = Fma.MultiplyAdd(a3, b1, c31);
+            var a4 = Vector256.Create(a[4]);
+            c40 = Fma.MultiplyAdd(a4, b0, c40);
+            c41 = Fma.MultiplyAdd(a4, b1, c41);
+            var a5 = Vector256.Create(a[5]);
+            c50 = Fma.MultiplyAdd(a5, b0, c50);
+            c51 = Fma.MultiplyAdd(a5, b1, c51);
+            a += 6;
+        }
+        var lo = Vector256.Create(low);
+        var hi = Vector256.Create(high);
+        Vector256.Store(Finish(c00, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc);
+        Vector256.Store(Finish(c01, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc + 8);
+        Vector256.Store(Finish(c10, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc);
+        Vector256.Store(Finish(c11, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc + 8);
+        Vector256.Store(Finish(c20, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc);
+        Vector256.Store(Finish(c21, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc + 8);
+        Vector256.Store(Finish(c30, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc);
+        Vector256.Store(Finish(c31, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc + 8);
+        Vector256.Store(Finish(c40, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc);
+        Vector256.Store(Finish(c41, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc + 8);
+        Vector256.Store(Finish(c50, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc);
+        Vector256.Store(Finish(c51, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc + 8);
+    }
+
+    /// <summary>The 256-bit <see cref="Finish(Vector512{float}, float*, int, float*, int, ActivationKind, Vector512{float}, Vector512{float})"/>:
+    /// same terms in the same order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Finish(Vector256<float> v, float* rowBias, int row, float* residual, int offset, ActivationKind kind,
+        Vector256<float> low, Vector256<float> high)
+    {
+        if (rowBias is not null) v += Vector256.Create(rowBias[row]);
+        if (residual is not null) v += Vector256.Load(residual + offset);
+        if (kind == ActivationKind.Relu) v = Vector256.Max(v, Vector256<float>.Zero);
+        else if (kind == ActivationKind.Clip) v = Vector256.Min(Vector256.Max(v, low), high);
+        else if (kind == ActivationKind.HardSwish)
+        {
+            v *= Vector256.Min(Vector256.Max(v * Vector256.Create(1f / 6f) + Vector256.Create(0.5f), Vector256<float>.Zero), Vector256<float>.One);
+        }
+        return v;
+    }
+
     /// <summary>6 x 16 tile: c[r, j] (+)= sum over k of a[k * 6 + r] * b[k * 16 + j].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2(float* a, float* b, int depth, float* c, int ldc, bool accumulate)

@@ -135,16 +135,17 @@ public static unsafe class Sgemm
     /// (SqueezeNet's conv10, K = 512, 1000 x 169).</summary>
     public const int StridedMaxDepth = 1024;
 
-    /// <summary>Whether <see cref="MultiplyStridedRight"/> takes this product: the AVX-512 kernel, a depth of at most
+    /// <summary>Whether <see cref="MultiplyStridedRight"/> takes this product: the AVX-512 or AVX2 kernel, a depth of at most
     /// <see cref="StridedMaxDepth"/>, and an epilogue it applies in registers (no column bias; None, Relu, Clip or
     /// HardSwish).</summary>
     public static bool StridedRightApplies(GemmShape shape, int depth, in Epilogue epilogue) =>
-        shape.Kind == MicroKernelKind.Avx512 && depth <= StridedMaxDepth && epilogue.ColumnBias is null
+        shape.Kind is MicroKernelKind.Avx512 or MicroKernelKind.Avx2 && depth <= StridedMaxDepth && epilogue.ColumnBias is null
         && MicroKernels.StridedHandles(epilogue.Activation.Kind);
 
     /// <summary>C = A B with B read where it lies, row k at b[bOffset + k * ldb] (a pointwise convolution's input
-    /// channels): whole 32-column panels go to <see cref="MicroKernels.Avx512Strided"/> with no packing and the
-    /// epilogue applied before the store; the last partial panel is packed, and tiles with fewer than 6 rows or 32
+    /// channels): whole 32-column panels go to <see cref="MicroKernels.Avx512Strided"/> (16-column panels to
+    /// <see cref="MicroKernels.Avx2Strided"/> on AVX2) with no packing and the epilogue applied before the store; the
+    /// last partial panel is packed, and tiles with fewer than 6 rows or a whole panel's
     /// columns are computed into a scratch tile and finished by <see cref="Epilogue.Apply"/>. Parallel over column
     /// panels. Only where <see cref="StridedRightApplies"/>.</summary>
     public static void MultiplyStridedRight(GemmShape shape, PackedMatrix a, float[] b, int bOffset, int ldb, int n, Span<float> c, int ldc,
@@ -161,6 +162,7 @@ public static unsafe class Sgemm
         var copy = epilogue;
         var kind = epilogue.Activation.Kind;
         float low = epilogue.Activation.Alpha, high = epilogue.Activation.Beta;
+        bool wide = shape.Kind == MicroKernelKind.Avx512;
         fixed (float* pa = a.Data, pb = b, pc = c)
         {
             float* aPointer = pa, bPointer = pb + bOffset, cPointer = pc;
@@ -184,11 +186,11 @@ public static unsafe class Sgemm
                             for (int d = 0; d < k; d++) new ReadOnlySpan<float>(bPointer + (long)d * ldb + j * nr, columns).CopyTo(span.Slice(d * nr));
                             fixed (float* pp = packed)
                             {
-                                RowPanels(aPointer, pp, nr, k, cPointer, ldc, m, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
+                                RowPanels(wide, aPointer, pp, nr, k, cPointer, ldc, m, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
                             }
                             continue;
                         }
-                        RowPanels(aPointer, panel, stride, k, cPointer, ldc, m, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
+                        RowPanels(wide, aPointer, panel, stride, k, cPointer, ldc, m, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
                     }
                 }
                 finally
@@ -200,7 +202,7 @@ public static unsafe class Sgemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowPanels(float* a, float* bPanel, int ldb, int k, float* c, int ldc, int m, int rowPanels, int mr, int nr, int j, int columns,
+    private static void RowPanels(bool wide, float* a, float* bPanel, int ldb, int k, float* c, int ldc, int m, int rowPanels, int mr, int nr, int j, int columns,
         float* edge, in Epilogue epilogue, ActivationKind kind, float low, float high)
     {
         for (int i = 0; i < rowPanels; i++)
@@ -208,7 +210,7 @@ public static unsafe class Sgemm
             int rows = Math.Min(mr, m - i * mr);
             float* aPanel = a + (long)i * k * mr;
             float* tile = c + (long)i * mr * ldc + (long)j * nr;
-            if (columns == nr && m - i * mr >= 2 * mr)
+            if (wide && columns == nr && m - i * mr >= 2 * mr)
             {
                 // Two whole row panels at once: each B row loaded once for 12 output rows.
                 float* residual = epilogue.Residual is null ? null : epilogue.Residual + (long)i * mr * epilogue.ResidualStride + (long)j * nr;
@@ -221,10 +223,12 @@ public static unsafe class Sgemm
             {
                 float* residual = epilogue.Residual is null ? null : epilogue.Residual + (long)i * mr * epilogue.ResidualStride + (long)j * nr;
                 float* bias = epilogue.RowBias is null ? null : epilogue.RowBias + i * mr;
-                MicroKernels.Avx512Strided(aPanel, bPanel, ldb, k, tile, ldc, bias, residual, epilogue.ResidualStride, kind, low, high);
+                if (wide) MicroKernels.Avx512Strided(aPanel, bPanel, ldb, k, tile, ldc, bias, residual, epilogue.ResidualStride, kind, low, high);
+                else MicroKernels.Avx2Strided(aPanel, bPanel, ldb, k, tile, ldc, bias, residual, epilogue.ResidualStride, kind, low, high);
                 continue;
             }
-            MicroKernels.Avx512Strided(aPanel, bPanel, ldb, k, edge, nr, null, null, 0, ActivationKind.None, 0f, 0f);
+            if (wide) MicroKernels.Avx512Strided(aPanel, bPanel, ldb, k, edge, nr, null, null, 0, ActivationKind.None, 0f, 0f);
+            else MicroKernels.Avx2Strided(aPanel, bPanel, ldb, k, edge, nr, null, null, 0, ActivationKind.None, 0f, 0f);
             for (int r = 0; r < rows; r++)
             {
                 new ReadOnlySpan<float>(edge + (long)r * nr, columns).CopyTo(new Span<float>(tile + (long)r * ldc, columns));

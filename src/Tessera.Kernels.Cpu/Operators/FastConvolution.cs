@@ -85,9 +85,9 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         }
         else if (ImplicitConvolution.Applies(Options.Shape, plane, w.Shape[1], activation.Value, residual is not null))
         {
-            // Stride-1 convolutions and few-channel stems on AVX-512 (SqueezeNet's 3x3 expands and its stem): taps read
+            // Stride-1 convolutions and few-channel stems on AVX-512 and AVX2 (SqueezeNet's 3x3 expands and its stem): taps read
             // from a padded copy, no im2col matrix.
-            ImplicitConvolution.Run(xData, x.Shape[0], x.Shape[1], group, plane, PackedWeights(w, group), bias, activation.Value, y, Options.ThreadCount);
+            ImplicitConvolution.Run(Options.Shape, xData, x.Shape[0], x.Shape[1], group, plane, PackedWeights(w, group), bias, activation.Value, y, Options.ThreadCount);
         }
         else
         {
@@ -195,7 +195,7 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
                     };
                     if (direct && Sgemm.StridedRightApplies(shape, depth, epilogue))
                     {
-                        // Pointwise with a short depth on AVX-512: the micro-kernel reads X's channel rows in place and
+                        // Pointwise with a short depth on AVX-512 or AVX2: the micro-kernel reads X's channel rows in place and
                         // applies bias, residual and activation before its one store.
                         Sgemm.MultiplyStridedRight(shape, weights[g], x, origin, inPlane, outPlane, output, outPlane, epilogue, Options.ThreadCount);
                         continue;

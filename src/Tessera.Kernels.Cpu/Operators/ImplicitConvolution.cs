@@ -4,31 +4,31 @@ using Tessera.Kernels.Cpu.Gemm;
 
 namespace Tessera.Kernels.Cpu.Operators;
 
-/// <summary>Convolution as an implicit GEMM on AVX-512: no im2col matrix. The input is copied once into a zero-padded
+/// <summary>Convolution as an implicit GEMM on AVX-512 or AVX2: no im2col matrix. The input is copied once into a zero-padded
 /// buffer split into strideY x strideX phase planes of Hq x Wq (plane (a, b) holds the padded input's rows a, a + sy, ...
 /// and columns b, b + sx, ...), so tap (c, ky, kx) of every output pixel lies at one fixed offset from the pixel's
 /// position in a "wide" output of OH x Wq (the real OW columns plus (kw - 1) dx / sx columns that are computed and
 /// dropped). The micro-kernel (<see cref="MicroKernels.Avx512Taps"/>, 6 or 12 rows x 32 wide positions) reads B row k as
-/// 32 consecutive floats at that offset, with A the weights packed once per session; bias and activation are applied
-/// in registers, and the valid columns of the tile are copied to the output rows they belong to.</summary>
+/// 32 consecutive floats at that offset; on AVX2 <see cref="MicroKernels.Avx2Taps"/>, 6 rows x 16 wide positions), with A
+/// the weights packed once per session; bias and activation are applied in registers, and the valid columns of the tile are copied to the output rows they belong to.</summary>
 internal static unsafe class ImplicitConvolution
 {
     /// <summary>Deepest product taken (input channels per group x kernel taps): beyond it a 12-row A panel pair
     /// (48 KiB) no longer stays in L1 beside the B rows, and the packed im2col GEMM with its depth blocks runs instead.</summary>
     public const int MaxDepth = 1024;
 
-    /// <summary>Whether this convolution runs here: the AVX-512 micro-kernel, no residual, an activation the kernel
+    /// <summary>Whether this convolution runs here: the AVX-512 or AVX2 micro-kernel, no residual, an activation the kernel
     /// applies itself, not pointwise (that reads X in place already), a depth (input channels per group x taps) of at
-    /// most <see cref="MaxDepth"/>, a wide output of at least one whole 32-column panel, and stride 1, or any stride
+    /// most <see cref="MaxDepth"/>, a wide output of at least one whole column panel (32 or 16 positions), and stride 1, or any stride
     /// with at most <see cref="FewChannelConvolution.MaxInputChannels"/> input channels per group (stems such as
     /// SqueezeNet's 3 -> 64 3x3 stride 2, whose im2col packing costs about as much as its multiply; other strided
     /// convolutions keep the packed im2col GEMM).</summary>
     public static bool Applies(GemmShape shape, Plane p, int groupIn, Activation activation, bool residual)
     {
         int depth = groupIn * p.KernelHeight * p.KernelWidth;
-        return shape.Kind == MicroKernelKind.Avx512 && !residual && !p.IsPointwise && MicroKernels.StridedHandles(activation.Kind)
+        return shape.Kind is MicroKernelKind.Avx512 or MicroKernelKind.Avx2 && !residual && !p.IsPointwise && MicroKernels.StridedHandles(activation.Kind)
             && ((p.StrideY == 1 && p.StrideX == 1) || groupIn <= FewChannelConvolution.MaxInputChannels)
-            && depth > 0 && depth <= MaxDepth && p.OutHeight > 0 && p.OutWidth > 0 && (long)p.OutHeight * WideWidth(p) >= 32;
+            && depth > 0 && depth <= MaxDepth && p.OutHeight > 0 && p.OutWidth > 0 && (long)p.OutHeight * WideWidth(p) >= shape.Columns;
     }
 
     private static int WideWidth(Plane p) => p.OutWidth + (p.KernelWidth - 1) * p.DilationX / p.StrideX;
@@ -36,16 +36,19 @@ internal static unsafe class ImplicitConvolution
     private static int WideHeight(Plane p) => p.OutHeight + (p.KernelHeight - 1) * p.DilationY / p.StrideY;
 
     /// <summary>Y[n, g * groupOut + m, pixel] = act(bias + sum over taps), one packed A per group (6-row panels, depth
-    /// groupIn x kh x kw in the weights' order).</summary>
-    public static void Run(float[] x, int batch, int channels, int group, Plane p, PackedMatrix[] weights, float[]? bias, Activation activation,
+    /// groupIn x kh x kw in the weights' order) packed for <paramref name="shape"/>.</summary>
+    public static void Run(GemmShape shape, float[] x, int batch, int channels, int group, Plane p, PackedMatrix[] weights, float[]? bias, Activation activation,
         float[] y, int threads)
     {
-        const int nr = 32, mr = 6;
+        const int mr = 6;
+        int nr = shape.Columns;
+        // AVX-512 runs pairs of row panels (12 x 32 in 24 of its 32 registers); AVX2's 16 registers hold one 6 x 16 tile.
+        bool pairs = shape.Kind == MicroKernelKind.Avx512;
         int groupIn = channels / group, groupOut = weights[0].Outer, depth = weights[0].Depth;
         int kh = p.KernelHeight, kw = p.KernelWidth, sy = p.StrideY, sx = p.StrideX;
         int hq = WideHeight(p), wq = WideWidth(p), phasePlane = hq * wq;
         int outPlane = p.OutHeight * p.OutWidth, wide = p.OutHeight * wq;
-        int panels = (wide + nr - 1) / nr, rowPanels = weights[0].Panels, rowBlocks = (rowPanels + 1) / 2;
+        int panels = (wide + nr - 1) / nr, rowPanels = weights[0].Panels, rowBlocks = pairs ? (rowPanels + 1) / 2 : rowPanels;
         int channelFloats = sy * sx * phasePlane;
         int bufferLength = channels * channelFloats + wq + nr;
         int threadCount = CpuParallel.Resolve(threads);
@@ -118,10 +121,10 @@ internal static unsafe class ImplicitConvolution
                                     float* groupY = yPointer + (long)g * groupOut * outPlane;
                                     for (int block = firstBlock; block < endBlock; block++)
                                     {
-                                        int i = 2 * block;
+                                        int i = pairs ? 2 * block : block;
                                         float* aPanel = pa + (long)i * depth * mr;
                                         float* rowBias = biasPointer + (g * rowPanels + i) * mr;
-                                        bool pair = i + 1 < rowPanels;
+                                        bool pair = pairs && i + 1 < rowPanels;
                                         int rows = Math.Min(pair ? 2 * mr : mr, groupOut - i * mr);
                                         // A tile whose 32 positions are one run of output pixels and whose rows are all real is
                                         // stored straight into Y; otherwise into the scratch tile, then its runs are copied.
@@ -129,7 +132,8 @@ internal static unsafe class ImplicitConvolution
                                         float* target = direct ? groupY + (long)i * mr * outPlane + segments[1] : tile;
                                         int ldt = direct ? outPlane : nr;
                                         if (pair) MicroKernels.Avx512Taps12(aPanel, aPanel + (long)depth * mr, groupB, offsetPointer, depth, target, ldt, rowBias, kind, low, high);
-                                        else MicroKernels.Avx512Taps(aPanel, groupB, offsetPointer, depth, target, ldt, rowBias, kind, low, high);
+                                        else if (pairs) MicroKernels.Avx512Taps(aPanel, groupB, offsetPointer, depth, target, ldt, rowBias, kind, low, high);
+                                        else MicroKernels.Avx2Taps(aPanel, groupB, offsetPointer, depth, target, ldt, rowBias, kind, low, high);
                                         if (!direct) Scatter(tile, nr, rows, segments, count, groupY + (long)i * mr * outPlane, outPlane);
                                     }
                                 }
@@ -181,12 +185,11 @@ internal static unsafe class ImplicitConvolution
                 int column = segments[3 * s], pixel = segments[3 * s + 1], length = segments[3 * s + 2];
                 float* from = source + column, to = target + pixel;
                 int e = 0;
-                for (; e + 16 <= length; e += 16) Vector512.Store(Vector512.Load(from + e), to + e);
-                if (e + 8 <= length)
+                if (Vector512.IsHardwareAccelerated)
                 {
-                    Vector256.Store(Vector256.Load(from + e), to + e);
-                    e += 8;
+                    for (; e + 16 <= length; e += 16) Vector512.Store(Vector512.Load(from + e), to + e);
                 }
+                for (; e + 8 <= length; e += 8) Vector256.Store(Vector256.Load(from + e), to + e);
                 for (; e < length; e++) to[e] = from[e];
             }
         }
