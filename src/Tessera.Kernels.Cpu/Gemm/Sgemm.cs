@@ -173,6 +173,12 @@ public static unsafe class Sgemm
                 float[]? packed = null;
                 try
                 {
+                    if (!wide)
+                    {
+                        packed = ArrayPool<float>.Shared.Rent(Math.Max(1, k * nr));
+                        ColumnBlocks(aPointer, bPointer, ldb, k, cPointer, ldc, m, n, rowPanels, first, end, edge, packed, copy, kind, low, high);
+                        return;
+                    }
                     for (int j = first; j < end; j++)
                     {
                         int columns = Math.Min(nr, n - j * nr);
@@ -186,11 +192,11 @@ public static unsafe class Sgemm
                             for (int d = 0; d < k; d++) new ReadOnlySpan<float>(bPointer + (long)d * ldb + j * nr, columns).CopyTo(span.Slice(d * nr));
                             fixed (float* pp = packed)
                             {
-                                RowPanels(wide, aPointer, pp, nr, k, cPointer, ldc, m, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
+                                RowPanels(wide, aPointer, pp, nr, k, cPointer, ldc, m, 0, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
                             }
                             continue;
                         }
-                        RowPanels(wide, aPointer, panel, stride, k, cPointer, ldc, m, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
+                        RowPanels(wide, aPointer, panel, stride, k, cPointer, ldc, m, 0, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
                     }
                 }
                 finally
@@ -201,16 +207,54 @@ public static unsafe class Sgemm
         }
     }
 
+    /// <summary>The AVX2 order of <see cref="MultiplyStridedRight"/> over column panels [first, end): blocks of panels whose B
+    /// rows fill about <see cref="BlockFloats"/> (so they stay in L2), and within a block each 6-row A panel (in L1) sweeps
+    /// every column panel before the next, so A is read once per block instead of once per 16 columns (SqueezeNet's conv10
+    /// streamed its 2 MB of weights for each of 11 panels) and each output row is written in one run. The partial last
+    /// panel is packed into <paramref name="packed"/> once per block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowPanels(bool wide, float* a, float* bPanel, int ldb, int k, float* c, int ldc, int m, int rowPanels, int mr, int nr, int j, int columns,
+    private static void ColumnBlocks(float* a, float* b, int ldb, int k, float* c, int ldc, int m, int n, int rowPanels, int first, int end, float* edge,
+        float[] packed, in Epilogue epilogue, ActivationKind kind, float low, float high)
+    {
+        const int mr = 6, nr = 16;
+        int fullPanels = n / nr;
+        int perBlock = Math.Max(1, BlockFloats / Math.Max(1, k * nr));
+        fixed (float* pp = packed)
+        {
+            for (int j0 = first; j0 < end; j0 += perBlock)
+            {
+                int j1 = Math.Min(end, j0 + perBlock);
+                if (j1 > fullPanels)
+                {
+                    int columns = n - fullPanels * nr;
+                    var span = packed.AsSpan(0, Math.Max(1, k * nr));
+                    span.Clear();
+                    for (int d = 0; d < k; d++) new ReadOnlySpan<float>(b + (long)d * ldb + fullPanels * nr, columns).CopyTo(span.Slice(d * nr));
+                }
+                for (int i = 0; i < rowPanels; i++)
+                {
+                    for (int j = j0; j < j1; j++)
+                    {
+                        bool partial = j >= fullPanels;
+                        RowPanels(false, a, partial ? pp : b + (long)j * nr, partial ? nr : ldb, k, c, ldc, m, i, i + 1, mr, nr, j, Math.Min(nr, n - j * nr), edge,
+                            epilogue, kind, low, high);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Row panels [firstRow, endRow) of column panel <paramref name="j"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowPanels(bool wide, float* a, float* bPanel, int ldb, int k, float* c, int ldc, int m, int firstRow, int endRow, int mr, int nr, int j, int columns,
         float* edge, in Epilogue epilogue, ActivationKind kind, float low, float high)
     {
-        for (int i = 0; i < rowPanels; i++)
+        for (int i = firstRow; i < endRow; i++)
         {
             int rows = Math.Min(mr, m - i * mr);
             float* aPanel = a + (long)i * k * mr;
             float* tile = c + (long)i * mr * ldc + (long)j * nr;
-            if (wide && columns == nr && m - i * mr >= 2 * mr)
+            if (wide && columns == nr && m - i * mr >= 2 * mr && i + 1 < endRow)
             {
                 // Two whole row panels at once: each B row loaded once for 12 output rows.
                 float* residual = epilogue.Residual is null ? null : epilogue.Residual + (long)i * mr * epilogue.ResidualStride + (long)j * nr;

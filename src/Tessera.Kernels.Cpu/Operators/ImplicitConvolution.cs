@@ -69,6 +69,9 @@ internal static unsafe class ImplicitConvolution
         }
         var kind = activation.Kind;
         float low = activation.Alpha, high = activation.Beta;
+        // AVX2: column panels in blocks whose input span (channels x phases x positions) is about 128 KiB, so it stays in L2
+        // while each A panel sweeps the block.
+        int perBlock = Math.Clamp(32768 / Math.Max(1, groupIn * sy * sx * nr), 1, MaxBlockPanels);
 
         var buffer = ArrayPool<float>.Shared.Rent(bufferLength);
         var offsets = ArrayPool<int>.Shared.Rent(depth);
@@ -108,6 +111,12 @@ internal static unsafe class ImplicitConvolution
                         int firstPanel = panels * ci / columnChunks, endPanel = panels * (ci + 1) / columnChunks;
                         int firstBlock = rowBlocks * ri / rowChunks, endBlock = rowBlocks * (ri + 1) / rowChunks;
                         float* tile = stackalloc float[2 * mr * nr];
+                        if (!pairs)
+                        {
+                            Avx2Blocks(weights, groupIn, groupOut, depth, channelFloats, outPlane, wide, wq, p.OutWidth, perBlock, bufferPointer, yPointer,
+                                biasPointer, rowPanels, offsetPointer, firstPanel, endPanel, firstBlock, endBlock, tile, kind, low, high);
+                            return;
+                        }
                         int* segments = stackalloc int[3 * (nr + 1)];
                         for (int j = firstPanel; j < endPanel; j++)
                         {
@@ -148,6 +157,55 @@ internal static unsafe class ImplicitConvolution
             ArrayPool<float>.Shared.Return(buffer);
             ArrayPool<int>.Shared.Return(offsets);
             ArrayPool<float>.Shared.Return(paddedBias);
+        }
+    }
+
+    /// <summary>Most column panels in one AVX2 block (bounds its stack table of segments).</summary>
+    private const int MaxBlockPanels = 64;
+
+    /// <summary>The AVX2 loop order over column panels [firstPanel, endPanel) and row panels [firstRow, endRow): blocks of
+    /// <paramref name="perBlock"/> panels, and within a block each 6-row A panel (in L1 across the block) sweeps every panel
+    /// of the block, so A is read once per block rather than once per 16 positions (SqueezeNet's 13x13 expands stream up
+    /// to 442 KB of weights). The segments of each panel are computed once per block.</summary>
+    private static void Avx2Blocks(PackedMatrix[] weights, int groupIn, int groupOut, int depth, int channelFloats, int outPlane, int wide, int wq, int outWidth,
+        int perBlock, float* buffer, float* y, float* bias, int rowPanels, int* offsets, int firstPanel, int endPanel, int firstRow, int endRow, float* tile,
+        ActivationKind kind, float low, float high)
+    {
+        const int mr = 6, nr = 16;
+        int* segments = stackalloc int[MaxBlockPanels * 3 * (nr + 1)];
+        int* counts = stackalloc int[MaxBlockPanels];
+        for (int j0 = firstPanel; j0 < endPanel; j0 += perBlock)
+        {
+            int j1 = Math.Min(endPanel, j0 + perBlock);
+            for (int j = j0; j < j1; j++)
+            {
+                counts[j - j0] = Segments(j * nr, Math.Min(wide, j * nr + nr), wq, outWidth, segments + (j - j0) * 3 * (nr + 1));
+            }
+            for (int g = 0; g < weights.Length; g++)
+            {
+                fixed (float* pa = weights[g].Data)
+                {
+                    float* groupY = y + (long)g * groupOut * outPlane;
+                    for (int i = firstRow; i < endRow; i++)
+                    {
+                        float* aPanel = pa + (long)i * depth * mr;
+                        float* rowBias = bias + (g * rowPanels + i) * mr;
+                        int rows = Math.Min(mr, groupOut - i * mr);
+                        float* rowY = groupY + (long)i * mr * outPlane;
+                        for (int j = j0; j < j1; j++)
+                        {
+                            int* segment = segments + (j - j0) * 3 * (nr + 1);
+                            int count = counts[j - j0];
+                            float* groupB = buffer + (long)g * groupIn * channelFloats + (long)j * nr;
+                            // Stored straight into Y when the 16 positions are one run of output pixels and all 6 rows are real.
+                            bool direct = count == 1 && segment[2] == nr && rows == mr;
+                            float* target = direct ? rowY + segment[1] : tile;
+                            MicroKernels.Avx2Taps(aPanel, groupB, offsets, depth, target, direct ? outPlane : nr, rowBias, kind, low, high);
+                            if (!direct) Scatter(tile, nr, rows, segment, count, rowY, outPlane);
+                        }
+                    }
+                }
+            }
         }
     }
 
