@@ -144,8 +144,8 @@ public static unsafe class Sgemm
 
     /// <summary>C = A B with B read where it lies, row k at b[bOffset + k * ldb] (a pointwise convolution's input
     /// channels): whole 32-column panels go to <see cref="MicroKernels.Avx512Strided"/> (16-column panels to
-    /// <see cref="MicroKernels.Avx2Strided"/> on AVX2) with no packing and the epilogue applied before the store; the
-    /// last partial panel is packed, and tiles with fewer than 6 rows or a whole panel's
+    /// <see cref="MicroKernels.Avx2Strided"/> on AVX2, which copies B in blocks first, see <c>ColumnBlocks</c>) with no packing
+    /// and the epilogue applied before the store; the last partial panel is packed, and tiles with fewer than 6 rows or a whole panel's
     /// columns are computed into a scratch tile and finished by <see cref="Epilogue.Apply"/>. Parallel over column
     /// panels. Only where <see cref="StridedRightApplies"/>.</summary>
     public static void MultiplyStridedRight(GemmShape shape, PackedMatrix a, float[] b, int bOffset, int ldb, int n, Span<float> c, int ldc,
@@ -175,7 +175,7 @@ public static unsafe class Sgemm
                 {
                     if (!wide)
                     {
-                        packed = ArrayPool<float>.Shared.Rent(Math.Max(1, k * nr));
+                        packed = ArrayPool<float>.Shared.Rent(Math.Max(StridedBlockFloats, k * nr));
                         ColumnBlocks(aPointer, bPointer, ldb, k, cPointer, ldc, m, n, rowPanels, first, end, edge, packed, copy, kind, low, high);
                         return;
                     }
@@ -207,39 +207,59 @@ public static unsafe class Sgemm
         }
     }
 
-    /// <summary>The AVX2 order of <see cref="MultiplyStridedRight"/> over column panels [first, end): blocks of panels whose B
-    /// rows fill about <see cref="BlockFloats"/> (so they stay in L2), and within a block each 6-row A panel (in L1) sweeps
-    /// every column panel before the next, so A is read once per block instead of once per 16 columns (SqueezeNet's conv10
-    /// streamed its 2 MB of weights for each of 11 panels) and each output row is written in one run. The partial last
-    /// panel is packed into <paramref name="packed"/> once per block.</summary>
+    /// <summary>Floats of B that the AVX2 strided path packs per block (48 KiB: L1 and L2 hold it while the row panels sweep it).</summary>
+    private const int StridedBlockFloats = 12288;
+
+    /// <summary>The AVX2 order of <see cref="MultiplyStridedRight"/> over column panels [first, end): blocks of panels of about
+    /// <see cref="StridedBlockFloats"/> packed floats; each block's B rows are copied row by row (one sequential stream at a
+    /// time) into 16-column panels, then each 6-row A panel (in L1) sweeps every panel of the block. Reading B in place
+    /// instead stalled on its loads (a plane of 16384 floats puts every channel row in one L1 set: BlazeFace's 24 -> 24
+    /// pointwise convolutions at 128 x 128), and with A read once per block rather than once per 16 columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnBlocks(float* a, float* b, int ldb, int k, float* c, int ldc, int m, int n, int rowPanels, int first, int end, float* edge,
         float[] packed, in Epilogue epilogue, ActivationKind kind, float low, float high)
     {
         const int mr = 6, nr = 16;
-        int fullPanels = n / nr;
-        int perBlock = Math.Max(1, BlockFloats / Math.Max(1, k * nr));
+        int perBlock = Math.Max(1, StridedBlockFloats / Math.Max(1, k * nr));
         fixed (float* pp = packed)
         {
             for (int j0 = first; j0 < end; j0 += perBlock)
             {
                 int j1 = Math.Min(end, j0 + perBlock);
-                if (j1 > fullPanels)
-                {
-                    int columns = n - fullPanels * nr;
-                    var span = packed.AsSpan(0, Math.Max(1, k * nr));
-                    span.Clear();
-                    for (int d = 0; d < k; d++) new ReadOnlySpan<float>(b + (long)d * ldb + fullPanels * nr, columns).CopyTo(span.Slice(d * nr));
-                }
+                PackPanels(b, ldb, k, n, j0, j1, pp);
                 for (int i = 0; i < rowPanels; i++)
                 {
                     for (int j = j0; j < j1; j++)
                     {
-                        bool partial = j >= fullPanels;
-                        RowPanels(false, a, partial ? pp : b + (long)j * nr, partial ? nr : ldb, k, c, ldc, m, i, i + 1, mr, nr, j, Math.Min(nr, n - j * nr), edge,
+                        RowPanels(false, a, pp + (long)(j - j0) * k * nr, nr, k, c, ldc, m, i, i + 1, mr, nr, j, Math.Min(nr, n - j * nr), edge,
                             epilogue, kind, low, high);
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>Copies column panels [j0, j1) of B (row d at b + d * ldb, n columns) into 16-column k-major panels at
+    /// <paramref name="target"/>, zero past column n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackPanels(float* b, int ldb, int k, int n, int j0, int j1, float* target)
+    {
+        const int nr = 16;
+        int full = Math.Min(j1, n / nr);
+        for (int d = 0; d < k; d++)
+        {
+            float* row = b + (long)d * ldb;
+            for (int j = j0; j < full; j++)
+            {
+                float* to = target + ((long)(j - j0) * k + d) * nr;
+                System.Runtime.Intrinsics.Vector256.Store(System.Runtime.Intrinsics.Vector256.Load(row + j * nr), to);
+                System.Runtime.Intrinsics.Vector256.Store(System.Runtime.Intrinsics.Vector256.Load(row + j * nr + 8), to + 8);
+            }
+            for (int j = Math.Max(j0, full); j < j1; j++)
+            {
+                float* to = target + ((long)(j - j0) * k + d) * nr;
+                int columns = n - j * nr;
+                for (int e = 0; e < nr; e++) to[e] = e < columns ? row[j * nr + e] : 0f;
             }
         }
     }
