@@ -207,8 +207,9 @@ public static unsafe class Sgemm
         }
     }
 
-    /// <summary>Floats of B that the AVX2 strided path packs per block (48 KiB: L1 and L2 hold it while the row panels sweep it).</summary>
-    private const int StridedBlockFloats = 12288;
+    /// <summary>Floats of B that the AVX2 strided path packs per block (128 KiB: L2 holds it while the row panels sweep it; at
+    /// 48 KiB SqueezeNet's conv10, K = 512, got one panel per block and streamed its 2 MB of weights once per panel).</summary>
+    private const int StridedBlockFloats = 32768;
 
     /// <summary>The AVX2 order of <see cref="MultiplyStridedRight"/> over column panels [first, end): blocks of panels of about
     /// <see cref="StridedBlockFloats"/> packed floats; each block's B rows are copied row by row (one sequential stream at a
