@@ -52,6 +52,32 @@ public sealed class FewChannelConvolutionTests
         return true.ToProperty();
     }
 
+    [Property(MaxTest = 20)]
+    public Property Wide_rows_in_several_bands_match_the_reference(PositiveInt seedValue)
+    {
+        // Rows of 150-500 output columns with 3 or 4 channels and strides up to 3: each band of phase rows holds only a few
+        // output rows, so a chunk runs several bands (the last one short) at one and two threads; 1 to 64 output channels
+        // (a last block of four partly empty) and widths that end in zero, one or two vectors after the three-vector blocks.
+        var random = new Random(seedValue.Get);
+        int inChannels = random.Next(3, 5), outChannels = random.Next(1, 65);
+        int kh = random.Next(1, 6), kw = random.Next(1, 6), sy = random.Next(1, 4), sx = random.Next(1, 4);
+        int dy = random.Next(1, 3), dx = random.Next(1, 3);
+        int[] pads = [random.Next(0, kh), random.Next(0, kw), random.Next(0, kh), random.Next(0, kw)];
+        int width = random.Next(150, 500) * sx, height = random.Next(4, 30);
+        if (height + pads[0] + pads[2] < (kh - 1) * dy + 1) height = (kh - 1) * dy + 1;
+        int outWidth = (width + pads[1] + pads[3] - (kw - 1) * dx - 1) / sx + 1;
+        int outHeight = (height + pads[0] + pads[2] - (kh - 1) * dy - 1) / sy + 1;
+        string activation = Activations[random.Next(Activations.Length)];
+        bool residual = random.Next(2) == 0;
+        var node = Conv(kh, kw, sy, sx, dy, dx, pads, activation, residual);
+        var inputs = new List<Tensor?> { RandomTensor(random, 1, inChannels, height, width), RandomTensor(random, outChannels, inChannels, kh, kw), RandomTensor(random, outChannels) };
+        if (residual) inputs.Add(RandomTensor(random, 1, outChannels, outHeight, outWidth));
+        string label = $"{inChannels}x{height}x{width} -> {outChannels}x{outHeight}x{outWidth} k{kh}x{kw} s{sy},{sx} d{dy},{dx} pads {string.Join(",", pads)} '{activation}' residual {residual}";
+        Check(Fast, node, [.. inputs], label);
+        Check(FastTwoThreads, node, [.. inputs], label + ", two threads");
+        return true.ToProperty();
+    }
+
     [Theory]
     [InlineData(128, 24, false)]
     [InlineData(131, 24, true)]

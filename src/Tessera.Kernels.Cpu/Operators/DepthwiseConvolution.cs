@@ -145,14 +145,23 @@ public static class DepthwiseConvolution
         {
             // Rows of whole vectors (16 lanes covers both widths) are summed straight into the output; others go through
             // the row buffer, as the vector loop writes past the last column.
-            bool direct = outWidth % 16 == 0;
+            bool direct = outWidth % 16 == 0, unitDilation = p.DilationY == 1;
             for (int oy = 0; oy < p.OutHeight; oy++)
             {
                 // Only the kernel rows that land on input rows: on the short planes of late MobileNet stages (2 or 3 rows
                 // under a 5x5 kernel) most kernel rows read vertical padding.
-                int top = oy * p.StrideY - p.PadTop;
-                int ky0 = top >= 0 ? 0 : Math.Min(kh, (-top + p.DilationY - 1) / p.DilationY);
-                int ky1 = Math.Max(ky0, Math.Min(kh, (p.Height - top + p.DilationY - 1) / p.DilationY));
+                int top = oy * p.StrideY - p.PadTop, ky0, ky1;
+                if (unitDilation)
+                {
+                    // No division per row (on 8x8 and 16x16 planes the row bounds cost as much as the sums).
+                    ky0 = top >= 0 ? 0 : Math.Min(kh, -top);
+                    ky1 = Math.Max(ky0, Math.Min(kh, p.Height - top));
+                }
+                else
+                {
+                    ky0 = top >= 0 ? 0 : Math.Min(kh, (-top + p.DilationY - 1) / p.DilationY);
+                    ky1 = Math.Max(ky0, Math.Min(kh, (p.Height - top + p.DilationY - 1) / p.DilationY));
+                }
                 float* source = phases + oy * p.StrideY * rowLength;
                 int first = ky0 * kw, count = (ky1 - ky0) * kw;
                 if (direct)

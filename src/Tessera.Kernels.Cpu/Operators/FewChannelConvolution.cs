@@ -18,9 +18,10 @@ internal static unsafe class FewChannelConvolution
     private const int Block = 4;
 
     /// <summary>Most output channels this kernel takes: above it im2col + GEMM amortizes the packing over enough rows.
-    /// SqueezeNet's 3 -> 64 3x3 stride-2 stem: 1.04-1.08 ms here, 0.87 ms on im2col + GEMM (`--profile`, 1 thread, load 19);
-    /// BlazeFace's 3 -> 24 5x5 stems are 3x faster here.</summary>
-    public const int MaxOutputChannels = 32;
+    /// With 512-bit vectors, SqueezeNet's 3 -> 64 3x3 stride-2 stem: 1.04-1.08 ms here, 0.87 ms on im2col + GEMM (`--profile`,
+    /// 1 thread, load 19); BlazeFace's 3 -> 24 5x5 stems are 3x faster here. With 256-bit vectors (AVX2, no AVX-512) the
+    /// GEMM path is slower still on a 27-deep K, and this kernel takes SqueezeNet's stem too.</summary>
+    public static int MaxOutputChannels => Float512.IsAccelerated ? 32 : 64;
 
     /// <summary>Whether this kernel takes the convolution: one group of at most <see cref="MaxInputChannels"/>
     /// input channels and <see cref="MaxOutputChannels"/> output channels, output rows of at least one vector, and
@@ -44,16 +45,19 @@ internal static unsafe class FewChannelConvolution
         int lanes = TVector.Count;
         int kh = p.KernelHeight, kw = p.KernelWidth, sx = p.StrideX;
         int taps = channels * kh * kw, blocks = (outChannels + Block - 1) / Block;
-        int rows = (p.OutHeight - 1) * p.StrideY + (kh - 1) * p.DilationY + 1;
+        int window = (kh - 1) * p.DilationY + 1;
         int roundedOut = (p.OutWidth + lanes - 1) / lanes * lanes;
         int rowLength = roundedOut + (kw - 1) * p.DilationX / sx + 1;
-        int phaseLength = rows * rowLength, scratchLength = channels * sx * phaseLength;
+        // Output rows per band: the band's padded input rows, in every channel and phase, fill at most BandFloats (or one
+        // output row's window), so the scratch is filled and read while in L2 rather than written for the whole image first.
+        int bandOut = Math.Clamp((BandFloats / (channels * sx * rowLength) - window) / p.StrideY + 1, 1, p.OutHeight);
+        int bandRows = (bandOut - 1) * p.StrideY + window;
+        int phaseLength = bandRows * rowLength, scratchLength = channels * sx * phaseLength;
         int inPlane = p.Height * p.Width, outPlane = p.OutHeight * p.OutWidth;
 
         // Weights as [block][tap][4 channels] (channels past the last one zero), tap = (c, ky, kx).
         var packed = System.Buffers.ArrayPool<float>.Shared.Rent(blocks * taps * Block);
         var offsets = new int[taps];
-        var scratch = System.Buffers.ArrayPool<float>.Shared.Rent(scratchLength);
         try
         {
             packed.AsSpan(0, blocks * taps * Block).Clear();
@@ -61,7 +65,7 @@ internal static unsafe class FewChannelConvolution
             {
                 for (int t = 0; t < taps; t++) packed[(m / Block * taps + t) * Block + m % Block] = w[m * taps + t];
             }
-            // Tap (c, ky, kx) of output (oy, ox) reads phase (kx*dx) % sx of channel c at padded row oy*sy + ky*dy,
+            // Tap (c, ky, kx) of output (oy, ox) reads phase (kx*dx) % sx of channel c at band row (oy - band start)*sy + ky*dy,
             // position ox + (kx*dx) / sx.
             for (int c = 0, t = 0; c < channels; c++)
             {
@@ -77,10 +81,11 @@ internal static unsafe class FewChannelConvolution
             int chunks = Math.Min(p.OutHeight, threads <= 1 ? 1 : threads * 4);
             for (int n = 0; n < batch; n++)
             {
-                FillPhases(x.AsSpan(n * channels * inPlane, channels * inPlane), channels, p, rows, rowLength, scratch);
+                var input = x.AsMemory(n * channels * inPlane, channels * inPlane);
                 int outOrigin = n * outChannels * outPlane;
                 CpuParallel.For(chunks, threads, chunk =>
                 {
+                    var scratch = System.Buffers.ArrayPool<float>.Shared.Rent(scratchLength);
                     fixed (float* source = scratch, weights = packed, target = y, biasPointer = bias, residualPointer = residual)
                     fixed (int* tapOffsets = offsets)
                     {
@@ -91,43 +96,51 @@ internal static unsafe class FewChannelConvolution
                             ResidualStride = outPlane,
                             Activation = activation,
                         };
-                        float* tail = stackalloc float[Block * 2 * 16];
-                        for (int oy = p.OutHeight * chunk / chunks, end = p.OutHeight * (chunk + 1) / chunks; oy < end; oy++)
+                        float* tail = stackalloc float[Block * 3 * 16];
+                        for (int band = p.OutHeight * chunk / chunks, end = p.OutHeight * (chunk + 1) / chunks; band < end; band += bandOut)
                         {
-                            float* rowSource = source + oy * p.StrideY * rowLength;
-                            for (int block = 0; block < blocks; block++)
+                            int bandEnd = Math.Min(end, band + bandOut);
+                            FillPhases(input.Span, channels, p, band * p.StrideY, (bandEnd - 1 - band) * p.StrideY + window, phaseLength, rowLength, scratch);
+                            for (int oy = band; oy < bandEnd; oy++)
                             {
-                                int m0 = block * Block, count = Math.Min(Block, outChannels - m0);
-                                float* output = target + outOrigin + (long)m0 * outPlane + oy * p.OutWidth;
-                                Row<TVector>(rowSource, tapOffsets, taps, weights + block * taps * Block, p.OutWidth, roundedOut, output, outPlane, count, tail);
-                                epilogue.Apply(output, outPlane, m0, count, oy * p.OutWidth, p.OutWidth);
+                                float* rowSource = source + (oy - band) * p.StrideY * rowLength;
+                                for (int block = 0; block < blocks; block++)
+                                {
+                                    int m0 = block * Block, count = Math.Min(Block, outChannels - m0);
+                                    float* output = target + outOrigin + (long)m0 * outPlane + oy * p.OutWidth;
+                                    Row<TVector>(rowSource, tapOffsets, taps, weights + block * taps * Block, p.OutWidth, roundedOut, output, outPlane, count, tail);
+                                    epilogue.Apply(output, outPlane, m0, count, oy * p.OutWidth, p.OutWidth);
+                                }
                             }
                         }
                     }
+                    System.Buffers.ArrayPool<float>.Shared.Return(scratch);
                 });
             }
         }
         finally
         {
             System.Buffers.ArrayPool<float>.Shared.Return(packed);
-            System.Buffers.ArrayPool<float>.Shared.Return(scratch);
         }
     }
 
-    /// <summary>Phase q of channel c, padded row r, position j holds x[c, r - padTop, j*sx + q - padLeft], or 0.</summary>
+    /// <summary>Floats of phase scratch per band (64 KB): with the output rows it stays in L2.</summary>
+    private const int BandFloats = 16384;
+
+    /// <summary>The band of padded rows from <paramref name="firstRow"/>: phase q of channel c, band row r, position j
+    /// holds x[c, firstRow + r - padTop, j*sx + q - padLeft], or 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FillPhases(ReadOnlySpan<float> x, int channels, Plane p, int rows, int rowLength, float[] scratch)
+    private static void FillPhases(ReadOnlySpan<float> x, int channels, Plane p, int firstRow, int rows, int phaseLength, int rowLength, float[] scratch)
     {
-        int sx = p.StrideX, phaseLength = rows * rowLength;
+        int sx = p.StrideX;
         for (int c = 0; c < channels; c++)
         {
             for (int r = 0; r < rows; r++)
             {
                 int rowStart = c * sx * phaseLength + r * rowLength;
-                // Each phase row is cleared just before it is filled, while it is in cache (one pass over the scratch, not
-                // a clear of all of it and then the copies: det's 640x640 stem scratch is 5 MB).
+                // Each phase row is cleared just before it is filled, while it is in cache.
                 for (int q = 0; q < sx; q++) scratch.AsSpan(rowStart + q * phaseLength, rowLength).Clear();
-                int iy = r - p.PadTop;
+                int iy = firstRow + r - p.PadTop;
                 if ((uint)iy >= (uint)p.Height) continue;
                 var source = x.Slice((c * p.Height + iy) * p.Width, p.Width);
                 if (sx == 2)
@@ -173,6 +186,54 @@ internal static unsafe class FewChannelConvolution
     {
         int lanes = TVector.Count;
         int ox = 0;
+        if (lanes == 8)
+        {
+            // 256-bit vectors: three vectors of columns, twelve sums (with three inputs and a broadcast, all sixteen
+            // registers): per tap three input loads and four weight broadcasts feed twelve FMAs, and twelve independent
+            // chains cover the FMA latency times two pipes.
+            for (; ox + 3 * lanes <= roundedOut; ox += 3 * lanes)
+            {
+                TVector a0 = default, a1 = default, a2 = default, b0 = default, b1 = default, b2 = default;
+                TVector c0 = default, c1 = default, c2 = default, d0 = default, d1 = default, d2 = default;
+                float* wt = weights;
+                for (int t = 0; t < taps; t++, wt += Block)
+                {
+                    float* s = source + offsets[t] + ox;
+                    var v0 = TVector.Load(s);
+                    var v1 = TVector.Load(s + lanes);
+                    var v2 = TVector.Load(s + 2 * lanes);
+                    var w = TVector.Splat(wt[0]);
+                    a0 = TVector.MultiplyAdd(v0, w, a0);
+                    a1 = TVector.MultiplyAdd(v1, w, a1);
+                    a2 = TVector.MultiplyAdd(v2, w, a2);
+                    w = TVector.Splat(wt[1]);
+                    b0 = TVector.MultiplyAdd(v0, w, b0);
+                    b1 = TVector.MultiplyAdd(v1, w, b1);
+                    b2 = TVector.MultiplyAdd(v2, w, b2);
+                    w = TVector.Splat(wt[2]);
+                    c0 = TVector.MultiplyAdd(v0, w, c0);
+                    c1 = TVector.MultiplyAdd(v1, w, c1);
+                    c2 = TVector.MultiplyAdd(v2, w, c2);
+                    w = TVector.Splat(wt[3]);
+                    d0 = TVector.MultiplyAdd(v0, w, d0);
+                    d1 = TVector.MultiplyAdd(v1, w, d1);
+                    d2 = TVector.MultiplyAdd(v2, w, d2);
+                }
+                a0.Store(tail);
+                a1.Store(tail + lanes);
+                a2.Store(tail + 2 * lanes);
+                b0.Store(tail + 3 * lanes);
+                b1.Store(tail + 4 * lanes);
+                b2.Store(tail + 5 * lanes);
+                c0.Store(tail + 6 * lanes);
+                c1.Store(tail + 7 * lanes);
+                c2.Store(tail + 8 * lanes);
+                d0.Store(tail + 9 * lanes);
+                d1.Store(tail + 10 * lanes);
+                d2.Store(tail + 11 * lanes);
+                CopyOut<TVector>(tail, 3 * lanes, output, outPlane, ox, width, count);
+            }
+        }
         for (; ox + 2 * lanes <= roundedOut; ox += 2 * lanes)
         {
             TVector a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
