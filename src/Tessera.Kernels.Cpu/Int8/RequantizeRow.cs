@@ -20,6 +20,12 @@ internal readonly struct ChannelRequantization
     private readonly Vector128<sbyte> _lo, _hi;
     private readonly int _total, _left;
     private readonly bool _wide;
+    // The eight-lane (AVX2) form of the same one-shift arithmetic: AVX2 has no 64-bit arithmetic right shift, so
+    // 2^62 is added before a logical shift (see Eight) and 2^(62 - total) taken off again with the zero point.
+    private readonly Vector256<int> _multiplier8, _zero8;
+    private readonly Vector256<long> _add8, _correction8;
+    private readonly Vector256<sbyte> _lo8, _hi8;
+    private readonly bool _narrow;
 
     public ChannelRequantization(int multiplier, int shift, int inputShift, int zeroPoint, int minimum, int maximum)
     {
@@ -34,6 +40,14 @@ internal readonly struct ChannelRequantization
         _wide = Avx512F.IsSupported && minimum >= sbyte.MinValue && minimum <= maximum && maximum <= sbyte.MaxValue;
         _lo = Vector128.Create((sbyte)Math.Clamp(minimum, sbyte.MinValue, sbyte.MaxValue));
         _hi = Vector128.Create((sbyte)Math.Clamp(maximum, sbyte.MinValue, sbyte.MaxValue));
+        // total <= 62 keeps 2^62 a multiple of 2^total (RoundingDivideByPowerOfTwo takes exponents up to 31).
+        _narrow = !_wide && Avx2.IsSupported && _total <= 62 && minimum >= sbyte.MinValue && minimum <= maximum && maximum <= sbyte.MaxValue;
+        _multiplier8 = Vector256.Create((long)multiplier).AsInt32();
+        _add8 = Vector256.Create((1L << 62) + (1L << 30) + (right > 0 ? 1L << (30 + right) : 0));
+        _correction8 = Vector256.Create(right > 0 ? 1L << 31 : 0);
+        _zero8 = Vector256.Create(unchecked(zeroPoint - (int)(uint)(_total <= 62 ? 1UL << (62 - _total) : 0)));
+        _lo8 = Vector256.Create(_lo.ToScalar());
+        _hi8 = Vector256.Create(_hi.ToScalar());
     }
 
     public int Multiplier { get; }
@@ -54,6 +68,10 @@ internal readonly struct ChannelRequantization
         if (_wide && n >= 16)
         {
             i = Row16(acc, offset, columnTerm, columnScale, y);
+        }
+        else if (_narrow && n >= 8)
+        {
+            i = Row8(acc, offset, columnTerm, columnScale, y);
         }
         if (Vector256.IsHardwareAccelerated && n - i >= 8)
         {
@@ -112,6 +130,97 @@ internal readonly struct ChannelRequantization
             Sixteen(x, multiplier, add, below, correction, oddLanes, total, zero, lo, hi).StoreUnsafe(ref destination, (nuint)i);
         }
         return n;
+    }
+
+    /// <summary>The first n - n % 8 values of <see cref="Row"/> on eight lanes (AVX2, a clamp inside int8), 32 per
+    /// step where it can; returns how many. The arithmetic of <see cref="Row16"/>, see <see cref="Eight"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Row8(ReadOnlySpan<int> acc, int offset, ReadOnlySpan<int> columnTerm, int columnScale, Span<sbyte> y)
+    {
+        int n = y.Length & ~7, i = 0, left = _left, inputShift = InputShift, total = _total;
+        bool columns = !columnTerm.IsEmpty, shifts = left != 0 || inputShift != 0;
+        var multiplier = _multiplier8;
+        var add = _add8;
+        var below = Vector256.Create(-(1L << 30));
+        var correction = _correction8;
+        var zero = _zero8;
+        var lo = _lo8;
+        var hi = _hi8;
+        var offsetV = Vector256.Create(offset);
+        var scaleV = Vector256.Create(columnScale);
+        ref int a = ref MemoryMarshal.GetReference(acc);
+        ref int column = ref MemoryMarshal.GetReference(columnTerm);
+        ref sbyte destination = ref MemoryMarshal.GetReference(y);
+        for (; i + 32 <= n; i += 32)
+        {
+            var x0 = Vector256.LoadUnsafe(ref a, (nuint)i) + offsetV;
+            var x1 = Vector256.LoadUnsafe(ref a, (nuint)i + 8) + offsetV;
+            var x2 = Vector256.LoadUnsafe(ref a, (nuint)i + 16) + offsetV;
+            var x3 = Vector256.LoadUnsafe(ref a, (nuint)i + 24) + offsetV;
+            if (columns)
+            {
+                x0 += Vector256.LoadUnsafe(ref column, (nuint)i) * scaleV;
+                x1 += Vector256.LoadUnsafe(ref column, (nuint)i + 8) * scaleV;
+                x2 += Vector256.LoadUnsafe(ref column, (nuint)i + 16) * scaleV;
+                x3 += Vector256.LoadUnsafe(ref column, (nuint)i + 24) * scaleV;
+            }
+            if (shifts)
+            {
+                x0 = Vector256.ShiftLeft(Vector256.ShiftLeft(x0, inputShift), left);
+                x1 = Vector256.ShiftLeft(Vector256.ShiftLeft(x1, inputShift), left);
+                x2 = Vector256.ShiftLeft(Vector256.ShiftLeft(x2, inputShift), left);
+                x3 = Vector256.ShiftLeft(Vector256.ShiftLeft(x3, inputShift), left);
+            }
+            Narrow32(Eight(x0, multiplier, add, below, correction, total, zero), Eight(x1, multiplier, add, below, correction, total, zero),
+                Eight(x2, multiplier, add, below, correction, total, zero), Eight(x3, multiplier, add, below, correction, total, zero), lo, hi)
+                .StoreUnsafe(ref destination, (nuint)i);
+        }
+        for (; i < n; i += 8)
+        {
+            var x = Vector256.LoadUnsafe(ref a, (nuint)i) + offsetV;
+            if (columns) x += Vector256.LoadUnsafe(ref column, (nuint)i) * scaleV;
+            if (shifts) x = Vector256.ShiftLeft(Vector256.ShiftLeft(x, inputShift), left);
+            var r = Eight(x, multiplier, add, below, correction, total, zero);
+            var words = Avx2.PackSignedSaturate(r, r);
+            var bytes = Avx2.PackSignedSaturate(words, words);
+            // Lane 0 holds values 0..3 in its low dword, lane 1 values 4..7.
+            var eight = Vector128.Create(bytes.GetLower().AsInt32().ToScalar(), bytes.GetUpper().AsInt32().ToScalar(), 0, 0).AsSByte();
+            Unsafe.WriteUnaligned(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref destination, i)),
+                Vector128.Min(Vector128.Max(eight, lo.GetLower()), hi.GetLower()).AsInt64().ToScalar());
+        }
+        return n;
+    }
+
+    /// <summary>Whether the eight-lane form applies (AVX2 without AVX-512F, a clamp inside int8).</summary>
+    public bool Narrow => _narrow;
+
+    /// <summary><see cref="Sixteen"/>'s arithmetic on eight lanes before the saturation: with q = p + add - [p &lt;
+    /// -2^30] correction as there, -2^62 &lt; q &lt; 2^63 (|p| &lt; 2^62, add &lt; 2^62), so q + 2^62 is an unsigned
+    /// 64-bit value and its logical shift by total (&lt;= 62) is floor(q / 2^total) + 2^(62 - total); the zero
+    /// vector already has 2^(62 - total) taken off (int32, wrapping). The odd lanes' result is wanted in the
+    /// high dword: a logical shift by total - 32 leaves it there (a left shift by 1 for total = 31).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Eight(Vector256<int> x, Vector256<int> multiplier, Vector256<long> add, Vector256<long> below,
+        Vector256<long> correction, int total, Vector256<int> zero)
+    {
+        var even = Avx2.Multiply(x, multiplier);
+        var odd = Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), multiplier);
+        even = even + add - (Avx2.CompareGreaterThan(below, even) & correction);
+        odd = odd + add - (Avx2.CompareGreaterThan(below, odd) & correction);
+        var e = Vector256.ShiftRightLogical(even.AsUInt64(), total);
+        var o = total >= 32 ? Vector256.ShiftRightLogical(odd.AsUInt64(), total - 32) : Vector256.ShiftLeft(odd.AsUInt64(), 1);
+        return Avx2.Blend(e.AsInt32(), o.AsInt32(), 0b1010_1010) + zero;
+    }
+
+    /// <summary>Four vectors of int32 (values 0..31 in order) saturated to int8 in order, then clamped bytewise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Narrow32(Vector256<int> r0, Vector256<int> r1, Vector256<int> r2, Vector256<int> r3, Vector256<sbyte> lo, Vector256<sbyte> hi)
+    {
+        // VPACKSSDW/VPACKSSWB work within 128-bit lanes: the bytes come out as dwords (0-3, 8-11, 16-19, 24-27 |
+        // 4-7, 12-15, 20-23, 28-31); VPERMD restores the order.
+        var bytes = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(r0, r1), Avx2.PackSignedSaturate(r2, r3));
+        var ordered = Avx2.PermuteVar8x32(bytes.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsSByte();
+        return Vector256.Min(Vector256.Max(ordered, lo), hi);
     }
 
     /// <summary>Whether the sixteen-lane form applies (AVX-512F and a clamp inside int8).</summary>
