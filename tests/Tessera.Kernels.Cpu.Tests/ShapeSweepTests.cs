@@ -96,8 +96,7 @@ public sealed class ShapeSweepTests
     [InlineData(32, 18)]
     public void Few_input_channel_stems_with_many_outputs_match_the_reference(int outChannels, int size)
     {
-        // Above FewChannelConvolution.MaxOutputChannels (32 with 512-bit vectors, 64 with 256-bit) a 3-channel stem goes to
-        // im2col + GEMM; SqueezeNet's 3 -> 64 takes the few-channel kernel on AVX2.
+        // Above FewChannelConvolution.MaxOutputChannels (32) a 3-channel stem goes to the implicit or im2col + GEMM path.
         var random = new Random(outChannels + size);
         var node = Conv(1, 3, 3, 2, 2, 1, 1, [0, 0, 1, 1], "Relu");
         var inputs = new[] { RandomTensor(random, 1, 3, size, size), RandomTensor(random, outChannels, 3, 3, 3), RandomTensor(random, outChannels) };

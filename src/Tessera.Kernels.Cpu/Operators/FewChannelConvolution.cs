@@ -20,8 +20,9 @@ internal static unsafe class FewChannelConvolution
     /// <summary>Most output channels this kernel takes: above it im2col + GEMM amortizes the packing over enough rows.
     /// With 512-bit vectors, SqueezeNet's 3 -> 64 3x3 stride-2 stem: 1.04-1.08 ms here, 0.87 ms on im2col + GEMM (`--profile`,
     /// 1 thread, load 19); BlazeFace's 3 -> 24 5x5 stems are 3x faster here. With 256-bit vectors (AVX2, no AVX-512) the
-    /// GEMM path is slower still on a 27-deep K, and this kernel takes SqueezeNet's stem too.</summary>
-    public static int MaxOutputChannels => Float512.IsAccelerated ? 32 : 64;
+    /// implicit-convolution kernel (Avx2Taps) takes SqueezeNet's stem in 0.95-1.6 ms against 1.25-1.3 ms here
+    /// (`--profile`, 1 thread, interleaved, load 3), so the limit is 32 on both.</summary>
+    public static int MaxOutputChannels => 32;
 
     /// <summary>Whether this kernel takes the convolution: one group of at most <see cref="MaxInputChannels"/>
     /// input channels and <see cref="MaxOutputChannels"/> output channels, output rows of at least one vector, and
