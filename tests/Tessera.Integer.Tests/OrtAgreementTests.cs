@@ -23,7 +23,15 @@ public sealed class OrtAgreementTests(ITestOutputHelper output)
         Assert.Empty(program.Islands);
         Assert.DoesNotContain(program.Steps, s => s.IsFloat && s is not QuantizeStep && s is not DequantizeStep);
         var state = program.Run(run.Inputs);
-        foreach (var level in new[] { GraphOptimizationLevel.ORT_DISABLE_ALL, GraphOptimizationLevel.ORT_ENABLE_ALL })
+        // ORT's fused integer kernels (ORT_ENABLE_ALL) multiply u8 x s8 with VPMADDUBSW on x86 CPUs without VNNI, which
+        // saturates each pair sum at int16 (255 * 127 * 2 > 32767): measured on an AVX2-only EPYC, conv-relu was 6.7 %
+        // exact, max difference 27. There ONNX Runtime is not a reference for its fused path, so only the graph as
+        // written is compared.
+        var levels = FusedOrtIsExact
+            ? new[] { GraphOptimizationLevel.ORT_DISABLE_ALL, GraphOptimizationLevel.ORT_ENABLE_ALL }
+            : new[] { GraphOptimizationLevel.ORT_DISABLE_ALL };
+        if (!FusedOrtIsExact) output.WriteLine("ORT_ENABLE_ALL not compared: this CPU has no AVX-VNNI/AVX512-VNNI, so ONNX Runtime's u8s8 kernels saturate");
+        foreach (var level in levels)
         {
             var expected = RunOrt(run.Bytes, run.Inputs, level);
             var agreement = new Agreement();
@@ -39,6 +47,12 @@ public sealed class OrtAgreementTests(ITestOutputHelper output)
             Assert.True(agreement.WithinOneStep >= 0.999, $"{network} ({level}): {agreement}");
         }
     }
+
+    /// <summary>Whether ONNX Runtime's fused u8 x s8 kernels compute exact int32 sums here: not on x86 without VNNI.</summary>
+    internal static bool FusedOrtIsExact =>
+        !System.Runtime.Intrinsics.X86.X86Base.IsSupported || System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
+        // CPUID leaf 7, ECX bit 11: AVX512_VNNI.
+        || (System.Runtime.Intrinsics.X86.X86Base.CpuId(7, 0).Ecx & (1 << 11)) != 0;
 
     internal static Dictionary<string, Tensor> RunOrt(byte[] model, IReadOnlyDictionary<string, Tensor> inputs, GraphOptimizationLevel level)
     {
