@@ -148,7 +148,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
         int zx = reference.InputZero;
         for (int group = 0; group < groups; group++)
         {
-            var (packed, sums) = Int8Gemm.PackWeights(w.AsSpan(group * perGroup * k, perGroup * k), perGroup, k);
+            var (packed, sums) = Int8Gemm.PackWeights(w.AsSpan(group * perGroup * k, perGroup * k), perGroup, k, isa);
             _packed[group] = packed;
             for (int r = 0; r < perGroup; r++)
             {
@@ -277,7 +277,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
                             {
                                 for (int i = 0; i < tiles; i++)
                                 {
-                                    Int8Gemm.Tile(_isa, tp + i * tileBytes, ap + (long)r0 * kGroups * 4, kGroups, cp + i * Int8Gemm.TileColumns, span);
+                                    Int8Gemm.Tile(_isa, tp + i * tileBytes, ap + Int8Gemm.BlockOffset(_isa, r0, kGroups), kGroups, cp + i * Int8Gemm.TileColumns, span);
                                 }
                                 int rows = Math.Min(Int8Gemm.RowBlock, perGroup - r0);
                                 for (int r = 0; r < rows; r++)

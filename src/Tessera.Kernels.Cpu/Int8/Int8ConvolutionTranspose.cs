@@ -39,7 +39,7 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
         var transposed = new sbyte[_rows * _inChannels];
         for (int c = 0; c < _inChannels; c++)
         for (int r = 0; r < _rows; r++) transposed[r * _inChannels + c] = w[c * _rows + r];
-        (_packed, var sums) = Int8Gemm.PackWeights(transposed, _rows, _inChannels);
+        (_packed, var sums) = Int8Gemm.PackWeights(transposed, _rows, _inChannels, isa);
         _rowOffset = new int[_rows];
         _rowZero = new int[_rows];
         int zx = reference.InputZero;
@@ -113,7 +113,7 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
                         }
                         for (int r0 = 0; r0 < _rows; r0 += Int8Gemm.RowBlock)
                         {
-                            Int8Gemm.Tile(_isa, tp, ap + (long)r0 * kGroups * 4, kGroups, cp);
+                            Int8Gemm.Tile(_isa, tp, ap + Int8Gemm.BlockOffset(_isa, r0, kGroups), kGroups, cp);
                             for (int r = r0; r < Math.Min(_rows, r0 + Int8Gemm.RowBlock); r++)
                             {
                                 int m = r / area, ky = r % area / _kernelWidth, kx = r % _kernelWidth;

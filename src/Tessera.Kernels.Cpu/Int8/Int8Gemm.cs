@@ -21,7 +21,8 @@ public enum Int8Isa
 /// +128 offset and the zero points back with row and column sums (see <see cref="Int8Convolution"/>).
 /// Layouts: weights packed once as [row block of <see cref="RowBlock"/>][k group of 4][row][4]; activations
 /// packed per tile of <see cref="TileColumns"/> columns as [k group][column][4] (VPDPBUSD's four bytes per
-/// lane are four consecutive k of one column, so a 256-bit load covers 8 columns).</summary>
+/// lane are four consecutive k of one column, so a 256-bit load covers 8 columns). The AVX2 tile reads the weights
+/// widened to int16 (<see cref="Widen"/>).</summary>
 public static unsafe class Int8Gemm
 {
     public const int RowBlock = 8;
@@ -63,8 +64,39 @@ public static unsafe class Int8Gemm
         return (packed, sums);
     }
 
+    /// <summary><see cref="PackWeights(ReadOnlySpan{sbyte}, int, int)"/> in the form <paramref name="isa"/>'s tile
+    /// reads: the packed bytes, or under <see cref="Int8Isa.Avx2"/> each k group's four weights of a row as int16 in
+    /// the order (w0, w2, w1, w3) (<see cref="Widen"/>), stored as bytes.</summary>
+    public static (sbyte[] Packed, int[] RowSums) PackWeights(ReadOnlySpan<sbyte> w, int rows, int k, Int8Isa isa)
+    {
+        var (packed, sums) = PackWeights(w, rows, k);
+        return (isa == Int8Isa.Avx2 ? Widen(packed) : packed, sums);
+    }
+
+    /// <summary>Packed weights as int16 (two bytes each, little-endian) with each group of four reordered to (w0, w2,
+    /// w1, w3): one int32 holds the pair (w0, w2) that VPMADDWD multiplies with the even bytes of a column, the next
+    /// the pair (w1, w3) for the odd bytes.</summary>
+    public static sbyte[] Widen(ReadOnlySpan<sbyte> packed)
+    {
+        var wide = new sbyte[packed.Length * 2];
+        var words = System.Runtime.InteropServices.MemoryMarshal.Cast<sbyte, short>(wide.AsSpan());
+        for (int i = 0; i + 4 <= packed.Length; i += 4)
+        {
+            words[i] = packed[i];
+            words[i + 1] = packed[i + 2];
+            words[i + 2] = packed[i + 1];
+            words[i + 3] = packed[i + 3];
+        }
+        return wide;
+    }
+
+    /// <summary>Byte offset of row <paramref name="row"/>'s block (a multiple of <see cref="RowBlock"/>) in the
+    /// weights <see cref="PackWeights(ReadOnlySpan{sbyte}, int, int, Int8Isa)"/> made for <paramref name="isa"/>.</summary>
+    public static long BlockOffset(Int8Isa isa, int row, int groups) => (long)row * groups * 4 * (isa == Int8Isa.Avx2 ? 2 : 1);
+
     /// <summary>One tile: c[r, j] (r below <see cref="RowBlock"/>, j below <see cref="TileColumns"/>) for the
-    /// row block at <paramref name="a"/> and the packed tile at <paramref name="b"/>.</summary>
+    /// row block at <paramref name="a"/> (weights packed for <paramref name="isa"/>: the block at
+    /// <see cref="BlockOffset"/>) and the packed tile at <paramref name="b"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(Int8Isa isa, byte* b, sbyte* a, int groups, int* c) => Tile(isa, b, a, groups, c, TileColumns);
 
@@ -137,54 +169,54 @@ public static unsafe class Int8Gemm
         }
     }
 
-    /// <summary>AVX2 without VNNI: each 16-byte quarter-row of the tile (4 columns x 4 k) is widened to int16 and
-    /// multiplied by the row's 4 weights (repeated) with VPMADDWD, giving two partial sums per column; the pairs
-    /// are added once at the end. Exact: no int16 saturation anywhere.</summary>
+    /// <summary>AVX2 without VNNI, weights from <see cref="Widen"/>: each 32-byte row of a k group (8 columns x 4
+    /// bytes) splits into its even bytes (k0, k2 of each column as two int16 in one int32 lane: VPAND) and its odd
+    /// bytes (k1, k3: VPSRLW 8); VPMADDWD with the row's (w0, w2) and (w1, w3) pairs gives each column's four
+    /// products summed in two int32s, added into the column's accumulator. Exact: |u w| &lt;= 255 * 128, no int16
+    /// saturation. Four rows by 16 columns at a time (8 accumulators, 4 split vectors, 2 weight pairs: no
+    /// spills), four passes per tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileAvx2(byte* b, sbyte* a, int groups, int* c, int stride)
     {
-        for (int r = 0; r < RowBlock; r += 2)
+        var low = Vector256.Create((short)0xFF);
+        for (int r = 0; r < RowBlock; r += 4)
+        for (int half = 0; half < TileColumns; half += 16)
         {
-            Vector256<int> p00 = default, p01 = default, p02 = default, p03 = default, p04 = default, p05 = default, p06 = default, p07 = default;
-            Vector256<int> p10 = default, p11 = default, p12 = default, p13 = default, p14 = default, p15 = default, p16 = default, p17 = default;
-            byte* bp = b;
-            sbyte* w = a + r * 4;
+            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+            byte* bp = b + half * 4;
+            int* w = (int*)a + r * 2;
             for (int g = 0; g < groups; g++)
             {
-                var w0 = Avx2.ConvertToVector256Int16(Vector128.Create(*(int*)w).AsSByte());
-                var w1 = Avx2.ConvertToVector256Int16(Vector128.Create(*(int*)(w + 4)).AsSByte());
-                var x0 = Avx2.ConvertToVector256Int16(Vector128.Load(bp)).AsInt16();
-                p00 = Avx2.Add(p00, Avx2.MultiplyAddAdjacent(x0, w0)); p10 = Avx2.Add(p10, Avx2.MultiplyAddAdjacent(x0, w1));
-                var x1 = Avx2.ConvertToVector256Int16(Vector128.Load(bp + 16)).AsInt16();
-                p01 = Avx2.Add(p01, Avx2.MultiplyAddAdjacent(x1, w0)); p11 = Avx2.Add(p11, Avx2.MultiplyAddAdjacent(x1, w1));
-                var x2 = Avx2.ConvertToVector256Int16(Vector128.Load(bp + 32)).AsInt16();
-                p02 = Avx2.Add(p02, Avx2.MultiplyAddAdjacent(x2, w0)); p12 = Avx2.Add(p12, Avx2.MultiplyAddAdjacent(x2, w1));
-                var x3 = Avx2.ConvertToVector256Int16(Vector128.Load(bp + 48)).AsInt16();
-                p03 = Avx2.Add(p03, Avx2.MultiplyAddAdjacent(x3, w0)); p13 = Avx2.Add(p13, Avx2.MultiplyAddAdjacent(x3, w1));
-                var x4 = Avx2.ConvertToVector256Int16(Vector128.Load(bp + 64)).AsInt16();
-                p04 = Avx2.Add(p04, Avx2.MultiplyAddAdjacent(x4, w0)); p14 = Avx2.Add(p14, Avx2.MultiplyAddAdjacent(x4, w1));
-                var x5 = Avx2.ConvertToVector256Int16(Vector128.Load(bp + 80)).AsInt16();
-                p05 = Avx2.Add(p05, Avx2.MultiplyAddAdjacent(x5, w0)); p15 = Avx2.Add(p15, Avx2.MultiplyAddAdjacent(x5, w1));
-                var x6 = Avx2.ConvertToVector256Int16(Vector128.Load(bp + 96)).AsInt16();
-                p06 = Avx2.Add(p06, Avx2.MultiplyAddAdjacent(x6, w0)); p16 = Avx2.Add(p16, Avx2.MultiplyAddAdjacent(x6, w1));
-                var x7 = Avx2.ConvertToVector256Int16(Vector128.Load(bp + 112)).AsInt16();
-                p07 = Avx2.Add(p07, Avx2.MultiplyAddAdjacent(x7, w0)); p17 = Avx2.Add(p17, Avx2.MultiplyAddAdjacent(x7, w1));
+                var x0 = Vector256.Load(bp).AsInt16();
+                var x1 = Vector256.Load(bp + 32).AsInt16();
+                var e0 = Avx2.And(x0, low);
+                var o0 = Avx2.ShiftRightLogical(x0, 8);
+                var e1 = Avx2.And(x1, low);
+                var o1 = Avx2.ShiftRightLogical(x1, 8);
+                var we = Vector256.Create(w[0]).AsInt16();
+                var wo = Vector256.Create(w[1]).AsInt16();
+                c00 = Avx2.Add(Avx2.Add(c00, Avx2.MultiplyAddAdjacent(e0, we)), Avx2.MultiplyAddAdjacent(o0, wo));
+                c01 = Avx2.Add(Avx2.Add(c01, Avx2.MultiplyAddAdjacent(e1, we)), Avx2.MultiplyAddAdjacent(o1, wo));
+                we = Vector256.Create(w[2]).AsInt16();
+                wo = Vector256.Create(w[3]).AsInt16();
+                c10 = Avx2.Add(Avx2.Add(c10, Avx2.MultiplyAddAdjacent(e0, we)), Avx2.MultiplyAddAdjacent(o0, wo));
+                c11 = Avx2.Add(Avx2.Add(c11, Avx2.MultiplyAddAdjacent(e1, we)), Avx2.MultiplyAddAdjacent(o1, wo));
+                we = Vector256.Create(w[4]).AsInt16();
+                wo = Vector256.Create(w[5]).AsInt16();
+                c20 = Avx2.Add(Avx2.Add(c20, Avx2.MultiplyAddAdjacent(e0, we)), Avx2.MultiplyAddAdjacent(o0, wo));
+                c21 = Avx2.Add(Avx2.Add(c21, Avx2.MultiplyAddAdjacent(e1, we)), Avx2.MultiplyAddAdjacent(o1, wo));
+                we = Vector256.Create(w[6]).AsInt16();
+                wo = Vector256.Create(w[7]).AsInt16();
+                c30 = Avx2.Add(Avx2.Add(c30, Avx2.MultiplyAddAdjacent(e0, we)), Avx2.MultiplyAddAdjacent(o0, wo));
+                c31 = Avx2.Add(Avx2.Add(c31, Avx2.MultiplyAddAdjacent(e1, we)), Avx2.MultiplyAddAdjacent(o1, wo));
                 bp += TileColumns * 4;
-                w += RowBlock * 4;
+                w += RowBlock * 2;
             }
-            // Each p holds (column, pair) int32s: column j's two partial sums are adjacent; a horizontal add of two
-            // vectors gives 8 columns, in the lane order (0,1,4,5 | 2,3,6,7) that the permute restores.
-            int* o0 = c + r * stride, o1 = o0 + stride;
-            StorePairs(p00, p01, o0); StorePairs(p02, p03, o0 + 8); StorePairs(p04, p05, o0 + 16); StorePairs(p06, p07, o0 + 24);
-            StorePairs(p10, p11, o1); StorePairs(p12, p13, o1 + 8); StorePairs(p14, p15, o1 + 16); StorePairs(p16, p17, o1 + 24);
+            int* o = c + r * stride + half;
+            c00.Store(o); c01.Store(o + 8); o += stride;
+            c10.Store(o); c11.Store(o + 8); o += stride;
+            c20.Store(o); c21.Store(o + 8); o += stride;
+            c30.Store(o); c31.Store(o + 8);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePairs(Vector256<int> first, Vector256<int> second, int* destination)
-    {
-        // first: columns 0..3 as pairs (c0a c0b c1a c1b | c2a c2b c3a c3b); second: columns 4..7.
-        var sums = Avx2.HorizontalAdd(first, second); // c0 c1 c4 c5 | c2 c3 c6 c7
-        Avx2.Permute4x64(sums.AsInt64(), 0b11_01_10_00).AsInt32().Store(destination);
     }
 }
