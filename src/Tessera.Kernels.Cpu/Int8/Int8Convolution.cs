@@ -610,71 +610,69 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private void DepthwisePairPlane(sbyte[] x, int job, int channels, int height, int width, Window window, int rows, int rowLength, int zx, short[] planes, int[] acc, sbyte[] y)
     {
         int oh = window.OutputHeight, ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth, sx = window.StrideWidth, dh = window.DilationHeight;
-        int c = job % channels, sy = window.StrideHeight;
+        int c = job % channels;
+        int singleRows = rows + dh;
+        int singleLength = sx * singleRows * rowLength;
         var input = x.AsSpan(job * height * width, height * width);
-        // Phase q, pair row r, column j holds the int16 pair (S[q][r][j], S[q][r + dh][j]) with S[q][r][j] =
-        // x[r - padTop, j*s + q - padLeft] - zx, 0 in the padding and on rows from `rows` on (the partner of the
-        // last row of an odd kernel height). Built straight from the int8 rows, and only the pair rows an output
-        // row reads (r = oy * strideHeight + 2 kp dh).
-        var pairs = planes.AsSpan(0, sx * rows * rowLength * 2);
+        var single = planes.AsSpan(0, singleLength);
+        single.Clear();
+        // Phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] - zx (0 in the padding); rows
+        // from `rows` on stay 0 (the partner of the last row of an odd kernel height).
         var zero16 = Vector256.Create((short)zx);
-        int khPairs = (kh + 1) / 2;
         for (int r = 0; r < rows; r++)
         {
-            if (sy > 1)
-            {
-                bool read = false;
-                for (int kp = 0; kp < khPairs && !read; kp++)
-                {
-                    int top = r - 2 * kp * dh;
-                    read = top >= 0 && top % sy == 0 && top / sy < oh;
-                }
-                if (!read) continue;
-            }
-            int iy0 = r - window.PadTop, iy1 = r + dh < rows ? r + dh - window.PadTop : -1;
-            bool in0 = (uint)iy0 < (uint)height, in1 = (uint)iy1 < (uint)height;
-            ref sbyte s0 = ref (in0 ? ref input[iy0 * width] : ref Unsafe.NullRef<sbyte>());
-            ref sbyte s1 = ref (in1 ? ref input[iy1 * width] : ref Unsafe.NullRef<sbyte>());
+            int iy = r - window.PadTop;
+            if ((uint)iy >= (uint)height) continue;
+            var source = input.Slice(iy * width, width);
             for (int q = 0; q < sx; q++)
             {
-                var dst = pairs.Slice((q * rows + r) * rowLength * 2, rowLength * 2);
-                ref short d = ref MemoryMarshal.GetReference(dst);
+                var dst = single.Slice((q * singleRows + r) * rowLength, rowLength);
                 int first = Math.Max(0, (window.PadLeft - q + sx - 1) / sx);
                 int last = width - 1 - q + window.PadLeft < 0 ? 0 : Math.Min(rowLength, (width - 1 - q + window.PadLeft) / sx + 1);
-                if (!in0 && !in1) { dst.Clear(); continue; }
-                dst[..(2 * Math.Min(first, rowLength))].Clear();
                 int j = first;
                 if (sx == 1)
                 {
+                    ref sbyte s0 = ref MemoryMarshal.GetReference(source);
                     for (; j + 16 <= last; j += 16)
                     {
-                        nuint at = (nuint)(j - window.PadLeft);
-                        var top = in0 ? Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref s0, at)) - zero16 : Vector256<short>.Zero;
-                        var bottom = in1 ? Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref s1, at)) - zero16 : Vector256<short>.Zero;
-                        StorePairs(top, bottom, ref d, (nuint)(2 * j));
+                        var bytes = Vector128.LoadUnsafe(ref s0, (nuint)(j - window.PadLeft));
+                        (Avx2.ConvertToVector256Int16(bytes) - zero16).StoreUnsafe(ref dst[0], (nuint)j);
                     }
                 }
                 else if (sx == 2)
                 {
                     // 32 bytes from column 2j + q - padLeft: the even bytes, sign-extended from the low byte of
                     // each int16 lane, are this phase's 16 columns.
+                    ref sbyte s0 = ref MemoryMarshal.GetReference(source);
                     for (; j + 16 <= last && 2 * j + q - window.PadLeft + 32 <= width; j += 16)
                     {
-                        nuint at = (nuint)(2 * j + q - window.PadLeft);
-                        var top = in0 ? Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(Vector256.LoadUnsafe(ref s0, at).AsInt16(), 8), 8) - zero16 : Vector256<short>.Zero;
-                        var bottom = in1 ? Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(Vector256.LoadUnsafe(ref s1, at).AsInt16(), 8), 8) - zero16 : Vector256<short>.Zero;
-                        StorePairs(top, bottom, ref d, (nuint)(2 * j));
+                        var pairsOfBytes = Vector256.LoadUnsafe(ref s0, (nuint)(2 * j + q - window.PadLeft)).AsInt16();
+                        (Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(pairsOfBytes, 8), 8) - zero16).StoreUnsafe(ref dst[0], (nuint)j);
                     }
                 }
-                for (; j < last; j++)
-                {
-                    int column = j * sx + q - window.PadLeft;
-                    dst[2 * j] = in0 ? (short)(Unsafe.Add(ref s0, column) - zx) : (short)0;
-                    dst[2 * j + 1] = in1 ? (short)(Unsafe.Add(ref s1, column) - zx) : (short)0;
-                }
-                if (2 * Math.Max(last, first) < dst.Length) dst[(2 * Math.Max(last, first))..].Clear();
+                for (; j < last; j++) dst[j] = (short)(source[j * sx + q - window.PadLeft] - zx);
             }
         }
+        // Row pairs: pair row r interleaves single rows r and r + dh.
+        var pairs = planes.AsSpan(singleLength, sx * rows * rowLength * 2);
+        ref short s = ref single[0];
+        ref short p = ref pairs[0];
+        for (int q = 0; q < sx; q++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                nuint a = (nuint)((q * singleRows + r) * rowLength), b = a + (nuint)(dh * rowLength);
+                nuint d = (nuint)((q * rows + r) * rowLength * 2);
+                for (nuint j = 0; j < (nuint)rowLength; j += 8)
+                {
+                    var top = Vector128.LoadUnsafe(ref s, a + j);
+                    var bottom = Vector128.LoadUnsafe(ref s, b + j);
+                    Sse2.UnpackLow(top, bottom).StoreUnsafe(ref p, d + 2 * j);
+                    Sse2.UnpackHigh(top, bottom).StoreUnsafe(ref p, d + 2 * j + 8);
+                }
+            }
+        }
+        int khPairs = (kh + 1) / 2;
         var weights = _pairWeights.AsSpan(c * khPairs * kw, khPairs * kw);
         var output = y.AsSpan(job * oh * ow, oh * ow);
         bool vnni = _isa == Int8Isa.AvxVnni;
@@ -684,16 +682,6 @@ public sealed unsafe class Int8Convolution : IntegerStep
             else DepthwisePairRow<Avx2Pairs>(pairs, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
             _channels[c].Row(acc.AsSpan(0, ow), _bias[c], default, 0, output.Slice(oy * ow, ow));
         }
-    }
-
-    /// <summary>Stores the 16 int16 pairs (top[i], bottom[i]) in order at <paramref name="d"/> + <paramref name="at"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StorePairs(Vector256<short> top, Vector256<short> bottom, ref short d, nuint at)
-    {
-        var low = Avx2.UnpackLow(top, bottom);   // pairs 0-3 | 8-11
-        var high = Avx2.UnpackHigh(top, bottom); // pairs 4-7 | 12-15
-        Avx2.Permute2x128(low, high, 0x20).StoreUnsafe(ref d, at);
-        Avx2.Permute2x128(low, high, 0x31).StoreUnsafe(ref d, at + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
