@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Tessera.Kernels.Cpu.Simd;
 
 namespace Tessera.Kernels.Cpu.Operators;
@@ -12,8 +13,15 @@ namespace Tessera.Kernels.Cpu.Operators;
 /// 2 and dilation with stride 2 use the scalar row kernel.</summary>
 public static class DepthwiseConvolution
 {
-    public static void Run(float[] x, int batch, int channels, Plane plane, float[] w, float[]? bias, Activation activation, float[] y, int threads)
+    public static void Run(float[] x, int batch, int channels, Plane plane, float[] w, float[]? bias, Activation activation, float[] y, int threads) =>
+        Run(x, batch, channels, plane, w, bias, activation, y, threads, UseRows3x3);
+
+    /// <summary><see cref="Run(float[], int, int, Plane, float[], float[], Activation, float[], int)"/>, with
+    /// <paramref name="rows3x3"/> choosing whether 3x3 stride-1 rows go through <see cref="Rows3x3"/> (tests compare both;
+    /// true only where <see cref="UseRows3x3"/> holds).</summary>
+    internal static void Run(float[] x, int batch, int channels, Plane plane, float[] w, float[]? bias, Activation activation, float[] y, int threads, bool rows3x3)
     {
+        rows3x3 &= UseRows3x3;
         int planes = batch * channels;
         int chunks = Math.Min(planes, threads <= 1 ? 1 : threads * 4);
         bool phased = plane.StrideX == 1 || (plane.StrideX == 2 && plane.DilationX == 1);
@@ -30,10 +38,10 @@ public static class DepthwiseConvolution
                 float b = bias?[c] ?? 0f;
                 if (phased && output.Length > RowActivationAbove)
                 {
-                    PhasedPlane(input, plane, layout, scratch, weights, b, output, activation);
+                    PhasedPlane(input, plane, layout, scratch, weights, b, output, activation, rows3x3);
                     continue;
                 }
-                if (phased) PhasedPlane(input, plane, layout, scratch, weights, b, output, Activation.None);
+                if (phased) PhasedPlane(input, plane, layout, scratch, weights, b, output, Activation.None, rows3x3);
                 else RowPlane(input, plane, weights, b, output);
                 activation.Apply(output);
             }
@@ -67,19 +75,19 @@ public static class DepthwiseConvolution
     private const int AlignmentSlack = 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, float[] buffer, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation)
+    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, float[] buffer, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation, bool rows3x3)
     {
         // The buffer stays pinned throughout, so the plane's start, moved to a 64-byte line, stays there: with whole-line
         // rows the first tap of each kernel row is then an aligned load (line-crossing loads cost two).
         fixed (float* pinned = buffer)
         {
             int align = (int)((64 - ((nint)pinned & 63)) & 63) / sizeof(float);
-            PhasedPlane(input, p, layout, buffer.AsSpan(align, layout.Length), weights, bias, output, activation);
+            PhasedPlane(input, p, layout, buffer.AsSpan(align, layout.Length), weights, bias, output, activation, rows3x3);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, Span<float> scratch, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation)
+    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, Span<float> scratch, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation, bool rows3x3)
     {
         int s = layout.Phases, rowLength = layout.RowLength;
         // Fill the phases: phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] or 0. At stride 1 only
@@ -146,8 +154,20 @@ public static class DepthwiseConvolution
             // Rows of whole vectors (16 lanes covers both widths) are summed straight into the output; others go through
             // the row buffer, as the vector loop writes past the last column.
             bool direct = outWidth % 16 == 0, unitDilation = p.DilationY == 1;
+            // 3x3, stride 1, no dilation, 256-bit vectors only: rows whose three kernel rows all land on input rows go two at
+            // a time through Rows3x3 (weights in registers, each input row loaded once for both output rows).
+            bool threeByThree = rows3x3 && kh == 3 && kw == 3 && s == 1 && p.StrideY == 1 && p.DilationX == 1 && unitDilation;
             for (int oy = 0; oy < p.OutHeight; oy++)
             {
+                if (threeByThree && oy >= p.PadTop && oy + 2 - p.PadTop < p.Height)
+                {
+                    bool two = oy + 1 < p.OutHeight && oy + 3 - p.PadTop < p.Height;
+                    Rows3x3(phases + oy * rowLength, rowLength, w, bias, result + (long)oy * outWidth, outWidth, two);
+                    int rows = two ? 2 : 1;
+                    activation.Apply(output.Slice(oy * outWidth, rows * outWidth));
+                    oy += rows - 1;
+                    continue;
+                }
                 // Only the kernel rows that land on input rows: on the short planes of late MobileNet stages (2 or 3 rows
                 // under a 5x5 kernel) most kernel rows read vertical padding.
                 int top = oy * p.StrideY - p.PadTop, ky0, ky1;
@@ -291,6 +311,120 @@ public static class DepthwiseConvolution
             ox += lanes;
         }
         return ox;
+    }
+
+    /// <summary>Whether <see cref="Rows3x3"/> can run: 256-bit vectors with FMA and no 512-bit ones (those take the generic row).</summary>
+    internal static readonly bool UseRows3x3 = Fma.IsSupported && Vector256.IsHardwareAccelerated && !Vector512.IsHardwareAccelerated;
+
+    /// <summary>One or two output rows of a 3x3 stride-1 depthwise convolution whose kernel rows all land on input rows:
+    /// <paramref name="source"/> is the padded row of the first output row's top kernel row, rows are
+    /// <paramref name="rowLength"/> apart and long enough to over-read a vector past the last column. The nine weights stay
+    /// in registers, and each of the four input rows is loaded once for both output rows. Every output element is summed
+    /// in the same order as <see cref="SumRow{TVector}"/> at 8 lanes (same values bit for bit): two chains, bias and taps 0,
+    /// 2, 4, 6, 8, and taps 1, 3, 5, 7, added at the end; except the row's last vector when the row has 4k + 1 vectors,
+    /// which SumRow sums on four chains (bias and taps 0, 4, 8; 1, 5; 2, 6; 3, 7). A partial last vector goes through a
+    /// stack buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Rows3x3(float* source, int rowLength, float* w, float bias, float* target, int outWidth, bool two)
+    {
+        Vector256<float> w0 = Vector256.Create(w[0]), w1 = Vector256.Create(w[1]), w2 = Vector256.Create(w[2]);
+        Vector256<float> w3 = Vector256.Create(w[3]), w4 = Vector256.Create(w[4]), w5 = Vector256.Create(w[5]);
+        Vector256<float> w6 = Vector256.Create(w[6]), w7 = Vector256.Create(w[7]), w8 = Vector256.Create(w[8]);
+        var start = Vector256.Create(bias);
+        var zero = Vector256<float>.Zero;
+        int vectors = (outWidth + 7) / 8;
+        int paired = vectors % 4 == 1 ? vectors - 1 : vectors;
+        float* r0 = source, r1 = source + rowLength, r2 = r1 + rowLength, r3 = r2 + rowLength;
+        float* t0 = target, t1 = target + outWidth;
+        float* spill = stackalloc float[16];
+        for (int v = 0; v < vectors; v++)
+        {
+            int ox = v * 8;
+            Vector256<float> y0, y1 = default;
+            if (v < paired)
+            {
+                var x0 = Avx.LoadVector256(r0 + ox);
+                var x1 = Avx.LoadVector256(r0 + ox + 1);
+                var x2 = Avx.LoadVector256(r0 + ox + 2);
+                var a0 = Fma.MultiplyAdd(x0, w0, start);
+                var b0 = Fma.MultiplyAdd(x1, w1, zero);
+                a0 = Fma.MultiplyAdd(x2, w2, a0);
+                x0 = Avx.LoadVector256(r1 + ox);
+                x1 = Avx.LoadVector256(r1 + ox + 1);
+                x2 = Avx.LoadVector256(r1 + ox + 2);
+                b0 = Fma.MultiplyAdd(x0, w3, b0);
+                a0 = Fma.MultiplyAdd(x1, w4, a0);
+                b0 = Fma.MultiplyAdd(x2, w5, b0);
+                Vector256<float> a1 = default, b1 = default;
+                if (two)
+                {
+                    a1 = Fma.MultiplyAdd(x0, w0, start);
+                    b1 = Fma.MultiplyAdd(x1, w1, zero);
+                    a1 = Fma.MultiplyAdd(x2, w2, a1);
+                }
+                x0 = Avx.LoadVector256(r2 + ox);
+                x1 = Avx.LoadVector256(r2 + ox + 1);
+                x2 = Avx.LoadVector256(r2 + ox + 2);
+                a0 = Fma.MultiplyAdd(x0, w6, a0);
+                b0 = Fma.MultiplyAdd(x1, w7, b0);
+                a0 = Fma.MultiplyAdd(x2, w8, a0);
+                y0 = Avx.Add(a0, b0);
+                if (two)
+                {
+                    b1 = Fma.MultiplyAdd(x0, w3, b1);
+                    a1 = Fma.MultiplyAdd(x1, w4, a1);
+                    b1 = Fma.MultiplyAdd(x2, w5, b1);
+                    x0 = Avx.LoadVector256(r3 + ox);
+                    x1 = Avx.LoadVector256(r3 + ox + 1);
+                    x2 = Avx.LoadVector256(r3 + ox + 2);
+                    a1 = Fma.MultiplyAdd(x0, w6, a1);
+                    b1 = Fma.MultiplyAdd(x1, w7, b1);
+                    a1 = Fma.MultiplyAdd(x2, w8, a1);
+                    y1 = Avx.Add(a1, b1);
+                }
+            }
+            else
+            {
+                y0 = FourChains3x3(r0 + ox, rowLength, w0, w1, w2, w3, w4, w5, w6, w7, w8, start, zero);
+                if (two) y1 = FourChains3x3(r1 + ox, rowLength, w0, w1, w2, w3, w4, w5, w6, w7, w8, start, zero);
+            }
+            if (ox + 8 <= outWidth)
+            {
+                Avx.Store(t0 + ox, y0);
+                if (two) Avx.Store(t1 + ox, y1);
+            }
+            else
+            {
+                // The partial last vector: only its columns of the row are written.
+                Avx.Store(spill, y0);
+                Avx.Store(spill + 8, y1);
+                for (int i = 0; ox + i < outWidth; i++)
+                {
+                    t0[ox + i] = spill[i];
+                    if (two) t1[ox + i] = spill[8 + i];
+                }
+            }
+        }
+    }
+
+    /// <summary>One vector of a 3x3 output row on SumRow's four chains (its one-vector order): bias and taps 0, 4, 8; taps 1,
+    /// 5; taps 2, 6; taps 3, 7; summed as (0 + 1) + (2 + 3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> FourChains3x3(float* r0, int rowLength, Vector256<float> w0, Vector256<float> w1, Vector256<float> w2,
+        Vector256<float> w3, Vector256<float> w4, Vector256<float> w5, Vector256<float> w6, Vector256<float> w7, Vector256<float> w8,
+        Vector256<float> start, Vector256<float> zero)
+    {
+        float* r1 = r0 + rowLength, r2 = r1 + rowLength;
+        var a0 = Fma.MultiplyAdd(Avx.LoadVector256(r0), w0, start);
+        var a1 = Fma.MultiplyAdd(Avx.LoadVector256(r0 + 1), w1, zero);
+        var a2 = Fma.MultiplyAdd(Avx.LoadVector256(r0 + 2), w2, zero);
+        var a3 = Fma.MultiplyAdd(Avx.LoadVector256(r1), w3, zero);
+        a0 = Fma.MultiplyAdd(Avx.LoadVector256(r1 + 1), w4, a0);
+        a1 = Fma.MultiplyAdd(Avx.LoadVector256(r1 + 2), w5, a1);
+        a2 = Fma.MultiplyAdd(Avx.LoadVector256(r2), w6, a2);
+        a3 = Fma.MultiplyAdd(Avx.LoadVector256(r2 + 1), w7, a3);
+        a0 = Fma.MultiplyAdd(Avx.LoadVector256(r2 + 2), w8, a0);
+        return Avx.Add(Avx.Add(a0, a1), Avx.Add(a2, a3));
     }
 
     /// <summary>Any stride and dilation: a multiply-add per tap over the output columns it reaches.</summary>
