@@ -93,21 +93,16 @@ public static class DepthwiseConvolution
         // Fill the phases: phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] or 0. At stride 1 only
         // the rows of the input are written (padding columns zeroed, the rest copied): rows in the vertical padding are
         // never read, since each output row sums only the kernel rows that land on input rows.
-        if (s != 1) scratch.Clear();
-        for (int r = 0; r < layout.Rows; r++)
+        if (s == 1)
+        {
+            StrideOneRows(input, p, layout, scratch);
+        }
+        else scratch.Clear();
+        for (int r = 0; r < layout.Rows && s != 1; r++)
         {
             int iy = r - p.PadTop;
             if ((uint)iy >= (uint)p.Height) continue;
             var source = input.Slice(iy * p.Width, p.Width);
-            if (s == 1)
-            {
-                var target = scratch.Slice(r * rowLength, rowLength);
-                int left = Math.Min(p.PadLeft, rowLength), count = Math.Max(0, Math.Min(p.Width, rowLength - p.PadLeft));
-                target[..left].Clear();
-                source[..count].CopyTo(target.Slice(left, count));
-                target[(left + count)..].Clear();
-                continue;
-            }
             // Input column ix is padded column ix + padLeft: phase (ix + padLeft) % s, position (ix + padLeft) / s.
             int phaseStride = layout.Rows * rowLength;
             if (s == 2)
@@ -194,6 +189,47 @@ public static class DepthwiseConvolution
                     row[..outWidth].CopyTo(output.Slice(oy * outWidth, outWidth));
                 }
                 activation.Apply(output.Slice(oy * outWidth, outWidth));
+            }
+        }
+    }
+
+    /// <summary>The stride-1 phase plane: each padded row that holds an input row gets its padding columns zeroed and the
+    /// input row copied, in 256-bit vectors (rows are whole 64-byte lines, so the zero stores stay inside the row; the copy's
+    /// last vector overlaps the one before). Rows in the vertical padding are left as they are (never read). On the 8x8 and
+    /// 16x16 planes of late stages span copies and clears per row cost more than the sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void StrideOneRows(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, Span<float> scratch)
+    {
+        int rowLength = layout.RowLength, width = p.Width;
+        int left = Math.Min(p.PadLeft, rowLength), count = Math.Max(0, Math.Min(width, rowLength - p.PadLeft));
+        int rowFirst = Math.Max(0, p.PadTop), rowEnd = Math.Min(layout.Rows, p.PadTop + p.Height);
+        if (rowEnd <= rowFirst) return;
+        if ((long)rowEnd * rowLength > scratch.Length || (long)(rowEnd - 1 - p.PadTop) * width + count > input.Length || rowLength % 8 != 0)
+        {
+            throw new InvalidOperationException("Depthwise phase plane smaller than its rows.");
+        }
+        var zero = Vector256<float>.Zero;
+        fixed (float* x = input)
+        fixed (float* plane = scratch)
+        {
+            for (int r = rowFirst; r < rowEnd; r++)
+            {
+                float* target = plane + (long)r * rowLength;
+                float* source = x + (long)(r - p.PadTop) * width;
+                // Zero stores first (the copy overwrites what they put in its columns): from 0 past the left padding, and
+                // from the first vector at or below the copy's end to the row's end.
+                for (int j = 0; j < left; j += 8) Vector256.Store(zero, target + j);
+                for (int j = (left + count) / 8 * 8; j < rowLength; j += 8) Vector256.Store(zero, target + j);
+                if (count >= 8)
+                {
+                    int k = 0;
+                    for (; k + 8 <= count; k += 8) Vector256.Store(Vector256.Load(source + k), target + left + k);
+                    if (k < count) Vector256.Store(Vector256.Load(source + count - 8), target + left + count - 8);
+                }
+                else
+                {
+                    for (int k = 0; k < count; k++) target[left + k] = source[k];
+                }
             }
         }
     }
