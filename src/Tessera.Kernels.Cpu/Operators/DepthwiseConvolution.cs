@@ -152,8 +152,17 @@ public static class DepthwiseConvolution
             // 3x3, stride 1, no dilation, 256-bit vectors only: rows whose three kernel rows all land on input rows go two at
             // a time through Rows3x3 (weights in registers, each input row loaded once for both output rows).
             bool threeByThree = rows3x3 && kh == 3 && kw == 3 && s == 1 && p.StrideY == 1 && p.DilationX == 1 && unitDilation;
+            // 3x3 at stride 2 (both ways): one row at a time through Row3x3Stride2, same conditions otherwise.
+            bool threeByThreeStride2 = rows3x3 && kh == 3 && kw == 3 && s == 2 && p.StrideY == 2 && p.DilationX == 1 && unitDilation;
+            int oddPhase = layout.Rows * rowLength;
             for (int oy = 0; oy < p.OutHeight; oy++)
             {
+                if (threeByThreeStride2 && 2 * oy >= p.PadTop && 2 * oy + 2 - p.PadTop < p.Height)
+                {
+                    Row3x3Stride2(phases + 2 * oy * rowLength, rowLength, oddPhase, w, bias, result + (long)oy * outWidth, outWidth);
+                    activation.Apply(output.Slice(oy * outWidth, outWidth));
+                    continue;
+                }
                 if (threeByThree && oy >= p.PadTop && oy + 2 - p.PadTop < p.Height)
                 {
                     bool two = oy + 1 < p.OutHeight && oy + 3 - p.PadTop < p.Height;
@@ -421,8 +430,8 @@ public static class DepthwiseConvolution
             }
             else
             {
-                y0 = FourChains3x3(r0 + ox, rowLength, w0, w1, w2, w3, w4, w5, w6, w7, w8, start, zero);
-                if (two) y1 = FourChains3x3(r1 + ox, rowLength, w0, w1, w2, w3, w4, w5, w6, w7, w8, start, zero);
+                y0 = FourChains3x3(r0 + ox, rowLength, 1, 2, w0, w1, w2, w3, w4, w5, w6, w7, w8, start, zero);
+                if (two) y1 = FourChains3x3(r1 + ox, rowLength, 1, 2, w0, w1, w2, w3, w4, w5, w6, w7, w8, start, zero);
             }
             if (ox + 8 <= outWidth)
             {
@@ -444,23 +453,74 @@ public static class DepthwiseConvolution
     }
 
     /// <summary>One vector of a 3x3 output row on SumRow's four chains (its one-vector order): bias and taps 0, 4, 8; taps 1,
-    /// 5; taps 2, 6; taps 3, 7; summed as (0 + 1) + (2 + 3).</summary>
+    /// 5; taps 2, 6; taps 3, 7; summed as (0 + 1) + (2 + 3). Kernel columns 1 and 2 read at <paramref name="c1"/> and
+    /// <paramref name="c2"/> past column 0 (stride 1: 1 and 2; stride 2: the odd phase, and 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector256<float> FourChains3x3(float* r0, int rowLength, Vector256<float> w0, Vector256<float> w1, Vector256<float> w2,
+    private static unsafe Vector256<float> FourChains3x3(float* r0, int rowLength, int c1, int c2, Vector256<float> w0, Vector256<float> w1, Vector256<float> w2,
         Vector256<float> w3, Vector256<float> w4, Vector256<float> w5, Vector256<float> w6, Vector256<float> w7, Vector256<float> w8,
         Vector256<float> start, Vector256<float> zero)
     {
         float* r1 = r0 + rowLength, r2 = r1 + rowLength;
         var a0 = Fma.MultiplyAdd(Avx.LoadVector256(r0), w0, start);
-        var a1 = Fma.MultiplyAdd(Avx.LoadVector256(r0 + 1), w1, zero);
-        var a2 = Fma.MultiplyAdd(Avx.LoadVector256(r0 + 2), w2, zero);
+        var a1 = Fma.MultiplyAdd(Avx.LoadVector256(r0 + c1), w1, zero);
+        var a2 = Fma.MultiplyAdd(Avx.LoadVector256(r0 + c2), w2, zero);
         var a3 = Fma.MultiplyAdd(Avx.LoadVector256(r1), w3, zero);
-        a0 = Fma.MultiplyAdd(Avx.LoadVector256(r1 + 1), w4, a0);
-        a1 = Fma.MultiplyAdd(Avx.LoadVector256(r1 + 2), w5, a1);
+        a0 = Fma.MultiplyAdd(Avx.LoadVector256(r1 + c1), w4, a0);
+        a1 = Fma.MultiplyAdd(Avx.LoadVector256(r1 + c2), w5, a1);
         a2 = Fma.MultiplyAdd(Avx.LoadVector256(r2), w6, a2);
-        a3 = Fma.MultiplyAdd(Avx.LoadVector256(r2 + 1), w7, a3);
-        a0 = Fma.MultiplyAdd(Avx.LoadVector256(r2 + 2), w8, a0);
+        a3 = Fma.MultiplyAdd(Avx.LoadVector256(r2 + c1), w7, a3);
+        a0 = Fma.MultiplyAdd(Avx.LoadVector256(r2 + c2), w8, a0);
         return Avx.Add(Avx.Add(a0, a1), Avx.Add(a2, a3));
+    }
+
+    /// <summary>One output row of a 3x3 depthwise convolution at stride 2 whose kernel rows all land on input rows:
+    /// <paramref name="source"/> is the even-phase padded row of the top kernel row, the odd phase is
+    /// <paramref name="phaseStride"/> further. Kernel column 0 reads the even phase at the output column, column 1 the odd
+    /// phase, column 2 the even phase one further. Weights in registers; the summation order is SumRow's at 8 lanes (as in
+    /// <see cref="Rows3x3"/>), so the values are the same bit for bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Row3x3Stride2(float* source, int rowLength, int phaseStride, float* w, float bias, float* target, int outWidth)
+    {
+        Vector256<float> w0 = Vector256.Create(w[0]), w1 = Vector256.Create(w[1]), w2 = Vector256.Create(w[2]);
+        Vector256<float> w3 = Vector256.Create(w[3]), w4 = Vector256.Create(w[4]), w5 = Vector256.Create(w[5]);
+        Vector256<float> w6 = Vector256.Create(w[6]), w7 = Vector256.Create(w[7]), w8 = Vector256.Create(w[8]);
+        var start = Vector256.Create(bias);
+        var zero = Vector256<float>.Zero;
+        int vectors = (outWidth + 7) / 8;
+        int paired = vectors % 4 == 1 ? vectors - 1 : vectors;
+        float* r0 = source, r1 = source + rowLength, r2 = r1 + rowLength;
+        float* spill = stackalloc float[8];
+        for (int v = 0; v < vectors; v++)
+        {
+            int ox = v * 8;
+            Vector256<float> y;
+            if (v < paired)
+            {
+                var a = Fma.MultiplyAdd(Avx.LoadVector256(r0 + ox), w0, start);
+                var b = Fma.MultiplyAdd(Avx.LoadVector256(r0 + phaseStride + ox), w1, zero);
+                a = Fma.MultiplyAdd(Avx.LoadVector256(r0 + ox + 1), w2, a);
+                b = Fma.MultiplyAdd(Avx.LoadVector256(r1 + ox), w3, b);
+                a = Fma.MultiplyAdd(Avx.LoadVector256(r1 + phaseStride + ox), w4, a);
+                b = Fma.MultiplyAdd(Avx.LoadVector256(r1 + ox + 1), w5, b);
+                a = Fma.MultiplyAdd(Avx.LoadVector256(r2 + ox), w6, a);
+                b = Fma.MultiplyAdd(Avx.LoadVector256(r2 + phaseStride + ox), w7, b);
+                a = Fma.MultiplyAdd(Avx.LoadVector256(r2 + ox + 1), w8, a);
+                y = Avx.Add(a, b);
+            }
+            else
+            {
+                y = FourChains3x3(r0 + ox, rowLength, phaseStride, 1, w0, w1, w2, w3, w4, w5, w6, w7, w8, start, zero);
+            }
+            if (ox + 8 <= outWidth)
+            {
+                Avx.Store(target + ox, y);
+            }
+            else
+            {
+                Avx.Store(spill, y);
+                for (int i = 0; ox + i < outWidth; i++) target[ox + i] = spill[i];
+            }
+        }
     }
 
     /// <summary>Any stride and dilation: a multiply-add per tap over the output columns it reaches.</summary>
