@@ -1,4 +1,5 @@
 using Tessera.Core;
+using Tessera.Kernels.Cpu.Operators;
 using Tessera.Ops;
 using static Tessera.Kernels.Cpu.Tests.KernelCheck;
 
@@ -86,6 +87,50 @@ public sealed class ShapeSweepTests
             string label = $"depthwise {channels}x{height}x{width} k{kernel} s{stride} {activation}";
             Check(Fast, node, inputs, label);
             Check(FastTwoThreads, node, inputs, label + ", two threads");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(17)]
+    public void Three_by_three_depthwise_rows_match_the_reference_and_the_generic_row_bit_for_bit(int channels)
+    {
+        foreach (int stride in (int[])[1, 2]) ThreeByThreeRows(channels, stride);
+    }
+
+    private static void ThreeByThreeRows(int channels, int stride)
+    {
+        // DepthwiseConvolution.Rows3x3 (3x3, stride 1, AVX2 without AVX-512): two output rows per pass over the rows whose
+        // kernel rows all land on input rows, Row3x3Stride2 one row at stride 2; the rest (and every row where they cannot
+        // run) take the generic SumRow. Heights
+        // 1-7 and 17 (no, one and several full rows; odd and even counts of them), widths of 1-16 vectors with partial last
+        // vectors and 4k + 1 vectors (SumRow's four-chain last vector), vertical and horizontal pads 0-2, activations.
+        var random = new Random(channels + 100 * stride);
+        foreach (int height in (int[])[1, 2, 3, 4, 5, 7, 17])
+        {
+            foreach (int width in (int[])[1, 7, 8, 9, 17, 33, 40, 64, 72, 128, 145])
+            {
+                int padTop = random.Next(0, 3), padBottom = random.Next(0, 3), padLeft = random.Next(0, 3), padRight = random.Next(0, 3);
+                if (height + padTop + padBottom < 3 || width + padLeft + padRight < 3) continue;
+                string activation = (string[])["", "Relu", "Clip", "HardSwish"] is var names ? names[random.Next(names.Length)] : "";
+                var node = Conv(channels, 3, 3, stride, stride, 1, 1, [padTop, padLeft, padBottom, padRight], activation);
+                var inputs = new[] { RandomTensor(random, 1, channels, height, width), RandomTensor(random, channels, 1, 3, 3), RandomTensor(random, channels) };
+                string label = $"depthwise 3x3 s{stride} {channels}x{height}x{width} pads {padTop},{padLeft},{padBottom},{padRight} {activation}";
+                Check(Fast, node, inputs, label);
+                Check(FastTwoThreads, node, inputs, label + ", two threads");
+                var plane = new Plane(height, width, 3, 3, stride, stride, 1, 1, padTop, padLeft,
+                    (height + padTop + padBottom - 3) / stride + 1, (width + padLeft + padRight - 3) / stride + 1);
+                var fused = Activation.FromFused(activation, activation == "Clip" ? [0f, 6f] : [])!.Value;
+                var x = inputs[0]!.ToFloatArray();
+                var w = inputs[1]!.ToFloatArray();
+                var b = inputs[2]!.ToFloatArray();
+                var rows = new float[channels * plane.OutHeight * plane.OutWidth];
+                var generic = new float[rows.Length];
+                DepthwiseConvolution.Run(x, 1, channels, plane, w, b, fused, rows, 1, rows3x3: true);
+                DepthwiseConvolution.Run(x, 1, channels, plane, w, b, fused, generic, 1, rows3x3: false);
+                for (int i = 0; i < rows.Length; i++) Assert.True(BitConverter.SingleToInt32Bits(rows[i]) == BitConverter.SingleToInt32Bits(generic[i]), $"{label} at {i}: {rows[i]} vs {generic[i]}");
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Tessera.Kernels.Cpu.Simd;
 
 namespace Tessera.Kernels.Cpu.Operators;
@@ -12,8 +13,15 @@ namespace Tessera.Kernels.Cpu.Operators;
 /// 2 and dilation with stride 2 use the scalar row kernel.</summary>
 public static class DepthwiseConvolution
 {
-    public static void Run(float[] x, int batch, int channels, Plane plane, float[] w, float[]? bias, Activation activation, float[] y, int threads)
+    public static void Run(float[] x, int batch, int channels, Plane plane, float[] w, float[]? bias, Activation activation, float[] y, int threads) =>
+        Run(x, batch, channels, plane, w, bias, activation, y, threads, UseRows3x3);
+
+    /// <summary><see cref="Run(float[], int, int, Plane, float[], float[], Activation, float[], int)"/>, with
+    /// <paramref name="rows3x3"/> choosing whether 3x3 stride-1 rows go through <see cref="Rows3x3"/> (tests compare both;
+    /// true only where <see cref="UseRows3x3"/> holds).</summary>
+    internal static void Run(float[] x, int batch, int channels, Plane plane, float[] w, float[]? bias, Activation activation, float[] y, int threads, bool rows3x3)
     {
+        rows3x3 &= UseRows3x3;
         int planes = batch * channels;
         int chunks = Math.Min(planes, threads <= 1 ? 1 : threads * 4);
         bool phased = plane.StrideX == 1 || (plane.StrideX == 2 && plane.DilationX == 1);
@@ -30,10 +38,10 @@ public static class DepthwiseConvolution
                 float b = bias?[c] ?? 0f;
                 if (phased && output.Length > RowActivationAbove)
                 {
-                    PhasedPlane(input, plane, layout, scratch, weights, b, output, activation);
+                    PhasedPlane(input, plane, layout, scratch, weights, b, output, activation, rows3x3);
                     continue;
                 }
-                if (phased) PhasedPlane(input, plane, layout, scratch, weights, b, output, Activation.None);
+                if (phased) PhasedPlane(input, plane, layout, scratch, weights, b, output, Activation.None, rows3x3);
                 else RowPlane(input, plane, weights, b, output);
                 activation.Apply(output);
             }
@@ -67,39 +75,34 @@ public static class DepthwiseConvolution
     private const int AlignmentSlack = 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, float[] buffer, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation)
+    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, float[] buffer, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation, bool rows3x3)
     {
         // The buffer stays pinned throughout, so the plane's start, moved to a 64-byte line, stays there: with whole-line
         // rows the first tap of each kernel row is then an aligned load (line-crossing loads cost two).
         fixed (float* pinned = buffer)
         {
             int align = (int)((64 - ((nint)pinned & 63)) & 63) / sizeof(float);
-            PhasedPlane(input, p, layout, buffer.AsSpan(align, layout.Length), weights, bias, output, activation);
+            PhasedPlane(input, p, layout, buffer.AsSpan(align, layout.Length), weights, bias, output, activation, rows3x3);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, Span<float> scratch, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation)
+    private static unsafe void PhasedPlane(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, Span<float> scratch, ReadOnlySpan<float> weights, float bias, Span<float> output, Activation activation, bool rows3x3)
     {
         int s = layout.Phases, rowLength = layout.RowLength;
         // Fill the phases: phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] or 0. At stride 1 only
         // the rows of the input are written (padding columns zeroed, the rest copied): rows in the vertical padding are
         // never read, since each output row sums only the kernel rows that land on input rows.
-        if (s != 1) scratch.Clear();
-        for (int r = 0; r < layout.Rows; r++)
+        if (s == 1)
+        {
+            StrideOneRows(input, p, layout, scratch);
+        }
+        else scratch.Clear();
+        for (int r = 0; r < layout.Rows && s != 1; r++)
         {
             int iy = r - p.PadTop;
             if ((uint)iy >= (uint)p.Height) continue;
             var source = input.Slice(iy * p.Width, p.Width);
-            if (s == 1)
-            {
-                var target = scratch.Slice(r * rowLength, rowLength);
-                int left = Math.Min(p.PadLeft, rowLength), count = Math.Max(0, Math.Min(p.Width, rowLength - p.PadLeft));
-                target[..left].Clear();
-                source[..count].CopyTo(target.Slice(left, count));
-                target[(left + count)..].Clear();
-                continue;
-            }
             // Input column ix is padded column ix + padLeft: phase (ix + padLeft) % s, position (ix + padLeft) / s.
             int phaseStride = layout.Rows * rowLength;
             if (s == 2)
@@ -146,8 +149,29 @@ public static class DepthwiseConvolution
             // Rows of whole vectors (16 lanes covers both widths) are summed straight into the output; others go through
             // the row buffer, as the vector loop writes past the last column.
             bool direct = outWidth % 16 == 0, unitDilation = p.DilationY == 1;
+            // 3x3, stride 1, no dilation, 256-bit vectors only: rows whose three kernel rows all land on input rows go two at
+            // a time through Rows3x3 (weights in registers, each input row loaded once for both output rows).
+            bool threeByThree = rows3x3 && kh == 3 && kw == 3 && s == 1 && p.StrideY == 1 && p.DilationX == 1 && unitDilation;
+            // 3x3 at stride 2 (both ways): one row at a time through Row3x3Stride2, same conditions otherwise.
+            bool threeByThreeStride2 = rows3x3 && kh == 3 && kw == 3 && s == 2 && p.StrideY == 2 && p.DilationX == 1 && unitDilation;
+            int oddPhase = layout.Rows * rowLength;
             for (int oy = 0; oy < p.OutHeight; oy++)
             {
+                if (threeByThreeStride2 && 2 * oy >= p.PadTop && 2 * oy + 2 - p.PadTop < p.Height)
+                {
+                    Row3x3Stride2(phases + 2 * oy * rowLength, rowLength, oddPhase, w, bias, result + (long)oy * outWidth, outWidth);
+                    activation.Apply(output.Slice(oy * outWidth, outWidth));
+                    continue;
+                }
+                if (threeByThree && oy >= p.PadTop && oy + 2 - p.PadTop < p.Height)
+                {
+                    bool two = oy + 1 < p.OutHeight && oy + 3 - p.PadTop < p.Height;
+                    Rows3x3(phases + oy * rowLength, rowLength, w, bias, result + (long)oy * outWidth, outWidth, two);
+                    int rows = two ? 2 : 1;
+                    activation.Apply(output.Slice(oy * outWidth, rows * outWidth));
+                    oy += rows - 1;
+                    continue;
+                }
                 // Only the kernel rows that land on input rows: on the short planes of late MobileNet stages (2 or 3 rows
                 // under a 5x5 kernel) most kernel rows read vertical padding.
                 int top = oy * p.StrideY - p.PadTop, ky0, ky1;
@@ -174,6 +198,47 @@ public static class DepthwiseConvolution
                     row[..outWidth].CopyTo(output.Slice(oy * outWidth, outWidth));
                 }
                 activation.Apply(output.Slice(oy * outWidth, outWidth));
+            }
+        }
+    }
+
+    /// <summary>The stride-1 phase plane: each padded row that holds an input row gets its padding columns zeroed and the
+    /// input row copied, in 256-bit vectors (rows are whole 64-byte lines, so the zero stores stay inside the row; the copy's
+    /// last vector overlaps the one before). Rows in the vertical padding are left as they are (never read). On the 8x8 and
+    /// 16x16 planes of late stages span copies and clears per row cost more than the sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void StrideOneRows(ReadOnlySpan<float> input, Plane p, PhaseLayout layout, Span<float> scratch)
+    {
+        int rowLength = layout.RowLength, width = p.Width;
+        int left = Math.Min(p.PadLeft, rowLength), count = Math.Max(0, Math.Min(width, rowLength - p.PadLeft));
+        int rowFirst = Math.Max(0, p.PadTop), rowEnd = Math.Min(layout.Rows, p.PadTop + p.Height);
+        if (rowEnd <= rowFirst) return;
+        if ((long)rowEnd * rowLength > scratch.Length || (long)(rowEnd - 1 - p.PadTop) * width + count > input.Length || rowLength % 8 != 0)
+        {
+            throw new InvalidOperationException("Depthwise phase plane smaller than its rows.");
+        }
+        var zero = Vector256<float>.Zero;
+        fixed (float* x = input)
+        fixed (float* plane = scratch)
+        {
+            for (int r = rowFirst; r < rowEnd; r++)
+            {
+                float* target = plane + (long)r * rowLength;
+                float* source = x + (long)(r - p.PadTop) * width;
+                // Zero stores first (the copy overwrites what they put in its columns): from 0 past the left padding, and
+                // from the first vector at or below the copy's end to the row's end.
+                for (int j = 0; j < left; j += 8) Vector256.Store(zero, target + j);
+                for (int j = (left + count) / 8 * 8; j < rowLength; j += 8) Vector256.Store(zero, target + j);
+                if (count >= 8)
+                {
+                    int k = 0;
+                    for (; k + 8 <= count; k += 8) Vector256.Store(Vector256.Load(source + k), target + left + k);
+                    if (k < count) Vector256.Store(Vector256.Load(source + count - 8), target + left + count - 8);
+                }
+                else
+                {
+                    for (int k = 0; k < count; k++) target[left + k] = source[k];
+                }
             }
         }
     }
@@ -291,6 +356,171 @@ public static class DepthwiseConvolution
             ox += lanes;
         }
         return ox;
+    }
+
+    /// <summary>Whether <see cref="Rows3x3"/> can run: 256-bit vectors with FMA and no 512-bit ones (those take the generic row).</summary>
+    internal static readonly bool UseRows3x3 = Fma.IsSupported && Vector256.IsHardwareAccelerated && !Vector512.IsHardwareAccelerated;
+
+    /// <summary>One or two output rows of a 3x3 stride-1 depthwise convolution whose kernel rows all land on input rows:
+    /// <paramref name="source"/> is the padded row of the first output row's top kernel row, rows are
+    /// <paramref name="rowLength"/> apart and long enough to over-read a vector past the last column. The nine weights stay
+    /// in registers, and each of the four input rows is loaded once for both output rows. Every output element is summed
+    /// in the same order as <see cref="SumRow{TVector}"/> at 8 lanes (same values bit for bit): two chains, bias and taps 0,
+    /// 2, 4, 6, 8, and taps 1, 3, 5, 7, added at the end; except the row's last vector when the row has 4k + 1 vectors,
+    /// which SumRow sums on four chains (bias and taps 0, 4, 8; 1, 5; 2, 6; 3, 7). A partial last vector goes through a
+    /// stack buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Rows3x3(float* source, int rowLength, float* w, float bias, float* target, int outWidth, bool two)
+    {
+        Vector256<float> w0 = Vector256.Create(w[0]), w1 = Vector256.Create(w[1]), w2 = Vector256.Create(w[2]);
+        Vector256<float> w3 = Vector256.Create(w[3]), w4 = Vector256.Create(w[4]), w5 = Vector256.Create(w[5]);
+        Vector256<float> w6 = Vector256.Create(w[6]), w7 = Vector256.Create(w[7]), w8 = Vector256.Create(w[8]);
+        var start = Vector256.Create(bias);
+        var zero = Vector256<float>.Zero;
+        int vectors = (outWidth + 7) / 8;
+        int paired = vectors % 4 == 1 ? vectors - 1 : vectors;
+        float* r0 = source, r1 = source + rowLength, r2 = r1 + rowLength, r3 = r2 + rowLength;
+        float* t0 = target, t1 = target + outWidth;
+        float* spill = stackalloc float[16];
+        for (int v = 0; v < vectors; v++)
+        {
+            int ox = v * 8;
+            Vector256<float> y0, y1 = default;
+            if (v < paired)
+            {
+                var x0 = Avx.LoadVector256(r0 + ox);
+                var x1 = Avx.LoadVector256(r0 + ox + 1);
+                var x2 = Avx.LoadVector256(r0 + ox + 2);
+                var a0 = Fma.MultiplyAdd(x0, w0, start);
+                var b0 = Fma.MultiplyAdd(x1, w1, zero);
+                a0 = Fma.MultiplyAdd(x2, w2, a0);
+                x0 = Avx.LoadVector256(r1 + ox);
+                x1 = Avx.LoadVector256(r1 + ox + 1);
+                x2 = Avx.LoadVector256(r1 + ox + 2);
+                b0 = Fma.MultiplyAdd(x0, w3, b0);
+                a0 = Fma.MultiplyAdd(x1, w4, a0);
+                b0 = Fma.MultiplyAdd(x2, w5, b0);
+                Vector256<float> a1 = default, b1 = default;
+                if (two)
+                {
+                    a1 = Fma.MultiplyAdd(x0, w0, start);
+                    b1 = Fma.MultiplyAdd(x1, w1, zero);
+                    a1 = Fma.MultiplyAdd(x2, w2, a1);
+                }
+                x0 = Avx.LoadVector256(r2 + ox);
+                x1 = Avx.LoadVector256(r2 + ox + 1);
+                x2 = Avx.LoadVector256(r2 + ox + 2);
+                a0 = Fma.MultiplyAdd(x0, w6, a0);
+                b0 = Fma.MultiplyAdd(x1, w7, b0);
+                a0 = Fma.MultiplyAdd(x2, w8, a0);
+                y0 = Avx.Add(a0, b0);
+                if (two)
+                {
+                    b1 = Fma.MultiplyAdd(x0, w3, b1);
+                    a1 = Fma.MultiplyAdd(x1, w4, a1);
+                    b1 = Fma.MultiplyAdd(x2, w5, b1);
+                    x0 = Avx.LoadVector256(r3 + ox);
+                    x1 = Avx.LoadVector256(r3 + ox + 1);
+                    x2 = Avx.LoadVector256(r3 + ox + 2);
+                    a1 = Fma.MultiplyAdd(x0, w6, a1);
+                    b1 = Fma.MultiplyAdd(x1, w7, b1);
+                    a1 = Fma.MultiplyAdd(x2, w8, a1);
+                    y1 = Avx.Add(a1, b1);
+                }
+            }
+            else
+            {
+                y0 = FourChains3x3(r0 + ox, rowLength, 1, 2, w0, w1, w2, w3, w4, w5, w6, w7, w8, start, zero);
+                if (two) y1 = FourChains3x3(r1 + ox, rowLength, 1, 2, w0, w1, w2, w3, w4, w5, w6, w7, w8, start, zero);
+            }
+            if (ox + 8 <= outWidth)
+            {
+                Avx.Store(t0 + ox, y0);
+                if (two) Avx.Store(t1 + ox, y1);
+            }
+            else
+            {
+                // The partial last vector: only its columns of the row are written.
+                Avx.Store(spill, y0);
+                Avx.Store(spill + 8, y1);
+                for (int i = 0; ox + i < outWidth; i++)
+                {
+                    t0[ox + i] = spill[i];
+                    if (two) t1[ox + i] = spill[8 + i];
+                }
+            }
+        }
+    }
+
+    /// <summary>One vector of a 3x3 output row on SumRow's four chains (its one-vector order): bias and taps 0, 4, 8; taps 1,
+    /// 5; taps 2, 6; taps 3, 7; summed as (0 + 1) + (2 + 3). Kernel columns 1 and 2 read at <paramref name="c1"/> and
+    /// <paramref name="c2"/> past column 0 (stride 1: 1 and 2; stride 2: the odd phase, and 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> FourChains3x3(float* r0, int rowLength, int c1, int c2, Vector256<float> w0, Vector256<float> w1, Vector256<float> w2,
+        Vector256<float> w3, Vector256<float> w4, Vector256<float> w5, Vector256<float> w6, Vector256<float> w7, Vector256<float> w8,
+        Vector256<float> start, Vector256<float> zero)
+    {
+        float* r1 = r0 + rowLength, r2 = r1 + rowLength;
+        var a0 = Fma.MultiplyAdd(Avx.LoadVector256(r0), w0, start);
+        var a1 = Fma.MultiplyAdd(Avx.LoadVector256(r0 + c1), w1, zero);
+        var a2 = Fma.MultiplyAdd(Avx.LoadVector256(r0 + c2), w2, zero);
+        var a3 = Fma.MultiplyAdd(Avx.LoadVector256(r1), w3, zero);
+        a0 = Fma.MultiplyAdd(Avx.LoadVector256(r1 + c1), w4, a0);
+        a1 = Fma.MultiplyAdd(Avx.LoadVector256(r1 + c2), w5, a1);
+        a2 = Fma.MultiplyAdd(Avx.LoadVector256(r2), w6, a2);
+        a3 = Fma.MultiplyAdd(Avx.LoadVector256(r2 + c1), w7, a3);
+        a0 = Fma.MultiplyAdd(Avx.LoadVector256(r2 + c2), w8, a0);
+        return Avx.Add(Avx.Add(a0, a1), Avx.Add(a2, a3));
+    }
+
+    /// <summary>One output row of a 3x3 depthwise convolution at stride 2 whose kernel rows all land on input rows:
+    /// <paramref name="source"/> is the even-phase padded row of the top kernel row, the odd phase is
+    /// <paramref name="phaseStride"/> further. Kernel column 0 reads the even phase at the output column, column 1 the odd
+    /// phase, column 2 the even phase one further. Weights in registers; the summation order is SumRow's at 8 lanes (as in
+    /// <see cref="Rows3x3"/>), so the values are the same bit for bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Row3x3Stride2(float* source, int rowLength, int phaseStride, float* w, float bias, float* target, int outWidth)
+    {
+        Vector256<float> w0 = Vector256.Create(w[0]), w1 = Vector256.Create(w[1]), w2 = Vector256.Create(w[2]);
+        Vector256<float> w3 = Vector256.Create(w[3]), w4 = Vector256.Create(w[4]), w5 = Vector256.Create(w[5]);
+        Vector256<float> w6 = Vector256.Create(w[6]), w7 = Vector256.Create(w[7]), w8 = Vector256.Create(w[8]);
+        var start = Vector256.Create(bias);
+        var zero = Vector256<float>.Zero;
+        int vectors = (outWidth + 7) / 8;
+        int paired = vectors % 4 == 1 ? vectors - 1 : vectors;
+        float* r0 = source, r1 = source + rowLength, r2 = r1 + rowLength;
+        float* spill = stackalloc float[8];
+        for (int v = 0; v < vectors; v++)
+        {
+            int ox = v * 8;
+            Vector256<float> y;
+            if (v < paired)
+            {
+                var a = Fma.MultiplyAdd(Avx.LoadVector256(r0 + ox), w0, start);
+                var b = Fma.MultiplyAdd(Avx.LoadVector256(r0 + phaseStride + ox), w1, zero);
+                a = Fma.MultiplyAdd(Avx.LoadVector256(r0 + ox + 1), w2, a);
+                b = Fma.MultiplyAdd(Avx.LoadVector256(r1 + ox), w3, b);
+                a = Fma.MultiplyAdd(Avx.LoadVector256(r1 + phaseStride + ox), w4, a);
+                b = Fma.MultiplyAdd(Avx.LoadVector256(r1 + ox + 1), w5, b);
+                a = Fma.MultiplyAdd(Avx.LoadVector256(r2 + ox), w6, a);
+                b = Fma.MultiplyAdd(Avx.LoadVector256(r2 + phaseStride + ox), w7, b);
+                a = Fma.MultiplyAdd(Avx.LoadVector256(r2 + ox + 1), w8, a);
+                y = Avx.Add(a, b);
+            }
+            else
+            {
+                y = FourChains3x3(r0 + ox, rowLength, phaseStride, 1, w0, w1, w2, w3, w4, w5, w6, w7, w8, start, zero);
+            }
+            if (ox + 8 <= outWidth)
+            {
+                Avx.Store(target + ox, y);
+            }
+            else
+            {
+                Avx.Store(spill, y);
+                for (int i = 0; ox + i < outWidth; i++) target[ox + i] = spill[i];
+            }
+        }
     }
 
     /// <summary>Any stride and dilation: a multiply-add per tap over the output columns it reaches.</summary>
