@@ -29,9 +29,15 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
     /// before it is prepared (the optimizer then folds checks on them: Silero v5's If nodes on the input's rank and
     /// batch), without cross-layer equalization (the VAD application's setting).</summary>
     public static QuantizedModel GetAtShapes(string model, Preprocessing preprocessing, IReadOnlyDictionary<string, int[]> shapes, params string[] images) =>
-        Cache.GetOrAdd(model + " at fixed shapes", _ => new Lazy<QuantizedModel>(() => Quantize(model, TestAssets.Model(model), preprocessing, images, shapes, equalize: false))).Value;
+        GetAtShapes(model, preprocessing, shapes, expandLstm: false, images);
 
-    private static QuantizedModel Quantize(string model, string path, Preprocessing preprocessing, string[] images, IReadOnlyDictionary<string, int[]>? shapes, bool equalize)
+    /// <summary>As above; with <paramref name="expandLstm"/> the LSTMs are expanded into standard ops before
+    /// calibration (<see cref="Passes.ExpandLstm"/>, as `tessera compile --calibration` does), so they are quantized
+    /// and can run on the NPU instead of staying float islands.</summary>
+    public static QuantizedModel GetAtShapes(string model, Preprocessing preprocessing, IReadOnlyDictionary<string, int[]> shapes, bool expandLstm, params string[] images) =>
+        Cache.GetOrAdd(model + " at fixed shapes" + (expandLstm ? ", LSTM expanded" : ""), _ => new Lazy<QuantizedModel>(() => Quantize(model, TestAssets.Model(model), preprocessing, images, shapes, equalize: false, expandLstm))).Value;
+
+    private static QuantizedModel Quantize(string model, string path, Preprocessing preprocessing, string[] images, IReadOnlyDictionary<string, int[]>? shapes, bool equalize, bool expandLstm = false)
     {
         var folder = Path.Combine(Path.GetTempPath(), "tessera-npu-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
@@ -50,7 +56,7 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
                     input.Type = new TensorType(input.TensorType?.ElementType ?? DataType.Float32, TensorShape.FromConcrete(shape));
                 }
             }
-            var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(folder, m, preprocessing, 4), preprocessing, optimize: true, equalize: equalize);
+            var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(folder, m, preprocessing, 4), preprocessing, optimize: true, equalize: equalize, expandLstm: expandLstm);
             var (quantized, _) = Quantizer.Rewrite(calibration, new QuantizationOptions());
             var bytes = OnnxExporter.ToBytes(quantized);
             return new QuantizedModel(model, bytes, IntegerLowering.Lower(OnnxImporter.Load(bytes, model)));
