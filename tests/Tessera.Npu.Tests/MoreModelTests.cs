@@ -8,10 +8,9 @@ namespace Tessera.Npu.Tests;
 
 /// <summary>The rest of the eight ASSETS.md models, quantized by Tessera and run on the simulated NPU of every
 /// configuration, bit-identical to the integer reference executor: BlazeFace back (256x256), SqueezeNet 1.1
-/// (at 96x96, to keep the simulation short) and Silero VAD v5 at one frame; silero-vad-legacy (one real
-/// 512-sample speech frame, sample rate bound to 16000, shapes fixed) is pinned as not runnable by the integer
-/// executor, and so is v5 with its dynamic shapes. Only a float island or a size limit of the configuration may
-/// keep MACs off the NPU.</summary>
+/// (at 96x96, to keep the simulation short) and both Silero VADs at one frame (sample rate bound to 16000, shapes
+/// fixed, LSTMs expanded into standard ops and quantized); v5 with its dynamic shapes is pinned as not runnable by
+/// the integer executor. Only a float island or a size limit of the configuration may keep MACs off the NPU.</summary>
 public sealed class MoreModelTests(ITestOutputHelper output)
 {
     private static readonly float[] Zero = [0f, 0f, 0f];
@@ -95,7 +94,7 @@ public sealed class MoreModelTests(ITestOutputHelper output)
     /// samples, 32 ms; v5 also gets the previous frame's last 64 samples) over a whole file, the float catalog model
     /// on the reference runtime against the integer executor (which the NPU matches bit for bit), each carrying its own
     /// state, for the model quantized with its LSTM expanded (int8, on the NPU) and with the LSTM kept float (a
-    /// float island on the host, as before the expansion). Calibration: four frames of speech_en_16k.wav.</summary>
+    /// float island on the host, as before the expansion). Calibration: 160 frames of four other clips.</summary>
     [Theory]
     [InlineData("silero-vad-v5", "speech_en_16k.wav")]
     [InlineData("silero-vad-v5", "keywords_en_16k.wav")]
@@ -108,11 +107,19 @@ public sealed class MoreModelTests(ITestOutputHelper output)
         output.WriteLine($"{name} {file}, {expanded.Frames} frames: LSTM int8 (expanded): {expanded}; LSTM float island: {floatLstm}");
         Assert.True(expanded.Agreement >= MinimumAgreement, $"speech/non-speech agreement {expanded.Agreement:P1}");
         Assert.True(expanded.MeanDifference < MaximumMeanDifference, $"mean difference {expanded.MeanDifference:F4}");
+        // What the int8 LSTM adds to the rest of the quantization's error (measured 2026-12-07: mean +0.004 to +0.007,
+        // agreement -0.0 to -1.7 points).
+        Assert.True(expanded.MeanDifference <= floatLstm.MeanDifference + 0.02, $"int8 LSTM mean {expanded.MeanDifference:F4} against float LSTM {floatLstm.MeanDifference:F4}");
+        Assert.True(expanded.Agreement >= floatLstm.Agreement - 0.03, $"int8 LSTM agreement {expanded.Agreement:P1} against float LSTM {floatLstm.Agreement:P1}");
     }
 
-    private const double MinimumAgreement = 0.9;
+    /// <summary>The Apps tests' calibration set (QuantizedVoiceActivityTests): four one-second clips, none of them
+    /// evaluated here.</summary>
+    private static readonly string[] CalibrationClips = ["yes_1000ms.wav", "no_1000ms.wav", "noise_1000ms.wav", "marvin_617de221_0.wav"];
 
-    private const double MaximumMeanDifference = 0.1;
+    private const double MinimumAgreement = 0.85;
+
+    private const double MaximumMeanDifference = 0.15;
 
     private sealed record VadComparison(int Frames, double MaxDifference, double MeanDifference, int Over005, double Agreement)
     {
@@ -121,7 +128,7 @@ public sealed class MoreModelTests(ITestOutputHelper output)
 
     private static VadComparison VadAgreement(string name, string file, bool expandLstm)
     {
-        var model = QuantizedModel.GetAtShapes(name, PreprocessingPresets.Get(name), ShapesOf(name), expandLstm, "speech_en_16k.wav");
+        var model = QuantizedModel.GetAtShapes(name, PreprocessingPresets.Get(name), ShapesOf(name), expandLstm, 160, CalibrationClips);
         var floatModel = Onnx.OnnxImporter.Load(TestAssets.Model(name));
         var sr = floatModel.Graph.Inputs.Single(i => i.Name == "sr");
         var rate = Tensor.FromInt64s(DataType.Int64, sr.TensorType?.Shape?.Rank == 1 ? [1] : [], [16000L]);
