@@ -110,7 +110,7 @@ internal static class NpuModelCommands
                 : PreprocessingPresets.All.GetValueOrDefault(argument) ?? PreprocessingPresets.All.GetValueOrDefault(Path.GetFileNameWithoutExtension(argument));
             CalibrationData.Check(folder.FullName, preprocessing);
             int samples = parse.GetValue(options.MaxSamples);
-            var calibration = Quantizer.Calibrate(model, m => CalibrationData.Read(folder.FullName, m, preprocessing, samples), preprocessing, optimize);
+            var calibration = Quantizer.Calibrate(model, m => CalibrationData.Read(folder.FullName, m, preprocessing, samples), preprocessing, optimize, expandLstm: true);
             model = Quantizer.Rewrite(calibration, new QuantizationOptions()).Model;
         }
         else if (!quantized)

@@ -14,8 +14,11 @@ public static class ModelPreparation
     public static OptimizationResult? Prepare(Model model, Preprocessing? preprocessing, bool optimize) => Prepare(model, preprocessing, optimize, equalize: false).Optimization;
 
     /// <summary>As <see cref="Prepare(Model, Preprocessing?, bool)"/>, then (with <paramref name="equalize"/>)
-    /// cross-layer equalization of Conv -> Relu -> Conv pairs, listed in the result.</summary>
-    public static (OptimizationResult? Optimization, IReadOnlyList<EqualizedPair> Equalized) Prepare(Model model, Preprocessing? preprocessing, bool optimize, bool equalize)
+    /// cross-layer equalization of Conv -> Relu -> Conv pairs, listed in the result. With
+    /// <paramref name="expandLstm"/> every LSTM with a known input shape is expanded into Gemm/MatMul, Sigmoid,
+    /// Tanh, Mul and Add (<see cref="ExpandLstm"/>), which the QDQ rewrite quantizes like any other op (the LSTM
+    /// itself stays float): the NPU path turns it on.</summary>
+    public static (OptimizationResult? Optimization, IReadOnlyList<EqualizedPair> Equalized) Prepare(Model model, Preprocessing? preprocessing, bool optimize, bool equalize, bool expandLstm = false)
     {
         Float16Widening.Run(model);
         // Old exports (IR 3: SqueezeNet 1.1) list every initializer as a graph input too, which would let a caller
@@ -31,6 +34,11 @@ public static class ModelPreparation
         else
         {
             GraphOptimizer.BindConstantInputs(model, constants);
+        }
+        if (expandLstm && model.Graph.Nodes.Any(n => n.OpType == "LSTM" && n.Domain.Length == 0))
+        {
+            ShapeSource.Infer(model, null);
+            ExpandLstm.Run(model);
         }
         SpellGeluWithErf(model);
         // Softmax's upgrade needs the input rank.

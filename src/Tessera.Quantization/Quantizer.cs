@@ -16,10 +16,11 @@ public sealed record Calibration(Model FloatModel, IReadOnlyDictionary<string, T
 public static class Quantizer
 {
     /// <summary>Prepares <paramref name="model"/> in place (see <see cref="ModelPreparation"/>; with
-    /// <paramref name="equalize"/> also <see cref="CrossLayerEqualization"/>) and runs it on the samples.</summary>
-    public static Calibration Calibrate(Model model, Func<Model, IEnumerable<CalibrationSample>> samples, Preprocessing? preprocessing, bool optimize, Action<int>? progress = null, bool equalize = true)
+    /// <paramref name="equalize"/> also <see cref="CrossLayerEqualization"/>; with <paramref name="expandLstm"/> LSTMs
+    /// of known input shape become standard ops, <see cref="ExpandLstm"/>) and runs it on the samples.</summary>
+    public static Calibration Calibrate(Model model, Func<Model, IEnumerable<CalibrationSample>> samples, Preprocessing? preprocessing, bool optimize, Action<int>? progress = null, bool equalize = true, bool expandLstm = false)
     {
-        var (optimization, equalized) = ModelPreparation.Prepare(model, preprocessing, optimize, equalize);
+        var (optimization, equalized) = ModelPreparation.Prepare(model, preprocessing, optimize, equalize, expandLstm);
         var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
         var observers = Calibrator.Run(model, Recording(samples(model), shapes), preprocessing, progress);
         return new Calibration(model, observers, shapes, optimization) { Equalized = equalized };

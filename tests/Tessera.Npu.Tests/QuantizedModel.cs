@@ -29,9 +29,21 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
     /// before it is prepared (the optimizer then folds checks on them: Silero v5's If nodes on the input's rank and
     /// batch), without cross-layer equalization (the VAD application's setting).</summary>
     public static QuantizedModel GetAtShapes(string model, Preprocessing preprocessing, IReadOnlyDictionary<string, int[]> shapes, params string[] images) =>
-        Cache.GetOrAdd(model + " at fixed shapes", _ => new Lazy<QuantizedModel>(() => Quantize(model, TestAssets.Model(model), preprocessing, images, shapes, equalize: false))).Value;
+        GetAtShapes(model, preprocessing, shapes, expandLstm: false, images);
 
-    private static QuantizedModel Quantize(string model, string path, Preprocessing preprocessing, string[] images, IReadOnlyDictionary<string, int[]>? shapes, bool equalize)
+    /// <summary>As above; with <paramref name="expandLstm"/> the LSTMs are expanded into standard ops before
+    /// calibration (<see cref="Passes.ExpandLstm"/>, as `tessera compile --calibration` does), so they are quantized
+    /// and can run on the NPU instead of staying float islands.</summary>
+    public static QuantizedModel GetAtShapes(string model, Preprocessing preprocessing, IReadOnlyDictionary<string, int[]> shapes, bool expandLstm, params string[] images) =>
+        GetAtShapes(model, preprocessing, shapes, expandLstm, 4, images);
+
+    /// <summary>As above with at most <paramref name="samples"/> calibration runs (audio: frames in order, an equal
+    /// share per file).</summary>
+    public static QuantizedModel GetAtShapes(string model, Preprocessing preprocessing, IReadOnlyDictionary<string, int[]> shapes, bool expandLstm, int samples, params string[] images) =>
+        Cache.GetOrAdd($"{model} at fixed shapes{(expandLstm ? ", LSTM expanded" : "")}, {samples} samples of {string.Join(",", images)}",
+            _ => new Lazy<QuantizedModel>(() => Quantize(model, TestAssets.Model(model), preprocessing, images, shapes, equalize: false, expandLstm, samples))).Value;
+
+    private static QuantizedModel Quantize(string model, string path, Preprocessing preprocessing, string[] images, IReadOnlyDictionary<string, int[]>? shapes, bool equalize, bool expandLstm = false, int samples = 4)
     {
         var folder = Path.Combine(Path.GetTempPath(), "tessera-npu-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
@@ -50,7 +62,7 @@ internal sealed record QuantizedModel(string Name, byte[] OnnxBytes, IntegerProg
                     input.Type = new TensorType(input.TensorType?.ElementType ?? DataType.Float32, TensorShape.FromConcrete(shape));
                 }
             }
-            var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(folder, m, preprocessing, 4), preprocessing, optimize: true, equalize: equalize);
+            var calibration = Quantizer.Calibrate(floatModel, m => CalibrationData.Read(folder, m, preprocessing, samples), preprocessing, optimize: true, equalize: equalize, expandLstm: expandLstm);
             var (quantized, _) = Quantizer.Rewrite(calibration, new QuantizationOptions());
             var bytes = OnnxExporter.ToBytes(quantized);
             return new QuantizedModel(model, bytes, IntegerLowering.Lower(OnnxImporter.Load(bytes, model)));

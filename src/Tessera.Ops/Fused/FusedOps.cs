@@ -133,6 +133,34 @@ public sealed class FusedProducer : Operator
         context.SetOutput(0, result);
     }
 
+    /// <summary>The base op's inference on the same inputs and attributes (the residual, the activation and alpha
+    /// keep the shape), then output_perm. Without it a fused op's output keeps only its declared type, and a
+    /// shape query downstream (Silero legacy's If on the Shape of its output, fused after the optimizer's first
+    /// round) cannot fold. FusedMatMul with transposed operands keeps its declared type.</summary>
+    public override void InferTypes(InferenceContext context)
+    {
+        var baseType = context.OpType.StartsWith("Fused", StringComparison.Ordinal) ? context.OpType["Fused".Length..] : context.OpType;
+        if (!OperatorRegistry.Default.TryGet(string.Empty, baseType, out var baseOp)) return;
+        if (baseType == "MatMul" && (context.GetInt("transA", 0) != 0 || context.GetInt("transB", 0) != 0 || context.GetInt("transBatchA", 0) != 0 || context.GetInt("transBatchB", 0) != 0)) return;
+        int count = baseType == "Conv" ? Math.Min(context.InputCount, 3) : context.InputCount;
+        var baseNode = new Node(baseType, context.Node.Inputs.Take(count), context.Node.Outputs.Select(o => o is null ? null : new Value(o.Name)), string.Empty, context.Node.Name);
+        foreach (var a in context.Node.Attributes.Values)
+        {
+            if (!OwnAttributes.Contains(a.Name)) baseNode.SetAttribute(a);
+        }
+        var inner = new InferenceContext(baseNode, BaseOpset,
+            Enumerable.Range(0, count).Select(context.InputType).ToList(),
+            Enumerable.Range(0, count).Select(context.InputConstant).ToList());
+        baseOp.InferTypes(inner);
+        if (inner.OutputTypes.Count == 0 || inner.OutputTypes[0] is not TensorType type) return;
+        if (context.GetInts("output_perm") is { } perm && type.Shape is { } shape)
+        {
+            if (perm.Length != shape.Rank) return;
+            type = new TensorType(type.ElementType, new TensorShape(perm.Select(p => shape[(int)p])));
+        }
+        context.SetOutputType(0, type);
+    }
+
     public override long Macs(CostContext context) =>
         OperatorRegistry.Default.TryGet(string.Empty, context.OpType["Fused".Length..], out var baseOp) ? baseOp.Macs(context) : 0;
 
