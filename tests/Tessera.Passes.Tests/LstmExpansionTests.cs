@@ -23,13 +23,13 @@ public sealed class LstmExpansionTests(ITestOutputHelper output)
     {
         var test = Lstm(steps, batch, input, hidden, bias, initialState, seed, out var inputs);
         var original = OnnxExporter.ToBytes(test.Model);
-        var reference = RunReference(original, inputs);
+        var reference = ModelOptimizationTests.RunReference(original, inputs);
         var ort = OrtRunner.Run(original, inputs);
         Assert.Equal(1, ExpandLstm.Run(test.Model));
         Assert.DoesNotContain(test.Graph.Nodes, n => n.OpType == "LSTM");
         Assert.DoesNotContain(test.Graph.Nodes, n => n.OpType is "Split" or "Gather");
         var bytes = OnnxExporter.ToBytes(test.Model);
-        var expandedReference = RunReference(bytes, inputs);
+        var expandedReference = ModelOptimizationTests.RunReference(bytes, inputs);
         var expandedOrt = OrtRunner.Run(bytes, inputs);
         foreach (var name in new[] { "y", "y_h", "y_c" })
         {
@@ -56,12 +56,12 @@ public sealed class LstmExpansionTests(ITestOutputHelper output)
         node.SetAttribute(NodeAttribute.Int("hidden_size", 4));
         test.Output(yc);
         var inputs = new Dictionary<string, Tensor> { ["x"] = Random([1, 2, 3], 3) };
-        var expected = RunReference(OnnxExporter.ToBytes(test.Model), inputs);
+        var expected = ModelOptimizationTests.RunReference(OnnxExporter.ToBytes(test.Model), inputs);
         Assert.Equal(1, ExpandLstm.Run(test.Model));
         // Without a state: the input gate, candidate and output gate products; no forget gate in the first step,
         // and the output gate's value only feeds h, which nothing reads.
         Assert.DoesNotContain(test.Graph.Nodes, n => n.OpType == "Concat");
-        AssertClose(expected["y_c"], RunReference(OnnxExporter.ToBytes(test.Model), inputs)["y_c"], 1e-6, "y_c");
+        AssertClose(expected["y_c"], ModelOptimizationTests.RunReference(OnnxExporter.ToBytes(test.Model), inputs)["y_c"], 1e-6, "y_c");
     }
 
     [Theory]
@@ -123,14 +123,14 @@ public sealed class LstmExpansionTests(ITestOutputHelper output)
         });
         Assert.DoesNotContain(model.AllNodes(), n => n.OpType == "If");
         Assert.Contains(model.Graph.Nodes, n => n.OpType == "LSTM");
-        var before = RunReference(OnnxExporter.ToBytes(model), inputs);
+        var before = ModelOptimizationTests.RunReference(OnnxExporter.ToBytes(model), inputs);
         var ort = OrtRunner.Run(OnnxExporter.ToBytes(model), inputs);
         ShapeSource.Infer(model, null);
         int expanded = ExpandLstm.Run(model);
         output.WriteLine($"{name}: {expanded} LSTM expanded, {model.Graph.Nodes.Count} nodes");
         Assert.True(expanded >= 1);
         Assert.DoesNotContain(model.Graph.Nodes, n => n.OpType == "LSTM");
-        var after = RunReference(OnnxExporter.ToBytes(model), inputs);
+        var after = ModelOptimizationTests.RunReference(OnnxExporter.ToBytes(model), inputs);
         foreach (var (outputName, tensor) in before)
         {
             output.WriteLine($"  {outputName}: {string.Join(", ", tensor.ToDoubleArray().Take(3).Select(v => v.ToString("G6")))}");
@@ -199,14 +199,5 @@ public sealed class LstmExpansionTests(ITestOutputHelper output)
         double scale = Math.Max(1, a.Select(Math.Abs).DefaultIfEmpty().Max());
         double worst = a.Zip(b, (p, q) => Math.Abs(p - q)).DefaultIfEmpty().Max();
         Assert.True(worst <= tolerance * scale, $"{what} differs by {worst}");
-    }
-
-    private static Dictionary<string, Tensor> RunReference(byte[] bytes, IReadOnlyDictionary<string, Tensor> inputs)
-    {
-        var model = OnnxImporter.Load(bytes);
-        var feeds = inputs.Where(p => model.Graph.Inputs.Any(v => v.Name == p.Key)).ToDictionary(p => p.Key, p => p.Value);
-        var session = new Runtime.InferenceSession(model, new Runtime.SessionOptions { InputShapes = feeds.ToDictionary(p => p.Key, p => p.Value.Shape) });
-        return session.Run(feeds.ToDictionary(p => p.Key, p => (DataValue)p.Value))
-            .Where(p => p.Value is Tensor).ToDictionary(p => p.Key, p => (Tensor)p.Value);
     }
 }

@@ -15,7 +15,8 @@ public class ModelOptimizationTests(ITestOutputHelper output)
         ("reference", RunReference),
     ];
 
-    private static Dictionary<string, Tensor> RunReference(byte[] bytes, IReadOnlyDictionary<string, Tensor> inputs)
+    /// <summary>Runs a serialized model on the reference executor with the inputs the model declares.</summary>
+    internal static Dictionary<string, Tensor> RunReference(byte[] bytes, IReadOnlyDictionary<string, Tensor> inputs)
     {
         var model = OnnxImporter.Load(bytes);
         var feeds = inputs.Where(p => model.Graph.Inputs.Any(v => v.Name == p.Key)).ToDictionary(p => p.Key, p => p.Value);
