@@ -75,13 +75,15 @@ public sealed class NpuAppModel : AppModel
     /// <param name="preprocessing">The catalog preset when the model has one (it binds constant inputs such as
     /// Silero's sample rate and carries streaming state during calibration).</param>
     /// <param name="equalize">Cross-layer equalization before calibrating (the VAD turns it off: measured worse).</param>
+    /// <param name="expandLstm">Expand LSTMs with a known input shape into Gemm/MatMul, Sigmoid, Tanh, Mul and Add before
+    /// calibrating, so they are quantized and run on the NPU instead of staying float steps on the host.</param>
     /// <param name="method">How activation ranges are chosen from the calibration data (OCR recognition uses mse:
     /// with minmax the padded lines lose their spaces, docs/quantization.md).</param>
     public static NpuAppModel Create(string name, Model floatModel, NpuTarget target, Func<Model, IEnumerable<CalibrationSample>> samples,
-        Preprocessing? preprocessing = null, bool equalize = true, CalibrationMethod method = CalibrationMethod.MinMax)
+        Preprocessing? preprocessing = null, bool equalize = true, CalibrationMethod method = CalibrationMethod.MinMax, bool expandLstm = false)
     {
         var spec = NpuSpecLoader.Load(target.Configuration);
-        var calibration = Quantizer.Calibrate(floatModel, samples, preprocessing, optimize: true, equalize: equalize);
+        var calibration = Quantizer.Calibrate(floatModel, samples, preprocessing, optimize: true, equalize: equalize, expandLstm: expandLstm);
         if (calibration.Observers.Count == 0)
         {
             throw new InvalidInputException($"no calibration sample for '{name}'", target.CalibrationFolder, "give a folder with images or 16-bit WAV files the application reads");
