@@ -109,6 +109,9 @@ internal static class NpuModelCommands
             var preprocessing = parse.GetValue(options.Preset) is { } preset ? PreprocessingPresets.Get(preset)
                 : PreprocessingPresets.All.GetValueOrDefault(argument) ?? PreprocessingPresets.All.GetValueOrDefault(Path.GetFileNameWithoutExtension(argument));
             CalibrationData.Check(folder.FullName, preprocessing);
+            // The shapes the program is compiled for are fixed before calibration: an LSTM with a known sequence
+            // length is then expanded into gate layers that run on the NPU, and shape checks (If) fold away.
+            FixInputShapes(model, ParseShapes(parse.GetValue(options.Shapes) ?? []), inputShapes);
             int samples = parse.GetValue(options.MaxSamples);
             var calibration = Quantizer.Calibrate(model, m => CalibrationData.Read(folder.FullName, m, preprocessing, samples), preprocessing, optimize, expandLstm: true);
             model = Quantizer.Rewrite(calibration, new QuantizationOptions()).Model;
@@ -129,18 +132,49 @@ internal static class NpuModelCommands
         return NpuPackage.Compile(bytes, yaml, where, shapes, types);
     }
 
-    private static (Dictionary<string, int[]>, Dictionary<string, DataType>) InputShapes(Model model, string[] given, IReadOnlyDictionary<string, int[]> fromInputs)
+    private static Dictionary<string, int[]> ParseShapes(string[] given)
     {
-        var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
-        var types = new Dictionary<string, DataType>(StringComparer.Ordinal);
         var overrides = new Dictionary<string, int[]>(StringComparer.Ordinal);
         foreach (var spec in given)
         {
             int eq = spec.IndexOf('=', StringComparison.Ordinal);
             var dims = eq <= 0 ? null : spec[(eq + 1)..].Split('x', ',').Select(d => int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : -1).ToArray();
-            if (dims is null || dims.Any(d => d < 0)) throw new InvalidInputException($"'{spec}' is not NAME=DIMSxDIMS...", "--shape", "write e.g. x=1x3x96x96");
+            if (dims is null || dims.Length == 0 || dims.Any(d => d < 0)) throw new InvalidInputException($"'{spec}' is not NAME=DIMSxDIMS...", "--shape", "write e.g. x=1x3x96x96");
             overrides[spec[..eq]] = dims;
         }
+        return overrides;
+    }
+
+    /// <summary>Declares the float model's inputs at the shapes given by --shape (or by the inputs fed to `run`)
+    /// before it is calibrated and quantized. A shape of another rank than the declared one is an error.</summary>
+    private static void FixInputShapes(Model model, Dictionary<string, int[]> overrides, IReadOnlyDictionary<string, int[]>? fromInputs)
+    {
+        var inputs = model.Graph.Inputs.Where(v => v.Constant is null && !model.Graph.Initializers.ContainsKey(v.Name)).ToList();
+        foreach (var name in overrides.Keys.Where(k => inputs.All(v => v.Name != k)))
+        {
+            throw new InvalidInputException($"the model has no input named '{name}'", "--shape", $"inputs: {string.Join(", ", inputs.Select(v => v.Name))}");
+        }
+        foreach (var input in inputs)
+        {
+            if (!overrides.TryGetValue(input.Name, out var dims) && (fromInputs is null || !fromInputs.TryGetValue(input.Name, out dims))) continue;
+            var declared = input.TensorType?.Shape;
+            if (declared is not null && declared.Rank != dims.Length)
+            {
+                throw new InvalidInputException($"input '{input.Name}' has rank {declared.Rank} ({declared}), the shape given has rank {dims.Length}", "--shape", $"give {declared.Rank} dimensions for '{input.Name}'");
+            }
+            if (declared is not null && Enumerable.Range(0, dims.Length).Any(i => declared[i].IsKnown && declared[i].Value != dims[i]))
+            {
+                throw new InvalidInputException($"input '{input.Name}' is declared {declared}, the shape given is {string.Join('x', dims)}", "--shape", "keep the declared dimensions and set only the dynamic ones");
+            }
+            input.Type = new TensorType(input.TensorType?.ElementType ?? DataType.Float32, TensorShape.FromConcrete(dims));
+        }
+    }
+
+    private static (Dictionary<string, int[]>, Dictionary<string, DataType>) InputShapes(Model model, string[] given, IReadOnlyDictionary<string, int[]> fromInputs)
+    {
+        var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        var types = new Dictionary<string, DataType>(StringComparer.Ordinal);
+        var overrides = ParseShapes(given);
         foreach (var input in model.Graph.Inputs.Where(v => v.Constant is null && !model.Graph.Initializers.ContainsKey(v.Name)))
         {
             types[input.Name] = input.TensorType?.ElementType ?? DataType.Float32;

@@ -100,6 +100,41 @@ public sealed class NpuCompileCommandTests : IDisposable
     }
 
     [Fact]
+    public void Shapes_given_to_compile_fix_a_vad_before_calibration_so_its_lstm_runs_on_the_npu()
+    {
+        // The catalog model declares input [batch, sequence]: fixed at one frame before calibration, the LSTM
+        // has a known sequence length and is expanded into gate layers the NPU runs.
+        var calibration = Directory.CreateDirectory(PathOf("audio")).FullName;
+        foreach (var clip in new[] { "yes_1000ms.wav", "no_1000ms.wav" }) File.Copy(TestAssets.Audio(clip), Path.Combine(calibration, clip));
+        var package = PathOf("vad.tnpu");
+        var compile = CliHarness.Run("compile", "silero-vad-v5", "--npu", "small", "--calibration", calibration, "--max-samples", "8",
+            "--shape", "input=1x576", "--shape", "state=2x1x128", "-o", package, "--explain");
+        Assert.True(compile.ExitCode == 0, compile.Stderr);
+        var fraction = System.Text.RegularExpressions.Regex.Match(compile.Stdout, @"MACs on the NPU: [\d,]+ of [\d,]+ \(([\d.]+) %\)");
+        Assert.True(fraction.Success, compile.Stdout);
+        Assert.True(double.Parse(fraction.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 95, fraction.Value);
+        Assert.DoesNotContain(" LSTM '", compile.Stdout, StringComparison.Ordinal);
+
+        var random = new Random(11);
+        var input = PathOf("input.npy");
+        var state = PathOf("state.npy");
+        NpyFile.Write(input, Tensor.FromArray(DataType.Float32, [1, 576], Enumerable.Range(0, 576).Select(_ => (float)(0.2 * (random.NextDouble() - 0.5))).ToArray()));
+        NpyFile.Write(state, Tensor.FromArray(DataType.Float32, [2, 1, 128], Enumerable.Range(0, 256).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray()));
+        var run = CliHarness.Run("run", package, "-i", $"input={input}", "-i", $"state={state}", "-o", PathOf("npu"));
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var model = PathOf("vad-int8.onnx");
+        using (var zip = ZipFile.OpenRead(package)) zip.GetEntry("model.onnx")!.ExtractToFile(model);
+        var reference = CliHarness.Run("int-run", model, "-i", $"input={input}", "-i", $"state={state}", "-o", PathOf("int"));
+        Assert.True(reference.ExitCode == 0, reference.Stderr);
+        AssertSameOutputs(PathOf("int"), PathOf("npu"));
+
+        // A shape of the wrong rank, or for an input the model lacks, is a one-line error before any work.
+        AssertUserError(CliHarness.Run("compile", "silero-vad-v5", "--npu", "small", "--calibration", calibration, "--shape", "input=576", "-o", PathOf("bad.tnpu")), "has rank 2");
+        AssertUserError(CliHarness.Run("compile", "silero-vad-v5", "--npu", "small", "--calibration", calibration, "--shape", "frames=1x576", "-o", PathOf("bad.tnpu")), "no input named 'frames'");
+        Assert.False(File.Exists(PathOf("bad.tnpu")));
+    }
+
+    [Fact]
     public void A_foreign_file_is_a_one_line_error()
     {
         var path = PathOf("foreign.tnpu");
