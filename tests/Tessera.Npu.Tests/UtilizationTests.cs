@@ -18,7 +18,9 @@ public sealed class UtilizationTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("squeezenet")]
+    [InlineData("squeezenet-224")]
     [InlineData("blazeface-front")]
+    [InlineData("blazeface-back")]
     [InlineData("resnet-8")]
     public void Layers_with_32_channels_on_small(string name)
     {

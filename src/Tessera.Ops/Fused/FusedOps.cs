@@ -87,7 +87,7 @@ public sealed class FusedProducer : Operator
 
     public override void Execute(KernelContext context)
     {
-        var baseType = context.OpType.StartsWith("Fused", StringComparison.Ordinal) ? context.OpType["Fused".Length..] : context.OpType;
+        var baseType = BaseType(context.OpType);
         if (!OperatorRegistry.Default.TryGet(string.Empty, baseType, out var baseOp))
         {
             throw context.Unsupported($"{baseType} (the base of {context.OpType})");
@@ -139,7 +139,7 @@ public sealed class FusedProducer : Operator
     /// round) cannot fold. FusedMatMul with transposed operands keeps its declared type.</summary>
     public override void InferTypes(InferenceContext context)
     {
-        var baseType = context.OpType.StartsWith("Fused", StringComparison.Ordinal) ? context.OpType["Fused".Length..] : context.OpType;
+        var baseType = BaseType(context.OpType);
         if (!OperatorRegistry.Default.TryGet(string.Empty, baseType, out var baseOp)) return;
         if (baseType == "MatMul" && (context.GetInt("transA", 0) != 0 || context.GetInt("transB", 0) != 0 || context.GetInt("transBatchA", 0) != 0 || context.GetInt("transBatchB", 0) != 0)) return;
         int count = baseType == "Conv" ? Math.Min(context.InputCount, 3) : context.InputCount;
@@ -162,7 +162,10 @@ public sealed class FusedProducer : Operator
     }
 
     public override long Macs(CostContext context) =>
-        OperatorRegistry.Default.TryGet(string.Empty, context.OpType["Fused".Length..], out var baseOp) ? baseOp.Macs(context) : 0;
+        OperatorRegistry.Default.TryGet(string.Empty, BaseType(context.OpType), out var baseOp) ? baseOp.Macs(context) : 0;
+
+    /// <summary>The standard op a fused op wraps: FusedConv -> Conv.</summary>
+    private static string BaseType(string opType) => opType.StartsWith("Fused", StringComparison.Ordinal) ? opType["Fused".Length..] : opType;
 
     private static Tensor SwapLastAxes(Tensor x)
     {
