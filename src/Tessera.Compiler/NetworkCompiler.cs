@@ -305,7 +305,7 @@ public static class NetworkCompiler
         long cycles = tiles.Sum(t => t.Plan.Cost.Cycles);
         string placed = outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "";
         string split = channelChunks > 1 ? $" x {channelChunks} channel chunks of <= {tiles.Max(t => t.Conv.Output.Channels)}" : "";
-        return ($"{tiles.Count} column tiles of <= {widest} output columns{split} (one output row does not fit the activation scratchpad; input columns with the kernel's halo, " +
+        return ($"{tiles.Count / channelChunks} column tile(s) of <= {widest} output columns{split} (one output row does not fit the activation scratchpad; input columns with the kernel's halo, " +
             $"weights loaded per tile), estimate {cycles} cycles in all; first tile: {tiles[0].Plan.Describe(tiles[0].Conv)}{placed}", cycles);
     }
 

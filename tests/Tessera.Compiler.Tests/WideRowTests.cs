@@ -26,7 +26,7 @@ public class WideRowTests
         // One output row reads 3 padded rows of 32 x 200 bytes (19 KB per input slot, two slots): tiny needs column tiles.
         var random = new Random(301);
         var input = Make.Tensor("x", 4, 30, 200, random);
-        Check(config, Make.Conv("conv3", input, 24, new Window(3, 3, Padding: Padding.Same(1)), 1, random), 302, "column tiles");
+        Check(config, Make.Conv("conv3", input, 24, new Window(3, 3, Padding: Padding.Same(1)), 1, random), 302, "column tile");
     }
 
     [Theory]
@@ -37,7 +37,7 @@ public class WideRowTests
         var random = new Random(303);
         var input = Make.Tensor("x", 7, 31, 180, random);
         var window = new Window(3, 3, 2, 2, 1, 2, new Padding(1, 2, 0, 1));
-        Check(config, Make.Conv("conv3s2", input, 13, window, 1, random, -100, 90), 304, "column tiles");
+        Check(config, Make.Conv("conv3s2", input, 13, window, 1, random, -100, 90), 304, "column tile");
     }
 
     [Theory]
@@ -47,7 +47,7 @@ public class WideRowTests
         // A 1 x 3 kernel (not a column of pixels) with more output channels than the weight scratchpad holds at once.
         var random = new Random(305);
         var input = Make.Tensor("x", 3, 30, 600, random);
-        Check(config, Make.Conv("conv1x3", input, 40, new Window(1, 3, Padding: new Padding(0, 1, 0, 1)), 1, random), 306, "column tiles");
+        Check(config, Make.Conv("conv1x3", input, 40, new Window(1, 3, Padding: new Padding(0, 1, 0, 1)), 1, random), 306, "column tile");
     }
 
     [Theory]
@@ -57,7 +57,7 @@ public class WideRowTests
         // MobileNetV3's 200-channel depthwise layer at 2 x 96: three padded rows of 98 x 200 bytes per slot.
         var random = new Random(307);
         var input = Make.Tensor("x", 2, 96, 200, random);
-        Check(config, Make.Conv("dw", input, 200, new Window(3, 3, Padding: Padding.Same(1)), 200, random, 0, 127), 308, "column tiles");
+        Check(config, Make.Conv("dw", input, 200, new Window(3, 3, Padding: Padding.Same(1)), 200, random, 0, 127), 308, "column tile");
     }
 
     [Theory]
@@ -114,7 +114,7 @@ public class WideRowTests
         // Column tiles only where no plan fits: the same convolution on small (256 KB) is planned as before.
         var random = new Random(319);
         var conv = Make.Conv("conv", Make.Tensor("x", 4, 30, 200, random), 8, new Window(3, 3, Padding: Padding.Same(1)), 1, random);
-        Assert.Contains("column tiles", NetworkCompiler.Compile(Make.Spec("tiny"), conv).Layers[0].Decision, StringComparison.Ordinal);
-        Assert.DoesNotContain("column tiles", NetworkCompiler.Compile(Make.Spec("small"), conv).Layers[0].Decision, StringComparison.Ordinal);
+        Assert.Contains("column tile", NetworkCompiler.Compile(Make.Spec("tiny"), conv).Layers[0].Decision, StringComparison.Ordinal);
+        Assert.DoesNotContain("column tile", NetworkCompiler.Compile(Make.Spec("small"), conv).Layers[0].Decision, StringComparison.Ordinal);
     }
 }
