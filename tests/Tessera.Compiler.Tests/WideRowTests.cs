@@ -52,6 +52,17 @@ public class WideRowTests
 
     [Theory]
     [MemberData(nameof(Configs))]
+    public void Conv_3x3_whose_array_chunk_weights_exceed_the_weight_scratchpad(string config)
+    {
+        // 3 x 3 x 320 weights per output channel: 8 of them (tiny's array columns) need 23,040 bytes, tiny's weight
+        // scratchpad has 16,384, so tiny's chunks are 5 columns wide.
+        var random = new Random(323);
+        var input = Make.Tensor("x", 4, 10, 320, random);
+        Check(config, Make.Conv("conv320", input, 12, new Window(3, 3, Padding: Padding.Same(1)), 1, random), 324, "chunk(s) of <= 5 ");
+    }
+
+    [Theory]
+    [MemberData(nameof(Configs))]
     public void Depthwise_3x3_over_a_wide_row(string config)
     {
         // MobileNetV3's 200-channel depthwise layer at 2 x 96: three padded rows of 98 x 200 bytes per slot.

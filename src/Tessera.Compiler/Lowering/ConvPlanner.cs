@@ -229,11 +229,15 @@ internal static class ConvPlanner
             return chunks;
         }
         int outPerGroup = conv.OutputChannelsPerGroup, inPerGroup = conv.InputChannelsPerGroup;
+        // A chunk of one array's columns whose weights (taps x input channels each) exceed the weight scratchpad is
+        // narrowed to as many columns as fit (PP-OCR rec's 3x3 over 320 channels on tiny: 4 of 8 columns), so the layer
+        // still runs, on part of the array.
+        int columns = (int)Math.Clamp(spec.WeightScratchpadBytes / Math.Max(1L, (long)conv.Window.Taps * inPerGroup), 1, spec.ArrayColumns);
         for (int g = 0; g < conv.Groups; g++)
         {
-            for (int n = 0; n < outPerGroup; n += spec.ArrayColumns)
+            for (int n = 0; n < outPerGroup; n += columns)
             {
-                chunks.Add(new ConvChunk(g * outPerGroup + n, Math.Min(spec.ArrayColumns, outPerGroup - n), g * inPerGroup, inPerGroup));
+                chunks.Add(new ConvChunk(g * outPerGroup + n, Math.Min(columns, outPerGroup - n), g * inPerGroup, inPerGroup));
             }
         }
         return chunks;
