@@ -40,6 +40,7 @@ public static class NetworkCompiler
         var plans = new List<LayerPlan>();
         var (residentIn, residentOut, limits, residentOperands, inputProducers) = PlanFusion(spec, network, epilogues, placements);
         var prepared = new Dictionary<int, (ConvLayer Conv, ConvPlan Plan)?>();
+        var tiled = new Dictionary<int, List<ColumnTile>>();
         (ConvLayer Conv, ConvPlan Plan)? Prepared(int index)
         {
             if (prepared.TryGetValue(index, out var known)) return known;
@@ -65,6 +66,16 @@ public static class NetworkCompiler
                         var stackedPlan = ConvPlanner.Plan(spec, stacked, limit, LoadsOperand(epilogues, index), weightsPreloaded.Contains(index));
                         bool keepsEpilogue = !epilogues.ContainsKey(index) || stackedPlan.OneArrayBlock(stacked.Output.Channels);
                         if (keepsEpilogue && stackedPlan.Cost.Cycles < plan.Cost.Cycles) result = (stacked, stackedPlan);
+                    }
+                    // A depthwise layer whose vector plan does not fit (the array then computes one channel per chunk:
+                    // ppocr-cls's 200-channel layers at 2x96 on small) may be cheaper as column tiles / channel chunks on
+                    // the vector unit; taken when their summed estimate is lower and nothing is fused with the layer
+                    // (tiles read and write DRAM).
+                    if (shaped.IsDepthwise && !plan.OnVector && !residentIn.ContainsKey(index) && !residentOut.ContainsKey(index) && !epilogues.ContainsKey(index)
+                        && limit is null && ConvPlanner.PlanColumnTiles(spec, shaped) is { } tiles && tiles.Sum(t => t.Plan.Cost.Cycles) < plan.Cost.Cycles)
+                    {
+                        tiled[index] = tiles;
+                        result = null;
                     }
                 }
                 catch (UnsupportedException)
@@ -169,7 +180,7 @@ public static class NetworkCompiler
                 ConvLayer conv => Conv(builder, convPlan, conv, inputs[0], output,
                     residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index),
                     placements.TryGetValue(stored, out var slice) ? Pitch(slice.Concat) : null, epilogue,
-                    startsConsumer.ContainsKey(index), startsConsumer.ContainsValue(index), storeAlso),
+                    startsConsumer.ContainsKey(index), startsConsumer.ContainsValue(index), storeAlso, tiled.GetValueOrDefault(index)),
                 MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index)), 0L),
                 AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index)), 0L),
                 ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output,
@@ -239,8 +250,14 @@ public static class NetworkCompiler
     }
 
     private static (string, long) Conv(ProgramBuilder builder, (ConvLayer Conv, ConvPlan Plan)? prepared, ConvLayer conv, long input, long output, long? residentInput, ResidentOutput? residentOutput,
-        int? outputPitch, FusedElementwise? epilogue, bool signalConsumer, bool goFromProducer, (long Dram, int Pitch)? storeAlso)
+        int? outputPitch, FusedElementwise? epilogue, bool signalConsumer, bool goFromProducer, (long Dram, int Pitch)? storeAlso, List<ColumnTile>? chosenTiles)
     {
+        if (prepared is null && residentInput is null && residentOutput is null && epilogue is null && storeAlso is null
+            && (chosenTiles ?? ConvPlanner.PlanColumnTiles(builder.Spec, AsGemmColumn(conv))) is { } tiles)
+        {
+            return ColumnTiles(builder, conv, tiles, input, output, outputPitch,
+                chosenTiles is null ? "one output row does not fit the activation scratchpad" : "estimated cheaper than the array plan with one channel per chunk, the vector plan not fitting");
+        }
         // Planning failed in the prepass: plan again so the planner's message reaches the caller.
         var (shaped, plan) = prepared ?? (AsGemmColumn(conv), ConvPlanner.Plan(builder.Spec, AsGemmColumn(conv)));
         ConvLowering.BandStore? store = null;
@@ -265,6 +282,43 @@ public static class NetworkCompiler
             + (stackedRows is null ? "" : $"; kernel rows stacked ({conv.Window.KernelHeight} x {conv.Input.Channels} channels per pixel, k = {conv.Window.Taps * conv.Input.Channels})")
             + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand {(epilogue.OtherResident is null ? "loaded per band" : "read from the scratchpad")}, its output stored)");
         return (plan.Describe(shaped) + fused, plan.Cost.Cycles);
+    }
+
+    /// <summary>A convolution whose output rows do not fit the scratchpad whole, as column tiles
+    /// (<see cref="ConvPlanner.PlanColumnTiles"/>): each tile reads its input columns (with the halo) from the full
+    /// rows in DRAM and stores its output columns into the full rows (or the concatenation's channel slice); the last
+    /// block of a tile prefetches the next tile's first weight block, the last tile the next layer's.</summary>
+    private static (string, long) ColumnTiles(ProgramBuilder builder, ConvLayer conv, IReadOnlyList<ColumnTile> tiles, long input, long output, int? outputPitch, string why)
+    {
+        int c = conv.Input.Channels, pitch = outputPitch ?? conv.Output.Channels;
+        long outputRow = (long)conv.Output.Width * pitch;
+        var nextLayer = builder.NextLayerWeights;
+        for (int t = 0; t < tiles.Count; t++)
+        {
+            var tile = tiles[t];
+            if (t + 1 < tiles.Count)
+            {
+                var next = tiles[t + 1];
+                builder.NextLayerWeights = () => new WeightBlock($"{next.Conv.Name} weights block 0",
+                    ConvLowering.Constants(next.Conv, next.Plan.Blocks[0], next.Plan.OnVector, next.Plan.RowPairs, next.Plan.ColumnPairs, next.Plan.VectorPixels).Weights);
+            }
+            else
+            {
+                builder.NextLayerWeights = nextLayer;
+            }
+            int x0 = tile.OutputStart, columns = tile.Conv.Output.Width;
+            int c0 = tile.ChannelStart;
+            ConvLowering.BandStore store = (sram, firstRow, rows, blockStart, blockChannels, signal) =>
+                builder.Store(MemoryKind.Activation, sram, output + firstRow * outputRow + (long)x0 * pitch + c0 + blockStart, blockChannels, columns, rows, pitch, outputRow,
+                    blockChannels, (long)columns * blockChannels, Lowering.Q.Vector, signal);
+            ConvLowering.Emit(builder, tile.Conv, tile.Plan, input + (long)tile.InputStart * c + c0, output, store, inputView: (c, (long)conv.Input.Width * c));
+        }
+        int widest = tiles.Max(t => t.Conv.Output.Width), channelChunks = tiles.Select(t => t.ChannelStart).Distinct().Count();
+        long cycles = tiles.Sum(t => t.Plan.Cost.Cycles);
+        string placed = outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "";
+        string split = channelChunks > 1 ? $" x {channelChunks} channel chunks of <= {tiles.Max(t => t.Conv.Output.Channels)}" : "";
+        return ($"{tiles.Count / channelChunks} column tile(s) of <= {widest} output columns{split} ({why}; input columns with the kernel's halo, " +
+            $"weights loaded per tile), estimate {cycles} cycles in all; first tile: {tiles[0].Plan.Describe(tiles[0].Conv)}{placed}", cycles);
     }
 
     /// <summary>Layer fusion: a convolution whose output only the next layer reads (after reshapes, which are

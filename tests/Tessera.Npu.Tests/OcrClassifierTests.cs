@@ -23,10 +23,11 @@ public sealed class OcrClassifierTests(ITestOutputHelper output)
         var partition = Model.Partition(configuration, Inputs);
         var (_, compared) = BitExactness.RunIdentical(partition, Model.Program, Inputs, output, $"ppocr-cls 48x192 on {configuration}");
         Assert.True(compared > 20);
-        // Every convolution maps; on tiny some do not fit its 32 KB scratchpad (one output row of a wide image
-        // is larger), and only such size limits may send MACs to the CPU.
+        // Every convolution maps; only a size limit of the configuration may send MACs to the CPU. On tiny one output
+        // row of the 96-pixel-wide layers needs more than its 32 KB scratchpad: they run as column tiles (depthwise also
+        // in channel chunks) and the pools on channel chunks, so every MAC is on the NPU there too.
         Assert.All(partition.Fallbacks.Where(f => f.Macs > 0), f => Assert.StartsWith("compiler:", f.Reason));
-        if (configuration != "tiny") Assert.True(partition.NpuMacFraction >= 0.95, $"NPU MAC fraction {partition.NpuMacFraction:P2}");
+        Assert.True(partition.NpuMacFraction >= 0.95, $"NPU MAC fraction {partition.NpuMacFraction:P2}");
     }
 
     [Fact]

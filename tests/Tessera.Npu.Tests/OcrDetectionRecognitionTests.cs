@@ -31,6 +31,7 @@ public sealed class OcrDetectionRecognitionTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("tiny")]
     [InlineData("small")]
     [InlineData("large")]
     public void Recognition_runs_bit_identical_with_attention_matmuls_on_the_npu(string configuration)

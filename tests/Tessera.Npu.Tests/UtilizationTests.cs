@@ -113,11 +113,14 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     /// <summary>Whole-model MAC utilization as deployed (only the graph's outputs and values read on the CPU
     /// leave the NPU, as `tessera compile` builds it; the bit-exactness tests expose every value instead, which
     /// rules out fusion), after proving the run bit-identical, and the threshold reached (round 9, 2026-12-07: ResNet-8
-    /// tiny 88.7 %, large 22.2 %; SqueezeNet tiny 69.5 %, large 15.4 %; BlazeFace front tiny 37.2 %, large 4.4 %).</summary>
+    /// tiny 88.7 %, large 22.2 %; SqueezeNet tiny 69.5 %, large 15.4 %; BlazeFace front tiny 37.2 %, large 4.4 %). SqueezeNet on tiny
+    /// 68.8 % since 2026-12-07 (column tiles and channel chunks): its last layer, the global average pool over 5 x 5 x 1000
+    /// that did not fit tiny and ran on the host, runs on the NPU in channel chunks (13,218 more cycles, no MACs); every
+    /// other layer's cycles are unchanged (1,246,738).</summary>
     [Theory]
     [InlineData("resnet-8", "tiny", 0.885)]
     [InlineData("resnet-8", "large", 0.22)]
-    [InlineData("squeezenet", "tiny", 0.69)]
+    [InlineData("squeezenet", "tiny", 0.685)]
     [InlineData("squeezenet", "large", 0.15)]
     [InlineData("blazeface-front", "tiny", 0.37)]
     [InlineData("blazeface-front", "large", 0.043)]

@@ -29,11 +29,18 @@ internal sealed class BandLoader
     private readonly long dram;
     private readonly Padding padding;
     private readonly int padValue;
+    private readonly long pixelPitch, rowPitch;
     private long padRowAddress = -1;
 
-    public BandLoader(ProgramBuilder builder, NpuTensor input, long dram, Padding padding, int padValue, Subsample? subsample = null, StackedRows? stacked = null)
+    /// <param name="view">The input is a window of a larger HWC tensor in DRAM (a column tile with its halo, or a slice
+    /// of its channels): bytes from one pixel to the next and from one row to the next there; null: the input's own
+    /// (Channels, Width x Channels).</param>
+    public BandLoader(ProgramBuilder builder, NpuTensor input, long dram, Padding padding, int padValue, Subsample? subsample = null, StackedRows? stacked = null,
+        (long Pixel, long Row)? view = null)
     {
         (this.builder, this.input, this.dram, this.padding, this.padValue, this.subsample, this.stacked) = (builder, input, dram, padding, padValue, subsample, stacked);
+        (pixelPitch, rowPitch) = view ?? (input.Channels, (long)input.Width * input.Channels);
+        if (view is not null && (subsample is not null || stacked is not null)) throw new InvalidOperationException("a windowed input is loaded by plain rows");
         if (subsample is not null && (input.Width != 1 || padding != Padding.None)) throw new InvalidOperationException("a subsampled input is an unpadded column of pixels");
         if (stacked is not null && (subsample is not null || padding.Top != 0 || padding.Bottom != 0 || input.Width != stacked.Source.Width
             || input.Channels != stacked.Window.KernelHeight * stacked.Source.Channels))
@@ -99,14 +106,14 @@ internal sealed class BandLoader
         if (real > 0)
         {
             long at = sram + top * RowBytes;
-            long source = dram + (long)realStart * input.Width * c;
-            if (padding.Left + padding.Right == 0 && (long)input.Width * c <= 65535)
+            long source = dram + realStart * rowPitch;
+            if (padding.Left + padding.Right == 0 && pixelPitch == c && (long)input.Width * c <= 65535)
             {
-                actions.Add((w, s) => builder.Load(MemoryKind.Activation, at, source, input.Width * c, real, 1, (long)input.Width * c, 0, RowBytes, 0, w, s));
+                actions.Add((w, s) => builder.Load(MemoryKind.Activation, at, source, input.Width * c, real, 1, rowPitch, 0, RowBytes, 0, w, s));
             }
             else
             {
-                actions.Add((w, s) => builder.Load(MemoryKind.Activation, at, source, c, input.Width, real, c, (long)input.Width * c, c, RowBytes, w, s,
+                actions.Add((w, s) => builder.Load(MemoryKind.Activation, at, source, c, input.Width, real, pixelPitch, rowPitch, c, RowBytes, w, s,
                     padTop: padding.Left, padBottom: padding.Right, padValue: padValue));
             }
         }

@@ -37,6 +37,14 @@ internal static class BroadcastLowering
         long resident = operands.Where(o => o.Resident).Sum(o => o.RowBytes);
         long rowBytes = (long)width * c;
         int rows = LargestBand(output.Height, r => resident + 2 * r * (rowBytes + operands.Where(o => !o.Resident).Sum(o => o.RowBytes)) <= spec.ActivationScratchpadBytes);
+        if (rows == 0 && layer.Output.Width > 1 && PixelsApart(layer.Left, layer.Output) && PixelsApart(layer.Right, layer.Output))
+        {
+            // One output row does not fit, and each operand is either the output's shape or one pixel: every pixel is
+            // combined independently, so the layer runs as a column of pixels (bands of pixels instead of rows).
+            NpuTensor Column(NpuTensor t) => t.Height * t.Width == 1 ? t : t.Reshaped(t.Name, t.Height * t.Width, 1, t.Channels);
+            return Emit(builder, layer with { Left = Column(layer.Left), Right = Column(layer.Right), Output = Column(layer.Output) }, inputDram, outputDram)
+                + " (as a column of pixels: one output row does not fit)";
+        }
         if (rows == 0) throw new UnsupportedException($"layer '{layer.Name}': one output row of {output.ShapeText} does not fit '{spec.Name}'", layer.Name);
 
         // Activation scratchpad: resident operands, then two slots per streamed operand, then two output slots.
@@ -77,6 +85,10 @@ internal static class BroadcastLowering
         long Stride0(int i) => operands[i].RowPixels == 1 ? 0 : c;
         long Stride1(int i) => operands[i].Resident ? 0 : operands[i].RowBytes;
     }
+
+    /// <summary>Whether the operand has the output's pixels or a single pixel (broadcast over all of them).</summary>
+    private static bool PixelsApart(NpuTensor operand, NpuTensor output) =>
+        operand.Height * operand.Width == 1 || (operand.Height == output.Height && operand.Width == output.Width);
 
     /// <summary>Loads operand rows [first, first + count) into consecutive scratchpad rows; a channel axis of 1 is
     /// expanded to the output's channels by reading each value C times (zero DRAM stride).</summary>

@@ -98,7 +98,7 @@ internal static class ConvLowering
 
     public static ConvPlan Emit(ProgramBuilder builder, ConvLayer conv, ConvPlan plan, long inputDram, long outputDram, BandStore? store = null,
         long? residentInput = null, ResidentOutput? residentOutput = null, FusedElementwise? elementwise = null, Subsample? subsample = null,
-        bool signalConsumer = false, bool goFromProducer = false, (long Dram, int Pitch)? storeAlso = null, StackedRows? stacked = null)
+        bool signalConsumer = false, bool goFromProducer = false, (long Dram, int Pitch)? storeAlso = null, StackedRows? stacked = null, (long Pixel, long Row)? inputView = null)
     {
         if (storeAlso is not null && (store is not null || residentOutput is { AlsoStore: false })) throw new InvalidOperationException($"layer '{conv.Name}': a second store needs the layer's own stores");
         if (goFromProducer && (residentInput is null || plan.OnVector)) throw new InvalidOperationException($"layer '{conv.Name}': only an array convolution reading a kept input starts on its producer's token");
@@ -114,7 +114,7 @@ internal static class ConvLowering
         }
         bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null && !keepCopy;
         var spec = builder.Spec;
-        var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint, subsample, stacked);
+        var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint, subsample, stacked, inputView);
         var (window, input, output) = (conv.Window, conv.Input, conv.Output);
         int c = input.Channels, width = output.Width;
         long inSlot = ConvPlanner.InputSlot(conv, plan.BandRows), outSlot = ConvPlanner.OutputSlot(conv, plan);

@@ -32,6 +32,13 @@ internal sealed record ConvPlan(bool OnVector, int BandRows, IReadOnlyList<IRead
         $"{Blocks.Sum(b => b.Count)} channel chunk(s) of <= {MaxWidth} in {Blocks.Count} weight block(s){(RowPairs ? ", output rows in pairs on 2 x " + MaxWidth + " columns" : "")}{(ColumnPairs ? ", output pixels in horizontal pairs on 2 x " + MaxWidth + " columns" : "")}{(VectorPixels > 1 ? $", {VectorPixels} pixels per vector row" : "")}; {Cost}";
 }
 
+/// <summary>One column tile of a convolution whose output rows do not fit the activation scratchpad whole: output
+/// columns [<paramref name="OutputStart"/>, + Conv.Output.Width) computed by <paramref name="Conv"/>, the convolution
+/// restricted to the input columns those outputs read (from <paramref name="InputStart"/>, the kernel's halo included;
+/// the original padding only at the image's edges), planned by <paramref name="Plan"/>.</summary>
+/// <param name="ChannelStart">Depthwise: the first of the tile's channels (the tile's convolution has only those).</param>
+internal sealed record ColumnTile(int OutputStart, int InputStart, ConvLayer Conv, ConvPlan Plan, int ChannelStart = 0);
+
 /// <summary>Cycles each resource needs (from <see cref="Tessera.Simulator.TimingModel"/>'s formulas) and DRAM
 /// bytes; the estimate is the busiest resource plus the pipeline's fill and drain.</summary>
 /// <summary><see cref="Latency"/> is the double-buffering bound: a band's input is loaded while the previous
@@ -103,6 +110,114 @@ internal static class ConvPlanner
         return candidates.MinBy(p => (p.Cost.Cycles, -p.BandRows))!;
     }
 
+    /// <summary>Column tiles for a convolution none of whose plans fits (one output row's input and output slots
+    /// exceed the activation scratchpad, <see cref="Plan"/> throws): the output width is cut into n balanced tiles
+    /// (n = 2 .. width), each tile a convolution over its input columns with the halo the kernel needs (padding kept
+    /// only where a tile meets the image's edge) and planned on its own; each tile loads its input from the full rows
+    /// in DRAM (a strided view) and stores its output columns into the full rows, and reloads the layer's weights.
+    /// The tiling with the fewest estimated cycles (the tiles' <see cref="CostEstimate"/>s summed: fewer, wider tiles
+    /// load the weights and the halo fewer times, narrower ones may afford taller bands) wins; null when no tiling fits
+    /// (a single output column is still too large, or the layer is a column of pixels already).</summary>
+    public static List<ColumnTile>? PlanColumnTiles(NpuSpec spec, ConvLayer conv, long? activationBytes = null)
+    {
+        int width = conv.Output.Width, channels = conv.Output.Channels;
+        List<ColumnTile>? best = null;
+        long bestCycles = long.MaxValue;
+        var plans = new Dictionary<(int InputWidth, int OutputWidth, int Left, int Right, int Channels), ConvPlan?>();
+        // Depthwise: channels are independent too, so the tiles may also split them (whole vector lane rows): fewer
+        // channels per tile leave room for wider tiles, with less halo loaded again (PP-OCR rec's 5x5 over 480 channels).
+        var channelChunks = new List<int> { channels };
+        if (conv.IsDepthwise)
+        {
+            for (int count = 2; count <= 16; count++)
+            {
+                int chunk = (channels + count - 1) / count;
+                chunk = (chunk + spec.VectorLanes - 1) / spec.VectorLanes * spec.VectorLanes;
+                if (chunk < channelChunks[^1] && chunk >= spec.VectorLanes) channelChunks.Add(chunk);
+            }
+        }
+        foreach (int chunk in channelChunks)
+        {
+            int previous = 0;
+            for (int count = chunk == channels ? 2 : 1; count <= width; count++)
+            {
+                int tile = (width + count - 1) / count;
+                if (tile == previous) continue;
+                previous = tile;
+                var tiles = new List<ColumnTile>();
+                bool complete = true;
+                for (int c0 = 0; c0 < channels && complete; c0 += chunk)
+                {
+                    for (int x0 = 0; x0 < width; x0 += tile)
+                    {
+                        if (ColumnTileOf(conv, x0, Math.Min(tile, width - x0), c0, Math.Min(chunk, channels - c0)) is not { } found)
+                        {
+                            complete = false;
+                            break;
+                        }
+                        var (sub, inputStart) = found;
+                        var key = (sub.Input.Width, sub.Output.Width, sub.Window.Padding.Left, sub.Window.Padding.Right, sub.Output.Channels);
+                        if (!plans.TryGetValue(key, out var plan))
+                        {
+                            try
+                            {
+                                plan = Plan(spec, sub, activationBytes);
+                            }
+                            catch (UnsupportedException)
+                            {
+                                plan = null;
+                            }
+                            plans[key] = plan;
+                        }
+                        if (plan is null)
+                        {
+                            complete = false;
+                            break;
+                        }
+                        tiles.Add(new ColumnTile(x0, inputStart, sub, plan, c0));
+                    }
+                }
+                if (!complete) continue;
+                long cycles = tiles.Sum(t => t.Plan.Cost.Cycles);
+                if (cycles < bestCycles) (best, bestCycles) = (tiles, cycles);
+            }
+        }
+        return best;
+    }
+
+    /// <summary>The convolution restricted to output columns [x0, x0 + columns) and, depthwise, to channels [c0, c0 +
+    /// count): its input columns (the kernel's halo included) from the returned start, padding only where the window
+    /// reaches past the image; null when the tile reads no real input column.</summary>
+    public static (ConvLayer Conv, int InputStart)? ColumnTileOf(ConvLayer conv, int x0, int columns, int c0 = 0, int count = -1)
+    {
+        var w = conv.Window;
+        int first = x0 * w.StrideX - w.Padding.Left, end = (x0 + columns - 1) * w.StrideX - w.Padding.Left + (w.KernelWidth - 1) * w.DilationX + 1;
+        int start = Math.Max(first, 0), stop = Math.Min(end, conv.Input.Width);
+        if (stop <= start) return null;
+        var padding = new Padding(w.Padding.Top, start - first, w.Padding.Bottom, end - stop);
+        var sub = conv with
+        {
+            Input = conv.Input with { Width = stop - start },
+            Output = conv.Output with { Width = columns },
+            Window = w with { Padding = padding },
+        };
+        if (count >= 0 && (c0 != 0 || count != conv.Output.Channels))
+        {
+            if (!conv.IsDepthwise) throw new ArgumentException("only a depthwise convolution splits its channels", nameof(count));
+            sub = sub with
+            {
+                Input = sub.Input with { Channels = count },
+                Output = sub.Output with { Channels = count },
+                Groups = count,
+                Weights = conv.Weights.AsSpan(c0 * w.Taps, count * w.Taps).ToArray(),
+                Bias = conv.Bias.AsSpan(c0, count).ToArray(),
+                Multipliers = conv.Multipliers.AsSpan(c0, count).ToArray(),
+                Shifts = conv.Shifts.AsSpan(c0, count).ToArray(),
+            };
+        }
+        return sub.Window.OutputWidth(sub.Input.Width) == columns ? (sub, start) : null;
+    }
+
     private static List<ConvChunk> Chunks(NpuSpec spec, ConvLayer conv, bool onVector)
     {
         var chunks = new List<ConvChunk>();
@@ -114,11 +229,15 @@ internal static class ConvPlanner
             return chunks;
         }
         int outPerGroup = conv.OutputChannelsPerGroup, inPerGroup = conv.InputChannelsPerGroup;
+        // A chunk of one array's columns whose weights (taps x input channels each) exceed the weight scratchpad is
+        // narrowed to as many columns as fit (PP-OCR rec's 3x3 over 320 channels on tiny: 4 of 8 columns), so the layer
+        // still runs, on part of the array.
+        int columns = (int)Math.Clamp(spec.WeightScratchpadBytes / Math.Max(1L, (long)conv.Window.Taps * inPerGroup), 1, spec.ArrayColumns);
         for (int g = 0; g < conv.Groups; g++)
         {
-            for (int n = 0; n < outPerGroup; n += spec.ArrayColumns)
+            for (int n = 0; n < outPerGroup; n += columns)
             {
-                chunks.Add(new ConvChunk(g * outPerGroup + n, Math.Min(spec.ArrayColumns, outPerGroup - n), g * inPerGroup, inPerGroup));
+                chunks.Add(new ConvChunk(g * outPerGroup + n, Math.Min(columns, outPerGroup - n), g * inPerGroup, inPerGroup));
             }
         }
         return chunks;

@@ -18,18 +18,57 @@ internal static class VectorLowering
         long? residentInput = null, long? limit = null)
     {
         var spec = builder.Spec;
+        int c = input.Channels;
+        if (c > 4095) throw new UnsupportedException($"layer '{layer.Name}': {c} channels exceed the vector unit's 4095 columns", layer.Name);
+        if (BandLoader.Check(input, window.Padding) is { } problem) throw new UnsupportedException($"layer '{layer.Name}': {problem}", layer.Name);
+        long capacity = limit ?? spec.ActivationScratchpadBytes;
+        if (PoolBand(spec, layer is MaxPoolLayer, input, output, window, residentInput is not null, capacity) > 0 || residentInput is not null || storeAlso is not null)
+        {
+            return PoolChannels(builder, layer, input, output, window, inputDram, outputDram, storeAlso, residentInput, limit, c);
+        }
+        // One output row of every channel does not fit: channels are independent, so the pool runs on channel chunks,
+        // each loading its slice of every pixel (a strided view of the input) and storing into its slice of the output.
+        // The fewest chunks that fit, balanced and in whole lane rows where possible.
+        for (int count = 2; count <= c; count++)
+        {
+            int chunk = (c + count - 1) / count;
+            if (chunk > spec.VectorLanes) chunk = (chunk + spec.VectorLanes - 1) / spec.VectorLanes * spec.VectorLanes;
+            if (PoolBand(spec, layer is MaxPoolLayer, input with { Channels = chunk }, output with { Channels = chunk }, window, false, capacity) == 0) continue;
+            var parts = new List<string>();
+            for (int c0 = 0; c0 < c; c0 += chunk)
+            {
+                int channels = Math.Min(chunk, c - c0);
+                parts.Add(PoolChannels(builder, layer, input with { Channels = channels }, output with { Channels = channels }, window, inputDram + c0, outputDram + c0, null, null, limit, c));
+            }
+            return $"{parts.Count} channel chunks of <= {chunk} (one output row of all {c} channels does not fit the activation scratchpad); first chunk: {parts[0]}";
+        }
+        throw new UnsupportedException($"layer '{layer.Name}': one output row of a {window.KernelHeight}x{window.KernelWidth} window over {input.ShapeText} does not fit '{spec.Name}', not even one channel at a time", layer.Name);
+    }
+
+    /// <summary>The largest band of output rows a pool over <paramref name="input"/> fits double-buffered (0: none).</summary>
+    private static int PoolBand(NpuSpec spec, bool max, NpuTensor input, NpuTensor output, Window window, bool resident, long capacity)
+    {
+        int c = input.Channels, width = output.Width;
+        long paddedRow = (long)(input.Width + window.Padding.Left + window.Padding.Right) * c;
+        int parameterWords = max ? 2 : c + 5;
+        return LargestBand(output.Height, r =>
+            (resident ? 0 : 2 * window.InputRows(r) * paddedRow) + 2L * r * width * c <= capacity
+            && (max || 2L * r * width * c + parameterWords <= spec.AccumulatorEntries) && r <= 4095);
+    }
+
+    /// <param name="pitch">Bytes from one pixel to the next in the input and output in DRAM (the layer's channels, or
+    /// all of the tensor's when <paramref name="input"/> is a slice of them).</param>
+    private static string PoolChannels(ProgramBuilder builder, Layer layer, NpuTensor input, NpuTensor output, Window window, long inputDram, long outputDram, (long Dram, int Pitch)? storeAlso,
+        long? residentInput, long? limit, int pitch)
+    {
+        var spec = builder.Spec;
         bool max = layer is MaxPoolLayer;
         var average = layer as AveragePoolLayer;
         int c = input.Channels, width = output.Width;
-        if (c > 4095) throw new UnsupportedException($"layer '{layer.Name}': {c} channels exceed the vector unit's 4095 columns", layer.Name);
-        if (BandLoader.Check(input, window.Padding) is { } problem) throw new UnsupportedException($"layer '{layer.Name}': {problem}", layer.Name);
         long paddedRow = (long)(input.Width + window.Padding.Left + window.Padding.Right) * c;
-        int parameterWords = max ? 2 : c + 5;
         bool resident = residentInput is not null;
         long capacity = limit ?? spec.ActivationScratchpadBytes;
-        int rows = LargestBand(output.Height, r =>
-            (resident ? 0 : 2 * window.InputRows(r) * paddedRow) + 2L * r * width * c <= capacity
-            && (max || 2L * r * width * c + parameterWords <= spec.AccumulatorEntries) && r <= 4095);
+        int rows = PoolBand(spec, max, input, output, window, resident, capacity);
         if (rows == 0) throw new UnsupportedException($"layer '{layer.Name}': one output row of a {window.KernelHeight}x{window.KernelWidth} window over {input.ShapeText} does not fit '{spec.Name}'", layer.Name);
         {
             int instructions = window.Taps + (max ? 1 : 3), chunks = (c + spec.VectorLanes - 1) / spec.VectorLanes;
@@ -39,7 +78,7 @@ internal static class VectorLowering
                 r => (storeAlso is null ? 1L : 2L) * r * width * c);
         }
         long inSlot = resident ? 0 : window.InputRows(rows) * paddedRow, outSlot = (long)rows * width * c, accSlot = max ? 0 : (long)rows * width * c, parameters = 2 * accSlot;
-        var loader = new BandLoader(builder, input, inputDram, window.Padding, max ? -128 : input.ZeroPoint);
+        var loader = new BandLoader(builder, input, inputDram, window.Padding, max ? -128 : input.ZeroPoint, view: pitch == c ? null : (pitch, (long)input.Width * pitch));
         int[] block = max
             ? [(layer as MaxPoolLayer)!.Minimum, (layer as MaxPoolLayer)!.Maximum]
             : [.. Enumerable.Repeat(unchecked(-window.Taps * input.ZeroPoint), c), output.ZeroPoint, average!.Minimum, average.Maximum, average.Multiplier, average.Shift];
@@ -102,7 +141,7 @@ internal static class VectorLowering
             (band, wait, signal) =>
             {
                 long sram = 2 * inSlot + (band % 2) * outSlot;
-                StoreRows(builder, sram, outputDram + (long)band * rows * width * c, BandRows(band) * width, c, c, wait, storeAlso is null ? signal : 0);
+                StoreRows(builder, sram, outputDram + (long)band * rows * width * pitch, BandRows(band) * width, c, pitch, wait, storeAlso is null ? signal : 0);
                 if (storeAlso is { } also) StoreRows(builder, sram, also.Dram + (long)band * rows * width * also.Pitch, BandRows(band) * width, c, also.Pitch, 0, signal);
             });
         return $"vector unit, {rows} output rows x {width} per band, {window.Taps} taps" + (resident ? $"; input read from the scratchpad at {residentInput} (kept by its producer)" : "") + (storeAlso is { } a ? $"; also stored into a {a.Pitch}-channel concatenation" : "");
