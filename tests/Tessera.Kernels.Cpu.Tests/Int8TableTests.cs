@@ -123,7 +123,7 @@ public sealed class Int8TableTests
             var y = new sbyte[65536];
             planes.Run(a.As<sbyte>(), b.As<sbyte>(), y);
             for (int i = 0; i < y.Length; i++) Assert.True(table[((byte)a.As<sbyte>()[i] << 8) | (byte)b.As<sbyte>()[i]] == y[i], $"{what} at pair {i}");
-            foreach (int size in new[] { 0, 1, 7, 17, 63, 64, 65, 127, 129, 1000 })
+            foreach (int size in new[] { 0, 1, 7, 8, 17, 31, 32, 33, 63, 64, 65, 127, 129, 255, 1000 })
             {
                 var x = Enumerable.Range(0, size).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
                 var z = Enumerable.Range(0, size).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
@@ -133,6 +133,44 @@ public sealed class Int8TableTests
                 planes.Run(x, z, output.AsSpan(0, size));
                 for (int i = 0; i < size; i++) Assert.True(table[((byte)x[i] << 8) | (byte)z[i]] == output[i], $"{what}, size {size}, at {i}");
                 Assert.Equal(77, output[size]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Add_plane_form_equals_the_fixed_point_add_on_random_scales()
+    {
+        // Operand scales over four decades (right shifts 0..13), left shifts 12..22, zero points anywhere, output
+        // scales that saturate or not, positive output shifts, ReLU clamps: every pair of values and odd sizes
+        // against FixedPoint.Add itself. Under AVX512-VBMI the form applies to every such set.
+        var random = new Random(35);
+        var (a, b) = AllPairs(1);
+        for (int k = 0; k < 24; k++)
+        {
+            int leftShift = k < 16 ? 20 : 12 + random.Next(0, 11);
+            double ra = k == 0 ? 0.5 : Math.Pow(10, -random.NextDouble() * 4) / 2, rb = k == 1 ? 0.5 : Math.Pow(10, -random.NextDouble() * 4) / 2;
+            var (ma, ea) = FixedPoint.QuantizeMultiplier(ra);
+            var (mb, eb) = FixedPoint.QuantizeMultiplier(rb);
+            var (mo, eo) = FixedPoint.QuantizeMultiplier(Math.Pow(10, -random.NextDouble() * 3) * 300.0 / (1 << leftShift) * (k % 5 == 4 ? 1000 : 1));
+            int zero = random.Next(-128, 128), min = k % 3 == 0 ? zero : -128, max = k % 7 == 3 ? Math.Max(min, 6) : 127;
+            int[] p = [random.Next(-128, 128), random.Next(-128, 128), leftShift, ma, ea, mb, eb, mo, eo, zero, min, max];
+            string what = $"Add [{string.Join(",", p)}]";
+            var planes = AddPlanes.For(new BinaryStep("op", "Add", "a", "b", "y", p, unsigned: false));
+            if (!System.Runtime.Intrinsics.X86.Avx512Vbmi.IsSupported)
+            {
+                Assert.Null(planes);
+                continue;
+            }
+            Assert.True(planes is not null, what);
+            var y = new sbyte[65536];
+            planes.Run(a.As<sbyte>(), b.As<sbyte>(), y);
+            for (int i = 0; i < y.Length; i++) Assert.True(FixedPoint.Add(a.As<sbyte>()[i], b.As<sbyte>()[i], p) == y[i], $"{what} at pair {i}");
+            foreach (int size in new[] { 0, 1, 7, 17, 255 })
+            {
+                int start = random.Next(0, 1000);
+                var output = new sbyte[size];
+                planes.Run(a.As<sbyte>().AsSpan(start, size), b.As<sbyte>().AsSpan(start, size), output);
+                for (int i = 0; i < size; i++) Assert.True(FixedPoint.Add(a.As<sbyte>()[start + i], b.As<sbyte>()[start + i], p) == output[i], $"{what}, size {size}, at {i}");
             }
         }
     }

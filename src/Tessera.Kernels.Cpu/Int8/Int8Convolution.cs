@@ -47,10 +47,12 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private readonly bool _quads;
     private (int[] Shape, int Group, Window Window, int[] OutShape)? _plan;
     private readonly ReusedBuffer<sbyte> _output = new();
-    // A residual Add fused into the GEMM epilogue: each requantized row of up to 128 outputs is added to the other
-    // operand's row (the Add's own arithmetic, AddPlanes) and only the Add's output is written.
+    // A residual Add fused into the GEMM epilogue: each requantized row of up to 256 outputs is added to the other
+    // operand's row (the Add's own arithmetic: AddPlanes under AVX512-VBMI, else the Add's 64 KB pair table,
+    // Int8Binary.Table) and only the Add's output is written.
     private readonly BinaryStep? _add;
     private readonly AddPlanes? _addPlanes;
+    private readonly sbyte[]? _addPairs;
     private readonly bool _convOnLeft;
 
     [ThreadStatic] private static byte[]? t_tile;
@@ -78,7 +80,8 @@ public sealed unsafe class Int8Convolution : IntegerStep
         {
             _add = fused.Add;
             _convOnLeft = fused.ConvOnLeft;
-            _addPlanes = AddPlanes.For(fused.Add) ?? throw new ArgumentException("the Add has no plane form", nameof(residual));
+            _addPlanes = AddPlanes.For(fused.Add);
+            if (_addPlanes is null) _addPairs = Int8Binary.Table(fused.Add);
         }
         _reference = reference;
         _requantizer = reference.Requantizer ?? throw new ArgumentException("only a requantizing convolution has a fast form", nameof(reference));
@@ -169,10 +172,12 @@ public sealed unsafe class Int8Convolution : IntegerStep
     public static bool Covers(ConvolutionStep step) => step.Requantizer is { Rounding: RequantizationRounding.Double } && step.Weights.Rank is 3 or 4;
 
     /// <summary>Whether <paramref name="add"/>, reading the output of <paramref name="conv"/> (covered), can run in
-    /// its epilogue: a GEMM (not depthwise) convolution, an Add with a plane form, the other operand not the
-    /// convolution's own output. Equal shapes are checked when the step runs (otherwise it fails).</summary>
+    /// its epilogue: a GEMM (not depthwise) convolution, a fixed-point Add with a plane form or (AVX2) its pair
+    /// table, the other operand not the convolution's own output. Equal shapes are checked when the step runs
+    /// (otherwise it fails).</summary>
     internal static bool CanFuse(ConvolutionStep conv, BinaryStep add) =>
-        AddPlanes.For(add) is not null && add.Inputs[0] != add.Inputs[1] && !IsDepthwise(conv);
+        (AddPlanes.For(add) is not null || Avx2.IsSupported && !add.IsMultiply && !add.FloatArithmetic && !add.OnnxRuntime)
+        && add.Inputs[0] != add.Inputs[1] && !IsDepthwise(conv);
 
     private static bool IsDepthwise(ConvolutionStep conv) =>
         conv.Weights.Shape[1] == 1 && new KernelContext(conv.Node, 0, []).GetInt("group", 1) == conv.Weights.Shape[0];
@@ -237,6 +242,8 @@ public sealed unsafe class Int8Convolution : IntegerStep
         long macs = (long)batch * group * positions * k * perGroup;
         int threads = macs < (1 << 20) || Small(x.Length, y.Length) ? 1 : _threads;
         var planes = _addPlanes;
+        var pairs = _addPairs;
+        bool fusedAdd = planes is not null || pairs is not null;
         bool convOnLeft = _convOnLeft;
         fixed (sbyte* xp = x)
         fixed (sbyte* yp = y)
@@ -253,7 +260,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
                 int scratchLength = Int8Gemm.RowBlock * span + span;
                 var scratch = t_scratch is { } s && s.Length >= scratchLength ? s : t_scratch = new int[scratchLength];
                 var columnSum = scratch.AsSpan(Int8Gemm.RowBlock * span, span);
-                sbyte[] row = planes is null ? [] : t_row is { } w && w.Length >= span ? w : t_row = new sbyte[span];
+                sbyte[] row = !fusedAdd ? [] : t_row is { } w && w.Length >= span ? w : t_row = new sbyte[span];
                 fixed (byte* tp = tile)
                 fixed (int* cp = scratch)
                 {
@@ -286,12 +293,18 @@ public sealed unsafe class Int8Convolution : IntegerStep
                                     long at = ((long)n * _outChannels + m) * positions + p0;
                                     var output = new Span<sbyte>(yBase + at, valid);
                                     _channels[m].Row(new ReadOnlySpan<int>(cp + r * span, valid), _rowOffset[m],
-                                        _columnSums ? columnSum[..valid] : default, -_weightZero[m], planes is null ? output : row.AsSpan(0, valid));
+                                        _columnSums ? columnSum[..valid] : default, -_weightZero[m], !fusedAdd ? output : row.AsSpan(0, valid));
                                     if (planes is not null)
                                     {
                                         var other = new ReadOnlySpan<sbyte>(rBase + at, valid);
                                         if (convOnLeft) planes.Run(row.AsSpan(0, valid), other, output);
                                         else planes.Run(other, row.AsSpan(0, valid), output);
+                                    }
+                                    else if (pairs is not null)
+                                    {
+                                        var other = new ReadOnlySpan<sbyte>(rBase + at, valid);
+                                        if (convOnLeft) ByteTable.Binary(row.AsSpan(0, valid), other, pairs, output);
+                                        else ByteTable.Binary(other, row.AsSpan(0, valid), pairs, output);
                                     }
                                 }
                             }
