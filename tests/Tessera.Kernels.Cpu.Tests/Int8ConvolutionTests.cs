@@ -121,6 +121,48 @@ public sealed class Int8ConvolutionTests
         Assert.Equal(54, count);
     }
 
+    /// <summary>3x3 depthwise at stride 1 and dilation 1 (under AVX2 the two-row kernel on the int16 plane, no pair
+    /// plane) and at stride 2, with padding 0-2: heights 1, 2, 7, 17 and 255 and an empty batch (odd heights: the last pass has one
+    /// row), widths 1, 7, 16, 17, 33 and 255 (partial and whole 16-column blocks), input zero points -128, 127 and 3
+    /// with inputs opposite, weight zero points -128, 127 and 0 with weights opposite (x - zx and w - zw at +-255).</summary>
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void Depthwise_3x3_rows_equal_the_reference_step(Int8Isa isa)
+    {
+        var random = new Random(15);
+        int count = 0;
+        foreach (int size in new[] { 0, 1, 2, 7, 17, 255 })
+        foreach (int width in new[] { 1, 7, 16, 17, 33, 255 })
+        foreach (int stride in new[] { 1, 2 })
+        {
+            if (size * width > 17 * 255 && width > 17) continue;
+            // Size 0: an empty batch of 7-row planes.
+            int batch = size == 0 ? 0 : 1, height = size == 0 ? 7 : size;
+            int pad = random.Next(0, 3), inputZero = new[] { -128, 127, 3 }[random.Next(3)];
+            if (height + 2 * pad < 3 || width + 2 * pad < 3) pad = 1;
+            int channels = random.Next(1, 6);
+            var node = Depthwise("dw3", channels, 3, stride, pad, 1);
+            sbyte far = inputZero < 0 ? sbyte.MaxValue : sbyte.MinValue;
+            var x = RandomBytes(random, batch * channels * height * width);
+            for (int i = 0; i < x.Length; i++) if (i / 7 % 3 == 0) x[i] = far;
+            var w = RandomBytes(random, channels * 9);
+            int[] zeros = Enumerable.Range(0, channels).Select(m => m % 3 == 0 ? -128 : m % 3 == 1 ? 127 : 0).ToArray();
+            for (int i = 0; i < w.Length; i++)
+            {
+                int m = i / 9;
+                if (i % 3 != 1) w[i] = zeros[m] < 0 ? sbyte.MaxValue : zeros[m] > 0 ? sbyte.MinValue : w[i];
+            }
+            double typical = 1.0 / (255.0 * 255 * 9) * 64;
+            var real = Enumerable.Range(0, channels).Select(m => typical * Math.Exp(random.NextDouble() * 4 - 2) * (m % 5 == 2 ? 64 : 1)).ToArray();
+            var requantizer = Requantizer.FromRealMultipliers(real, random.Next(-20, 21), -128, 127);
+            var step = new ConvolutionStep(node, "x", "y", inputZero, Tensor.Create([channels, 1, 3, 3], w), zeros, RandomInts(random, channels, 5000), requantizer, unsigned: false);
+            Compare(step, Tensor.Create([batch, channels, height, width], x), isa, 1 + count % 2,
+                $"depthwise 3x3 {batch}x{channels}x{height}x{width} s{stride} p{pad} zx={inputZero}");
+            count++;
+        }
+        Assert.Equal(68, count);
+    }
+
     /// <summary>The byte-quad depthwise kernel (AVX-VNNI, every w - zw a signed byte): weight zero points 0, -1 and
     /// 5 with the weights at the far ends of what still fits (w - zw = -128 and 127), input zero points -128, 127
     /// and 3 with the inputs opposite, heights 1, 7 and 17, odd widths (1, 7, 17, 35, 131), kernels 1/3/5/7

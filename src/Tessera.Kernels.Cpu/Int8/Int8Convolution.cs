@@ -517,6 +517,22 @@ public sealed unsafe class Int8Convolution : IntegerStep
             });
             return;
         }
+        if (_isa == Int8Isa.Avx2 && Avx2.IsSupported && kh == 3 && kw == 3 && kw == _kernelWidth && kh * kw == _kernelArea
+            && sx == 1 && sy == 1 && window.DilationHeight == 1 && window.DilationWidth == 1)
+        {
+            int ow16 = (ow + 15) / 16 * 16;
+            int shorts = (rows + 1) * rowLength;
+            CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
+            {
+                var buffers = t_planes is { } b && b.Length >= shorts ? b : t_planes = new short[shorts];
+                var acc = t_scratch is { } s && s.Length >= 2 * ow16 ? s : t_scratch = new int[2 * ow16];
+                for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
+                {
+                    Depthwise3x3Rows(x, job, channels, height, width, window, rows, rowLength, zx, buffers, acc, y);
+                }
+            });
+            return;
+        }
         if (_isa != Int8Isa.Scalar && Avx2.IsSupported && kw == _kernelWidth && kh * kw == _kernelArea)
         {
             // int16 pair planes: rows padded to 8 columns for the interleave.
@@ -615,22 +631,13 @@ public sealed unsafe class Int8Convolution : IntegerStep
         }
     }
 
-    /// <summary>The int16 depthwise kernel: a padded, phase-split int16 plane of x - zx (in [-255, 255]), then a
-    /// plane of row pairs (x[r][j], x[r + dilation][j]) so that one VPMADDWD (VPDPWSSD under AVX-VNNI) multiplies
-    /// two kernel rows' taps by their packed int16 weights and adds both products into int32, exactly: |x - zx| and
-    /// |w - zw| are at most 255, so a pair sums to at most 2 * 255 * 255.</summary>
+    /// <summary>The padded, phase-split int16 plane of x - zx the depthwise pair kernels read: phase q, padded row
+    /// r, column j holds x[r - padTop, j*s + q - padLeft] - zx, 0 in the padding and in rows from `rows` on.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void DepthwisePairPlane(sbyte[] x, int job, int channels, int height, int width, Window window, int rows, int rowLength, int zx, short[] planes, int[] acc, sbyte[] y)
+    private static void SinglePlane(ReadOnlySpan<sbyte> input, int height, int width, Window window, int rows, int singleRows, int rowLength, int zx, Span<short> single)
     {
-        int oh = window.OutputHeight, ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth, sx = window.StrideWidth, dh = window.DilationHeight;
-        int c = job % channels;
-        int singleRows = rows + dh;
-        int singleLength = sx * singleRows * rowLength;
-        var input = x.AsSpan(job * height * width, height * width);
-        var single = planes.AsSpan(0, singleLength);
+        int sx = window.StrideWidth;
         single.Clear();
-        // Phase q, padded row r, column j holds x[r - padTop, j*s + q - padLeft] - zx (0 in the padding); rows
-        // from `rows` on stay 0 (the partner of the last row of an odd kernel height).
         var zero16 = Vector256.Create((short)zx);
         for (int r = 0; r < rows; r++)
         {
@@ -666,6 +673,21 @@ public sealed unsafe class Int8Convolution : IntegerStep
                 for (; j < last; j++) dst[j] = (short)(source[j * sx + q - window.PadLeft] - zx);
             }
         }
+    }
+
+    /// <summary>The int16 depthwise kernel: a padded, phase-split int16 plane of x - zx (in [-255, 255]), then a
+    /// plane of row pairs (x[r][j], x[r + dilation][j]) so that one VPMADDWD (VPDPWSSD under AVX-VNNI) multiplies
+    /// two kernel rows' taps by their packed int16 weights and adds both products into int32, exactly: |x - zx| and
+    /// |w - zw| are at most 255, so a pair sums to at most 2 * 255 * 255.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void DepthwisePairPlane(sbyte[] x, int job, int channels, int height, int width, Window window, int rows, int rowLength, int zx, short[] planes, int[] acc, sbyte[] y)
+    {
+        int oh = window.OutputHeight, ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth, sx = window.StrideWidth, dh = window.DilationHeight;
+        int c = job % channels;
+        int singleRows = rows + dh;
+        int singleLength = sx * singleRows * rowLength;
+        var single = planes.AsSpan(0, singleLength);
+        SinglePlane(x.AsSpan(job * height * width, height * width), height, width, window, rows, singleRows, rowLength, zx, single);
         // Row pairs: pair row r interleaves single rows r and r + dh.
         var pairs = planes.AsSpan(singleLength, sx * rows * rowLength * 2);
         ref short s = ref single[0];
@@ -694,6 +716,84 @@ public sealed unsafe class Int8Convolution : IntegerStep
             if (vnni) DepthwisePairRow<VnniPairs>(pairs, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
             else DepthwisePairRow<Avx2Pairs>(pairs, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
             _channels[c].Row(acc.AsSpan(0, ow), _bias[c], default, 0, output.Slice(oy * ow, ow));
+        }
+    }
+
+    /// <summary>3x3, stride 1, dilation 1 depthwise under AVX2 (no VNNI): the int16 plane of x - zx only (no pair
+    /// plane); two output rows per pass over input rows r..r + 3, whose vertical pairs are interleaved in registers:
+    /// (x[r+1], x[r+2]) times (w1, w2) for row r and (w0, w1) for row r + 1, (x[r], x[r+3]) times (w0, 0) and (0, w2).
+    /// VPMADDWD sums two products of at most 255 * 255 each into int32, so the sums are exact. The in-lane unpacks
+    /// put columns 0-3 and 8-11 in one accumulator and 4-7, 12-15 in the other; VPERM2I128 restores the order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Depthwise3x3Rows(sbyte[] x, int job, int channels, int height, int width, Window window, int rows, int rowLength, int zx, short[] planes, int[] acc, sbyte[] y)
+    {
+        int oh = window.OutputHeight, ow = window.OutputWidth, ow16 = (ow + 15) / 16 * 16;
+        int c = job % channels;
+        int singleRows = rows + 1;
+        var single = planes.AsSpan(0, singleRows * rowLength);
+        SinglePlane(x.AsSpan(job * height * width, height * width), height, width, window, rows, singleRows, rowLength, zx, single);
+        ref int wc = ref _depthwiseWeights[c * 9];
+        // Per kx: (w1, w2), (w0, w1), (w0, 0), (0, w2) as int16 pairs (low half first).
+        Span<int> packed = stackalloc int[12];
+        for (int kx = 0; kx < 3; kx++)
+        {
+            int w0 = Unsafe.Add(ref wc, kx), w1 = Unsafe.Add(ref wc, 3 + kx), w2 = Unsafe.Add(ref wc, 6 + kx);
+            packed[4 * kx] = (ushort)w1 | w2 << 16;
+            packed[4 * kx + 1] = (ushort)w0 | w1 << 16;
+            packed[4 * kx + 2] = (ushort)w0;
+            packed[4 * kx + 3] = w2 << 16;
+        }
+        var u0 = Vector256.Create(packed[0]).AsInt16(); var v0 = Vector256.Create(packed[1]).AsInt16();
+        var e0 = Vector256.Create(packed[2]).AsInt16(); var f0 = Vector256.Create(packed[3]).AsInt16();
+        var u1 = Vector256.Create(packed[4]).AsInt16(); var v1 = Vector256.Create(packed[5]).AsInt16();
+        var e1 = Vector256.Create(packed[6]).AsInt16(); var f1 = Vector256.Create(packed[7]).AsInt16();
+        var u2 = Vector256.Create(packed[8]).AsInt16(); var v2 = Vector256.Create(packed[9]).AsInt16();
+        var e2 = Vector256.Create(packed[10]).AsInt16(); var f2 = Vector256.Create(packed[11]).AsInt16();
+        var output = y.AsSpan(job * oh * ow, oh * ow);
+        ref short plane = ref single[0];
+        ref int a = ref acc[0];
+        for (int oy = 0; oy < oh; oy += 2)
+        {
+            // Rows oy..oy + 3 of the padded plane; for an odd oh the last pass reads the zero row `rows`.
+            nuint r0 = (nuint)(oy * rowLength), r1 = r0 + (nuint)rowLength, r2 = r1 + (nuint)rowLength, r3 = r2 + (nuint)rowLength;
+            for (nuint ox = 0; ox < (nuint)ow16; ox += 16)
+            {
+                Vector256<int> pl = default, ph = default, ql = default, qh = default;
+                Step(ref plane, r0 + ox, r1 + ox, r2 + ox, r3 + ox, u0, v0, e0, f0, ref pl, ref ph, ref ql, ref qh);
+                Step(ref plane, r0 + ox + 1, r1 + ox + 1, r2 + ox + 1, r3 + ox + 1, u1, v1, e1, f1, ref pl, ref ph, ref ql, ref qh);
+                Step(ref plane, r0 + ox + 2, r1 + ox + 2, r2 + ox + 2, r3 + ox + 2, u2, v2, e2, f2, ref pl, ref ph, ref ql, ref qh);
+                Avx2.Permute2x128(pl, ph, 0x20).StoreUnsafe(ref a, ox);
+                Avx2.Permute2x128(pl, ph, 0x31).StoreUnsafe(ref a, ox + 8);
+                Avx2.Permute2x128(ql, qh, 0x20).StoreUnsafe(ref a, (nuint)ow16 + ox);
+                Avx2.Permute2x128(ql, qh, 0x31).StoreUnsafe(ref a, (nuint)ow16 + ox + 8);
+            }
+            int count = oy + 1 < oh ? 2 : 1;
+            if (ow == ow16) _channels[c].Row(acc.AsSpan(0, count * ow), _bias[c], default, 0, output.Slice(oy * ow, count * ow));
+            else
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    _channels[c].Row(acc.AsSpan(i * ow16, ow), _bias[c], default, 0, output.Slice((oy + i) * ow, ow));
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Step(ref short plane, nuint i0, nuint i1, nuint i2, nuint i3, Vector256<short> u, Vector256<short> v, Vector256<short> e, Vector256<short> f,
+            ref Vector256<int> pl, ref Vector256<int> ph, ref Vector256<int> ql, ref Vector256<int> qh)
+        {
+            var x0 = Vector256.LoadUnsafe(ref plane, i0);
+            var x1 = Vector256.LoadUnsafe(ref plane, i1);
+            var x2 = Vector256.LoadUnsafe(ref plane, i2);
+            var x3 = Vector256.LoadUnsafe(ref plane, i3);
+            var middleLow = Avx2.UnpackLow(x1, x2);
+            var middleHigh = Avx2.UnpackHigh(x1, x2);
+            var outerLow = Avx2.UnpackLow(x0, x3);
+            var outerHigh = Avx2.UnpackHigh(x0, x3);
+            pl += Avx2.MultiplyAddAdjacent(middleLow, u) + Avx2.MultiplyAddAdjacent(outerLow, e);
+            ph += Avx2.MultiplyAddAdjacent(middleHigh, u) + Avx2.MultiplyAddAdjacent(outerHigh, e);
+            ql += Avx2.MultiplyAddAdjacent(middleLow, v) + Avx2.MultiplyAddAdjacent(outerLow, f);
+            qh += Avx2.MultiplyAddAdjacent(middleHigh, v) + Avx2.MultiplyAddAdjacent(outerHigh, f);
         }
     }
 
