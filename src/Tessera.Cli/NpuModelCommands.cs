@@ -149,7 +149,7 @@ internal static class NpuModelCommands
     /// before it is calibrated and quantized. A shape of another rank than the declared one is an error.</summary>
     private static void FixInputShapes(Model model, Dictionary<string, int[]> overrides, IReadOnlyDictionary<string, int[]>? fromInputs)
     {
-        var inputs = model.Graph.Inputs.Where(v => v.Constant is null && !model.Graph.Initializers.ContainsKey(v.Name)).ToList();
+        var inputs = DataInputs(model).ToList();
         foreach (var name in overrides.Keys.Where(k => inputs.All(v => v.Name != k)))
         {
             throw new InvalidInputException($"the model has no input named '{name}'", "--shape", $"inputs: {string.Join(", ", inputs.Select(v => v.Name))}");
@@ -170,12 +170,15 @@ internal static class NpuModelCommands
         }
     }
 
+    /// <summary>The inputs a caller feeds (not constants, not initializers listed as inputs).</summary>
+    private static IEnumerable<Value> DataInputs(Model model) => model.Graph.Inputs.Where(v => v.Constant is null && !model.Graph.Initializers.ContainsKey(v.Name));
+
     private static (Dictionary<string, int[]>, Dictionary<string, DataType>) InputShapes(Model model, string[] given, IReadOnlyDictionary<string, int[]> fromInputs)
     {
         var shapes = new Dictionary<string, int[]>(StringComparer.Ordinal);
         var types = new Dictionary<string, DataType>(StringComparer.Ordinal);
         var overrides = ParseShapes(given);
-        foreach (var input in model.Graph.Inputs.Where(v => v.Constant is null && !model.Graph.Initializers.ContainsKey(v.Name)))
+        foreach (var input in DataInputs(model))
         {
             types[input.Name] = input.TensorType?.ElementType ?? DataType.Float32;
             if (overrides.Remove(input.Name, out var dims)) shapes[input.Name] = dims;
