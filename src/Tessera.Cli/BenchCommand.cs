@@ -12,7 +12,7 @@ using Tessera.Runtime;
 namespace Tessera.Cli;
 
 /// <summary>`tessera bench MODEL --backend reference|cpu --threads N [--warmup W --iters I] [--compare ort]
-/// [--json FILE] [--input-shape NAME=DIMS] [--profile] [--int8]`: latency (median, p10, p90) of one session on
+/// [--json FILE] [--input-shape NAME=DIMS] [--profile [--profile-top N]] [--int8]`: latency (median, p10, p90) of one session on
 /// deterministic inputs. With --compare ort, ONNX Runtime runs the same inputs in the same process and
 /// the iterations alternate (Tessera, ORT, Tessera, ...) so load from other processes hits both alike.</summary>
 internal static class BenchCommand
@@ -36,13 +36,14 @@ internal static class BenchCommand
         var shapes = OptimizeCommand.InputShapeOption();
         var noOptimize = OptimizeCommand.NoOptimizeOption();
         var profile = new Option<bool>("--profile") { Description = "Also print Tessera's time per operator type and the slowest nodes (mean of --iters extra runs)" };
+        var profileTop = new Option<int?>("--profile-top") { Description = "With --profile: how many of the slowest nodes to list (default 15, int8 steps 12)" };
         var int8 = new Option<bool>("--int8")
         {
             Description = "MODEL is quantized (QDQ/QLinear, as tessera quantize writes): time its integer program, on the integer reference executor (--backend reference) or with the fast int8 kernels (--backend cpu)",
         };
         var command = new Command("bench", "Time a model on a backend, optionally against ONNX Runtime")
         {
-            model, backend, threads, warmup, iterations, compare, json, shapes, noOptimize, profile, int8,
+            model, backend, threads, warmup, iterations, compare, json, shapes, noOptimize, profile, profileTop, int8,
         };
         command.Subcommands.Add(MlperfTinyCommand.Create());
         command.SetAction(parse =>
@@ -122,8 +123,9 @@ internal static class BenchCommand
             var theirs = ort is null ? null : Summarize(onnx, onnxCpu, double.NaN, peak);
             double arena = (session?.ArenaBytes ?? 0) / 1048576.0;
             Print(Path.GetFileName(path), backendName, threadCount, ours, theirs, arena);
-            if (parse.GetValue(profile) && session is not null) PrintProfile(session, feeds, iters, threadCount);
-            if (parse.GetValue(profile) && program is not null) PrintStepProfile(program, inputs, iters, threadCount);
+            int? top = parse.GetValue(profileTop) is { } n ? Math.Max(n, 0) : null;
+            if (parse.GetValue(profile) && session is not null) PrintProfile(session, feeds, iters, threadCount, top ?? 15);
+            if (parse.GetValue(profile) && program is not null) PrintStepProfile(program, inputs, iters, threadCount, top ?? 12);
             if (parse.GetValue(json) is { } jsonPath)
             {
                 var document = new
@@ -175,7 +177,7 @@ internal static class BenchCommand
     }
 
     /// <summary>Time per step kind of an integer program (least of <paramref name="runs"/> runs per step).</summary>
-    private static void PrintStepProfile(IntegerProgram program, Dictionary<string, Tensor> inputs, int runs, int threads)
+    private static void PrintStepProfile(IntegerProgram program, Dictionary<string, Tensor> inputs, int runs, int threads, int top)
     {
         var least = new double[program.Steps.Count];
         Array.Fill(least, double.PositiveInfinity);
@@ -203,7 +205,7 @@ internal static class BenchCommand
         table.Caption = new TableTitle($"least of {runs} run(s) per step ({(cpuClock ? "cpu time" : "wall time")}), {F(total)} ms in all");
         AnsiConsole.Write(table);
         var slowest = new Table().AddColumns("slowest step", "kind", "ms");
-        foreach (int i in Enumerable.Range(0, least.Length).OrderByDescending(i => least[i]).Take(12))
+        foreach (int i in Enumerable.Range(0, least.Length).OrderByDescending(i => least[i]).Take(top))
         {
             slowest.AddRow(Markup.Escape(program.Steps[i].Name), Markup.Escape(program.Steps[i].Kind), F(least[i]));
         }
@@ -235,7 +237,7 @@ internal static class BenchCommand
     /// <summary>Time of each node (between successive node callbacks), the least over <paramref name="runs"/>
     /// runs (robust to other processes' time slices on a shared machine), summed per operator type, and
     /// the slowest nodes with their output shapes: where the time goes, for the next kernel.</summary>
-    private static void PrintProfile(InferenceSession session, Dictionary<string, DataValue> feeds, int runs, int threads)
+    private static void PrintProfile(InferenceSession session, Dictionary<string, DataValue> feeds, int runs, int threads, int top)
     {
         var perNode = new Dictionary<Node, double>();
         // CPU time at one thread (only this process's work); wall time when several threads share a node.
@@ -265,7 +267,7 @@ internal static class BenchCommand
         table.Caption = new TableTitle($"least of {runs} run(s) per node ({(cpuClock ? "cpu time" : "wall time")}), {F(total)} ms in all");
         AnsiConsole.Write(table);
         var nodes = new Table().AddColumns("slowest nodes", "op", "output", "ms");
-        foreach (var (node, ms) in perNode.OrderByDescending(p => p.Value).Take(15))
+        foreach (var (node, ms) in perNode.OrderByDescending(p => p.Value).Take(top))
         {
             string shape = node.Outputs.Count > 0 && node.Outputs[0] is { } o && session.Types.TypeOf(o) is TensorType { Shape: { } s } ? s.ToString() : "";
             nodes.AddRow(Markup.Escape(node.DisplayName), Markup.Escape(node.OpType), Markup.Escape(shape), F(ms));

@@ -163,6 +163,115 @@ public sealed class Int8ConvolutionTests
         Assert.Equal(68, count);
     }
 
+    /// <summary>3x3 depthwise at stride 2 (under AVX2 the kernel on the plane not split by stride, horizontal
+    /// pairs, rows batched per requantization call) with every side padded apart (0-2, as TensorFlow's SAME
+    /// padding leaves the bottom/right one more): heights 0 (empty batch), 1, 2, 7, 17 and 255, widths 1, 2, 7,
+    /// 16, 17, 33 and 255 (so 1 to 128 outputs a row: batches of one row up to the whole plane, a batch boundary
+    /// inside the plane), input zero points -128, 127 and 3 with inputs opposite, weight zero points -128, 127
+    /// and 0 with weights opposite (x - zx and w - zw at +-255), 1 and 2 threads, and one plane stack large
+    /// enough to be split over two threads.</summary>
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void Depthwise_3x3_stride_2_with_uneven_padding_equals_the_reference_step(Int8Isa isa)
+    {
+        var random = new Random(16);
+        int count = 0;
+        foreach (int size in new[] { 0, 1, 2, 7, 17, 255 })
+        foreach (int width in new[] { 1, 2, 7, 16, 17, 33, 255 })
+        {
+            if (size * width > 17 * 255 && width > 17) continue;
+            int batch = size == 0 ? 0 : 1, height = size == 0 ? 7 : size;
+            int[] pads = [random.Next(0, 3), random.Next(0, 3), random.Next(0, 3), random.Next(0, 3)];
+            if (height + pads[0] + pads[2] < 3) pads[2] = 3 - height - pads[0];
+            if (width + pads[1] + pads[3] < 3) pads[3] = 3 - width - pads[1];
+            int inputZero = new[] { -128, 127, 3 }[count % 3];
+            foreach (int threads in new[] { 1, 2 })
+                Stride2(random, isa, batch, random.Next(1, 6), height, width, pads, inputZero, threads);
+            count++;
+        }
+        // 24 planes of 128x128: more than 2^18 multiply-adds, so two threads share the planes.
+        Stride2(random, isa, 1, 24, 128, 128, [0, 0, 1, 1], -128, 2);
+        Assert.Equal(40, count);
+    }
+
+    private static void Stride2(Random random, Int8Isa isa, int batch, int channels, int height, int width, int[] pads, int inputZero, int threads)
+    {
+        var node = Depthwise("dw3s2", channels, 3, 2, 0, 1);
+        node.SetAttribute(NodeAttribute.Ints("pads", [.. pads.Select(v => (long)v)]));
+        sbyte far = inputZero < 0 ? sbyte.MaxValue : sbyte.MinValue;
+        var x = RandomBytes(random, batch * channels * height * width);
+        for (int i = 0; i < x.Length; i++) if (i / 5 % 3 == 0) x[i] = far;
+        var w = RandomBytes(random, channels * 9);
+        int[] zeros = Enumerable.Range(0, channels).Select(m => m % 3 == 0 ? -128 : m % 3 == 1 ? 127 : 0).ToArray();
+        for (int i = 0; i < w.Length; i++)
+        {
+            int m = i / 9;
+            if (i % 3 != 2) w[i] = zeros[m] < 0 ? sbyte.MaxValue : zeros[m] > 0 ? sbyte.MinValue : w[i];
+        }
+        double typical = 1.0 / (255.0 * 255 * 9) * 64;
+        var real = Enumerable.Range(0, channels).Select(m => typical * Math.Exp(random.NextDouble() * 4 - 2) * (m % 5 == 2 ? 64 : 1)).ToArray();
+        var requantizer = Requantizer.FromRealMultipliers(real, random.Next(-20, 21), -128, 127);
+        var step = new ConvolutionStep(node, "x", "y", inputZero, Tensor.Create([channels, 1, 3, 3], w), zeros, RandomInts(random, channels, 5000), requantizer, unsigned: false);
+        Compare(step, Tensor.Create([batch, channels, height, width], x), isa, threads,
+            $"depthwise 3x3 s2 {batch}x{channels}x{height}x{width} pads {string.Join(",", pads)} zx={inputZero} threads={threads}");
+    }
+
+    /// <summary>Convolutions of one to four input channels at stride 2 (under AVX2 the direct stem kernel, four output
+    /// channels a pass): kernels 2-7 (odd widths: the unpaired last column), 1, 3, 4, 5 and 24 output channels (a
+    /// partial last block), heights 1, 2, 7 and 17, widths 1, 2, 7, 16, 17, 33 and 255, every side padded apart
+    /// (0-3), input zero points -128, 127 and 3 with inputs opposite, weight zero points -128, 127 and 0 with
+    /// weights opposite, batches 0, 1 and 2, 1 and 2 threads, and one step large enough to be split over two
+    /// threads.</summary>
+    [Theory]
+    [MemberData(nameof(Isas))]
+    public void Few_channel_stride_2_convolution_equals_the_reference_step(Int8Isa isa)
+    {
+        var random = new Random(17);
+        int count = 0;
+        foreach (int size in new[] { 1, 2, 7, 17 })
+        foreach (int width in new[] { 1, 2, 7, 16, 17, 33, 255 })
+        foreach (int kernel in new[] { 3, 5 })
+        {
+            int extra = random.Next(4);
+            int k = extra == 0 ? random.Next(2, 8) : kernel;
+            int[] pads = [random.Next(0, 4), random.Next(0, 4), random.Next(0, 4), random.Next(0, 4)];
+            if (size + pads[0] + pads[2] < k) pads[2] = k - size - pads[0];
+            if (width + pads[1] + pads[3] < k) pads[3] = k - width - pads[1];
+            int batch = count % 9 == 4 ? 0 : count % 5 == 2 ? 2 : 1;
+            Stem(random, isa, batch, random.Next(1, 5), new[] { 1, 3, 4, 5, 24 }[random.Next(5)], size, width, k, pads,
+                new[] { -128, 127, 3 }[count % 3], 1 + count % 2);
+            count++;
+        }
+        Stem(random, isa, 1, 3, 24, 130, 130, 5, [1, 1, 2, 2], 127, 2);
+        Assert.Equal(56, count);
+    }
+
+    private static void Stem(Random random, Int8Isa isa, int batch, int channels, int outChannels, int height, int width, int kernel, int[] pads, int inputZero, int threads)
+    {
+        var node = new Node("Conv", [new Value("x"), new Value("w"), new Value("b")], [new Value("y")], "", "stem");
+        node.SetAttribute(NodeAttribute.Ints("kernel_shape", [kernel, kernel]));
+        node.SetAttribute(NodeAttribute.Ints("strides", [2, 2]));
+        node.SetAttribute(NodeAttribute.Ints("pads", [.. pads.Select(v => (long)v)]));
+        node.SetAttribute(NodeAttribute.Ints("dilations", [1, 1]));
+        sbyte far = inputZero < 0 ? sbyte.MaxValue : sbyte.MinValue;
+        var x = RandomBytes(random, batch * channels * height * width);
+        for (int i = 0; i < x.Length; i++) if (i / 5 % 3 == 0) x[i] = far;
+        int taps = channels * kernel * kernel;
+        var w = RandomBytes(random, outChannels * taps);
+        int[] zeros = Enumerable.Range(0, outChannels).Select(m => m % 3 == 0 ? -128 : m % 3 == 1 ? 127 : 0).ToArray();
+        for (int i = 0; i < w.Length; i++)
+        {
+            int m = i / taps;
+            if (i % 3 != 2) w[i] = zeros[m] < 0 ? sbyte.MaxValue : zeros[m] > 0 ? sbyte.MinValue : w[i];
+        }
+        double typical = 1.0 / (255.0 * 255 * taps) * 64;
+        var real = Enumerable.Range(0, outChannels).Select(m => typical * Math.Exp(random.NextDouble() * 4 - 2) * (m % 5 == 2 ? 64 : 1)).ToArray();
+        var requantizer = Requantizer.FromRealMultipliers(real, random.Next(-20, 21), -128, 127);
+        var step = new ConvolutionStep(node, "x", "y", inputZero, Tensor.Create([outChannels, channels, kernel, kernel], w), zeros, RandomInts(random, outChannels, 5000), requantizer, unsigned: false);
+        Compare(step, Tensor.Create([batch, channels, height, width], x), isa, threads,
+            $"stem {batch}x{channels}x{height}x{width} -> {outChannels} k{kernel} s2 pads {string.Join(",", pads)} zx={inputZero} threads={threads}");
+    }
+
     /// <summary>The byte-quad depthwise kernel (AVX-VNNI, every w - zw a signed byte): weight zero points 0, -1 and
     /// 5 with the weights at the far ends of what still fits (w - zw = -128 and 127), input zero points -128, 127
     /// and 3 with the inputs opposite, heights 1, 7 and 17, odd widths (1, 7, 17, 35, 131), kernels 1/3/5/7

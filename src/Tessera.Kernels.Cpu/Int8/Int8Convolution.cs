@@ -45,6 +45,14 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private readonly int[] _quadWeights = [];
     private readonly int[] _quadOffset = [];
     private readonly bool _quads;
+    // Few-channel stride-2 stems under AVX2 (StemRows): per block of four output channels and tap (channel, ky,
+    // kx pair p), for each of the four channels (w[2p] - zw, w[2p + 1] - zw) as two int16 in one int32 (0 past the
+    // kernel's width and for channels past the last); the padded int16 input planes and tap offsets, reused.
+    private readonly int[] _stemWeights = [];
+    private readonly int _stemKernelWidth;
+    private short[]? _stemPlanes;
+    private int[]? _stemOffsets;
+    private (int Channels, int PlaneLength, int RowLength) _stemOffsetsFor;
     private (int[] Shape, int Group, Window Window, int[] OutShape)? _plan;
     private readonly ReusedBuffer<sbyte> _output = new();
     // A residual Add fused into the GEMM epilogue: each requantized row of up to 256 outputs is added to the other
@@ -160,6 +168,23 @@ public sealed unsafe class Int8Convolution : IntegerStep
             }
         }
         _columnSums = _weightZero.Any(z => z != 0);
+        if (isa == Int8Isa.Avx2 && residual is null && groups == 1 && shape.Length == 4 && _groupChannels <= 4 && _kernelArea is > 1 and <= 49)
+        {
+            int kh = shape[2], kw = shape[3], kwPairs = (kw + 1) / 2, taps = _groupChannels * kh * kwPairs;
+            int blocks = (_outChannels + StemBlock - 1) / StemBlock;
+            _stemKernelWidth = kw;
+            _stemWeights = new int[blocks * taps * StemBlock];
+            for (int m = 0; m < _outChannels; m++)
+            for (int c = 0; c < _groupChannels; c++)
+            for (int ky = 0; ky < kh; ky++)
+            for (int p = 0; p < kwPairs; p++)
+            {
+                int at = ((m * _groupChannels + c) * kh + ky) * kw + 2 * p;
+                int first = w[at] - _weightZero[m], second = 2 * p + 1 < kw ? w[at + 1] - _weightZero[m] : 0;
+                int t = (c * kh + ky) * kwPairs + p;
+                _stemWeights[(m / StemBlock * taps + t) * StemBlock + m % StemBlock] = (ushort)(short)first | second << 16;
+            }
+        }
     }
 
     private static string Other(BinaryStep add, bool convOnLeft) => add.Inputs[convOnLeft ? 1 : 0];
@@ -197,6 +222,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
             return;
         }
         if (_depthwise) Depthwise(x.As<sbyte>(), lifted, plan.Window, y);
+        else if (IsStem(plan.Group, plan.Window)) StemRows(x.As<sbyte>(), lifted, plan.Window, y);
         else Gemm(x.As<sbyte>(), lifted, plan.Group, plan.Window, y, null);
         state.SetInt8(Outputs[0], Tensor.Create(plan.OutShape, y), _reference.Unsigned);
     }
@@ -312,6 +338,119 @@ public sealed unsafe class Int8Convolution : IntegerStep
                     }
                 }
             });
+        }
+    }
+
+    /// <summary>Output channels per pass of <see cref="StemRows"/> (eight int32 accumulators: four channels x 16 outputs).</summary>
+    private const int StemBlock = 4;
+
+    /// <summary>Whether the direct few-channel kernel (<see cref="StemRows"/>) runs this step: AVX2 (no VNNI), not depthwise and not fused with an
+    /// Add, one group of at most four input channels, stride 2 and dilation 1 both ways.</summary>
+    private bool IsStem(int group, Window window) =>
+        _stemWeights.Length != 0 && _isa == Int8Isa.Avx2 && Avx2.IsSupported && _add is null && group == 1
+        && window is { StrideHeight: 2, StrideWidth: 2, DilationHeight: 1, DilationWidth: 1 }
+        && window.KernelHeight * window.KernelWidth == _kernelArea && window.KernelWidth == _stemKernelWidth;
+
+    /// <summary>The few-channel stride-2 convolution (a stem: 3 input channels, 3x3 or 5x5) under AVX2, direct: one
+    /// padded int16 plane of x - zx per input channel, not split by stride (<see cref="PaddedPlane"/>), read as int16
+    /// pairs from column 2 ox + 2p, which holds taps kx = 2p, 2p + 1 of output ox; one VPMADDWD per pair multiplies
+    /// them by (w[2p], w[2p + 1]) (0 past the kernel's width) for eight outputs. Per pass, 16 outputs of four output
+    /// channels in eight accumulators, each pair load shared by the four channels. Each lane sums at most 4 * 49 products
+    /// of at most 255 * 255 (at most four channels, 49 taps: checked when the weights are packed) in int32, exactly;
+    /// then each channel's row is requantized with its bias as in the depthwise kernels.</summary>
+    private void StemRows(sbyte[] x, int[] xShape, Window window, sbyte[] y)
+    {
+        int batch = xShape[0], channels = xShape[1], height = xShape[2], width = xShape[3];
+        int oh = window.OutputHeight, ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth;
+        if (batch == 0 || oh * ow == 0) return;
+        int ow16 = (ow + 15) / 16 * 16, kwPairs = (kw + 1) / 2;
+        int rows = (oh - 1) * 2 + kh;
+        int rowLength = 2 * ow16 + 2 * kwPairs + 16;
+        int planeLength = rows * rowLength;
+        int taps = channels * kh * kwPairs;
+        int blocks = (_outChannels + StemBlock - 1) / StemBlock;
+        var planes = _stemPlanes is { } b && b.Length >= channels * planeLength ? b : _stemPlanes = new short[channels * planeLength];
+        var offsets = _stemOffsets is { } o && o.Length == taps && _stemOffsetsFor == (channels, planeLength, rowLength) ? o : null;
+        if (offsets is null)
+        {
+            offsets = new int[taps];
+            for (int c = 0; c < channels; c++)
+            for (int ky = 0; ky < kh; ky++)
+            for (int p = 0; p < kwPairs; p++)
+                offsets[(c * kh + ky) * kwPairs + p] = c * planeLength + ky * rowLength + 2 * p;
+            _stemOffsets = offsets;
+            _stemOffsetsFor = (channels, planeLength, rowLength);
+        }
+        long macs = (long)batch * oh * ow * _outChannels * channels * kh * kw;
+        int threads = macs < (1 << 20) || Small(x.Length, y.Length) ? 1 : _threads;
+        int zx = _reference.InputZero;
+        for (int n = 0; n < batch; n++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                PaddedPlane(x.AsSpan((n * channels + c) * height * width, height * width), height, width, window.PadTop, window.PadLeft,
+                    rows, rowLength, zx, planes.AsSpan(c * planeLength, planeLength));
+            }
+            int chunks = Math.Min(oh, Math.Max(1, threads) * 4);
+            int image = n;
+            CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
+            {
+                var acc = t_scratch is { } s && s.Length >= StemBlock * ow16 ? s : t_scratch = new int[StemBlock * ow16];
+                for (int oy = oh * chunk / chunks, end = oh * (chunk + 1) / chunks; oy < end; oy++)
+                {
+                    for (int block = 0; block < blocks; block++)
+                    {
+                        StemRow(planes, 2 * oy * rowLength, offsets, _stemWeights.AsSpan(block * taps * StemBlock, taps * StemBlock), ow16, acc);
+                        for (int i = 0; i < StemBlock && block * StemBlock + i < _outChannels; i++)
+                        {
+                            int m = block * StemBlock + i;
+                            _channels[m].Row(acc.AsSpan(i * ow16, ow), _bias[m], default, 0, y.AsSpan(((image * _outChannels + m) * oh + oy) * ow, ow));
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>One output row of four output channels: acc[i * ow16 + ox] for channel i of the block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StemRow(short[] planes, int row, int[] offsets, ReadOnlySpan<int> weights, int ow16, int[] acc)
+    {
+        ref short p = ref planes[row];
+        ref int o = ref offsets[0];
+        ref int w = ref MemoryMarshal.GetReference(weights);
+        ref int a = ref acc[0];
+        int taps = offsets.Length;
+        for (nuint ox = 0; ox < (nuint)ow16; ox += 16)
+        {
+            Vector256<int> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
+            for (int t = 0; t < taps; t++)
+            {
+                nuint at = (nuint)Unsafe.Add(ref o, t) + 2 * ox;
+                var lo = Vector256.LoadUnsafe(ref p, at);
+                var hi = Vector256.LoadUnsafe(ref p, at + 16);
+                ref int wt = ref Unsafe.Add(ref w, 4 * t);
+                var w0 = Vector256.Create(wt).AsInt16();
+                l0 += Avx2.MultiplyAddAdjacent(lo, w0);
+                h0 += Avx2.MultiplyAddAdjacent(hi, w0);
+                var w1 = Vector256.Create(Unsafe.Add(ref wt, 1)).AsInt16();
+                l1 += Avx2.MultiplyAddAdjacent(lo, w1);
+                h1 += Avx2.MultiplyAddAdjacent(hi, w1);
+                var w2 = Vector256.Create(Unsafe.Add(ref wt, 2)).AsInt16();
+                l2 += Avx2.MultiplyAddAdjacent(lo, w2);
+                h2 += Avx2.MultiplyAddAdjacent(hi, w2);
+                var w3 = Vector256.Create(Unsafe.Add(ref wt, 3)).AsInt16();
+                l3 += Avx2.MultiplyAddAdjacent(lo, w3);
+                h3 += Avx2.MultiplyAddAdjacent(hi, w3);
+            }
+            l0.StoreUnsafe(ref a, ox);
+            h0.StoreUnsafe(ref a, ox + 8);
+            l1.StoreUnsafe(ref a, (nuint)ow16 + ox);
+            h1.StoreUnsafe(ref a, (nuint)ow16 + ox + 8);
+            l2.StoreUnsafe(ref a, 2 * (nuint)ow16 + ox);
+            h2.StoreUnsafe(ref a, 2 * (nuint)ow16 + ox + 8);
+            l3.StoreUnsafe(ref a, 3 * (nuint)ow16 + ox);
+            h3.StoreUnsafe(ref a, 3 * (nuint)ow16 + ox + 8);
         }
     }
 
@@ -529,6 +668,25 @@ public sealed unsafe class Int8Convolution : IntegerStep
                 for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
                 {
                     Depthwise3x3Rows(x, job, channels, height, width, window, rows, rowLength, zx, buffers, acc, y);
+                }
+            });
+            return;
+        }
+        if (_isa == Int8Isa.Avx2 && Avx2.IsSupported && kh == 3 && kw == 3 && kw == _kernelWidth && kh * kw == _kernelArea
+            && sx == 2 && sy == 2 && window.DilationHeight == 1 && window.DilationWidth == 1)
+        {
+            int ow16 = (ow + 15) / 16 * 16;
+            // Padded columns 0 .. 2 ow16 + 1 are read (the last load of a row starts at 2 (ow16 - 8) + 2).
+            int stride2Length = 2 * ow16 + 16;
+            int shorts = rows * stride2Length;
+            int accLength = Stride2BatchRows(oh, ow) * ow + 16;
+            CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
+            {
+                var buffers = t_planes is { } b && b.Length >= shorts ? b : t_planes = new short[shorts];
+                var acc = t_scratch is { } s && s.Length >= accLength ? s : t_scratch = new int[accLength];
+                for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
+                {
+                    Depthwise3x3Stride2(x, job, channels, height, width, window, rows, stride2Length, zx, buffers, acc, y);
                 }
             });
             return;
@@ -794,6 +952,87 @@ public sealed unsafe class Int8Convolution : IntegerStep
             ph += Avx2.MultiplyAddAdjacent(middleHigh, u) + Avx2.MultiplyAddAdjacent(outerHigh, e);
             ql += Avx2.MultiplyAddAdjacent(middleLow, v) + Avx2.MultiplyAddAdjacent(outerLow, f);
             qh += Avx2.MultiplyAddAdjacent(middleHigh, v) + Avx2.MultiplyAddAdjacent(outerHigh, f);
+        }
+    }
+
+    /// <summary>Output rows per requantization call of <see cref="Depthwise3x3Stride2"/>: about 512 values.</summary>
+    private static int Stride2BatchRows(int oh, int ow) => Math.Max(1, Math.Min(oh, 512 / Math.Max(ow, 1)));
+
+    /// <summary>3x3, stride 2, dilation 1 depthwise under AVX2 (no VNNI) on one padded int16 plane of x - zx that
+    /// is not split into column phases: read as int16 pairs from column 2 ox, a row holds (x[2 ox], x[2 ox + 1]),
+    /// the horizontal pair of taps kx = 0, 1 of output ox, so one VPMADDWD with (w0, w1) gives both products for
+    /// eight outputs, and a second one from column 2 ox + 2 with (w2, 0) the third tap: no shuffles, the six packed
+    /// weights in registers, the outputs in order. Each lane sums nine products of at most 255 * 255 in int32,
+    /// exactly. The rows of a batch (about 512 outputs) go to one requantization call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Depthwise3x3Stride2(sbyte[] x, int job, int channels, int height, int width, Window window, int rows, int rowLength, int zx, short[] planes, int[] acc, sbyte[] y)
+    {
+        int oh = window.OutputHeight, ow = window.OutputWidth, ow16 = (ow + 15) / 16 * 16;
+        int c = job % channels;
+        var plane = planes.AsSpan(0, rows * rowLength);
+        PaddedPlane(x.AsSpan(job * height * width, height * width), height, width, window.PadTop, window.PadLeft, rows, rowLength, zx, plane);
+        ref int wc = ref _depthwiseWeights[c * 9];
+        // Per kernel row: (w0, w1) and (w2, 0) as int16 pairs (low half first).
+        var a0 = Vector256.Create((ushort)Unsafe.Add(ref wc, 0) | Unsafe.Add(ref wc, 1) << 16).AsInt16();
+        var b0 = Vector256.Create((int)(ushort)Unsafe.Add(ref wc, 2)).AsInt16();
+        var a1 = Vector256.Create((ushort)Unsafe.Add(ref wc, 3) | Unsafe.Add(ref wc, 4) << 16).AsInt16();
+        var b1 = Vector256.Create((int)(ushort)Unsafe.Add(ref wc, 5)).AsInt16();
+        var a2 = Vector256.Create((ushort)Unsafe.Add(ref wc, 6) | Unsafe.Add(ref wc, 7) << 16).AsInt16();
+        var b2 = Vector256.Create((int)(ushort)Unsafe.Add(ref wc, 8)).AsInt16();
+        var output = y.AsSpan(job * oh * ow, oh * ow);
+        ref short p = ref plane[0];
+        ref int a = ref acc[0];
+        int batch = Stride2BatchRows(oh, ow);
+        for (int oy0 = 0; oy0 < oh; oy0 += batch)
+        {
+            int count = Math.Min(batch, oh - oy0);
+            for (int i = 0; i < count; i++)
+            {
+                // Rows 2 oy .. 2 oy + 2 of the padded plane; row i's stores past its ow outputs are overwritten by
+                // row i + 1 (the buffer holds 16 more).
+                nuint r0 = (nuint)(2 * (oy0 + i) * rowLength), r1 = r0 + (nuint)rowLength, r2 = r1 + (nuint)rowLength;
+                nuint at = (nuint)(i * ow);
+                for (nuint ox = 0; ox < (nuint)ow16; ox += 16)
+                {
+                    nuint j = 2 * ox;
+                    var lo = Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r0 + j), a0)
+                        + Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r0 + j + 2), b0);
+                    var hi = Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r0 + j + 16), a0)
+                        + Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r0 + j + 18), b0);
+                    lo += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r1 + j), a1)
+                        + Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r1 + j + 2), b1);
+                    hi += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r1 + j + 16), a1)
+                        + Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r1 + j + 18), b1);
+                    lo += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r2 + j), a2)
+                        + Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r2 + j + 2), b2);
+                    hi += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r2 + j + 16), a2)
+                        + Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref p, r2 + j + 18), b2);
+                    lo.StoreUnsafe(ref a, at + ox);
+                    hi.StoreUnsafe(ref a, at + ox + 8);
+                }
+            }
+            _channels[c].Row(acc.AsSpan(0, count * ow), _bias[c], default, 0, output.Slice(oy0 * ow, count * ow));
+        }
+    }
+
+    /// <summary>The padded int16 plane of x - zx, one row per padded input row, not split by stride: row r, column j
+    /// holds x[r - padTop, j - padLeft] - zx, 0 in the padding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PaddedPlane(ReadOnlySpan<sbyte> input, int height, int width, int padTop, int padLeft, int rows, int rowLength, int zx, Span<short> plane)
+    {
+        plane.Clear();
+        var zero16 = Vector256.Create((short)zx);
+        int first = Math.Min(Math.Max(padLeft, 0), rowLength), last = Math.Min(rowLength, width + padLeft);
+        for (int r = Math.Max(0, padTop), end = Math.Min(rows, height + padTop); r < end; r++)
+        {
+            ref sbyte source = ref MemoryMarshal.GetReference(input.Slice((r - padTop) * width, width));
+            ref short dst = ref plane[r * rowLength];
+            int j = first;
+            for (; j + 16 <= last; j += 16)
+            {
+                (Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref source, (nuint)(j - padLeft))) - zero16).StoreUnsafe(ref dst, (nuint)j);
+            }
+            for (; j < last; j++) Unsafe.Add(ref dst, j) = (short)(Unsafe.Add(ref source, j - padLeft) - zx);
         }
     }
 
