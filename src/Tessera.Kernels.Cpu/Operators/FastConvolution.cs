@@ -27,7 +27,9 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         }
     }
 
-    private PackedMatrix[] PackedWeights(Tensor w, int group) => _packed.Get(w, weights =>
+    private PackedMatrix[] PackedWeights(Tensor w, int group) => _packed.TryGet(w, out var packed) ? packed : PackWeights(w, group);
+
+    private PackedMatrix[] PackWeights(Tensor w, int group) => _packed.Get(w, weights =>
     {
         int groupOut = weights.Shape[0] / group;
         int depth = (int)ShapeMath.ElementCount(weights.Shape.AsSpan(1));
