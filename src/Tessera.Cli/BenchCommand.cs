@@ -18,8 +18,8 @@ namespace Tessera.Cli;
 internal static class BenchCommand
 {
     /// <summary>Wall-clock latency percentiles and the median CPU time of the process per run (all threads;
-    /// see <see cref="ProcessorClock"/>); managed bytes allocated per timed run by every thread of the process (precise
-    /// counts taken outside the timed interval), also in megabytes.</summary>
+    /// see <see cref="ProcessorClock"/>); managed bytes allocated per run by every thread of the process (a precise count
+    /// over up to 10 untimed runs after the timed ones), also in megabytes.</summary>
     public sealed record Figures(double MedianMs, double P10Ms, double P90Ms, double CpuMedianMs, double AllocatedMegabytesPerRun, double PeakWorkingSetMegabytes)
     {
         public double AllocatedBytesPerRun => AllocatedMegabytesPerRun * 1048576.0;
@@ -110,13 +110,11 @@ internal static class BenchCommand
                 if (block > 1) WaitUntilIdle();
                 for (int i = first; i < end; i++)
                 {
-                    long before = GC.GetTotalAllocatedBytes(true);
                     double cpu = ProcessorClock.NowMilliseconds();
                     long start = Stopwatch.GetTimestamp();
                     runTessera();
                     tessera[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                     tesseraCpu[i] = ProcessorClock.NowMilliseconds() - cpu;
-                    allocated += GC.GetTotalAllocatedBytes(true) - before;
                 }
                 if (ort is null) continue;
                 if (block > 1) WaitUntilIdle();
@@ -129,8 +127,14 @@ internal static class BenchCommand
                     onnxCpu[i] = ProcessorClock.NowMilliseconds() - cpu;
                 }
             }
+            // Allocation per run over untimed runs after the timed ones: a precise count of every thread's bytes stops the
+            // runtime's threads, which between timed runs would let the idle workers block (and cost a wake-up).
+            int counted = Math.Min(iters, 10);
+            long before = GC.GetTotalAllocatedBytes(true);
+            for (int i = 0; i < counted; i++) runTessera();
+            allocated = (GC.GetTotalAllocatedBytes(true) - before) / counted;
             double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
-            var ours = Summarize(tessera, tesseraCpu, allocated / (double)iters / 1048576.0, peak);
+            var ours = Summarize(tessera, tesseraCpu, allocated / 1048576.0, peak);
             var theirs = ort is null ? null : Summarize(onnx, onnxCpu, double.NaN, peak);
             double arena = (session?.ArenaBytes ?? 0) / 1048576.0;
             Print(Path.GetFileName(path), backendName, threadCount, ours, theirs, arena);
