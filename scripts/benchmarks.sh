@@ -43,7 +43,7 @@ print("inference (steady state); arena = activation arrays the session holds (pe
 print("average when the row finished.\n")
 for threads in (1, 2):
     print(f"## {threads} thread(s)\n")
-    print("| model | Tessera median ms (p10-p90) | ORT median ms (p10-p90) | ratio | cpu ratio | allocated MB/run | arena MB | load |")
+    print("| model | Tessera median ms (p10-p90) | ORT median ms (p10-p90) | ratio | cpu ratio | allocated KB/run | arena MB | load |")
     print("|---|---|---|---|---|---|---|---|")
     for f in sorted(os.listdir(work)):
         if not f.endswith(f"-{threads}.json"): continue
@@ -51,7 +51,7 @@ for threads in (1, 2):
         if d.get("failed"):
             print(f"| {d['model']} | failed | | | | | | |"); continue
         t, o = d["tessera"], d["ort"]
-        print(f"| {d['model']} | {t['MedianMs']:.2f} ({t['P10Ms']:.2f}-{t['P90Ms']:.2f}) | {o['MedianMs']:.2f} ({o['P10Ms']:.2f}-{o['P90Ms']:.2f}) | {d['ratio']:.2f} | {d['cpuRatio']:.2f} | {t['AllocatedMegabytesPerRun']:.1f} | {d['arenaMegabytes']:.1f} | {d['loadAverage']} |")
+        print(f"| {d['model']} | {t['MedianMs']:.2f} ({t['P10Ms']:.2f}-{t['P90Ms']:.2f}) | {o['MedianMs']:.2f} ({o['P10Ms']:.2f}-{o['P90Ms']:.2f}) | {d['ratio']:.2f} | {d['cpuRatio']:.2f} | {t.get('AllocatedBytesPerRun', t['AllocatedMegabytesPerRun'] * 1048576) / 1024:.1f} | {d['arenaMegabytes']:.1f} | {d['loadAverage']} |")
     print()
 PY
 echo "wrote $root/docs/benchmarks.md"

@@ -18,8 +18,12 @@ namespace Tessera.Cli;
 internal static class BenchCommand
 {
     /// <summary>Wall-clock latency percentiles and the median CPU time of the process per run (all threads;
-    /// see <see cref="ProcessorClock"/>).</summary>
-    public sealed record Figures(double MedianMs, double P10Ms, double P90Ms, double CpuMedianMs, double AllocatedMegabytesPerRun, double PeakWorkingSetMegabytes);
+    /// see <see cref="ProcessorClock"/>); managed bytes allocated per run by every thread of the process (a precise count
+    /// over up to 10 untimed runs after the timed ones), also in megabytes.</summary>
+    public sealed record Figures(double MedianMs, double P10Ms, double P90Ms, double CpuMedianMs, double AllocatedMegabytesPerRun, double PeakWorkingSetMegabytes)
+    {
+        public double AllocatedBytesPerRun => AllocatedMegabytesPerRun * 1048576.0;
+    }
 
     public static Command Create()
     {
@@ -65,7 +69,9 @@ internal static class BenchCommand
             if (parse.GetValue(int8))
             {
                 program = Int8Program(loaded, backendName, threadCount);
-                runTessera = () => program.Run(inputs);
+                // One state for every run: the program clears and refills it (no per-run state allocation).
+                var state = new IntegerState();
+                runTessera = () => program.Run(inputs, state);
                 backendName += " int8";
             }
             else
@@ -75,7 +81,13 @@ internal static class BenchCommand
                 session = created;
                 // Each result goes back to the session's arena once timed, as ONNX Runtime's outputs go back to its arena
                 // when the comparison disposes them (a graph output is otherwise a fresh large array every run).
-                runTessera = () => created.Recycle(created.Run(feeds));
+                // One results dictionary for every run (Run(feeds, results) fills it).
+                var results = new Dictionary<string, DataValue>(StringComparer.Ordinal);
+                runTessera = () =>
+                {
+                    created.Run(feeds, results);
+                    created.Recycle(results);
+                };
             }
             using var ort = comparison is null ? null : new OrtBenchmark(path, inputs, threadCount);
             for (int i = 0; i < warm; i++)
@@ -99,13 +111,11 @@ internal static class BenchCommand
                 if (block > 1) WaitUntilIdle();
                 for (int i = first; i < end; i++)
                 {
-                    long before = GC.GetTotalAllocatedBytes(false);
                     double cpu = ProcessorClock.NowMilliseconds();
                     long start = Stopwatch.GetTimestamp();
                     runTessera();
                     tessera[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                     tesseraCpu[i] = ProcessorClock.NowMilliseconds() - cpu;
-                    allocated += GC.GetTotalAllocatedBytes(false) - before;
                 }
                 if (ort is null) continue;
                 if (block > 1) WaitUntilIdle();
@@ -118,8 +128,14 @@ internal static class BenchCommand
                     onnxCpu[i] = ProcessorClock.NowMilliseconds() - cpu;
                 }
             }
+            // Allocation per run over untimed runs after the timed ones: a precise count of every thread's bytes stops the
+            // runtime's threads, which between timed runs would let the idle workers block (and cost a wake-up).
+            int counted = Math.Min(iters, 10);
+            long before = GC.GetTotalAllocatedBytes(true);
+            for (int i = 0; i < counted; i++) runTessera();
+            allocated = (GC.GetTotalAllocatedBytes(true) - before) / counted;
             double peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
-            var ours = Summarize(tessera, tesseraCpu, allocated / (double)iters / 1048576.0, peak);
+            var ours = Summarize(tessera, tesseraCpu, allocated / 1048576.0, peak);
             var theirs = ort is null ? null : Summarize(onnx, onnxCpu, double.NaN, peak);
             double arena = (session?.ArenaBytes ?? 0) / 1048576.0;
             Print(Path.GetFileName(path), backendName, threadCount, ours, theirs, arena);
@@ -224,8 +240,8 @@ internal static class BenchCommand
 
     private static void Print(string model, string backend, int threads, Figures ours, Figures? theirs, double arenaMegabytes)
     {
-        var table = new Table().AddColumns("engine", "median ms", "p10 ms", "p90 ms", "cpu ms (median)", "allocated MB/run");
-        table.AddRow(Markup.Escape($"tessera {backend}"), F(ours.MedianMs), F(ours.P10Ms), F(ours.P90Ms), F(ours.CpuMedianMs), F(ours.AllocatedMegabytesPerRun));
+        var table = new Table().AddColumns("engine", "median ms", "p10 ms", "p90 ms", "cpu ms (median)", "allocated KB/run");
+        table.AddRow(Markup.Escape($"tessera {backend}"), F(ours.MedianMs), F(ours.P10Ms), F(ours.P90Ms), F(ours.CpuMedianMs), F(ours.AllocatedBytesPerRun / 1024));
         if (theirs is not null) table.AddRow("onnxruntime", F(theirs.MedianMs), F(theirs.P10Ms), F(theirs.P90Ms), F(theirs.CpuMedianMs), "-");
         table.Caption = new TableTitle(Markup.Escape($"{model}, {threads} thread(s); process peak working set {ours.PeakWorkingSetMegabytes:F0} MB; activation arena {arenaMegabytes:F1} MB; load average {LoadAverage()?.ToString("F1", CultureInfo.InvariantCulture) ?? "-"}"));
         AnsiConsole.Write(table);

@@ -65,22 +65,37 @@ public sealed class IntegerProgram(
 
     /// <summary>Runs every step; the returned state holds all values (read them with
     /// <see cref="IntegerState.Original"/>).</summary>
-    public IntegerState Run(IReadOnlyDictionary<string, Tensor> inputs)
+    public IntegerState Run(IReadOnlyDictionary<string, Tensor> inputs) => Run(inputs, new IntegerState());
+
+    /// <summary><see cref="Run(IReadOnlyDictionary{string, Tensor})"/> into <paramref name="state"/>, cleared first and
+    /// returned: a caller that runs the program again and again passes the same state, so a run allocates no state
+    /// (what the steps themselves allocate is theirs: reference steps make new arrays, the cpu backend's fast steps
+    /// reuse theirs).</summary>
+    public IntegerState Run(IReadOnlyDictionary<string, Tensor> inputs, IntegerState state)
     {
-        var state = new IntegerState();
-        foreach (var (name, tensor) in Constants) state.Set(name, tensor);
-        foreach (var name in Inputs)
+        state.Clear();
+        _constants ??= [.. Constants];
+        foreach (var (name, tensor) in _constants) state.Set(name, tensor);
+        int found = 0;
+        for (int i = 0; i < Inputs.Count; i++)
         {
+            string name = Inputs[i];
             if (!inputs.TryGetValue(name, out var tensor)) throw new InvalidInputException($"input '{name}' is missing", "inputs", $"give: {string.Join(", ", Inputs)}");
             state.Set(name, tensor);
+            found++;
         }
-        foreach (var name in inputs.Keys)
+        if (found != inputs.Count)
         {
-            if (!Inputs.Contains(name)) throw new InvalidInputException($"the integer program has no input named '{name}'", "inputs", $"expected: {string.Join(", ", Inputs)}");
+            foreach (var name in inputs.Keys)
+            {
+                if (!Inputs.Contains(name)) throw new InvalidInputException($"the integer program has no input named '{name}'", "inputs", $"expected: {string.Join(", ", Inputs)}");
+            }
         }
-        foreach (var step in Steps) step.Execute(state);
+        for (int i = 0; i < Steps.Count; i++) Steps[i].Execute(state);
         return state;
     }
+
+    private KeyValuePair<string, Tensor>[]? _constants;
 
     /// <summary>Graph outputs, in the model's declared types.</summary>
     public Dictionary<string, Tensor> RunOutputs(IReadOnlyDictionary<string, Tensor> inputs)

@@ -12,6 +12,13 @@ public sealed class IntegerState
 
     public bool Contains(string name) => _values.ContainsKey(name);
 
+    /// <summary>Forgets every value (keeping the tables' capacity, so a state reused run after run allocates nothing).</summary>
+    public void Clear()
+    {
+        _values.Clear();
+        _unsigned.Clear();
+    }
+
     /// <summary>A value as the kernels see it (uint8 already shifted to int8).</summary>
     public Tensor Get(string name) => _values.TryGetValue(name, out var t)
         ? t

@@ -7,13 +7,13 @@ namespace Tessera.Kernels.Cpu;
 /// <summary>Intra-op parallelism with a fixed degree: the session's thread count, so a benchmark at N
 /// threads uses N cores, as ONNX Runtime's IntraOpNumThreads does. Work inside a <see cref="SerialScope"/>
 /// (a node too small to repay handing chunks to other threads) runs on the calling thread.</summary>
-/// <remarks>A <see cref="For"/> at N threads runs on the calling thread plus N - 1 of a process-wide set of
+/// <remarks>A <see cref="For(int, int, Action{int})"/> at N threads runs on the calling thread plus N - 1 of a process-wide set of
 /// long-lived worker threads (created on first use, never more than the largest N - 1 asked for): the caller
 /// posts N - 1 tickets for the loop, then every participant, the caller included, takes the next index from one
 /// atomic counter until none is left, and the caller returns once every index taken has finished. A worker
 /// with no ticket spins for <see cref="SpinMicroseconds"/> and then blocks, so between inferences the workers use no CPU. Since the caller itself takes
 /// indices, a loop finishes even when no worker is free or awake (two sessions at once, a loaded machine); a
-/// <see cref="For"/> called from inside a body runs serially on that thread. Measured hand-off (docs/cpu-backend.md):
+/// <see cref="For(int, int, Action{int})"/> called from inside a body runs serially on that thread. Measured hand-off (docs/cpu-backend.md):
 /// under a microsecond to a spinning worker, where Parallel.For took 5-15 us.</remarks>
 public static class CpuParallel
 {
@@ -34,7 +34,7 @@ public static class CpuParallel
     [ThreadStatic]
     private static bool t_serial;
 
-    private static readonly ConcurrentQueue<Loop> s_tickets = new();
+    private static readonly ConcurrentQueue<LoopBase> s_tickets = new();
     private static readonly SemaphoreSlim s_posted = new(0, int.MaxValue);
     private static readonly object s_grow = new();
     private static volatile int s_workers;
@@ -49,17 +49,23 @@ public static class CpuParallel
     /// <paramref name="threads"/> threads (the caller one of them). An exception from a body stops the
     /// indices not yet taken and is rethrown to the caller as it is (stack trace kept; several at once in an
     /// <see cref="AggregateException"/>), as at one thread.</summary>
-    public static void For(int count, int threads, Action<int> body)
+    public static void For(int count, int threads, Action<int> body) => For(count, threads, new ActionBody(body));
+
+    /// <summary><see cref="For(int, int, Action{int})"/> with the body as a value: a struct implementing
+    /// <see cref="IParallelBody"/> holds what a lambda would capture, so a loop allocates nothing (a lambda that
+    /// captures locals costs a closure and a delegate per call). The loop's bookkeeping is pooled per body type.</summary>
+    public static void For<TBody>(int count, int threads, TBody body)
+        where TBody : struct, IParallelBody
     {
         if (count <= 0) return;
         if (threads <= 1 || count == 1 || t_serial)
         {
-            for (int i = 0; i < count; i++) body(i);
+            for (int i = 0; i < count; i++) body.Run(i);
             return;
         }
         int helpers = Math.Min(Math.Min(threads, count) - 1, MaxWorkers);
         EnsureWorkers(helpers);
-        var loop = new Loop(count, body);
+        var loop = Loop<TBody>.Rent(count, body, helpers);
         for (int h = 0; h < helpers; h++) s_tickets.Enqueue(loop);
         s_posted.Release(helpers);
         t_serial = true;
@@ -72,14 +78,27 @@ public static class CpuParallel
             t_serial = false;
         }
         loop.WaitFinished();
-        if (loop.Errors is { } errors)
+        var errors = loop.Errors;
+        loop.Release();
+        if (errors is not null)
         {
             if (errors.Count == 1) ExceptionDispatchInfo.Throw(errors[0]);
             throw new AggregateException(errors);
         }
     }
 
-    /// <summary>Runs every <see cref="For"/> on this thread until disposed (when <paramref name="serial"/>).</summary>
+    /// <summary>A loop body as a value (see <see cref="For{TBody}"/>).</summary>
+    public interface IParallelBody
+    {
+        void Run(int index);
+    }
+
+    private readonly struct ActionBody(Action<int> body) : IParallelBody
+    {
+        public void Run(int index) => body(index);
+    }
+
+    /// <summary>Runs every <see cref="For(int, int, Action{int})"/> on this thread until disposed (when <paramref name="serial"/>).</summary>
     public static SerialScope Serial(bool serial) => new(serial);
 
     public readonly struct SerialScope : IDisposable
@@ -129,7 +148,11 @@ public static class CpuParallel
                 }
                 if (!taken) s_posted.Wait();
             }
-            if (s_tickets.TryDequeue(out var loop)) loop.Work();
+            if (s_tickets.TryDequeue(out var loop))
+            {
+                loop.Work();
+                loop.Release();
+            }
         }
     }
 
@@ -137,19 +160,39 @@ public static class CpuParallel
     /// core away and missed the next loop (2 threads sped a loop up in 1 of 20 same-run cells, against 5 of 20 without).</summary>
     private static void Pause() => Thread.SpinWait(20);
 
-    /// <summary>One <see cref="For"/>: the next index to take, how many have finished, the first errors.</summary>
-    private sealed class Loop(int count, Action<int> body)
+    /// <summary>One <see cref="For(int, int, Action{int})"/>: the next index to take, how many have finished, the first errors. Reused: the
+    /// caller and each posted ticket hold a reference, and the last to let go puts the loop back in its pool, so a
+    /// worker that takes a ticket late (after the caller returned) still sees the loop it was posted for.</summary>
+    private abstract class LoopBase
     {
         private int _next;
         private int _finished;
+        private int _count;
+        private int _references;
         private volatile bool _failed;
         private readonly ManualResetEventSlim _done = new(false, 1);
         private List<Exception>? _errors;
 
         public List<Exception>? Errors => _errors;
 
+        protected void Start(int count, int helpers)
+        {
+            _count = count;
+            _next = 0;
+            _finished = 0;
+            _failed = false;
+            _errors = null;
+            _done.Reset();
+            Volatile.Write(ref _references, helpers + 1);
+        }
+
+        protected abstract void RunIndex(int index);
+
+        protected abstract void Recycle();
+
         public void Work()
         {
+            int count = _count;
             int ran = 0;
             while (true)
             {
@@ -159,7 +202,7 @@ public static class CpuParallel
                 if (_failed) continue;
                 try
                 {
-                    body(i);
+                    RunIndex(i);
                 }
                 catch (Exception e)
                 {
@@ -172,6 +215,7 @@ public static class CpuParallel
 
         public void WaitFinished()
         {
+            int count = _count;
             if (Volatile.Read(ref _finished) == count) return;
             long until = Stopwatch.GetTimestamp() + s_spinTicks;
             while (Stopwatch.GetTimestamp() < until)
@@ -180,6 +224,35 @@ public static class CpuParallel
                 Pause();
             }
             _done.Wait();
+        }
+
+        /// <summary>The caller, or a worker done with its ticket, lets go of the loop.</summary>
+        public void Release()
+        {
+            if (Interlocked.Decrement(ref _references) == 0) Recycle();
+        }
+    }
+
+    private sealed class Loop<TBody> : LoopBase
+        where TBody : struct, IParallelBody
+    {
+        private static readonly ConcurrentQueue<Loop<TBody>> s_pool = new();
+        private TBody _body;
+
+        public static Loop<TBody> Rent(int count, TBody body, int helpers)
+        {
+            if (!s_pool.TryDequeue(out var loop)) loop = new Loop<TBody>();
+            loop._body = body;
+            loop.Start(count, helpers);
+            return loop;
+        }
+
+        protected override void RunIndex(int index) => _body.Run(index);
+
+        protected override void Recycle()
+        {
+            _body = default; // drop the body's references (activation arrays) while pooled
+            s_pool.Enqueue(this);
         }
     }
 }

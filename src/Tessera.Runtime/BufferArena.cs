@@ -65,8 +65,9 @@ internal sealed class BufferArena : IBufferProvider
     /// <summary>Counts the node's outputs as holders; arrays the node rented but did not output go back.</summary>
     public void EndNode(IReadOnlyList<DataValue?> outputs)
     {
-        foreach (var output in outputs)
+        for (int i = 0; i < outputs.Count; i++)
         {
+            var output = outputs[i];
             if (output is Tensor { Data: float[] data } && _holders.TryGetValue(data, out int count)) _holders[data] = count + 1;
         }
         foreach (var array in _rentedByNode)
@@ -87,16 +88,22 @@ internal sealed class BufferArena : IBufferProvider
 
     /// <summary>Ends an inference: arrays held by <paramref name="results"/> leave the arena (the caller owns
     /// them now); the rest of <paramref name="remaining"/> (values nobody read) come back.</summary>
-    public void EndRun(IEnumerable<DataValue?> results, IEnumerable<DataValue?> remaining)
+    public void EndRun(DataValue?[] results, Dictionary<Value, DataValue?> remaining)
     {
         foreach (var result in results)
         {
             if (result is Tensor { Data: float[] array } && _holders.Remove(array)) _handedOut.AddOrUpdate(array, this);
         }
-        foreach (var value in remaining)
+        foreach (var (_, value) in remaining)
         {
             if (value is Tensor { Data: float[] array } && _holders.ContainsKey(array)) GiveBack(array);
         }
+        StartRun();
+    }
+
+    /// <summary>Starts an inference: whatever an inference that failed half-way still counted is dropped.</summary>
+    public void StartRun()
+    {
         // Anything still counted belongs to an inference that failed half-way: let the collector have it.
         _holders.Clear();
         _rentedByNode.Clear();

@@ -33,11 +33,7 @@ internal sealed class GraphExecutor : ISubgraphRunner
     public long ArenaBytes => _arena?.CreatedBytes ?? 0;
 
     /// <summary>Gives results of an earlier main-graph run back to the arena (see <see cref="BufferArena.Recycle"/>).</summary>
-    public void Recycle(IEnumerable<DataValue?> results)
-    {
-        if (_arena is null) return;
-        foreach (var result in results) _arena.Recycle(result);
-    }
+    public void Recycle(DataValue? result) => _arena?.Recycle(result);
 
     private sealed class Environment(Environment? parent)
     {
@@ -52,7 +48,19 @@ internal sealed class GraphExecutor : ISubgraphRunner
         }
     }
 
-    private sealed record Plan(Operator[] Operators, long[] Opsets, List<Value>[] ReleaseAfter);
+    private sealed record Plan(Operator[] Operators, long[] Opsets, List<Value>[] ReleaseAfter)
+    {
+        // Main-graph runs reuse these from one inference to the next (no per-run allocation): the environment, each
+        // node's input array and kernel context, and the outputs array. Subgraph runs and runs with NodeExecuted set
+        // (whose callback may keep what it sees) make fresh ones.
+        public Environment? Environment { get; set; }
+
+        public DataValue?[]?[] NodeInputs { get; } = new DataValue?[]?[Operators.Length];
+
+        public KernelContext?[] Contexts { get; } = new KernelContext?[Operators.Length];
+
+        public DataValue?[]? Outputs { get; set; }
+    }
 
     /// <summary>Checks every node (and nested subgraph) has a kernel; throws <see cref="UnsupportedException"/> otherwise.</summary>
     public void Prepare(Graph graph) => GetPlan(graph);
@@ -88,26 +96,37 @@ internal sealed class GraphExecutor : ISubgraphRunner
     /// <summary>Runs <paramref name="graph"/> with its inputs bound positionally; returns its outputs.</summary>
     public IReadOnlyList<DataValue?> Run(Graph graph, IReadOnlyList<DataValue?> inputs)
     {
-        var env = new Environment(_scopes.Count > 0 ? _scopes.Peek() : null);
-        foreach (var (name, value) in graph.Initializers) env.Values[value] = value.Constant;
+        var plan = GetPlan(graph);
+        // Only the main graph's values go through the arena: a subgraph's results leave it through the
+        // If/Loop kernel, whose copies the arena cannot see.
+        bool main = _scopes.Count == 0;
+        bool reuse = main && NodeExecuted is null;
+        var arena = reuse ? _arena : null;
+        Environment env;
+        if (reuse)
+        {
+            env = plan.Environment ??= new Environment(null);
+            env.Values.Clear();
+        }
+        else
+        {
+            env = new Environment(main ? null : _scopes.Peek());
+        }
+        foreach (var (_, value) in graph.Initializers) env.Values[value] = value.Constant;
         for (int i = 0; i < graph.Inputs.Count; i++)
         {
             var input = graph.Inputs[i];
             var data = i < inputs.Count ? inputs[i] : null;
             env.Values[input] = data ?? input.Constant;
         }
-        var plan = GetPlan(graph);
-        // Only the main graph's values go through the arena: a subgraph's results leave it through the
-        // If/Loop kernel, whose copies the arena cannot see.
-        var arena = _scopes.Count == 0 && NodeExecuted is null ? _arena : null;
-        arena?.EndRun([], []);
+        arena?.StartRun();
         _scopes.Push(env);
         try
         {
             for (int k = 0; k < graph.Nodes.Count; k++)
             {
                 var node = graph.Nodes[k];
-                var nodeInputs = new DataValue?[node.Inputs.Count];
+                var nodeInputs = reuse ? plan.NodeInputs[k] ??= new DataValue?[node.Inputs.Count] : new DataValue?[node.Inputs.Count];
                 for (int i = 0; i < nodeInputs.Length; i++)
                 {
                     var v = node.Inputs[i];
@@ -119,7 +138,17 @@ internal sealed class GraphExecutor : ISubgraphRunner
                     nodeInputs[i] = data;
                 }
                 arena?.BeginNode(nodeInputs, plan.ReleaseAfter[k]);
-                var context = new KernelContext(node, plan.Opsets[k], nodeInputs, this, arena);
+                KernelContext context;
+                if (reuse && plan.Contexts[k] is { } kept && ReferenceEquals(kept.Buffers, arena))
+                {
+                    context = kept;
+                    context.ClearOutputs();
+                }
+                else
+                {
+                    context = new KernelContext(node, plan.Opsets[k], nodeInputs, this, arena);
+                    if (reuse) plan.Contexts[k] = context;
+                }
                 try
                 {
                     plan.Operators[k].Execute(context);
@@ -147,6 +176,7 @@ internal sealed class GraphExecutor : ISubgraphRunner
                     env.Values[o] = context.Outputs[i];
                 }
                 arena?.EndNode(context.Outputs);
+                if (reuse) System.Array.Clear(nodeInputs);
                 NodeExecuted?.Invoke(node, context.Outputs);
                 NodeFinished?.Invoke(node);
                 foreach (var v in plan.ReleaseAfter[k])
@@ -155,12 +185,14 @@ internal sealed class GraphExecutor : ISubgraphRunner
                     env.Values.Remove(v);
                 }
             }
-            var outputs = new DataValue?[graph.Outputs.Count];
+            var outputs = reuse ? plan.Outputs ??= new DataValue?[graph.Outputs.Count] : new DataValue?[graph.Outputs.Count];
             for (int i = 0; i < outputs.Length; i++)
             {
                 env.TryGet(graph.Outputs[i], out outputs[i]);
             }
-            arena?.EndRun(outputs, env.Values.Values);
+            arena?.EndRun(outputs, env.Values);
+            // The environment is cleared so that between runs it keeps no activation alive.
+            if (reuse) env.Values.Clear();
             return outputs;
         }
         finally

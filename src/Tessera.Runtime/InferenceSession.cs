@@ -38,7 +38,12 @@ public sealed class InferenceSession
         _executor = new GraphExecutor(model, operators, options.ReuseBuffers);
         _executor.Prepare(model.Graph);
         Types = TypeInference.Run(model, options.InputShapes, operators);
+        _positional = new DataValue?[model.Graph.Inputs.Count];
     }
+
+    // Per-run scratch reused by Run (a session runs one inference at a time).
+    private readonly Dictionary<string, long> _bound = new(StringComparer.Ordinal);
+    private readonly DataValue?[] _positional;
 
     /// <summary>Types of every value, inferred at creation (bound to <see cref="SessionOptions.InputShapes"/> when given).</summary>
     public TypeInference Types { get; }
@@ -74,7 +79,15 @@ public sealed class InferenceSession
     /// runs, so the caller must not read them again (as disposing ONNX Runtime's outputs returns them to its arena). A
     /// loop that reads each result and recycles it allocates no output arrays after its first run; results the caller
     /// keeps are simply not recycled. Values that are not the arena's (an input passed through, a constant) are ignored.</summary>
-    public void Recycle(IReadOnlyDictionary<string, DataValue> results) => _executor.Recycle(results.Values);
+    public void Recycle(IReadOnlyDictionary<string, DataValue> results)
+    {
+        if (results is Dictionary<string, DataValue> dictionary)
+        {
+            foreach (var (_, value) in dictionary) _executor.Recycle(value);
+            return;
+        }
+        foreach (var (_, value) in results) _executor.Recycle(value);
+    }
 
     /// <summary>Throws <see cref="InvalidInputException"/> when <paramref name="names"/> holds a name that is
     /// not an input of <paramref name="model"/> (also called by <see cref="Run"/>); callers that rewrite the
@@ -94,13 +107,33 @@ public sealed class InferenceSession
 
     public IReadOnlyDictionary<string, DataValue> Run(IReadOnlyDictionary<string, DataValue> inputs)
     {
+        var result = new Dictionary<string, DataValue>(StringComparer.Ordinal);
+        Run(inputs, result);
+        return result;
+    }
+
+    /// <summary><see cref="Run(IReadOnlyDictionary{string, DataValue})"/> writing the outputs into
+    /// <paramref name="results"/> (by output name, replacing what it held) instead of a new dictionary: with a
+    /// dictionary kept by the caller, and each run's results given back with <see cref="Recycle"/>, a steady-state
+    /// run of the cpu backend allocates nothing the session could avoid (see docs/cpu-backend.md for what remains).</summary>
+    public void Run(IReadOnlyDictionary<string, DataValue> inputs, IDictionary<string, DataValue> results)
+    {
         var graph = Model.Graph;
-        CheckInputNames(Model, inputs.Keys);
-        var bound = new Dictionary<string, long>(StringComparer.Ordinal);
-        var positional = new DataValue?[graph.Inputs.Count];
+        // Every given name must be an input: count the given values the graph's inputs find (no enumeration of the
+        // caller's dictionary, which would allocate) and look for the stray name only when the counts differ.
+        int found = 0;
+        for (int i = 0; i < graph.Inputs.Count; i++)
+        {
+            if (inputs.ContainsKey(graph.Inputs[i].Name)) found++;
+        }
+        if (found != inputs.Count) CheckInputNames(Model, inputs.Keys);
+        var bound = _bound;
+        bound.Clear();
+        var positional = _positional;
         for (int i = 0; i < graph.Inputs.Count; i++)
         {
             var input = graph.Inputs[i];
+            positional[i] = null;
             if (inputs.TryGetValue(input.Name, out var data))
             {
                 InputValidation.Check(input, data, bound);
@@ -111,13 +144,19 @@ public sealed class InferenceSession
                 throw new InvalidInputException($"input '{input.Name}' ({input.Type}) is missing", "inputs", "provide a value for every model input");
             }
         }
-        var outputs = _executor.Run(graph, positional);
-        var result = new Dictionary<string, DataValue>(StringComparer.Ordinal);
+        IReadOnlyList<DataValue?> outputs;
+        try
+        {
+            outputs = _executor.Run(graph, positional);
+        }
+        finally
+        {
+            Array.Clear(positional);
+        }
         for (int i = 0; i < graph.Outputs.Count; i++)
         {
-            result[graph.Outputs[i].Name] = outputs[i] ?? new OptionalValue(graph.Outputs[i].Type ?? new TensorType(DataType.Undefined, null), null);
+            results[graph.Outputs[i].Name] = outputs[i] ?? new OptionalValue(graph.Outputs[i].Type ?? new TensorType(DataType.Undefined, null), null);
         }
-        return result;
     }
 
     private static bool IsOptionalInput(Value input) => input.Type is OptionalType;

@@ -8,7 +8,20 @@ internal static class InputValidation
 {
     public static void Check(Value input, DataValue data, Dictionary<string, long> bound)
     {
-        string where = $"input '{input.Name}'";
+        try
+        {
+            CheckType(input, data, bound);
+        }
+        catch (InvalidInputException e) when (e.Where == "")
+        {
+            throw new InvalidInputException(e.Message, $"input '{input.Name}'", e.Hint);
+        }
+    }
+
+    private static void CheckType(Value input, DataValue data, Dictionary<string, long> bound)
+    {
+        // Built only when a check fails: a string per call would be an allocation per inference.
+        string where = "";
         switch (input.Type)
         {
             case TensorType declared when data is Tensor tensor:

@@ -2,7 +2,7 @@ using Tessera.Kernels.Cpu;
 
 namespace Tessera.Kernels.Cpu.Tests;
 
-/// <summary><see cref="CpuParallel.For"/> on its persistent workers: every index exactly once at any thread
+/// <summary><see cref="CpuParallel.For(int, int, Action{int})"/> on its persistent workers: every index exactly once at any thread
 /// count, errors reach the caller, a loop inside a body runs serially, and two callers at once each get all
 /// their indices.</summary>
 public sealed class CpuParallelTests

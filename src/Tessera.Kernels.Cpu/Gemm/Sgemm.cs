@@ -67,11 +67,17 @@ public static unsafe class Sgemm
             int wanted = threadCount <= 1 ? 1 : threadCount * 3;
             int nChunks = Math.Min(nPanels, wanted);
             int mChunks = Math.Min(mPanels, Math.Max(1, wanted / nChunks));
-            CpuParallel.For(nChunks * mChunks, threadCount, task =>
-            {
-                int ni = task % nChunks, mi = task / nChunks;
-                job.Run(mPanels * mi / mChunks, mPanels * (mi + 1) / mChunks, nPanels * ni / nChunks, nPanels * (ni + 1) / nChunks);
-            });
+            CpuParallel.For(nChunks * mChunks, threadCount, new Tiles(job, mPanels, nPanels, mChunks, nChunks));
+        }
+    }
+
+    /// <summary><see cref="Multiply(GemmShape, PackedMatrix, PackedMatrix, Span{float}, int, in Epilogue, int)"/>'s loop body.</summary>
+    private readonly struct Tiles(Job job, int mPanels, int nPanels, int mChunks, int nChunks) : CpuParallel.IParallelBody
+    {
+        public void Run(int task)
+        {
+            int ni = task % nChunks, mi = task / nChunks;
+            job.Run(mPanels * mi / mChunks, mPanels * (mi + 1) / mChunks, nPanels * ni / nChunks, nPanels * (ni + 1) / nChunks);
         }
     }
 
@@ -92,7 +98,24 @@ public static unsafe class Sgemm
     /// panels (about <see cref="BlockFloats"/> floats, so they stay in L2) and multiplies every row panel
     /// of A into them before packing the next. A large B (an im2col matrix of a big feature map) is never
     /// materialized and is read from cache, not memory.</summary>
-    public static void MultiplyPackingBlocks(GemmShape shape, PackedMatrix a, int n, PanelPacker pack, Span<float> c, int ldc, in Epilogue epilogue, int threads)
+    public static void MultiplyPackingBlocks(GemmShape shape, PackedMatrix a, int n, PanelPacker pack, Span<float> c, int ldc, in Epilogue epilogue, int threads) =>
+        MultiplyPackingBlocks(shape, a, n, new DelegatePacker(pack), c, ldc, epilogue, threads);
+
+    /// <summary>Packs panels [first, end) of B into a block's buffer (<see cref="PanelPacker"/> as a value: no delegate per call).</summary>
+    public interface IPanelPacker
+    {
+        void Pack(int firstPanel, int endPanel, float[] target);
+    }
+
+    private readonly struct DelegatePacker(PanelPacker pack) : IPanelPacker
+    {
+        public void Pack(int firstPanel, int endPanel, float[] target) => pack(firstPanel, endPanel, target);
+    }
+
+    /// <summary><see cref="MultiplyPackingBlocks(GemmShape, PackedMatrix, int, PanelPacker, Span{float}, int, in Epilogue, int)"/>
+    /// with the packer as a value.</summary>
+    public static void MultiplyPackingBlocks<TPacker>(GemmShape shape, PackedMatrix a, int n, TPacker pack, Span<float> c, int ldc, in Epilogue epilogue, int threads)
+        where TPacker : struct, IPanelPacker
     {
         if (!a.IsLeft || a.PanelWidth != shape.Rows) throw new ArgumentException("A is not a packed left operand of this micro-kernel");
         int m = a.Outer, k = a.Depth, nr = shape.Columns;
@@ -104,29 +127,35 @@ public static unsafe class Sgemm
         // Enough blocks to keep every thread busy even when B is small.
         if (threadCount > 1) perBlock = Math.Min(perBlock, Math.Max(1, panels / (threadCount * 3)));
         int blocks = (panels + perBlock - 1) / perBlock;
-        var copy = epilogue;
         fixed (float* pa = a.Data, pc = c)
         {
-            float* aPointer = pa, cPointer = pc;
-            CpuParallel.For(blocks, threadCount, block =>
+            CpuParallel.For(blocks, threadCount, new PackedBlocks<TPacker>(shape, pack, pa, pc, ldc, m, n, k, a.Panels, panels, perBlock, epilogue));
+        }
+    }
+
+    private readonly struct PackedBlocks<TPacker>(GemmShape shape, TPacker pack, float* aPointer, float* cPointer, int ldc, int m, int n, int k, int rowPanels,
+        int panels, int perBlock, Epilogue epilogue) : CpuParallel.IParallelBody
+        where TPacker : struct, IPanelPacker
+    {
+        public void Run(int block)
+        {
+            int nr = shape.Columns;
+            int first = block * perBlock, end = Math.Min(panels, first + perBlock);
+            var buffer = ArrayPool<float>.Shared.Rent(Math.Max(1, (end - first) * k * nr));
+            try
             {
-                int first = block * perBlock, end = Math.Min(panels, first + perBlock);
-                var buffer = ArrayPool<float>.Shared.Rent(Math.Max(1, (end - first) * k * nr));
-                try
+                pack.Pack(first, end, buffer);
+                fixed (float* pb = buffer)
                 {
-                    pack(first, end, buffer);
-                    fixed (float* pb = buffer)
-                    {
-                        // The job indexes panel j at b + j*k*nr; this block's panel `first` is the buffer's start.
-                        var job = new Job(shape, aPointer, pb - (long)first * k * nr, cPointer, ldc, m, n, k, copy);
-                        job.Run(0, a.Panels, first, end);
-                    }
+                    // The job indexes panel j at b + j*k*nr; this block's panel `first` is the buffer's start.
+                    var job = new Job(shape, aPointer, pb - (long)first * k * nr, cPointer, ldc, m, n, k, epilogue);
+                    job.Run(0, rowPanels, first, end);
                 }
-                finally
-                {
-                    ArrayPool<float>.Shared.Return(buffer);
-                }
-            });
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(buffer);
+            }
         }
     }
 
@@ -166,44 +195,52 @@ public static unsafe class Sgemm
         fixed (float* pa = a.Data, pb = b, pc = c)
         {
             float* aPointer = pa, bPointer = pb + bOffset, cPointer = pc;
-            CpuParallel.For(chunks, threadCount, chunk =>
+            CpuParallel.For(chunks, threadCount, new StridedChunks(wide, aPointer, bPointer, ldb, k, cPointer, ldc, m, n, mr, nr, rowPanels, panels, fullPanels, chunks,
+                copy, kind, low, high));
+        }
+    }
+
+    /// <summary><see cref="MultiplyStridedRight"/>'s loop body over chunks of column panels.</summary>
+    private readonly struct StridedChunks(bool wide, float* aPointer, float* bPointer, int ldb, int k, float* cPointer, int ldc, int m, int n, int mr, int nr,
+        int rowPanels, int panels, int fullPanels, int chunks, Epilogue copy, ActivationKind kind, float low, float high) : CpuParallel.IParallelBody
+    {
+        public void Run(int chunk)
+        {
+            int first = panels * chunk / chunks, end = panels * (chunk + 1) / chunks;
+            float* edge = stackalloc float[mr * nr];
+            float[]? packed = null;
+            try
             {
-                int first = panels * chunk / chunks, end = panels * (chunk + 1) / chunks;
-                float* edge = stackalloc float[mr * nr];
-                float[]? packed = null;
-                try
+                if (!wide)
                 {
-                    if (!wide)
+                    packed = ArrayPool<float>.Shared.Rent(Math.Max(StridedBlockFloats, k * nr));
+                    ColumnBlocks(aPointer, bPointer, ldb, k, cPointer, ldc, m, n, rowPanels, first, end, edge, packed, copy, kind, low, high);
+                    return;
+                }
+                for (int j = first; j < end; j++)
+                {
+                    int columns = Math.Min(nr, n - j * nr);
+                    float* panel = bPointer + (long)j * nr;
+                    int stride = ldb;
+                    if (j >= fullPanels)
                     {
-                        packed = ArrayPool<float>.Shared.Rent(Math.Max(StridedBlockFloats, k * nr));
-                        ColumnBlocks(aPointer, bPointer, ldb, k, cPointer, ldc, m, n, rowPanels, first, end, edge, packed, copy, kind, low, high);
-                        return;
-                    }
-                    for (int j = first; j < end; j++)
-                    {
-                        int columns = Math.Min(nr, n - j * nr);
-                        float* panel = bPointer + (long)j * nr;
-                        int stride = ldb;
-                        if (j >= fullPanels)
+                        packed ??= ArrayPool<float>.Shared.Rent(Math.Max(1, k * nr));
+                        var span = packed.AsSpan(0, Math.Max(1, k * nr));
+                        span.Clear();
+                        for (int d = 0; d < k; d++) new ReadOnlySpan<float>(bPointer + (long)d * ldb + j * nr, columns).CopyTo(span.Slice(d * nr));
+                        fixed (float* pp = packed)
                         {
-                            packed ??= ArrayPool<float>.Shared.Rent(Math.Max(1, k * nr));
-                            var span = packed.AsSpan(0, Math.Max(1, k * nr));
-                            span.Clear();
-                            for (int d = 0; d < k; d++) new ReadOnlySpan<float>(bPointer + (long)d * ldb + j * nr, columns).CopyTo(span.Slice(d * nr));
-                            fixed (float* pp = packed)
-                            {
-                                RowPanels(wide, aPointer, pp, nr, k, cPointer, ldc, m, 0, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
-                            }
-                            continue;
+                            RowPanels(wide, aPointer, pp, nr, k, cPointer, ldc, m, 0, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
                         }
-                        RowPanels(wide, aPointer, panel, stride, k, cPointer, ldc, m, 0, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
+                        continue;
                     }
+                    RowPanels(wide, aPointer, panel, stride, k, cPointer, ldc, m, 0, rowPanels, mr, nr, j, columns, edge, copy, kind, low, high);
                 }
-                finally
-                {
-                    if (packed is not null) ArrayPool<float>.Shared.Return(packed);
-                }
-            });
+            }
+            finally
+            {
+                if (packed is not null) ArrayPool<float>.Shared.Return(packed);
+            }
         }
     }
 
@@ -322,7 +359,7 @@ public static unsafe class Sgemm
         }
     }
 
-    private sealed class Job(GemmShape shape, float* a, float* b, float* c, int ldc, int m, int n, int k, Epilogue epilogue)
+    private readonly struct Job(GemmShape shape, float* a, float* b, float* c, int ldc, int m, int n, int k, Epilogue epilogue)
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int firstRowPanel, int endRowPanel, int firstColumnPanel, int endColumnPanel)

@@ -77,6 +77,7 @@ public static class CpuIntegerProgram
             ConcatStep concat => new Int8Concat(concat),
             PoolStep pool when Int8GlobalAveragePool.Covers(pool) => new Int8GlobalAveragePool(pool, resolved),
             LayoutStep layout when Int8Resize.Covers(layout) => new Int8Resize(layout, resolved),
+            LayoutStep layout when Int8Transpose.Covers(layout) => new Int8Transpose(layout),
             QuantizeStep quantize => new Int8Quantize(quantize, resolved),
             DequantizeStep dequantize => new Int8Dequantize(dequantize),
             _ => step,
@@ -89,7 +90,7 @@ public static class CpuIntegerProgram
 
     /// <summary>Whether a step is one of the fast int8 kernels.</summary>
     public static bool IsFast(IntegerStep step) => step is Int8Convolution or Int8ConvolutionTranspose or Int8Binary or Int8Lookup or Int8MaxPool or Int8Concat
-        or Int8GlobalAveragePool or Int8Resize or Int8Quantize or Int8Dequantize or Int8QuantizeTranspose;
+        or Int8GlobalAveragePool or Int8Resize or Int8Quantize or Int8Dequantize or Int8QuantizeTranspose or Int8Transpose;
 }
 
 /// <summary>A fast step's output array, kept from one run to the next (a new one only when the size changes):
@@ -99,5 +100,15 @@ internal sealed class ReusedBuffer<T>
 {
     private T[]? _array;
 
+    private Core.Tensor? _tensor;
+
     public T[] Get(long length) => _array is { } a && a.Length == length ? a : _array = new T[length];
+
+    /// <summary>A tensor of <paramref name="shape"/> over <paramref name="array"/> (the array <see cref="Get"/> gave): the
+    /// last run's tensor when array and shape are the same, so a steady-state run allocates no tensor either.</summary>
+    public Core.Tensor Wrap(ReadOnlySpan<int> shape, T[] array)
+    {
+        if (_tensor is { } t && ReferenceEquals(t.Data, array) && t.Shape.AsSpan().SequenceEqual(shape)) return t;
+        return _tensor = Core.Tensor.Create(shape.ToArray(), array);
+    }
 }

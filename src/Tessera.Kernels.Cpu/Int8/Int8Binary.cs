@@ -81,7 +81,7 @@ public sealed class Int8Binary : IntegerStep
             _reference.Execute(state);
             return;
         }
-        state.SetInt8(Outputs[0], Tensor.Create(shape, y), _reference.Unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(shape, y), _reference.Unsigned);
     }
 
     /// <summary>When <paramref name="small"/>, aligned to the output's rank, equals the output on a leading run of

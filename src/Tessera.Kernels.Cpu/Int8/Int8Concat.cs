@@ -70,6 +70,6 @@ public sealed class Int8Concat : IntegerStep
             }
             offset += block;
         }
-        state.SetInt8(Outputs[0], Tensor.Create(shape, y), _unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(shape, y), _unsigned);
     }
 }

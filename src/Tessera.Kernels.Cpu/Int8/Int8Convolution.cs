@@ -218,13 +218,13 @@ public sealed unsafe class Int8Convolution : IntegerStep
             var other = state.Int8(Inputs[1]);
             if (!other.Shape.AsSpan().SequenceEqual(plan.OutShape)) throw new InvalidInputException($"the fused Add's operand has shape [{string.Join(",", other.Shape)}], the convolution's output [{string.Join(",", plan.OutShape)}]", Name);
             Gemm(x.As<sbyte>(), lifted, plan.Group, plan.Window, y, other.As<sbyte>());
-            state.SetInt8(Outputs[0], Tensor.Create(plan.OutShape, y), _add.Unsigned);
+            state.SetInt8(Outputs[0], _output.Wrap(plan.OutShape, y), _add.Unsigned);
             return;
         }
         if (_depthwise) Depthwise(x.As<sbyte>(), lifted, plan.Window, y);
         else if (IsStem(plan.Group, plan.Window)) StemRows(x.As<sbyte>(), lifted, plan.Window, y);
         else Gemm(x.As<sbyte>(), lifted, plan.Group, plan.Window, y, null);
-        state.SetInt8(Outputs[0], Tensor.Create(plan.OutShape, y), _reference.Unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(plan.OutShape, y), _reference.Unsigned);
     }
 
     private (int[] Shape, int Group, Window Window, int[] OutShape) Plan(int[] xShape)

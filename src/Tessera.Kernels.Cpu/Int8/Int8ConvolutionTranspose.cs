@@ -143,6 +143,6 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
                 _channels[i % _outChannels].Row(sums.AsSpan(i * plane, plane), 0, default, 0, y.AsSpan(i * plane, plane));
             }
         });
-        state.SetInt8(Outputs[0], Tensor.Create(outShape, y), _reference.Unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(outShape, y), _reference.Unsigned);
     }
 }

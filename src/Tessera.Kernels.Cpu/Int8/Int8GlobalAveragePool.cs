@@ -42,7 +42,7 @@ public sealed class Int8GlobalAveragePool(PoolStep reference, int threads) : Int
             }
         });
         int[] outShape = [x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
-        state.SetInt8(Outputs[0], Tensor.Create(outShape, y), reference.Unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(outShape, y), reference.Unsigned);
     }
 
     /// <summary>The sum of the values, exact.</summary>

@@ -64,6 +64,6 @@ public sealed class Int8Lookup(string name, string kind, string input, string ou
             int start = (int)((long)total * chunk / chunks) & ~63, end = chunk == chunks - 1 ? total : (int)((long)total * (chunk + 1) / chunks) & ~63;
             ByteTable.Unary(source.AsSpan(start, end - start), row, y.AsSpan(start, end - start));
         });
-        state.SetInt8(Outputs[0], Tensor.Create((int[])x.Shape.Clone(), y), unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(x.Shape, y), unsigned);
     }
 }

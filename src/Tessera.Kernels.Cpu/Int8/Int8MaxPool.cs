@@ -67,7 +67,7 @@ public sealed class Int8MaxPool(PoolStep reference, int threads) : IntegerStep(r
             }
         });
         int[] outShape = x.Rank == 3 ? [x.Shape[0], x.Shape[1], ow] : [x.Shape[0], x.Shape[1], oh, ow];
-        state.SetInt8(Outputs[0], Tensor.Create(outShape, y), reference.Unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(outShape, y), reference.Unsigned);
     }
 
     /// <summary>y[oy, ox] = max of x[2oy..2oy+1, 2ox..2ox+1], every window inside the plane: the two rows' maximum,

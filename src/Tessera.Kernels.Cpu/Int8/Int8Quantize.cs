@@ -32,7 +32,7 @@ public sealed class Int8Quantize(QuantizeStep reference, int threads) : IntegerS
         }
         var y = _output.Get(x.Length);
         QuantizeInChunks(x, y, reference.Quantization.Scale, reference.Quantization.ZeroPoint, threads);
-        state.SetInt8(Outputs[0], Tensor.Create((int[])input.Shape.Clone(), y), reference.Unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(input.Shape, y), reference.Unsigned);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -71,7 +71,7 @@ public sealed class Int8QuantizeTranspose : IntegerStep
         for (int d = 0; d < rank; d++) shape[d] = input.Shape[perm[d]];
         var y = _output.Get(n);
         Permute(q, input.Shape, perm, y);
-        state.SetInt8(Outputs[0], Tensor.Create(shape, y), _quantize.Unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(shape, y), _quantize.Unsigned);
     }
 
     /// <summary>y (in the permuted shape, row-major) = x permuted: output index (i0, .., i[r-1]) reads x at

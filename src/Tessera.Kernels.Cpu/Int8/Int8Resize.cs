@@ -58,7 +58,7 @@ public sealed class Int8Resize : IntegerStep
             _plan = plan = new Plan((int[])x.Shape.Clone(), shape, maps, RepeatOf(maps[^1], x.Shape[^1]));
         }
         var y = Gather(x.As<sbyte>(), plan);
-        state.SetInt8(Outputs[0], Tensor.Create((int[])plan.OutputShape.Clone(), y), _reference.Unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(plan.OutputShape, y), _reference.Unsigned);
     }
 
     /// <summary>k when map[j] = j / k for every j and k divides 16 (a row repeated k times), else 0.</summary>

@@ -26,7 +26,15 @@ public static class DepthwiseConvolution
         int chunks = Math.Min(planes, threads <= 1 ? 1 : threads * 4);
         bool phased = plane.StrideX == 1 || (plane.StrideX == 2 && plane.DilationX == 1);
         var layout = phased ? PhaseLayout.Of(plane) : default;
-        CpuParallel.For(chunks, threads, chunk =>
+        CpuParallel.For(chunks, threads, new Planes(x, channels, planes, chunks, phased, layout, plane, w, bias, activation, y, rows3x3));
+    }
+
+    /// <summary>The body of <see cref="Run(float[], int, int, Plane, float[], float[], Activation, float[], int, bool)"/>'s loop
+    /// over chunks of (batch, channel) planes, as a value (no closure per call).</summary>
+    private readonly struct Planes(float[] x, int channels, int planes, int chunks, bool phased, PhaseLayout layout, Plane plane, float[] w, float[]? bias,
+        Activation activation, float[] y, bool rows3x3) : CpuParallel.IParallelBody
+    {
+        public void Run(int chunk)
         {
             var scratch = phased ? System.Buffers.ArrayPool<float>.Shared.Rent(layout.Length + AlignmentSlack) : [];
             for (int job = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; job < end; job++)
@@ -46,7 +54,7 @@ public static class DepthwiseConvolution
                 activation.Apply(output);
             }
             if (phased) System.Buffers.ArrayPool<float>.Shared.Return(scratch);
-        });
+        }
     }
 
     /// <summary>Sizes of the phase planes: rows of the padded input, each phase row wide enough for a vector

@@ -19,7 +19,7 @@ public sealed class FastBinary(Operator reference, CpuKernelOptions options) : F
         var a = context.Input(0);
         var b = context.Input(1);
         if (a.Data is not float[] left || b.Data is not float[] right) return false;
-        var shape = ShapeMath.Broadcast(a.Shape, b.Shape);
+        var shape = a.Shape.AsSpan().SequenceEqual(b.Shape) ? a.Shape : ShapeMath.Broadcast(a.Shape, b.Shape);
         int length = (int)ShapeMath.ElementCount(shape);
         // Write into a full-size operand that dies here (x = x + y in place), else into an arena array.
         var y = a.Length == length && context.CanOverwriteInput(0) ? left
@@ -32,7 +32,7 @@ public sealed class FastBinary(Operator reference, CpuKernelOptions options) : F
         else if (a.Length == y.Length && Block(shape, b.Shape) is { } split) Blocked(op, left, right, y, split, false);
         else if (b.Length == y.Length && Block(shape, a.Shape) is { } flipped) Blocked(op, right, left, y, flipped, true);
         else return false;
-        context.SetOutput(0, Tensor.Create(shape, y));
+        context.SetOutput(0, OutputTensor(context, 0, shape, y));
         return true;
     }
 
@@ -168,7 +168,7 @@ public sealed class FastUnary(Operator reference, CpuKernelOptions options) : Fa
             data.AsSpan().CopyTo(y);
         }
         activation.Value.Apply(y);
-        context.SetOutput(0, Tensor.Create((int[])x.Shape.Clone(), y));
+        context.SetOutput(0, OutputTensor(context, 0, x.Shape, y));
         return true;
     }
 }

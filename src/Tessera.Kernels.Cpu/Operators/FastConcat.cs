@@ -9,21 +9,23 @@ public sealed class FastConcat(Operator reference, CpuKernelOptions options) : F
 {
     protected override bool TryExecute(KernelContext context)
     {
-        var inputs = new List<Tensor>(context.InputCount);
+        Tensor? first = null;
         for (int i = 0; i < context.InputCount; i++)
         {
             if (context.OptionalInput(i) is not { } t) continue;
             if (t.Data is not float[]) return false;
-            inputs.Add(t);
+            first ??= t;
         }
-        if (inputs.Count == 0 || inputs[0].Rank == 0) return false;
-        var first = inputs[0];
+        if (first is null || first.Rank == 0) return false;
         int rank = first.Rank;
         int axis = ShapeMath.NormalizeAxis(context.GetInt("axis"), rank, context.Node.DisplayName);
-        var shape = (int[])first.Shape.Clone();
+        if (rank > 16) return false; // bounded stack use; the reference takes any rank
+        Span<int> shape = stackalloc int[rank];
+        first.Shape.CopyTo(shape);
         shape[axis] = 0;
-        foreach (var t in inputs)
+        for (int i = 0; i < context.InputCount; i++)
         {
+            if (context.OptionalInput(i) is not { } t) continue;
             if (t.Rank != rank) return false;
             for (int d = 0; d < rank; d++)
             {
@@ -37,14 +39,15 @@ public sealed class FastConcat(Operator reference, CpuKernelOptions options) : F
         for (int d = 0; d < axis; d++) outer *= shape[d];
         int outBlock = outer == 0 ? 0 : length / outer;
         int offset = 0;
-        foreach (var t in inputs)
+        for (int i = 0; i < context.InputCount; i++)
         {
+            if (context.OptionalInput(i) is not { } t) continue;
             var source = t.As<float>();
             int block = outer == 0 ? 0 : t.Length / outer;
             for (int o = 0; o < outer && block > 0; o++) source.AsSpan(o * block, block).CopyTo(result.AsSpan(o * outBlock + offset, block));
             offset += block;
         }
-        context.SetOutput(0, Tensor.Create(shape, result));
+        context.SetOutput(0, OutputTensor(context, 0, shape, result));
         return true;
     }
 }

@@ -14,10 +14,18 @@ public sealed class FastConstantOfShape(Operator reference, CpuKernelOptions opt
         var value = context.GetTensor("value");
         if (value is not null && (value.Data is not float[] { Length: 1 } single)) return false;
         if (context.Input(0).Data is not long[] dims) return false;
-        var shape = ShapeMath.ToIntShape(dims, context.Node.DisplayName);
-        var y = context.NewFloats((int)ShapeMath.ElementCount(shape));
+        if (dims.Length > 16) return false; // bounded stack use; the reference takes any rank
+        Span<int> shape = stackalloc int[dims.Length];
+        for (int d = 0; d < dims.Length; d++)
+        {
+            if (dims[d] is < 0 or > int.MaxValue) return false; // the reference reports it
+            shape[d] = (int)dims[d];
+        }
+        long count = ShapeMath.ElementCount(shape);
+        if (count > Tensor.MaxElements) return false;
+        var y = context.NewFloats((int)count);
         Array.Fill(y, value is null ? 0f : ((float[])value.Data)[0]);
-        context.SetOutput(0, Tensor.Create(shape, y));
+        context.SetOutput(0, OutputTensor(context, 0, shape, y));
         return true;
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Tessera.Core;
 using Tessera.Kernels.Cpu.Gemm;
 using Tessera.Kernels.Cpu.Simd;
@@ -26,7 +27,9 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         }
     }
 
-    private PackedMatrix[] PackedWeights(Tensor w, int group) => _packed.Get(w, weights =>
+    private PackedMatrix[] PackedWeights(Tensor w, int group) => _packed.TryGet(w, out var packed) ? packed : PackWeights(w, group);
+
+    private PackedMatrix[] PackWeights(Tensor w, int group) => _packed.Get(w, weights =>
     {
         int groupOut = weights.Shape[0] / group;
         int depth = (int)ShapeMath.ElementCount(weights.Shape.AsSpan(1));
@@ -53,50 +56,86 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
         var b = context.OptionalInput(2);
         if (x.Data is not float[] xData || w.Data is not float[] || (b is not null && b.Data is not float[])) return false;
         if (x.Rank is not (3 or 4) || w.Rank != x.Rank) return false;
-        var activation = Activation.FromFused(context.GetString("activation", string.Empty), context.GetFloats("activation_params") ?? []);
-        if (activation is null) return false;
-        var perm = context.GetInts("output_perm");
-        var (geometry, group) = Convolution.Prepare(context, x.Shape, w.Shape);
-        var outShape = Convolution.OutputShape(x.Shape, w.Shape[0], geometry);
+        var plan = PlanOf(context, x.Shape, w.Shape);
+        if (plan is null) return false;
+        var (activation, perm, group, outShape, plane) = (plan.Activation, plan.Permutation, plan.Group, plan.OutputShape, plan.Plane);
         if (b is not null && b.Length != w.Shape[0]) throw context.Invalid($"bias has {b.Length} values, expected {w.Shape[0]}");
         // FusedConv's fourth input: a residual of the output's shape, added before the activation.
         var z = context.InputCount > 3 ? context.OptionalInput(3) : null;
-        if (z is not null && (z.Data is not float[] || !z.Shape.SequenceEqual(outShape))) return false;
+        if (z is not null && (z.Data is not float[] || !z.Shape.AsSpan().SequenceEqual(outShape))) return false;
         var residual = z?.As<float>();
-        var plane = Plane.Of(x.Shape, geometry);
         var y = context.NewFloats((int)ShapeMath.ElementCount(outShape));
         var bias = b?.As<float>();
         if (w.Shape[1] == 1 && w.Shape[0] == group)
         {
-            DepthwiseConvolution.Run(xData, x.Shape[0], group, plane, w.As<float>(), bias, residual is null ? activation.Value : Activation.None, y, Options.ThreadCount);
+            DepthwiseConvolution.Run(xData, x.Shape[0], group, plane, w.As<float>(), bias, residual is null ? activation : Activation.None, y, Options.ThreadCount);
             if (residual is not null)
             {
                 System.Numerics.Tensors.TensorPrimitives.Add(y.AsSpan(0, residual.Length), residual, y.AsSpan(0, residual.Length));
-                activation.Value.Apply(y.AsSpan(0, residual.Length));
+                activation.Apply(y.AsSpan(0, residual.Length));
             }
         }
         else if (plane.OutHeight * plane.OutWidth * 4 <= Options.Shape.Columns)
         {
-            FewPixels(xData, x.Shape, w.As<float>(), w.Shape[0], group, plane, bias, residual, activation.Value, y);
+            FewPixels(xData, x.Shape, w.As<float>(), w.Shape[0], group, plane, bias, residual, activation, y);
         }
         else if (FewChannelConvolution.Applies(group, x.Shape[1] / group, w.Shape[0], plane))
         {
-            FewChannelConvolution.Run(xData, x.Shape[0], x.Shape[1], plane, w.As<float>(), w.Shape[0], bias, residual, activation.Value, y, Options.ThreadCount);
+            FewChannelConvolution.Run(xData, x.Shape[0], x.Shape[1], plane, w.As<float>(), w.Shape[0], bias, residual, activation, y, Options.ThreadCount);
         }
-        else if (ImplicitConvolution.Applies(Options.Shape, plane, w.Shape[1], activation.Value, residual is not null))
+        else if (ImplicitConvolution.Applies(Options.Shape, plane, w.Shape[1], activation, residual is not null))
         {
             // Stride-1 convolutions and few-channel stems on AVX-512 and AVX2 (SqueezeNet's 3x3 expands and its stem): taps read
             // from a padded copy, no im2col matrix.
-            ImplicitConvolution.Run(Options.Shape, xData, x.Shape[0], x.Shape[1], group, plane, PackedWeights(w, group), bias, activation.Value, y, Options.ThreadCount);
+            ImplicitConvolution.Run(Options.Shape, xData, x.Shape[0], x.Shape[1], group, plane, PackedWeights(w, group), bias, activation, y, Options.ThreadCount);
         }
         else
         {
-            Grouped(xData, x.Shape, PackedWeights(w, group), group, plane, bias, residual, activation.Value, y);
+            Grouped(xData, x.Shape, PackedWeights(w, group), group, plane, bias, residual, activation, y);
         }
-        var result = Tensor.Create(outShape, y);
-        if (perm is not null) result = FastTranspose.Apply(result, perm.Select(p => (int)p).ToArray(), Options.ThreadCount, context.NewFloats(y.Length));
+        var result = plan.Output is { } kept && ReferenceEquals(kept.Data, y) ? kept : plan.Output = Tensor.Create(outShape, y);
+        if (perm is not null) result = FastTranspose.Apply(result, perm, Options.ThreadCount, context.NewFloats(y.Length));
         context.SetOutput(0, result);
         return true;
+    }
+
+    /// <summary>What a node's attributes and input shapes decide, kept per node so that a steady-state run allocates no
+    /// window geometry, plane or shape (<see cref="Output"/>: the last output tensor, reused while the arena hands
+    /// the node the same array).</summary>
+    private sealed class NodePlan(int[] xShape, int[] wShape, Activation activation, int[]? permutation, int group, int[] outputShape, Plane plane)
+    {
+        public int[] XShape { get; } = xShape;
+
+        public int[] WShape { get; } = wShape;
+
+        public Activation Activation { get; } = activation;
+
+        public int[]? Permutation { get; } = permutation;
+
+        public int Group { get; } = group;
+
+        public int[] OutputShape { get; } = outputShape;
+
+        public Plane Plane { get; } = plane;
+
+        public Tensor? Output { get; set; }
+    }
+
+    private readonly ConditionalWeakTable<Node, NodePlan> _plans = new();
+
+    /// <summary>The node's plan for these shapes (made on the first run or when a shape changes), or null when the fused
+    /// activation is not one the kernels apply (the node goes to the reference).</summary>
+    private NodePlan? PlanOf(KernelContext context, int[] xShape, int[] wShape)
+    {
+        if (_plans.TryGetValue(context.Node, out var plan) && plan.XShape.AsSpan().SequenceEqual(xShape) && plan.WShape.AsSpan().SequenceEqual(wShape)) return plan;
+        var activation = Activation.FromFused(context.GetString("activation", string.Empty), context.GetFloats("activation_params") ?? []);
+        if (activation is null) return null;
+        var perm = context.GetInts("output_perm")?.Select(p => (int)p).ToArray();
+        var (geometry, group) = Convolution.Prepare(context, xShape, wShape);
+        var outShape = Convolution.OutputShape(xShape, wShape[0], geometry);
+        plan = new NodePlan((int[])xShape.Clone(), (int[])wShape.Clone(), activation.Value, perm, group, outShape, Plane.Of(xShape, geometry));
+        _plans.AddOrUpdate(context.Node, plan);
+        return plan;
     }
 
     /// <summary>Outputs of a few pixels (Silero's encoder and STFT convolutions: 1 to 8 per channel), where a
@@ -201,14 +240,25 @@ public sealed class FastConvolution(Operator reference, CpuKernelOptions options
                         continue;
                     }
                     // B is X itself (pointwise) or its patches (im2col), packed block by block as the GEMM goes.
-                    Sgemm.PanelPacker pack = direct
-                        ? (first, end, target) => PackedMatrix.PackRight(nr, x.AsSpan(origin, groupIn * inPlane), depth, outPlane, inPlane, 1, first, end, target, first)
-                        : (first, end, target) => PatchPacker.PackBlock(nr, x, origin, groupIn, plane, first, end, target);
-                    Sgemm.MultiplyPackingBlocks(shape, weights[g], outPlane, pack, output, outPlane, epilogue, Options.ThreadCount);
+                    if (direct) Sgemm.MultiplyPackingBlocks(shape, weights[g], outPlane, new ChannelRows(nr, x, origin, groupIn * inPlane, depth, outPlane, inPlane), output, outPlane, epilogue, Options.ThreadCount);
+                    else Sgemm.MultiplyPackingBlocks(shape, weights[g], outPlane, new Patches(nr, x, origin, groupIn, plane), output, outPlane, epilogue, Options.ThreadCount);
                 }
             }
         }
     }
+}
+
+/// <summary>Packs B of a pointwise convolution: X's channel rows as they lie.</summary>
+internal readonly struct ChannelRows(int nr, float[] x, int origin, int length, int depth, int outPlane, int inPlane) : Sgemm.IPanelPacker
+{
+    public void Pack(int firstPanel, int endPanel, float[] target) =>
+        PackedMatrix.PackRight(nr, x.AsSpan(origin, length), depth, outPlane, inPlane, 1, firstPanel, endPanel, target, firstPanel);
+}
+
+/// <summary>Packs B of a convolution as its patches (im2col), block by block.</summary>
+internal readonly struct Patches(int nr, float[] x, int origin, int groupIn, Plane plane) : Sgemm.IPanelPacker
+{
+    public void Pack(int firstPanel, int endPanel, float[] target) => PatchPacker.PackBlock(nr, x, origin, groupIn, plane, firstPanel, endPanel, target);
 }
 
 /// <summary>The 2-D window of a convolution (1-D is 2-D with height 1).</summary>

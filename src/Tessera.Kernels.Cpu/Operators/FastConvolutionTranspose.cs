@@ -26,7 +26,9 @@ public sealed class FastConvolutionTranspose(Operator reference, CpuKernelOption
     }
 
     /// <summary>Per group, A[(m, ky, kx), c] = W[g*Cin/group + c, m, ky, kx].</summary>
-    private PackedMatrix[] PackedWeights(Tensor w, int group) => _packed.Get(w, weights =>
+    private PackedMatrix[] PackedWeights(Tensor w, int group) => _packed.TryGet(w, out var packed) ? packed : PackWeights(w, group);
+
+    private PackedMatrix[] PackWeights(Tensor w, int group) => _packed.Get(w, weights =>
     {
         int groupIn = weights.Shape[0] / group;
         int rows = (int)ShapeMath.ElementCount(weights.Shape.AsSpan(1));

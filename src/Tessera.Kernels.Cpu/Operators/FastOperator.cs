@@ -100,6 +100,24 @@ public abstract class FastOperator(Operator reference, CpuKernelOptions options)
         return Tensor.Create(single.Shape.ToArray(), result);
     }
 
+    private readonly ConditionalWeakTable<Node, Tensor?[]> _outputs = new();
+
+    /// <summary>A float32 output tensor of <paramref name="shape"/> over <paramref name="data"/>: the node's tensor from its
+    /// last run when it wraps the same array with the same shape (the arena hands a node the same array run after run),
+    /// else a new one, so a steady-state run allocates no output tensor.</summary>
+    protected Tensor OutputTensor(KernelContext context, int output, ReadOnlySpan<int> shape, float[] data)
+    {
+        if (!_outputs.TryGetValue(context.Node, out var kept))
+        {
+            kept = new Tensor?[Math.Max(1, context.OutputCount)];
+            _outputs.AddOrUpdate(context.Node, kept);
+        }
+        if (output < kept.Length && kept[output] is { } tensor && ReferenceEquals(tensor.Data, data) && tensor.Shape.AsSpan().SequenceEqual(shape)) return tensor;
+        tensor = Tensor.Create(shape.ToArray(), data);
+        if (output < kept.Length) kept[output] = tensor;
+        return tensor;
+    }
+
     /// <summary>Runs the fast kernel, or returns false (having set nothing) to hand the node to the reference.</summary>
     protected abstract bool TryExecute(KernelContext context);
 
@@ -115,7 +133,11 @@ public sealed class WeightCache<T>
 {
     private readonly ConditionalWeakTable<Tensor, T> _entries = new();
 
-    public T Get(Tensor weights, Func<Tensor, T> pack) => _entries.GetValue(weights, w => pack(w));
+    public T Get(Tensor weights, Func<Tensor, T> pack) => _entries.TryGetValue(weights, out var packed) ? packed : _entries.GetValue(weights, w => pack(w));
+
+    /// <summary>The packed form made earlier, if any (no delegate needed: a caller that tries this first allocates nothing
+    /// once its weights are packed).</summary>
+    public bool TryGet(Tensor weights, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T packed) => _entries.TryGetValue(weights, out packed);
 }
 
 /// <summary>Settings shared by the cpu backend's kernels.</summary>

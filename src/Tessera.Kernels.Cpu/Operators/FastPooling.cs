@@ -21,19 +21,25 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
         if (x.Data is not float[] data || x.Rank is not (3 or 4) || context.IsOutputUsed(1)) return false;
         bool max = context.OpType == "MaxPool";
         if (context.GetInts("kernel_shape") is not { } kernelShape || kernelShape.Length != x.Rank - 2) return false;
-        var geometry = WindowGeometry.Resolve(context, x.Shape[2..].Select(v => (long)v).ToArray(), kernelShape.Select(k => checked((int)k)).ToArray(),
-            context.GetInt("ceil_mode", 0) != 0);
-        if (geometry.Dilations.Any(d => d != 1)) return false;
+        var window = WindowOf(context, x.Shape, kernelShape);
+        if (window is null) return false;
+        var (plane, padBottom, padRight, outShape) = (window.Plane, window.PadBottom, window.PadRight, window.OutputShape);
         bool includePad = context.GetInt("count_include_pad", 0) != 0;
-        var plane = Plane.Of(x.Shape, geometry);
-        int padBottom = x.Rank == 4 ? geometry.PadEnd[0] : 0, padRight = geometry.PadEnd[^1];
-        int[] outShape = [x.Shape[0], x.Shape[1], .. geometry.Output];
         var y = context.NewFloats((int)ShapeMath.ElementCount(outShape));
-        int planes = x.Shape[0] * x.Shape[1], inSize = plane.Height * plane.Width, outSize = plane.OutHeight * plane.OutWidth;
+        int planes = x.Shape[0] * x.Shape[1];
         int threads = Options.ThreadCount;
         int chunks = Math.Min(planes, threads <= 1 ? 1 : threads * 4);
-        CpuParallel.For(chunks, threads, chunk =>
+        CpuParallel.For(chunks, threads, new Planes(data, y, plane, max, includePad, padBottom, padRight, planes, chunks));
+        context.SetOutput(0, OutputTensor(context, 0, outShape, y));
+        return true;
+    }
+
+    /// <summary>The loop over chunks of planes, as a value (no closure per call).</summary>
+    private readonly struct Planes(float[] data, float[] y, Plane plane, bool max, bool includePad, int padBottom, int padRight, int planes, int chunks) : CpuParallel.IParallelBody
+    {
+        public void Run(int chunk)
         {
+            int inSize = plane.Height * plane.Width, outSize = plane.OutHeight * plane.OutWidth;
             for (int p = planes * chunk / chunks, end = planes * (chunk + 1) / chunks; p < end; p++)
             {
                 if (max && TwoByTwo(plane, padBottom, padRight))
@@ -48,9 +54,25 @@ public sealed class FastPooling(Operator reference, CpuKernelOptions options) : 
                 }
                 Pool(data.AsSpan(p * inSize, inSize), plane, max, includePad, padBottom, padRight, y.AsSpan(p * outSize, outSize));
             }
-        });
-        context.SetOutput(0, Tensor.Create(outShape, y));
-        return true;
+        }
+    }
+
+    /// <summary>A node's window for one input shape (kept per node: a steady-state run resolves no geometry).</summary>
+    private sealed record Window(int[] XShape, Plane Plane, int PadBottom, int PadRight, int[] OutputShape);
+
+    private readonly ConditionalWeakTable<Node, Window> _windows = new();
+
+    /// <summary>The node's window for <paramref name="xShape"/>, or null with dilation (the reference runs it).</summary>
+    private Window? WindowOf(KernelContext context, int[] xShape, long[] kernelShape)
+    {
+        if (_windows.TryGetValue(context.Node, out var kept) && kept.XShape.AsSpan().SequenceEqual(xShape)) return kept;
+        var geometry = WindowGeometry.Resolve(context, xShape[2..].Select(v => (long)v).ToArray(), kernelShape.Select(k => checked((int)k)).ToArray(),
+            context.GetInt("ceil_mode", 0) != 0);
+        if (geometry.Dilations.Any(d => d != 1)) return null;
+        var window = new Window((int[])xShape.Clone(), Plane.Of(xShape, geometry), xShape.Length == 4 ? geometry.PadEnd[0] : 0, geometry.PadEnd[^1],
+            [xShape[0], xShape[1], .. geometry.Output]);
+        _windows.AddOrUpdate(context.Node, window);
+        return window;
     }
 
     /// <summary>The 2x2 stride-2 window without padding that every output sees whole.</summary>
@@ -245,7 +267,12 @@ public sealed class FastGlobalPooling(Operator reference, CpuKernelOptions optio
             var plane = data.AsSpan(p * size, size);
             y[p] = max ? TensorPrimitives.Max(plane) : TensorPrimitives.Sum(plane) / size;
         }
-        context.SetOutput(0, Tensor.Create([x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)], y));
+        if (x.Rank > 16) return false; // bounded stack use; the reference takes any rank
+        Span<int> shape = stackalloc int[x.Rank];
+        shape.Fill(1);
+        shape[0] = x.Shape[0];
+        shape[1] = x.Shape[1];
+        context.SetOutput(0, OutputTensor(context, 0, shape, y));
         return true;
     }
 }

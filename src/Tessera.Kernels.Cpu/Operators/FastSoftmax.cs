@@ -30,7 +30,7 @@ public sealed class FastSoftmax(Operator reference, CpuKernelOptions options) : 
                 Row(data.AsSpan(r * length, length), y.AsSpan(r * length, length), log);
             }
         });
-        context.SetOutput(0, Tensor.Create((int[])x.Shape.Clone(), y));
+        context.SetOutput(0, OutputTensor(context, 0, x.Shape, y));
         return true;
     }
 

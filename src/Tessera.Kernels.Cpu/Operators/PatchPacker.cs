@@ -24,7 +24,7 @@ public static class PatchPacker
     }
 
     /// <summary>Packs panels [first, end) into <paramref name="target"/> from its start, on the calling thread
-    /// (one block of <see cref="Gemm.Sgemm.MultiplyPackingBlocks"/>).</summary>
+    /// (one block of <see cref="Gemm.Sgemm.MultiplyPackingBlocks{TPacker}"/>).</summary>
     public static void PackBlock(int panelColumns, float[] source, int offset, int channels, Plane plane, int first, int end, float[] target)
     {
         Span<int> runStart = stackalloc int[panelColumns + 1];

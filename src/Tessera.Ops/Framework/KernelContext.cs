@@ -25,6 +25,10 @@ public sealed class KernelContext : AttributeReader
         Buffers = buffers;
     }
 
+    /// <summary>Forgets the outputs set so far, so that an executor can run the node again with this context (its input
+    /// list refilled in place) instead of allocating a new one per inference.</summary>
+    public void ClearOutputs() => Array.Clear(_outputs);
+
     /// <summary>The session's output arena, or null (then outputs are fresh arrays).</summary>
     public IBufferProvider? Buffers { get; }
 
