@@ -113,6 +113,10 @@ internal static class ConvLowering
             throw new InvalidOperationException($"layer '{conv.Name}': a stored output keeps a copy in the scratchpad only from a single-block array convolution");
         }
         bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null && !keepCopy;
+        // A kept copy written directly: the epilogue's last instruction (the requantize, or the fused elementwise
+        // layer) writes the band's finished pixels into the next layer's padded input layout and the band's store
+        // reads them there, so no vector copy of the tile (one vector pass per output element less).
+        bool direct = keepCopy && residentOutput!.Channels == conv.Output.Channels && storeAlso is null && !plan.RowPairs && !plan.ColumnPairs && plan.VectorPixels == 1;
         var spec = builder.Spec;
         var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint, subsample, stacked, inputView);
         var (window, input, output) = (conv.Window, conv.Input, conv.Output);
@@ -407,13 +411,16 @@ internal static class ConvLowering
                     if (plan.RowPairs || plan.ColumnPairs)
                     {
                     }
-                    else if (toScratchpad)
+                    else if (toScratchpad || (direct && elementwise is null))
                     {
+                        // Directly into the kept layout: the last chunk's last piece lets the band's store go (and, in the
+                        // last band, the consumer's first gemm).
+                        int done = toScratchpad ? toStore : Q.If(lastChunk, Q.Store | Q.If(signalConsumer && lastBand, Q.Compute));
                         var pieces = residentOutput!.Pieces((long)firstRow * width, rows * width);
                         for (int i = 0; i < pieces.Count; i++)
                         {
                             var (offset, count, at) = pieces[i];
-                            var (w, sgl) = Streaming.Tokens(i, pieces.Count, firstVectorWait, releaseAccumulator | toStore);
+                            var (w, sgl) = Streaming.Tokens(i, pieces.Count, firstVectorWait, releaseAccumulator | done);
                             builder.Vector(VectorFunction.Requantize, count / gp, 1, gp * chunk.Width, accAt + offset * chunk.Width, gp * chunk.Width, 0, at + chunk.OutputStart, gp * residentOutput.Channels,
                                 wait: w, signal: sgl, p: p + gp * chunk.Width, perChannel: true);
                         }
@@ -425,7 +432,23 @@ internal static class ConvLowering
                     }
                     columnOffset += chunk.Width;
                 }
-                if (elementwise is not null)
+                if (elementwise is not null && direct)
+                {
+                    // Combine into the kept layout (runs of pixels contiguous there); the store reads them there.
+                    var pieces = residentOutput!.Pieces((long)firstRow * width, rows * width);
+                    for (int i = 0; i < pieces.Count; i++)
+                    {
+                        var (offset, count, at) = pieces[i];
+                        int g = PixelsPerVectorRow(spec, output.Channels, count);
+                        long pitch = (long)g * output.Channels, skip = offset * output.Channels;
+                        var (a, b) = elementwise.ConvIsLeft ? (outAt + skip, operandAt + skip) : (operandAt + skip, outAt + skip);
+                        var (w, sgl) = Streaming.Tokens(i, pieces.Count, Q.If(elementwise.LoadsOperand, Q.Load),
+                            Q.Store | Q.If(elementwise.LoadsOperand && band + 2 < bands, Q.Load) | Q.If(signalConsumer && lastBand, Q.Compute));
+                        builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, count / g, 1, g * output.Channels, a, pitch, 0, at, pitch,
+                            wait: w, signal: sgl, b: b, bStride0: pitch, bStride1: 0, p: elementwiseParameters);
+                    }
+                }
+                else if (elementwise is not null)
                 {
                     // Combine in place: the requantized tile (every channel of the band) with the other operand.
                     // Both tiles are contiguous and the parameters per tensor: rows of g pixels fill the lanes.
@@ -436,7 +459,7 @@ internal static class ConvLowering
                         wait: Q.If(elementwise.LoadsOperand, Q.Load), signal: Q.If(!keepCopy, Q.Store) | Q.If(elementwise.LoadsOperand && band + 2 < bands, Q.Load),
                         b: b, bStride0: pitch, bStride1: 0, p: elementwiseParameters);
                 }
-                if (keepCopy)
+                if (keepCopy && !direct)
                 {
                     // The band's finished tile also into the next layer's padded input layout; the last copy lets
                     // the store go, so the layer's last store (the barrier) comes after every copy.
@@ -454,7 +477,23 @@ internal static class ConvLowering
                 int storeSignal = Q.If(band + 2 < bands, Q.Vector) | Q.If(lastBand, Q.Load);
                 // With a second store (the tile also into a concatenation's channel slice) that one sends the signals.
                 int mainSignal = storeAlso is null ? storeSignal : 0;
-                if (store is not null)
+                if (direct)
+                {
+                    // From the kept layout: one store per run of pixels contiguous there (at most 65,535 bytes each).
+                    var runs = new List<(long Offset, int Count, long At)>();
+                    int most = Math.Max(1, 65535 / output.Channels);
+                    foreach (var (offset, count, at) in residentOutput!.Pieces((long)firstRow * width, rows * width))
+                    {
+                        for (int q = 0; q < count; q += most) runs.Add((offset + q, Math.Min(most, count - q), at + (long)q * output.Channels));
+                    }
+                    for (int i = 0; i < runs.Count; i++)
+                    {
+                        var (offset, count, at) = runs[i];
+                        var (w, sgl) = Streaming.Tokens(i, runs.Count, Q.Vector, mainSignal);
+                        builder.Store(MemoryKind.Activation, at, dram + offset * output.Channels, count * output.Channels, 1, 1, 0, 0, 0, 0, w, sgl);
+                    }
+                }
+                else if (store is not null)
                 {
                     store(outAt, firstRow, rows, block[0].OutputStart, blockChannels, mainSignal);
                 }
@@ -479,14 +518,9 @@ internal static class ConvLowering
     }
 
     /// <summary>Pixels per vector row for an elementwise operation over <paramref name="pixels"/> consecutive pixels of
-    /// <paramref name="channels"/> contiguous channels whose parameters do not depend on the channel: as many as fill
-    /// the vector lanes (a row costs ceil(cols / lanes) cycles), when they divide the pixel count.</summary>
-    internal static int PixelsPerVectorRow(NpuSpec spec, int channels, int pixels)
-    {
-        if (channels >= spec.VectorLanes || spec.VectorLanes % channels != 0) return 1;
-        int g = spec.VectorLanes / channels;
-        return pixels % g == 0 ? g : 1;
-    }
+    /// <paramref name="channels"/> contiguous channels whose parameters do not depend on the channel: the divisor of the
+    /// pixel count with the fewest ceil(g x channels / lanes) / g cycles per pixel (<see cref="VectorLowering.PixelsPerRow"/>).</summary>
+    internal static int PixelsPerVectorRow(NpuSpec spec, int channels, int pixels) => VectorLowering.PixelsPerRow(spec, channels, pixels);
 
     /// <summary>Cycles the DMA channel is free while band <paramref name="band"/> computes: the engine's time for the
     /// band (the cost model's formulas) less the next band's input load.</summary>
