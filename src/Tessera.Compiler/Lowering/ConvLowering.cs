@@ -70,10 +70,13 @@ internal sealed record ResidentOutput(long Base, int Height, int Width, int Chan
 /// earlier convolution): each band's tile is read there, nothing is loaded.</param>
 /// <param name="Self">Both operands are the convolution's output (a concatenation part's rescale, x + x with the
 /// concatenation's scale): the requantized tile is combined with itself, nothing is loaded.</param>
-internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft, long? OtherResident = null, bool Self = false)
+/// <param name="OtherKept">The other operand is kept in the activation scratchpad in another layer's padded input
+/// layout (a block's input that a depthwise layer also reads from there): each band's pixels are read there in runs
+/// contiguous in that layout, nothing is loaded.</param>
+internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft, long? OtherResident = null, bool Self = false, ResidentOutput? OtherKept = null)
 {
     /// <summary>Whether each band loads the other operand's tile (double-buffered, load &lt;-&gt; vector tokens).</summary>
-    public bool LoadsOperand => OtherResident is null && !Self;
+    public bool LoadsOperand => OtherResident is null && OtherKept is null && !Self;
 }
 
 /// <summary>Emits a convolution as a pipelined band loop. Per weight block: its weights (laid out in the
@@ -103,9 +106,9 @@ internal static class ConvLowering
         if (storeAlso is not null && (store is not null || residentOutput is { AlsoStore: false })) throw new InvalidOperationException($"layer '{conv.Name}': a second store needs the layer's own stores");
         if (goFromProducer && (residentInput is null || plan.OnVector)) throw new InvalidOperationException($"layer '{conv.Name}': only an array convolution reading a kept input starts on its producer's token");
         if (signalConsumer && residentOutput is null) throw new InvalidOperationException($"layer '{conv.Name}': only a kept output has a consumer to signal");
-        if (elementwise is not null && (!plan.OneArrayBlock(conv.Output.Channels) || residentOutput is { AlsoStore: false }))
+        if (elementwise is not null && !plan.OneArrayBlock(conv.Output.Channels))
         {
-            throw new InvalidOperationException($"layer '{conv.Name}': an elementwise layer fuses only into a single-block array convolution that stores its output");
+            throw new InvalidOperationException($"layer '{conv.Name}': an elementwise layer fuses only into a single-block array convolution");
         }
         bool keepCopy = residentOutput is { AlsoStore: true };
         if (keepCopy && (!plan.OneArrayBlock(conv.Output.Channels) || store is not null))
@@ -116,7 +119,13 @@ internal static class ConvLowering
         // A kept copy written directly: the epilogue's last instruction (the requantize, or the fused elementwise
         // layer) writes the band's finished pixels into the next layer's padded input layout and the band's store
         // reads them there, so no vector copy of the tile (one vector pass per output element less).
-        bool direct = keepCopy && residentOutput!.Channels == conv.Output.Channels && storeAlso is null && !plan.RowPairs && !plan.ColumnPairs && plan.VectorPixels == 1;
+        // A kept output without a store (no copy either) with a fused elementwise layer: the same, without the store.
+        bool direct = (keepCopy || (toScratchpad && elementwise is not null)) && residentOutput!.Channels == conv.Output.Channels && storeAlso is null
+            && !plan.RowPairs && !plan.ColumnPairs && plan.VectorPixels == 1;
+        if (toScratchpad && elementwise is not null && !direct)
+        {
+            throw new InvalidOperationException($"layer '{conv.Name}': a fused elementwise layer writes a kept output only directly (same channels, no pairs)");
+        }
         var spec = builder.Spec;
         var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint, subsample, stacked, inputView);
         var (window, input, output) = (conv.Window, conv.Input, conv.Output);
@@ -344,7 +353,8 @@ internal static class ConvLowering
                     int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
                     // Written into the scratchpad for the next layer: no store; the layer's last vector instruction
                     // of each weight block is the barrier (it lets the next block's or layer's first load go).
-                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) | Q.If(signalConsumer && lastChunk && lastBand && blockIndex == plan.Blocks.Count - 1, Q.Compute)
+                    int toStore = toScratchpad && elementwise is not null ? 0
+                        : toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) | Q.If(signalConsumer && lastChunk && lastBand && blockIndex == plan.Blocks.Count - 1, Q.Compute)
                         : Q.If(lastChunk && elementwise is null && !keepCopy, Q.Store);
                     long p = parameterBase + parameterAt[j];
                     if (plan.RowPairs)
@@ -411,7 +421,7 @@ internal static class ConvLowering
                     if (plan.RowPairs || plan.ColumnPairs)
                     {
                     }
-                    else if (toScratchpad || (direct && elementwise is null))
+                    else if (elementwise is null && (toScratchpad || direct))
                     {
                         // Directly into the kept layout: the last chunk's last piece lets the band's store go (and, in the
                         // last band, the consumer's first gemm).
@@ -432,32 +442,27 @@ internal static class ConvLowering
                     }
                     columnOffset += chunk.Width;
                 }
-                if (elementwise is not null && direct)
+                if (elementwise is not null)
                 {
-                    // Combine into the kept layout (runs of pixels contiguous there); the store reads them there.
-                    var pieces = residentOutput!.Pieces((long)firstRow * width, rows * width);
-                    for (int i = 0; i < pieces.Count; i++)
+                    // Combine the requantized tile (every channel of the band) with the other operand, in place or (direct)
+                    // into the kept layout, in runs of pixels contiguous in every layout involved. The tiles are
+                    // contiguous and the parameters per tensor: rows of g pixels fill the lanes.
+                    var runs = Runs(direct ? residentOutput : null, elementwise.OtherKept, (long)firstRow * width, rows * width);
+                    int finished = toScratchpad ? Q.If(lastBand, Q.Load) : Q.If(!keepCopy || direct, Q.Store);
+                    for (int i = 0; i < runs.Count; i++)
                     {
-                        var (offset, count, at) = pieces[i];
+                        var (offset, count) = runs[i];
+                        long pixel = (long)firstRow * width + offset, skip = offset * output.Channels;
                         int g = PixelsPerVectorRow(spec, output.Channels, count);
-                        long pitch = (long)g * output.Channels, skip = offset * output.Channels;
-                        var (a, b) = elementwise.ConvIsLeft ? (outAt + skip, operandAt + skip) : (operandAt + skip, outAt + skip);
-                        var (w, sgl) = Streaming.Tokens(i, pieces.Count, Q.If(elementwise.LoadsOperand, Q.Load),
-                            Q.Store | Q.If(elementwise.LoadsOperand && band + 2 < bands, Q.Load) | Q.If(signalConsumer && lastBand, Q.Compute));
-                        builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, count / g, 1, g * output.Channels, a, pitch, 0, at, pitch,
+                        long pitch = (long)g * output.Channels;
+                        long other = elementwise.OtherKept is { } okept ? okept.At((int)(pixel / okept.Width), (int)(pixel % okept.Width)) : operandAt + skip;
+                        long d = direct ? residentOutput!.At((int)(pixel / residentOutput.Width), (int)(pixel % residentOutput.Width)) : outAt + skip;
+                        var (a, b) = elementwise.ConvIsLeft ? (outAt + skip, other) : (other, outAt + skip);
+                        var (w, sgl) = Streaming.Tokens(i, runs.Count, Q.If(elementwise.LoadsOperand, Q.Load),
+                            finished | Q.If(elementwise.LoadsOperand && band + 2 < bands, Q.Load) | Q.If(direct && signalConsumer && lastBand, Q.Compute));
+                        builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, count / g, 1, g * output.Channels, a, pitch, 0, d, pitch,
                             wait: w, signal: sgl, b: b, bStride0: pitch, bStride1: 0, p: elementwiseParameters);
                     }
-                }
-                else if (elementwise is not null)
-                {
-                    // Combine in place: the requantized tile (every channel of the band) with the other operand.
-                    // Both tiles are contiguous and the parameters per tensor: rows of g pixels fill the lanes.
-                    int g = PixelsPerVectorRow(spec, output.Channels, rows * width);
-                    long pitch = (long)g * output.Channels;
-                    var (a, b) = elementwise.ConvIsLeft ? (outAt, operandAt) : (operandAt, outAt);
-                    builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, rows * width / g, 1, g * output.Channels, a, pitch, 0, outAt, pitch,
-                        wait: Q.If(elementwise.LoadsOperand, Q.Load), signal: Q.If(!keepCopy, Q.Store) | Q.If(elementwise.LoadsOperand && band + 2 < bands, Q.Load),
-                        b: b, bStride0: pitch, bStride1: 0, p: elementwiseParameters);
                 }
                 if (keepCopy && !direct)
                 {
@@ -521,6 +526,26 @@ internal static class ConvLowering
     /// <paramref name="channels"/> contiguous channels whose parameters do not depend on the channel: the divisor of the
     /// pixel count with the fewest ceil(g x channels / lanes) / g cycles per pixel (<see cref="VectorLowering.PixelsPerRow"/>).</summary>
     internal static int PixelsPerVectorRow(NpuSpec spec, int channels, int pixels) => VectorLowering.PixelsPerRow(spec, channels, pixels);
+
+    /// <summary>Splits <paramref name="count"/> consecutive pixels from <paramref name="first"/> (row-major) into runs
+    /// contiguous in each given kept layout (a layout with left/right padding breaks at its image rows):
+    /// (offset from first, pixels).</summary>
+    internal static List<(long Offset, int Count)> Runs(ResidentOutput? one, ResidentOutput? other, long first, int count)
+    {
+        var runs = new List<(long, int)>();
+        for (long p = first; p < first + count;)
+        {
+            long end = first + count;
+            foreach (var layout in new[] { one, other })
+            {
+                if (layout is null || layout.Padding.Left + layout.Padding.Right == 0) continue;
+                end = Math.Min(end, (p / layout.Width + 1) * layout.Width);
+            }
+            runs.Add((p - first, (int)(end - p)));
+            p = end;
+        }
+        return runs;
+    }
 
     /// <summary>Cycles the DMA channel is free while band <paramref name="band"/> computes: the engine's time for the
     /// band (the cost model's formulas) less the next band's input load.</summary>
