@@ -92,7 +92,8 @@ public sealed class UtilizationTests(ITestOutputHelper output)
             .Where(p => p.First is ConvLayer c && c.InputChannelsPerGroup == 16 && c.Output.Channels == 16 && c.Window.Taps == 9).ToList();
         Assert.Equal(2, narrow.Count);
         foreach (var (layer, report) in narrow) Assert.True(report.ProgramUtilization >= 0.65, $"{layer.Name}: {report.ProgramUtilization:P1}");
-        Assert.True(hybrid.Report.MacUtilization >= 0.59, $"whole model {hybrid.Report.MacUtilization:P1}");
+        // 60.3 % since the kept copy is written directly (no vector copy of each tile): 20,504 -> 20,248 cycles.
+        Assert.True(hybrid.Report.MacUtilization >= 0.60, $"whole model {hybrid.Report.MacUtilization:P1}");
     }
 
     /// <summary>Whole-model thresholds on small after round 5, after proving the run bit-identical: BlazeFace front
@@ -100,14 +101,36 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     /// stored twice by their producers: 8.1 % -> 10.0 %; pool and elementwise bands balanced, a rescale operand loaded once: 10.4 %) and SqueezeNet
     /// (24.3 % -> 24.6 %; balanced max pool bands and rescales loading their operand once: 27.1 %; pool1 reading conv1's kept output: 28.1 %; round 7: the concatenation rescales in the expand1x1 epilogues, conv10's
     /// input loaded once for its 8 weight blocks and 25-pixel bands: 32.1 %; round 8: stacked kernel rows in the stems: SqueezeNet 33.0 %, BlazeFace 10.5 %;
-    /// round 9: stacked kernel rows beyond the stems, weight prefetch during pools, weight blocks placed at the scratchpad's ends: SqueezeNet 33.8 %).</summary>
+    /// round 9: stacked kernel rows beyond the stems, weight prefetch during pools, weight blocks placed at the scratchpad's ends: SqueezeNet 33.8 %;
+    /// 2026-12-07 night: kept copies written directly, fused Adds with lane-filling rows, a block's input kept for its depthwise layer and its residual Add:
+    /// BlazeFace front 10.7 %, SqueezeNet 33.9 %, BlazeFace back 7.96 % -> 8.19 %).</summary>
     [Theory]
-    [InlineData("blazeface-front", 0.1045)]
-    [InlineData("squeezenet", 0.336)]
+    [InlineData("blazeface-front", 0.1065)]
+    [InlineData("squeezenet", 0.339)]
+    [InlineData("blazeface-back", 0.0815)]
     public void Whole_model_on_small_reaches_its_threshold(string name, double threshold)
     {
         var (_, hybrid) = Run(name, "small");
         Assert.True(hybrid.Report.MacUtilization >= threshold, $"{name}: whole model {hybrid.Report.MacUtilization:P1}");
+    }
+
+    /// <summary>BlazeFace back on small (256x256), after proving the run bit-identical: its 16x16 blocks' 96 -> 96 1x1
+    /// layers (input kept by the depthwise layer, block input kept for the fused residual Add, output kept for the next
+    /// depthwise layer: nothing but weights through DRAM) reach >= 60 % in the program (43-48 % before), and the 18 wide
+    /// layers together >= 45 % (34.4 % before).</summary>
+    [Fact]
+    public void Blazeface_back_wide_layers_on_small()
+    {
+        var (partition, hybrid) = Run("blazeface-back", "small");
+        var wide = partition.Segments.Zip(hybrid.Report.Segments, (s, r) => s.Compiled.Network.Layers.Zip(r.Network.Layers)).SelectMany(p => p)
+            .Where(p => p.First is ConvLayer c && c.Groups == 1 && c.InputChannelsPerGroup >= 32 && c.Output.Channels >= 32)
+            .Select(p => (Conv: (ConvLayer)p.First, Report: p.Second)).ToList();
+        Assert.Equal(18, wide.Count);
+        var blocks = wide.Where(w => w.Conv.Input.Channels == 96 && w.Conv.Output.Channels == 96 && w.Conv.Output.Height == 16).ToList();
+        Assert.Equal(7, blocks.Count);
+        foreach (var (conv, report) in blocks) Assert.True(report.ProgramUtilization >= 0.60, $"{conv.Name}: {report.ProgramUtilization:P1}");
+        double together = wide.Sum(w => w.Report.Macs) / (wide.Sum(w => w.Report.ProgramCycles) * (double)hybrid.Report.ArrayMacs);
+        Assert.True(together >= 0.45, $"wide layers together {together:P1}");
     }
 
     /// <summary>Whole-model MAC utilization as deployed (only the graph's outputs and values read on the CPU
