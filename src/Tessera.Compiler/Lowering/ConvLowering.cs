@@ -131,7 +131,7 @@ internal static class ConvLowering
         var (window, input, output) = (conv.Window, conv.Input, conv.Output);
         int c = input.Channels, width = output.Width;
         long inSlot = ConvPlanner.InputSlot(conv, plan.BandRows), outSlot = ConvPlanner.OutputSlot(conv, plan);
-        long accSlot = ConvPlanner.AccumulatorSlot(conv, plan), parameterBase = 2 * accSlot;
+        long accSlot = ConvPlanner.AccumulatorSlot(conv, plan);
         int engine = plan.OnVector ? Q.Vector : Q.Compute;
         int bands = (output.Height + plan.BandRows - 1) / plan.BandRows;
         var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector, plan.RowPairs, plan.ColumnPairs, plan.VectorPixels)).ToList();
@@ -142,6 +142,11 @@ internal static class ConvLowering
         // the previous layer still runs, into accumulator words that layer does not use (above this layer's two
         // accumulator slots); the engine's go is then a sync on the barrier instead of a load with its DRAM latency.
         int parameterWords = blockConstants.Max(b => b.Parameters.Length) + (elementwise?.Layer.Parameters.Length ?? 0);
+        // Array plans take a third accumulator slot when it fits: a chunk's results leave the array rows + columns - 2
+        // cycles after its last pass, so with two slots the gemm of step s + 2 waited for the epilogue of step s, which
+        // starts only then (the array idled between steps whenever the epilogue is as long as a step's passes).
+        int accSlots = !plan.OnVector && 3 * accSlot + parameterWords <= spec.AccumulatorEntries ? 3 : 2;
+        long parameterBase = accSlots * accSlot;
         long? earlyBase = null;
         if (builder.AccumulatorInUse is { } inUse)
         {
@@ -262,7 +267,7 @@ internal static class ConvLowering
                 for (int j = 0; j < block.Count; j++, step++)
                 {
                     var chunk = block[j];
-                    long accAt = (step % 2) * accSlot;
+                    long accAt = (step % accSlots) * accSlot;
                     bool firstChunk = j == 0, lastChunk = j == block.Count - 1;
                     // The engine's last instruction of a band frees the input slot for band + 2.
                     int releaseInput = Q.If(!fromScratchpad && lastChunk && band + 2 < bands, Q.Load);
@@ -303,7 +308,7 @@ internal static class ConvLowering
                                 {
                                     int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, groupK - k0);
                                     long a = inAt + r * loader.RowBytes + chunk.InputStart + k0;
-                                    int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) | producerReady : 0;
+                                    int wait = pass == 0 ? inputReady | Q.If(step >= accSlots, Q.Vector) | producerReady : 0;
                                     int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
                                     builder.Gemm(pass > 0, width, rows / 2, k, n2, a, window.StrideX * c, 2L * window.StrideY * loader.RowBytes,
                                         weightTile, n2, accAt, n2, wait, signal);
@@ -326,7 +331,7 @@ internal static class ConvLowering
                                 {
                                     int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, pairK - k0);
                                     long a = inAt + (long)ky * window.DilationY * loader.RowBytes + chunk.InputStart + k0;
-                                    int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) | producerReady : 0;
+                                    int wait = pass == 0 ? inputReady | Q.If(step >= accSlots, Q.Vector) | producerReady : 0;
                                     int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
                                     builder.Gemm(pass > 0, width / 2, rows, k, n2, a, 2L * window.StrideX * c, window.StrideY * loader.RowBytes,
                                         weightTile, n2, accAt, n2, wait, signal);
@@ -341,7 +346,7 @@ internal static class ConvLowering
                             {
                                 int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, groupK - k0);
                                 long a = inAt + ((long)ky * window.DilationY * loader.PaddedWidth + kx * window.DilationX) * c + chunk.InputStart + k0;
-                                int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) | producerReady : 0;
+                                int wait = pass == 0 ? inputReady | Q.If(step >= accSlots, Q.Vector) | producerReady : 0;
                                 int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
                                 builder.Gemm(pass > 0, width, rows, k, chunk.Width, a, window.StrideX * c, window.StrideY * loader.RowBytes,
                                     weightTile, chunk.Width, accAt, chunk.Width, wait, signal);
@@ -350,7 +355,7 @@ internal static class ConvLowering
                         }
                         firstVectorWait |= Q.Compute;
                     }
-                    int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
+                    int releaseAccumulator = Q.If(!plan.OnVector && step + accSlots < steps, Q.Compute);
                     // Written into the scratchpad for the next layer: no store; the layer's last vector instruction
                     // of each weight block is the barrier (it lets the next block's or layer's first load go).
                     int toStore = toScratchpad && elementwise is not null ? 0
@@ -518,7 +523,7 @@ internal static class ConvLowering
             }
             builder.EndLayer(toScratchpad ? QueueKind.Vector : QueueKind.Store);
         }
-        builder.AccumulatorInUse = [(0, 2 * accSlot), (parameterBase, parameterBase + parameterWords)];
+        builder.AccumulatorInUse = [(0, accSlots * accSlot), (parameterBase, parameterBase + parameterWords)];
         return plan;
     }
 
