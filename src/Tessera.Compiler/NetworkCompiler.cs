@@ -38,7 +38,7 @@ public static class NetworkCompiler
         var storedTwice = new HashSet<string>();
         var builder = new ProgramBuilder(spec, memory.ArenaBytes);
         var plans = new List<LayerPlan>();
-        var (residentIn, residentOut, limits, residentOperands, inputProducers) = PlanFusion(spec, network, epilogues, placements);
+        var (residentIn, residentOut, limits, residentOperands, inputProducers, keptOperands) = PlanFusion(spec, network, epilogues, placements);
         var prepared = new Dictionary<int, (ConvLayer Conv, ConvPlan Plan)?>();
         var tiled = new Dictionary<int, List<ColumnTile>>();
         (ConvLayer Conv, ConvPlan Plan)? Prepared(int index)
@@ -55,7 +55,7 @@ public static class NetworkCompiler
                     if (epilogues.ContainsKey(index) && !plan.OneArrayBlock(shaped.Output.Channels))
                     {
                         // The elementwise layer cannot ride on this plan: it runs as a layer of its own.
-                        if (residentOperands.ContainsKey(index)) throw new InvalidOperationException($"layer '{conv.Name}': its fused elementwise operand is kept in the scratchpad but the plan cannot fuse it");
+                        if (residentOperands.ContainsKey(index) || keptOperands.ContainsKey(index)) throw new InvalidOperationException($"layer '{conv.Name}': its fused elementwise operand is kept in the scratchpad but the plan cannot fuse it");
                         epilogues.Remove(index);
                         plan = ConvPlanner.Plan(spec, shaped, limit, weightsPreloaded: weightsPreloaded.Contains(index), inputResident: residentIn.ContainsKey(index));
                     }
@@ -156,7 +156,7 @@ public static class NetworkCompiler
             {
                 bool convIsLeft = Reaches(layer.Output.Name, fusedLayer.Left.Name);
                 epilogue = new FusedElementwise(fusedLayer, memory[(convIsLeft ? fusedLayer.Right : fusedLayer.Left).Name], convIsLeft,
-                    residentOperands.TryGetValue(index, out long operandAt) ? operandAt : null, Self: IsSelf(fusedLayer));
+                    residentOperands.TryGetValue(index, out long operandAt) ? operandAt : null, Self: IsSelf(fusedLayer), OtherKept: keptOperands.GetValueOrDefault(index));
                 output = memory[fusedLayer.Output.Name];
                 fusedInto[network.Layers.IndexOf(fusedLayer)] = layer.Name;
             }
@@ -280,7 +280,7 @@ public static class NetworkCompiler
             + (outputPitch is { } p ? $"; written in place into a {p}-channel concatenation" : "")
             + (storeAlso is { } also ? $"; also stored into a {also.Pitch}-channel concatenation" : "")
             + (stackedRows is null ? "" : $"; kernel rows stacked ({conv.Window.KernelHeight} x {conv.Input.Channels} channels per pixel, k = {conv.Window.Taps * conv.Input.Channels})")
-            + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand {(epilogue.OtherResident is null ? "loaded per band" : "read from the scratchpad")}, its output stored)");
+            + (epilogue is null ? "" : $"; {epilogue.Layer.Kind} '{epilogue.Layer.Name}' fused into the epilogue (the other operand {(epilogue.OtherResident is null && epilogue.OtherKept is null ? "loaded per band" : "read from the scratchpad")}, its output {(residentOutput is { AlsoStore: false } ? "kept" : "stored")})");
         return (plan.Describe(shaped) + fused, plan.Cost.Cycles);
     }
 
@@ -331,7 +331,7 @@ public static class NetworkCompiler
     /// convolution whose output only that elementwise layer reads keeps it in the scratchpad (unpadded) and the
     /// consumer's epilogue reads each band's tile there instead of loading it (no store, no load). Consumer index ->
     /// the operand's scratchpad address. <c>InputProducers</c>: consumer index -> the producer of its kept input.</remarks>
-    private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits, Dictionary<int, long> ResidentOperands, Dictionary<int, int> InputProducers) PlanFusion(NpuSpec spec, Network network,
+    private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits, Dictionary<int, long> ResidentOperands, Dictionary<int, int> InputProducers, Dictionary<int, ResidentOutput> KeptOperands) PlanFusion(NpuSpec spec, Network network,
         IReadOnlyDictionary<int, ElementwiseLayer> epilogues, IReadOnlyDictionary<string, (string Concat, int Offset)> placements)
     {
         var residentIn = new Dictionary<int, long>();
@@ -340,6 +340,10 @@ public static class NetworkCompiler
         var limits = new Dictionary<int, long>();
         var residentOperands = new Dictionary<int, long>();
         var inputProducers = new Dictionary<int, int>();
+        // Consumer index -> a kept tensor its fused elementwise layer reads (in another layer's padded layout), and the
+        // region it occupies until then (the consumer's own kept output must not overlap it).
+        var keptOperands = new Dictionary<int, ResidentOutput>();
+        var operandRegions = new Dictionary<int, (long Start, long End)>();
         var readers = new Dictionary<string, int>();
         foreach (var layer in network.Layers)
         {
@@ -443,18 +447,50 @@ public static class NetworkCompiler
             // output, or an elementwise epilogue, which stores) the producer stores it and keeps a copy for the
             // consumer, when it is a single-block array convolution storing its own tile.
             bool copy = fusedLayer is not null || aliases.Any(n => readers.GetValueOrDefault(n) != 1 || outputs.Contains(n));
+            // A block's input kept for both its readers (BlazeFace: x -> depthwise -> 1x1 whose fused Add reads x): the
+            // producer's fused elementwise output is read only by the next layer (b) and by the elementwise layer fused
+            // into the convolution right after b, which reads b's output: kept in b's padded layout, nothing stored,
+            // and that epilogue reads x there (runs contiguous in the layout) instead of loading it.
+            int k = j + 1;
+            bool residual = fusedLayer is not null && aliases.Count == 1 && readers.GetValueOrDefault(tensor.Name) == 2 && !outputs.Contains(tensor.Name)
+                && !placements.ContainsKey(tensor.Name)
+                && k < network.Layers.Count && network.Layers[k] is ConvLayer next && next.Inputs.Count == 1 && next.Input.Name == b.Output.Name
+                && readers.GetValueOrDefault(b.Output.Name) == 1 && !outputs.Contains(b.Output.Name)
+                && epilogues.TryGetValue(k, out var second) && !IsSelf(second) && (second.Left.Name == tensor.Name) != (second.Right.Name == tensor.Name)
+                && network.Layers.IndexOf(second) == k + 1 && second.Output.Pixels == tensor.Pixels && second.Output.Channels == tensor.Channels;
+            if (residual)
+            {
+                residual = Planned(a, capacity, i) is { } alone && alone.OneArrayBlock(a.Output.Channels) && !alone.RowPairs && !alone.ColumnPairs && !alone.OnVector;
+            }
+            if (residual) copy = false;
             if (copy && (a.IsDepthwise || placements.ContainsKey(a.Output.Name) || placements.ContainsKey(tensor.Name))) continue;
             // In the consumer's geometry: the producer writes its pixels in the same row-major order.
             var kept = new ResidentOutput(0, b.Input.Height, b.Input.Width, b.Input.Channels, b.Window.Padding, b.Input.ZeroPoint, copy);
             long size = ProgramBuilder.Align(kept.Bytes);
             (long Start, long End)? input = regions.TryGetValue(i, out var r) ? r : null;
+            (long Start, long End)? operandRegion = operandRegions.TryGetValue(i, out var orr) ? orr : null;
             (long Start, long End) place = (capacity - size, capacity);
-            if (input is { } x && place.Start < x.End) place = (x.Start - size, x.Start);
+            foreach (var busy in new[] { input, operandRegion, input })
+            {
+                if (busy is { } x && place.Start < x.End && x.Start < place.End) place = (x.Start - size, x.Start);
+            }
             if (place.Start < 0) continue;
-            long limitA = Math.Min(input?.Start ?? capacity, place.Start), limitB = place.Start;
+            long limitA = Math.Min(Math.Min(input?.Start ?? capacity, place.Start), operandRegion?.Start ?? capacity), limitB = place.Start;
             var planA = Planned(a, limitA, i);
             if (planA is null || !Plans(b, limitB, j)) continue;
             if (copy && !planA.OneArrayBlock(a.Output.Channels)) continue;
+            if (residual)
+            {
+                // The producer writes directly (one block, no pairs); the convolution after b keeps its Add fused (one
+                // array block) with its bands below the kept tensor. Otherwise nothing is kept for b.
+                var nextConv = (ConvLayer)network.Layers[k];
+                long limitNext = Math.Min(limits.GetValueOrDefault(k, capacity), place.Start);
+                if (!planA.OneArrayBlock(a.Output.Channels) || planA.RowPairs || planA.ColumnPairs || planA.OnVector
+                    || Planned(nextConv, limitNext, k) is not { } nextPlan || !nextPlan.OneArrayBlock(nextConv.Output.Channels)) continue;
+                keptOperands[k] = kept with { Base = place.Start };
+                operandRegions[k] = place;
+                limits[k] = limitNext;
+            }
             residentOut[i] = kept with { Base = place.Start };
             residentIn[j] = place.Start;
             inputProducers[j] = i;
@@ -462,7 +498,7 @@ public static class NetworkCompiler
             limits[i] = limitA;
             limits[j] = limitB;
         }
-        return (residentIn, residentOut, limits, residentOperands, inputProducers);
+        return (residentIn, residentOut, limits, residentOperands, inputProducers, keptOperands);
     }
 
     /// <summary>Elementwise fusion: an Add/Mul right after a (non-depthwise) convolution whose output only it reads

@@ -92,7 +92,9 @@ public sealed class UtilizationTests(ITestOutputHelper output)
             .Where(p => p.First is ConvLayer c && c.InputChannelsPerGroup == 16 && c.Output.Channels == 16 && c.Window.Taps == 9).ToList();
         Assert.Equal(2, narrow.Count);
         foreach (var (layer, report) in narrow) Assert.True(report.ProgramUtilization >= 0.65, $"{layer.Name}: {report.ProgramUtilization:P1}");
-        Assert.True(hybrid.Report.MacUtilization >= 0.59, $"whole model {hybrid.Report.MacUtilization:P1}");
+        // 60.3 % since the kept copy is written directly (no vector copy of each tile): 20,504 -> 20,248 cycles; 61.0 %
+        // with a third accumulator slot (20,021).
+        Assert.True(hybrid.Report.MacUtilization >= 0.605, $"whole model {hybrid.Report.MacUtilization:P1}");
     }
 
     /// <summary>Whole-model thresholds on small after round 5, after proving the run bit-identical: BlazeFace front
@@ -100,14 +102,38 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     /// stored twice by their producers: 8.1 % -> 10.0 %; pool and elementwise bands balanced, a rescale operand loaded once: 10.4 %) and SqueezeNet
     /// (24.3 % -> 24.6 %; balanced max pool bands and rescales loading their operand once: 27.1 %; pool1 reading conv1's kept output: 28.1 %; round 7: the concatenation rescales in the expand1x1 epilogues, conv10's
     /// input loaded once for its 8 weight blocks and 25-pixel bands: 32.1 %; round 8: stacked kernel rows in the stems: SqueezeNet 33.0 %, BlazeFace 10.5 %;
-    /// round 9: stacked kernel rows beyond the stems, weight prefetch during pools, weight blocks placed at the scratchpad's ends: SqueezeNet 33.8 %).</summary>
+    /// round 9: stacked kernel rows beyond the stems, weight prefetch during pools, weight blocks placed at the scratchpad's ends: SqueezeNet 33.8 %;
+    /// 2026-12-07 night: kept copies written directly, fused Adds with lane-filling rows, a block's input kept for its depthwise layer and its residual Add:
+    /// BlazeFace front 10.7 %, SqueezeNet 33.9 %, BlazeFace back 7.96 % -> 8.19 %; a third accumulator slot: BlazeFace front 10.75 %,
+    /// SqueezeNet 34.5 %, BlazeFace back 8.22 %).</summary>
     [Theory]
-    [InlineData("blazeface-front", 0.1045)]
-    [InlineData("squeezenet", 0.336)]
+    [InlineData("blazeface-front", 0.107)]
+    [InlineData("squeezenet", 0.345)]
+    [InlineData("blazeface-back", 0.082)]
     public void Whole_model_on_small_reaches_its_threshold(string name, double threshold)
     {
         var (_, hybrid) = Run(name, "small");
         Assert.True(hybrid.Report.MacUtilization >= threshold, $"{name}: whole model {hybrid.Report.MacUtilization:P1}");
+    }
+
+    /// <summary>BlazeFace back on small (256x256), after proving the run bit-identical: its 16x16 blocks' 96 -> 96 1x1
+    /// layers (input kept by the depthwise layer, block input kept for the fused residual Add, output kept for the next
+    /// depthwise layer: nothing but weights through DRAM; three accumulator slots) reach >= 75 % in the program (48.2 % before
+    /// this round, 78.6 % now), and the 18 wide layers together >= 49.5 % (34.4 % before, 50.0 % now).</summary>
+    [Fact]
+    public void Blazeface_back_wide_layers_on_small()
+    {
+        var (partition, hybrid) = Run("blazeface-back", "small");
+        var wide = partition.Segments.Zip(hybrid.Report.Segments, (s, r) => s.Compiled.Network.Layers.Zip(r.Network.Layers)).SelectMany(p => p)
+            .Where(p => p.First is ConvLayer c && c.Groups == 1 && c.InputChannelsPerGroup >= 32 && c.Output.Channels >= 32)
+            .Select(p => (Conv: (ConvLayer)p.First, Report: p.Second)).ToList();
+        Assert.Equal(18, wide.Count);
+        var blocks = wide.Where(w => w.Conv.Input.Channels == 96 && w.Conv.Output.Channels == 96 && w.Conv.Output.Height == 16).ToList();
+        Assert.Equal(7, blocks.Count);
+        foreach (var (conv, report) in blocks) Assert.True(report.ProgramUtilization >= 0.75, $"{conv.Name}: {report.ProgramUtilization:P1}");
+        double together = wide.Sum(w => w.Report.Macs) / (wide.Sum(w => w.Report.ProgramCycles) * (double)hybrid.Report.ArrayMacs);
+        Assert.True(together >= 0.495, $"wide layers together {together:P1}");
+        Assert.True(wide.Count(w => w.Report.ProgramUtilization >= 0.70) >= 7, "wide layers at >= 70 %");
     }
 
     /// <summary>Whole-model MAC utilization as deployed (only the graph's outputs and values read on the CPU
@@ -116,14 +142,16 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     /// tiny 88.7 %, large 22.2 %; SqueezeNet tiny 69.5 %, large 15.4 %; BlazeFace front tiny 37.2 %, large 4.4 %). SqueezeNet on tiny
     /// 68.8 % since 2026-12-07 (column tiles and channel chunks): its last layer, the global average pool over 5 x 5 x 1000
     /// that did not fit tiny and ran on the host, runs on the NPU in channel chunks (13,218 more cycles, no MACs); every
-    /// other layer's cycles are unchanged (1,246,738).</summary>
+    /// other layer's cycles are unchanged (1,246,738). Raised 2026-12-07 night (kept copies written directly, block inputs kept for
+    /// the residual Add, three accumulator slots): ResNet-8 tiny 89.6 %, large 23.9 %; SqueezeNet tiny 68.9 %, large 15.9 %;
+    /// BlazeFace front tiny 37.4 %, large 4.59 %.</summary>
     [Theory]
-    [InlineData("resnet-8", "tiny", 0.885)]
-    [InlineData("resnet-8", "large", 0.22)]
-    [InlineData("squeezenet", "tiny", 0.685)]
-    [InlineData("squeezenet", "large", 0.15)]
-    [InlineData("blazeface-front", "tiny", 0.37)]
-    [InlineData("blazeface-front", "large", 0.043)]
+    [InlineData("resnet-8", "tiny", 0.895)]
+    [InlineData("resnet-8", "large", 0.238)]
+    [InlineData("squeezenet", "tiny", 0.689)]
+    [InlineData("squeezenet", "large", 0.158)]
+    [InlineData("blazeface-front", "tiny", 0.374)]
+    [InlineData("blazeface-front", "large", 0.0455)]
     public void Whole_model_as_deployed(string name, string configuration, double threshold)
     {
         var (partition, hybrid) = Run(name, configuration);

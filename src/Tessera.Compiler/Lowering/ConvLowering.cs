@@ -70,10 +70,13 @@ internal sealed record ResidentOutput(long Base, int Height, int Width, int Chan
 /// earlier convolution): each band's tile is read there, nothing is loaded.</param>
 /// <param name="Self">Both operands are the convolution's output (a concatenation part's rescale, x + x with the
 /// concatenation's scale): the requantized tile is combined with itself, nothing is loaded.</param>
-internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft, long? OtherResident = null, bool Self = false)
+/// <param name="OtherKept">The other operand is kept in the activation scratchpad in another layer's padded input
+/// layout (a block's input that a depthwise layer also reads from there): each band's pixels are read there in runs
+/// contiguous in that layout, nothing is loaded.</param>
+internal sealed record FusedElementwise(ElementwiseLayer Layer, long OtherDram, bool ConvIsLeft, long? OtherResident = null, bool Self = false, ResidentOutput? OtherKept = null)
 {
     /// <summary>Whether each band loads the other operand's tile (double-buffered, load &lt;-&gt; vector tokens).</summary>
-    public bool LoadsOperand => OtherResident is null && !Self;
+    public bool LoadsOperand => OtherResident is null && OtherKept is null && !Self;
 }
 
 /// <summary>Emits a convolution as a pipelined band loop. Per weight block: its weights (laid out in the
@@ -103,9 +106,9 @@ internal static class ConvLowering
         if (storeAlso is not null && (store is not null || residentOutput is { AlsoStore: false })) throw new InvalidOperationException($"layer '{conv.Name}': a second store needs the layer's own stores");
         if (goFromProducer && (residentInput is null || plan.OnVector)) throw new InvalidOperationException($"layer '{conv.Name}': only an array convolution reading a kept input starts on its producer's token");
         if (signalConsumer && residentOutput is null) throw new InvalidOperationException($"layer '{conv.Name}': only a kept output has a consumer to signal");
-        if (elementwise is not null && (!plan.OneArrayBlock(conv.Output.Channels) || residentOutput is { AlsoStore: false }))
+        if (elementwise is not null && !plan.OneArrayBlock(conv.Output.Channels))
         {
-            throw new InvalidOperationException($"layer '{conv.Name}': an elementwise layer fuses only into a single-block array convolution that stores its output");
+            throw new InvalidOperationException($"layer '{conv.Name}': an elementwise layer fuses only into a single-block array convolution");
         }
         bool keepCopy = residentOutput is { AlsoStore: true };
         if (keepCopy && (!plan.OneArrayBlock(conv.Output.Channels) || store is not null))
@@ -113,12 +116,22 @@ internal static class ConvLowering
             throw new InvalidOperationException($"layer '{conv.Name}': a stored output keeps a copy in the scratchpad only from a single-block array convolution");
         }
         bool fromScratchpad = residentInput is not null, toScratchpad = residentOutput is not null && !keepCopy;
+        // A kept copy written directly: the epilogue's last instruction (the requantize, or the fused elementwise
+        // layer) writes the band's finished pixels into the next layer's padded input layout and the band's store
+        // reads them there, so no vector copy of the tile (one vector pass per output element less).
+        // A kept output without a store (no copy either) with a fused elementwise layer: the same, without the store.
+        bool direct = (keepCopy || (toScratchpad && elementwise is not null)) && residentOutput!.Channels == conv.Output.Channels && storeAlso is null
+            && !plan.RowPairs && !plan.ColumnPairs && plan.VectorPixels == 1;
+        if (toScratchpad && elementwise is not null && !direct)
+        {
+            throw new InvalidOperationException($"layer '{conv.Name}': a fused elementwise layer writes a kept output only directly (same channels, no pairs)");
+        }
         var spec = builder.Spec;
         var loader = new BandLoader(builder, conv.Input, inputDram, conv.Window.Padding, conv.Input.ZeroPoint, subsample, stacked, inputView);
         var (window, input, output) = (conv.Window, conv.Input, conv.Output);
         int c = input.Channels, width = output.Width;
         long inSlot = ConvPlanner.InputSlot(conv, plan.BandRows), outSlot = ConvPlanner.OutputSlot(conv, plan);
-        long accSlot = ConvPlanner.AccumulatorSlot(conv, plan), parameterBase = 2 * accSlot;
+        long accSlot = ConvPlanner.AccumulatorSlot(conv, plan);
         int engine = plan.OnVector ? Q.Vector : Q.Compute;
         int bands = (output.Height + plan.BandRows - 1) / plan.BandRows;
         var blockConstants = plan.Blocks.Select(b => Constants(conv, b, plan.OnVector, plan.RowPairs, plan.ColumnPairs, plan.VectorPixels)).ToList();
@@ -129,6 +142,11 @@ internal static class ConvLowering
         // the previous layer still runs, into accumulator words that layer does not use (above this layer's two
         // accumulator slots); the engine's go is then a sync on the barrier instead of a load with its DRAM latency.
         int parameterWords = blockConstants.Max(b => b.Parameters.Length) + (elementwise?.Layer.Parameters.Length ?? 0);
+        // Array plans take a third accumulator slot when it fits: a chunk's results leave the array rows + columns - 2
+        // cycles after its last pass, so with two slots the gemm of step s + 2 waited for the epilogue of step s, which
+        // starts only then (the array idled between steps whenever the epilogue is as long as a step's passes).
+        int accSlots = !plan.OnVector && 3 * accSlot + parameterWords <= spec.AccumulatorEntries ? 3 : 2;
+        long parameterBase = accSlots * accSlot;
         long? earlyBase = null;
         if (builder.AccumulatorInUse is { } inUse)
         {
@@ -249,7 +267,7 @@ internal static class ConvLowering
                 for (int j = 0; j < block.Count; j++, step++)
                 {
                     var chunk = block[j];
-                    long accAt = (step % 2) * accSlot;
+                    long accAt = (step % accSlots) * accSlot;
                     bool firstChunk = j == 0, lastChunk = j == block.Count - 1;
                     // The engine's last instruction of a band frees the input slot for band + 2.
                     int releaseInput = Q.If(!fromScratchpad && lastChunk && band + 2 < bands, Q.Load);
@@ -290,7 +308,7 @@ internal static class ConvLowering
                                 {
                                     int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, groupK - k0);
                                     long a = inAt + r * loader.RowBytes + chunk.InputStart + k0;
-                                    int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) | producerReady : 0;
+                                    int wait = pass == 0 ? inputReady | Q.If(step >= accSlots, Q.Vector) | producerReady : 0;
                                     int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
                                     builder.Gemm(pass > 0, width, rows / 2, k, n2, a, window.StrideX * c, 2L * window.StrideY * loader.RowBytes,
                                         weightTile, n2, accAt, n2, wait, signal);
@@ -313,7 +331,7 @@ internal static class ConvLowering
                                 {
                                     int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, pairK - k0);
                                     long a = inAt + (long)ky * window.DilationY * loader.RowBytes + chunk.InputStart + k0;
-                                    int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) | producerReady : 0;
+                                    int wait = pass == 0 ? inputReady | Q.If(step >= accSlots, Q.Vector) | producerReady : 0;
                                     int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
                                     builder.Gemm(pass > 0, width / 2, rows, k, n2, a, 2L * window.StrideX * c, window.StrideY * loader.RowBytes,
                                         weightTile, n2, accAt, n2, wait, signal);
@@ -328,7 +346,7 @@ internal static class ConvLowering
                             {
                                 int k0 = slice * spec.ArrayRows, k = Math.Min(spec.ArrayRows, groupK - k0);
                                 long a = inAt + ((long)ky * window.DilationY * loader.PaddedWidth + kx * window.DilationX) * c + chunk.InputStart + k0;
-                                int wait = pass == 0 ? inputReady | Q.If(step >= 2, Q.Vector) | producerReady : 0;
+                                int wait = pass == 0 ? inputReady | Q.If(step >= accSlots, Q.Vector) | producerReady : 0;
                                 int signal = pass == passes - 1 ? Q.Vector | releaseInput : 0;
                                 builder.Gemm(pass > 0, width, rows, k, chunk.Width, a, window.StrideX * c, window.StrideY * loader.RowBytes,
                                     weightTile, chunk.Width, accAt, chunk.Width, wait, signal);
@@ -337,10 +355,11 @@ internal static class ConvLowering
                         }
                         firstVectorWait |= Q.Compute;
                     }
-                    int releaseAccumulator = Q.If(!plan.OnVector && step + 2 < steps, Q.Compute);
+                    int releaseAccumulator = Q.If(!plan.OnVector && step + accSlots < steps, Q.Compute);
                     // Written into the scratchpad for the next layer: no store; the layer's last vector instruction
                     // of each weight block is the barrier (it lets the next block's or layer's first load go).
-                    int toStore = toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) | Q.If(signalConsumer && lastChunk && lastBand && blockIndex == plan.Blocks.Count - 1, Q.Compute)
+                    int toStore = toScratchpad && elementwise is not null ? 0
+                        : toScratchpad ? Q.If(lastChunk && lastBand, Q.Load) | Q.If(signalConsumer && lastChunk && lastBand && blockIndex == plan.Blocks.Count - 1, Q.Compute)
                         : Q.If(lastChunk && elementwise is null && !keepCopy, Q.Store);
                     long p = parameterBase + parameterAt[j];
                     if (plan.RowPairs)
@@ -407,13 +426,16 @@ internal static class ConvLowering
                     if (plan.RowPairs || plan.ColumnPairs)
                     {
                     }
-                    else if (toScratchpad)
+                    else if (elementwise is null && (toScratchpad || direct))
                     {
+                        // Directly into the kept layout: the last chunk's last piece lets the band's store go (and, in the
+                        // last band, the consumer's first gemm).
+                        int done = toScratchpad ? toStore : Q.If(lastChunk, Q.Store | Q.If(signalConsumer && lastBand, Q.Compute));
                         var pieces = residentOutput!.Pieces((long)firstRow * width, rows * width);
                         for (int i = 0; i < pieces.Count; i++)
                         {
                             var (offset, count, at) = pieces[i];
-                            var (w, sgl) = Streaming.Tokens(i, pieces.Count, firstVectorWait, releaseAccumulator | toStore);
+                            var (w, sgl) = Streaming.Tokens(i, pieces.Count, firstVectorWait, releaseAccumulator | done);
                             builder.Vector(VectorFunction.Requantize, count / gp, 1, gp * chunk.Width, accAt + offset * chunk.Width, gp * chunk.Width, 0, at + chunk.OutputStart, gp * residentOutput.Channels,
                                 wait: w, signal: sgl, p: p + gp * chunk.Width, perChannel: true);
                         }
@@ -427,16 +449,27 @@ internal static class ConvLowering
                 }
                 if (elementwise is not null)
                 {
-                    // Combine in place: the requantized tile (every channel of the band) with the other operand.
-                    // Both tiles are contiguous and the parameters per tensor: rows of g pixels fill the lanes.
-                    int g = PixelsPerVectorRow(spec, output.Channels, rows * width);
-                    long pitch = (long)g * output.Channels;
-                    var (a, b) = elementwise.ConvIsLeft ? (outAt, operandAt) : (operandAt, outAt);
-                    builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, rows * width / g, 1, g * output.Channels, a, pitch, 0, outAt, pitch,
-                        wait: Q.If(elementwise.LoadsOperand, Q.Load), signal: Q.If(!keepCopy, Q.Store) | Q.If(elementwise.LoadsOperand && band + 2 < bands, Q.Load),
-                        b: b, bStride0: pitch, bStride1: 0, p: elementwiseParameters);
+                    // Combine the requantized tile (every channel of the band) with the other operand, in place or (direct)
+                    // into the kept layout, in runs of pixels contiguous in every layout involved. The tiles are
+                    // contiguous and the parameters per tensor: rows of g pixels fill the lanes.
+                    var runs = Runs(direct ? residentOutput : null, elementwise.OtherKept, (long)firstRow * width, rows * width);
+                    int finished = toScratchpad ? Q.If(lastBand, Q.Load) : Q.If(!keepCopy || direct, Q.Store);
+                    for (int i = 0; i < runs.Count; i++)
+                    {
+                        var (offset, count) = runs[i];
+                        long pixel = (long)firstRow * width + offset, skip = offset * output.Channels;
+                        int g = PixelsPerVectorRow(spec, output.Channels, count);
+                        long pitch = (long)g * output.Channels;
+                        long other = elementwise.OtherKept is { } okept ? okept.At((int)(pixel / okept.Width), (int)(pixel % okept.Width)) : operandAt + skip;
+                        long d = direct ? residentOutput!.At((int)(pixel / residentOutput.Width), (int)(pixel % residentOutput.Width)) : outAt + skip;
+                        var (a, b) = elementwise.ConvIsLeft ? (outAt + skip, other) : (other, outAt + skip);
+                        var (w, sgl) = Streaming.Tokens(i, runs.Count, Q.If(elementwise.LoadsOperand, Q.Load),
+                            finished | Q.If(elementwise.LoadsOperand && band + 2 < bands, Q.Load) | Q.If(direct && signalConsumer && lastBand, Q.Compute));
+                        builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, count / g, 1, g * output.Channels, a, pitch, 0, d, pitch,
+                            wait: w, signal: sgl, b: b, bStride0: pitch, bStride1: 0, p: elementwiseParameters);
+                    }
                 }
-                if (keepCopy)
+                if (keepCopy && !direct)
                 {
                     // The band's finished tile also into the next layer's padded input layout; the last copy lets
                     // the store go, so the layer's last store (the barrier) comes after every copy.
@@ -454,7 +487,23 @@ internal static class ConvLowering
                 int storeSignal = Q.If(band + 2 < bands, Q.Vector) | Q.If(lastBand, Q.Load);
                 // With a second store (the tile also into a concatenation's channel slice) that one sends the signals.
                 int mainSignal = storeAlso is null ? storeSignal : 0;
-                if (store is not null)
+                if (direct)
+                {
+                    // From the kept layout: one store per run of pixels contiguous there (at most 65,535 bytes each).
+                    var runs = new List<(long Offset, int Count, long At)>();
+                    int most = Math.Max(1, 65535 / output.Channels);
+                    foreach (var (offset, count, at) in residentOutput!.Pieces((long)firstRow * width, rows * width))
+                    {
+                        for (int q = 0; q < count; q += most) runs.Add((offset + q, Math.Min(most, count - q), at + (long)q * output.Channels));
+                    }
+                    for (int i = 0; i < runs.Count; i++)
+                    {
+                        var (offset, count, at) = runs[i];
+                        var (w, sgl) = Streaming.Tokens(i, runs.Count, Q.Vector, mainSignal);
+                        builder.Store(MemoryKind.Activation, at, dram + offset * output.Channels, count * output.Channels, 1, 1, 0, 0, 0, 0, w, sgl);
+                    }
+                }
+                else if (store is not null)
                 {
                     store(outAt, firstRow, rows, block[0].OutputStart, blockChannels, mainSignal);
                 }
@@ -474,18 +523,33 @@ internal static class ConvLowering
             }
             builder.EndLayer(toScratchpad ? QueueKind.Vector : QueueKind.Store);
         }
-        builder.AccumulatorInUse = [(0, 2 * accSlot), (parameterBase, parameterBase + parameterWords)];
+        builder.AccumulatorInUse = [(0, accSlots * accSlot), (parameterBase, parameterBase + parameterWords)];
         return plan;
     }
 
     /// <summary>Pixels per vector row for an elementwise operation over <paramref name="pixels"/> consecutive pixels of
-    /// <paramref name="channels"/> contiguous channels whose parameters do not depend on the channel: as many as fill
-    /// the vector lanes (a row costs ceil(cols / lanes) cycles), when they divide the pixel count.</summary>
-    internal static int PixelsPerVectorRow(NpuSpec spec, int channels, int pixels)
+    /// <paramref name="channels"/> contiguous channels whose parameters do not depend on the channel: the divisor of the
+    /// pixel count with the fewest ceil(g x channels / lanes) / g cycles per pixel (<see cref="VectorLowering.PixelsPerRow"/>).</summary>
+    internal static int PixelsPerVectorRow(NpuSpec spec, int channels, int pixels) => VectorLowering.PixelsPerRow(spec, channels, pixels);
+
+    /// <summary>Splits <paramref name="count"/> consecutive pixels from <paramref name="first"/> (row-major) into runs
+    /// contiguous in each given kept layout (a layout with left/right padding breaks at its image rows):
+    /// (offset from first, pixels).</summary>
+    internal static List<(long Offset, int Count)> Runs(ResidentOutput? one, ResidentOutput? other, long first, int count)
     {
-        if (channels >= spec.VectorLanes || spec.VectorLanes % channels != 0) return 1;
-        int g = spec.VectorLanes / channels;
-        return pixels % g == 0 ? g : 1;
+        var runs = new List<(long, int)>();
+        for (long p = first; p < first + count;)
+        {
+            long end = first + count;
+            foreach (var layout in new[] { one, other })
+            {
+                if (layout is null || layout.Padding.Left + layout.Padding.Right == 0) continue;
+                end = Math.Min(end, (p / layout.Width + 1) * layout.Width);
+            }
+            runs.Add((p - first, (int)(end - p)));
+            p = end;
+        }
+        return runs;
     }
 
     /// <summary>Cycles the DMA channel is free while band <paramref name="band"/> computes: the engine's time for the
