@@ -20,7 +20,8 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILTER = "|".join("FullyQualifiedName~" + n for n in [
-    "Runs_bit_identical", "Int8_model_runs", "Detection_runs_bit_identical", "Recognition_runs_bit_identical"])
+    "Runs_bit_identical", "Int8_model_runs", "Detection_runs_bit_identical", "Recognition_runs_bit_identical",
+    "Detection_at_640x640", "Recognition_at_48x320"])
 
 SUMMARY = re.compile(
     r"(?P<label>.+?) on (?P<config>tiny|small|large): (?P<values>\d+) NPU-produced values identical; "
@@ -34,6 +35,8 @@ BENCH = {
     "ppocr-cls 48x192": ("ppocr-cls", ["x=1x3x48x192"]),
     "ppocr-det [1,3,96,96]": ("ppocr-det", ["x=1x3x96x96"]),
     "ppocr-rec [1,3,48,96]": ("ppocr-rec", ["x=1x3x48x96"]),
+    "ppocr-det [1,3,640,640]": ("ppocr-det", ["x=1x3x640x640"]),
+    "ppocr-rec [1,3,48,320]": ("ppocr-rec", ["x=1x3x48x320"]),
     "blazeface-front 128x128": ("blazeface-front", []),
     "blazeface-back [1,256,256,3]": ("blazeface-back", []),
     # The model declares a fixed 1x3x224x224 input, which bench keeps: its CPU figures are at 224x224.
