@@ -78,9 +78,7 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     public void Resnet8_on_small_reaches_its_utilization_thresholds()
     {
         var (partition, hybrid) = Run("resnet-8", "small");
-        var wide = partition.Segments.Zip(hybrid.Report.Segments, (s, r) => s.Compiled.Network.Layers.Zip(r.Network.Layers)).SelectMany(p => p)
-            .Where(p => p.First is ConvLayer c && c.Groups == 1 && c.InputChannelsPerGroup >= 32 && c.Output.Channels >= 32)
-            .Select(p => (Conv: (ConvLayer)p.First, Report: p.Second)).ToList();
+        var wide = WideLayers(partition, hybrid);
         Assert.Equal(4, wide.Count);
         foreach (var (conv, report) in wide.Where(w => w.Conv.Window.Taps == 9))
         {
@@ -124,9 +122,7 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     public void Blazeface_back_wide_layers_on_small()
     {
         var (partition, hybrid) = Run("blazeface-back", "small");
-        var wide = partition.Segments.Zip(hybrid.Report.Segments, (s, r) => s.Compiled.Network.Layers.Zip(r.Network.Layers)).SelectMany(p => p)
-            .Where(p => p.First is ConvLayer c && c.Groups == 1 && c.InputChannelsPerGroup >= 32 && c.Output.Channels >= 32)
-            .Select(p => (Conv: (ConvLayer)p.First, Report: p.Second)).ToList();
+        var wide = WideLayers(partition, hybrid);
         Assert.Equal(18, wide.Count);
         var blocks = wide.Where(w => w.Conv.Input.Channels == 96 && w.Conv.Output.Channels == 96 && w.Conv.Output.Height == 16).ToList();
         Assert.Equal(7, blocks.Count);
@@ -163,6 +159,12 @@ public sealed class UtilizationTests(ITestOutputHelper output)
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  first layer {stem.Name}: {stem.ProgramCycles} cycles in the program, {stem.ProgramUtilization * 100:F1} %; {stem.Decision}"));
         Assert.True(hybrid.Report.MacUtilization >= threshold, $"{name} on {configuration}: whole model {hybrid.Report.MacUtilization:P1}");
     }
+
+    /// <summary>The run's convolutions with >= 32 input channels per group and >= 32 output channels, beside their reports.</summary>
+    private static List<(ConvLayer Conv, Tessera.Compiler.LayerReport Report)> WideLayers(ModelPartition partition, HybridResult hybrid) =>
+        partition.Segments.Zip(hybrid.Report.Segments, (s, r) => s.Compiled.Network.Layers.Zip(r.Network.Layers)).SelectMany(p => p)
+            .Where(p => p.First is ConvLayer c && c.Groups == 1 && c.InputChannelsPerGroup >= 32 && c.Output.Channels >= 32)
+            .Select(p => (Conv: (ConvLayer)p.First, Report: p.Second)).ToList();
 
     private static (ModelPartition Partition, HybridResult Hybrid) Run(string name, string configuration, List<Tessera.Simulator.TraceEvent>? trace = null)
     {
