@@ -28,6 +28,9 @@ public static class CpuParallel
     /// <summary>50 us: longer spins (300 us, 2 ms) measured no better on the shared 2-core machine, 2 ms clearly worse.</summary>
     public const int DefaultSpinMicroseconds = 50;
 
+    /// <summary>Most loops of one body type in existence (pooled or posted); see <see cref="Loop{TBody}.Rent"/>.</summary>
+    private const int MaxLoopsPerBody = 8;
+
     /// <summary>Most worker threads the process creates (threads beyond 65 per loop are not used).</summary>
     private const int MaxWorkers = 64;
 
@@ -66,6 +69,13 @@ public static class CpuParallel
         int helpers = Math.Min(Math.Min(threads, count) - 1, MaxWorkers);
         EnsureWorkers(helpers);
         var loop = Loop<TBody>.Rent(count, body, helpers);
+        if (loop is null)
+        {
+            // Every loop of this body type is still held by a ticket no worker has taken yet: the workers lag (a
+            // loaded machine), so handing them more would not help; run on this thread and allocate nothing.
+            for (int i = 0; i < count; i++) body.Run(i);
+            return;
+        }
         for (int h = 0; h < helpers; h++) s_tickets.Enqueue(loop);
         s_posted.Release(helpers);
         t_serial = true;
@@ -237,11 +247,23 @@ public static class CpuParallel
         where TBody : struct, IParallelBody
     {
         private static readonly ConcurrentQueue<Loop<TBody>> s_pool = new();
+        private static int s_created;
         private TBody _body;
 
-        public static Loop<TBody> Rent(int count, TBody body, int helpers)
+        /// <summary>A pooled loop, a new one while fewer than <see cref="MaxLoopsPerBody"/> exist, else null (the
+        /// caller runs serially): on a loaded machine a worker can take its tickets many loops late, and each loop
+        /// waiting for it would otherwise be a new allocation.</summary>
+        public static Loop<TBody>? Rent(int count, TBody body, int helpers)
         {
-            if (!s_pool.TryDequeue(out var loop)) loop = new Loop<TBody>();
+            if (!s_pool.TryDequeue(out var loop))
+            {
+                if (Interlocked.Increment(ref s_created) > MaxLoopsPerBody)
+                {
+                    Interlocked.Decrement(ref s_created);
+                    return null;
+                }
+                loop = new Loop<TBody>();
+            }
             loop._body = body;
             loop.Start(count, helpers);
             return loop;

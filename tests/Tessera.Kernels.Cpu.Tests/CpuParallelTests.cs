@@ -37,13 +37,11 @@ public sealed class CpuParallelTests
             lock (seen) seen.Add(Environment.CurrentManagedThreadId);
         });
         Assert.Equal([caller], seen);
-        // Each body blocks until a second thread has entered one: only true if the workers take part.
+        // Each body blocks until a second thread has entered one: only true if the workers take part. The body is its
+        // own struct type, so its loops come from a pool no other test drains (a body type whose loops are all still
+        // posted to lagging workers runs serially).
         using var both = new CountdownEvent(2);
-        CpuParallel.For(2, 2, _ =>
-        {
-            both.Signal();
-            Assert.True(both.Wait(TimeSpan.FromSeconds(30)), "the second index never ran beside the first");
-        });
+        CpuParallel.For(2, 2, new Rendezvous(both, Throw: false));
         Assert.True(CpuParallel.WorkerCount >= 1);
     }
 
@@ -75,12 +73,7 @@ public sealed class CpuParallelTests
     {
         // Both indices are running before either throws, so both errors are caught.
         using var both = new CountdownEvent(2);
-        var error = Assert.Throws<AggregateException>(() => CpuParallel.For(2, 2, i =>
-        {
-            both.Signal();
-            both.Wait(TimeSpan.FromSeconds(30));
-            throw new ArgumentException($"index {i}");
-        }));
+        var error = Assert.Throws<AggregateException>(() => CpuParallel.For(2, 2, new Rendezvous(both, Throw: true)));
         Assert.Equal(["index 0", "index 1"], error.InnerExceptions.Select(e => e.Message).Order());
     }
 
@@ -155,5 +148,61 @@ public sealed class CpuParallelTests
         foreach (var thread in threads) Assert.True(thread.Join(TimeSpan.FromMinutes(2)), "a caller never finished");
         Assert.Null(failure);
         Assert.Equal([(long)rounds * count, (long)rounds * count], sums);
+    }
+
+    /// <summary>A body whose indices each wait (up to 30 s) until both have started; then, with <paramref name="Throw"/>,
+    /// each throws an <see cref="ArgumentException"/> naming its index.</summary>
+    private readonly record struct Rendezvous(CountdownEvent Both, bool Throw) : CpuParallel.IParallelBody
+    {
+        public void Run(int index)
+        {
+            Both.Signal();
+            bool met = Both.Wait(TimeSpan.FromSeconds(30));
+            if (Throw) throw new ArgumentException($"index {index}");
+            Assert.True(met, "the second index never ran beside the first");
+        }
+    }
+}
+
+/// <summary>Loops posted while every worker is busy elsewhere (a loaded machine: the workers take their tickets many
+/// loops late): once a body type has its most loops outstanding, further loops run on the caller and allocate nothing,
+/// with every index still run once. In the allocation collection, so no other test's loops use the workers meanwhile.</summary>
+[Collection("allocation")]
+public sealed class CpuParallelLagTests
+{
+    [Fact]
+    public void Loops_posted_to_busy_workers_run_on_the_caller_without_allocating()
+    {
+        int workers = Math.Max(CpuParallel.WorkerCount, 1);
+        using var release = new ManualResetEventSlim(false);
+        int started = 0;
+        var blocker = new Thread(() => CpuParallel.For(workers + 1, workers + 1, _ =>
+        {
+            Interlocked.Increment(ref started);
+            release.Wait();
+        }));
+        blocker.Start();
+        try
+        {
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref started) == workers + 1, TimeSpan.FromSeconds(30)), "the workers never all took the blocking loop");
+            var sums = new long[1];
+            var body = new Summing(sums);
+            for (int k = 0; k < 12; k++) CpuParallel.For(100, 2, body);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int k = 0; k < 20; k++) CpuParallel.For(100, 2, body);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(0, allocated);
+            Assert.Equal(32L * 4950, sums[0]);
+        }
+        finally
+        {
+            release.Set();
+            Assert.True(blocker.Join(TimeSpan.FromMinutes(1)), "the blocking loop never finished");
+        }
+    }
+
+    private readonly record struct Summing(long[] Sums) : CpuParallel.IParallelBody
+    {
+        public void Run(int index) => Interlocked.Add(ref Sums[0], index);
     }
 }
