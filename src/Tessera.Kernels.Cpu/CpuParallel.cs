@@ -53,9 +53,9 @@ public static class CpuParallel
 
     /// <summary>Whether a hand-off to a worker currently costs about a microsecond: no thread of these loops has been held
     /// off its core in the last <see cref="SharedHoldMilliseconds"/> ms (workers then spin
-    /// <see cref="QuietSpinMicroseconds"/>, and kernels split smaller nodes, see <c>FastOperator</c>). On a loaded machine a
+    /// <see cref="QuietSpinMicroseconds"/>). On a loaded machine a
     /// spinning worker only takes CPU from the caller (measured: 1.5-1.9x slower SqueezeNet at 2 threads under load 21 with a
-    /// 5 ms spin), so there the short spin and the large serial thresholds stay. Always false with TESSERA_CPU_SPIN_US set.</summary>
+    /// 5 ms spin), so there the short spin stays. Always false with TESSERA_CPU_SPIN_US set.</summary>
     public static bool HandOffIsCheap => s_adaptive && Stopwatch.GetTimestamp() - Volatile.Read(ref s_sharedSeen) > s_sharedHoldTicks;
 
     /// <summary>Records a sign that the cores are shared (see <see cref="HandOffIsCheap"/>).</summary>

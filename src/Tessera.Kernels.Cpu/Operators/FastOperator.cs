@@ -30,21 +30,13 @@ public abstract class FastOperator(Operator reference, CpuKernelOptions options)
     /// <summary>Whether the node runs on one thread: by default when its inputs (weights included) hold fewer
     /// than <see cref="CpuKernelOptions.SerialBelowElements"/> elements. A kernel whose work grows with its
     /// output rather than its inputs (Resize) decides itself.</summary>
-    protected virtual bool RunsSerially(KernelContext context) => IsSmall(context, SerialElements);
-
-    /// <summary><see cref="CpuKernelOptions.SerialBelowElements"/>, divided by <see cref="QuietDivisor"/> while a hand-off costs
-    /// about a microsecond (<see cref="CpuParallel.HandOffIsCheap"/>: workers spinning on cores of their own).</summary>
-    private int SerialElements => CpuParallel.HandOffIsCheap ? Options.SerialBelowElements / QuietDivisor : Options.SerialBelowElements;
-
-    /// <summary>How much smaller a node may be and still run in parallel on a quiet machine: 4 (64K input elements,
-    /// 4M multiply-adds).</summary>
-    public const int QuietDivisor = 4;
+    protected virtual bool RunsSerially(KernelContext context) => IsSmall(context, Options.SerialBelowElements);
 
     /// <summary>For kernels whose work is multiply-adds (convolution, MatMul): serial only when the inputs are small
     /// and the node does fewer than <see cref="CpuKernelOptions.SerialBelowMacs"/> of them. A 3x3 convolution on a
     /// 27x27 map has few input elements but tens of millions of multiply-adds, far more than a fork-join costs.</summary>
     protected bool RunsSeriallyForMacs(KernelContext context, long macs) =>
-        IsSmall(context, SerialElements) && macs < (CpuParallel.HandOffIsCheap ? Options.SerialBelowMacs / QuietDivisor : Options.SerialBelowMacs);
+        IsSmall(context, Options.SerialBelowElements) && macs < Options.SerialBelowMacs;
 
     private static bool IsSmall(KernelContext context, int threshold)
     {
