@@ -22,8 +22,46 @@ public static class CpuParallel
     public const int SerialBelowElements = 1 << 18;
 
     /// <summary>How long an idle worker (and a caller waiting for the last index) spins before it blocks, in
-    /// microseconds: <see cref="DefaultSpinMicroseconds"/>, or the environment variable TESSERA_CPU_SPIN_US.</summary>
-    public static int SpinMicroseconds { get; } = int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CPU_SPIN_US"), out int spin) && spin >= 0 ? spin : DefaultSpinMicroseconds;
+    /// microseconds, while the cores look shared (<see cref="HandOffIsCheap"/> false): <see cref="DefaultSpinMicroseconds"/>,
+    /// or the environment variable TESSERA_CPU_SPIN_US, which also turns the quiet-machine mode off (a fixed spin).</summary>
+    public static int SpinMicroseconds { get; } = FixedSpin ?? DefaultSpinMicroseconds;
+
+    private static int? FixedSpin => int.TryParse(Environment.GetEnvironmentVariable("TESSERA_CPU_SPIN_US"), out int spin) && spin >= 0 ? spin : null;
+
+    private static readonly bool s_adaptive = FixedSpin is null;
+
+    /// <summary>How long an idle worker spins before it blocks while <see cref="HandOffIsCheap"/>: long enough to span the
+    /// serial stretches between the parallel loops of one inference, so the worker stays on its own core and takes the
+    /// next loop within a microsecond (ONNX Runtime's workers likewise spin through a run).</summary>
+    public const int QuietSpinMicroseconds = 2000;
+
+    /// <summary>A spinning thread that sees this long pass between two of its own clock reads, or a worker that takes a
+    /// ticket this late while spinning, was held off its core by another thread: the cores are shared.</summary>
+    private const int PreemptedMicroseconds = 200;
+
+    /// <summary>A worker woken from a blocked wait this late means the same (a wake-up on an idle core takes far less).</summary>
+    private const int LateWakeMicroseconds = 2000;
+
+    /// <summary>How long after the last sign of shared cores the machine counts as quiet again.</summary>
+    private const int SharedHoldMilliseconds = 2000;
+
+    private static readonly long s_quietSpinTicks = Stopwatch.Frequency * QuietSpinMicroseconds / 1_000_000;
+    private static readonly long s_preemptedTicks = Stopwatch.Frequency * PreemptedMicroseconds / 1_000_000;
+    private static readonly long s_lateWakeTicks = Stopwatch.Frequency * LateWakeMicroseconds / 1_000_000;
+    private static readonly long s_sharedHoldTicks = Stopwatch.Frequency * SharedHoldMilliseconds / 1000;
+    private static long s_sharedSeen = long.MinValue / 2;
+
+    /// <summary>Whether a hand-off to a worker currently costs about a microsecond: no thread of these loops has been held
+    /// off its core in the last <see cref="SharedHoldMilliseconds"/> ms (workers then spin
+    /// <see cref="QuietSpinMicroseconds"/>). On a loaded machine a
+    /// spinning worker only takes CPU from the caller (measured: 1.5-1.9x slower SqueezeNet at 2 threads under load 21 with a
+    /// 5 ms spin), so there the short spin stays. Always false with TESSERA_CPU_SPIN_US set.</summary>
+    public static bool HandOffIsCheap => s_adaptive && Stopwatch.GetTimestamp() - Volatile.Read(ref s_sharedSeen) > s_sharedHoldTicks;
+
+    /// <summary>Records a sign that the cores are shared (see <see cref="HandOffIsCheap"/>).</summary>
+    internal static void NoteShared() => Volatile.Write(ref s_sharedSeen, Stopwatch.GetTimestamp());
+
+    private static long SpinTicks => HandOffIsCheap ? s_quietSpinTicks : s_spinTicks;
 
     /// <summary>50 us: longer spins (300 us, 2 ms) measured no better on the shared 2-core machine, 2 ms clearly worse.</summary>
     public const int DefaultSpinMicroseconds = 50;
@@ -76,6 +114,7 @@ public static class CpuParallel
             for (int i = 0; i < count; i++) body.Run(i);
             return;
         }
+        loop.Posted = Stopwatch.GetTimestamp();
         for (int h = 0; h < helpers; h++) s_tickets.Enqueue(loop);
         s_posted.Release(helpers);
         t_serial = true;
@@ -143,11 +182,12 @@ public static class CpuParallel
         t_serial = true;
         while (true)
         {
+            bool blocked = false;
             if (!s_posted.Wait(0))
             {
-                long until = Stopwatch.GetTimestamp() + s_spinTicks;
+                long now = Stopwatch.GetTimestamp(), until = now + SpinTicks;
                 bool taken = false;
-                while (Stopwatch.GetTimestamp() < until)
+                while (now < until)
                 {
                     if (s_posted.CurrentCount > 0 && s_posted.Wait(0))
                     {
@@ -155,11 +195,20 @@ public static class CpuParallel
                         break;
                     }
                     Pause();
+                    long next = Stopwatch.GetTimestamp();
+                    if (next - now > s_preemptedTicks) NoteShared();
+                    now = next;
                 }
-                if (!taken) s_posted.Wait();
+                if (!taken)
+                {
+                    s_posted.Wait();
+                    blocked = true;
+                }
             }
             if (s_tickets.TryDequeue(out var loop))
             {
+                long late = Stopwatch.GetTimestamp() - loop.Posted;
+                if (late > (blocked ? s_lateWakeTicks : s_preemptedTicks)) NoteShared();
                 loop.Work();
                 loop.Release();
             }
@@ -184,6 +233,9 @@ public static class CpuParallel
         private List<Exception>? _errors;
 
         public List<Exception>? Errors => _errors;
+
+        /// <summary>When the caller posted the loop's tickets (Stopwatch ticks).</summary>
+        public long Posted { get; set; }
 
         protected void Start(int count, int helpers)
         {
@@ -227,11 +279,14 @@ public static class CpuParallel
         {
             int count = _count;
             if (Volatile.Read(ref _finished) == count) return;
-            long until = Stopwatch.GetTimestamp() + s_spinTicks;
-            while (Stopwatch.GetTimestamp() < until)
+            long now = Stopwatch.GetTimestamp(), until = now + SpinTicks;
+            while (now < until)
             {
                 if (Volatile.Read(ref _finished) == count) return;
                 Pause();
+                long next = Stopwatch.GetTimestamp();
+                if (next - now > s_preemptedTicks) NoteShared();
+                now = next;
             }
             _done.Wait();
         }

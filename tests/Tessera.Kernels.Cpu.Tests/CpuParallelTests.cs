@@ -45,6 +45,22 @@ public sealed class CpuParallelTests
         Assert.True(CpuParallel.WorkerCount >= 1);
     }
 
+    [Fact]
+    public void A_sign_of_shared_cores_ends_the_quiet_mode_and_loops_still_run_every_index()
+    {
+        // Right after a thread of the loops was seen held off its core, a hand-off no longer counts as cheap (workers spin
+        // briefly, kernels keep the large serial thresholds) for SharedHoldMilliseconds.
+        CpuParallel.NoteShared();
+        Assert.False(CpuParallel.HandOffIsCheap);
+        var runs = new int[1000];
+        for (int round = 0; round < 5; round++)
+        {
+            Array.Clear(runs);
+            CpuParallel.For(runs.Length, 2, i => Interlocked.Increment(ref runs[i]));
+            Assert.All(runs, r => Assert.Equal(1, r));
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -172,6 +172,25 @@ public sealed class SgemmTests
         Assert.Equal(336, cases);
     }
 
+    [Theory]
+    [InlineData(1000, 512, 11, 11)] // SqueezeNet's conv10: its 2 MB of weights streamed once (was 4 + 4 + 3 panels)
+    [InlineData(24, 24, 1024, 79)] // BlazeFace's 24 -> 24 pointwise at 128 x 128: 13 blocks of at most 85 panels
+    [InlineData(255, 1024, 16, 6)] // weights above the limit, 6 panels of depth 1024 fill 96K floats: 6 + 6 + 4
+    [InlineData(17, 1024, 16, 2)] // small weights keep 32K-float blocks: 2 panels of depth 1024
+    [InlineData(7, 17, 1, 1)]
+    [InlineData(7, 100_000, 3, 1)] // one panel deeper than any block: one per block
+    public void Strided_blocks_hold_the_panels_evenly_within_their_cache_budget(int m, int k, int panels, int expected)
+    {
+        int perBlock = Sgemm.StridedPanelsPerBlock(m, k, panels);
+        Assert.Equal(expected, perBlock);
+        long limit = (long)m * k > 98304 ? 98304 : 32768;
+        Assert.True(perBlock == 1 || (long)perBlock * k * 16 <= limit);
+        // As few blocks as the budget allows, the panels spread over them.
+        int most = (int)Math.Clamp(limit / Math.Max(1L, k * 16L), 1, panels);
+        int blocks = (panels + most - 1) / most;
+        Assert.Equal((panels + blocks - 1) / blocks, perBlock);
+    }
+
     [Fact]
     public void The_processor_runs_the_portable_kernel_at_least() =>
         Assert.Contains(MicroKernelKind.Portable, GemmShape.Supported);

@@ -213,7 +213,7 @@ public static unsafe class Sgemm
             {
                 if (!wide)
                 {
-                    packed = ArrayPool<float>.Shared.Rent(Math.Max(StridedBlockFloats, k * nr));
+                    packed = ArrayPool<float>.Shared.Rent(Math.Max(1, StridedPanelsPerBlock(m, k, end - first) * k * nr));
                     ColumnBlocks(aPointer, bPointer, ldb, k, cPointer, ldc, m, n, rowPanels, first, end, edge, packed, copy, kind, low, high);
                     return;
                 }
@@ -258,7 +258,7 @@ public static unsafe class Sgemm
         float[] packed, in Epilogue epilogue, ActivationKind kind, float low, float high)
     {
         const int mr = 6, nr = 16;
-        int perBlock = Math.Max(1, StridedBlockFloats / Math.Max(1, k * nr));
+        int perBlock = StridedPanelsPerBlock(m, k, end - first);
         fixed (float* pp = packed)
         {
             for (int j0 = first; j0 < end; j0 += perBlock)
@@ -276,6 +276,26 @@ public static unsafe class Sgemm
             }
         }
     }
+
+    /// <summary>Column panels per block of <see cref="ColumnBlocks"/> for <paramref name="panels"/> panels of depth <paramref name="k"/>:
+    /// blocks of at most <see cref="StridedBlockFloats"/> packed floats, or <see cref="StridedWideBlockFloats"/> when A (m x k)
+    /// is larger than that (every block streams all of A, so fewer blocks save more than the L2 room they cost: SqueezeNet's
+    /// conv10, 2 MB of weights, read its weights in 3 passes of 4 + 4 + 3 panels, now 1), and the panels split evenly
+    /// over the blocks.</summary>
+    internal static int StridedPanelsPerBlock(int m, int k, int panels)
+    {
+        const int nr = 16;
+        if (panels <= 0) return 1;
+        long limit = (long)m * k > StridedWideBlockFloats ? StridedWideBlockFloats : StridedBlockFloats;
+        long panelFloats = Math.Max(1L, (long)k * nr);
+        int most = (int)Math.Clamp(limit / panelFloats, 1, panels);
+        int blocks = (panels + most - 1) / most;
+        return (panels + blocks - 1) / blocks;
+    }
+
+    /// <summary>Packed floats per block (384 KiB, within a 512 KiB L2) when the weights are too large to stay in cache between
+    /// blocks (see <see cref="StridedPanelsPerBlock"/>).</summary>
+    private const int StridedWideBlockFloats = 98304;
 
     /// <summary>Copies column panels [j0, j1) of B (row d at b + d * ldb, n columns) into 16-column k-major panels at
     /// <paramref name="target"/>, zero past column n.</summary>

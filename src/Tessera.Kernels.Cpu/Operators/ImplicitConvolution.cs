@@ -114,7 +114,7 @@ internal static unsafe class ImplicitConvolution
                         if (!pairs)
                         {
                             Avx2Blocks(weights, groupIn, groupOut, depth, channelFloats, outPlane, wide, wq, p.OutWidth, perBlock, bufferPointer, yPointer,
-                                biasPointer, rowPanels, offsetPointer, firstPanel, endPanel, firstBlock, endBlock, tile, kind, low, high);
+                                biasPointer, rowPanels, offsetPointer, firstPanel, endPanel, firstBlock, endBlock, tile, kind, low, high, Is3x3(p));
                             return;
                         }
                         int* segments = stackalloc int[3 * (nr + 1)];
@@ -160,6 +160,10 @@ internal static unsafe class ImplicitConvolution
         }
     }
 
+    /// <summary>A 3x3 kernel at stride 1 and dilation 1: tap (c, ky, kx) lies at c * channelFloats + ky * wq + kx, which
+    /// <see cref="MicroKernels.Avx2Taps3x3"/> unrolls (SqueezeNet's expands, det's 3x3 convolutions).</summary>
+    internal static bool Is3x3(Plane p) => p.KernelHeight == 3 && p.KernelWidth == 3 && p.StrideY == 1 && p.StrideX == 1 && p.DilationY == 1 && p.DilationX == 1;
+
     /// <summary>Most column panels in one AVX2 block (bounds its stack table of segments).</summary>
     private const int MaxBlockPanels = 64;
 
@@ -169,7 +173,7 @@ internal static unsafe class ImplicitConvolution
     /// to 442 KB of weights). The segments of each panel are computed once per block.</summary>
     private static void Avx2Blocks(PackedMatrix[] weights, int groupIn, int groupOut, int depth, int channelFloats, int outPlane, int wide, int wq, int outWidth,
         int perBlock, float* buffer, float* y, float* bias, int rowPanels, int* offsets, int firstPanel, int endPanel, int firstRow, int endRow, float* tile,
-        ActivationKind kind, float low, float high)
+        ActivationKind kind, float low, float high, bool taps3x3)
     {
         const int mr = 6, nr = 16;
         int* segments = stackalloc int[MaxBlockPanels * 3 * (nr + 1)];
@@ -200,7 +204,8 @@ internal static unsafe class ImplicitConvolution
                             // Stored straight into Y when the 16 positions are one run of output pixels and all 6 rows are real.
                             bool direct = count == 1 && segment[2] == nr && rows == mr;
                             float* target = direct ? rowY + segment[1] : tile;
-                            MicroKernels.Avx2Taps(aPanel, groupB, offsets, depth, target, direct ? outPlane : nr, rowBias, kind, low, high);
+                            if (taps3x3) MicroKernels.Avx2Taps3x3(aPanel, groupB, groupIn, channelFloats, wq, target, direct ? outPlane : nr, rowBias, kind, low, high);
+                            else MicroKernels.Avx2Taps(aPanel, groupB, offsets, depth, target, direct ? outPlane : nr, rowBias, kind, low, high);
                             if (!direct) Scatter(tile, nr, rows, segment, count, rowY, outPlane);
                         }
                     }
