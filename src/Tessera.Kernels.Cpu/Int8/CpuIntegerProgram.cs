@@ -6,7 +6,9 @@ namespace Tessera.Kernels.Cpu.Int8;
 /// cover (requantizing convolutions, depthwise included, ungrouped transposed convolutions, Add and Mul with equal
 /// shapes or a per-channel operand as table lookups, lookups, a lookup multiplied by its input as one lookup,
 /// MaxPool, GlobalAveragePool, nearest Resize, quantize and dequantize, a float Transpose read only by a quantize as one
-/// quantize-and-permute step, a convolution and the Add that is its only reader as one step); a folded lookup's
+/// quantize-and-permute step, a convolution and the Add that is its only reader as one step, Add and Mul by a
+/// one-value constant as tables, a chain of tables each read only by the next as one table, and the tables that are
+/// the only reader of a convolution's output in that convolution's epilogue); a folded lookup's
 /// value, and a convolution's output that only its fused Add read, is not made (it had no other use). The fast steps reuse their output arrays from run to run, so the
 /// values of one run's state stay valid until the next run of the same program (graph outputs are made by the
 /// final dequantize, a reference step, and are always fresh). replaced by them; every other step stays the integer
@@ -64,13 +66,16 @@ public static class CpuIntegerProgram
             residual[conv] = add;
             dropped.Add(add);
         }
+        // Covered convolutions without a fused Add, and transposed convolutions, stay reference steps until the
+        // tables below are attached.
         var steps = source.Where(s => !dropped.Contains(s)).Select(step => step switch
         {
             QuantizeStep quantize when permuted.TryGetValue(quantize, out var transpose) => new Int8QuantizeTranspose(transpose, quantize, resolved),
             ConvolutionStep conv when residual.TryGetValue(conv, out var add) => new Int8Convolution(conv, add, resolved, chosen),
-            ConvolutionStep conv when Int8Convolution.Covers(conv) => new Int8Convolution(conv, resolved, chosen),
-            TransposedConvolutionStep transposed when Int8ConvolutionTranspose.Covers(transposed) => new Int8ConvolutionTranspose(transposed, resolved, chosen),
+            ConvolutionStep conv when Int8Convolution.Covers(conv) => conv,
+            TransposedConvolutionStep transposed when Int8ConvolutionTranspose.Covers(transposed) => transposed,
             BinaryStep binary when folded.TryGetValue(binary, out var lookup) => Int8Lookup.Product(lookup, binary, resolved),
+            BinaryStep binary when Int8Lookup.ScalarConstant(binary, program.Constants) is { } scalar => Int8Lookup.OfScalar(binary, scalar, resolved),
             BinaryStep { FloatArithmetic: false } binary => new Int8Binary(binary, resolved),
             LookupStep lookup => Int8Lookup.Of(lookup, resolved),
             PoolStep pool when Int8MaxPool.Covers(pool) => new Int8MaxPool(pool, resolved),
@@ -82,8 +87,78 @@ public static class CpuIntegerProgram
             DequantizeStep dequantize => new Int8Dequantize(dequantize),
             _ => step,
         }).ToList();
+        var tables = FuseTables(steps, program, resolved);
+        for (int i = 0; i < steps.Count; i++)
+        {
+            var then = tables.GetValueOrDefault(steps[i]);
+            if (steps[i] is ConvolutionStep conv && Int8Convolution.Covers(conv))
+            {
+                steps[i] = then is not null ? new Int8Convolution(conv, then, resolved, chosen) : new Int8Convolution(conv, resolved, chosen);
+            }
+            else if (steps[i] is TransposedConvolutionStep transposed && Int8ConvolutionTranspose.Covers(transposed))
+            {
+                steps[i] = new Int8ConvolutionTranspose(transposed, then, resolved, chosen);
+            }
+        }
         return new IntegerProgram(steps, program.Islands, program.Constants, program.Inputs, program.Outputs, program.IntegerOutputs);
     }
+
+    /// <summary>Joins the table steps (<see cref="Int8Lookup"/>) whose input only they read into the step that makes
+    /// it: a table after a table becomes one composed table (HardSwish, then a Mul and an Add by constants: one
+    /// lookup), and the tables after a covered convolution (still its reference step in <paramref name="steps"/>)
+    /// and transposed convolutions are returned, composed, to run in its epilogue. The joined steps are removed from <paramref name="steps"/>;
+    /// their intermediate values are not made (nothing else read them, and they are not outputs).</summary>
+    private static Dictionary<IntegerStep, Int8Lookup> FuseTables(List<IntegerStep> steps, IntegerProgram program, int threads)
+    {
+        var reads = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in steps.SelectMany(s => s.Inputs).Concat(program.Outputs).Concat(program.IntegerOutputs.Values))
+        {
+            reads[name] = reads.GetValueOrDefault(name) + 1;
+        }
+        var producer = new Dictionary<string, int>(StringComparer.Ordinal);
+        var tables = new Dictionary<IntegerStep, Int8Lookup>();
+        var joined = new bool[steps.Count];
+        for (int i = 0; i < steps.Count; i++)
+        {
+            if (steps[i] is Int8Lookup lookup && reads.GetValueOrDefault(lookup.Inputs[0]) == 1 && producer.TryGetValue(lookup.Inputs[0], out int p))
+            {
+                if (steps[p] is Int8Lookup first)
+                {
+                    steps[p] = first.Then(lookup, threads);
+                    joined[i] = true;
+                    producer[lookup.Outputs[0]] = p;
+                    continue;
+                }
+                if (steps[p] is ConvolutionStep or TransposedConvolutionStep && Covered(steps[p]))
+                {
+                    var producing = steps[p];
+                    string made = tables.TryGetValue(producing, out var before) ? before.Outputs[0] : producing.Outputs[0];
+                    if (made == lookup.Inputs[0])
+                    {
+                        tables[producing] = before is null ? lookup : before.Then(lookup, threads);
+                        joined[i] = true;
+                        producer[lookup.Outputs[0]] = p;
+                        continue;
+                    }
+                }
+            }
+            foreach (var name in steps[i].Outputs) producer[name] = i;
+        }
+        int kept = 0;
+        for (int i = 0; i < steps.Count; i++)
+        {
+            if (!joined[i]) steps[kept++] = steps[i];
+        }
+        steps.RemoveRange(kept, steps.Count - kept);
+        return tables;
+    }
+
+    private static bool Covered(IntegerStep step) => step switch
+    {
+        ConvolutionStep conv => Int8Convolution.Covers(conv),
+        TransposedConvolutionStep transposed => Int8ConvolutionTranspose.Covers(transposed),
+        _ => false,
+    };
 
     /// <summary>How many steps of <paramref name="program"/> run on the fast kernels.</summary>
     public static int FastSteps(IntegerProgram program) => program.Steps.Count(IsFast);

@@ -20,6 +20,8 @@ public sealed class Int8Binary : IntegerStep
     private readonly sbyte[] _pairs;
     private readonly AddPlanes? _planes;
     private sbyte[]? _transposed;
+    // ByteTable.Unary's AVX2 form of each 256-entry row of the table and of its transpose, made on first use.
+    private byte[]? _rowDeltas, _transposedDeltas;
     private readonly ReusedBuffer<sbyte> _output = new();
 
     public Int8Binary(BinaryStep reference, int threads) : base(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
@@ -128,14 +130,23 @@ public sealed class Int8Binary : IntegerStep
         // One row of the table per outer index: with the full operand on the right, row (byte)other[o] of the
         // table; on the left, the same row of the transposed table.
         var rows = swapped ? pairs : _transposed ??= Transpose(pairs);
+        var deltas = swapped ? _rowDeltas ??= Deltas(rows) : _transposedDeltas ??= Deltas(rows);
         int outerChunks = Math.Max(1, Math.Min(outer, workers * 4));
         CpuParallel.For(outerChunks, outer < 2 ? 1 : workers, (int chunk) =>
         {
             for (int o = (int)((long)outer * chunk / outerChunks), end = (int)((long)outer * (chunk + 1) / outerChunks); o < end; o++)
             {
-                ByteTable.Unary(full.AsSpan(o * inner, inner), rows.AsSpan((byte)other[o] << 8, 256), y.AsSpan(o * inner, inner));
+                int row = (byte)other[o] << 8;
+                ByteTable.Unary(full.AsSpan(o * inner, inner), rows.AsSpan(row, 256), deltas.AsSpan(row, 256), y.AsSpan(o * inner, inner));
             }
         });
+    }
+
+    private static byte[] Deltas(sbyte[] rows)
+    {
+        var deltas = new byte[rows.Length];
+        for (int r = 0; r < rows.Length; r += 256) ByteTable.Deltas(rows.AsSpan(r, 256)).CopyTo(deltas, r);
+        return deltas;
     }
 
     private static sbyte[] Transpose(sbyte[] pairs)

@@ -54,6 +54,9 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private int[]? _stemOffsets;
     private (int Channels, int PlaneLength, int RowLength) _stemOffsetsFor;
     private (int[] Shape, int Group, Window Window, int[] OutShape)? _plan;
+    // im2col tap table (Taps) and the plane size and window it was made for.
+    private int[] _taps = [];
+    private (int Plane, int Kh, int Kw, int Dh, int Dw) _tapsFor;
     private readonly ReusedBuffer<sbyte> _output = new();
     // A residual Add fused into the GEMM epilogue: each requantized row of up to 256 outputs is added to the other
     // operand's row (the Add's own arithmetic: AddPlanes under AVX512-VBMI, else the Add's 64 KB pair table,
@@ -62,6 +65,9 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private readonly AddPlanes? _addPlanes;
     private readonly sbyte[]? _addPairs;
     private readonly bool _convOnLeft;
+    // A 256-entry table (an elementwise step, or a chain of them, that was the only reader of this step's output)
+    // applied to each output row as it is written (ByteTable.Unary in place); the table's output is the step's.
+    private readonly Int8Lookup? _then;
 
     [ThreadStatic] private static byte[]? t_tile;
     [ThreadStatic] private static int[]? t_scratch;
@@ -69,21 +75,32 @@ public sealed unsafe class Int8Convolution : IntegerStep
     [ThreadStatic] private static byte[]? t_quads;
     [ThreadStatic] private static sbyte[]? t_row;
 
-    public Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa) : this(reference, threads, isa, null) { }
+    public Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa) : this(reference, threads, isa, null, null) { }
+
+    /// <summary>A convolution whose output only <paramref name="then"/> (a table step reading it) reads, as one step:
+    /// each requantized output row goes through the table before it is stored, and the step's output is the table's;
+    /// the convolution's own output is not made.</summary>
+    internal Int8Convolution(ConvolutionStep reference, Int8Lookup then, int threads, Int8Isa isa) : this(reference, threads, isa, null, then) { }
 
     /// <summary>A convolution followed by <paramref name="add"/> (equal shapes, fixed point) of its output and another
     /// value, as one step: the inputs are the convolution's input and the Add's other operand, the output the
     /// Add's; the convolution's own output is not made. Only a GEMM (not depthwise) convolution
     /// (<see cref="CanFuse"/>).</summary>
     internal Int8Convolution(ConvolutionStep reference, BinaryStep add, int threads, Int8Isa isa)
-        : this(reference, threads, isa, (add, add.Inputs[0] == reference.Outputs[0]))
+        : this(reference, threads, isa, (add, add.Inputs[0] == reference.Outputs[0]), null)
     {
     }
 
-    private Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa, (BinaryStep Add, bool ConvOnLeft)? residual)
+    private Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa, (BinaryStep Add, bool ConvOnLeft)? residual, Int8Lookup? then)
         : base(reference.Name, residual is null ? [.. reference.Inputs] : [reference.Inputs[0], Other(residual.Value.Add, residual.Value.ConvOnLeft)],
-            residual is null ? [.. reference.Outputs] : [.. residual.Value.Add.Outputs])
+            then is not null ? [then.Outputs[0]] : residual is null ? [.. reference.Outputs] : [.. residual.Value.Add.Outputs])
     {
+        if (then is not null)
+        {
+            if (residual is not null) throw new ArgumentException("a convolution with a fused Add takes no table", nameof(then));
+            if (then.Inputs[0] != reference.Outputs[0]) throw new ArgumentException($"{then.Name} does not read {reference.Outputs[0]}", nameof(then));
+            _then = then;
+        }
         if (residual is { } fused)
         {
             _add = fused.Add;
@@ -189,7 +206,16 @@ public sealed unsafe class Int8Convolution : IntegerStep
 
     private static string Other(BinaryStep add, bool convOnLeft) => add.Inputs[convOnLeft ? 1 : 0];
 
-    public override string Kind => _add is null ? _reference.Kind : _reference.Kind + "+Add";
+    public override string Kind => (_add is null ? _reference.Kind : _reference.Kind + "+Add") + (_then is null ? "" : "+" + Int8Lookup.Suffix(_then.Kind));
+
+    private bool OutputUnsigned => _then?.Unsigned ?? _reference.Unsigned;
+
+    /// <summary>The fused table (if any) on an output row, in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Then(Span<sbyte> output)
+    {
+        if (_then is { } t) t.Apply(output);
+    }
 
     public override string Parameters => _reference.Parameters + (_add is null ? "" : " add " + _add.Parameters) + (_quads ? " cpu=depthwise-quads" : _depthwise ? " cpu=depthwise" : $" cpu={_isa}");
 
@@ -224,7 +250,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
         if (_depthwise) Depthwise(x.As<sbyte>(), lifted, plan.Window, y);
         else if (IsStem(plan.Group, plan.Window)) StemRows(x.As<sbyte>(), lifted, plan.Window, y);
         else Gemm(x.As<sbyte>(), lifted, plan.Group, plan.Window, y, null);
-        state.SetInt8(Outputs[0], _output.Wrap(plan.OutShape, y), _reference.Unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(plan.OutShape, y), OutputUnsigned);
     }
 
     private (int[] Shape, int Group, Window Window, int[] OutShape) Plan(int[] xShape)
@@ -270,6 +296,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
         var planes = _addPlanes;
         var pairs = _addPairs;
         bool fusedAdd = planes is not null || pairs is not null;
+        int[] taps = pointwise ? [] : Taps(height * width, window);
         bool convOnLeft = _convOnLeft;
         fixed (sbyte* xp = x)
         fixed (sbyte* yp = y)
@@ -300,7 +327,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
                         {
                             int q0 = p0 + i * Int8Gemm.TileColumns, part = Math.Min(Int8Gemm.TileColumns, valid - i * Int8Gemm.TileColumns);
                             if (pointwise) PackPointwise(xg, height * width, _groupChannels, q0, part, tp + i * tileBytes);
-                            else PackPatches(xg, height, width, window, _groupChannels, zx, q0, part, tp + i * tileBytes);
+                            else PackPatches(xg, height, width, window, _groupChannels, zx, q0, part, tp + i * tileBytes, taps);
                             if (_columnSums) ColumnSums(tp + i * tileBytes, k, part, columnSum.Slice(i * Int8Gemm.TileColumns, part));
                         }
                         var packed = _packed[g];
@@ -332,6 +359,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
                                         if (convOnLeft) ByteTable.Binary(row.AsSpan(0, valid), other, pairs, output);
                                         else ByteTable.Binary(other, row.AsSpan(0, valid), pairs, output);
                                     }
+                                    Then(output);
                                 }
                             }
                         }
@@ -404,7 +432,9 @@ public sealed unsafe class Int8Convolution : IntegerStep
                         for (int i = 0; i < StemBlock && block * StemBlock + i < _outChannels; i++)
                         {
                             int m = block * StemBlock + i;
-                            _channels[m].Row(acc.AsSpan(i * ow16, ow), _bias[m], default, 0, y.AsSpan(((image * _outChannels + m) * oh + oy) * ow, ow));
+                            var output = y.AsSpan(((image * _outChannels + m) * oh + oy) * ow, ow);
+                            _channels[m].Row(acc.AsSpan(i * ow16, ow), _bias[m], default, 0, output);
+                            Then(output);
                         }
                     }
                 }
@@ -491,15 +521,35 @@ public sealed unsafe class Int8Convolution : IntegerStep
         }
     }
 
+    /// <summary>Per tap t = (channel, ky, kx) of the weights' order, for <see cref="PackPatches"/>: the channel's plane
+    /// offset, ky * dilation and kx * dilation (three ints), made once per input plane size and window (no divisions
+    /// per tap and tile).</summary>
+    private int[] Taps(int plane, Window window)
+    {
+        int kh = window.KernelHeight, kw = window.KernelWidth, k = _groupChannels * kh * kw;
+        var key = (plane, kh, kw, window.DilationHeight, window.DilationWidth);
+        if (_taps.Length == 3 * k && _tapsFor == key) return _taps;
+        var taps = new int[3 * k];
+        for (int t = 0; t < k; t++)
+        {
+            taps[3 * t] = t / (kh * kw) * plane;
+            taps[3 * t + 1] = t / kw % kh * window.DilationHeight;
+            taps[3 * t + 2] = t % kw * window.DilationWidth;
+        }
+        _tapsFor = key;
+        return _taps = taps;
+    }
+
     /// <summary>General im2col for one tile: k = (channel, ky, kx) in the weights' order; a tap outside the input
     /// reads the input zero point, so it adds nothing to the sum of (x - zx)(w - zw). The tile's columns are split
     /// into runs inside one output row; with stride 1 a run reads a contiguous stretch of the input row (copied,
     /// the ends past the input filled with the zero point), then four taps are interleaved at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackPatches(sbyte* x, int height, int width, Window window, int channels, int zx, int p0, int valid, byte* tile)
+    private static void PackPatches(sbyte* x, int height, int width, Window window, int channels, int zx, int p0, int valid, byte* tile, int[] taps)
     {
         int ow = window.OutputWidth, kh = window.KernelHeight, kw = window.KernelWidth;
         int k = channels * kh * kw, kGroups = Int8Gemm.KGroups(k);
+        if (taps.Length != 3 * k) throw new ArgumentException("one plane offset and two tap offsets per k", nameof(taps));
         const int columns = Int8Gemm.TileColumns;
         Span<int> runStart = stackalloc int[columns + 1];
         Span<int> runRow = stackalloc int[columns + 1];
@@ -529,12 +579,12 @@ public sealed unsafe class Int8Convolution : IntegerStep
                 sources[t4] = (nint)buffer;
                 if (t >= k || valid < columns) new Span<sbyte>(buffer, columns).Clear();
                 if (t >= k) continue;
-                int c = t / (kh * kw), ky = t / kw % kh, kx = t % kw;
-                sbyte* plane = x + (long)c * height * width;
+                sbyte* plane = x + taps[3 * t];
+                int dy = taps[3 * t + 1], dx = taps[3 * t + 2];
                 if (whole)
                 {
-                    int iy = runRow[0] * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
-                    int ix0 = runColumn[0] - window.PadLeft + kx * window.DilationWidth;
+                    int iy = runRow[0] * window.StrideHeight - window.PadTop + dy;
+                    int ix0 = runColumn[0] - window.PadLeft + dx;
                     if ((uint)iy < (uint)height && ix0 >= 0 && ix0 + columns <= width)
                     {
                         sources[t4] = (nint)(plane + (long)iy * width + ix0);
@@ -544,7 +594,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
                 for (int r = 0; r < runs; r++)
                 {
                     int j0 = runStart[r], length = runStart[r + 1] - j0;
-                    int iy = runRow[r] * window.StrideHeight - window.PadTop + ky * window.DilationHeight;
+                    int iy = runRow[r] * window.StrideHeight - window.PadTop + dy;
                     var destination = new Span<sbyte>(buffer + j0, length);
                     if ((uint)iy >= (uint)height)
                     {
@@ -552,7 +602,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
                         continue;
                     }
                     sbyte* source = plane + (long)iy * width;
-                    int ix0 = runColumn[r] * window.StrideWidth - window.PadLeft + kx * window.DilationWidth;
+                    int ix0 = runColumn[r] * window.StrideWidth - window.PadLeft + dx;
                     if (window.StrideWidth == 1)
                     {
                         int left = Math.Clamp(-ix0, 0, length);
@@ -760,6 +810,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
             DepthwiseRow(phases, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
             _channels[c].Row(acc[..ow], _bias[c], default, 0, output.Slice(oy * ow, ow));
         }
+        Then(output);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -875,6 +926,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
             else DepthwisePairRow<Avx2Pairs>(pairs, rows, rowLength, sx, oy * window.StrideHeight, window, weights, ow, acc);
             _channels[c].Row(acc.AsSpan(0, ow), _bias[c], default, 0, output.Slice(oy * ow, ow));
         }
+        Then(output);
     }
 
     /// <summary>3x3, stride 1, dilation 1 depthwise under AVX2 (no VNNI): the int16 plane of x - zx only (no pair
@@ -935,6 +987,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
                 }
             }
         }
+        Then(output);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static void Step(ref short plane, nuint i0, nuint i1, nuint i2, nuint i3, Vector256<short> u, Vector256<short> v, Vector256<short> e, Vector256<short> f,
@@ -1013,6 +1066,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
             }
             _channels[c].Row(acc.AsSpan(0, count * ow), _bias[c], default, 0, output.Slice(oy0 * ow, count * ow));
         }
+        Then(output);
     }
 
     /// <summary>The padded int16 plane of x - zx, one row per padded input row, not split by stride: row r, column j
@@ -1234,6 +1288,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
             for (int i = 0; i < count; i++) DepthwiseQuadRow(quads, rows, length, sx, (oy0 + i) * window.StrideHeight, window, weights, ow, acc, i * ow);
             _channels[c].Row(acc.AsSpan(0, count * ow), _quadOffset[c], default, 0, output.Slice(oy0 * ow, count * ow));
         }
+        Then(output);
     }
 
     /// <summary>Output rows per requantization call in the quad kernel: up to 512 values, at least one row.</summary>

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Tessera.Core;
 using Tessera.Integer;
 
@@ -8,7 +10,9 @@ namespace Tessera.Kernels.Cpu.Int8;
 /// GEMM gives, for every input position, the contribution to each (output channel, ky, kx) (rows: the weights
 /// transposed to [out x k x k][in], packed once; columns: input positions), which is scattered into int32 output
 /// planes that start at the bias, then each channel is requantized. Tiles of input positions run in parallel when
-/// the kernel does not exceed the stride (no two positions write the same output); otherwise on one thread.</summary>
+/// the kernel does not exceed the stride (no two positions write the same output); otherwise on one thread. When the
+/// kernel tiles the output exactly (kernel = stride, no padding: a DB head's 2x2 stride-2 upsampling) each output row is
+/// interleaved from the GEMM rows and requantized directly (<see cref="TiledRows"/>).</summary>
 public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
 {
     private readonly TransposedConvolutionStep _reference;
@@ -22,9 +26,23 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
     private readonly ReusedBuffer<int> _sums = new();
     private readonly ReusedBuffer<sbyte> _output = new();
 
-    public Int8ConvolutionTranspose(TransposedConvolutionStep reference, int threads, Int8Isa isa)
-        : base(reference.Name, [.. reference.Inputs], [.. reference.Outputs])
+    private readonly int[] _bias;
+    // A table step that was the only reader of the output, applied to each output row (see Int8Convolution).
+    private readonly Int8Lookup? _then;
+
+    [ThreadStatic] private static byte[]? t_tiles;
+    [ThreadStatic] private static int[]? t_sums;
+    [ThreadStatic] private static int[]? t_line;
+
+    public Int8ConvolutionTranspose(TransposedConvolutionStep reference, int threads, Int8Isa isa) : this(reference, null, threads, isa) { }
+
+    /// <summary>The transposed convolution followed by <paramref name="then"/>, a table step that is the only reader of
+    /// its output, as one step whose output is the table's.</summary>
+    internal Int8ConvolutionTranspose(TransposedConvolutionStep reference, Int8Lookup? then, int threads, Int8Isa isa)
+        : base(reference.Name, [.. reference.Inputs], then is null ? [.. reference.Outputs] : [then.Outputs[0]])
     {
+        if (then is not null && then.Inputs[0] != reference.Outputs[0]) throw new ArgumentException($"{then.Name} does not read {reference.Outputs[0]}", nameof(then));
+        _then = then;
         _reference = reference;
         _threads = threads;
         _isa = isa;
@@ -51,6 +69,7 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
             _rowOffset[r] = unchecked(-(128 + zx) * sums[r] + _inChannels * zx * zw);
         }
         _columnSums = _rowZero.Any(z => z != 0);
+        _bias = reference.Bias ?? new int[_outChannels];
         var q = reference.Requantizer;
         _channels = Enumerable.Range(0, _outChannels).Select(m =>
         {
@@ -59,7 +78,7 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
         }).ToArray();
     }
 
-    public override string Kind => _reference.Kind;
+    public override string Kind => _reference.Kind + (_then is null ? "" : "+" + Int8Lookup.Suffix(_then.Kind));
 
     public override string Parameters => _reference.Parameters + $" cpu={_isa}";
 
@@ -75,6 +94,14 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
         if (lifted[1] != _inChannels) throw new InvalidInputException($"input has {lifted[1]} channels, ConvTranspose weights expect {_inChannels}", Name);
         int oh = window.OutputHeight, ow = window.OutputWidth, plane = oh * ow, positions = height * width;
         int[] outShape = x.Rank == 3 ? [batch, _outChannels, ow] : [batch, _outChannels, oh, ow];
+        bool unsigned = _then?.Unsigned ?? _reference.Unsigned;
+        if (Tiled(window, height, width))
+        {
+            var output = _output.Get((long)batch * _outChannels * plane);
+            TiledRows(x.As<sbyte>(), batch, height, width, output);
+            state.SetInt8(Outputs[0], _output.Wrap(outShape, output), unsigned);
+            return;
+        }
         var sums = _sums.Get(batch * _outChannels * plane);
         var bias = _reference.Bias;
         for (int n = 0; n < batch; n++)
@@ -141,8 +168,109 @@ public sealed unsafe class Int8ConvolutionTranspose : IntegerStep
             for (int i = channelsTotal * chunk / chunks, end = channelsTotal * (chunk + 1) / chunks; i < end; i++)
             {
                 _channels[i % _outChannels].Row(sums.AsSpan(i * plane, plane), 0, default, 0, y.AsSpan(i * plane, plane));
+                if (_then is { } then) then.Apply(y.AsSpan(i * plane, plane));
             }
         });
-        state.SetInt8(Outputs[0], _output.Wrap(outShape, y), _reference.Unsigned);
+        state.SetInt8(Outputs[0], _output.Wrap(outShape, y), unsigned);
+    }
+
+    /// <summary>Whether the kernel tiles the output exactly: kernel = stride on both axes, no dilation, no padding and
+    /// no output padding (output = input x stride), so each output is one input position's contribution.</summary>
+    private bool Tiled(Window window, int height, int width) =>
+        window.KernelHeight == _kernelHeight && window.KernelWidth == _kernelWidth
+        && window.StrideHeight == _kernelHeight && window.StrideWidth == _kernelWidth && window.DilationHeight == 1 && window.DilationWidth == 1
+        && window is { PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0 }
+        && window.OutputHeight == height * _kernelHeight && window.OutputWidth == width * _kernelWidth;
+
+    /// <summary>The tiling case (<see cref="Tiled"/>, the 2x2 stride-2 upsampling of a DB head), one input row at a
+    /// time: the GEMM gives, for each row (m, ky, kx) and input column ix, the sum that is output (m, iy kh + ky,
+    /// ix kw + kx) alone; for each (m, ky) the kw rows are interleaved into one output row of int32 with every
+    /// correction added (row offset, bias, weight zero point times the column's input sum), which is requantized
+    /// (and put through the fused table) straight into the output: no int32 planes, no scatter. Input rows run in
+    /// parallel (each writes its own kh output rows).</summary>
+    private void TiledRows(sbyte[] x, int batch, int height, int width, sbyte[] y)
+    {
+        int kh = _kernelHeight, kw = _kernelWidth, oh = height * kh, ow = width * kw, positions = height * width;
+        int tiles = (width + Int8Gemm.TileColumns - 1) / Int8Gemm.TileColumns, span = tiles * Int8Gemm.TileColumns;
+        int kGroups = Int8Gemm.KGroups(_inChannels), tileBytes = kGroups * Int8Gemm.TileColumns * 4;
+        int blocks = (_rows + Int8Gemm.RowBlock - 1) / Int8Gemm.RowBlock;
+        int items = batch * height;
+        if (items == 0 || width == 0) return;
+        long macs = (long)items * width * _rows * _inChannels;
+        int threads = macs < (1 << 20) ? 1 : _threads;
+        int chunks = Math.Min(items, Math.Max(1, threads) * 4);
+        CpuParallel.For(chunks, threads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (int chunk) =>
+        {
+            var tile = t_tiles is { } t && t.Length >= tiles * tileBytes ? t : t_tiles = new byte[tiles * tileBytes];
+            int sumLength = blocks * Int8Gemm.RowBlock * span + span;
+            var c = t_sums is { } s && s.Length >= sumLength ? s : t_sums = new int[sumLength];
+            var line = t_line is { } l && l.Length >= ow + 8 ? l : t_line = new int[ow + 8];
+            fixed (sbyte* xp = x)
+            fixed (byte* tp = tile)
+            fixed (int* cp = c)
+            fixed (int* lp = line)
+            fixed (sbyte* ap = _packed)
+            {
+                int* columnSum = cp + blocks * Int8Gemm.RowBlock * span;
+                for (int item = items * chunk / chunks, end = items * (chunk + 1) / chunks; item < end; item++)
+                {
+                    int n = item / height, iy = item % height;
+                    sbyte* xn = xp + (long)n * _inChannels * positions;
+                    for (int i = 0; i < tiles; i++)
+                    {
+                        int p0 = iy * width + i * Int8Gemm.TileColumns, valid = Math.Min(Int8Gemm.TileColumns, width - i * Int8Gemm.TileColumns);
+                        Int8Convolution.PackPointwise(xn, positions, _inChannels, p0, valid, tp + i * tileBytes);
+                        if (_columnSums) Int8Convolution.ColumnSums(tp + i * tileBytes, _inChannels, valid, new Span<int>(columnSum + i * Int8Gemm.TileColumns, valid));
+                    }
+                    for (int block = 0; block < blocks; block++)
+                    {
+                        for (int i = 0; i < tiles; i++)
+                        {
+                            Int8Gemm.Tile(_isa, tp + i * tileBytes, ap + Int8Gemm.BlockOffset(_isa, block * Int8Gemm.RowBlock, kGroups), kGroups,
+                                cp + (long)block * Int8Gemm.RowBlock * span + i * Int8Gemm.TileColumns, span);
+                        }
+                    }
+                    for (int m = 0; m < _outChannels; m++)
+                    {
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int r0 = (m * kh + ky) * kw;
+                            Interleave(cp, span, r0, kw, width, _bias[m], columnSum, lp);
+                            var output = y.AsSpan(((n * _outChannels + m) * oh + iy * kh + ky) * ow, ow);
+                            _channels[m].Row(new ReadOnlySpan<int>(lp, ow), 0, default, 0, output);
+                            _then?.Apply(output);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>line[ix kw + kx] = c[r0 + kx][ix] + rowOffset[r0 + kx] + bias - zw[r0 + kx] * columnSum[ix], ix below width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Interleave(int* c, int span, int r0, int kw, int width, int bias, int* columnSum, int* line)
+    {
+        int ix = 0;
+        if (kw == 2 && !_columnSums && Avx2.IsSupported)
+        {
+            int* a = c + (long)r0 * span, b = a + span;
+            var oa = Vector256.Create(_rowOffset[r0] + bias);
+            var ob = Vector256.Create(_rowOffset[r0 + 1] + bias);
+            for (; ix + 8 <= width; ix += 8)
+            {
+                var va = Avx.LoadVector256(a + ix) + oa;
+                var vb = Avx.LoadVector256(b + ix) + ob;
+                var low = Avx2.UnpackLow(va, vb);    // ix 0, 1 | 4, 5 of the eight, each (kx 0, kx 1)
+                var high = Avx2.UnpackHigh(va, vb);  // 2, 3 | 6, 7
+                Avx.Store(line + 2 * ix, Avx2.Permute2x128(low, high, 0x20));
+                Avx.Store(line + 2 * ix + 8, Avx2.Permute2x128(low, high, 0x31));
+            }
+        }
+        for (int kx = 0; kx < kw; kx++)
+        {
+            int* row = c + (long)(r0 + kx) * span;
+            int offset = _rowOffset[r0 + kx] + bias, zw = _rowZero[r0 + kx];
+            for (int j = ix; j < width; j++) line[j * kw + kx] = row[j] + offset - (_columnSums ? zw * columnSum[j] : 0);
+        }
     }
 }
