@@ -182,8 +182,8 @@ public static class NetworkCompiler
                     residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index),
                     placements.TryGetValue(stored, out var slice) && residentOut.GetValueOrDefault(index) is null or { AlsoStore: true } ? Pitch(slice.Concat) : null, epilogue,
                     startsConsumer.ContainsKey(index), startsConsumer.ContainsValue(index), storeAlso, tiled.GetValueOrDefault(index)),
-                MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index)), 0L),
-                AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index)), 0L),
+                MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index), PoolKept(index)), 0L),
+                AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index), PoolKept(index)), 0L),
                 ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output,
                     placements.TryGetValue(layer.Output.Name, out var part) ? Pitch(part.Concat) : null), 0L),
                 ConcatLayer concat => (VectorLowering.Concat(builder, concat, inputs, output,
@@ -211,7 +211,9 @@ public static class NetworkCompiler
         }
         // A pool fused after its convolution: where that convolution kept its output, and the pool's slot limit.
         long? PoolInput(int k) => residentIn.TryGetValue(k, out long at) ? at : null;
-        long? PoolLimit(int k) => residentIn.ContainsKey(k) && limits.TryGetValue(k, out long l) ? l : null;
+        long? PoolLimit(int k) => (residentIn.ContainsKey(k) || residentOut.ContainsKey(k)) && limits.TryGetValue(k, out long l) ? l : null;
+        // A pool whose output stays in the scratchpad for the next convolution: where.
+        long? PoolKept(int k) => residentOut.TryGetValue(k, out var kept) ? kept.Base : null;
         int Pitch(string concat) => network.Layers.First(l => l.Output.Name == concat).Output.Channels;
         // A pool's output the concatenation would copy: its band stores write it into the slice too.
         (long, int)? PoolStoreAlso(Layer pool)
@@ -442,8 +444,41 @@ public static class NetworkCompiler
             limits[n] = limitConsumer;
             return true;
         }
+        // A pool's output kept for the unpadded convolution right after it, its only reader (SqueezeNet: max pool ->
+        // squeeze 1x1): the pool writes its bands there (no store), the convolution reads its input there.
+        bool KeepPoolOutput(int i)
+        {
+            var pool = network.Layers[i];
+            var window = pool is MaxPoolLayer mp ? mp.Window : ((AveragePoolLayer)pool).Window;
+            int n = i + 1;
+            if (pool.Inputs.Count != 1 || n >= network.Layers.Count || network.Layers[n] is not ConvLayer consumer || consumer.Inputs.Count != 1 || consumer.Input.Name != pool.Output.Name
+                || readers.GetValueOrDefault(pool.Output.Name) != 1 || outputs.Contains(pool.Output.Name) || placements.ContainsKey(pool.Output.Name) || consumer.Window.Padding != Padding.None
+                || consumer.Input.Pixels != pool.Output.Pixels || consumer.Input.Channels != pool.Output.Channels || pool.Output.Channels > 4095) return false;
+            long bytes = ProgramBuilder.Align(pool.Output.Length);
+            // At most a quarter of the scratchpad: the plan is greedy, and a larger kept output crowds out what the
+            // following layers would keep (SqueezeNet 224 on small: keeping pool3's 93 KB output made fire4's 187 KB
+            // concatenation go through DRAM, fire5's squeeze 6,183 -> 13,678 cycles for 4,331 saved in fire4's; pool1's
+            // 193 KB left it 1-row bands, 69,041 -> 74,451 cycles).
+            if (4 * bytes > capacity) return false;
+            (long Start, long End)? input = regions.TryGetValue(i, out var r) ? r : null;
+            (long Start, long End) place = (capacity - bytes, capacity);
+            if (input is { } x && place.Start < x.End && x.Start < place.End) place = (x.Start - bytes, x.Start);
+            if (place.Start < 0) return false;
+            long limitPool = Math.Min(Math.Min(limits.GetValueOrDefault(i, capacity), place.Start), input?.Start ?? capacity);
+            if (VectorLowering.PoolBand(spec, pool is MaxPoolLayer, pool.Inputs[0], pool.Output, window, input is not null, limitPool) == 0) return false;
+            long limitConsumer = Math.Min(limits.GetValueOrDefault(n, capacity), place.Start);
+            if (!Plans(consumer, limitConsumer, n)) return false;
+            residentOut[i] = new ResidentOutput(place.Start, pool.Output.Height, pool.Output.Width, pool.Output.Channels, Padding.None, 0);
+            residentIn[n] = place.Start;
+            inputProducers[n] = i;
+            regions[n] = place;
+            limits[i] = limitPool;
+            limits[n] = limitConsumer;
+            return true;
+        }
         for (int i = 0; i + 1 < network.Layers.Count; i++)
         {
+            if (network.Layers[i] is MaxPoolLayer or AveragePoolLayer && KeepPoolOutput(i)) continue;
             if (network.Layers[i] is not ConvLayer a || residentOut.ContainsKey(i)) continue;
             if (KeepConcat(i)) continue;
             // The next layer after reshapes (aliases of the same bytes) that only pass the tensor on.
