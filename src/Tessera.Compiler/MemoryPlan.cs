@@ -25,10 +25,13 @@ public sealed class MemoryPlan
     /// preceding convolution's epilogue): name -> the layer index their buffer must be live from.</param>
     /// <param name="alsoPlaced">Tensors that keep their own buffer and are also written into a concatenation's slice
     /// by their producer (part name -> concat output name): the concatenation's buffer lives from that producer.</param>
+    /// <param name="onChip">Tensors that live only in the activation scratchpad (kept there by their producer for
+    /// their readers, never stored or loaded): no buffer; their address (0) is never accessed.</param>
     public static MemoryPlan Build(Network network, IReadOnlyDictionary<string, (string Concat, int Offset)>? placements = null, IReadOnlyDictionary<string, int>? earlyStarts = null,
-        IReadOnlyDictionary<string, string>? alsoPlaced = null)
+        IReadOnlyDictionary<string, string>? alsoPlaced = null, IReadOnlySet<string>? onChip = null)
     {
         placements ??= new Dictionary<string, (string, int)>();
+        onChip ??= new HashSet<string>();
         var producedAt = new Dictionary<string, int>();
         for (int i = 0; i < network.Layers.Count; i++) producedAt[network.Layers[i].Output.Name] = i;
         var plan = new MemoryPlan();
@@ -45,13 +48,18 @@ public sealed class MemoryPlan
         for (int i = 0; i < network.Layers.Count; i++)
         {
             var layer = network.Layers[i];
-            foreach (var input in layer.Inputs.Where(t => !placements.ContainsKey(t.Name))) end[Root(input.Name)] = Math.Max(end[Root(input.Name)], i);
+            foreach (var input in layer.Inputs.Where(t => !placements.ContainsKey(t.Name) && !onChip.Contains(Root(t.Name)))) end[Root(input.Name)] = Math.Max(end[Root(input.Name)], i);
             if (layer is ReshapeLayer reshape)
             {
                 root[layer.Output.Name] = Root(reshape.Input.Name);
                 continue;
             }
             if (placements.ContainsKey(layer.Output.Name)) continue;
+            if (onChip.Contains(layer.Output.Name))
+            {
+                plan.addresses[layer.Output.Name] = 0;
+                continue;
+            }
             int first = placements.Where(p => p.Value.Concat == layer.Output.Name)
                 .Select(p => earlyStarts?.TryGetValue(p.Key, out int written) == true ? Math.Min(written, producedAt[p.Key]) : producedAt[p.Key]).DefaultIfEmpty(i).Min();
             foreach (var (part, _) in (alsoPlaced ?? new Dictionary<string, string>()).Where(p => p.Value == layer.Output.Name))

@@ -33,12 +33,13 @@ public static class NetworkCompiler
         var epilogues = PlanElementwiseFusion(network, placements);
         // A fused elementwise layer's output is written while its convolution runs: it lives from there.
         var secondStores = PlanSecondStores(network, placements);
-        var memory = MemoryPlan.Build(network, placements, epilogues.ToDictionary(p => p.Value.Output.Name, p => p.Key), secondStores.ToDictionary(p => p.Key, p => p.Value.Concat));
+        var (residentIn, residentOut, limits, residentOperands, inputProducers, keptOperands, onChip) = PlanFusion(spec, network, epilogues, placements);
+        // Tensors that live only in the scratchpad (kept there by their producer and never stored) get no DRAM buffer.
+        var memory = MemoryPlan.Build(network, placements, epilogues.ToDictionary(p => p.Value.Output.Name, p => p.Key), secondStores.ToDictionary(p => p.Key, p => p.Value.Concat), onChip);
         // Parts whose producer did write them into their concatenation's slice (the concatenation skips them).
         var storedTwice = new HashSet<string>();
         var builder = new ProgramBuilder(spec, memory.ArenaBytes);
         var plans = new List<LayerPlan>();
-        var (residentIn, residentOut, limits, residentOperands, inputProducers, keptOperands) = PlanFusion(spec, network, epilogues, placements);
         var prepared = new Dictionary<int, (ConvLayer Conv, ConvPlan Plan)?>();
         var tiled = new Dictionary<int, List<ColumnTile>>();
         (ConvLayer Conv, ConvPlan Plan)? Prepared(int index)
@@ -179,10 +180,10 @@ public static class NetworkCompiler
                 ElementwiseLayer when fusedInto.TryGetValue(index, out var producer) => ($"fused into the epilogue of '{producer}' (no instructions of its own)", 0L),
                 ConvLayer conv => Conv(builder, convPlan, conv, inputs[0], output,
                     residentIn.TryGetValue(index, out long fromScratchpad) ? fromScratchpad : null, residentOut.GetValueOrDefault(index),
-                    placements.TryGetValue(stored, out var slice) ? Pitch(slice.Concat) : null, epilogue,
+                    placements.TryGetValue(stored, out var slice) && residentOut.GetValueOrDefault(index) is null or { AlsoStore: true } ? Pitch(slice.Concat) : null, epilogue,
                     startsConsumer.ContainsKey(index), startsConsumer.ContainsValue(index), storeAlso, tiled.GetValueOrDefault(index)),
-                MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index)), 0L),
-                AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index)), 0L),
+                MaxPoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index), PoolKept(index)), 0L),
+                AveragePoolLayer pool => (VectorLowering.Pool(builder, pool, pool.Input, pool.Output, pool.Window, inputs[0], output, PoolStoreAlso(pool), PoolInput(index), PoolLimit(index), PoolKept(index)), 0L),
                 ElementwiseLayer or LookupLayer => (VectorLowering.Elementwise(builder, layer, inputs, output,
                     placements.TryGetValue(layer.Output.Name, out var part) ? Pitch(part.Concat) : null), 0L),
                 ConcatLayer concat => (VectorLowering.Concat(builder, concat, inputs, output,
@@ -210,7 +211,9 @@ public static class NetworkCompiler
         }
         // A pool fused after its convolution: where that convolution kept its output, and the pool's slot limit.
         long? PoolInput(int k) => residentIn.TryGetValue(k, out long at) ? at : null;
-        long? PoolLimit(int k) => residentIn.ContainsKey(k) && limits.TryGetValue(k, out long l) ? l : null;
+        long? PoolLimit(int k) => (residentIn.ContainsKey(k) || residentOut.ContainsKey(k)) && limits.TryGetValue(k, out long l) ? l : null;
+        // A pool whose output stays in the scratchpad for the next convolution: where.
+        long? PoolKept(int k) => residentOut.TryGetValue(k, out var kept) ? kept.Base : null;
         int Pitch(string concat) => network.Layers.First(l => l.Output.Name == concat).Output.Channels;
         // A pool's output the concatenation would copy: its band stores write it into the slice too.
         (long, int)? PoolStoreAlso(Layer pool)
@@ -330,8 +333,14 @@ public static class NetworkCompiler
     /// <remarks>Also the other operand of an elementwise layer fused into the next convolution's epilogue: a
     /// convolution whose output only that elementwise layer reads keeps it in the scratchpad (unpadded) and the
     /// consumer's epilogue reads each band's tile there instead of loading it (no store, no load). Consumer index ->
-    /// the operand's scratchpad address. <c>InputProducers</c>: consumer index -> the producer of its kept input.</remarks>
-    private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits, Dictionary<int, long> ResidentOperands, Dictionary<int, int> InputProducers, Dictionary<int, ResidentOutput> KeptOperands) PlanFusion(NpuSpec spec, Network network,
+    /// the operand's scratchpad address. <c>InputProducers</c>: consumer index -> the producer of its kept input.
+    /// <para>A concatenation kept for the next convolution (SqueezeNet's fire modules): when every part of a
+    /// concatenation is written in place by a convolution (directly or through its fused elementwise epilogue) and the
+    /// only reader of the concatenation is the 1x1-like unpadded convolution right after it, each producer writes its part
+    /// into its channel slice of one region of the scratchpad (pixel pitch = the concatenation's channels) instead of
+    /// storing it, and that convolution reads its input there: the concatenation never goes to DRAM.</para>
+    /// <c>OnChip</c>: tensors written only into the scratchpad (no DRAM buffer needed).</remarks>
+    private static (Dictionary<int, long> ResidentIn, Dictionary<int, ResidentOutput> ResidentOut, Dictionary<int, long> Limits, Dictionary<int, long> ResidentOperands, Dictionary<int, int> InputProducers, Dictionary<int, ResidentOutput> KeptOperands, HashSet<string> OnChip) PlanFusion(NpuSpec spec, Network network,
         IReadOnlyDictionary<int, ElementwiseLayer> epilogues, IReadOnlyDictionary<string, (string Concat, int Offset)> placements)
     {
         var residentIn = new Dictionary<int, long>();
@@ -350,6 +359,7 @@ public static class NetworkCompiler
             foreach (var name in layer.Inputs.Select(t => t.Name)) readers[name] = readers.GetValueOrDefault(name) + 1;
         }
         var outputs = network.Outputs.ToHashSet();
+        var onChip = new HashSet<string>();
         long capacity = spec.ActivationScratchpadBytes;
         ConvPlan? Planned(ConvLayer conv, long limit, int index)
         {
@@ -363,9 +373,114 @@ public static class NetworkCompiler
             }
         }
         bool Plans(ConvLayer conv, long limit, int index) => Planned(conv, limit, index) is not null;
+        var concatsTried = new HashSet<string>();
+        // A concatenation kept for the convolution after it: its parts' producers -> (index, channel offset).
+        bool KeepConcat(int i)
+        {
+            var a = (ConvLayer)network.Layers[i];
+            string written = epilogues.TryGetValue(i, out var own) ? own.Output.Name : a.Output.Name;
+            if (!placements.TryGetValue(written, out var slot) || !concatsTried.Add(slot.Concat)) return false;
+            int c = network.Layers.FindIndex(l => l.Output.Name == slot.Concat), n = c + 1;
+            var concat = (ConcatLayer)network.Layers[c];
+            if (n >= network.Layers.Count || network.Layers[n] is not ConvLayer consumer || consumer.Inputs.Count != 1 || consumer.Input.Name != concat.Output.Name
+                || readers.GetValueOrDefault(concat.Output.Name) != 1 || outputs.Contains(concat.Output.Name) || consumer.Window.Padding != Padding.None
+                || consumer.Input.Pixels != concat.Output.Pixels || consumer.Input.Channels != concat.Output.Channels) return false;
+            // Every part written in place by a convolution between i and the concatenation (its output, or its fused
+            // elementwise layer's), and nothing else between them.
+            var producers = new List<(int Index, int Offset)>();
+            foreach (var part in concat.Parts)
+            {
+                if (!placements.TryGetValue(part.Name, out var placed) || placed.Concat != concat.Output.Name) return false;
+                int p = Enumerable.Range(i, c - i).Where(k => network.Layers[k] is ConvLayer
+                    && (epilogues.TryGetValue(k, out var e) ? e.Output.Name == part.Name : network.Layers[k].Output.Name == part.Name)).DefaultIfEmpty(-1).First();
+                if (p < 0 || residentOut.ContainsKey(p)) return false;
+                producers.Add((p, placed.Offset));
+            }
+            var fusedLayers = producers.Where(p => epilogues.ContainsKey(p.Index)).Select(p => epilogues[p.Index]).ToHashSet();
+            for (int k = i; k < c; k++)
+            {
+                if (!producers.Any(p => p.Index == k) && !(network.Layers[k] is ElementwiseLayer el && fusedLayers.Contains(el))) return false;
+            }
+            // Above (or below) the producers' kept inputs and operands: they read those while writing their slices.
+            long bytes = ProgramBuilder.Align((long)concat.Output.Pixels * concat.Output.Channels);
+            var busy = producers.SelectMany(p => new[] { regions.TryGetValue(p.Index, out var r) ? r : ((long, long)?)null, operandRegions.TryGetValue(p.Index, out var o) ? o : null })
+                .OfType<(long Start, long End)>().ToList();
+            (long Start, long End) place = (capacity - bytes, capacity);
+            for (bool moved = true; moved;)
+            {
+                moved = false;
+                foreach (var x in busy)
+                {
+                    if (place.Start < x.End && x.Start < place.End)
+                    {
+                        place = (x.Start - bytes, x.Start);
+                        moved = true;
+                    }
+                }
+            }
+            if (place.Start < 0) return false;
+            var producerLimits = new Dictionary<int, long>();
+            foreach (var (p, _) in producers)
+            {
+                long limit = Math.Min(Math.Min(limits.GetValueOrDefault(p, capacity), place.Start), busy.Select(x => x.Start).DefaultIfEmpty(capacity).Min());
+                var conv = (ConvLayer)network.Layers[p];
+                // A fused elementwise layer writes the slice directly (one array block, no pairs); a plain requantize
+                // writes it from the array's accumulators.
+                if (Planned(conv, limit, p) is not { OnVector: false } plan
+                    || (epilogues.ContainsKey(p) && (!plan.OneArrayBlock(conv.Output.Channels) || plan.RowPairs || plan.ColumnPairs))) return false;
+                producerLimits[p] = limit;
+            }
+            long limitConsumer = Math.Min(limits.GetValueOrDefault(n, capacity), place.Start);
+            if (!Plans(consumer, limitConsumer, n)) return false;
+            foreach (var (p, offset) in producers)
+            {
+                residentOut[p] = new ResidentOutput(place.Start + offset, concat.Output.Height, concat.Output.Width, concat.Output.Channels, Padding.None, 0);
+                limits[p] = producerLimits[p];
+            }
+            onChip.Add(concat.Output.Name);
+            residentIn[n] = place.Start;
+            inputProducers[n] = producers.Max(p => p.Index);
+            regions[n] = place;
+            limits[n] = limitConsumer;
+            return true;
+        }
+        // A pool's output kept for the unpadded convolution right after it, its only reader (SqueezeNet: max pool ->
+        // squeeze 1x1): the pool writes its bands there (no store), the convolution reads its input there.
+        bool KeepPoolOutput(int i)
+        {
+            var pool = network.Layers[i];
+            var window = pool is MaxPoolLayer mp ? mp.Window : ((AveragePoolLayer)pool).Window;
+            int n = i + 1;
+            if (pool.Inputs.Count != 1 || n >= network.Layers.Count || network.Layers[n] is not ConvLayer consumer || consumer.Inputs.Count != 1 || consumer.Input.Name != pool.Output.Name
+                || readers.GetValueOrDefault(pool.Output.Name) != 1 || outputs.Contains(pool.Output.Name) || placements.ContainsKey(pool.Output.Name) || consumer.Window.Padding != Padding.None
+                || consumer.Input.Pixels != pool.Output.Pixels || consumer.Input.Channels != pool.Output.Channels || pool.Output.Channels > 4095) return false;
+            long bytes = ProgramBuilder.Align(pool.Output.Length);
+            // At most a quarter of the scratchpad: the plan is greedy, and a larger kept output crowds out what the
+            // following layers would keep (SqueezeNet 224 on small: keeping pool3's 93 KB output made fire4's 187 KB
+            // concatenation go through DRAM, fire5's squeeze 6,183 -> 13,678 cycles for 4,331 saved in fire4's; pool1's
+            // 193 KB left it 1-row bands, 69,041 -> 74,451 cycles).
+            if (4 * bytes > capacity) return false;
+            (long Start, long End)? input = regions.TryGetValue(i, out var r) ? r : null;
+            (long Start, long End) place = (capacity - bytes, capacity);
+            if (input is { } x && place.Start < x.End && x.Start < place.End) place = (x.Start - bytes, x.Start);
+            if (place.Start < 0) return false;
+            long limitPool = Math.Min(Math.Min(limits.GetValueOrDefault(i, capacity), place.Start), input?.Start ?? capacity);
+            if (VectorLowering.PoolBand(spec, pool is MaxPoolLayer, pool.Inputs[0], pool.Output, window, input is not null, limitPool) == 0) return false;
+            long limitConsumer = Math.Min(limits.GetValueOrDefault(n, capacity), place.Start);
+            if (!Plans(consumer, limitConsumer, n)) return false;
+            residentOut[i] = new ResidentOutput(place.Start, pool.Output.Height, pool.Output.Width, pool.Output.Channels, Padding.None, 0);
+            residentIn[n] = place.Start;
+            inputProducers[n] = i;
+            regions[n] = place;
+            limits[i] = limitPool;
+            limits[n] = limitConsumer;
+            return true;
+        }
         for (int i = 0; i + 1 < network.Layers.Count; i++)
         {
-            if (network.Layers[i] is not ConvLayer a) continue;
+            if (network.Layers[i] is MaxPoolLayer or AveragePoolLayer && KeepPoolOutput(i)) continue;
+            if (network.Layers[i] is not ConvLayer a || residentOut.ContainsKey(i)) continue;
+            if (KeepConcat(i)) continue;
             // The next layer after reshapes (aliases of the same bytes) that only pass the tensor on.
             // With an elementwise layer fused into its epilogue the producer's finished tile is that layer's output.
             var tensor = epilogues.TryGetValue(i, out var fusedLayer) ? fusedLayer.Output : a.Output;
@@ -498,7 +613,13 @@ public static class NetworkCompiler
             limits[i] = limitA;
             limits[j] = limitB;
         }
-        return (residentIn, residentOut, limits, residentOperands, inputProducers, keptOperands);
+        // Kept tensors without a store: the producer's output, or its fused elementwise layer's.
+        foreach (var (i, kept) in residentOut.Where(p => !p.Value.AlsoStore))
+        {
+            string name = epilogues.TryGetValue(i, out var e) ? e.Output.Name : network.Layers[i].Output.Name;
+            if (!placements.ContainsKey(name)) onChip.Add(name);
+        }
+        return (residentIn, residentOut, limits, residentOperands, inputProducers, keptOperands, onChip);
     }
 
     /// <summary>Elementwise fusion: an Add/Mul right after a (non-depthwise) convolution whose output only it reads

@@ -103,15 +103,33 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     /// round 9: stacked kernel rows beyond the stems, weight prefetch during pools, weight blocks placed at the scratchpad's ends: SqueezeNet 33.8 %;
     /// 2026-12-07 night: kept copies written directly, fused Adds with lane-filling rows, a block's input kept for its depthwise layer and its residual Add:
     /// BlazeFace front 10.7 %, SqueezeNet 33.9 %, BlazeFace back 7.96 % -> 8.19 %; a third accumulator slot: BlazeFace front 10.75 %,
-    /// SqueezeNet 34.5 %, BlazeFace back 8.22 %).</summary>
+    /// SqueezeNet 34.5 %, BlazeFace back 8.22 %; 2026-12-08: fire modules' concatenations and small pool outputs kept for
+    /// the next squeeze: SqueezeNet 38.0 %).</summary>
     [Theory]
     [InlineData("blazeface-front", 0.107)]
-    [InlineData("squeezenet", 0.345)]
+    [InlineData("squeezenet", 0.38)]
     [InlineData("blazeface-back", 0.082)]
     public void Whole_model_on_small_reaches_its_threshold(string name, double threshold)
     {
         var (_, hybrid) = Run(name, "small");
         Assert.True(hybrid.Report.MacUtilization >= threshold, $"{name}: whole model {hybrid.Report.MacUtilization:P1}");
+    }
+
+    /// <summary>SqueezeNet at 224x224 on small, after proving the run bit-identical: each fire module's concatenation
+    /// read only by the next squeeze stays in the scratchpad (expand1x1 and expand3x3 write their channel slices there,
+    /// the squeeze reads it; fire4 -> fire5, fire6 -> ... -> conv10) and pool5's output stays there for fire6's squeeze:
+    /// 9 of the 19 wide layers >= 70 % in the program (7 before), the 19 together >= 76.5 % (69.6 % before, 76.9 % now),
+    /// the whole model >= 50.4 % (47.9 % before, 50.5 % now).</summary>
+    [Fact]
+    public void Squeezenet_224_wide_layers_on_small()
+    {
+        var (partition, hybrid) = Run("squeezenet-224", "small");
+        var wide = WideLayers(partition, hybrid);
+        Assert.Equal(19, wide.Count);
+        Assert.True(wide.Count(w => w.Report.ProgramUtilization >= 0.70) >= 9, "wide layers at >= 70 %");
+        double together = wide.Sum(w => w.Report.Macs) / (wide.Sum(w => w.Report.ProgramCycles) * (double)hybrid.Report.ArrayMacs);
+        Assert.True(together >= 0.765, $"wide layers together {together:P1}");
+        Assert.True(hybrid.Report.MacUtilization >= 0.504, $"whole model {hybrid.Report.MacUtilization:P1}");
     }
 
     /// <summary>BlazeFace back on small (256x256), after proving the run bit-identical: its 16x16 blocks' 96 -> 96 1x1
@@ -140,12 +158,13 @@ public sealed class UtilizationTests(ITestOutputHelper output)
     /// that did not fit tiny and ran on the host, runs on the NPU in channel chunks (13,218 more cycles, no MACs); every
     /// other layer's cycles are unchanged (1,246,738). Raised 2026-12-07 night (kept copies written directly, block inputs kept for
     /// the residual Add, three accumulator slots): ResNet-8 tiny 89.6 %, large 23.9 %; SqueezeNet tiny 68.9 %, large 15.9 %;
-    /// BlazeFace front tiny 37.4 %, large 4.59 %.</summary>
+    /// BlazeFace front tiny 37.4 %, large 4.59 %. Raised 2026-12-08 (concatenations and small pool outputs kept for the next
+    /// squeeze): SqueezeNet tiny 69.0 %, large 19.2 %.</summary>
     [Theory]
     [InlineData("resnet-8", "tiny", 0.895)]
     [InlineData("resnet-8", "large", 0.238)]
-    [InlineData("squeezenet", "tiny", 0.689)]
-    [InlineData("squeezenet", "large", 0.158)]
+    [InlineData("squeezenet", "tiny", 0.69)]
+    [InlineData("squeezenet", "large", 0.192)]
     [InlineData("blazeface-front", "tiny", 0.374)]
     [InlineData("blazeface-front", "large", 0.0455)]
     public void Whole_model_as_deployed(string name, string configuration, double threshold)

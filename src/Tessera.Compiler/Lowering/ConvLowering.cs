@@ -120,7 +120,8 @@ internal static class ConvLowering
         // layer) writes the band's finished pixels into the next layer's padded input layout and the band's store
         // reads them there, so no vector copy of the tile (one vector pass per output element less).
         // A kept output without a store (no copy either) with a fused elementwise layer: the same, without the store.
-        bool direct = (keepCopy || (toScratchpad && elementwise is not null)) && residentOutput!.Channels == conv.Output.Channels && storeAlso is null
+        // Without a store the kept layout may have a wider pixel pitch (a channel slice of a kept concatenation).
+        bool direct = (keepCopy || (toScratchpad && elementwise is not null)) && (residentOutput!.Channels == conv.Output.Channels || toScratchpad) && storeAlso is null
             && !plan.RowPairs && !plan.ColumnPairs && plan.VectorPixels == 1;
         if (toScratchpad && elementwise is not null && !direct)
         {
@@ -458,14 +459,15 @@ internal static class ConvLowering
                     {
                         var (offset, count) = runs[i];
                         long pixel = (long)firstRow * width + offset, skip = offset * output.Channels;
-                        int g = PixelsPerVectorRow(spec, output.Channels, count);
-                        long pitch = (long)g * output.Channels;
+                        // One pixel per vector row when the kept layout's pixel pitch is not the tile's.
+                        int g = direct && residentOutput!.Channels != output.Channels ? 1 : PixelsPerVectorRow(spec, output.Channels, count);
+                        long pitch = (long)g * output.Channels, destinationPitch = direct ? (long)g * residentOutput!.Channels : pitch;
                         long other = elementwise.OtherKept is { } okept ? okept.At((int)(pixel / okept.Width), (int)(pixel % okept.Width)) : operandAt + skip;
                         long d = direct ? residentOutput!.At((int)(pixel / residentOutput.Width), (int)(pixel % residentOutput.Width)) : outAt + skip;
                         var (a, b) = elementwise.ConvIsLeft ? (outAt + skip, other) : (other, outAt + skip);
                         var (w, sgl) = Streaming.Tokens(i, runs.Count, Q.If(elementwise.LoadsOperand, Q.Load),
                             finished | Q.If(elementwise.LoadsOperand && band + 2 < bands, Q.Load) | Q.If(direct && signalConsumer && lastBand, Q.Compute));
-                        builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, count / g, 1, g * output.Channels, a, pitch, 0, d, pitch,
+                        builder.Vector(elementwise.Layer.Multiply ? VectorFunction.Multiply : VectorFunction.Add, count / g, 1, g * output.Channels, a, pitch, 0, d, destinationPitch,
                             wait: w, signal: sgl, b: b, bStride0: pitch, bStride1: 0, p: elementwiseParameters);
                     }
                 }

@@ -1,3 +1,5 @@
+using Tessera.Hardware;
+
 namespace Tessera.Compiler.Lowering;
 
 /// <summary>The double-buffered band pipeline of the vector-unit layers: per band, loads fill input slot
@@ -12,8 +14,27 @@ internal static class Streaming
 
     /// <remarks>Without loads (the input already in the scratchpad) the first vector instruction waits for one
     /// load-queue token the caller sends after the barrier, and the vector unit frees no input slot.</remarks>
-    public static void Emit(ProgramBuilder builder, int bands, Stage? load, Stage? vector, Stage store)
+    /// <remarks>Without a store stage (the vector unit writes the output where the next layer reads it, in the
+    /// scratchpad) the vector unit's last instruction signals the load queue (the barrier).</remarks>
+    public static void Emit(ProgramBuilder builder, int bands, Stage? load, Stage? vector, Stage? store)
     {
+        if (store is null)
+        {
+            if (vector is null) throw new InvalidOperationException("a band pipeline without stores needs a vector stage");
+            for (int band = 0; band < bands; band++)
+            {
+                bool freeLater = band + 2 < bands, last = band == bands - 1;
+                if (load is null)
+                {
+                    vector(band, Q.If(band == 0, Q.Load), Q.If(last, Q.Load));
+                    continue;
+                }
+                load(band, Q.If(band >= 2, Q.Vector), Q.Vector);
+                vector(band, Q.Load, Q.If(freeLater || last, Q.Load));
+            }
+            builder.EndLayer(QueueKind.Vector);
+            return;
+        }
         for (int band = 0; band < bands; band++)
         {
             bool reuse = band >= 2, freeLater = band + 2 < bands, last = band == bands - 1;

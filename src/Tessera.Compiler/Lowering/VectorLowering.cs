@@ -14,17 +14,21 @@ internal static class VectorLowering
     /// <param name="residentInput">The input is kept in the activation scratchpad at this address (written by the
     /// producing convolution in this pool's padded layout, <see cref="ResidentOutput"/>): no band loads, the vector
     /// unit reads each band's window there; band slots stay below <paramref name="limit"/>.</param>
+    /// <param name="keptOutput">The output stays in the activation scratchpad at this address (unpadded, pixels in
+    /// row-major order) for the next layer, which reads it there: the vector unit writes each band there, nothing is
+    /// stored.</param>
     public static string Pool(ProgramBuilder builder, Layer layer, NpuTensor input, NpuTensor output, Window window, long inputDram, long outputDram, (long Dram, int Pitch)? storeAlso = null,
-        long? residentInput = null, long? limit = null)
+        long? residentInput = null, long? limit = null, long? keptOutput = null)
     {
+        if (keptOutput is not null && storeAlso is not null) throw new InvalidOperationException($"layer '{layer.Name}': a kept output is not stored");
         var spec = builder.Spec;
         int c = input.Channels;
         if (c > 4095) throw new UnsupportedException($"layer '{layer.Name}': {c} channels exceed the vector unit's 4095 columns", layer.Name);
         if (BandLoader.Check(input, window.Padding) is { } problem) throw new UnsupportedException($"layer '{layer.Name}': {problem}", layer.Name);
         long capacity = limit ?? spec.ActivationScratchpadBytes;
-        if (PoolBand(spec, layer is MaxPoolLayer, input, output, window, residentInput is not null, capacity) > 0 || residentInput is not null || storeAlso is not null)
+        if (PoolBand(spec, layer is MaxPoolLayer, input, output, window, residentInput is not null, capacity) > 0 || residentInput is not null || storeAlso is not null || keptOutput is not null)
         {
-            return PoolChannels(builder, layer, input, output, window, inputDram, outputDram, storeAlso, residentInput, limit, c);
+            return PoolChannels(builder, layer, input, output, window, inputDram, outputDram, storeAlso, residentInput, limit, c, keptOutput);
         }
         // One output row of every channel does not fit: channels are independent, so the pool runs on channel chunks,
         // each loading its slice of every pixel (a strided view of the input) and storing into its slice of the output.
@@ -46,7 +50,7 @@ internal static class VectorLowering
     }
 
     /// <summary>The largest band of output rows a pool over <paramref name="input"/> fits double-buffered (0: none).</summary>
-    private static int PoolBand(NpuSpec spec, bool max, NpuTensor input, NpuTensor output, Window window, bool resident, long capacity)
+    internal static int PoolBand(NpuSpec spec, bool max, NpuTensor input, NpuTensor output, Window window, bool resident, long capacity)
     {
         int c = input.Channels, width = output.Width;
         long paddedRow = (long)(input.Width + window.Padding.Left + window.Padding.Right) * c;
@@ -59,7 +63,7 @@ internal static class VectorLowering
     /// <param name="pitch">Bytes from one pixel to the next in the input and output in DRAM (the layer's channels, or
     /// all of the tensor's when <paramref name="input"/> is a slice of them).</param>
     private static string PoolChannels(ProgramBuilder builder, Layer layer, NpuTensor input, NpuTensor output, Window window, long inputDram, long outputDram, (long Dram, int Pitch)? storeAlso,
-        long? residentInput, long? limit, int pitch)
+        long? residentInput, long? limit, int pitch, long? keptOutput = null)
     {
         var spec = builder.Spec;
         bool max = layer is MaxPoolLayer;
@@ -75,7 +79,7 @@ internal static class VectorLowering
             rows = BalancedBand(spec, output.Height, rows,
                 r => resident ? 0 : window.InputRows(r) * (long)input.Width * c,
                 r => instructions * ((long)r * width * chunks + spec.VectorPipelineCycles),
-                r => (storeAlso is null ? 1L : 2L) * r * width * c);
+                r => (keptOutput is not null ? 0L : storeAlso is null ? 1L : 2L) * r * width * c);
         }
         long inSlot = resident ? 0 : window.InputRows(rows) * paddedRow, outSlot = (long)rows * width * c, accSlot = max ? 0 : (long)rows * width * c, parameters = 2 * accSlot;
         var loader = new BandLoader(builder, input, inputDram, window.Padding, max ? -128 : input.ZeroPoint, view: pitch == c ? null : (pitch, (long)input.Width * pitch));
@@ -88,7 +92,7 @@ internal static class VectorLowering
         builder.LoadBlock(MemoryKind.Accumulator, parameters, builder.Constant($"{layer.Name} parameters", block), block.Length, signal: Q.If(resident, Q.Vector));
         int bands = (output.Height + rows - 1) / rows;
         long VectorCycles(int r) => (window.Taps + (max ? 1 : 3)) * ((long)r * width * ((c + spec.VectorLanes - 1) / spec.VectorLanes) + spec.VectorPipelineCycles);
-        long StoreCycles(int r) => ((storeAlso is null ? 1L : 2L) * r * width * c + spec.DramBytesPerCycle - 1) / spec.DramBytesPerCycle;
+        long StoreCycles(int r) => ((keptOutput is not null ? 0L : storeAlso is null ? 1L : 2L) * r * width * c + spec.DramBytesPerCycle - 1) / spec.DramBytesPerCycle;
         // Later convolutions' weights (WeightRing) in the DMA time the pool leaves free: with a kept input the load
         // queue has nothing else to do, so all of it after the parameter load.
         if (resident && builder.Ring is { } ring)
@@ -101,7 +105,8 @@ internal static class VectorLowering
             (band, wait, signal) =>
             {
                 int r = BandRows(band);
-                long inAt = resident ? residentInput!.Value + (long)band * rows * window.StrideY * paddedRow : (band % 2) * inSlot, outAt = 2 * inSlot + (band % 2) * outSlot, accAt = (band % 2) * accSlot;
+                long inAt = resident ? residentInput!.Value + (long)band * rows * window.StrideY * paddedRow : (band % 2) * inSlot, accAt = (band % 2) * accSlot;
+                long outAt = keptOutput is { } kept ? kept + (long)band * rows * width * c : 2 * inSlot + (band % 2) * outSlot;
                 int doublings = average is null ? 0 : average.InputShift * DoublingPieces(r * width * c);
                 int count = window.Taps + (max ? (clip ? 1 : 0) : (input.ZeroPoint != 0 ? 2 : 1) + doublings), index = 0;
                 for (int tap = 0; tap < window.Taps; tap++, index++)
@@ -138,13 +143,14 @@ internal static class VectorLowering
                     builder.Vector(VectorFunction.Requantize, width, r, c, accAt, c, (long)width * c, outAt, c, w2, s2, p: parameters + c);
                 }
             },
-            (band, wait, signal) =>
+            keptOutput is not null ? null : (band, wait, signal) =>
             {
                 long sram = 2 * inSlot + (band % 2) * outSlot;
                 StoreRows(builder, sram, outputDram + (long)band * rows * width * pitch, BandRows(band) * width, c, pitch, wait, storeAlso is null ? signal : 0);
                 if (storeAlso is { } also) StoreRows(builder, sram, also.Dram + (long)band * rows * width * also.Pitch, BandRows(band) * width, c, also.Pitch, 0, signal);
             });
-        return $"vector unit, {rows} output rows x {width} per band, {window.Taps} taps" + (resident ? $"; input read from the scratchpad at {residentInput} (kept by its producer)" : "") + (storeAlso is { } a ? $"; also stored into a {a.Pitch}-channel concatenation" : "");
+        return $"vector unit, {rows} output rows x {width} per band, {window.Taps} taps" + (resident ? $"; input read from the scratchpad at {residentInput} (kept by its producer)" : "")
+            + (keptOutput is { } at ? $"; output kept in the scratchpad at {at} for the next layer" : "") + (storeAlso is { } a ? $"; also stored into a {a.Pitch}-channel concatenation" : "");
 
         int BandRows(int band) => Math.Min(rows, output.Height - band * rows);
     }
