@@ -83,7 +83,7 @@ public sealed class Int8RequantizationTests
     /// <see cref="ChannelRequantization.RowPairs"/>) against the row requantized by the scalar form and then looked up
     /// in the Add's pair table, value for value: Adds as the lowering makes them and the table tests' parameter sets,
     /// the row on either side, lengths around 32, column terms, input and left shifts, clamps; only the first
-    /// n - n % 32 values are written. <see cref="AddLine.For"/> must find a line for some of the Adds and not for others.</summary>
+    /// n - n % 32 values are written. <see cref="AddLine.For"/> must find a line for the lowered Adds.</summary>
     [Fact]
     public void Row_added_in_the_epilogue_equals_the_row_then_the_pair_table()
     {
@@ -134,6 +134,7 @@ public sealed class Int8RequantizationTests
                 }
             }
         }
-        Assert.InRange(lines, 1, adds.Count - 1);
+        // Lines are found for the lowered Adds (BlazeFace's and det's all have one); RowPairs ran on every Add.
+        Assert.True(lines >= 24, $"{lines} of {adds.Count} Adds as lines");
     }
 }

@@ -72,7 +72,7 @@ public sealed class Int8ResidualTests
                 Assert.Equal("int.Conv+Add", fused.Kind);
                 Assert.Equal(["x", "r"], fused.Inputs);
                 Assert.Equal(["y"], fused.Outputs);
-                if (((Int8Convolution)fused).AddsByLine) lines++; else tables++;
+                if (((Int8Convolution)fused).AddsByLine) lines++;
             }
             var expected = program.Run(inputs).Get("y");
             // Twice: the second run reuses the output array.
@@ -81,6 +81,17 @@ public sealed class Int8ResidualTests
                 var actual = fast.Run(inputs).Get("y");
                 Assert.Equal(expected.Shape, actual.Shape);
                 Assert.True(expected.As<sbyte>().AsSpan().SequenceEqual(actual.As<sbyte>()), what);
+            }
+            // The same fused step kept on the Add's pair table (the epilogue for an Add without a line).
+            if (fast.Steps.Count == 1)
+            {
+                var table = new Int8Convolution(conv, add, threads, Int8Gemm.Best, lines: false);
+                Assert.False(table.AddsByLine);
+                var state = new IntegerState();
+                foreach (var (name, tensor) in inputs) state.Set(name, tensor);
+                table.Execute(state);
+                Assert.True(expected.As<sbyte>().AsSpan().SequenceEqual(state.Get("y").As<sbyte>()), what + ", pair table");
+                tables++;
             }
         }
         // Under AVX2 without AVX512-VBMI, both epilogues ran: the Add as its line and as its pair table.

@@ -7,7 +7,7 @@ namespace Tessera.Kernels.Cpu.Int8;
 /// taken only where it gives the Add's own result for all 65536 pairs (checked against the pair table when made).
 /// The Add is nearly linear: each operand's rescale and the output's round once, so the line through the real
 /// scales, rounded to nearest (C holds the zero points and the half), differs from it only where the real sum lies
-/// within about 2^-18 of a rounding boundary; a few neighbouring lines (A, B, C one unit either way) are tried too,
+/// within about 2^-18 of a rounding boundary; neighbouring lines (A and B up to three units either way, C from the bounds each pair sets) are tried too,
 /// and an Add that none of them gives exactly keeps its table. Used by the AVX2 residual epilogue
 /// (<see cref="ChannelRequantization.RowLine"/>): two VPMULLD per eight values instead of eight table reads.</summary>
 internal sealed class AddLine
@@ -37,16 +37,17 @@ internal sealed class AddLine
         double Real(int multiplier, int shift) => multiplier * Math.ScaleB(1.0, shift - 31);
         double output = Real(p[7], p[8]) * Math.ScaleB(1.0, p[2]);
         double alpha = output * Real(p[3], p[4]), beta = output * Real(p[5], p[6]);
-        double constant = 0.5 - alpha * p[0] - beta * p[1] + p[9];
-        // The largest shift that keeps |a A| + |b B| + |C| (and the tries a few units off) inside int32.
-        double bound = 128 * (Math.Abs(alpha) + Math.Abs(beta)) + Math.Abs(constant) + 256;
+        double constant = 0.5 - alpha * p[0] - beta * p[1];
+        // The largest shift that keeps |a A| + |b B| + |C| inside int32 for |a|, |b| <= 128, with room for the tries a
+        // few units off (checked exactly when C is chosen).
+        double bound = 128 * (Math.Abs(alpha) + Math.Abs(beta)) + Math.Abs(constant) + 1;
         if (!(bound > 0) || double.IsInfinity(bound)) return null;
-        int shift = Math.Min(24, 29 - (int)Math.Ceiling(Math.Log2(bound + 1)));
+        int shift = Math.Min(30, (int)Math.Floor(Math.Log2((int.MaxValue - 4096.0) / bound)));
         if (shift < 8) return null;
         double scale = Math.ScaleB(1.0, shift);
         int a0 = (int)Math.Round(alpha * scale), b0 = (int)Math.Round(beta * scale);
-        foreach (int da in (int[])[0, -1, 1, -2, 2])
-        foreach (int db in (int[])[0, -1, 1, -2, 2])
+        foreach (int da in (int[])[0, -1, 1, -2, 2, -3, 3])
+        foreach (int db in (int[])[0, -1, 1, -2, 2, -3, 3])
         {
             if (Constant(a0 + da, b0 + db, shift, p[9], p[10], p[11], pairs) is not { } c) continue;
             var line = new AddLine(a0 + da, b0 + db, c, shift, p[9], p[10], p[11]);

@@ -78,12 +78,13 @@ public sealed unsafe class Int8Convolution : IntegerStep
     /// value, as one step: the inputs are the convolution's input and the Add's other operand, the output the
     /// Add's; the convolution's own output is not made. Only a GEMM (not depthwise) convolution
     /// (<see cref="CanFuse"/>).</summary>
-    internal Int8Convolution(ConvolutionStep reference, BinaryStep add, int threads, Int8Isa isa)
-        : this(reference, threads, isa, (add, add.Inputs[0] == reference.Outputs[0]))
+    /// <remarks><paramref name="lines"/> false keeps the Add's pair table under AVX2 even where it has a line (tests).</remarks>
+    internal Int8Convolution(ConvolutionStep reference, BinaryStep add, int threads, Int8Isa isa, bool lines = true)
+        : this(reference, threads, isa, (add, add.Inputs[0] == reference.Outputs[0]), lines)
     {
     }
 
-    private Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa, (BinaryStep Add, bool ConvOnLeft)? residual)
+    private Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa, (BinaryStep Add, bool ConvOnLeft)? residual, bool lines = true)
         : base(reference.Name, residual is null ? [.. reference.Inputs] : [reference.Inputs[0], Other(residual.Value.Add, residual.Value.ConvOnLeft)],
             residual is null ? [.. reference.Outputs] : [.. residual.Value.Add.Outputs])
     {
@@ -93,7 +94,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
             _convOnLeft = fused.ConvOnLeft;
             _addPlanes = AddPlanes.For(fused.Add);
             if (_addPlanes is null) _addPairs = Int8Binary.Table(fused.Add);
-            if (_addPairs is not null && isa != Int8Isa.Scalar && Avx2.IsSupported) _addLine = AddLine.For(fused.Add, _addPairs);
+            if (lines && _addPairs is not null && isa != Int8Isa.Scalar && Avx2.IsSupported) _addLine = AddLine.For(fused.Add, _addPairs);
         }
         _reference = reference;
         _requantizer = reference.Requantizer ?? throw new ArgumentException("only a requantizing convolution has a fast form", nameof(reference));
