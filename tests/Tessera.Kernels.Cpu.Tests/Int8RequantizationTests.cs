@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 using Tessera.Hardware;
+using Tessera.Integer;
 using Tessera.Kernels.Cpu.Int8;
 
 namespace Tessera.Kernels.Cpu.Tests;
@@ -59,5 +60,81 @@ public sealed class Int8RequantizationTests
             cases++;
         }
         if (Avx2.IsSupported && !Avx512F.IsSupported) Assert.True(narrow > 100);
+    }
+
+    /// <summary>Add parameters as the QDQ lowering makes them (left shift 20, operand multipliers over twice the larger
+    /// scale, one side often exactly 1/2), with BlazeFace-like scales and zero points, a ReLU clamp on some.</summary>
+    internal static IEnumerable<int[]> LoweredAddParameters(Random random, int count)
+    {
+        for (int k = 0; k < count; k++)
+        {
+            double sa = 0.01 + random.NextDouble() * 0.1, sb = k % 3 == 0 ? sa : 0.01 + random.NextDouble() * 0.1;
+            double so = (sa + sb) * (0.4 + random.NextDouble());
+            double twice = 2 * Math.Max(sa, sb);
+            var (ma, ea) = FixedPoint.QuantizeMultiplier(sa / twice);
+            var (mb, eb) = FixedPoint.QuantizeMultiplier(sb / twice);
+            var (mo, eo) = FixedPoint.QuantizeMultiplier(twice / ((1 << 20) * so));
+            int zero = k % 4 == 0 ? -128 : random.Next(-40, 40);
+            yield return [k % 2 == 0 ? -128 : random.Next(-128, 128), random.Next(-128, 128), 20, ma, ea, mb, eb, mo, eo, zero, k % 4 == 1 ? zero : -128, 127];
+        }
+    }
+
+    /// <summary>The AVX2 residual epilogue (<see cref="ChannelRequantization.RowLine"/> and
+    /// <see cref="ChannelRequantization.RowPairs"/>) against the row requantized by the scalar form and then looked up
+    /// in the Add's pair table, value for value: Adds as the lowering makes them and the table tests' parameter sets,
+    /// the row on either side, lengths around 32, column terms, input and left shifts, clamps; only the first
+    /// n - n % 32 values are written. <see cref="AddLine.For"/> must find a line for the lowered Adds.</summary>
+    [Fact]
+    public void Row_added_in_the_epilogue_equals_the_row_then_the_pair_table()
+    {
+        if (!Avx2.IsSupported || Avx512F.IsSupported) return;
+        var random = new Random(73);
+        int[] lengths = [0, 1, 31, 32, 33, 63, 64, 65, 100, 256, 257];
+        var adds = LoweredAddParameters(random, 24).Concat(Int8TableTests.AddParameterSets()).ToList();
+        int cases = 0, lines = 0;
+        foreach (var p in adds)
+        {
+            var add = new BinaryStep("add", "Add", "a", "b", "y", p, unsigned: false);
+            var pairs = Int8Binary.Table(add);
+            var line = AddLine.For(add, pairs);
+            if (line is not null)
+            {
+                lines++;
+                for (int a = -128; a < 128; a++)
+                for (int b = -128; b < 128; b++) Assert.Equal(FixedPoint.Add(a, b, p), line.Apply(a, b));
+            }
+            for (int t = 0; t < 4; t++, cases++)
+            {
+                int shift = random.Next(-12, 2), min = cases % 5 == 2 ? -20 : -128, max = cases % 5 == 3 ? 90 : 127;
+                var rq = new ChannelRequantization(random.Next(1 << 30, int.MaxValue), shift, cases % 7 == 3 ? 1 : 0, random.Next(-128, 128), min, max);
+                Assert.True(rq.Narrow);
+                int n = lengths[cases % lengths.Length];
+                var acc = Accumulators(random, n, 2 + cases % 2);
+                int offset = random.Next(-5000, 5000);
+                int[] column = cases % 3 == 0 ? Enumerable.Range(0, n).Select(_ => random.Next(-4000, 4000)).ToArray() : [];
+                int scale = random.Next(-128, 128);
+                var other = Enumerable.Range(0, n).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
+                var row = new sbyte[n];
+                rq.Row(acc, offset, column, scale, row);
+                foreach (bool rowOnLeft in new[] { true, false })
+                {
+                    var expected = row.Select((c, i) => rowOnLeft ? pairs[(byte)c << 8 | (byte)other[i]] : pairs[(byte)other[i] << 8 | (byte)c]).ToArray();
+                    string what = $"Add [{string.Join(",", p)}], row {(rowOnLeft ? "left" : "right")}, n {n}, shift {shift}, clamp [{min}, {max}]";
+                    var y = Enumerable.Repeat((sbyte)77, n + 1).ToArray();
+                    int done = rq.RowPairs(acc, offset, column, scale, other, pairs, rowOnLeft, y.AsSpan(0, n));
+                    Assert.Equal(n & ~31, done);
+                    for (int i = 0; i < done; i++) Assert.True(expected[i] == y[i], $"pairs: {what}, at {i}: {y[i]} instead of {expected[i]}");
+                    for (int i = done; i <= n; i++) Assert.Equal(77, y[i]);
+                    if (line is null) continue;
+                    y = Enumerable.Repeat((sbyte)77, n + 1).ToArray();
+                    done = rq.RowLine(acc, offset, column, scale, other, line, rowOnLeft, y.AsSpan(0, n));
+                    Assert.Equal(n & ~31, done);
+                    for (int i = 0; i < done; i++) Assert.True(expected[i] == y[i], $"line: {what}, at {i}: {y[i]} instead of {expected[i]}");
+                    for (int i = done; i <= n; i++) Assert.Equal(77, y[i]);
+                }
+            }
+        }
+        // Lines are found for the lowered Adds (BlazeFace's and det's all have one); RowPairs ran on every Add.
+        Assert.True(lines >= 24, $"{lines} of {adds.Count} Adds as lines");
     }
 }

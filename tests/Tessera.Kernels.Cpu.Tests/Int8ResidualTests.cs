@@ -24,11 +24,11 @@ public sealed class Int8ResidualTests
     private static Tensor Random(Random random, int[] shape) =>
         Tensor.Create(shape, Enumerable.Range(0, (int)ShapeMath.ElementCount(shape)).Select(_ => (sbyte)random.Next(-128, 128)).ToArray());
 
-    private static ConvolutionStep ConvStep(Random random, string input, string output, int c, int m, int kernel, int stride, int zx)
+    private static ConvolutionStep ConvStep(Random random, string input, string output, int c, int m, int kernel, int stride, int zx, int weightZero = 0)
     {
         var requant = Requantizer.FromRealMultipliers(Enumerable.Range(0, m).Select(_ => (0.3 + random.NextDouble()) / (c * kernel * kernel * 64.0)).ToArray(),
             random.Next(-20, 20), -128, 127);
-        return new ConvolutionStep(Conv("conv", kernel, stride), input, output, zx, Random(random, [m, c, kernel, kernel]), [0],
+        return new ConvolutionStep(Conv("conv", kernel, stride), input, output, zx, Random(random, [m, c, kernel, kernel]), [weightZero],
             Enumerable.Range(0, m).Select(_ => random.Next(-5000, 5000)).ToArray(), requant, unsigned: false);
     }
 
@@ -40,20 +40,24 @@ public sealed class Int8ResidualTests
     public void Convolution_with_its_residual_add_in_the_epilogue_equals_the_unfused_steps()
     {
         var random = new Random(41);
-        var parameters = Int8TableTests.AddParameterSets().ToList();
-        int cases = 0;
+        // The table tests' sets, then Adds as the QDQ lowering makes them (most of which run as a line under AVX2).
+        var parameters = Int8TableTests.AddParameterSets().Concat(Int8RequantizationTests.LoweredAddParameters(new Random(43), 10)).ToList();
+        int cases = 0, lines = 0, tables = 0;
         // (channels in, channels out, height, width, kernel, stride, threads)
         (int C, int M, int H, int W, int K, int S, int T)[] shapes =
         [
             (1, 1, 1, 1, 1, 1, 1), (1, 3, 1, 1, 1, 1, 1), (7, 7, 7, 7, 1, 1, 1), (17, 17, 17, 17, 1, 1, 2), (3, 17, 7, 17, 1, 1, 1),
             (24, 24, 17, 7, 1, 1, 1), (17, 9, 17, 17, 3, 2, 1), (5, 7, 1, 17, 3, 1, 2), (7, 24, 7, 1, 3, 2, 1),
             (24, 24, 128, 96, 1, 1, 2), (24, 32, 64, 64, 3, 2, 2),
+            // Rows of 32 values and more with tails (17x17 = 256 + 33 positions, 9x13, 33x3), odd channel counts.
+            (24, 24, 17, 17, 1, 1, 1), (23, 25, 9, 13, 1, 1, 1), (48, 48, 33, 3, 1, 1, 1), (5, 33, 16, 16, 1, 1, 2),
+            (24, 24, 19, 21, 1, 1, 1), (9, 16, 11, 35, 3, 1, 1), (24, 24, 16, 16, 1, 1, 1), (96, 96, 8, 8, 1, 1, 1),
         ];
         foreach (var (c, m, h, w, k, s, threads) in shapes)
         foreach (bool convOnLeft in new[] { true, false })
         {
             var p = parameters[cases++ % parameters.Count];
-            var conv = ConvStep(random, "x", "h", c, m, k, s, zx: cases % 3 == 0 ? -128 : cases % 3 == 1 ? 127 : 5);
+            var conv = ConvStep(random, "x", "h", c, m, k, s, zx: cases % 3 == 0 ? -128 : cases % 3 == 1 ? 127 : 5, weightZero: cases % 4 == 1 ? 3 : 0);
             int oh = (h + 2 * (k / 2) - k) / s + 1, ow = (w + 2 * (k / 2) - k) / s + 1;
             var add = convOnLeft ? AddStep("h", "r", p) : AddStep("r", "h", p);
             var program = new IntegerProgram([conv, add], [], new Dictionary<string, Tensor>(), ["x", "r"], ["y"], new Dictionary<string, string>());
@@ -68,6 +72,7 @@ public sealed class Int8ResidualTests
                 Assert.Equal("int.Conv+Add", fused.Kind);
                 Assert.Equal(["x", "r"], fused.Inputs);
                 Assert.Equal(["y"], fused.Outputs);
+                if (((Int8Convolution)fused).AddsByLine) lines++;
             }
             var expected = program.Run(inputs).Get("y");
             // Twice: the second run reuses the output array.
@@ -77,6 +82,23 @@ public sealed class Int8ResidualTests
                 Assert.Equal(expected.Shape, actual.Shape);
                 Assert.True(expected.As<sbyte>().AsSpan().SequenceEqual(actual.As<sbyte>()), what);
             }
+            // The same fused step kept on the Add's pair table (the epilogue for an Add without a line).
+            if (fast.Steps.Count == 1)
+            {
+                var table = new Int8Convolution(conv, add, threads, Int8Gemm.Best, lines: false);
+                Assert.False(table.AddsByLine);
+                var state = new IntegerState();
+                foreach (var (name, tensor) in inputs) state.Set(name, tensor);
+                table.Execute(state);
+                Assert.True(expected.As<sbyte>().AsSpan().SequenceEqual(state.Get("y").As<sbyte>()), what + ", pair table");
+                tables++;
+            }
+        }
+        // Under AVX2 without AVX512-VBMI, both epilogues ran: the Add as its line and as its pair table.
+        if (Avx2.IsSupported && !Avx512Vbmi.IsSupported)
+        {
+            Assert.True(lines > 4, $"{lines} fused steps added by a line");
+            Assert.True(tables > 2, $"{tables} fused steps added by the table");
         }
     }
 

@@ -64,6 +64,9 @@ public sealed unsafe class Int8Convolution : IntegerStep
     private readonly BinaryStep? _add;
     private readonly AddPlanes? _addPlanes;
     private readonly sbyte[]? _addPairs;
+    // Under AVX2, the Add written as a line when that is exact for all pairs (AddLine.For): the epilogue computes it
+    // on eight lanes instead of reading the 64 KB table.
+    private readonly AddLine? _addLine;
     private readonly bool _convOnLeft;
     // A 256-entry table (an elementwise step, or a chain of them, that was the only reader of this step's output)
     // applied to each output row as it is written (ByteTable.Unary in place); the table's output is the step's.
@@ -86,12 +89,13 @@ public sealed unsafe class Int8Convolution : IntegerStep
     /// value, as one step: the inputs are the convolution's input and the Add's other operand, the output the
     /// Add's; the convolution's own output is not made. Only a GEMM (not depthwise) convolution
     /// (<see cref="CanFuse"/>).</summary>
-    internal Int8Convolution(ConvolutionStep reference, BinaryStep add, int threads, Int8Isa isa)
-        : this(reference, threads, isa, (add, add.Inputs[0] == reference.Outputs[0]), null)
+    /// <remarks><paramref name="lines"/> false keeps the Add's pair table under AVX2 even where it has a line (tests).</remarks>
+    internal Int8Convolution(ConvolutionStep reference, BinaryStep add, int threads, Int8Isa isa, bool lines = true)
+        : this(reference, threads, isa, (add, add.Inputs[0] == reference.Outputs[0]), null, lines)
     {
     }
 
-    private Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa, (BinaryStep Add, bool ConvOnLeft)? residual, Int8Lookup? then)
+    private Int8Convolution(ConvolutionStep reference, int threads, Int8Isa isa, (BinaryStep Add, bool ConvOnLeft)? residual, Int8Lookup? then, bool lines = true)
         : base(reference.Name, residual is null ? [.. reference.Inputs] : [reference.Inputs[0], Other(residual.Value.Add, residual.Value.ConvOnLeft)],
             then is not null ? [then.Outputs[0]] : residual is null ? [.. reference.Outputs] : [.. residual.Value.Add.Outputs])
     {
@@ -107,6 +111,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
             _convOnLeft = fused.ConvOnLeft;
             _addPlanes = AddPlanes.For(fused.Add);
             if (_addPlanes is null) _addPairs = Int8Binary.Table(fused.Add);
+            if (lines && _addPairs is not null && isa != Int8Isa.Scalar && Avx2.IsSupported) _addLine = AddLine.For(fused.Add, _addPairs);
         }
         _reference = reference;
         _requantizer = reference.Requantizer ?? throw new ArgumentException("only a requantizing convolution has a fast form", nameof(reference));
@@ -217,7 +222,10 @@ public sealed unsafe class Int8Convolution : IntegerStep
         if (_then is { } t) t.Apply(output);
     }
 
-    public override string Parameters => _reference.Parameters + (_add is null ? "" : " add " + _add.Parameters) + (_quads ? " cpu=depthwise-quads" : _depthwise ? " cpu=depthwise" : $" cpu={_isa}");
+    /// <summary>Whether the fused Add runs as its line (<see cref="AddLine"/>) rather than its pair table.</summary>
+    internal bool AddsByLine => _addLine is not null;
+
+    public override string Parameters => _reference.Parameters + (_add is null ? "" : " add " + _add.Parameters + (_addLine is null ? "" : " cpu=add-line")) + (_quads ? " cpu=depthwise-quads" : _depthwise ? " cpu=depthwise" : $" cpu={_isa}");
 
     /// <summary>Whether the fast kernels cover the step (a requantizing 1-D or 2-D convolution).</summary>
     public static bool Covers(ConvolutionStep step) => step.Requantizer is { Rounding: RequantizationRounding.Double } && step.Weights.Rank is 3 or 4;
@@ -295,6 +303,7 @@ public sealed unsafe class Int8Convolution : IntegerStep
         int threads = macs < (1 << 20) || Small(x.Length, y.Length) ? 1 : _threads;
         var planes = _addPlanes;
         var pairs = _addPairs;
+        var line = _addLine;
         bool fusedAdd = planes is not null || pairs is not null;
         int[] taps = pointwise ? [] : Taps(height * width, window);
         bool convOnLeft = _convOnLeft;
@@ -345,6 +354,23 @@ public sealed unsafe class Int8Convolution : IntegerStep
                                     int m = g * perGroup + r0 + r;
                                     long at = ((long)n * _outChannels + m) * positions + p0;
                                     var output = new Span<sbyte>(yBase + at, valid);
+                                    if (pairs is not null && _channels[m].Narrow)
+                                    {
+                                        // AVX2: the requantized values go straight into the Add (its line, else the pair-table
+                                        // indices), 32 at a time; the rest of the row through the table.
+                                        var acc = new ReadOnlySpan<int>(cp + r * span, valid);
+                                        var other = new ReadOnlySpan<sbyte>(rBase + at, valid);
+                                        var columns = _columnSums ? columnSum[..valid] : default;
+                                        int done = line is not null
+                                            ? _channels[m].RowLine(acc, _rowOffset[m], columns, -_weightZero[m], other, line, convOnLeft, output)
+                                            : _channels[m].RowPairs(acc, _rowOffset[m], columns, -_weightZero[m], other, pairs, convOnLeft, output);
+                                        if (done == valid) continue;
+                                        var rest = row.AsSpan(0, valid - done);
+                                        _channels[m].Row(acc[done..], _rowOffset[m], _columnSums ? columns[done..] : default, -_weightZero[m], rest);
+                                        if (convOnLeft) ByteTable.Binary(rest, other[done..], pairs, output[done..]);
+                                        else ByteTable.Binary(other[done..], rest, pairs, output[done..]);
+                                        continue;
+                                    }
                                     _channels[m].Row(new ReadOnlySpan<int>(cp + r * span, valid), _rowOffset[m],
                                         _columnSums ? columnSum[..valid] : default, -_weightZero[m], !fusedAdd ? output : row.AsSpan(0, valid));
                                     if (planes is not null)

@@ -194,6 +194,154 @@ internal readonly struct ChannelRequantization
     /// <summary>Whether the eight-lane form applies (AVX2 without AVX-512F, a clamp inside int8).</summary>
     public bool Narrow => _narrow;
 
+    /// <summary>The requantized row added to another int8 row by <paramref name="line"/> (an Add written as a line,
+    /// exact for every pair): y[i] = line(c[i], other[i]) (<paramref name="rowOnLeft"/>) or line(other[i], c[i]), c[i] the
+    /// value <see cref="Row"/> gives, without storing the row. Only when <see cref="Narrow"/>: the first n - n % 32
+    /// values, 32 per step: the <see cref="Row8"/> arithmetic, the clamp on int32 (inside int8, so the same as
+    /// saturating first), the other row sign-extended, two VPMULLD, the shift and the Add's zero point and clamp;
+    /// returns how many (0 when not <see cref="Narrow"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public unsafe int RowLine(ReadOnlySpan<int> acc, int offset, ReadOnlySpan<int> columnTerm, int columnScale, ReadOnlySpan<sbyte> other,
+        AddLine line, bool rowOnLeft, Span<sbyte> y)
+    {
+        if (!_narrow) return 0;
+        int n = y.Length & ~31, left = _left, inputShift = InputShift, total = _total;
+        if (acc.Length < n || other.Length < n || !columnTerm.IsEmpty && columnTerm.Length < n) throw new ArgumentException("a row is shorter than the output");
+        bool columns = !columnTerm.IsEmpty, shifts = left != 0 || inputShift != 0;
+        var multiplier = _multiplier8;
+        var add = _add8;
+        var below = Vector256.Create(-(1L << 30));
+        var correction = _correction8;
+        var zero = _zero8;
+        var lo = Vector256.Create((int)_lo8.ToScalar());
+        var hi = Vector256.Create((int)_hi8.ToScalar());
+        var offsetV = Vector256.Create(offset);
+        var scaleV = Vector256.Create(columnScale);
+        var rowFactor = Vector256.Create(rowOnLeft ? line.A : line.B);
+        var otherFactor = Vector256.Create(rowOnLeft ? line.B : line.A);
+        var constant = Vector256.Create(line.C);
+        var lineZero = Vector256.Create(line.Zero);
+        var lineLo = Vector256.Create((sbyte)line.Minimum);
+        var lineHi = Vector256.Create((sbyte)line.Maximum);
+        int lineShift = line.Shift;
+        fixed (int* a = acc)
+        fixed (int* column = columnTerm)
+        fixed (sbyte* o = other)
+        fixed (sbyte* destination = y)
+        {
+            for (int i = 0; i < n; i += 32)
+            {
+                var x0 = Avx.LoadVector256(a + i) + offsetV;
+                var x1 = Avx.LoadVector256(a + i + 8) + offsetV;
+                var x2 = Avx.LoadVector256(a + i + 16) + offsetV;
+                var x3 = Avx.LoadVector256(a + i + 24) + offsetV;
+                if (columns)
+                {
+                    x0 += Avx.LoadVector256(column + i) * scaleV;
+                    x1 += Avx.LoadVector256(column + i + 8) * scaleV;
+                    x2 += Avx.LoadVector256(column + i + 16) * scaleV;
+                    x3 += Avx.LoadVector256(column + i + 24) * scaleV;
+                }
+                if (shifts)
+                {
+                    x0 = Vector256.ShiftLeft(Vector256.ShiftLeft(x0, inputShift), left);
+                    x1 = Vector256.ShiftLeft(Vector256.ShiftLeft(x1, inputShift), left);
+                    x2 = Vector256.ShiftLeft(Vector256.ShiftLeft(x2, inputShift), left);
+                    x3 = Vector256.ShiftLeft(Vector256.ShiftLeft(x3, inputShift), left);
+                }
+                var c0 = Avx2.Min(Avx2.Max(Eight(x0, multiplier, add, below, correction, total, zero), lo), hi);
+                var c1 = Avx2.Min(Avx2.Max(Eight(x1, multiplier, add, below, correction, total, zero), lo), hi);
+                var c2 = Avx2.Min(Avx2.Max(Eight(x2, multiplier, add, below, correction, total, zero), lo), hi);
+                var c3 = Avx2.Min(Avx2.Max(Eight(x3, multiplier, add, below, correction, total, zero), lo), hi);
+                var s0 = Vector256.ShiftRightArithmetic(Avx2.MultiplyLow(c0, rowFactor) + Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(o + i), otherFactor) + constant, lineShift) + lineZero;
+                var s1 = Vector256.ShiftRightArithmetic(Avx2.MultiplyLow(c1, rowFactor) + Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(o + i + 8), otherFactor) + constant, lineShift) + lineZero;
+                var s2 = Vector256.ShiftRightArithmetic(Avx2.MultiplyLow(c2, rowFactor) + Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(o + i + 16), otherFactor) + constant, lineShift) + lineZero;
+                var s3 = Vector256.ShiftRightArithmetic(Avx2.MultiplyLow(c3, rowFactor) + Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(o + i + 24), otherFactor) + constant, lineShift) + lineZero;
+                Narrow32(s0, s1, s2, s3, lineLo, lineHi).Store(destination + i);
+            }
+        }
+        return n;
+    }
+
+    /// <summary>The requantized row looked up in a pair table with another int8 row, without storing the row:
+    /// y[i] = pairs[(c[i] &lt;&lt; 8) | (byte)other[i]] (<paramref name="rowOnLeft"/>) or pairs[(other[i] &lt;&lt; 8) | (byte)c[i]],
+    /// c[i] the value <see cref="Row"/> gives. Only when <see cref="Narrow"/>: the first n - n % 32 values, 32 per step
+    /// (the <see cref="Row8"/> arithmetic; the 32 bytes are ordered so that VPUNPCKLBW / VPUNPCKHBW with the other
+    /// row, its quadwords permuted the same way, give the 32 pair indices as words in order), then one table read
+    /// per value; returns how many (0 when not <see cref="Narrow"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public unsafe int RowPairs(ReadOnlySpan<int> acc, int offset, ReadOnlySpan<int> columnTerm, int columnScale, ReadOnlySpan<sbyte> other,
+        ReadOnlySpan<sbyte> pairs, bool rowOnLeft, Span<sbyte> y)
+    {
+        if (!_narrow) return 0;
+        if (pairs.Length != 65536) throw new ArgumentException("a pair table has 65536 entries", nameof(pairs));
+        int n = y.Length & ~31, left = _left, inputShift = InputShift, total = _total;
+        if (acc.Length < n || other.Length < n || !columnTerm.IsEmpty && columnTerm.Length < n) throw new ArgumentException("a row is shorter than the output");
+        bool columns = !columnTerm.IsEmpty, shifts = left != 0 || inputShift != 0;
+        var multiplier = _multiplier8;
+        var add = _add8;
+        var below = Vector256.Create(-(1L << 30));
+        var correction = _correction8;
+        var zero = _zero8;
+        var lo = _lo8;
+        var hi = _hi8;
+        var offsetV = Vector256.Create(offset);
+        var scaleV = Vector256.Create(columnScale);
+        // Dwords of the saturated bytes: 0-3, 8-11, 16-19, 24-27 | 4-7, 12-15, 20-23, 28-31; this order gives the
+        // quadwords 0-7, 16-23 | 8-15, 24-31, as VPERMQ 0xD8 gives for the other row.
+        var order = Vector256.Create(0, 4, 2, 6, 1, 5, 3, 7);
+        ushort* index = stackalloc ushort[32];
+        fixed (int* a = acc)
+        fixed (int* column = columnTerm)
+        fixed (sbyte* o = other)
+        fixed (sbyte* table = pairs)
+        fixed (sbyte* destination = y)
+        {
+            for (int i = 0; i < n; i += 32)
+            {
+                var x0 = Avx.LoadVector256(a + i) + offsetV;
+                var x1 = Avx.LoadVector256(a + i + 8) + offsetV;
+                var x2 = Avx.LoadVector256(a + i + 16) + offsetV;
+                var x3 = Avx.LoadVector256(a + i + 24) + offsetV;
+                if (columns)
+                {
+                    x0 += Avx.LoadVector256(column + i) * scaleV;
+                    x1 += Avx.LoadVector256(column + i + 8) * scaleV;
+                    x2 += Avx.LoadVector256(column + i + 16) * scaleV;
+                    x3 += Avx.LoadVector256(column + i + 24) * scaleV;
+                }
+                if (shifts)
+                {
+                    x0 = Vector256.ShiftLeft(Vector256.ShiftLeft(x0, inputShift), left);
+                    x1 = Vector256.ShiftLeft(Vector256.ShiftLeft(x1, inputShift), left);
+                    x2 = Vector256.ShiftLeft(Vector256.ShiftLeft(x2, inputShift), left);
+                    x3 = Vector256.ShiftLeft(Vector256.ShiftLeft(x3, inputShift), left);
+                }
+                var r0 = Eight(x0, multiplier, add, below, correction, total, zero);
+                var r1 = Eight(x1, multiplier, add, below, correction, total, zero);
+                var r2 = Eight(x2, multiplier, add, below, correction, total, zero);
+                var r3 = Eight(x3, multiplier, add, below, correction, total, zero);
+                var bytes = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(r0, r1), Avx2.PackSignedSaturate(r2, r3));
+                var c = Vector256.Min(Vector256.Max(Avx2.PermuteVar8x32(bytes.AsInt32(), order).AsSByte(), lo), hi).AsByte();
+                var v = Avx2.Permute4x64(Avx.LoadVector256(o + i).AsInt64(), 0xD8).AsByte();
+                // Word j of an unpack is (high byte << 8) | low byte: the row's value is the high byte when it is on the left.
+                var first = rowOnLeft ? Avx2.UnpackLow(v, c) : Avx2.UnpackLow(c, v);
+                var second = rowOnLeft ? Avx2.UnpackHigh(v, c) : Avx2.UnpackHigh(c, v);
+                Avx.Store((byte*)index, first);
+                Avx.Store((byte*)(index + 16), second);
+                sbyte* d = destination + i;
+                for (int j = 0; j < 32; j += 4)
+                {
+                    d[j] = table[index[j]];
+                    d[j + 1] = table[index[j + 1]];
+                    d[j + 2] = table[index[j + 2]];
+                    d[j + 3] = table[index[j + 3]];
+                }
+            }
+        }
+        return n;
+    }
+
     /// <summary><see cref="Sixteen"/>'s arithmetic on eight lanes before the saturation: with q = p + add - [p &lt;
     /// -2^30] correction as there, -2^62 &lt; q &lt; 2^63 (|p| &lt; 2^62, add &lt; 2^62), so q + 2^62 is an unsigned
     /// 64-bit value and its logical shift by total (&lt;= 62) is floor(q / 2^total) + 2^(62 - total); the zero
