@@ -256,20 +256,7 @@ internal static unsafe class MicroKernels
             c51 = Avx512F.FusedMultiplyAdd(a5, b1, c51);
             a += 6;
         }
-        var lo = Vector512.Create(low);
-        var hi = Vector512.Create(high);
-        Vector512.Store(Finish(c00, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc);
-        Vector512.Store(Finish(c01, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc + 16);
-        Vector512.Store(Finish(c10, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc);
-        Vector512.Store(Finish(c11, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc + 16);
-        Vector512.Store(Finish(c20, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc);
-        Vector512.Store(Finish(c21, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc + 16);
-        Vector512.Store(Finish(c30, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc);
-        Vector512.Store(Finish(c31, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc + 16);
-        Vector512.Store(Finish(c40, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc);
-        Vector512.Store(Finish(c41, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc + 16);
-        Vector512.Store(Finish(c50, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc);
-        Vector512.Store(Finish(c51, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc + 16);
+        StoreTile(c, ldc, rowBias, kind, low, high, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
 
     /// <summary><see cref="Avx512Taps"/> on two consecutive 6-row panels of A (a 12 x 32 tile in 24 accumulators): each
@@ -333,32 +320,8 @@ internal static unsafe class MicroKernels
             a += 6;
             second += 6;
         }
-        var lo = Vector512.Create(low);
-        var hi = Vector512.Create(high);
-        Vector512.Store(Finish(c00, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc);
-        Vector512.Store(Finish(c01, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc + 16);
-        Vector512.Store(Finish(c10, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc);
-        Vector512.Store(Finish(c11, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc + 16);
-        Vector512.Store(Finish(c20, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc);
-        Vector512.Store(Finish(c21, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc + 16);
-        Vector512.Store(Finish(c30, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc);
-        Vector512.Store(Finish(c31, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc + 16);
-        Vector512.Store(Finish(c40, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc);
-        Vector512.Store(Finish(c41, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc + 16);
-        Vector512.Store(Finish(c50, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc);
-        Vector512.Store(Finish(c51, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc + 16);
-        Vector512.Store(Finish(c60, rowBias, 6, null, 0, kind, lo, hi), c + 6 * ldc);
-        Vector512.Store(Finish(c61, rowBias, 6, null, 0, kind, lo, hi), c + 6 * ldc + 16);
-        Vector512.Store(Finish(c70, rowBias, 7, null, 0, kind, lo, hi), c + 7 * ldc);
-        Vector512.Store(Finish(c71, rowBias, 7, null, 0, kind, lo, hi), c + 7 * ldc + 16);
-        Vector512.Store(Finish(c80, rowBias, 8, null, 0, kind, lo, hi), c + 8 * ldc);
-        Vector512.Store(Finish(c81, rowBias, 8, null, 0, kind, lo, hi), c + 8 * ldc + 16);
-        Vector512.Store(Finish(c90, rowBias, 9, null, 0, kind, lo, hi), c + 9 * ldc);
-        Vector512.Store(Finish(c91, rowBias, 9, null, 0, kind, lo, hi), c + 9 * ldc + 16);
-        Vector512.Store(Finish(c100, rowBias, 10, null, 0, kind, lo, hi), c + 10 * ldc);
-        Vector512.Store(Finish(c101, rowBias, 10, null, 0, kind, lo, hi), c + 10 * ldc + 16);
-        Vector512.Store(Finish(c110, rowBias, 11, null, 0, kind, lo, hi), c + 11 * ldc);
-        Vector512.Store(Finish(c111, rowBias, 11, null, 0, kind, lo, hi), c + 11 * ldc + 16);
+        StoreTile(c, ldc, rowBias, kind, low, high, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        StoreTile(c + 6 * ldc, ldc, rowBias is null ? null : rowBias + 6, kind, low, high, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111);
     }
 
     /// <summary>Whether <see cref="Avx512Strided"/> applies this activation itself.</summary>
@@ -471,20 +434,7 @@ internal static unsafe class MicroKernels
             c51 = Fma.MultiplyAdd(a5, b1, c51);
             a += 6;
         }
-        var lo = Vector256.Create(low);
-        var hi = Vector256.Create(high);
-        Vector256.Store(Finish(c00, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc);
-        Vector256.Store(Finish(c01, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc + 8);
-        Vector256.Store(Finish(c10, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc);
-        Vector256.Store(Finish(c11, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc + 8);
-        Vector256.Store(Finish(c20, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc);
-        Vector256.Store(Finish(c21, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc + 8);
-        Vector256.Store(Finish(c30, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc);
-        Vector256.Store(Finish(c31, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc + 8);
-        Vector256.Store(Finish(c40, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc);
-        Vector256.Store(Finish(c41, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc + 8);
-        Vector256.Store(Finish(c50, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc);
-        Vector256.Store(Finish(c51, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc + 8);
+        StoreTile(c, ldc, rowBias, kind, low, high, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
     }
 
     /// <summary><see cref="Avx2Taps"/> for a 3x3 kernel at stride 1 and dilation 1, where tap (ch, ky, kx) lies at
@@ -689,6 +639,37 @@ internal static unsafe class MicroKernels
             c51 = Fma.MultiplyAdd(av, b1, c51);
             a += 54;
         }
+        StoreTile(c, ldc, rowBias, kind, low, high, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    /// <summary>Stores a 6-row tile of two Vector512 columns per row through <see cref="Finish(Vector512{float}, float*, int, float*, int, ActivationKind, Vector512{float}, Vector512{float})"/>
+    /// (row bias and activation, no residual): row r at c + r * ldc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile(float* c, int ldc, float* rowBias, ActivationKind kind, float low, float high,
+        Vector512<float> c00, Vector512<float> c01, Vector512<float> c10, Vector512<float> c11, Vector512<float> c20, Vector512<float> c21, Vector512<float> c30, Vector512<float> c31, Vector512<float> c40, Vector512<float> c41, Vector512<float> c50, Vector512<float> c51)
+    {
+        var lo = Vector512.Create(low);
+        var hi = Vector512.Create(high);
+        Vector512.Store(Finish(c00, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc);
+        Vector512.Store(Finish(c01, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc + 16);
+        Vector512.Store(Finish(c10, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc);
+        Vector512.Store(Finish(c11, rowBias, 1, null, 0, kind, lo, hi), c + 1 * ldc + 16);
+        Vector512.Store(Finish(c20, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc);
+        Vector512.Store(Finish(c21, rowBias, 2, null, 0, kind, lo, hi), c + 2 * ldc + 16);
+        Vector512.Store(Finish(c30, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc);
+        Vector512.Store(Finish(c31, rowBias, 3, null, 0, kind, lo, hi), c + 3 * ldc + 16);
+        Vector512.Store(Finish(c40, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc);
+        Vector512.Store(Finish(c41, rowBias, 4, null, 0, kind, lo, hi), c + 4 * ldc + 16);
+        Vector512.Store(Finish(c50, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc);
+        Vector512.Store(Finish(c51, rowBias, 5, null, 0, kind, lo, hi), c + 5 * ldc + 16);
+    }
+
+    /// <summary>Stores a 6-row tile of two Vector256 columns per row through <see cref="Finish(Vector256{float}, float*, int, float*, int, ActivationKind, Vector256{float}, Vector256{float})"/>
+    /// (row bias and activation, no residual): row r at c + r * ldc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile(float* c, int ldc, float* rowBias, ActivationKind kind, float low, float high,
+        Vector256<float> c00, Vector256<float> c01, Vector256<float> c10, Vector256<float> c11, Vector256<float> c20, Vector256<float> c21, Vector256<float> c30, Vector256<float> c31, Vector256<float> c40, Vector256<float> c41, Vector256<float> c50, Vector256<float> c51)
+    {
         var lo = Vector256.Create(low);
         var hi = Vector256.Create(high);
         Vector256.Store(Finish(c00, rowBias, 0, null, 0, kind, lo, hi), c + 0 * ldc);
